@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit eval scale histories clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+## Run the whole stack: Temporal dev server + UI, worker, API, SQLite, demo data, sandbox providers.
+run: $(INSTALLED)
+	$(BIN)/outreach dev
+
+## Every check: format, lint, types, then the whole test suite.
+test: lint typecheck unit
+
+lint: $(INSTALLED)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy .
+
+unit: $(INSTALLED)
+	$(BIN)/pytest
+
+## Composition quality: scenarios x checks, a pass rate per check (offline, or OUTREACH_LLM_MODEL).
+eval: $(INSTALLED)
+	$(BIN)/python -m evaluation
+
+## Detection at scale: 100k customers and 1M invoices per database (slow; not part of make test).
+scale: $(INSTALLED)
+	$(BIN)/pytest -m scale -s tests/scale
+
+## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
+histories: $(INSTALLED)
+	$(BIN)/python -m tests.workflows.record_histories
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""Voice delivery: an outbound call that speaks the approved script (sandbox: recorded in the outbox)."""
+
+from html import escape
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels.outbox import deliver_once, record_delivery
+from models import variables
+from models.contacts import international_phone
+from models.messages import CallRequest, Channel, DeliveryResult
+from models.tables import Customer, Delivery, Location, ProposedAction
+from settings import Settings
+
+
+class VoiceActivities:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    @activity.defn
+    def place_call(self, call: CallRequest) -> DeliveryResult:
+        """Call the customer's mobile number and speak the script; the call lands on the timeline."""
+
+        def send(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Delivery:
+            number = international_phone(customer.mobile_phone)
+            if number is None:
+                raise ApplicationError(
+                    f"{customer.name}'s phone number is not in a valid international format; "
+                    "fix it or send an email instead.",
+                    type="NoRecipient",
+                    non_retryable=True,
+                )
+            filled = variables.values(customer.name, location.name, action.facts)
+            script = variables.resolve(call.voice_script, filled, html=False)
+            return record_delivery(
+                session,
+                delivery_id=call.delivery_id,
+                action=action,
+                conversation_id=None,
+                channel=Channel.voice,
+                provider=self._settings.voice_provider,
+                to_address=number,
+                from_address=location.name,
+                subject=f"Call to {customer.name}",
+                body_html=f"<p>{escape(script)}</p>",
+                timeline_body=script,
+                message_id=f"call-{call.delivery_id}",
+            )
+
+        return deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, send)

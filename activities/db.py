@@ -1,0 +1,143 @@
+"""Read-model writes. Every activity here is an idempotent upsert keyed by workflow or entry id,
+so a retried activity (or a replayed workflow) never duplicates a row."""
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models.db import session_scope
+from models.messages import (
+    ConversationOpening,
+    ConversationStatus,
+    ConversationStatusChange,
+    OpeningHoursSpec,
+    StatusChange,
+    TimelineEvent,
+)
+from models.tables import Conversation, Location, ProposedAction, TimelineEntry
+
+
+def add_timeline_entry(session: Session, event: TimelineEvent, delivery_id: str | None = None) -> None:
+    """Insert a timeline entry unless an earlier attempt already did."""
+    if session.get(TimelineEntry, event.id) is not None:
+        return
+    if event.conversation_id is not None:
+        conversation = session.get(Conversation, event.conversation_id)
+        if conversation is not None and conversation.updated_at < event.at:
+            conversation.updated_at = event.at
+    session.add(
+        TimelineEntry(
+            id=event.id,
+            proposed_action_id=event.action_id,
+            conversation_id=event.conversation_id,
+            sender=event.sender,
+            channel=event.channel,
+            body=event.body,
+            at=event.at,
+            delivery_id=delivery_id,
+        )
+    )
+
+
+class DbActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn
+    def record_proposal(self, change: StatusChange) -> None:
+        """Upsert the proposed action's row with its current state and add the event to its timeline."""
+        record = change.record
+        values: dict[str, Any] = {
+            "location_id": record.pattern.location_id,
+            "agent_type": record.pattern.agent_type,
+            "dedup_key": record.pattern.dedup_key,
+            "customer_id": record.pattern.customer_id,
+            "status": record.status,
+            "channel": record.draft.channel,
+            "subject": record.draft.subject,
+            "body_html": record.draft.body_html,
+            "body_text": record.draft.body_text,
+            "voice_script": record.draft.voice_script,
+            "composed_by": record.draft.composed_by,
+            "fallback_reason": record.draft.fallback_reason,
+            "risk_notes": record.draft.risk_notes,
+            "prompt_tokens": record.draft.prompt_tokens,
+            "completion_tokens": record.draft.completion_tokens,
+            "cost_usd": record.draft.cost_usd,
+            "reason": record.pattern.reason,
+            "confidence": record.pattern.confidence,
+            "confidence_reasons": record.pattern.confidence_reasons,
+            "priority": record.pattern.priority,
+            "facts": record.pattern.facts,
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+            "snoozed_until": record.snoozed_until,
+            "decided_by": record.decided_by,
+            "decided_at": record.decided_at,
+            "approved_at": record.approved_at,
+            "rejected_at": record.rejected_at,
+            "reject_reason": record.reject_reason,
+            "cancel_reason": record.cancel_reason,
+            "sent_at": record.sent_at,
+            "conversation_id": record.conversation_id,
+        }
+        with session_scope(self._engine) as session:
+            row = session.get(ProposedAction, record.action_id)
+            if row is None:
+                session.add(ProposedAction(id=record.action_id, **values))
+                session.flush()  # the timeline entry references the row
+            else:
+                row.sqlmodel_update(values)
+            add_timeline_entry(session, change.entry)
+
+    @activity.defn
+    def opening_hours(self, location_id: str) -> OpeningHoursSpec:
+        """The location's business hours as they are now (operators may change them any time)."""
+        with Session(self._engine) as session:
+            location = session.get(Location, location_id)
+            if location is None:
+                raise ApplicationError(f"Location {location_id} does not exist", type="NotFound", non_retryable=True)
+            return OpeningHoursSpec(
+                time_zone=location.time_zone, weekly=location.business_hours, closures=location.closures
+            )
+
+    @activity.defn
+    def record_event(self, event: TimelineEvent) -> None:
+        """Add one message or event to a timeline."""
+        with session_scope(self._engine) as session:
+            add_timeline_entry(session, event)
+
+    @activity.defn
+    def open_conversation(self, opening: ConversationOpening) -> None:
+        """Create the conversation row and link it to its proposed action."""
+        with session_scope(self._engine) as session:
+            if session.get(Conversation, opening.conversation_id) is None:
+                session.add(
+                    Conversation(
+                        id=opening.conversation_id,
+                        proposed_action_id=opening.action_id,
+                        location_id=opening.location_id,
+                        customer_id=opening.customer_id,
+                        channel=opening.channel,
+                        subject=opening.subject,
+                        status=ConversationStatus.open,
+                        started_at=opening.at,
+                        updated_at=opening.at,
+                    )
+                )
+            action = session.get(ProposedAction, opening.action_id)
+            if action is not None:
+                action.conversation_id = opening.conversation_id
+
+    @activity.defn
+    def record_conversation_status(self, change: ConversationStatusChange) -> None:
+        """Set a conversation's status and note why on its timeline."""
+        with session_scope(self._engine) as session:
+            conversation = session.get(Conversation, change.conversation_id)
+            if conversation is not None:
+                conversation.status = change.status
+                conversation.updated_at = change.entry.at
+            add_timeline_entry(session, change.entry)

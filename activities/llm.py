@@ -1,0 +1,187 @@
+"""Composition and conversation turns.
+
+With `OUTREACH_LLM_MODEL` set, drafts come from that model through litellm with `num_retries=0`:
+Temporal owns the retries, so every attempt shows in the workflow history. A malformed answer or an
+invented fact fails the attempt; after the last attempt (or an error that retrying cannot fix) the
+offline composer's draft is used and the proposal says so. Without a model, the offline composer
+writes every draft. The context both get (persona, customer history, facts) is the same.
+"""
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, func
+from sqlmodel import Session, SQLModel, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import offline
+from activities.prompts import LINK_FACT, ComposedDraft, invented_facts, messages
+from models.content import html_to_text, sanitize_html
+from models.messages import AgentType, Channel, Draft, OutreachInput, Turn, TurnRequest
+from models.tables import Booking, Customer, Invoice, Location, Plan, ProposedAction
+from settings import Settings
+
+# Attempts the model gets before the offline composer takes over.
+LLM_ATTEMPTS = 3
+
+T = TypeVar("T", bound=SQLModel)
+
+
+def _get(session: Session, model: type[T], key: str) -> T:
+    row = session.get(model, key)
+    if row is None:
+        raise ApplicationError(f"{model.__name__} {key} does not exist", type="NotFound", non_retryable=True)
+    return row
+
+
+class DraftRejected(Exception):
+    """The model answered, but not with a draft we may show an operator."""
+
+
+def _litellm() -> Any:
+    # The price list ships with the package; without this litellm fetches it over the network.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    return litellm
+
+
+async def model_draft(
+    settings: Settings,
+    agent_type: AgentType,
+    channel: Channel,
+    context: offline.ComposeContext,
+    history: dict[str, object],
+    instructions: str,
+) -> Draft:
+    """One draft from the configured model, or DraftRejected / the provider's error."""
+    litellm = _litellm()
+    facts = context.facts
+    response = await litellm.acompletion(
+        model=settings.llm_model,
+        messages=messages(agent_type, context, history, instructions),
+        api_base=settings.llm_api_base or None,
+        timeout=settings.llm_timeout_seconds,
+        num_retries=0,
+        response_format={"type": "json_object"},
+        temperature=0.4,
+    )
+    try:
+        composed = ComposedDraft.model_validate_json(response.choices[0].message.content or "")
+    except ValidationError as error:
+        raise DraftRejected(f"malformed answer: {error.errors()[0]['msg']}") from error
+    invented = invented_facts(" ".join([composed.subject, composed.body_html, composed.voice_script]), facts)
+    if invented:
+        raise DraftRejected(f"states facts the situation does not: {', '.join(invented)}")
+    link = facts.get(LINK_FACT[agent_type])
+    if link and str(link) not in composed.body_html:
+        raise DraftRejected("the email does not contain the situation's link")
+    body_html = sanitize_html(composed.body_html)
+    try:
+        cost = float(litellm.completion_cost(completion_response=response))
+    except Exception:  # a model missing from the price list costs what we cannot know
+        cost = 0.0
+    usage = getattr(response, "usage", None)
+    return Draft(
+        channel=channel,
+        subject=composed.subject,
+        body_html=body_html,
+        body_text=html_to_text(body_html),
+        voice_script=composed.voice_script,
+        composed_by=settings.llm_model,
+        risk_notes=composed.risk_notes,
+        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        cost_usd=cost,
+    )
+
+
+class LlmActivities:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._engine = engine
+        self._settings = settings
+
+    def _context(self, request: OutreachInput) -> tuple[offline.ComposeContext, dict[str, object]]:
+        """The location's persona and what we know of the customer, read fresh for each draft."""
+        pattern = request.pattern
+        with Session(self._engine) as session:
+            location = _get(session, Location, pattern.location_id)
+            customer = _get(session, Customer, pattern.customer_id)
+            paid = session.exec(
+                select(Invoice).where(
+                    col(Invoice.customer_id) == customer.id,
+                    col(Invoice.id) != pattern.facts.get("invoice_id"),
+                    col(Invoice.paid_at).is_not(None),
+                )
+            ).all()
+            late = sum(
+                1 for invoice in paid if invoice.paid_at is not None and invoice.paid_at.date() > invoice.due_date
+            )
+            recent_bookings = session.exec(
+                select(func.count())
+                .select_from(Booking)
+                .where(
+                    col(Booking.customer_id) == customer.id,
+                    col(Booking.starts_at) >= datetime.now(UTC) - timedelta(days=30),
+                )
+            ).one()
+            plan = session.get(Plan, customer.plan_id) if customer.plan_id else None
+        context = offline.ComposeContext(
+            location_name=location.name,
+            persona_tone=location.persona_tone,
+            signature=location.persona_signature,
+            personality=location.persona_personality,
+            language=location.language,
+            customer_name=customer.name,
+            earlier_late_payments=late,
+            facts=pattern.facts,
+        )
+        history: dict[str, object] = {
+            "kind": customer.kind,
+            "plan": plan.name if plan else None,
+            "member_since": customer.joined_on.isoformat() if customer.joined_on else None,
+            "invoices_paid_on_time": len(paid) - late,
+            "invoices_paid_late": late,
+            "bookings_last_30_days": recent_bookings,
+        }
+        return context, history
+
+    @activity.defn
+    async def compose_draft(self, request: OutreachInput) -> Draft:
+        """Write the draft for a detected pattern in the location's voice, email and call script both."""
+        context, history = await asyncio.to_thread(self._context, request)
+        pattern, channel = request.pattern, request.policy.channel
+        fallback = offline.compose(pattern.agent_type, context, channel)
+        if not self._settings.llm_model:
+            return fallback
+        try:
+            return await model_draft(
+                self._settings, pattern.agent_type, channel, context, history, request.policy.custom_instructions
+            )
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"[:300]
+            permanent = type(error).__name__ in {"AuthenticationError", "BadRequestError", "NotFoundError"}
+            if permanent or activity.info().attempt >= LLM_ATTEMPTS:
+                activity.logger.warning("Falling back to the offline composer: %s", reason)
+                return fallback.model_copy(update={"composed_by": "offline", "fallback_reason": reason})
+            raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error
+
+    @activity.defn
+    def converse(self, request: TurnRequest) -> Turn:
+        """One AI turn: answer the customer's message knowing why the outreach happened."""
+        with Session(self._engine) as session:
+            action = _get(session, ProposedAction, request.action_id)
+            location = _get(session, Location, action.location_id)
+            customer = _get(session, Customer, action.customer_id)
+        context = offline.TurnContext(
+            customer_name=customer.name,
+            signature=location.persona_signature,
+            location_name=location.name,
+            agent_type=action.agent_type,
+            facts=action.facts,
+        )
+        return offline.answer(context, request.message.body)

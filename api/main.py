@@ -1,0 +1,76 @@
+"""The FastAPI application: operators' API, sandbox helpers and (later) provider webhooks."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.routers import agents, conversations, customers, detection, dev, health, inbox, outbox, usage
+from models.db import make_engine
+from settings import Settings, get_settings
+from temporal_client import connect
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
+    """Build the app; tests hand in their own engine and client, production builds them at start-up."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.engine = engine or make_engine(settings.resolved_database_url)
+        app.state.client = client or await connect(lazy=True)
+        yield
+        if engine is None:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Proactive Outreach",
+        description="AI proactive agents for flexible workspaces: inbox, decisions, conversations.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    for module in (health, inbox, conversations, outbox, agents, detection, customers, usage):
+        app.include_router(module.router)
+    if settings.sandbox:
+        app.include_router(dev.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"] if part != "body") or "body"
+            problems.append(f"{where}: {problem['msg']}")
+        return JSONResponse(
+            status_code=422,
+            content={"detail": "; ".join(problems), "errors": jsonable_encoder(error.errors())},
+        )
+
+    @app.exception_handler(RPCError)
+    async def temporal_error(_request: Request, error: RPCError) -> JSONResponse:
+        return temporal_unavailable(error.status.name)
+
+    @app.exception_handler(RuntimeError)
+    async def temporal_unreachable(request: Request, error: RuntimeError) -> JSONResponse:
+        # The lazy client reports a server it cannot reach this way; anything else is a real bug.
+        if not str(error).startswith("Failed client connect"):
+            raise error
+        return temporal_unavailable("unreachable")
+
+    return app
+
+
+def temporal_unavailable(reason: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": f"The workflow service could not be reached ({reason}); try again shortly."},
+    )
+
+
+app = create_app()

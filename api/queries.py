@@ -1,0 +1,40 @@
+"""Read-model lookups shared by routers. Objects of other locations are reported as missing, so
+an operator cannot learn what exists elsewhere."""
+
+from fastapi import HTTPException, status
+from sqlmodel import Session, col, select
+
+from api.auth import can_access
+from api.schemas import TimelineItem
+from models.tables import Conversation, Location, Operator, ProposedAction, TimelineEntry
+
+
+def visible_action(session: Session, operator: Operator, action_id: str) -> ProposedAction:
+    action = session.get(ProposedAction, action_id)
+    if action is None or not can_access(operator, action.location_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No proposed action with id {action_id!r}.")
+    return action
+
+
+def visible_conversation(session: Session, operator: Operator, conversation_id: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or not can_access(operator, conversation.location_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No conversation with id {conversation_id!r}.")
+    return conversation
+
+
+def timeline(session: Session, action_id: str) -> list[TimelineItem]:
+    """Every message and event of an outreach, from proposal to the last conversation turn."""
+    entries = session.exec(
+        select(TimelineEntry)
+        .where(col(TimelineEntry.proposed_action_id) == action_id)
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    ).all()
+    return [TimelineItem.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+def visible_location(session: Session, operator: Operator, location_id: str) -> Location:
+    location = session.get(Location, location_id)
+    if location is None or not can_access(operator, location_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No location with id {location_id!r}.")
+    return location

@@ -1,0 +1,57 @@
+"""Conversations that followed customers' replies, each with its whole timeline."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from api.auth import location_filter
+from api.deps import CurrentOperator, SessionDep
+from api.queries import timeline, visible_conversation
+from api.schemas import ConversationDetail, ConversationItem, CustomerRef, Page
+from models.messages import ConversationStatus
+from models.tables import Conversation, Customer
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+@router.get("", response_model=Page[ConversationItem])
+def list_conversations(
+    session: SessionDep,
+    operator: CurrentOperator,
+    q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
+    status_: Annotated[ConversationStatus | None, Query(alias="status")] = None,
+    location_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Conversations of the operator's locations, most recently active first."""
+    conditions = [location_filter(operator, Conversation.location_id, location_id)]
+    if status_ is not None:
+        conditions.append(col(Conversation.status) == status_)
+    if q:
+        pattern = f"%{q.lower()}%"
+        conditions.append(or_(func.lower(Customer.name).like(pattern), func.lower(Conversation.subject).like(pattern)))
+    base = select(Conversation, Customer).join(Customer).where(*conditions)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(
+        base.order_by(col(Conversation.updated_at).desc(), col(Conversation.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    items = [{**c.model_dump(), "customer": CustomerRef(id=cu.id, name=cu.name)} for c, cu in rows]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/{conversation_id}", response_model=ConversationDetail)
+def get_conversation(conversation_id: str, session: SessionDep, operator: CurrentOperator) -> dict[str, Any]:
+    """A conversation with the outreach that started it and every message since, in order."""
+    conversation = visible_conversation(session, operator, conversation_id)
+    customer = session.get(Customer, conversation.customer_id)
+    assert customer is not None  # enforced by the foreign key
+    return {
+        **conversation.model_dump(),
+        "customer": CustomerRef(id=customer.id, name=customer.name),
+        "timeline": timeline(session, conversation.proposed_action_id),
+    }

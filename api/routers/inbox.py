@@ -1,0 +1,227 @@
+"""The AI Inbox: proposed actions and the operator's decisions on them.
+
+Decisions go to the outreach workflow as Updates; the workflow writes the read model before it
+answers, so the response (and any read after it) already shows the new state.
+"""
+
+from datetime import datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.auth import location_filter
+from api.deps import ClientDep, CurrentOperator, SessionDep
+from api.queries import timeline, visible_action
+from api.schemas import (
+    ApproveBody,
+    ChannelOption,
+    CustomerContext,
+    CustomerRef,
+    EditBody,
+    InboxDetail,
+    InboxItem,
+    InboxSummary,
+    Page,
+    RejectBody,
+    SnoozeBody,
+)
+from models.contacts import international_phone
+from models.messages import (
+    ActionStatus,
+    AgentType,
+    ApproveRequest,
+    Channel,
+    DraftEdit,
+    RejectRequest,
+    SnoozeRequest,
+)
+from models.tables import Customer, Location, ProposedAction
+from workflows.outreach import OutreachWorkflow
+
+router = APIRouter(prefix="/api/inbox", tags=["inbox"])
+
+# Validator failures of the workflow, mapped to what the API answers.
+_DECISION_ERRORS = {"ActionNotPending": status.HTTP_409_CONFLICT, "InvalidDecision": 422}
+
+
+def _item(action: ProposedAction, customer: Customer) -> dict[str, Any]:
+    return {**action.model_dump(), "customer": CustomerRef(id=customer.id, name=customer.name)}
+
+
+@router.get("", response_model=Page[InboxItem])
+def list_inbox(
+    session: SessionDep,
+    operator: CurrentOperator,
+    status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
+    agent_type: AgentType | None = None,
+    channel: Channel | None = None,
+    location_id: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Proposed actions of the operator's locations, newest first."""
+    conditions = [location_filter(operator, ProposedAction.location_id, location_id)]
+    if status_ is not None:
+        conditions.append(col(ProposedAction.status) == status_)
+    if agent_type is not None:
+        conditions.append(col(ProposedAction.agent_type) == agent_type)
+    if channel is not None:
+        conditions.append(col(ProposedAction.channel) == channel)
+    if q:
+        pattern = f"%{q.lower()}%"
+        conditions.append(
+            or_(func.lower(Customer.name).like(pattern), func.lower(ProposedAction.subject).like(pattern))
+        )
+    base = select(ProposedAction, Customer).join(Customer).where(*conditions)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(
+        base.order_by(col(ProposedAction.created_at).desc(), col(ProposedAction.id))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return {"items": [_item(a, c) for a, c in rows], "total": total, "page": page, "page_size": page_size}
+
+
+@router.get("/summary", response_model=InboxSummary)
+def inbox_summary(
+    session: SessionDep,
+    operator: CurrentOperator,
+    location_id: str | None = None,
+    time_zone: Annotated[str, Query(description="Whose 'today', e.g. Europe/Amsterdam")] = "UTC",
+) -> InboxSummary:
+    """Pending now; approved and rejected today; average review time and approval rate overall."""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise HTTPException(
+            422, detail=f"Unknown time zone {time_zone!r}; use a name like Europe/Amsterdam."
+        ) from error
+    today = datetime.combine(datetime.now(zone).date(), time(0), zone)
+    mine = location_filter(operator, ProposedAction.location_id, location_id)
+
+    def count(*conditions: Any) -> int:
+        return session.exec(select(func.count()).select_from(ProposedAction).where(mine, *conditions)).one()
+
+    decided = session.exec(
+        select(ProposedAction.created_at, ProposedAction.approved_at, ProposedAction.rejected_at).where(
+            mine, or_(col(ProposedAction.approved_at).is_not(None), col(ProposedAction.rejected_at).is_not(None))
+        )
+    ).all()
+    review_seconds = [
+        (decided_at - created).total_seconds()
+        for created, approved_at, rejected_at in decided
+        if (decided_at := approved_at or rejected_at) is not None
+    ]
+    approved = sum(1 for _, approved_at, _ in decided if approved_at is not None)
+    return InboxSummary(
+        pending=count(col(ProposedAction.status) == ActionStatus.pending),
+        approved_today=count(col(ProposedAction.approved_at) >= today),
+        rejected_today=count(col(ProposedAction.rejected_at) >= today),
+        average_review_seconds=sum(review_seconds) / len(review_seconds) if review_seconds else None,
+        approval_rate=approved / len(decided) if decided else None,
+    )
+
+
+def _channel_options(customer: Customer, location: Location) -> list[ChannelOption]:
+    """What the operator may switch the delivery to, and what to know before doing so."""
+    email_missing = None if customer.email else "The customer has no email address."
+    if not location.voice_enabled:
+        voice_problem: str | None = f"Voice calls are not enabled at {location.name}."
+    elif not customer.mobile_phone:
+        voice_problem = "The customer has no mobile phone number."
+    elif international_phone(customer.mobile_phone) is None:
+        voice_problem = f"The phone number {customer.mobile_phone} is not in a valid international format."
+    else:
+        voice_problem = None
+    voice_note = voice_problem or "Calls wait for the location's business hours."
+    return [
+        ChannelOption(channel=Channel.ai_email, available=email_missing is None, warning=email_missing),
+        ChannelOption(channel=Channel.voice, available=voice_problem is None, warning=voice_note),
+    ]
+
+
+def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
+    customer = session.get(Customer, action.customer_id)
+    location = session.get(Location, action.location_id)
+    assert customer is not None and location is not None  # enforced by the foreign keys
+    return {
+        **action.model_dump(),
+        "customer": CustomerContext.model_validate(customer, from_attributes=True),
+        "channel_options": _channel_options(customer, location),
+        "timeline": timeline(session, action.id),
+    }
+
+
+@router.get("/{action_id}", response_model=InboxDetail)
+def get_action(action_id: str, session: SessionDep, operator: CurrentOperator) -> dict[str, Any]:
+    """A proposed action with its reason, draft, customer context and timeline."""
+    return _detail(session, visible_action(session, operator, action_id))
+
+
+async def _decide(
+    client: Client, session: Session, action: ProposedAction, update: Any, request: Any
+) -> dict[str, Any]:
+    try:
+        await client.get_workflow_handle(action.id).execute_update(update, request)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        if isinstance(cause, ApplicationError) and cause.type in _DECISION_ERRORS:
+            raise HTTPException(_DECISION_ERRORS[cause.type], detail=cause.message) from error
+        raise
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # The workflow has finished (expired, rejected, conversation over): nothing to decide.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"This proposal is already {action.status}; only pending or snoozed proposals can be decided.",
+        ) from error
+    session.refresh(action)
+    return _detail(session, action)
+
+
+@router.patch("/{action_id}", response_model=InboxDetail)
+async def edit(
+    action_id: str, body: EditBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+) -> dict[str, Any]:
+    """Edit the subject, body or call script of a pending or snoozed proposal."""
+    action = visible_action(session, operator, action_id)
+    request = DraftEdit(operator_id=operator.id, **body.model_dump())
+    return await _decide(client, session, action, OutreachWorkflow.edit_draft, request)
+
+
+@router.post("/{action_id}/approve", response_model=InboxDetail)
+async def approve(
+    action_id: str, body: ApproveBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+) -> dict[str, Any]:
+    """Approve for delivery, optionally with edits (channel, subject, body_html)."""
+    action = visible_action(session, operator, action_id)
+    request = ApproveRequest(operator_id=operator.id, **body.model_dump())
+    return await _decide(client, session, action, OutreachWorkflow.approve, request)
+
+
+@router.post("/{action_id}/reject", response_model=InboxDetail)
+async def reject(
+    action_id: str, body: RejectBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+) -> dict[str, Any]:
+    """Reject: nothing is sent."""
+    action = visible_action(session, operator, action_id)
+    request = RejectRequest(operator_id=operator.id, reason=body.reason)
+    return await _decide(client, session, action, OutreachWorkflow.reject, request)
+
+
+@router.post("/{action_id}/snooze", response_model=InboxDetail)
+async def snooze(
+    action_id: str, body: SnoozeBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+) -> dict[str, Any]:
+    """Hide until a time; the proposal then returns to the inbox."""
+    action = visible_action(session, operator, action_id)
+    request = SnoozeRequest(operator_id=operator.id, until=body.until)
+    return await _decide(client, session, action, OutreachWorkflow.snooze, request)

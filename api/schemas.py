@@ -1,0 +1,228 @@
+"""Request and response bodies of the public API."""
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
+
+T = TypeVar("T")
+
+
+class CustomerRef(BaseModel):
+    id: str
+    name: str
+
+
+class CustomerContext(CustomerRef):
+    email: str | None
+    mobile_phone: str | None
+    kind: str
+    company: str | None
+    opted_out: bool
+
+
+class TimelineItem(BaseModel):
+    id: str
+    sender: Sender
+    channel: Channel | None
+    body: str
+    at: datetime
+    delivery_id: str | None
+
+
+class InboxItem(BaseModel):
+    id: str
+    status: ActionStatus
+    agent_type: AgentType
+    channel: Channel
+    location_id: str
+    customer: CustomerRef
+    subject: str
+    body_html: str
+    reason: str
+    confidence: int
+    priority: Priority
+    created_at: datetime
+    expires_at: datetime
+    snoozed_until: datetime | None
+    conversation_id: str | None
+
+
+class InboxDetail(InboxItem):
+    customer: CustomerContext
+    body_text: str
+    voice_script: str
+    confidence_reasons: list[str]
+    facts: dict[str, Any]
+    decided_by: str | None
+    decided_at: datetime | None
+    approved_at: datetime | None
+    rejected_at: datetime | None
+    reject_reason: str | None
+    cancel_reason: str | None
+    sent_at: datetime | None
+    composed_by: str
+    fallback_reason: str | None
+    risk_notes: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    channel_options: list["ChannelOption"]
+    timeline: list[TimelineItem]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EditBody(_Body):
+    subject: str | None = Field(default=None, max_length=300)
+    body_html: str | None = Field(default=None, max_length=100_000)
+    voice_script: str | None = Field(default=None, max_length=2_000)
+
+
+class ApproveBody(EditBody):
+    channel: Channel | None = None
+    review_notes: str | None = Field(default=None, max_length=2_000)
+
+
+class RejectBody(_Body):
+    reason: str = Field(default="", max_length=2_000)
+
+
+class SnoozeBody(_Body):
+    until: AwareDatetime
+
+
+class ConversationItem(BaseModel):
+    id: str
+    proposed_action_id: str
+    location_id: str
+    customer: CustomerRef
+    channel: Channel
+    subject: str
+    status: ConversationStatus
+    started_at: datetime
+    updated_at: datetime
+
+
+class ConversationDetail(ConversationItem):
+    timeline: list[TimelineItem]
+
+
+class OutboxItem(BaseModel):
+    id: str
+    proposed_action_id: str
+    conversation_id: str | None
+    location_id: str
+    channel: Channel
+    provider: str
+    status: str
+    to_address: str
+    from_address: str
+    subject: str
+    body_html: str
+    message_id: str
+    in_reply_to: str | None
+    created_at: datetime
+
+
+class SimulatedReply(_Body):
+    proposed_action_id: str
+    body: str = Field(min_length=1, max_length=20_000)
+
+
+class ReplyAccepted(BaseModel):
+    proposed_action_id: str
+    conversation_id: str
+    message_id: str
+
+
+class AgentConfigPublic(BaseModel):
+    location_id: str
+    agent_type: AgentType
+    enabled: bool
+    threshold_days: int
+    cooldown_days: int
+    daily_max: int
+    expiry_hours: int
+    auto_execute: bool
+    confidence_threshold: int
+    enforce_business_hours: bool
+    default_channel: Channel
+    custom_instructions: str
+
+
+class AgentConfigUpdate(_Body):
+    """Fields to change; those left out keep their value. Takes effect on the next detection run."""
+
+    enabled: bool | None = None
+    threshold_days: int | None = Field(default=None, ge=0, le=365)
+    cooldown_days: int | None = Field(default=None, ge=0, le=365)
+    daily_max: int | None = Field(default=None, ge=0, le=10_000)
+    expiry_hours: int | None = Field(default=None, ge=1, le=24 * 30)
+    auto_execute: bool | None = None
+    confidence_threshold: int | None = Field(default=None, ge=0, le=100)
+    enforce_business_hours: bool | None = None
+    default_channel: Channel | None = None
+    custom_instructions: str | None = Field(default=None, max_length=2_000)
+
+
+class DetectionSchedule(BaseModel):
+    location_id: str
+    interval_minutes: int
+
+
+class DetectionScheduleUpdate(_Body):
+    interval_minutes: int = Field(ge=5, le=24 * 60)
+
+
+class DetectionRun(_Body):
+    location_id: str
+
+
+class DetectionRunStarted(BaseModel):
+    location_id: str
+    workflow_id: str
+
+
+class OptOutResult(BaseModel):
+    customer_id: str
+    opted_out: bool
+    cancelled: list[str]
+
+
+class InboxSummary(BaseModel):
+    pending: int
+    approved_today: int
+    rejected_today: int
+    average_review_seconds: float | None
+    approval_rate: float | None
+
+
+class ChannelOption(BaseModel):
+    channel: Channel
+    available: bool
+    warning: str | None
+
+
+class UsageRow(BaseModel):
+    """Composition usage of one agent on one (UTC) day."""
+
+    day: str
+    agent_type: AgentType
+    proposals: int
+    model_drafts: int
+    fallbacks: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float

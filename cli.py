@@ -1,0 +1,123 @@
+"""`outreach`: the command line for operators and engineers."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from settings import get_settings
+
+app = typer.Typer(help="Proactive Outreach: AI proactive agents for flexible workspaces.", no_args_is_help=True)
+schedules_app = typer.Typer(help="Detection schedules in Temporal.", no_args_is_help=True)
+operators_app = typer.Typer(help="Operators and their API tokens.", no_args_is_help=True)
+app.add_typer(schedules_app, name="schedules")
+app.add_typer(operators_app, name="operators")
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole stack on embedded defaults (what `make run` does)."""
+    from devstack import run_dev_stack
+
+    run_dev_stack(get_settings())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    from models.migrate import upgrade
+
+    upgrade(get_settings().resolved_database_url)
+    typer.echo("Database is at the newest schema.")
+
+
+@app.command()
+def seed() -> None:
+    """Create the demo locations, customers and space data (skips locations that exist)."""
+    from demo.seed import seed_demo_data
+    from models.db import make_engine
+
+    created = seed_demo_data(make_engine(get_settings().resolved_database_url))
+    typer.echo(f"Created demo locations: {', '.join(created)}" if created else "Demo data already present.")
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (workflows and activities)."""
+    from worker import run_worker
+
+    asyncio.run(run_worker())
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Bind address [default: OUTREACH_API_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: OUTREACH_API_PORT]")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    settings = get_settings()
+    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port, log_level="info")
+
+
+@schedules_app.command("sync")
+def schedules_sync(
+    trigger: Annotated[bool, typer.Option(help="Also start a detection run now.")] = False,
+) -> None:
+    """Create or update one detection schedule per location."""
+    from models.db import make_engine
+    from schedules import sync_schedules
+    from temporal_client import connect
+
+    settings = get_settings()
+
+    async def run() -> list[str]:
+        return await sync_schedules(
+            await connect(), make_engine(settings.resolved_database_url), settings, trigger=trigger
+        )
+
+    locations = asyncio.run(run())
+    typer.echo(f"Detection schedules in place for: {', '.join(locations) or 'no locations'}")
+
+
+@app.command("register-search-attributes")
+def register_search_attributes() -> None:
+    """Register our custom search attributes on a Temporal cluster (once per namespace)."""
+    from temporal_client import connect
+    from workflows import search_attributes
+
+    async def run() -> None:
+        await search_attributes.register(await connect())
+
+    asyncio.run(run())
+    typer.echo("Search attributes registered: " + ", ".join(key.name for key in search_attributes.ALL))
+
+
+@operators_app.command("create")
+def operators_create(
+    name: str,
+    email: str,
+    location: Annotated[list[str] | None, typer.Option(help="A location the operator may act on (repeat).")] = None,
+    admin: Annotated[bool, typer.Option(help="Access to every location.")] = False,
+) -> None:
+    """Create an operator and print its API token (shown once; only a hash is stored)."""
+    from models.db import make_engine
+    from models.operators import create_operator
+
+    if not admin and not location:
+        raise typer.BadParameter("Give at least one --location, or --admin.")
+    try:
+        token = create_operator(
+            make_engine(get_settings().resolved_database_url),
+            name=name,
+            email=email,
+            location_ids=location or [],
+            is_admin=admin,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="EMAIL") from error
+    typer.echo(token)
+
+
+if __name__ == "__main__":
+    app()

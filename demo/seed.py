@@ -1,0 +1,325 @@
+"""Demo data: two coworking locations in different time zones with a realistic mix of customers,
+so every agent type has real candidates. Deterministic (fixed random seed, stable ids) and
+idempotent: a location that already exists is left untouched."""
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.db import session_scope
+from models.messages import AgentType, Channel
+from models.tables import (
+    AgentConfig,
+    Booking,
+    Contract,
+    Customer,
+    FaqArticle,
+    Invoice,
+    LeadInquiry,
+    Location,
+    Plan,
+    Resource,
+)
+
+CUSTOMERS_PER_LOCATION = 90
+
+# Default thresholds in days, per agent type.
+DEFAULT_THRESHOLDS = {
+    AgentType.due_invoice: 5,
+    AgentType.contract_renewal: 30,
+    AgentType.lead_follow_up: 7,
+    AgentType.first_booking: 7,
+}
+
+FIRST_NAMES = [
+    "Emma", "Liam", "Sophie", "Noah", "Julia", "Daan", "Mila", "Lucas", "Tess", "Finn", "Olivia", "James",
+    "Ava", "Mateo", "Isabella", "Ethan", "Zoe", "Omar", "Priya", "Kenji", "Amara", "Lars", "Chloe", "Diego",
+    "Hannah", "Yusuf", "Grace", "Ravi", "Nora", "Felix",
+]  # fmt: skip
+LAST_NAMES = [
+    "de Jong", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "Bos", "Garcia", "Nguyen", "Patel",
+    "Johnson", "Kim", "Okafor", "Rossi", "Schmidt", "Andersson", "Dubois", "Silva", "Cohen", "Tanaka",
+    "Walker", "Hughes", "Lopez",
+]  # fmt: skip
+COMPANIES = [
+    "Northwind Studio", "Bright Pixel", "Tidewater Labs", "Copperleaf Design", "Atlas Analytics", "Fernhill Media",
+    "Quayside Legal", "Bluebird Health", "Granite Ventures", None, None, None,
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoLocation:
+    id: str
+    name: str
+    time_zone: str
+    currency: str
+    mobile: str  # a valid mobile number pattern for the country, {} filled with digits
+    domain: str
+    tone: str
+    plans: tuple[tuple[str, int], ...]  # name, monthly price in cents
+    hours: dict[str, list[list[str]]]
+
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
+
+LOCATIONS = [
+    DemoLocation(
+        id="ams",
+        name="Canal House Amsterdam",
+        time_zone="Europe/Amsterdam",
+        currency="EUR",
+        mobile="+316{}",
+        domain="canalhouse.example",
+        tone="warm",
+        plans=(("Flex Desk", 25000), ("Dedicated Desk", 42500), ("Private Office", 125000)),
+        hours={day: [["09:00", "18:00"]] for day in WEEKDAYS},
+    ),
+    DemoLocation(
+        id="atx",
+        name="Eastside Works Austin",
+        time_zone="America/Chicago",
+        currency="USD",
+        mobile="+1512{}",
+        domain="eastsideworks.example",
+        tone="professional",
+        plans=(("Hot Desk", 29900), ("Dedicated Desk", 49900), ("Team Office", 189000)),
+        hours={**{day: [["08:00", "19:00"]] for day in WEEKDAYS}, "sat": [["10:00", "14:00"]]},
+    ),
+]
+
+FAQ = [
+    (
+        "What are the opening hours?",
+        "Staffed hours are listed on the location page; members have 24/7 access.",
+    ),
+    (
+        "How do I book a meeting room?",
+        "Book in the member portal; rooms are billed per hour from your credits.",
+    ),
+    ("Can I bring guests?", "Yes. Register guests in the portal so reception can welcome them."),
+    (
+        "How do I pay an invoice?",
+        "Every invoice email has a secure payment link; cards and bank transfer work.",
+    ),
+    ("Is there a day pass?", "Day passes are available in the portal and include coffee and Wi-Fi."),
+]
+
+
+def seed_demo_data(engine: Engine, today: date | None = None) -> list[str]:
+    """Create the demo locations that do not exist yet; returns the ids it created."""
+    created = []
+    with session_scope(engine) as session:
+        for demo in LOCATIONS:
+            if session.get(Location, demo.id) is None:
+                _seed_location(session, demo, today or datetime.now(ZoneInfo(demo.time_zone)).date())
+                created.append(demo.id)
+    return created
+
+
+def _seed_location(session: Session, demo: DemoLocation, today: date) -> None:
+    rng = random.Random(f"outreach-demo-{demo.id}")
+    tz = ZoneInfo(demo.time_zone)
+
+    def at(day: date, hour: int = 10) -> datetime:
+        return datetime.combine(day, time(hour), tz).astimezone(UTC)
+
+    session.add(
+        Location(
+            id=demo.id,
+            name=demo.name,
+            time_zone=demo.time_zone,
+            currency=demo.currency,
+            business_hours=demo.hours,
+            closures=[],
+            persona_tone=demo.tone,
+            persona_personality="upbeat, on first-name terms with members"
+            if demo.tone == "warm"
+            else "courteous and concise",
+            persona_signature=f"The {demo.name} team",
+            voice_enabled=demo.id == "atx",
+            default_sender_email=f"hello@{demo.domain}",
+            default_sender_name=demo.name,
+            portal_url=f"https://portal.{demo.domain}",
+        )
+    )
+    session.flush()  # rows below reference the location
+    plans = [
+        Plan(id=f"{demo.id}-plan-{n}", location_id=demo.id, name=name, monthly_price_cents=price)
+        for n, (name, price) in enumerate(demo.plans, start=1)
+    ]
+    resources: list[Resource] = [
+        Resource(id=f"{demo.id}-desk-{n}", location_id=demo.id, name=f"Desk {n}", kind="desk") for n in range(1, 9)
+    ] + [
+        Resource(
+            id=f"{demo.id}-room-{n}",
+            location_id=demo.id,
+            name=name,
+            kind="meeting_room",
+            capacity=capacity,
+            hourly_rate_cents=rate,
+        )
+        for n, (name, capacity, rate) in enumerate(
+            [("Harbour Room", 6, 3500), ("Loft", 12, 6000), ("Phone Booth", 1, 0)], start=1
+        )
+    ]
+    session.add_all([*plans, *resources])
+    session.add_all(
+        FaqArticle(id=f"{demo.id}-faq-{n}", location_id=demo.id, question=question, answer=answer)
+        for n, (question, answer) in enumerate(FAQ, start=1)
+    )
+    session.add_all(
+        AgentConfig(location_id=demo.id, agent_type=agent_type, threshold_days=days, default_channel=Channel.ai_email)
+        for agent_type, days in DEFAULT_THRESHOLDS.items()
+    )
+    session.flush()
+
+    invoice_seq = 1000
+    for n in range(1, CUSTOMERS_PER_LOCATION + 1):
+        customer_id = f"{demo.id}-c{n:03d}"
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        kind = "lead" if n % 5 == 0 else ("contact" if n % 11 == 0 else "member")
+        plan = rng.choice(plans)
+        # Members joined up to two years ago; every ninth one only recently (first-booking candidates).
+        tenure_days = rng.randint(8, 25) if n % 9 == 0 else rng.randint(60, 730)
+        joined = today - timedelta(days=tenure_days)
+        email_local = f"{first}.{last}".lower().replace(" ", "")
+        customer = Customer(
+            id=customer_id,
+            location_id=demo.id,
+            name=f"{first} {last}",
+            email=None if n % 31 == 0 else f"{email_local}{n}@mail.example",
+            mobile_phone=_mobile(demo, n, rng),
+            kind=kind,
+            company=rng.choice(COMPANIES),
+            plan_id=plan.id if kind == "member" else None,
+            joined_on=joined if kind == "member" else None,
+            opted_out=n % 13 == 0,
+        )
+        session.add(customer)
+        session.flush()
+
+        if kind == "lead":
+            inquired_days = rng.choice([2, 4, 8, 12, 20, 30])
+            session.add(
+                LeadInquiry(
+                    id=f"{customer_id}-lead",
+                    location_id=demo.id,
+                    customer_id=customer_id,
+                    inquired_at=at(today - timedelta(days=inquired_days), 11),
+                    message=rng.choice(
+                        [
+                            "Hi, do you have a dedicated desk available from next month for two people?",
+                            "Looking for a private office for a team of 5. What are your rates?",
+                            "Can I try a day pass before signing up?",
+                            "Do you offer meeting rooms for half-day workshops?",
+                        ]
+                    ),
+                    followed_up_at=at(today - timedelta(days=inquired_days - 1)) if n % 3 == 0 else None,
+                    converted=n % 7 == 0,
+                )
+            )
+            continue
+        if kind != "member":
+            continue
+
+        # Contracts: most run for months; some end within the month, a few of those renewed or cancelled.
+        ends_in = rng.choice([12, 20, 25, 45, 90, 120, 180, 240])
+        session.add(
+            Contract(
+                id=f"{customer_id}-contract",
+                location_id=demo.id,
+                customer_id=customer_id,
+                plan_id=plan.id,
+                starts_on=joined,
+                ends_on=today + timedelta(days=ends_in),
+                renewed=ends_in < 30 and n % 4 == 0,
+                cancelled=ends_in < 30 and n % 6 == 0,
+            )
+        )
+
+        # Invoice history: a habitual late payer every seventh member, otherwise on time.
+        habitual_late = n % 7 == 0
+        months = min(4, max(1, tenure_days // 30))
+        for month in range(months, 0, -1):
+            invoice_seq += 1
+            issued = today - timedelta(days=30 * month + 14)
+            due = issued + timedelta(days=14)
+            paid_after = rng.choice([12, 20, 30]) if habitual_late else rng.choice([-3, -1, 0, 2])
+            session.add(
+                _invoice(
+                    demo,
+                    customer_id,
+                    invoice_seq,
+                    plan.monthly_price_cents,
+                    issued,
+                    due,
+                    at(due + timedelta(days=paid_after)),
+                )
+            )
+        # The current invoice: overdue by several ages for some, not yet due for others.
+        invoice_seq += 1
+        overdue_days = rng.choice([-10, -3, 2, 6, 9, 15, 23, 34, 48, 61]) if n % 2 == 0 or habitual_late else None
+        if overdue_days is not None:
+            due = today - timedelta(days=overdue_days)
+            extra = rng.choice([0, 0, 3500, 7000])  # meeting-room hours on top of the plan
+            session.add(
+                _invoice(
+                    demo,
+                    customer_id,
+                    invoice_seq,
+                    plan.monthly_price_cents + extra,
+                    due - timedelta(days=14),
+                    due,
+                    None,
+                )
+            )
+
+        if n % 9 != 0:  # the recent joiners have not booked yet
+            for b in range(rng.randint(1, 4)):
+                start = at(today - timedelta(days=rng.randint(1, 40)), 9 + b)
+                session.add(
+                    Booking(
+                        id=f"{customer_id}-b{b}",
+                        customer_id=customer_id,
+                        resource_id=rng.choice(resources).id,
+                        starts_at=start,
+                        ends_at=start + timedelta(hours=2),
+                    )
+                )
+
+
+def _mobile(demo: DemoLocation, n: int, rng: random.Random) -> str | None:
+    """Most customers have a valid mobile number; some have none, a few one typed without country code."""
+    if n % 10 == 3:
+        return None
+    if n % 17 == 0:
+        return f"0{rng.randint(600000000, 699999999)}"
+    return demo.mobile.format(rng.randint(2000000, 9999999) if demo.id == "atx" else rng.randint(10000000, 99999999))
+
+
+def _invoice(
+    demo: DemoLocation,
+    customer_id: str,
+    seq: int,
+    amount_cents: int,
+    issued: date,
+    due: date,
+    paid_at: datetime | None,
+) -> Invoice:
+    number = f"{demo.id.upper()}-{seq}"
+    return Invoice(
+        id=f"{demo.id}-inv-{seq}",
+        location_id=demo.id,
+        customer_id=customer_id,
+        number=number,
+        amount_cents=amount_cents,
+        currency=demo.currency,
+        issued_on=issued,
+        due_date=due,
+        paid_at=paid_at,
+        payment_link=f"https://portal.{demo.domain}/pay/{number}",
+    )

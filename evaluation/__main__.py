@@ -1,0 +1,61 @@
+"""Run every scenario through the composer and print a pass rate per check.
+
+Offline by default; with OUTREACH_LLM_MODEL set, the configured model writes the drafts (a draft the
+model gets wrong on every attempt counts as failing every check). Exits non-zero when any offline
+check fails, so `make eval` guards the offline composer's quality bar.
+"""
+
+import asyncio
+import sys
+
+from activities import offline
+from activities.llm import LLM_ATTEMPTS, model_draft
+from evaluation.checks import CHECKS
+from evaluation.scenarios import Scenario, scenarios
+from models.messages import Draft
+from settings import get_settings
+
+
+async def draft_for(scenario: Scenario) -> Draft | str:
+    settings = get_settings()
+    if not settings.llm_model:
+        return offline.compose(scenario.agent_type, scenario.context, scenario.channel)
+    history: dict[str, object] = {"invoices_paid_late": scenario.context.earlier_late_payments}
+    error = ""
+    for _ in range(LLM_ATTEMPTS):
+        try:
+            return await model_draft(settings, scenario.agent_type, scenario.channel, scenario.context, history, "")
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}"
+    return error
+
+
+async def evaluate() -> int:
+    settings = get_settings()
+    composer = settings.llm_model or "offline composer"
+    results: dict[str, list[str | None]] = {name: [] for name in CHECKS}
+    failures: list[str] = []
+    all_scenarios = scenarios()
+    for scenario in all_scenarios:
+        draft = await draft_for(scenario)
+        for name, check in CHECKS.items():
+            problem = check(scenario, draft) if isinstance(draft, Draft) else f"no draft ({draft})"
+            results[name].append(problem)
+            if problem:
+                failures.append(f"  {scenario.name}: {name}: {problem}")
+    print(f"Evaluated {len(all_scenarios)} scenarios with the {composer}.\n")
+    width = max(len(name) for name in CHECKS)
+    total_passed = 0
+    for name, outcomes in results.items():
+        passed = sum(1 for problem in outcomes if problem is None)
+        total_passed += passed
+        print(f"  {name:<{width}}  {passed:>3}/{len(outcomes)}  {100 * passed / len(outcomes):5.1f}%")
+    overall = 100 * total_passed / (len(all_scenarios) * len(CHECKS))
+    print(f"\n  {'all checks':<{width}}  {overall:5.1f}%")
+    if failures:
+        print("\nFailures:\n" + "\n".join(failures))
+    return 1 if failures and not settings.llm_model else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(evaluate()))

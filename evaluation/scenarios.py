@@ -1,0 +1,83 @@
+"""The evaluation scenarios: every agent x both channels x three customer histories, with the
+location persona alternating between warm and professional."""
+
+from dataclasses import dataclass
+
+from activities.offline import ComposeContext
+from models.messages import AgentType, Channel
+
+FACTS: dict[AgentType, dict[str, str | int]] = {
+    AgentType.due_invoice: {
+        "invoice_id": "ams-inv-1042",
+        "invoice_number": "AMS-1042",
+        "invoice_amount": "€1,250.00",
+        "amount_cents": 125_000,
+        "currency": "EUR",
+        "due_date": "2026-11-02",
+        "days_overdue": 19,
+        "payment_link": "https://portal.canalhouse.example/pay/AMS-1042",
+    },
+    AgentType.contract_renewal: {
+        "contract_id": "ams-c007-contract",
+        "plan_name": "Dedicated Desk",
+        "monthly_price": "€425.00",
+        "end_date": "2026-12-05",
+        "days_left": 14,
+        "renewal_link": "https://portal.canalhouse.example/renew/ams-c007-contract",
+    },
+    AgentType.lead_follow_up: {
+        "inquiry_id": "ams-c010-lead",
+        "inquiry_date": "2026-11-09",
+        "inquiry_message": "Looking for a private office for a team of 5. What are your rates?",
+        "days_since_inquiry": 12,
+        "tour_link": "https://portal.canalhouse.example/tour",
+    },
+    AgentType.first_booking: {
+        "join_date": "2026-11-06",
+        "days_since_joining": 15,
+        "booking_link": "https://portal.canalhouse.example/book",
+    },
+}
+
+# The facts a message must state, beyond not inventing any.
+KEY_FACTS: dict[AgentType, tuple[str, ...]] = {
+    AgentType.due_invoice: ("invoice_number", "invoice_amount"),
+    AgentType.contract_renewal: ("plan_name",),
+    AgentType.lead_follow_up: (),
+    AgentType.first_booking: (),
+}
+
+HISTORIES = {
+    "first-time late payer": 0,
+    "habitual late payer": 3,
+    "new member": 0,
+}
+NAMES = {"first-time late payer": "Emma de Jong", "habitual late payer": "Liam Okafor", "new member": "Priya Patel"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    agent_type: AgentType
+    channel: Channel
+    history: str
+    context: ComposeContext
+
+
+def scenarios() -> list[Scenario]:
+    result: list[Scenario] = []
+    for agent_type, facts in FACTS.items():
+        for channel in (Channel.ai_email, Channel.voice):
+            for history, late in HISTORIES.items():
+                warm = len(result) % 2 == 0
+                context = ComposeContext(
+                    location_name="Canal House Amsterdam",
+                    persona_tone="warm" if warm else "professional",
+                    signature="The Canal House Amsterdam team",
+                    customer_name=NAMES[history],
+                    earlier_late_payments=late,
+                    facts=facts,
+                )
+                name = f"{agent_type.value} · {channel.value} · {history} · {context.persona_tone}"
+                result.append(Scenario(name, agent_type, channel, history, context))
+    return result

@@ -1,0 +1,402 @@
+"""Workflow inputs, outputs and messages: plain pydantic models that travel through Temporal.
+
+They never import the SQLModel tables, so workflows can pass them through the sandbox freely.
+"""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class AgentType(StrEnum):
+    due_invoice = "due_invoice"
+    contract_renewal = "contract_renewal"
+    lead_follow_up = "lead_follow_up"
+    first_booking = "first_booking"
+
+
+class Channel(StrEnum):
+    ai_email = "ai_email"
+    voice = "voice"
+    email = "email"
+    helpdesk = "helpdesk"
+    sms = "sms"
+    chat = "chat"
+
+
+class ActionStatus(StrEnum):
+    pending = "pending"
+    snoozed = "snoozed"
+    approved = "approved"
+    deferred = "deferred"
+    auto_executed = "auto_executed"
+    sent = "sent"
+    rejected = "rejected"
+    expired = "expired"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+DECIDABLE = frozenset({ActionStatus.pending, ActionStatus.snoozed})
+# Statuses in which nothing has been delivered yet and the outreach can still be cancelled.
+UNDELIVERED = DECIDABLE | {ActionStatus.approved, ActionStatus.deferred, ActionStatus.auto_executed}
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    critical = "critical"
+
+
+class ConversationStatus(StrEnum):
+    open = "open"
+    escalated = "escalated"
+    resolved = "resolved"
+    closed = "closed"
+
+
+class Sender(StrEnum):
+    ai = "ai"
+    operator = "operator"
+    customer = "customer"
+    system = "system"
+
+
+# --- detection -------------------------------------------------------------------------------
+
+
+class AgentPolicy(BaseModel):
+    """The agent config as one detection run applies it; frozen into each outreach it starts."""
+
+    agent_type: AgentType
+    threshold_days: int
+    channel: Channel
+    expiry: timedelta
+    snooze_cap: timedelta
+    reply_window: timedelta
+    conversation_idle: timedelta
+    cooldown: timedelta = timedelta(days=14)
+    min_gap: timedelta = timedelta(hours=48)
+    daily_max: int = 50
+    auto_execute: bool = False
+    confidence_threshold: int = 90
+    enforce_business_hours: bool = False
+    voice_enabled: bool = False
+    custom_instructions: str = ""
+
+
+class SkipCounts(BaseModel):
+    """Candidates a safeguard held back, by safeguard."""
+
+    opted_out: int = 0
+    cooldown: int = 0
+    daily_cap: int = 0
+    dedup: int = 0
+
+    def __add__(self, other: "SkipCounts") -> "SkipCounts":
+        return SkipCounts(**{name: getattr(self, name) + getattr(other, name) for name in SkipCounts.model_fields})
+
+
+class Pattern(BaseModel):
+    """One detected situation; `dedup_key` is stable for the situation's whole life."""
+
+    location_id: str
+    agent_type: AgentType
+    dedup_key: str
+    customer_id: str
+    customer_name: str
+    reason: str
+    facts: dict[str, str | int]
+    confidence: int = Field(default=0, ge=0, le=100)
+    confidence_reasons: list[str] = Field(default_factory=list)
+    priority: Priority = Priority.normal
+    customer_email: str | None = None
+    customer_mobile: str | None = None
+    # Parsed when the pattern is detected: workflows must not parse phone numbers themselves.
+    customer_mobile_valid: bool = False
+
+
+class DetectionInput(BaseModel):
+    location_id: str
+    as_of: datetime | None = None
+    agents_done: list[AgentType] = Field(default_factory=list)
+    cursor: str | None = None
+    started: int = 0
+    existing: int = 0
+    started_current_agent: int = 0
+    skipped: SkipCounts = Field(default_factory=SkipCounts)
+
+
+class DetectionResult(BaseModel):
+    location_id: str
+    started: int
+    existing: int
+    skipped: SkipCounts = Field(default_factory=SkipCounts)
+
+
+class FindPatternsRequest(BaseModel):
+    location_id: str
+    policy: AgentPolicy
+    as_of: datetime
+    after: str | None
+    limit: int
+    # Outreaches this run already started for the agent: they count against its daily maximum.
+    started_this_run: int = 0
+
+
+class PatternPage(BaseModel):
+    patterns: list[Pattern]
+    next_cursor: str | None
+    skipped: SkipCounts = Field(default_factory=SkipCounts)
+
+
+class AgentPreview(BaseModel):
+    """What an agent would propose now, with no side effects."""
+
+    agent_type: AgentType
+    location_id: str
+    would_propose: int
+    candidates: list[Pattern]
+    skipped: SkipCounts
+
+
+class StartOutreaches(BaseModel):
+    policy: AgentPolicy
+    patterns: list[Pattern]
+
+
+class StartedOutreaches(BaseModel):
+    started: int
+    existing: int
+
+
+# --- outreach --------------------------------------------------------------------------------
+
+
+class OutreachInput(BaseModel):
+    pattern: Pattern
+    policy: AgentPolicy
+
+
+class Draft(BaseModel):
+    channel: Channel
+    subject: str
+    body_html: str
+    body_text: str
+    voice_script: str = ""
+    # Who wrote it: a model name, or "offline"; a fallback says why the model's draft was not used.
+    composed_by: str = "offline"
+    fallback_reason: str | None = None
+    risk_notes: list[str] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class DraftEdit(BaseModel):
+    """An operator's edit of the draft; absent fields keep the draft's value. `{{variables}}` from
+    the allow-list are filled in when the message is sent."""
+
+    operator_id: str | None = None
+    subject: str | None = None
+    body_html: str | None = None
+    voice_script: str | None = None
+
+
+class ApproveRequest(DraftEdit):
+    """Approve, optionally on another channel and with edits made in review."""
+
+    channel: Channel | None = None
+    review_notes: str | None = None
+
+
+class RejectRequest(BaseModel):
+    operator_id: str | None = None
+    reason: str = ""
+
+
+class SnoozeRequest(BaseModel):
+    operator_id: str | None = None
+    until: datetime
+
+
+class CancelRequest(BaseModel):
+    """The situation went away (opt-out, paid, renewed) before anything was delivered."""
+
+    reason: str
+
+
+class OpeningHoursSpec(BaseModel):
+    time_zone: str
+    weekly: dict[str, list[list[str]]]
+    closures: list[str]
+
+
+class SendCheck(BaseModel):
+    action_id: str
+    pattern: Pattern
+    policy: AgentPolicy
+    at: datetime
+
+
+class SendVerdict(BaseModel):
+    """Whether a delivery may go out now; `cancel_reason` says why not."""
+
+    cancel_reason: str | None = None
+
+
+class DecisionResult(BaseModel):
+    action_id: str
+    status: ActionStatus
+
+
+class ProposalRecord(BaseModel):
+    """Everything the read model keeps about a proposal; written at every status change."""
+
+    action_id: str
+    pattern: Pattern
+    draft: Draft
+    status: ActionStatus
+    created_at: datetime
+    expires_at: datetime
+    snoozed_until: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    approved_at: datetime | None = None
+    rejected_at: datetime | None = None
+    reject_reason: str | None = None
+    cancel_reason: str | None = None
+    sent_at: datetime | None = None
+    conversation_id: str | None = None
+
+
+class StatusChange(BaseModel):
+    record: ProposalRecord
+    entry: "TimelineEvent"
+
+
+class TimelineEvent(BaseModel):
+    id: str
+    action_id: str
+    conversation_id: str | None = None
+    sender: Sender
+    channel: Channel | None = None
+    body: str
+    at: datetime
+
+    @classmethod
+    def from_customer(cls, message: "CustomerMessage", action_id: str, conversation_id: str | None) -> "TimelineEvent":
+        """The timeline entry of a customer's message; its id makes logging it twice harmless."""
+        return cls(
+            id=f"inbound:{message.id}",
+            action_id=action_id,
+            conversation_id=conversation_id,
+            sender=Sender.customer,
+            channel=message.channel,
+            body=message.body,
+            at=message.received_at,
+        )
+
+
+class EmailMessage(BaseModel):
+    """One email to send; `delivery_id` is our message id and the idempotency key."""
+
+    delivery_id: str
+    action_id: str
+    conversation_id: str | None = None
+    location_id: str
+    customer_id: str
+    channel: Channel
+    subject: str
+    body_html: str
+    in_reply_to: str | None = None
+
+
+class CallRequest(BaseModel):
+    """One outbound call; `delivery_id` is our idempotency key, as for email."""
+
+    delivery_id: str
+    action_id: str
+    location_id: str
+    customer_id: str
+    voice_script: str
+
+
+class DeliveryResult(BaseModel):
+    delivery_id: str
+    provider: str
+    message_id: str
+    sent_at: datetime
+
+
+class CustomerMessage(BaseModel):
+    """A message from the customer: an email reply, a call transcript turn, a ticket comment."""
+
+    id: str
+    channel: Channel
+    body: str
+    received_at: datetime
+    in_reply_to: str | None = None
+
+
+class OutreachOutcome(BaseModel):
+    action_id: str
+    status: ActionStatus
+    conversation_status: ConversationStatus | None = None
+
+
+# --- conversation ----------------------------------------------------------------------------
+
+
+class ConversationInput(BaseModel):
+    conversation_id: str
+    action_id: str
+    location_id: str
+    customer_id: str
+    channel: Channel
+    subject: str
+    idle_timeout: timedelta
+    last_message_id: str | None = None
+    inbox: list[CustomerMessage] = Field(default_factory=list)
+    continued: bool = False
+
+
+class ConversationOpening(BaseModel):
+    conversation_id: str
+    action_id: str
+    location_id: str
+    customer_id: str
+    channel: Channel
+    subject: str
+    at: datetime
+
+
+class TurnRequest(BaseModel):
+    conversation_id: str
+    action_id: str
+    message: CustomerMessage
+
+
+class TurnOutcome(StrEnum):
+    reply = "reply"
+    resolve = "resolve"
+    escalate = "escalate"
+
+
+class Turn(BaseModel):
+    """The AI's answer to one customer message and what should happen to the conversation."""
+
+    reply_html: str
+    outcome: TurnOutcome
+    summary: str
+
+
+class ConversationStatusChange(BaseModel):
+    conversation_id: str
+    status: ConversationStatus
+    entry: TimelineEvent
+
+
+StatusChange.model_rebuild()

@@ -1,0 +1,271 @@
+"""SQLModel tables: the space data agents watch, configuration, and the outreach read model.
+
+Ids are strings chosen by whoever creates the row (demo seed, importer, workflow), so every write
+can be an idempotent upsert keyed by id. Money is stored in minor units (cents) to stay exact.
+"""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Dialect, Enum, Index, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
+
+
+def _enum(enum: type[StrEnum]) -> Any:
+    """Enums stored as plain strings: adding a value later needs no database type migration."""
+    return Enum(enum, native_enum=False, length=32, values_callable=lambda members: [m.value for m in members])
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps are aware and UTC on the way in and out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# --- space data ------------------------------------------------------------------------------
+
+
+class Location(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    time_zone: str
+    currency: str = "EUR"
+    # {"mon": [["09:00", "18:00"]], ...}; a missing weekday is closed.
+    business_hours: dict[str, list[list[str]]] = Field(default_factory=dict, sa_column=Column(JSON))
+    closures: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    persona_tone: str = "warm"
+    persona_personality: str = ""  # e.g. "upbeat, uses first names, no jargon"
+    persona_signature: str = ""
+    language: str = "en"  # the language drafts are written in (the offline composer writes English)
+    voice_enabled: bool = False
+    default_sender_email: str
+    default_sender_name: str
+    portal_url: str = ""
+    # No customer hears from any agent more often than this.
+    customer_min_gap_hours: int = 48
+    # How often detection runs here; None uses OUTREACH_DETECTION_INTERVAL.
+    detection_interval_minutes: int | None = None
+
+
+class Plan(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    name: str
+    monthly_price_cents: int
+    description: str = ""
+
+
+class Customer(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    name: str
+    email: str | None = None
+    mobile_phone: str | None = None  # E.164
+    kind: str = "member"  # member | contact | lead
+    company: str | None = None
+    plan_id: str | None = Field(default=None, foreign_key="plan.id")
+    joined_on: date | None = None
+    opted_out: bool = False
+
+
+class Invoice(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("location_id", "number"),
+        # The due_invoice detector scans unpaid invoices of one location by due date.
+        Index("ix_invoice_unpaid_due", "location_id", "paid_at", "due_date"),
+    )
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id")
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    number: str
+    amount_cents: int
+    currency: str
+    issued_on: date
+    due_date: date
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    payment_link: str
+
+
+class Contract(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    plan_id: str = Field(foreign_key="plan.id")
+    starts_on: date
+    ends_on: date = Field(index=True)
+    renewed: bool = False
+    cancelled: bool = False
+
+
+class LeadInquiry(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    inquired_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    message: str
+    followed_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    converted: bool = False
+
+
+class Resource(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    name: str
+    kind: str  # desk | meeting_room | office
+    capacity: int = 1
+    hourly_rate_cents: int = 0
+
+
+class Booking(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    resource_id: str = Field(foreign_key="resource.id", index=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FaqArticle(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    question: str
+    answer: str
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+class AgentConfig(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("location_id", "agent_type"),)
+    id: int | None = Field(default=None, primary_key=True)
+    location_id: str = Field(foreign_key="location.id")
+    agent_type: AgentType = Field(sa_type=_enum(AgentType))
+    enabled: bool = True
+    threshold_days: int
+    cooldown_days: int = 14
+    daily_max: int = 50
+    expiry_hours: int = 72
+    auto_execute: bool = False
+    confidence_threshold: int = 90
+    enforce_business_hours: bool = False
+    default_channel: Channel = Field(default=Channel.ai_email, sa_type=_enum(Channel))
+    custom_instructions: str = ""
+
+
+class Operator(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    name: str
+    email: str
+    # sha256 of the bearer token; the token itself is shown once and never stored.
+    token_hash: str = Field(unique=True)
+    is_admin: bool = False
+    location_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+# --- read model (written only by activities) -------------------------------------------------
+
+
+class ProposedAction(SQLModel, table=True):
+    __tablename__ = "proposed_action"
+    __table_args__ = (
+        # Dedup "ever": survives Temporal retention deleting the workflow.
+        UniqueConstraint("location_id", "dedup_key"),
+        Index("ix_proposed_action_inbox", "location_id", "status", "created_at"),
+    )
+    id: str = Field(primary_key=True)  # the outreach workflow id
+    location_id: str = Field(foreign_key="location.id")
+    agent_type: AgentType = Field(sa_type=_enum(AgentType), index=True)
+    dedup_key: str
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    status: ActionStatus = Field(sa_type=_enum(ActionStatus))
+    channel: Channel = Field(sa_type=_enum(Channel))
+    subject: str
+    body_html: str
+    body_text: str
+    voice_script: str = ""
+    composed_by: str = "offline"
+    fallback_reason: str | None = None
+    risk_notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    reason: str
+    confidence: int
+    confidence_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    priority: Priority = Field(default=Priority.normal, sa_type=_enum(Priority))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rejected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reject_reason: str | None = None
+    cancel_reason: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    conversation_id: str | None = None
+
+
+class Conversation(SQLModel, table=True):
+    id: str = Field(primary_key=True)  # the conversation workflow id
+    proposed_action_id: str = Field(foreign_key="proposed_action.id", index=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    channel: Channel = Field(sa_type=_enum(Channel))
+    subject: str
+    status: ConversationStatus = Field(sa_type=_enum(ConversationStatus))
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+    __table_args__ = (Index("ix_timeline_action_at", "proposed_action_id", "at"),)
+    id: str = Field(primary_key=True)
+    proposed_action_id: str = Field(foreign_key="proposed_action.id")
+    conversation_id: str | None = Field(default=None, index=True)
+    sender: Sender = Field(sa_type=_enum(Sender))
+    channel: Channel | None = Field(default=None, sa_type=_enum(Channel))
+    body: str
+    at: datetime = Field(sa_type=UTCDateTime)
+    delivery_id: str | None = None
+
+
+class Delivery(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_delivery_agent_day", "location_id", "agent_type", "created_at"),
+        Index("ix_delivery_customer_at", "customer_id", "created_at"),
+    )
+    id: str = Field(primary_key=True)  # our message id: the idempotency key of the send
+    proposed_action_id: str = Field(foreign_key="proposed_action.id", index=True)
+    conversation_id: str | None = None
+    location_id: str = Field(foreign_key="location.id", index=True)
+    # Cooldowns and the daily maximum count deliveries per customer and per agent.
+    customer_id: str = Field(foreign_key="customer.id")
+    agent_type: AgentType = Field(sa_type=_enum(AgentType))
+    channel: Channel = Field(sa_type=_enum(Channel))
+    provider: str
+    status: str  # sent | failed
+    to_address: str
+    from_address: str
+    subject: str
+    body_html: str
+    message_id: str
+    in_reply_to: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

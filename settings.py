@@ -1,0 +1,52 @@
+"""Process configuration: one pydantic-settings class, read from the environment only.
+
+Temporal connection settings are deliberately absent: the client reads the standard `TEMPORAL_*`
+variables and profiles through `temporalio.envconfig` (see `temporal_client.connect`).
+"""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OUTREACH_", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / ".data"
+    # DATABASE_URL is the name every hosting platform uses, so it is read without our prefix.
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    task_queue: str = "outreach"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Only the sandbox outbox exists so far; real providers are added with their channels.
+    email_provider: Literal["sandbox"] = "sandbox"
+    voice_provider: Literal["sandbox"] = "sandbox"
+    detection_interval: timedelta = timedelta(minutes=15)
+    # Any litellm model string ("openai/gpt-4o-mini", "anthropic/…", "ollama/…"); empty: the offline
+    # composer. Provider API keys come from their usual variables (OPENAI_API_KEY, …).
+    llm_model: str = ""
+    llm_api_base: str = ""
+    llm_timeout_seconds: float = 30.0
+    # Ports of the Temporal dev server that `make run` starts (gRPC and Web UI).
+    dev_temporal_port: int = 7233
+    dev_ui_port: int = 8233
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'outreach.db'}"
+
+    @property
+    def sandbox(self) -> bool:
+        """True when deliveries go to the database outbox instead of a real provider."""
+        return "sandbox" in (self.email_provider, self.voice_provider)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

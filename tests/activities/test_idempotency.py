@@ -1,0 +1,76 @@
+"""Retried activities (a worker crash, a timeout) never duplicate a message or a timeline entry."""
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.channels.email import EmailActivities
+from activities.db import DbActivities
+from models.messages import (
+    Channel,
+    EmailMessage,
+)
+from models.tables import Delivery, ProposedAction, TimelineEntry
+from settings import Settings
+from tests.factories import LOCATION_ID, add_customer, proposal
+
+
+def count(engine: Engine, table: type) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_recording_twice_keeps_one_row_and_one_entry(engine: Engine) -> None:
+    change = proposal(engine)
+    db = DbActivities(engine)
+    env = ActivityEnvironment()
+    env.run(db.record_proposal, change)
+    env.run(db.record_proposal, change)
+    assert (count(engine, ProposedAction), count(engine, TimelineEntry)) == (1, 1)
+
+
+def test_a_retried_send_returns_the_first_delivery(engine: Engine, settings: Settings) -> None:
+    change = proposal(engine)
+    env = ActivityEnvironment()
+    env.run(DbActivities(engine).record_proposal, change)
+    email = EmailActivities(engine, settings)
+    message = EmailMessage(
+        delivery_id="d-1",
+        action_id=change.record.action_id,
+        location_id=LOCATION_ID,
+        customer_id="cust-1",
+        channel=Channel.ai_email,
+        subject="Reminder",
+        body_html="<p>Hi <script>x</script>Ada</p>",
+    )
+    first = env.run(email.send_email, message)
+    second = env.run(email.send_email, message)
+    assert first == second
+    assert count(engine, Delivery) == 1
+    with Session(engine) as session:
+        delivery = session.exec(select(Delivery)).one()
+    assert delivery.body_html == "<p>Hi Ada</p>"
+    assert delivery.message_id == first.message_id
+
+
+def test_a_customer_without_email_fails_permanently_with_a_reason(engine: Engine, settings: Settings) -> None:
+    change = proposal(engine)
+    env = ActivityEnvironment()
+    env.run(DbActivities(engine).record_proposal, change)
+    add_customer(engine, "cust-2", name="No Mail", email=None)
+    message = EmailMessage(
+        delivery_id="d-2",
+        action_id=change.record.action_id,
+        location_id=LOCATION_ID,
+        customer_id="cust-2",
+        channel=Channel.ai_email,
+        subject="Reminder",
+        body_html="<p>Hi</p>",
+    )
+    with pytest.raises(ApplicationError) as raised:
+        env.run(EmailActivities(engine, settings).send_email, message)
+    assert raised.value.type == "NoRecipient"
+    assert raised.value.non_retryable
+    assert count(engine, Delivery) == 0

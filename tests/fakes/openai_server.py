@@ -1,0 +1,71 @@
+"""A local server speaking the OpenAI chat-completions wire protocol, so litellm runs for real in tests.
+Each request takes the next scripted reply: a message content, an HTTP status, or a stall."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class Reply:
+    content: str = ""
+    status: int = 200
+    stall_seconds: float = 0.0
+
+
+@dataclass
+class FakeOpenAI:
+    base_url: str
+    script: list[Reply] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _app(fake: FakeOpenAI) -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> JSONResponse:
+        fake.requests.append(await request.json())
+        reply = fake.script.pop(0) if fake.script else Reply(status=500)
+        if reply.stall_seconds:
+            # A model that does not answer: hold the request until the client has long given up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.Event().wait(), reply.stall_seconds)
+        if reply.status != 200:
+            error = {"message": f"scripted {reply.status}", "type": "server_error", "code": str(reply.status)}
+            return JSONResponse({"error": error}, status_code=reply.status)
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{len(fake.requests)}",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": "gpt-4o-mini",
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 420, "completion_tokens": 180, "total_tokens": 600},
+            }
+        )
+
+    return app
+
+
+@asynccontextmanager
+async def fake_openai(port: int) -> AsyncIterator[FakeOpenAI]:
+    fake = FakeOpenAI(base_url=f"http://127.0.0.1:{port}/v1")
+    server = uvicorn.Server(uvicorn.Config(_app(fake), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)  # poll: uvicorn reports readiness only through this flag
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        await serving

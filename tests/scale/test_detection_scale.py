@@ -1,0 +1,140 @@
+"""Detection at scale (`make scale`, kept out of `make test`): a location with 100,000 customers and
+1,000,000 invoices is scanned page by page in bounded memory, every detection history stays small,
+and a re-run starts no duplicates."""
+
+import time
+import tracemalloc
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, col, update
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.detection import PAGE_SIZE, DetectionActivities, scan_page, start_scan
+from models.db import session_scope
+from models.messages import DetectionInput
+from models.tables import AgentConfig, Customer, Invoice
+from tests.conftest import BIN
+from tests.factories import LOCATION_ID, add_location, policy
+from workflows import search_attributes
+from workflows.detection import DetectionWorkflow
+
+pytestmark = pytest.mark.scale
+
+CUSTOMERS = 100_000
+INVOICES_PER_CUSTOMER = 10
+# Every other customer has an overdue invoice (50,000 patterns, a tenth of them opted out): enough
+# pages that detection must continue-as-new to keep its history small.
+OVERDUE_EVERY = 2
+TODAY = date.today()
+
+
+def seed(engine: Engine) -> int:
+    add_location(engine)
+    with session_scope(engine) as session:
+        session.exec(update(AgentConfig).where(col(AgentConfig.location_id) == LOCATION_ID).values(daily_max=CUSTOMERS))
+    paid_at = datetime.now(UTC) - timedelta(days=40)
+    expected = 0
+    with Session(engine) as session:
+        for start in range(0, CUSTOMERS, 10_000):
+            customers, invoices = [], []
+            for n in range(start, start + 10_000):
+                opted_out = n % 20 == 0
+                customers.append(
+                    {"id": f"c{n:06d}", "location_id": LOCATION_ID, "name": f"Customer {n}", "kind": "member",
+                     "email": f"c{n}@mail.example", "opted_out": opted_out}
+                )  # fmt: skip
+                for i in range(INVOICES_PER_CUSTOMER):
+                    overdue = i == 0 and n % OVERDUE_EVERY == 0
+                    expected += overdue and not opted_out
+                    due = TODAY - timedelta(days=10 if overdue else 45)
+                    invoices.append(
+                        {"id": f"i{n:06d}-{i}", "location_id": LOCATION_ID, "customer_id": f"c{n:06d}",
+                         "number": f"INV-{n:06d}-{i}", "amount_cents": 25_000, "currency": "EUR",
+                         "issued_on": due - timedelta(days=14), "due_date": due,
+                         "paid_at": None if overdue else paid_at, "payment_link": "https://pay.example"}
+                    )  # fmt: skip
+            session.execute(insert(Customer), customers)
+            session.execute(insert(Invoice), invoices)
+            session.commit()
+    return expected
+
+
+@pytest.fixture
+async def temporal() -> AsyncIterator[Client]:
+    """A dev server of this run's own: tens of thousands of parked outreaches stay with it."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    yield env.client
+    await env.shutdown()
+
+
+async def test_detection_of_100k_customers_is_bounded_and_never_duplicates(
+    temporal: Client, engine: Engine, database_url: str
+) -> None:
+    started_at = time.monotonic()
+    expected = seed(engine)
+    print(f"\n[{database_url.split(':')[0]}] seeded {CUSTOMERS:,} customers and "
+          f"{CUSTOMERS * INVOICES_PER_CUSTOMER:,} invoices in {time.monotonic() - started_at:.0f}s")  # fmt: skip
+
+    # Memory: the scan holds one page at a time, however large the location.
+    tracemalloc.start()
+    started_at = time.monotonic()
+    found, cursor = 0, None
+    with Session(engine) as session:
+        scan = start_scan(session, LOCATION_ID, policy(engine), datetime.now(UTC))
+        assert scan is not None
+        while True:
+            page = scan_page(session, scan, cursor, PAGE_SIZE, found)
+            found += len(page.patterns)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"scanned {found:,} patterns in {time.monotonic() - started_at:.1f}s, peak memory {peak / 2**20:.1f} MiB")
+    assert found == expected
+    assert peak < 64 * 2**20
+
+    # Histories: detection continues-as-new, so no run's history grows past a few thousand events.
+    # Only detection runs here: the outreaches it starts wait on a queue nobody polls, which is all we need.
+    task_queue = f"scale-{uuid.uuid4()}"
+    detection = DetectionActivities(engine, temporal, outreach_task_queue=f"{task_queue}-outreaches")
+    async with Worker(
+        temporal,
+        task_queue=task_queue,
+        workflows=[DetectionWorkflow],
+        activities=[detection.load_agent_policies, detection.find_patterns, detection.start_outreaches],
+        activity_executor=ThreadPoolExecutor(4),
+    ):
+        for run in ("first", "second"):
+            started_at = time.monotonic()
+            handle = await temporal.start_workflow(
+                DetectionWorkflow.run, DetectionInput(location_id=LOCATION_ID), id=f"detection-{run}",
+                task_queue=task_queue,
+            )  # fmt: skip
+            result = await handle.result()
+            lengths = [
+                len((await temporal.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()).events)
+                async for execution in temporal.list_workflows(f'WorkflowId = "detection-{run}"')
+            ]
+            print(f"{run} run: started {result.started:,}, existing {result.existing:,}, "
+                  f"{len(lengths)} runs, longest history {max(lengths):,} events, "
+                  f"{time.monotonic() - started_at:.0f}s")  # fmt: skip
+            assert len(lengths) > 1, "detection should have continued as new"
+            assert max(lengths) < 3_000
+            if run == "first":
+                assert (result.started, result.existing) == (expected, 0)
+            else:
+                assert (result.started, result.existing) == (0, expected)

@@ -1,0 +1,36 @@
+"""Money formatting, HTML sanitising and the plain-text twin."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.content import format_money, html_to_text, sanitize_html
+
+
+def test_money_is_exact_with_symbol_or_code() -> None:
+    assert format_money(125_000, "EUR") == "€1,250.00"
+    assert format_money(29_905, "usd") == "$299.05"
+    assert format_money(5, "GBP") == "£0.05"
+    assert format_money(1_000_000, "CHF") == "CHF 10,000.00"
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_money_round_trips_to_the_cent(cents: int) -> None:
+    text = format_money(cents, "EUR").removeprefix("€").replace(",", "")
+    assert round(float(text) * 100) == cents
+
+
+def test_sanitising_keeps_formatting_and_links_and_drops_active_content() -> None:
+    dirty = (
+        '<p onclick="steal()">Hi <strong>Ada</strong></p><script>alert(1)</script>'
+        '<a href="javascript:alert(1)">bad</a> <a href="https://pay.example/INV-1">pay</a><img src=x onerror=y>'
+    )
+    clean = sanitize_html(dirty)
+    assert "<strong>Ada</strong>" in clean
+    assert 'href="https://pay.example/INV-1"' in clean
+    for forbidden in ("onclick", "<script", "alert(1)", "javascript:", "<img", "onerror"):
+        assert forbidden not in clean
+
+
+def test_plain_text_keeps_link_targets_and_paragraphs() -> None:
+    text = html_to_text('<p>Hi Ada,</p><p>Pay <a href="https://pay.example/1">here</a> &amp; thanks.</p>')
+    assert text == "Hi Ada,\n\nPay here (https://pay.example/1) & thanks."

@@ -1,0 +1,119 @@
+"""`make run` as a newcomer runs it: the whole stack in one command, Ctrl-C stops every process,
+and a second run keeps all state and duplicates nothing."""
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+
+from devstack import port_open
+from tests.conftest import free_port, poll
+
+BIN = Path(sys.executable).parent
+
+
+@asynccontextmanager
+async def make_run(env: dict[str, str], output: list[str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        str(BIN / "outreach"), "dev", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert process.stdout is not None
+
+    async def read() -> None:
+        assert process.stdout is not None
+        async for line in process.stdout:
+            output.append(line.decode())
+
+    reader = asyncio.create_task(read())
+
+    async def ready() -> bool:
+        if process.returncode is not None:
+            raise AssertionError("make run exited early:\n" + "".join(output))
+        return any("Press Ctrl-C" in line for line in output)
+
+    try:
+        await poll(ready, "the stack to start", seconds=120)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        await asyncio.wait_for(process.wait(), 60)
+        await reader
+
+
+async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TEMPORAL_", "OUTREACH_")) and key != "DATABASE_URL"
+    } | {
+        "OUTREACH_DATA_DIR": str(tmp_path),
+        "OUTREACH_DEV_TEMPORAL_PORT": str(ports["temporal"]),
+        "OUTREACH_DEV_UI_PORT": str(ports["ui"]),
+        "OUTREACH_API_PORT": str(ports["api"]),
+    }
+    api = f"http://127.0.0.1:{ports['api']}"
+    output: list[str] = []
+
+    async with make_run(env, output):
+        token = (tmp_path / "dev-admin-token").read_text().strip()
+        assert token in "".join(output)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=api, headers=headers) as http:
+
+            async def proposals() -> dict[str, Any] | None:
+                inbox = (await http.get("/api/inbox", params={"page_size": 1})).json()
+                return inbox if inbox["total"] > 0 else None
+
+            await poll(proposals, "pending proposals from the first detection run", seconds=120)
+            client = await Client.connect(f"127.0.0.1:{ports['temporal']}")
+
+            async def detection_done() -> int:
+                query = 'WorkflowType = "DetectionWorkflow" AND ExecutionStatus = "Completed"'
+                return (await client.count_workflows(query)).count >= 2
+
+            await poll(detection_done, "both locations' detection runs to finish", seconds=120)
+            outreaches = (await client.count_workflows('WorkflowType = "OutreachWorkflow"')).count
+
+            async def all_proposed() -> dict[str, Any] | None:
+                inbox = (await http.get("/api/inbox", params={"page_size": 1})).json()
+                return inbox if inbox["total"] == outreaches else None
+
+            first = await poll(all_proposed, "every outreach to reach the inbox")
+            action = first["items"][0]
+            assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+    assert "Stopping" in "".join(output)
+    for port in ports.values():
+        assert not port_open(port), f"port {port} still open after Ctrl-C"
+
+    output.clear()
+    async with make_run(env, output):
+        assert "kept from the last run" in "".join(output)
+        async with httpx.AsyncClient(base_url=api, headers=headers) as http:
+            client = await Client.connect(f"127.0.0.1:{ports['temporal']}")
+
+            async def second_detection_done() -> int:
+                query = 'WorkflowType = "DetectionWorkflow" AND ExecutionStatus = "Completed"'
+                return (await client.count_workflows(query)).count >= 4
+
+            await poll(second_detection_done, "the second run's detection", seconds=120)
+            again = (await http.get("/api/inbox", params={"page_size": 1})).json()
+            assert again["total"] == first["total"]
+            assert (await client.count_workflows('WorkflowType = "OutreachWorkflow"')).count == outreaches
+
+            async def delivered() -> bool:
+                return (await http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+            await poll(delivered, "the approval made before the restart to be delivered", seconds=90)
+            assert (await http.get("/api/outbox")).json()["total"] == 1
+            by_attribute = f'OutreachStatus = "sent" AND LocationId = "{action["location_id"]}"'
+            assert (await client.count_workflows(by_attribute)).count == 1

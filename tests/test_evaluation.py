@@ -1,0 +1,40 @@
+"""The evaluation suite: the offline composer passes every check, and every check can fail."""
+
+from activities import offline
+from evaluation.__main__ import evaluate
+from evaluation.checks import CHECKS
+from evaluation.scenarios import Scenario, scenarios
+from models.messages import AgentType, Channel, Draft
+
+
+async def test_the_offline_composer_passes_every_check_of_every_scenario() -> None:
+    assert len(scenarios()) >= 24
+    assert await evaluate() == 0
+
+
+def edited(draft: Draft, **changes: str) -> Draft:
+    return draft.model_copy(update=changes)
+
+
+def test_each_check_catches_what_it_is_for() -> None:
+    by_name = {s.name: s for s in scenarios()}
+    email = next(s for s in by_name.values() if s.agent_type is AgentType.due_invoice and s.channel is Channel.ai_email
+                 and s.context.earlier_late_payments > 0)  # fmt: skip
+    call = next(s for s in by_name.values() if s.channel is Channel.voice)
+    good_email = offline.compose(email.agent_type, email.context, email.channel)
+    good_call = offline.compose(call.agent_type, call.context, call.channel)
+    first = email.context.first_name
+    body, script = good_email.body_html, good_call.voice_script
+    broken: list[tuple[str, Scenario, Draft]] = [
+        ("facts exact", email, edited(good_email, body_html=body.replace("1,250", "1,350"))),
+        ("customer name", email, edited(good_email, body_html=body.replace(first, "there"), subject="Hello")),
+        ("link (email) / no URL (voice)", email, edited(good_email, body_html=body.replace("href=", "data-x="))),
+        ("link (email) / no URL (voice)", call, edited(good_call, voice_script=script + " https://x.example")),
+        ("length limits", call, edited(good_call, voice_script=script + " and" * 60)),
+        ("tone matches history and persona", email, edited(good_email, body_html=f"<p>Hi {first}, no worries.</p>")),
+        ("no unresolved placeholder", email, edited(good_email, subject="Hi {{first_name}}")),
+    ]
+    for check_name, scenario, draft in broken:
+        assert CHECKS[check_name](scenario, draft) is not None, check_name
+    for name, check in CHECKS.items():
+        assert check(email, good_email) is None, name

@@ -1,0 +1,129 @@
+"""The spine end to end, over HTTP like an operator and a customer: detect → inbox → approve →
+outbox → simulated reply → conversation timeline, on the real dev server."""
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.content import format_money
+from models.tables import Customer, Invoice
+from tests.conftest import Stack, poll
+
+
+def invoice_of(stack: Stack, action: dict[str, Any]) -> tuple[Invoice, Customer]:
+    number = action["id"].rsplit(":", 1)[1]
+    with Session(stack.engine) as session:
+        invoice = session.exec(select(Invoice).where(col(Invoice.number) == number)).one()
+        customer = session.get(Customer, invoice.customer_id)
+        assert customer is not None
+        return invoice, customer
+
+
+async def test_detect_approve_send_reply_converse(stack: Stack) -> None:
+    http = stack.http
+    first = await stack.detect("ams")
+    assert first.started > 0
+
+    async def all_proposed() -> dict[str, Any] | None:
+        params: dict[str, str | int] = {"status": "pending", "location_id": "ams", "page_size": 200}
+        inbox = (await http.get("/api/inbox", params=params)).json()
+        return inbox if inbox["total"] == first.started else None
+
+    inbox = await poll(all_proposed, "every started outreach to reach the inbox")
+    assert {item["agent_type"] for item in inbox["items"]} == {
+        "due_invoice",
+        "contract_renewal",
+        "lead_follow_up",
+        "first_booking",
+    }
+
+    # The same agent writes differently to a habitual late payer and to one with a good record.
+    subjects = [item["subject"] for item in inbox["items"] if item["agent_type"] == "due_invoice"]
+    assert any(subject.startswith("Action needed") for subject in subjects)
+    assert any(subject.startswith("Friendly reminder") for subject in subjects)
+
+    # Detection again: nothing new, nothing duplicated.
+    second = await stack.detect("ams")
+    assert (second.started, second.existing) == (0, 0)
+    assert second.skipped.dedup == first.started
+    again = (await http.get("/api/inbox", params={"location_id": "ams", "page_size": 1})).json()
+    assert again["total"] == first.started
+
+    action = next(item for item in inbox["items"] if item["agent_type"] == "due_invoice")
+    invoice, customer = invoice_of(stack, action)
+    amount = format_money(invoice.amount_cents, invoice.currency)
+    assert customer.name.split()[0] in action["body_html"]
+    assert amount in action["body_html"]
+
+    approved = await http.post(f"/api/inbox/{action['id']}/approve", json={"review_notes": "Looks right"})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] in ("approved", "sent")
+
+    async def sent() -> dict[str, Any] | None:
+        detail = (await http.get(f"/api/inbox/{action['id']}")).json()
+        return detail if detail["status"] == "sent" else None
+
+    detail = await poll(sent, "the approved action to be sent")
+    assert detail["sent_at"] is not None
+
+    outbox = (await http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()
+    assert outbox["total"] == 1
+    email = outbox["items"][0]
+    assert email["to_address"] == customer.email
+    assert customer.name.split()[0] in email["body_html"]
+    assert amount in email["body_html"]
+    assert invoice.payment_link in email["body_html"]
+
+    second_approve = await http.post(f"/api/inbox/{action['id']}/approve", json={})
+    assert second_approve.status_code == 409
+    assert "already sent" in second_approve.json()["detail"]
+
+    reply = await http.post(
+        "/api/dev/simulate-reply",
+        json={"proposed_action_id": action["id"], "body": "Sorry! Could you send me the payment link again?"},
+    )
+    assert reply.status_code == 202, reply.text
+    conversation_id = reply.json()["conversation_id"]
+
+    async def answered() -> dict[str, Any] | None:
+        response = await http.get(f"/api/conversations/{conversation_id}")
+        if response.status_code != 200:
+            return None
+        conversation = response.json()
+        senders = [entry["sender"] for entry in conversation["timeline"] if entry["channel"]]
+        return conversation if senders == ["ai", "customer", "ai"] else None
+
+    conversation = await poll(answered, "the AI to answer the customer's reply")
+    messages = [entry for entry in conversation["timeline"] if entry["channel"]]
+    assert amount in messages[0]["body"]
+    assert messages[1]["body"].startswith("Sorry! Could you send me the payment link again?")
+    assert invoice.payment_link in messages[2]["body"]
+    assert conversation["status"] == "open"
+
+    listed = (await http.get("/api/conversations", params={"q": customer.name.split()[-1]})).json()
+    assert conversation_id in [item["id"] for item in listed["items"]]
+    inbox_item = (await http.get(f"/api/inbox/{action['id']}")).json()
+    assert inbox_item["conversation_id"] == conversation_id
+    outbox = (await http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()
+    assert outbox["total"] == 2
+    assert outbox["items"][0]["in_reply_to"] == email["message_id"]
+
+
+async def test_search_attributes_follow_the_status(stack: Stack) -> None:
+    await stack.detect("atx")
+
+    async def proposed() -> dict[str, Any] | None:
+        inbox = (await stack.http.get("/api/inbox", params={"location_id": "atx", "page_size": 1})).json()
+        return inbox["items"][0] if inbox["items"] else None
+
+    action = await poll(proposed, "a proposal in the inbox")
+    await stack.http.post(f"/api/inbox/{action['id']}/reject", json={"reason": "Customer called us already"})
+    query = (
+        f'WorkflowId = "{action["id"]}" AND OutreachStatus = "rejected" AND AgentType = "{action["agent_type"]}" '
+        f'AND LocationId = "atx" AND CustomerId = "{action["customer"]["id"]}" AND Channel = "ai_email"'
+    )
+
+    async def listed() -> list[str]:
+        return [execution.id async for execution in stack.client.list_workflows(query)]
+
+    assert await poll(listed, "the rejected outreach to be visible by its search attributes") == [action["id"]]

@@ -1,0 +1,129 @@
+"""Record the workflow histories the replay test checks: `make histories`.
+
+Runs real journeys on a throwaway dev server and demo database, then writes each workflow's
+history to tests/histories/. Histories recorded by earlier versions stay committed under their own
+names (e.g. `before_safeguards_*`): they are what running workflows look like, and replaying them
+proves each workflow.patched() branch still works. Re-record after a workflow change, and commit.
+"""
+
+import asyncio
+import json
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from demo.seed import seed_demo_data
+from models.db import make_engine
+from models.messages import (
+    ApproveRequest,
+    CancelRequest,
+    CustomerMessage,
+    DetectionInput,
+    DraftEdit,
+    RejectRequest,
+    SnoozeRequest,
+)
+from models.migrate import upgrade
+from models.tables import ProposedAction
+from settings import Settings
+from worker import build_worker
+from workflows import search_attributes
+from workflows.detection import DetectionWorkflow
+from workflows.ids import conversation_id
+from workflows.outreach import OutreachWorkflow
+
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+BIN = Path(sys.executable).parent
+
+
+async def record() -> None:
+    data_dir = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{data_dir / 'outreach.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    seed_demo_data(engine)
+    settings = Settings(data_dir=data_dir, DATABASE_URL=url)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
+    client: Client = env.client
+    task_queue = f"record-{uuid.uuid4()}"
+    async with build_worker(client, engine, settings, task_queue=task_queue):
+        detection = await client.execute_workflow(
+            DetectionWorkflow.run, DetectionInput(location_id="ams"), id="detection:ams", task_queue=task_queue
+        )
+        print(f"detection started {detection.started} outreaches")
+
+        def pending(limit: int) -> list[str]:
+            with Session(engine) as session:
+                rows = session.exec(
+                    select(ProposedAction.id)
+                    .where(col(ProposedAction.status) == "pending")
+                    .order_by(col(ProposedAction.id))
+                ).all()
+            return list(rows[:limit])
+
+        while len(pending(3)) < 3:
+            await asyncio.sleep(0.1)  # poll: detection's outreaches record their proposals
+        sent_id, rejected_id, cancelled_id = pending(3)
+
+        # Journey 1: snooze, approve with edits, reply twice, the AI resolves.
+        sent = client.get_workflow_handle_for(OutreachWorkflow.run, sent_id)
+        await sent.execute_update(
+            OutreachWorkflow.snooze, SnoozeRequest(until=datetime.now(UTC) + timedelta(days=1), operator_id="rec")
+        )
+        await sent.execute_update(
+            OutreachWorkflow.edit_draft, DraftEdit(operator_id="rec", body_html="<p>Hi {{first_name}}, a reminder.</p>")
+        )
+        await sent.execute_update(
+            OutreachWorkflow.approve,
+            ApproveRequest(operator_id="rec", subject="A quick reminder about your invoice", review_notes="ok"),
+        )
+        for body in ("Could you send me the link again?", "Paid it just now, thanks!"):
+            message = CustomerMessage(
+                id=str(uuid.uuid4()), channel="ai_email", body=body, received_at=datetime.now(UTC)
+            )
+            await sent.signal(OutreachWorkflow.customer_replied, message)
+        outcome = await sent.result()
+        print(f"{sent_id}: {outcome.status} / {outcome.conversation_status}")
+
+        # Journey 2: an invalid signal is noted and ignored, then a signal rejects.
+        rejected = client.get_workflow_handle_for(OutreachWorkflow.run, rejected_id)
+        await rejected.signal("snooze", SnoozeRequest(until=datetime(2000, 1, 1, tzinfo=UTC)))
+        await rejected.signal("reject", RejectRequest(operator_id="rec", reason="Paid at the desk"))
+        print(f"{rejected_id}: {(await rejected.result()).status}")
+
+        # Journey 3: the customer opts out while the proposal waits.
+        cancelled = client.get_workflow_handle_for(OutreachWorkflow.run, cancelled_id)
+        await cancelled.signal(OutreachWorkflow.cancel, CancelRequest(reason="The customer opted out of outreach."))
+        print(f"{cancelled_id}: {(await cancelled.result()).status}")
+
+        histories = {
+            "detection": "detection:ams",
+            "outreach_sent_and_resolved": sent_id,
+            "outreach_rejected_by_signal": rejected_id,
+            "outreach_cancelled_by_opt_out": cancelled_id,
+            "conversation_resolved": conversation_id(sent_id),
+        }
+        HISTORIES.mkdir(exist_ok=True)
+        for name, workflow_id in histories.items():
+            history = await client.get_workflow_handle(workflow_id).fetch_history()
+            # The workflow id is part of what replays (child ids derive from it), so it is kept too.
+            document = {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
+            (HISTORIES / f"{name}.json").write_text(json.dumps(document, indent=1) + "\n")
+            print(f"wrote {name}.json ({len(history.events)} events)")
+    await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())

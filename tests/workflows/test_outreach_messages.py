@@ -1,0 +1,121 @@
+"""Operator decisions as Signals (for engineers in the Temporal UI/CLI) and the conversation's
+endings, on real servers."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+
+from activities.db import DbActivities
+from models.messages import (
+    ActionStatus,
+    ApproveRequest,
+    Channel,
+    ConversationInput,
+    ConversationStatus,
+    CustomerMessage,
+    Sender,
+    SnoozeRequest,
+)
+from models.tables import Conversation, Delivery, TimelineEntry
+from settings import Settings
+from tests.conftest import action_row, poll, start_outreach, worker_for
+from tests.factories import LOCATION_ID, overdue_invoice_input, proposal
+from workflows.conversation import ConversationWorkflow
+from workflows.outreach import OutreachWorkflow
+
+
+def reply(body: str) -> CustomerMessage:
+    return CustomerMessage(id=str(uuid.uuid4()), channel="ai_email", body=body, received_at=datetime.now(UTC))
+
+
+async def test_signals_take_the_same_path_as_updates_and_invalid_ones_are_noted(
+    temporal: Client, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine)
+    async with worker_for(temporal, engine, settings) as worker:
+        handle = await start_outreach(temporal, worker.task_queue, input, engine)
+        await handle.signal("snooze", SnoozeRequest(until=datetime(2000, 1, 1, tzinfo=UTC)))
+        await handle.signal("approve", ApproveRequest(operator_id="engineer", subject="Edited from the CLI"))
+
+        async def sent() -> bool:
+            return action_row(engine, handle.id).status == ActionStatus.sent
+
+        await poll(sent, "the signalled approval to be delivered")
+        await handle.terminate()
+
+    with Session(engine) as session:
+        notes = session.exec(select(TimelineEntry.body).where(col(TimelineEntry.proposed_action_id) == handle.id)).all()
+        delivery = session.exec(select(Delivery).where(col(Delivery.proposed_action_id) == handle.id)).one()
+    assert "Ignored a snooze signal: The snooze time must be in the future." in notes
+    assert delivery.subject == "Edited from the CLI"
+
+
+async def test_a_request_for_a_person_escalates_the_conversation(
+    temporal: Client, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine)
+    async with worker_for(temporal, engine, settings) as worker:
+        handle = await start_outreach(temporal, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await handle.signal(OutreachWorkflow.customer_replied, reply("Can I get a payment plan? Money is tight."))
+        outcome = await handle.result()
+
+    assert outcome.status is ActionStatus.sent
+    assert outcome.conversation_status is ConversationStatus.escalated
+    with Session(engine) as session:
+        conversation = session.exec(select(Conversation)).one()
+    assert conversation.status == ConversationStatus.escalated
+
+
+async def test_a_quiet_conversation_closes_after_its_idle_window(
+    time_skipping: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine, conversation_idle=timedelta(days=7))
+    client = time_skipping.client
+    async with worker_for(client, engine, settings) as worker:
+        handle = await start_outreach(client, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await handle.signal(OutreachWorkflow.customer_replied, reply("What is this about?"))
+        outcome = await handle.result()
+
+    assert outcome.conversation_status is ConversationStatus.closed
+    with Session(engine) as session:
+        conversation = session.exec(select(Conversation)).one()
+        bodies = session.exec(select(TimelineEntry.body).order_by(col(TimelineEntry.at))).all()
+    assert conversation.status == ConversationStatus.closed
+    assert bodies[-1] == "Closed: no reply for 7 days."
+
+
+async def test_a_customer_who_writes_again_is_not_cut_off_by_a_resolution(
+    time_skipping: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    change = proposal(engine)
+    ActivityEnvironment().run(DbActivities(engine).record_proposal, change)
+    action_id = change.record.action_id
+    conversation = ConversationInput(
+        conversation_id=f"conversation:{action_id}",
+        action_id=action_id,
+        location_id=LOCATION_ID,
+        customer_id="cust-1",
+        channel=Channel.ai_email,
+        subject="Reminder",
+        idle_timeout=timedelta(days=7),
+        inbox=[reply("Thanks!"), reply("Actually, could you resend the link?")],
+    )
+    async with worker_for(time_skipping.client, engine, settings) as worker:
+        status = await time_skipping.client.execute_workflow(
+            ConversationWorkflow.run, conversation, id=conversation.conversation_id, task_queue=worker.task_queue
+        )
+    # Both messages were answered; the conversation then went quiet instead of ending at "Thanks!".
+    assert status is ConversationStatus.closed
+    with Session(engine) as session:
+        senders = session.exec(
+            select(TimelineEntry.sender)
+            .where(col(TimelineEntry.conversation_id) == conversation.conversation_id)
+            .order_by(col(TimelineEntry.at))
+        ).all()
+    assert senders == [Sender.customer, Sender.customer, Sender.ai, Sender.ai, Sender.system]

@@ -1,0 +1,86 @@
+"""The worker: the one place a Temporal Worker is built. Stateless; run as many as load needs."""
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.channels.email import EmailActivities
+from activities.channels.voice import VoiceActivities
+from activities.db import DbActivities
+from activities.detection import DetectionActivities
+from activities.llm import LlmActivities
+from models.db import make_engine
+from settings import Settings, get_settings
+from temporal_client import connect
+from workflows.conversation import ConversationWorkflow
+from workflows.detection import DetectionWorkflow
+from workflows.outreach import OutreachWorkflow
+
+WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow]
+# Database activities are synchronous (SQLModel sessions); they run on this pool.
+ACTIVITY_THREADS = 16
+# On shutdown, running activities get this long to finish before they are cancelled (and retried
+# elsewhere), so a deploy or Ctrl-C rarely leaves a delivery waiting for its timeout.
+GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+def build_worker(
+    client: Client,
+    engine: Engine,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    **worker_options: object,
+) -> Worker:
+    """Register every workflow and activity on one task queue."""
+    db = DbActivities(engine)
+    detection = DetectionActivities(engine, client)
+    llm = LlmActivities(engine, settings)
+    email = EmailActivities(engine, settings)
+    voice = VoiceActivities(engine, settings)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            db.record_proposal,
+            db.record_event,
+            db.open_conversation,
+            db.record_conversation_status,
+            db.opening_hours,
+            detection.load_agent_policies,
+            detection.find_patterns,
+            detection.start_outreaches,
+            detection.check_before_send,
+            llm.compose_draft,
+            llm.converse,
+            email.send_email,
+            voice.place_call,
+        ],
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        **worker_options,  # type: ignore[arg-type]
+    )
+
+
+async def run_worker() -> None:
+    """Run until SIGTERM or SIGINT, then stop polling and let in-flight activities finish."""
+    settings = get_settings()
+    client = await connect()
+    worker = build_worker(client, make_engine(settings.resolved_database_url), settings)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    async with worker:
+        print(f"Worker polling task queue {settings.task_queue!r}", flush=True)
+        await stop.wait()
+    print("Worker stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker())

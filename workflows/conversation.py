@@ -1,0 +1,156 @@
+"""ConversationWorkflow: the exchange that follows a customer's reply.
+
+loop: wait for a customer message → log it → AI turn → send the answer on the conversation's
+channel → resolve or escalate, or keep listening until the conversation goes quiet.
+Long conversations continue-as-new so their history stays small.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.channels.email import EmailActivities
+    from activities.db import DbActivities
+    from activities.llm import LlmActivities
+    from models.messages import (
+        ConversationInput,
+        ConversationOpening,
+        ConversationStatus,
+        ConversationStatusChange,
+        CustomerMessage,
+        EmailMessage,
+        Sender,
+        TimelineEvent,
+        Turn,
+        TurnOutcome,
+        TurnRequest,
+    )
+
+DB_TIMEOUT = timedelta(seconds=30)
+TURN_TIMEOUT = timedelta(minutes=2)
+SEND_TIMEOUT = timedelta(minutes=1)
+
+FINAL_STATUS = {
+    TurnOutcome.resolve: ConversationStatus.resolved,
+    TurnOutcome.escalate: ConversationStatus.escalated,
+}
+
+
+@workflow.defn
+class ConversationWorkflow:
+    @workflow.init
+    def __init__(self, input: ConversationInput) -> None:
+        self._inbox: list[CustomerMessage] = list(input.inbox)
+        self._status = ConversationStatus.open
+
+    @workflow.run
+    async def run(self, input: ConversationInput) -> ConversationStatus:
+        if not input.continued:
+            await workflow.execute_activity_method(
+                DbActivities.open_conversation,
+                ConversationOpening(
+                    conversation_id=input.conversation_id,
+                    action_id=input.action_id,
+                    location_id=input.location_id,
+                    customer_id=input.customer_id,
+                    channel=input.channel,
+                    subject=input.subject,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary="Open the conversation",
+            )
+        last_message_id = input.last_message_id
+        while True:
+            if not self._inbox and workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(
+                    input.model_copy(update={"continued": True, "inbox": [], "last_message_id": last_message_id})
+                )
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._inbox),
+                    timeout=input.idle_timeout,
+                    timeout_summary="Conversation goes quiet",
+                )
+            except TimeoutError:
+                days = input.idle_timeout.days
+                return await self._finish(input, ConversationStatus.closed, f"Closed: no reply for {days} days.")
+            message = self._inbox.pop(0)
+            turn, last_message_id = await self._answer(input, message, last_message_id)
+            # A customer who wrote again in the meantime is not done: keep the conversation going.
+            if turn.outcome is TurnOutcome.reply or (turn.outcome is TurnOutcome.resolve and self._inbox):
+                continue
+            return await self._finish(input, FINAL_STATUS[turn.outcome], turn.summary)
+
+    @workflow.signal
+    def customer_replied(self, message: CustomerMessage) -> None:
+        """The customer's next message."""
+        self._inbox.append(message)
+
+    @workflow.query
+    def status(self) -> ConversationStatus:
+        return self._status
+
+    async def _answer(
+        self, input: ConversationInput, message: CustomerMessage, in_reply_to: str | None
+    ) -> tuple[Turn, str]:
+        """Log the customer's message, let the AI answer it and send the answer (and its message id)."""
+        await log_customer_message(message, input.action_id, input.conversation_id)
+        turn = await workflow.execute_activity_method(
+            LlmActivities.converse,
+            TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message),
+            start_to_close_timeout=TURN_TIMEOUT,
+            summary="AI turn",
+        )
+        delivery = await workflow.execute_activity_method(
+            EmailActivities.send_email,
+            EmailMessage(
+                delivery_id=str(workflow.uuid4()),
+                action_id=input.action_id,
+                conversation_id=input.conversation_id,
+                location_id=input.location_id,
+                customer_id=input.customer_id,
+                channel=input.channel,
+                subject=input.subject if input.subject.startswith("Re: ") else f"Re: {input.subject}",
+                body_html=turn.reply_html,
+                in_reply_to=in_reply_to,
+            ),
+            start_to_close_timeout=SEND_TIMEOUT,
+            summary="Send the AI answer",
+        )
+        return turn, delivery.message_id
+
+    async def _finish(self, input: ConversationInput, status: ConversationStatus, note: str) -> ConversationStatus:
+        self._status = status
+        await workflow.execute_activity_method(
+            DbActivities.record_conversation_status,
+            ConversationStatusChange(
+                conversation_id=input.conversation_id,
+                status=status,
+                entry=TimelineEvent(
+                    id=str(workflow.uuid4()),
+                    action_id=input.action_id,
+                    conversation_id=input.conversation_id,
+                    sender=Sender.system,
+                    body=note,
+                    at=workflow.now(),
+                ),
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary=f"Conversation {status.value}",
+        )
+        # Messages that arrive as the conversation ends go on its timeline, for the team.
+        while self._inbox:
+            await log_customer_message(self._inbox.pop(0), input.action_id, input.conversation_id)
+        return status
+
+
+async def log_customer_message(message: CustomerMessage, action_id: str, conversation_id: str | None) -> None:
+    """Put a customer's message on the timeline (idempotent: the entry id derives from the message)."""
+    await workflow.execute_activity_method(
+        DbActivities.record_event,
+        TimelineEvent.from_customer(message, action_id, conversation_id),
+        start_to_close_timeout=DB_TIMEOUT,
+        summary="Log the customer's message",
+    )

@@ -1,0 +1,15 @@
+"""Deterministic workflow ids: the same situation always maps to the same workflow."""
+
+from models.messages import Pattern
+
+
+def outreach_id(pattern: Pattern) -> str:
+    return f"outreach:{pattern.location_id}:{pattern.dedup_key}"
+
+
+def conversation_id(action_id: str) -> str:
+    return f"conversation:{action_id}"
+
+
+def detection_id(location_id: str) -> str:
+    return f"detection:{location_id}"

@@ -1,0 +1,563 @@
+"""OutreachWorkflow: one detected situation, from draft to conversation.
+
+compose the draft → propose it in the inbox → wait for an operator's decision until the proposal
+expires (a snooze moves the wake-up) → deliver → wait for the customer's reply → run the
+conversation as a child → finish with the outcome.
+
+Operator decisions arrive as Updates (validated, with a typed answer for the API) and as Signals
+of the same name (for engineers acting from the Temporal UI or CLI); both take the same path.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.channels.email import EmailActivities
+    from activities.channels.voice import VoiceActivities
+    from activities.db import DbActivities
+    from activities.detection import DetectionActivities
+    from activities.llm import LlmActivities
+    from models import variables
+    from models.content import html_to_text, sanitize_html
+    from models.messages import (
+        DECIDABLE,
+        UNDELIVERED,
+        ActionStatus,
+        ApproveRequest,
+        CallRequest,
+        CancelRequest,
+        Channel,
+        ConversationInput,
+        ConversationStatus,
+        CustomerMessage,
+        DecisionResult,
+        DeliveryResult,
+        Draft,
+        DraftEdit,
+        EmailMessage,
+        OutreachInput,
+        OutreachOutcome,
+        ProposalRecord,
+        RejectRequest,
+        SendCheck,
+        Sender,
+        SnoozeRequest,
+        StatusChange,
+        TimelineEvent,
+    )
+    from workflows import search_attributes as sa
+    from workflows.business_hours import OpeningHours
+    from workflows.conversation import ConversationWorkflow, log_customer_message
+    from workflows.ids import conversation_id
+
+DB_TIMEOUT = timedelta(seconds=30)
+COMPOSE_TIMEOUT = timedelta(minutes=2)
+SEND_TIMEOUT = timedelta(minutes=1)
+# Provider outages are retried for as long as it takes; permanent errors are non-retryable.
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
+
+# Channels this version can deliver; the others are offered as they are built.
+DELIVERABLE_CHANNELS = frozenset({Channel.ai_email, Channel.voice})
+# Business hours, the cooldown and the daily maximum are checked again right before delivery.
+SAFEGUARDS_BEFORE_SEND = "safeguards-before-send"
+
+Request = TypeVar("Request", ApproveRequest, DraftEdit, RejectRequest, SnoozeRequest)
+
+
+def _not_pending(status: ActionStatus | None) -> ApplicationError:
+    reason = "is still being composed" if status is None else f"is already {status.value}"
+    return ApplicationError(
+        f"This proposal {reason}; only pending or snoozed proposals can be decided.",
+        type="ActionNotPending",
+        non_retryable=True,
+    )
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type="InvalidDecision", non_retryable=True)
+
+
+@workflow.defn
+class OutreachWorkflow:
+    @workflow.init
+    def __init__(self, input: OutreachInput) -> None:
+        self._input = input
+        self._status: ActionStatus | None = None
+        self._draft: Draft | None = None
+        self._created_at = workflow.now()
+        self._expires_at = self._created_at + input.policy.expiry
+        self._snoozed_until: datetime | None = None
+        self._decided_by: str | None = None
+        self._decided_at: datetime | None = None
+        self._reject_reason: str | None = None
+        self._cancel_reason: str | None = None
+        self._approved_at: datetime | None = None
+        self._rejected_at: datetime | None = None
+        self._sent_at: datetime | None = None
+        self._message_id: str | None = None
+        self._conversation_id: str | None = None
+        self._inbox: list[CustomerMessage] = []
+        # Bumped on every status change so the decision timer re-arms.
+        self._version = 0
+        # Read-model writes happen in the order of the status changes that caused them.
+        self._write_lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, input: OutreachInput) -> OutreachOutcome:
+        pattern = input.pattern
+        self._draft = await workflow.execute_activity_method(
+            LlmActivities.compose_draft,
+            input,
+            start_to_close_timeout=COMPOSE_TIMEOUT,
+            summary=f"Compose the {input.policy.channel.value} draft for {pattern.customer_name}",
+        )
+        policy = input.policy
+        if policy.auto_execute and pattern.confidence >= policy.confidence_threshold:
+            await self._set_status(
+                ActionStatus.auto_executed,
+                f"Auto-executed: confidence {pattern.confidence} is at or above the agent's threshold "
+                f"of {policy.confidence_threshold}. {pattern.reason}",
+            )
+        else:
+            await self._set_status(ActionStatus.pending, f"Proposed: {pattern.reason}{self._fallback_note()}")
+            await self._wait_for_decision()
+        if self._cancel_reason is not None and self._status in UNDELIVERED:
+            await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._cancel_reason}")
+        if self._status not in (ActionStatus.approved, ActionStatus.auto_executed):
+            return await self._finish()
+
+        if not await self._deliver():
+            return await self._finish()
+
+        try:
+            await workflow.wait_condition(
+                lambda: bool(self._inbox),
+                timeout=input.policy.reply_window,
+                timeout_summary="Reply window closes",
+            )
+        except TimeoutError:
+            return await self._finish()
+        return await self._finish(await self._run_conversation())
+
+    # --- operator decisions ------------------------------------------------------------------
+
+    @workflow.update
+    async def approve(self, request: ApproveRequest) -> DecisionResult:
+        """Approve the proposal for delivery, optionally with the operator's edits."""
+        return await self._approve(request)
+
+    async def _approve(self, request: ApproveRequest) -> DecisionResult:
+        before = self._require_draft().channel
+        self._apply_edit(request, request.channel)
+        after = self._require_draft().channel
+        if after is not before:
+            workflow.upsert_search_attributes([sa.CHANNEL.value_set(after.value)])
+        self._approved_at = workflow.now()
+        return await self._decide(request, ActionStatus.approved, self._approval_note(request))
+
+    @approve.validator
+    def validate_approve(self, request: ApproveRequest) -> None:
+        self._check_decidable()
+        pattern, channel = self._input.pattern, request.channel or self._require_draft().channel
+        if channel not in DELIVERABLE_CHANNELS:
+            raise _invalid(f"The {channel.value} channel is not available yet; approve with ai_email or voice.")
+        if channel is Channel.voice:
+            if not self._input.policy.voice_enabled:
+                raise _invalid("Voice calls are not enabled at this location; approve as an email instead.")
+            if not pattern.customer_mobile:
+                raise _invalid("The customer has no mobile phone number; approve as an email instead.")
+            if not pattern.customer_mobile_valid:
+                raise _invalid(
+                    f"The customer's phone number ({pattern.customer_mobile}) is not in a valid international "
+                    "format such as +31612345678; fix it in the customer record or approve as an email."
+                )
+        elif not pattern.customer_email:
+            raise _invalid("The customer has no email address; approve as a voice call or add an address.")
+        self._check_edit(request)
+
+    @workflow.update
+    async def edit_draft(self, request: DraftEdit) -> DecisionResult:
+        """Change the draft's subject, body or call script while the proposal waits for a decision."""
+        return await self._edit(request)
+
+    async def _edit(self, request: DraftEdit) -> DecisionResult:
+        self._apply_edit(request)
+        assert self._status is not None
+        await self._set_status(self._status, "Draft edited.", Sender.operator)
+        return DecisionResult(action_id=workflow.info().workflow_id, status=self._status)
+
+    @edit_draft.validator
+    def validate_edit_draft(self, request: DraftEdit) -> None:
+        self._check_decidable()
+        self._check_edit(request)
+
+    def _check_edit(self, edit: DraftEdit) -> None:
+        if edit.subject is not None and not edit.subject.strip():
+            raise _invalid("The subject cannot be empty.")
+        if edit.body_html is not None and not html_to_text(sanitize_html(edit.body_html)):
+            raise _invalid("The email body cannot be empty (scripts and styles are removed before sending).")
+        if edit.voice_script is not None and not edit.voice_script.strip():
+            raise _invalid("The call script cannot be empty.")
+        pattern = self._input.pattern
+        available = variables.values(pattern.customer_name, "", pattern.facts)
+        for text in (edit.subject, edit.body_html, edit.voice_script):
+            problem = variables.problems(text or "", available)
+            if problem:
+                raise _invalid(problem)
+
+    def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None) -> None:
+        draft = self._require_draft()
+        body_html = sanitize_html(edit.body_html or draft.body_html)
+        self._draft = draft.model_copy(
+            update={
+                "channel": channel or draft.channel,
+                "subject": edit.subject or draft.subject,
+                "body_html": body_html,
+                "body_text": html_to_text(body_html),
+                "voice_script": edit.voice_script or draft.voice_script,
+            }
+        )
+
+    @workflow.update
+    async def reject(self, request: RejectRequest) -> DecisionResult:
+        """Reject the proposal; nothing is sent."""
+        return await self._reject(request)
+
+    async def _reject(self, request: RejectRequest) -> DecisionResult:
+        self._reject_reason = request.reason.strip() or None
+        self._rejected_at = workflow.now()
+        note = "Rejected" + (f": {self._reject_reason}" if self._reject_reason else ".")
+        return await self._decide(request, ActionStatus.rejected, note)
+
+    @reject.validator
+    def validate_reject(self, request: RejectRequest) -> None:
+        self._check_decidable()
+
+    @workflow.update
+    async def snooze(self, request: SnoozeRequest) -> DecisionResult:
+        """Hide the proposal until `until`; it then returns to the inbox."""
+        return await self._snooze(request)
+
+    async def _snooze(self, request: SnoozeRequest) -> DecisionResult:
+        self._snoozed_until = request.until
+        note = f"Snoozed until {request.until.isoformat(timespec='minutes')}."
+        return await self._decide(request, ActionStatus.snoozed, note)
+
+    @snooze.validator
+    def validate_snooze(self, request: SnoozeRequest) -> None:
+        self._check_decidable()
+        if request.until.tzinfo is None:
+            raise _invalid("The snooze time needs a time zone, e.g. 2026-11-23T09:00:00+01:00.")
+        if request.until <= workflow.now():
+            raise _invalid("The snooze time must be in the future.")
+        cap = self._created_at + self._input.policy.snooze_cap
+        if request.until >= cap:
+            raise _invalid(
+                f"A proposal can be snoozed until {cap.isoformat(timespec='minutes')} at the latest "
+                f"({self._input.policy.snooze_cap.days} days after it was proposed)."
+            )
+
+    @workflow.signal(name="approve")
+    async def approve_signal(self, request: ApproveRequest) -> None:
+        await self._from_signal("approve", self.validate_approve, self._approve, request)
+
+    @workflow.signal(name="edit_draft")
+    async def edit_draft_signal(self, request: DraftEdit) -> None:
+        await self._from_signal("edit_draft", self.validate_edit_draft, self._edit, request)
+
+    @workflow.signal(name="reject")
+    async def reject_signal(self, request: RejectRequest) -> None:
+        await self._from_signal("reject", self.validate_reject, self._reject, request)
+
+    @workflow.signal(name="snooze")
+    async def snooze_signal(self, request: SnoozeRequest) -> None:
+        await self._from_signal("snooze", self.validate_snooze, self._snooze, request)
+
+    # --- inbound events ----------------------------------------------------------------------
+
+    @workflow.signal
+    def cancel(self, request: CancelRequest) -> None:
+        """The situation went away before delivery (opt-out, paid, renewed): nothing will be sent."""
+        if self._status is None or self._status in UNDELIVERED:
+            self._cancel_reason = request.reason
+            self._version += 1
+
+    @workflow.signal
+    def customer_replied(self, message: CustomerMessage) -> None:
+        """A customer message for this outreach (email reply, ticket comment, ...)."""
+        self._inbox.append(message)
+
+    @workflow.query
+    def state(self) -> ProposalRecord | None:
+        """The proposal as the workflow sees it (the API reads the database instead)."""
+        return self._record() if self._draft is not None else None
+
+    # --- steps -------------------------------------------------------------------------------
+
+    async def _wait_for_decision(self) -> None:
+        policy = self._input.policy
+        while self._status in DECIDABLE and self._cancel_reason is None:
+            version = self._version
+            snoozed_until = self._snoozed_until if self._status is ActionStatus.snoozed else None
+            wake_at = snoozed_until or self._expires_at
+            try:
+                await workflow.wait_condition(
+                    lambda: self._version != version,  # noqa: B023 (awaited in this iteration)
+                    timeout=max(wake_at - workflow.now(), timedelta(0)),
+                    timeout_summary="Snooze ends" if snoozed_until else "Proposal expires",
+                )
+            except TimeoutError:
+                if snoozed_until is None:
+                    await self._set_status(ActionStatus.expired, "Expired: no decision was made in time.")
+                    continue
+                # Coming back from a snooze gives the operator a fresh window, within the hard cap.
+                self._expires_at = min(
+                    max(self._expires_at, snoozed_until + policy.expiry), self._created_at + policy.snooze_cap
+                )
+                self._snoozed_until = None
+                await self._set_status(ActionStatus.pending, "Snooze ended; back in the inbox.")
+
+    async def _deliver(self) -> bool:
+        """Within business hours and after a last check of every safeguard, send the approved draft.
+        A permanent failure marks the proposal failed; a safeguard that no longer holds cancels it."""
+        draft, pattern = self._require_draft(), self._input.pattern
+        if workflow.patched(SAFEGUARDS_BEFORE_SEND):
+            if not await self._wait_for_business_hours():
+                return False
+            verdict = await workflow.execute_activity_method(
+                DetectionActivities.check_before_send,
+                SendCheck(
+                    action_id=workflow.info().workflow_id,
+                    pattern=pattern,
+                    policy=self._input.policy,
+                    at=workflow.now(),
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary="Re-check opt-out, the situation, cooldown and the daily maximum",
+            )
+            if verdict.cancel_reason is not None:
+                self._cancel_reason = verdict.cancel_reason
+                await self._set_status(ActionStatus.cancelled, f"Cancelled before delivery: {verdict.cancel_reason}")
+                return False
+        delivery_id, action_id = str(workflow.uuid4()), workflow.info().workflow_id
+        send: Any
+        request: CallRequest | EmailMessage
+        if draft.channel is Channel.voice:
+            send = VoiceActivities.place_call
+            request = CallRequest(
+                delivery_id=delivery_id,
+                action_id=action_id,
+                location_id=pattern.location_id,
+                customer_id=pattern.customer_id,
+                voice_script=draft.voice_script,
+            )
+        else:
+            send = EmailActivities.send_email
+            request = EmailMessage(
+                delivery_id=delivery_id,
+                action_id=action_id,
+                location_id=pattern.location_id,
+                customer_id=pattern.customer_id,
+                channel=draft.channel,
+                subject=draft.subject,
+                body_html=draft.body_html,
+            )
+        try:
+            delivery: DeliveryResult = await workflow.execute_activity_method(
+                send,
+                request,
+                start_to_close_timeout=SEND_TIMEOUT,
+                retry_policy=SEND_RETRY,
+                summary=f"Send the {draft.channel.value} to {pattern.customer_name}",
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
+            await self._set_status(ActionStatus.failed, f"Delivery failed: {cause}")
+            return False
+        self._message_id = delivery.message_id
+        self._sent_at = delivery.sent_at
+        await self._set_status(ActionStatus.sent, f"Delivered through the {delivery.provider} provider.")
+        return True
+
+    async def _wait_for_business_hours(self) -> bool:
+        """Voice always, other channels when the agent says so, go out only while the location is
+        open. Deferred work waits on a durable timer, so it is never dropped; False if cancelled."""
+        draft, pattern = self._require_draft(), self._input.pattern
+        if draft.channel is not Channel.voice and not self._input.policy.enforce_business_hours:
+            return True
+        spec = await workflow.execute_activity_method(
+            DbActivities.opening_hours,
+            pattern.location_id,
+            start_to_close_timeout=DB_TIMEOUT,
+            summary="Look up the location's business hours",
+        )
+        if not spec.weekly:
+            return True  # no hours configured: the location sets no limit
+        hours = OpeningHours(spec.time_zone, spec.weekly, frozenset(spec.closures))
+        opening = hours.next_opening(workflow.now())
+        if opening is None or opening <= workflow.now():
+            return True
+        local = hours.local(opening)
+        await self._set_status(
+            ActionStatus.deferred,
+            f"Deferred until the location opens: {local:%A %Y-%m-%d %H:%M} ({spec.time_zone}).",
+        )
+        try:
+            await workflow.wait_condition(
+                lambda: self._cancel_reason is not None,
+                timeout=opening - workflow.now(),
+                timeout_summary="Business hours begin",
+            )
+        except TimeoutError:
+            return True
+        await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._cancel_reason}")
+        return False
+
+    async def _run_conversation(self) -> ConversationStatus:
+        draft, pattern = self._require_draft(), self._input.pattern
+        self._conversation_id = conversation_id(workflow.info().workflow_id)
+        inbox, self._inbox = self._inbox, []
+        child = await workflow.start_child_workflow(
+            ConversationWorkflow.run,
+            ConversationInput(
+                conversation_id=self._conversation_id,
+                action_id=workflow.info().workflow_id,
+                location_id=pattern.location_id,
+                customer_id=pattern.customer_id,
+                channel=draft.channel,
+                subject=draft.subject,
+                idle_timeout=self._input.policy.conversation_idle,
+                last_message_id=self._message_id,
+                inbox=inbox,
+            ),
+            id=self._conversation_id,
+            # The conversation outlives a terminated or reset outreach.
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            static_summary=f"Conversation with {pattern.customer_name}",
+        )
+        # Replies keep arriving here (reply tokens name the outreach); pass them on.
+        while not child.done():
+            await workflow.wait_condition(lambda: bool(self._inbox) or child.done())
+            while self._inbox and not child.done():
+                try:
+                    await child.signal(ConversationWorkflow.customer_replied, self._inbox[0])
+                except FailureError:
+                    break  # the conversation ended meanwhile; the message is kept below
+                self._inbox.pop(0)
+        status = await child
+        # Replies that crossed the conversation's end still reach its timeline, for the team.
+        if self._inbox:
+            await self._note(f"A reply arrived after the conversation was {status.value}; over to the team.")
+        while self._inbox:
+            await log_customer_message(self._inbox.pop(0), workflow.info().workflow_id, self._conversation_id)
+        return status
+
+    # --- state -------------------------------------------------------------------------------
+
+    def _check_decidable(self) -> None:
+        if self._draft is None or self._status not in DECIDABLE:
+            raise _not_pending(self._status)
+
+    async def _decide(self, request: Request, status: ActionStatus, note: str) -> DecisionResult:
+        self._decided_by = request.operator_id
+        self._decided_at = workflow.now()
+        await self._set_status(status, note, Sender.operator)
+        return DecisionResult(action_id=workflow.info().workflow_id, status=status)
+
+    async def _from_signal(
+        self,
+        name: str,
+        validate: Callable[[Request], None],
+        apply: Callable[[Request], Awaitable[DecisionResult]],
+        request: Request,
+    ) -> None:
+        """Signals cannot answer, so an invalid one is noted on the timeline and ignored."""
+        try:
+            validate(request)
+        except ApplicationError as error:
+            await self._note(f"Ignored a {name} signal: {error.message}")
+            return
+        await apply(request)
+
+    def _fallback_note(self) -> str:
+        reason = self._require_draft().fallback_reason
+        return f" Drafted offline because the model's draft was not usable ({reason})." if reason else ""
+
+    @staticmethod
+    def _approval_note(request: ApproveRequest) -> str:
+        edited = [field for field in ("subject", "body_html", "voice_script") if getattr(request, field)]
+        note = "Approved" + (f" as a {request.channel.value}" if request.channel else "")
+        note += " with edits." if edited else "."
+        return note + (f" Review notes: {request.review_notes}" if request.review_notes else "")
+
+    async def _set_status(self, status: ActionStatus, note: str, sender: Sender = Sender.system) -> None:
+        self._status = status
+        self._version += 1
+        workflow.upsert_search_attributes([sa.OUTREACH_STATUS.value_set(status.value)])
+        change = StatusChange(record=self._record(), entry=self._event(note, sender))
+        async with self._write_lock:
+            await workflow.execute_activity_method(
+                DbActivities.record_proposal,
+                change,
+                start_to_close_timeout=DB_TIMEOUT,
+                summary=f"Record status {status.value}",
+            )
+
+    async def _note(self, note: str) -> None:
+        async with self._write_lock:
+            await workflow.execute_activity_method(
+                DbActivities.record_event,
+                self._event(note, Sender.system),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary="Note on the timeline",
+            )
+
+    def _event(self, note: str, sender: Sender) -> TimelineEvent:
+        return TimelineEvent(
+            id=str(workflow.uuid4()),
+            action_id=workflow.info().workflow_id,
+            conversation_id=self._conversation_id,
+            sender=sender,
+            body=note,
+            at=workflow.now(),
+        )
+
+    def _require_draft(self) -> Draft:
+        assert self._draft is not None, "the draft is composed before anything else happens"
+        return self._draft
+
+    def _record(self) -> ProposalRecord:
+        assert self._status is not None
+        return ProposalRecord(
+            action_id=workflow.info().workflow_id,
+            pattern=self._input.pattern,
+            draft=self._require_draft(),
+            status=self._status,
+            created_at=self._created_at,
+            expires_at=self._expires_at,
+            snoozed_until=self._snoozed_until,
+            decided_by=self._decided_by,
+            decided_at=self._decided_at,
+            approved_at=self._approved_at,
+            rejected_at=self._rejected_at,
+            reject_reason=self._reject_reason,
+            cancel_reason=self._cancel_reason,
+            sent_at=self._sent_at,
+            conversation_id=self._conversation_id,
+        )
+
+    async def _finish(self, conversation: ConversationStatus | None = None) -> OutreachOutcome:
+        # A decision that ended the wait is still writing the read model; let it answer its caller.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._status is not None
+        return OutreachOutcome(
+            action_id=workflow.info().workflow_id,
+            status=self._status,
+            conversation_status=conversation,
+        )
