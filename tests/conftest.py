@@ -188,6 +188,19 @@ async def poll(probe: Callable[[], Awaitable[T | None]], what: str, seconds: flo
         await asyncio.sleep(0.1)  # poll
 
 
+async def emailable(http: httpx.AsyncClient, items: list[dict[str, Any]], count: int = 1) -> list[dict[str, Any]]:
+    """The first `count` inbox items that can be approved as an email. The demo space has customers without
+    an address, and the inbox order of concurrently started outreaches varies, so tests choose by content."""
+    found: list[dict[str, Any]] = []
+    for item in items:
+        detail = (await http.get(f"/api/inbox/{item['id']}")).json()
+        if detail["customer"]["email"]:
+            found.append(item)
+            if len(found) == count:
+                return found
+    pytest.fail(f"fewer than {count} of {len(items)} inbox items have a customer with an email address")
+
+
 @pytest.fixture
 async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIterator[Stack]:
     seed_demo_data(engine)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from models.content import format_money
 from models.tables import Customer, Invoice
-from tests.conftest import Stack, poll
+from tests.conftest import Stack, emailable, poll
 
 
 def invoice_of(stack: Stack, action: dict[str, Any]) -> tuple[Invoice, Customer]:
@@ -49,7 +49,7 @@ async def test_detect_approve_send_reply_converse(stack: Stack) -> None:
     again = (await http.get("/api/inbox", params={"location_id": "ams", "page_size": 1})).json()
     assert again["total"] == first.started
 
-    action = next(item for item in inbox["items"] if item["agent_type"] == "due_invoice")
+    [action] = await emailable(http, [item for item in inbox["items"] if item["agent_type"] == "due_invoice"])
     invoice, customer = invoice_of(stack, action)
     amount = format_money(invoice.amount_cents, invoice.currency)
     assert customer.name.split()[0] in action["body_html"]

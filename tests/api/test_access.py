@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from models.operators import create_operator
-from tests.conftest import Stack, poll
+from tests.conftest import Stack, emailable, poll
 
 ROUTES = [
     ("GET", "/api/inbox"),
@@ -24,12 +24,12 @@ ROUTES = [
 async def first_pending(stack: Stack, location_id: str) -> dict[str, Any]:
     await stack.detect(location_id)
 
-    async def proposed() -> dict[str, Any] | None:
-        params: dict[str, str | int] = {"location_id": location_id, "status": "pending", "page_size": 1}
-        items = (await stack.http.get("/api/inbox", params=params)).json()["items"]
-        return items[0] if items else None
+    async def proposed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"location_id": location_id, "status": "pending", "page_size": 50}
+        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
 
-    return await poll(proposed, f"a pending proposal at {location_id}")
+    [action] = await emailable(stack.http, await poll(proposed, f"pending proposals at {location_id}"))
+    return action
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

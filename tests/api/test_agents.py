@@ -9,7 +9,7 @@ from models.operators import create_operator
 from models.tables import Location
 from schedules import ensure_schedule, sync_schedules
 from settings import Settings
-from tests.conftest import Stack, poll
+from tests.conftest import Stack, emailable, poll
 
 AGENT_TYPES = {"due_invoice", "contract_renewal", "lead_follow_up", "first_booking"}
 
@@ -145,10 +145,10 @@ async def test_the_inbox_summary_counts_decisions(stack: Stack) -> None:
         return inbox["items"] if inbox["total"] == result.started else None
 
     items = await poll(proposed, "the proposals")
-    emailable = [item for item in items if item["channel"] == "ai_email"]
-    await stack.http.post(f"/api/inbox/{emailable[0]['id']}/approve", json={})
-    await stack.http.post(f"/api/inbox/{emailable[1]['id']}/approve", json={})
-    await stack.http.post(f"/api/inbox/{emailable[2]['id']}/reject", json={"reason": "no"})
+    first, second, third = await emailable(stack.http, [item for item in items if item["channel"] == "ai_email"], 3)
+    assert (await stack.http.post(f"/api/inbox/{first['id']}/approve", json={})).status_code == 200
+    assert (await stack.http.post(f"/api/inbox/{second['id']}/approve", json={})).status_code == 200
+    assert (await stack.http.post(f"/api/inbox/{third['id']}/reject", json={"reason": "no"})).status_code == 200
     summary = (await stack.http.get("/api/inbox/summary", params={"time_zone": "America/Chicago"})).json()
     assert summary["pending"] == result.started - 3
     assert (summary["approved_today"], summary["rejected_today"]) == (2, 1)

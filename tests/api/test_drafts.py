@@ -2,18 +2,19 @@
 
 from typing import Any
 
-from tests.conftest import Stack, poll
+from tests.conftest import Stack, emailable, poll
 
 
 async def pending_email(stack: Stack) -> dict[str, Any]:
     result = await stack.detect("ams")
 
-    async def proposed() -> dict[str, Any] | None:
-        inbox = (await stack.http.get("/api/inbox", params={"page_size": 200, "agent_type": "due_invoice"})).json()
-        items = [item for item in inbox["items"] if item["status"] == "pending"]
-        return items[0] if items and result.started else None
+    async def proposed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"page_size": 200, "agent_type": "due_invoice", "status": "pending"}
+        inbox = (await stack.http.get("/api/inbox", params=params)).json()
+        return inbox["items"] if inbox["items"] and result.started else None
 
-    return await poll(proposed, "a due_invoice proposal")
+    [action] = await emailable(stack.http, await poll(proposed, "due_invoice proposals"))
+    return action
 
 
 async def test_edits_with_variables_are_checked_then_filled_at_send_time(stack: Stack) -> None:
