@@ -31,6 +31,7 @@ def add_location(
     *,
     time_zone: str = "Europe/Amsterdam",
     business_hours: dict[str, list[list[str]]] | None = None,
+    closures: list[str] | None = None,
     voice_enabled: bool = False,
 ) -> None:
     with session_scope(engine) as session:
@@ -43,6 +44,7 @@ def add_location(
                 default_sender_name=f"Test Space {location_id}",
                 persona_signature="The Test Space team",
                 business_hours=business_hours or {},
+                closures=closures or [],
                 voice_enabled=voice_enabled,
             )
         )
@@ -98,6 +100,14 @@ def add_invoice(
                 payment_link=f"https://pay.example/{number}",
             )
         )
+
+
+def configure(engine: Engine, location_id: str = LOCATION_ID, **fields: Any) -> None:
+    """Change the location's due_invoice agent config, as an operator would between detection runs."""
+    with session_scope(engine) as session:
+        config = session.exec(select(AgentConfig).where(AgentConfig.location_id == location_id)).one()
+        for name, value in fields.items():
+            setattr(config, name, value)
 
 
 def policy(engine: Engine, location_id: str = LOCATION_ID, **overrides: Any) -> AgentPolicy:

@@ -1,8 +1,11 @@
-"""Safeguards inside the outreach: business hours (deferred, never dropped), auto-execute only at or
-above the threshold, and the re-check right before delivery that cancels with the reason."""
+"""Safeguards over time and inside the outreach: cooldowns across days and the daily maximum at local
+midnight on the time-skipping server; business hours (deferred across weekends, holidays and DST, never
+dropped); auto-execute only at or above the threshold; the re-check right before delivery that cancels
+with the reason."""
 
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -11,15 +14,17 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import session_scope
-from models.messages import ActionStatus, ApproveRequest, CancelRequest, Channel
-from models.tables import Delivery, Invoice, TimelineEntry
+from models.messages import ActionStatus, ApproveRequest, CancelRequest, Channel, DetectionInput, DetectionResult
+from models.tables import Delivery, Invoice, ProposedAction, TimelineEntry
 from settings import Settings
 from tests.conftest import action_row, poll, start_outreach, worker_for
-from tests.factories import LOCATION_ID, overdue_invoice_input
+from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, configure, overdue_invoice_input
 from workflows.business_hours import WEEKDAYS
+from workflows.detection import DetectionWorkflow
 from workflows.outreach import OutreachWorkflow
 
 AMS = ZoneInfo("Europe/Amsterdam")
+CHICAGO = ZoneInfo("America/Chicago")
 
 
 def status_is(engine: Engine, action_id: str, status: ActionStatus) -> Callable[[], Awaitable[bool]]:
@@ -27,6 +32,11 @@ def status_is(engine: Engine, action_id: str, status: ActionStatus) -> Callable[
         return action_row(engine, action_id).status == status
 
     return probe
+
+
+def actions(engine: Engine) -> list[ProposedAction]:
+    with Session(engine) as session:
+        return list(session.exec(select(ProposedAction)).all())
 
 
 def timeline(engine: Engine, action_id: str) -> list[str]:
@@ -40,26 +50,119 @@ def timeline(engine: Engine, action_id: str) -> list[str]:
         )
 
 
-async def test_a_voice_approval_outside_business_hours_waits_for_the_next_opening(
-    time_skipping: WorkflowEnvironment, engine: Engine, settings: Settings
+async def detect(env: WorkflowEnvironment, task_queue: str) -> DetectionResult:
+    """A detection run as the Schedule starts it: its time is the server's (skipped) clock."""
+    return await env.client.execute_workflow(
+        DetectionWorkflow.run, DetectionInput(location_id=LOCATION_ID), id=f"detection-{uuid.uuid4()}",
+        task_queue=task_queue,
+    )  # fmt: skip
+
+
+async def recorded(engine: Engine, count: int) -> list[ProposedAction]:
+    """The proposals, once `count` of them are in the read model (outreaches record theirs as they start)."""
+
+    async def probe() -> list[ProposedAction] | None:
+        rows = actions(engine)
+        return rows if len(rows) == count else None
+
+    return await poll(probe, f"{count} proposals to be recorded")
+
+
+async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    await env.sleep(moment - await env.get_current_time())
+
+
+async def test_the_cooldown_holds_a_customer_for_days_after_a_delivery(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
 ) -> None:
-    now = (await time_skipping.get_current_time()).astimezone(AMS)
-    open_day = now.date() + timedelta(days=2)  # closed today and tomorrow
-    hours = {WEEKDAYS[open_day.weekday()]: [["09:00", "10:00"]]}
-    opening = datetime.combine(open_day, time(9), AMS)
-    input = overdue_invoice_input(
-        engine, location={"business_hours": hours, "voice_enabled": True}, expiry=timedelta(days=7)
-    )
-    client = time_skipping.client
+    add_location(engine)
+    configure(engine, cooldown_days=3)
+    add_customer(engine, "cust-1")
+    for number in ("INV-1", "INV-2"):  # two situations of one customer: one outreach, then the cooldown
+        add_invoice(engine, number, "cust-1", due=date.today() - timedelta(days=10))
+    async with worker_for(own_clock.client, engine, settings) as worker:
+        first = await detect(own_clock, worker.task_queue)
+        assert (first.started, first.skipped.cooldown) == (1, 1)
+        [action] = await recorded(engine, 1)
+        await own_clock.client.get_workflow_handle(action.id).execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await poll(status_is(engine, action.id, ActionStatus.sent), "the first outreach to be delivered")
+
+        # Two days and an hour later the 48-hour minimum gap has passed, the 3-day cooldown has not.
+        await own_clock.sleep(timedelta(days=2, hours=1))
+        held = await detect(own_clock, worker.task_queue)
+        assert (held.started, held.skipped.cooldown) == (0, 1)
+
+        await own_clock.sleep(timedelta(days=1))
+        freed = await detect(own_clock, worker.task_queue)
+        assert (freed.started, freed.skipped.cooldown) == (1, 0)
+        both = await recorded(engine, 2)
+    assert sorted(row.dedup_key for row in both) == ["due_invoice:INV-1", "due_invoice:INV-2"]
+
+
+async def test_the_daily_maximum_resets_at_the_locations_midnight(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    add_location(engine, time_zone="America/Chicago")
+    configure(engine, daily_max=1)
+    for n in range(1, 4):
+        add_customer(engine, f"cust-{n}")
+        add_invoice(engine, f"INV-{n}", f"cust-{n}", due=date.today() - timedelta(days=10))
+    local_now = (await own_clock.get_current_time()).astimezone(CHICAGO)
+    noon = datetime.combine(local_now.date() + timedelta(days=1), time(12), CHICAGO)
+    midnight = datetime.combine(noon.date() + timedelta(days=1), time(0), CHICAGO)
+    async with worker_for(own_clock.client, engine, settings) as worker:
+        await skip_to(own_clock, noon)
+        at_noon = await detect(own_clock, worker.task_queue)
+        assert (at_noon.started, at_noon.skipped.daily_cap) == (1, 2)
+        await recorded(engine, 1)
+
+        # Chicago's midnight is 06:00 UTC: a UTC day would already have let these through.
+        await skip_to(own_clock, midnight - timedelta(minutes=10))
+        before = await detect(own_clock, worker.task_queue)
+        assert (before.started, before.skipped.daily_cap) == (0, 2)
+
+        await skip_to(own_clock, midnight + timedelta(minutes=10))
+        after = await detect(own_clock, worker.task_queue)
+        assert (after.started, after.skipped.daily_cap) == (1, 1)
+        await recorded(engine, 2)
+
+
+def next_dst_change(zone: ZoneInfo, after: datetime) -> date:
+    """The first local day after `after` whose UTC offset differs from the day before's."""
+
+    def offset(day: date) -> timedelta | None:
+        return datetime.combine(day, time(12), zone).utcoffset()
+
+    day = after.astimezone(zone).date()
+    while offset(day + timedelta(days=1)) == offset(day):
+        day += timedelta(days=1)
+    return day + timedelta(days=1)
+
+
+async def test_a_voice_approval_waits_over_a_weekend_a_holiday_and_a_dst_change_for_the_next_opening(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    # Friday evening before the clocks change on Sunday; Monday is a public holiday.
+    sunday = next_dst_change(AMS, await own_clock.get_current_time())
+    assert sunday.weekday() == 6
+    friday, holiday, tuesday = sunday - timedelta(days=2), sunday + timedelta(days=1), sunday + timedelta(days=2)
+    opening = datetime.combine(tuesday, time(9), AMS)
+    assert opening.utcoffset() != datetime.combine(friday, time(9), AMS).utcoffset()
+    weekdays = {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
+    location = {"business_hours": weekdays, "closures": [holiday.isoformat()], "voice_enabled": True}
+    input = overdue_invoice_input(engine, location=location, expiry=timedelta(days=7))
+    client = own_clock.client
+    await skip_to(own_clock, datetime.combine(friday, time(18), AMS))
     async with worker_for(client, engine, settings) as worker:
         handle = await start_outreach(client, worker.task_queue, input, engine)
         await handle.execute_update(OutreachWorkflow.approve, ApproveRequest(channel=Channel.voice))
         await poll(status_is(engine, handle.id, ActionStatus.deferred), "the call to be deferred")
         assert f"{opening:%A %Y-%m-%d %H:%M}" in timeline(engine, handle.id)[-1]
 
-        await time_skipping.sleep(opening - await time_skipping.get_current_time() - timedelta(minutes=5))
+        # A clock that ignored the change would call an hour early or late: 08:55 local is still closed.
+        await skip_to(own_clock, opening - timedelta(minutes=5))
         assert action_row(engine, handle.id).status == ActionStatus.deferred
-        await time_skipping.sleep(timedelta(minutes=10))
+        await skip_to(own_clock, opening + timedelta(minutes=5))
         await poll(status_is(engine, handle.id, ActionStatus.sent), "the deferred call to go out at opening")
         await handle.terminate()
     with Session(engine) as session:
