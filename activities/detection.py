@@ -13,18 +13,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, exists, func, literal, or_
+from sqlalchemy import Engine, exists, func, literal, or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from models.contacts import international_phone
 from models.content import format_money
+from models.db import session_scope
 from models.messages import (
     UNDELIVERED,
+    ActionStatus,
     AgentPolicy,
     AgentPreview,
     AgentType,
@@ -423,20 +425,27 @@ def proposed_today_before(session: Session, scan: Scan) -> int:
     ).one()
 
 
-def delivered_today(session: Session, location: Location, agent_type: AgentType, at: datetime) -> int:
-    """Deliveries of this agent at this location on the location's current local day."""
+def claimed_today(session: Session, location: Location, agent_type: AgentType, check: SendCheck) -> int:
+    """Other outreaches of this agent at this location claimed for delivery on the location's local day."""
     zone = ZoneInfo(location.time_zone)
-    day_start = datetime.combine(at.astimezone(zone).date(), time(0), zone)
+    day_start = datetime.combine(check.at.astimezone(zone).date(), time(0), zone)
     return session.exec(
         select(func.count())
-        .select_from(Delivery)
+        .select_from(ProposedAction)
         .where(
-            col(Delivery.location_id) == location.id,
-            col(Delivery.agent_type) == agent_type,
-            col(Delivery.created_at) >= day_start,
-            col(Delivery.conversation_id).is_(None),  # answers in a conversation are not outreach
+            col(ProposedAction.location_id) == location.id,
+            col(ProposedAction.agent_type) == agent_type,
+            col(ProposedAction.delivery_claimed_at) >= day_start,
+            col(ProposedAction.id) != check.action_id,
+            col(ProposedAction.status) != ActionStatus.failed,  # nothing went out
         )
     ).one()
+
+
+def lock_location_sends(session: Session, location_id: str) -> None:
+    """Serialize delivery claims at one location until the transaction ends. A write is the one lock both
+    databases honour: PostgreSQL locks the row, SQLite takes its write lock before anything is read."""
+    session.execute(update(Location).where(col(Location.id) == location_id).values(name=Location.name))
 
 
 def _cursor(customer_id: str, key: str, taken: bool) -> str:
@@ -586,40 +595,54 @@ class DetectionActivities:
 
     @activity.defn
     def check_before_send(self, check: SendCheck) -> SendVerdict:
-        """Re-check, right before delivery, everything that may have changed since the proposal:
-        opt-out, the situation itself (paid, renewed, booked), cooldown, minimum gap, daily maximum."""
+        """Re-check, right before delivery, everything that may have changed since the proposal —
+        opt-out, the situation itself (paid, renewed, booked), cooldown, minimum gap, daily maximum —
+        and claim the delivery in the same transaction, serialized per location: of two outreaches racing
+        for the last slot of the day, or for one customer, only one goes out. A retry finds its own claim."""
+        with session_scope(self._engine) as session:
+            lock_location_sends(session, check.pattern.location_id)
+            verdict = self._verdict(session, check)
+            if verdict.cancel_reason is None:
+                action = session.get(ProposedAction, check.action_id)
+                if action is None:
+                    raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
+                action.delivery_claimed_at = action.delivery_claimed_at or check.at
+                session.add(action)
+        return verdict
+
+    def _verdict(self, session: Session, check: SendCheck) -> SendVerdict:
         pattern, policy = check.pattern, check.policy
-        with Session(self._engine) as session:
-            customer = session.get(Customer, pattern.customer_id)
-            location = session.get(Location, pattern.location_id)
-            if customer is None or location is None or customer.opted_out:
-                return SendVerdict(cancel_reason="The customer opted out of outreach.")
-            resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
-            if resolved:
-                return SendVerdict(cancel_reason=resolved)
-            earlier = select(Delivery.created_at, Delivery.agent_type).where(
-                col(Delivery.customer_id) == customer.id,
-                col(Delivery.proposed_action_id) != check.action_id,
-                col(Delivery.conversation_id).is_(None),
-                col(Delivery.created_at) > check.at - max(policy.cooldown, policy.min_gap),
-            )
-            for sent_at, agent_type in session.exec(earlier).all():
-                when = sent_at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
-                if agent_type == pattern.agent_type and check.at - sent_at < policy.cooldown:
-                    return SendVerdict(
-                        cancel_reason=f"This agent already reached the customer on {when}, "
-                        f"within its {policy.cooldown.days}-day cooldown."
-                    )
-                if check.at - sent_at < policy.min_gap:
-                    hours = int(policy.min_gap.total_seconds() // 3600)
-                    return SendVerdict(
-                        cancel_reason=f"The customer was contacted on {when}, within the {hours}-hour minimum gap."
-                    )
-            if delivered_today(session, location, pattern.agent_type, check.at) >= policy.daily_max:
+        customer = session.get(Customer, pattern.customer_id)
+        location = session.get(Location, pattern.location_id)
+        if customer is None or location is None or customer.opted_out:
+            return SendVerdict(cancel_reason="The customer opted out of outreach.")
+        resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
+        if resolved:
+            return SendVerdict(cancel_reason=resolved)
+        earlier = select(ProposedAction.delivery_claimed_at, ProposedAction.agent_type).where(
+            col(ProposedAction.customer_id) == customer.id,
+            col(ProposedAction.id) != check.action_id,
+            col(ProposedAction.status) != ActionStatus.failed,
+            col(ProposedAction.delivery_claimed_at) > check.at - max(policy.cooldown, policy.min_gap),
+        )
+        for claimed_at, agent_type in session.exec(earlier).all():
+            assert claimed_at is not None  # the query's own condition
+            when = claimed_at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
+            if agent_type == pattern.agent_type and check.at - claimed_at < policy.cooldown:
                 return SendVerdict(
-                    cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
-                    f"at {location.name} is reached."
+                    cancel_reason=f"This agent already reached the customer on {when}, "
+                    f"within its {policy.cooldown.days}-day cooldown."
                 )
+            if check.at - claimed_at < policy.min_gap:
+                hours = int(policy.min_gap.total_seconds() // 3600)
+                return SendVerdict(
+                    cancel_reason=f"The customer was contacted on {when}, within the {hours}-hour minimum gap."
+                )
+        if claimed_today(session, location, pattern.agent_type, check) >= policy.daily_max:
+            return SendVerdict(
+                cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
+                f"at {location.name} is reached."
+            )
         return SendVerdict()
 
     @activity.defn

@@ -186,6 +186,7 @@ class ProposedAction(SQLModel, table=True):
         # Dedup "ever": survives Temporal retention deleting the workflow.
         UniqueConstraint("location_id", "dedup_key"),
         Index("ix_proposed_action_inbox", "location_id", "status", "created_at"),
+        Index("ix_proposed_action_claims", "location_id", "agent_type", "delivery_claimed_at"),
     )
     id: str = Field(primary_key=True)  # the outreach workflow id
     location_id: str = Field(foreign_key="location.id")
@@ -218,6 +219,9 @@ class ProposedAction(SQLModel, table=True):
     rejected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reject_reason: str | None = None
     cancel_reason: str | None = None
+    # Set in the same transaction as the last safeguard check: cooldowns, the minimum gap and the daily
+    # maximum count claims, not deliveries, so two outreaches racing to send cannot both pass.
+    delivery_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     conversation_id: str | None = None
 

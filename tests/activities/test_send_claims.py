@@ -1,0 +1,108 @@
+"""The last check before delivery claims the delivery in the same transaction, so the daily maximum,
+the cooldown and the minimum gap hold exactly even when outreaches race each other to send."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
+
+from activities.detection import DetectionActivities, scan_page, start_scan
+from models.db import session_scope
+from models.messages import ActionStatus, AgentType, SendCheck
+from models.tables import ProposedAction
+from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, policy
+from workflows.ids import outreach_id
+
+NOW = datetime.now(UTC)
+
+
+def approved_outreaches(engine: Engine, customers: int, **policy_overrides: Any) -> list[SendCheck]:
+    """One approved, not yet delivered, due_invoice outreach per customer, as the checks its workflows make."""
+    add_location(engine)
+    for n in range(customers):
+        add_customer(engine, f"cust-{n}")
+        add_invoice(engine, f"INV-{n}", f"cust-{n}", due=date.today() - timedelta(days=10))
+    chosen = policy(engine)
+    with Session(engine) as session:
+        scan = start_scan(session, LOCATION_ID, chosen, NOW)
+        assert scan is not None
+        patterns = scan_page(session, scan, None, 1_000, 0).patterns
+    assert len(patterns) == customers
+    with session_scope(engine) as session:
+        for pattern in patterns:
+            session.add(
+                ProposedAction(id=outreach_id(pattern), location_id=LOCATION_ID, agent_type=pattern.agent_type,
+                               dedup_key=pattern.dedup_key, customer_id=pattern.customer_id,
+                               status=ActionStatus.approved, channel=chosen.channel, subject="s", body_html="b",
+                               body_text="b", reason=pattern.reason, confidence=pattern.confidence, created_at=NOW,
+                               expires_at=NOW + chosen.expiry)
+            )  # fmt: skip
+    # Detected under the default policy; checked under the one the test is about.
+    checked = chosen.model_copy(update=policy_overrides)
+    return [SendCheck(action_id=outreach_id(p), pattern=p, policy=checked, at=NOW) for p in patterns]
+
+
+def check(activities: DetectionActivities, request: SendCheck) -> str | None:
+    return ActivityEnvironment().run(activities.check_before_send, request).cancel_reason
+
+
+def set_status(engine: Engine, action_id: str, status: ActionStatus) -> None:
+    with session_scope(engine) as session:
+        action = session.get(ProposedAction, action_id)
+        assert action is not None
+        action.status = status
+
+
+def test_the_last_slot_goes_to_one_outreach_even_before_the_first_is_delivered(
+    engine: Engine, temporal: Client
+) -> None:
+    first, second = approved_outreaches(engine, 2, daily_max=1)
+    activities = DetectionActivities(engine, temporal)
+    assert check(activities, first) is None
+    # The first has claimed the slot but not sent yet: counting deliveries would let the second through.
+    reason = check(activities, second)
+    assert reason is not None and "Today's maximum of 1 due_invoice deliveries" in reason
+    assert check(activities, first) is None  # a retried check finds its own claim
+    # A delivery that failed sent nothing, so its slot is free again.
+    set_status(engine, first.action_id, ActionStatus.failed)
+    assert check(activities, second) is None
+
+
+def test_racing_checks_never_exceed_the_daily_maximum(engine: Engine, temporal: Client) -> None:
+    racers = approved_outreaches(engine, 8, daily_max=3)
+    activities = DetectionActivities(engine, temporal)
+    start = threading.Barrier(len(racers))
+
+    def race(request: SendCheck) -> str | None:
+        start.wait()
+        return check(activities, request)
+
+    with ThreadPoolExecutor(len(racers)) as pool:
+        reasons = list(pool.map(race, racers))
+    assert sum(reason is None for reason in reasons) == 3
+    with Session(engine) as session:
+        claimed = [session.get(ProposedAction, r.action_id) for r in racers]
+        assert sum(action is not None and action.delivery_claimed_at is not None for action in claimed) == 3
+
+
+def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engine: Engine, temporal: Client) -> None:
+    [invoice] = approved_outreaches(engine, 1, min_gap=timedelta(hours=48))
+    activities = DetectionActivities(engine, temporal)
+    assert check(activities, invoice) is None
+    other = invoice.model_copy(deep=True)
+    other.action_id, other.pattern.agent_type = "outreach:other-agent", AgentType.first_booking
+    other.pattern.dedup_key = "first_booking:cust-0"
+    with session_scope(engine) as session:
+        session.add(
+            ProposedAction(id=other.action_id, location_id=LOCATION_ID, agent_type=AgentType.first_booking,
+                           dedup_key=other.pattern.dedup_key, customer_id="cust-0", status=ActionStatus.approved,
+                           channel=invoice.policy.channel, subject="s", body_html="b", body_text="b", reason="r",
+                           confidence=90, created_at=NOW, expires_at=NOW)
+        )  # fmt: skip
+    reason = check(activities, other)
+    assert reason is not None and "within the 48-hour minimum gap" in reason
