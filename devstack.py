@@ -20,7 +20,7 @@ from models.operators import ensure_dev_admin
 from schedules import sync_schedules
 from settings import Settings
 from temporal_client import connect
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows import search_attributes
 
 STARTUP_TIMEOUT = 60.0
 
@@ -50,7 +50,7 @@ def dev_server_command(settings: Settings) -> list[str]:
         "--log-level",
         "warn",
     ]
-    for key in SEARCH_ATTRIBUTES:
+    for key in search_attributes.ALL:
         command += ["--search-attribute", f"{key.name}=Keyword"]
     return command
 
@@ -75,7 +75,9 @@ def run_dev_stack(settings: Settings) -> None:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     processes: list[tuple[str, subprocess.Popen[bytes]]] = []
-    # The worker, the API and our own client all reach the dev server through the standard variable.
+    # A cluster named by the standard variable is used as it is; otherwise the worker, the API and our own
+    # client reach the dev server started here through that same variable.
+    cluster = os.environ.get("TEMPORAL_ADDRESS")
     os.environ.setdefault("TEMPORAL_ADDRESS", f"127.0.0.1:{settings.dev_temporal_port}")
 
     def start(name: str, command: list[str], log: Path | None = None) -> subprocess.Popen[bytes]:
@@ -96,7 +98,9 @@ def run_dev_stack(settings: Settings) -> None:
                 os.killpg(process.pid, signal.SIGKILL)
 
     try:
-        if port_open(settings.dev_temporal_port):
+        if cluster:
+            print(f"Using the Temporal cluster at {cluster} (TEMPORAL_ADDRESS); no dev server started.", flush=True)
+        elif port_open(settings.dev_temporal_port):
             print(f"A Temporal server already listens on :{settings.dev_temporal_port}; using it.", flush=True)
         else:
             server = start("Temporal dev server", dev_server_command(settings), data_dir / "temporal-server.log")
@@ -112,14 +116,16 @@ def run_dev_stack(settings: Settings) -> None:
         wait_for_port(settings.api_port, api, "The API")
 
         async def schedules() -> list[str]:
-            return await sync_schedules(await connect(), engine, settings, trigger=True)
+            client = await connect()
+            await search_attributes.register(client)  # a cluster of its own may lack them
+            return await sync_schedules(client, engine, settings, trigger=True)
 
         locations = asyncio.run(schedules())
         print(
             f"""
   Proactive Outreach is running.
     API docs     http://{settings.api_host}:{settings.api_port}/docs
-    Temporal UI  http://localhost:{settings.dev_ui_port}
+    Temporal UI  {"the cluster's own Web UI" if cluster else f"http://localhost:{settings.dev_ui_port}"}
     Database     {settings.resolved_database_url}
     Demo data    {"created" if created else "kept from the last run"} · locations: {", ".join(locations)}
     Admin token  {token}   (also in {data_dir / "dev-admin-token"})

@@ -5,13 +5,17 @@ import asyncio
 import os
 import signal
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from devstack import port_open
 from tests.conftest import emailable, free_port, poll
@@ -48,18 +52,23 @@ async def make_run(env: dict[str, str], output: list[str]) -> AsyncIterator[asyn
         await reader
 
 
-async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("temporal", "ui", "api")}
-    env = {
+def newcomer_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
+    """A shell with none of our variables set, on ports of the test's own."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("TEMPORAL_", "OUTREACH_")) and key != "DATABASE_URL"
     } | {
-        "OUTREACH_DATA_DIR": str(tmp_path),
+        "OUTREACH_DATA_DIR": str(data_dir),
         "OUTREACH_DEV_TEMPORAL_PORT": str(ports["temporal"]),
         "OUTREACH_DEV_UI_PORT": str(ports["ui"]),
         "OUTREACH_API_PORT": str(ports["api"]),
     }
+
+
+async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    env = newcomer_env(tmp_path, ports)
     api = f"http://127.0.0.1:{ports['api']}"
     output: list[str] = []
 
@@ -118,3 +127,27 @@ async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_not
             assert (await http.get("/api/outbox")).json()["total"] == 1
             by_attribute = f'OutreachStatus = "sent" AND LocationId = "{action["location_id"]}"'
             assert (await client.count_workflows(by_attribute)).count == 1
+
+
+async def test_make_run_uses_the_cluster_temporal_address_names(
+    tmp_path: Path, dev_server: WorkflowEnvironment
+) -> None:
+    # A namespace without our search attributes, as a cluster of one's own would be.
+    namespace = f"devstack-{uuid.uuid4()}"
+    await dev_server.client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=Duration(seconds=86_400))
+    )
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    cluster = dev_server.client.service_client.config.target_host
+    env = newcomer_env(tmp_path, ports) | {"TEMPORAL_ADDRESS": cluster, "TEMPORAL_NAMESPACE": namespace}
+    output: list[str] = []
+    async with make_run(env, output):
+        assert f"Using the Temporal cluster at {cluster}" in "".join(output)
+        assert not port_open(ports["temporal"]) and not port_open(ports["ui"])
+        client = await Client.connect(cluster, namespace=namespace)
+
+        async def outreaches() -> int:
+            # Detection starts outreaches with our search attributes: it works only if they were registered.
+            return (await client.count_workflows('WorkflowType = "OutreachWorkflow"')).count
+
+        await poll(outreaches, "detection to start outreaches on the named cluster", seconds=120)

@@ -15,7 +15,8 @@ ALL = (OUTREACH_STATUS, AGENT_TYPE, LOCATION_ID, CUSTOMER_ID, CHANNEL)
 
 
 async def register(client: Client) -> None:
-    """Register the attributes on a cluster that lacks them (the dev server gets them by flag)."""
+    """Register the attributes on a cluster that lacks them (the dev server gets them by flag). Safe to run
+    again: the server skips an attribute it already has with this type."""
     await client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=client.namespace,
