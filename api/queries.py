@@ -1,7 +1,10 @@
 """Read-model lookups shared by routers. Objects of other locations are reported as missing, so
 an operator cannot learn what exists elsewhere."""
 
+from typing import Any
+
 from fastapi import HTTPException, status
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from api.auth import can_access
@@ -38,3 +41,10 @@ def visible_location(session: Session, operator: Operator, location_id: str) -> 
     if location is None or not can_access(operator, location_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No location with id {location_id!r}.")
     return location
+
+
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """SQL for the seconds from `start` to `end`, so averages over many rows stay in the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86_400.0

@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import location_filter
 from api.deps import ClientDep, CurrentOperator, SessionDep
-from api.queries import timeline, visible_action
+from api.queries import seconds_between, timeline, visible_action
 from api.schemas import (
     ApproveBody,
     ChannelOption,
@@ -109,23 +109,20 @@ def inbox_summary(
     def count(*conditions: Any) -> int:
         return session.exec(select(func.count()).select_from(ProposedAction).where(mine, *conditions)).one()
 
-    decided = session.exec(
-        select(ProposedAction.created_at, ProposedAction.approved_at, ProposedAction.rejected_at).where(
-            mine, or_(col(ProposedAction.approved_at).is_not(None), col(ProposedAction.rejected_at).is_not(None))
-        )
-    ).all()
-    review_seconds = [
-        (decided_at - created).total_seconds()
-        for created, approved_at, rejected_at in decided
-        if (decided_at := approved_at or rejected_at) is not None
-    ]
-    approved = sum(1 for _, approved_at, _ in decided if approved_at is not None)
+    decided_at = func.coalesce(ProposedAction.approved_at, ProposedAction.rejected_at)
+    decided, approved, average_review_seconds = session.exec(
+        select(
+            func.count(),
+            func.count(col(ProposedAction.approved_at)),
+            func.avg(seconds_between(session, ProposedAction.created_at, decided_at)),
+        ).where(mine, decided_at.is_not(None))
+    ).one()
     return InboxSummary(
         pending=count(col(ProposedAction.status) == ActionStatus.pending),
         approved_today=count(col(ProposedAction.approved_at) >= today),
         rejected_today=count(col(ProposedAction.rejected_at) >= today),
-        average_review_seconds=sum(review_seconds) / len(review_seconds) if review_seconds else None,
-        approval_rate=approved / len(decided) if decided else None,
+        average_review_seconds=average_review_seconds,
+        approval_rate=approved / decided if decided else None,
     )
 
 

@@ -1,8 +1,10 @@
 """Agents over HTTP: configuration with clear 422s, a dry run whose counts a real run then matches,
 the detection schedule, opt-outs that cancel waiting proposals, and the inbox summary."""
 
+from datetime import datetime
 from typing import Any
 
+import pytest
 from temporalio.client import ScheduleOverlapPolicy
 
 from models.operators import create_operator
@@ -153,7 +155,14 @@ async def test_the_inbox_summary_counts_decisions(stack: Stack) -> None:
     assert summary["pending"] == result.started - 3
     assert (summary["approved_today"], summary["rejected_today"]) == (2, 1)
     assert summary["approval_rate"] == 2 / 3
-    assert summary["average_review_seconds"] >= 0
+    details = [(await stack.http.get(f"/api/inbox/{item['id']}")).json() for item in (first, second, third)]
+    reviews = [
+        datetime.fromisoformat(detail["approved_at"] or detail["rejected_at"])
+        - datetime.fromisoformat(detail["created_at"])
+        for detail in details
+    ]
+    expected = sum(review.total_seconds() for review in reviews) / 3
+    assert summary["average_review_seconds"] == pytest.approx(expected, abs=0.01)
     bad = await stack.http.get("/api/inbox/summary", params={"time_zone": "Mars/Olympus"})
     assert bad.status_code == 422
     assert "Unknown time zone" in bad.json()["detail"]
