@@ -12,7 +12,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
@@ -38,8 +38,26 @@ def _get(session: Session, model: type[T], key: str) -> T:
     return row
 
 
+class Usage(BaseModel):
+    """Tokens and estimated cost of model calls. A rejected answer was billed too, so it counts."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
+
+    def charged_to(self, draft: Draft) -> Draft:
+        return draft.model_copy(update=(self + Usage.model_validate(draft, from_attributes=True)).model_dump())
+
+
 class DraftRejected(Exception):
     """The model answered, but not with a draft we may show an operator."""
+
+    def __init__(self, reason: str, usage: Usage) -> None:
+        super().__init__(reason)
+        self.usage = usage
 
 
 def _litellm() -> Any:
@@ -71,32 +89,36 @@ async def model_draft(
         temperature=0.4,
     )
     try:
-        composed = ComposedDraft.model_validate_json(response.choices[0].message.content or "")
-    except ValidationError as error:
-        raise DraftRejected(f"malformed answer: {error.errors()[0]['msg']}") from error
-    invented = invented_facts(" ".join([composed.subject, composed.body_html, composed.voice_script]), facts)
-    if invented:
-        raise DraftRejected(f"states facts the situation does not: {', '.join(invented)}")
-    link = facts.get(LINK_FACT[agent_type])
-    if link and str(link) not in composed.body_html:
-        raise DraftRejected("the email does not contain the situation's link")
-    body_html = sanitize_html(composed.body_html)
-    try:
         cost = float(litellm.completion_cost(completion_response=response))
     except Exception:  # a model missing from the price list costs what we cannot know
         cost = 0.0
-    usage = getattr(response, "usage", None)
-    return Draft(
-        channel=channel,
-        subject=composed.subject,
-        body_html=body_html,
-        body_text=html_to_text(body_html),
-        voice_script=composed.voice_script,
-        composed_by=settings.llm_model,
-        risk_notes=composed.risk_notes,
-        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+    tokens = getattr(response, "usage", None)
+    usage = Usage(
+        prompt_tokens=getattr(tokens, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(tokens, "completion_tokens", 0) or 0,
         cost_usd=cost,
+    )
+    try:
+        composed = ComposedDraft.model_validate_json(response.choices[0].message.content or "")
+    except ValidationError as error:
+        raise DraftRejected(f"malformed answer: {error.errors()[0]['msg']}", usage) from error
+    invented = invented_facts(" ".join([composed.subject, composed.body_html, composed.voice_script]), facts)
+    if invented:
+        raise DraftRejected(f"states facts the situation does not: {', '.join(invented)}", usage)
+    link = facts.get(LINK_FACT[agent_type])
+    if link and str(link) not in composed.body_html:
+        raise DraftRejected("the email does not contain the situation's link", usage)
+    body_html = sanitize_html(composed.body_html)
+    return usage.charged_to(
+        Draft(
+            channel=channel,
+            subject=composed.subject,
+            body_html=body_html,
+            body_text=html_to_text(body_html),
+            voice_script=composed.voice_script,
+            composed_by=settings.llm_model,
+            risk_notes=composed.risk_notes,
+        )
     )
 
 
@@ -158,16 +180,24 @@ class LlmActivities:
         fallback = offline.compose(pattern.agent_type, context, channel)
         if not self._settings.llm_model:
             return fallback
+        # What earlier attempts spent travels in their last heartbeat, so the proposal shows the whole cost.
+        details = activity.info().heartbeat_details
+        spent = Usage.model_validate(details[0]) if details else Usage()
         try:
-            return await model_draft(
+            draft = await model_draft(
                 self._settings, pattern.agent_type, channel, context, history, request.policy.custom_instructions
             )
+            return spent.charged_to(draft)
         except Exception as error:
+            spent += error.usage if isinstance(error, DraftRejected) else Usage()
             reason = f"{type(error).__name__}: {error}"[:300]
             permanent = type(error).__name__ in {"AuthenticationError", "BadRequestError", "NotFoundError"}
             if permanent or activity.info().attempt >= LLM_ATTEMPTS:
                 activity.logger.warning("Falling back to the offline composer: %s", reason)
-                return fallback.model_copy(update={"composed_by": "offline", "fallback_reason": reason})
+                return spent.charged_to(
+                    fallback.model_copy(update={"composed_by": "offline", "fallback_reason": reason})
+                )
+            activity.heartbeat(spent)
             raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error
 
     @activity.defn

@@ -97,6 +97,25 @@ async def test_a_failed_attempt_is_retried_then_the_offline_composer_takes_over(
     assert "€1,234.56" in draft.body_html
 
 
+async def test_a_rejected_answer_is_billed_to_the_draft_that_follows(
+    engine: Engine, settings: Settings, llm: FakeOpenAI
+) -> None:
+    input = overdue_invoice_input(engine)
+    llm.script = [Reply("this is not json {"), Reply(good_answer(input))]
+    env = ActivityEnvironment()
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+    with pytest.raises(ApplicationError):
+        await env.run(LlmActivities(engine, model_settings(settings, llm)).compose_draft, input)
+    [(spent,)] = beats
+    assert (spent.prompt_tokens, spent.completion_tokens) == (420, 180) and spent.cost_usd > 0
+    # The retry starts from the last heartbeat, as Temporal hands it over.
+    env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[spent.model_dump()])
+    draft = await env.run(LlmActivities(engine, model_settings(settings, llm)).compose_draft, input)
+    assert (draft.prompt_tokens, draft.completion_tokens) == (840, 360)
+    assert draft.cost_usd == pytest.approx(2 * spent.cost_usd)
+
+
 async def test_an_invented_amount_is_rejected(engine: Engine, settings: Settings, llm: FakeOpenAI) -> None:
     input = overdue_invoice_input(engine)
     invented = good_answer(
@@ -130,7 +149,8 @@ async def test_temporal_retries_a_malformed_answer_and_the_proposal_shows_the_mo
         row = action_row(engine, handle.id)
         await handle.terminate()
     assert row.composed_by == "openai/gpt-4o-mini"
-    assert row.prompt_tokens == 420
+    # The rejected answer was billed too: both attempts count.
+    assert (row.prompt_tokens, row.completion_tokens) == (2 * 420, 2 * 180)
     assert len(llm.requests) == 2
 
 
@@ -151,3 +171,17 @@ async def test_a_model_that_never_answers_well_falls_back_and_says_so(
     assert row.composed_by == "offline"
     assert row.fallback_reason is not None and "InternalServerError" in row.fallback_reason
     assert len(llm.requests) == LLM_ATTEMPTS
+    assert (row.prompt_tokens, row.cost_usd) == (0, 0.0)  # a 500 bills nothing
+
+
+async def test_a_fallback_after_rejected_answers_still_shows_what_they_cost(
+    temporal: Client, engine: Engine, settings: Settings, llm: FakeOpenAI
+) -> None:
+    input = overdue_invoice_input(engine)
+    llm.script = [Reply("{ nope") for _ in range(LLM_ATTEMPTS)]
+    async with worker_for(temporal, engine, model_settings(settings, llm)) as worker:
+        handle = await start_outreach(temporal, worker.task_queue, input, engine)
+        await handle.terminate()
+    row = action_row(engine, handle.id)
+    assert (row.composed_by, row.prompt_tokens, row.completion_tokens) == ("offline", 3 * 420, 3 * 180)
+    assert row.cost_usd > 0
