@@ -174,12 +174,20 @@ def compose(agent_type: AgentType, context: ComposeContext, channel: Channel) ->
         "Thanks, and see you at the space!" if context.friendly else "Kind regards,",
         _signature_html(context),
     )
+    # The wording exists in English only; say so on the proposal rather than let it pass unnoticed.
+    in_english = context.language.lower().split("-")[0] == "en"
     return Draft(
         channel=channel,
         subject=wording.subject,
         body_html=body_html,
         body_text=html_to_text(body_html),
         voice_script=wording.voice,
+        risk_notes=[]
+        if in_english
+        else [
+            f"Written in English although the location's language is {context.language!r}: the offline composer "
+            "writes English only; configure a model (OUTREACH_LLM_MODEL) to write in the location's language."
+        ],
     )
 
 

@@ -55,6 +55,12 @@ def test_professional_persona_uses_the_full_name() -> None:
     assert draft.body_html.startswith("<p>Dear Emma de Jong,</p>")
 
 
+def test_a_location_in_another_language_is_told_the_draft_is_english() -> None:
+    assert compose(AgentType.due_invoice, context(language="en-GB"), Channel.ai_email).risk_notes == []
+    [note] = compose(AgentType.due_invoice, context(language="nl"), Channel.ai_email).risk_notes
+    assert note.startswith("Written in English although the location's language is 'nl'")
+
+
 def test_customer_data_cannot_inject_markup() -> None:
     draft = compose(AgentType.due_invoice, context(customer_name="<script>x</script> Evil"), Channel.ai_email)
     assert "<script>" not in draft.body_html
