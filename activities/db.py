@@ -14,6 +14,7 @@ from models.messages import (
     ConversationStatus,
     ConversationStatusChange,
     OpeningHoursSpec,
+    Sender,
     StatusChange,
     TimelineEvent,
 )
@@ -112,9 +113,24 @@ class DbActivities:
 
     @activity.defn
     def open_conversation(self, opening: ConversationOpening) -> None:
-        """Create the conversation row and link it to its proposed action."""
+        """Create the conversation row and link it to its proposed action; a customer writing after it
+        ended reopens it."""
         with session_scope(self._engine) as session:
-            if session.get(Conversation, opening.conversation_id) is None:
+            existing = session.get(Conversation, opening.conversation_id)
+            if existing is not None and existing.status != ConversationStatus.open:
+                ended, existing.status = existing.status, ConversationStatus.open
+                add_timeline_entry(
+                    session,
+                    TimelineEvent(
+                        id=f"reopened:{opening.conversation_id}:{opening.at.isoformat()}",
+                        action_id=opening.action_id,
+                        conversation_id=opening.conversation_id,
+                        sender=Sender.system,
+                        body=f"Reopened: the customer wrote again after the conversation was {ended.value}.",
+                        at=opening.at,
+                    ),
+                )
+            if existing is None:
                 session.add(
                     Conversation(
                         id=opening.conversation_id,

@@ -224,10 +224,10 @@ async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIt
     token = create_operator(engine, name="Admin", email="admin@test.example", location_ids=[], is_admin=True)
     client = temporal
     async with worker_for(client, engine, settings) as worker:
+        # What the API starts (schedules, reopened conversations) runs on this worker's task queue.
+        served = settings.model_copy(update={"task_queue": worker.task_queue})
         server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, engine, client), host="127.0.0.1", port=free_port(), log_level="warning"
-            )
+            uvicorn.Config(create_app(served, engine, client), host="127.0.0.1", port=free_port(), log_level="warning")
         )
         serving = asyncio.create_task(server.serve())
 

@@ -4,6 +4,7 @@ outbox → simulated reply → conversation timeline, on the real dev server."""
 from typing import Any
 
 from sqlmodel import Session, col, select
+from temporalio.client import WorkflowExecutionStatus
 
 from models.content import format_money
 from models.tables import Customer, Invoice
@@ -127,3 +128,53 @@ async def test_search_attributes_follow_the_status(stack: Stack) -> None:
         return [execution.id async for execution in stack.client.list_workflows(query)]
 
     assert await poll(listed, "the rejected outreach to be visible by its search attributes") == [action["id"]]
+
+
+async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack: Stack) -> None:
+    http = stack.http
+    result = await stack.detect("ams")
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"agent_type": "due_invoice", "status": "pending", "page_size": 50}
+        inbox = (await http.get("/api/inbox", params=params)).json()
+        return inbox["items"] if inbox["items"] and result.started else None
+
+    [action] = await emailable(http, await poll(proposed, "due_invoice proposals"))
+    assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+    async def sent() -> bool:
+        return (await http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the approved action to be sent")
+    reply = {"proposed_action_id": action["id"], "body": "Thanks, will do!"}
+    conversation_id = (await http.post("/api/dev/simulate-reply", json=reply)).json()["conversation_id"]
+    outreach = stack.client.get_workflow_handle(action["id"])
+
+    async def over() -> bool:
+        return (await outreach.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    await poll(over, "the conversation to resolve and the outreach to finish")
+    assert (await http.get(f"/api/conversations/{conversation_id}")).json()["status"] == "resolved"
+
+    late = {"proposed_action_id": action["id"], "body": "Sorry, could you send me the link again?"}
+    response = await http.post("/api/dev/simulate-reply", json=late)
+    assert response.status_code == 202, response.text
+    assert response.json()["conversation_id"] == conversation_id
+    invoice, _ = invoice_of(stack, action)
+
+    async def answered_again() -> dict[str, Any] | None:
+        conversation = (await http.get(f"/api/conversations/{conversation_id}")).json()
+        messages = [entry for entry in conversation["timeline"] if entry["channel"]]
+        return conversation if len(messages) == 5 else None
+
+    conversation = await poll(answered_again, "the late reply to be answered")
+    assert conversation["status"] == "open"
+    bodies = [entry["body"] for entry in conversation["timeline"]]
+    assert "Reopened: the customer wrote again after the conversation was resolved." in bodies
+    messages = [entry for entry in conversation["timeline"] if entry["channel"]]
+    assert [entry["sender"] for entry in messages] == ["ai", "customer", "ai", "customer", "ai"]
+    assert invoice.payment_link in messages[-1]["body"]
+    outbox = (await http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()
+    assert outbox["total"] == 3
+    # The answer continues the email thread.
+    assert outbox["items"][0]["in_reply_to"] == outbox["items"][1]["message_id"]

@@ -5,13 +5,18 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, status
 from sqlmodel import col, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClientDep, CurrentOperator, SessionDep
+from activities.detection import CONVERSATION_IDLE
+from api.deps import ClientDep, CurrentOperator, SessionDep, SettingsDep
 from api.queries import visible_action
 from api.schemas import ReplyAccepted, SimulatedReply
-from models.messages import ActionStatus, CustomerMessage
-from models.tables import Delivery
+from models.messages import ActionStatus, ConversationInput, CustomerMessage
+from models.tables import Delivery, ProposedAction
+from settings import Settings
+from workflows.conversation import ConversationWorkflow
 from workflows.ids import conversation_id
 from workflows.outreach import OutreachWorkflow
 
@@ -20,7 +25,7 @@ router = APIRouter(prefix="/api/dev", tags=["sandbox"])
 
 @router.post("/simulate-reply", response_model=ReplyAccepted, status_code=status.HTTP_202_ACCEPTED)
 async def simulate_reply(
-    body: SimulatedReply, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    body: SimulatedReply, session: SessionDep, operator: CurrentOperator, client: ClientDep, settings: SettingsDep
 ) -> ReplyAccepted:
     """Reply as the customer to the last message of an outreach; the AI answers asynchronously."""
     action = visible_action(session, operator, body.proposed_action_id)
@@ -44,11 +49,33 @@ async def simulate_reply(
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail="This outreach is finished (its reply window closed or its conversation ended); "
-            "the reply cannot be delivered to it.",
-        ) from error
+        await reopen_conversation(client, settings, action, last, message)
     return ReplyAccepted(
         proposed_action_id=action.id, conversation_id=conversation_id(action.id), message_id=message.id
+    )
+
+
+async def reopen_conversation(
+    client: Client, settings: Settings, action: ProposedAction, last: Delivery | None, message: CustomerMessage
+) -> None:
+    """The outreach is over (its reply window closed, or its conversation ended), so the customer's message
+    goes to the conversation itself: it reaches a run still going, or starts one that reopens it. A late
+    reply is answered, never lost."""
+    await client.start_workflow(
+        ConversationWorkflow.run,
+        ConversationInput(
+            conversation_id=conversation_id(action.id),
+            action_id=action.id,
+            location_id=action.location_id,
+            customer_id=action.customer_id,
+            channel=action.channel,
+            subject=last.subject if last else action.subject,
+            idle_timeout=CONVERSATION_IDLE,
+            last_message_id=last.message_id if last else None,
+        ),
+        id=conversation_id(action.id),
+        task_queue=settings.task_queue,
+        start_signal=ConversationWorkflow.customer_replied.__name__,
+        start_signal_args=[message],
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
