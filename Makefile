@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit eval scale histories clean
+.PHONY: run test lint typecheck unit eval bench scale histories clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -32,6 +32,10 @@ unit: $(INSTALLED)
 ## Composition quality: scenarios x checks, a pass rate per check (offline, or OUTREACH_LLM_MODEL).
 eval: $(INSTALLED)
 	$(BIN)/python -m evaluation
+
+## Hot paths timed against same-run baselines, reported as ratios with goals (not part of make test).
+bench: $(INSTALLED)
+	$(BIN)/python -m benchmarks
 
 ## Detection at scale: 100k customers and 1M invoices per database (slow; not part of make test).
 scale: $(INSTALLED)

@@ -560,6 +560,59 @@ def preview(session: Session, location: Location, config: AgentConfig, as_of: da
     )
 
 
+def check_and_claim(engine: Engine, check: SendCheck) -> SendVerdict:
+    """Re-check, right before delivery, everything that may have changed since the proposal — opt-out,
+    the situation itself (paid, renewed, booked), cooldown, minimum gap, daily maximum — and claim the
+    delivery in the same transaction, serialized per location: of two outreaches racing for the last slot
+    of the day, or for one customer, only one goes out. A retry finds its own claim."""
+    with session_scope(engine) as session:
+        lock_location_sends(session, check.pattern.location_id)
+        verdict = _verdict(session, check)
+        if verdict.cancel_reason is None:
+            action = session.get(ProposedAction, check.action_id)
+            if action is None:
+                raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
+            action.delivery_claimed_at = action.delivery_claimed_at or check.at
+            session.add(action)
+    return verdict
+
+
+def _verdict(session: Session, check: SendCheck) -> SendVerdict:
+    pattern, policy = check.pattern, check.policy
+    customer = session.get(Customer, pattern.customer_id)
+    location = session.get(Location, pattern.location_id)
+    if customer is None or location is None or customer.opted_out:
+        return SendVerdict(cancel_reason="The customer opted out of outreach.")
+    resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
+    if resolved:
+        return SendVerdict(cancel_reason=resolved)
+    earlier = select(ProposedAction.delivery_claimed_at, ProposedAction.agent_type).where(
+        col(ProposedAction.customer_id) == customer.id,
+        col(ProposedAction.id) != check.action_id,
+        col(ProposedAction.status) != ActionStatus.failed,
+        col(ProposedAction.delivery_claimed_at) > check.at - max(policy.cooldown, policy.min_gap),
+    )
+    for claimed_at, agent_type in session.exec(earlier).all():
+        assert claimed_at is not None  # the query's own condition
+        when = claimed_at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
+        if agent_type == pattern.agent_type and check.at - claimed_at < policy.cooldown:
+            return SendVerdict(
+                cancel_reason=f"This agent already reached the customer on {when}, "
+                f"within its {policy.cooldown.days}-day cooldown."
+            )
+        if check.at - claimed_at < policy.min_gap:
+            hours = int(policy.min_gap.total_seconds() // 3600)
+            return SendVerdict(
+                cancel_reason=f"The customer was contacted on {when}, within the {hours}-hour minimum gap."
+            )
+    if claimed_today(session, location, pattern.agent_type, check) >= policy.daily_max:
+        return SendVerdict(
+            cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
+            f"at {location.name} is reached."
+        )
+    return SendVerdict()
+
+
 class DetectionActivities:
     def __init__(self, engine: Engine, client: Client, outreach_task_queue: str | None = None) -> None:
         self._engine = engine
@@ -595,55 +648,8 @@ class DetectionActivities:
 
     @activity.defn
     def check_before_send(self, check: SendCheck) -> SendVerdict:
-        """Re-check, right before delivery, everything that may have changed since the proposal —
-        opt-out, the situation itself (paid, renewed, booked), cooldown, minimum gap, daily maximum —
-        and claim the delivery in the same transaction, serialized per location: of two outreaches racing
-        for the last slot of the day, or for one customer, only one goes out. A retry finds its own claim."""
-        with session_scope(self._engine) as session:
-            lock_location_sends(session, check.pattern.location_id)
-            verdict = self._verdict(session, check)
-            if verdict.cancel_reason is None:
-                action = session.get(ProposedAction, check.action_id)
-                if action is None:
-                    raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
-                action.delivery_claimed_at = action.delivery_claimed_at or check.at
-                session.add(action)
-        return verdict
-
-    def _verdict(self, session: Session, check: SendCheck) -> SendVerdict:
-        pattern, policy = check.pattern, check.policy
-        customer = session.get(Customer, pattern.customer_id)
-        location = session.get(Location, pattern.location_id)
-        if customer is None or location is None or customer.opted_out:
-            return SendVerdict(cancel_reason="The customer opted out of outreach.")
-        resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
-        if resolved:
-            return SendVerdict(cancel_reason=resolved)
-        earlier = select(ProposedAction.delivery_claimed_at, ProposedAction.agent_type).where(
-            col(ProposedAction.customer_id) == customer.id,
-            col(ProposedAction.id) != check.action_id,
-            col(ProposedAction.status) != ActionStatus.failed,
-            col(ProposedAction.delivery_claimed_at) > check.at - max(policy.cooldown, policy.min_gap),
-        )
-        for claimed_at, agent_type in session.exec(earlier).all():
-            assert claimed_at is not None  # the query's own condition
-            when = claimed_at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
-            if agent_type == pattern.agent_type and check.at - claimed_at < policy.cooldown:
-                return SendVerdict(
-                    cancel_reason=f"This agent already reached the customer on {when}, "
-                    f"within its {policy.cooldown.days}-day cooldown."
-                )
-            if check.at - claimed_at < policy.min_gap:
-                hours = int(policy.min_gap.total_seconds() // 3600)
-                return SendVerdict(
-                    cancel_reason=f"The customer was contacted on {when}, within the {hours}-hour minimum gap."
-                )
-        if claimed_today(session, location, pattern.agent_type, check) >= policy.daily_max:
-            return SendVerdict(
-                cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
-                f"at {location.name} is reached."
-            )
-        return SendVerdict()
+        """Re-check every safeguard right before delivery and claim the delivery (see `check_and_claim`)."""
+        return check_and_claim(self._engine, check)
 
     @activity.defn
     async def start_outreaches(self, batch: StartOutreaches) -> StartedOutreaches:

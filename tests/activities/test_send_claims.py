@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from temporalio.client import Client
-from temporalio.testing import ActivityEnvironment
 
-from activities.detection import DetectionActivities, scan_page, start_scan
+from activities.detection import check_and_claim, scan_page, start_scan
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, SendCheck
 from models.tables import ProposedAction
@@ -47,8 +45,8 @@ def approved_outreaches(engine: Engine, customers: int, **policy_overrides: Any)
     return [SendCheck(action_id=outreach_id(p), pattern=p, policy=checked, at=NOW) for p in patterns]
 
 
-def check(activities: DetectionActivities, request: SendCheck) -> str | None:
-    return ActivityEnvironment().run(activities.check_before_send, request).cancel_reason
+def check(engine: Engine, request: SendCheck) -> str | None:
+    return check_and_claim(engine, request).cancel_reason
 
 
 def set_status(engine: Engine, action_id: str, status: ActionStatus) -> None:
@@ -58,29 +56,25 @@ def set_status(engine: Engine, action_id: str, status: ActionStatus) -> None:
         action.status = status
 
 
-def test_the_last_slot_goes_to_one_outreach_even_before_the_first_is_delivered(
-    engine: Engine, temporal: Client
-) -> None:
+def test_the_last_slot_goes_to_one_outreach_even_before_the_first_is_delivered(engine: Engine) -> None:
     first, second = approved_outreaches(engine, 2, daily_max=1)
-    activities = DetectionActivities(engine, temporal)
-    assert check(activities, first) is None
+    assert check(engine, first) is None
     # The first has claimed the slot but not sent yet: counting deliveries would let the second through.
-    reason = check(activities, second)
+    reason = check(engine, second)
     assert reason is not None and "Today's maximum of 1 due_invoice deliveries" in reason
-    assert check(activities, first) is None  # a retried check finds its own claim
+    assert check(engine, first) is None  # a retried check finds its own claim
     # A delivery that failed sent nothing, so its slot is free again.
     set_status(engine, first.action_id, ActionStatus.failed)
-    assert check(activities, second) is None
+    assert check(engine, second) is None
 
 
-def test_racing_checks_never_exceed_the_daily_maximum(engine: Engine, temporal: Client) -> None:
+def test_racing_checks_never_exceed_the_daily_maximum(engine: Engine) -> None:
     racers = approved_outreaches(engine, 8, daily_max=3)
-    activities = DetectionActivities(engine, temporal)
     start = threading.Barrier(len(racers))
 
     def race(request: SendCheck) -> str | None:
         start.wait()
-        return check(activities, request)
+        return check(engine, request)
 
     with ThreadPoolExecutor(len(racers)) as pool:
         reasons = list(pool.map(race, racers))
@@ -90,10 +84,9 @@ def test_racing_checks_never_exceed_the_daily_maximum(engine: Engine, temporal: 
         assert sum(action is not None and action.delivery_claimed_at is not None for action in claimed) == 3
 
 
-def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engine: Engine, temporal: Client) -> None:
+def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engine: Engine) -> None:
     [invoice] = approved_outreaches(engine, 1, min_gap=timedelta(hours=48))
-    activities = DetectionActivities(engine, temporal)
-    assert check(activities, invoice) is None
+    assert check(engine, invoice) is None
     other = invoice.model_copy(deep=True)
     other.action_id, other.pattern.agent_type = "outreach:other-agent", AgentType.first_booking
     other.pattern.dedup_key = "first_booking:cust-0"
@@ -104,5 +97,5 @@ def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engi
                            channel=invoice.policy.channel, subject="s", body_html="b", body_text="b", reason="r",
                            confidence=90, created_at=NOW, expires_at=NOW)
         )  # fmt: skip
-    reason = check(activities, other)
+    reason = check(engine, other)
     assert reason is not None and "within the 48-hour minimum gap" in reason

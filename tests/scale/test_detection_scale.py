@@ -7,22 +7,21 @@ import tracemalloc
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, insert
-from sqlmodel import Session, col, update
+from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.detection import PAGE_SIZE, DetectionActivities, scan_page, start_scan
-from models.db import session_scope
+from demo.bulk import seed_bulk
 from models.messages import DetectionInput
-from models.tables import AgentConfig, Customer, Invoice
 from tests.conftest import BIN
-from tests.factories import LOCATION_ID, add_location, policy
+from tests.factories import LOCATION_ID, policy
 from workflows import search_attributes
 from workflows.detection import DetectionWorkflow
 
@@ -33,38 +32,12 @@ INVOICES_PER_CUSTOMER = 10
 # Every other customer has an overdue invoice (50,000 patterns, a tenth of them opted out): enough
 # pages that detection must continue-as-new to keep its history small.
 OVERDUE_EVERY = 2
-TODAY = date.today()
 
 
 def seed(engine: Engine) -> int:
-    add_location(engine)
-    with session_scope(engine) as session:
-        session.exec(update(AgentConfig).where(col(AgentConfig.location_id) == LOCATION_ID).values(daily_max=CUSTOMERS))
-    paid_at = datetime.now(UTC) - timedelta(days=40)
-    expected = 0
-    with Session(engine) as session:
-        for start in range(0, CUSTOMERS, 10_000):
-            customers, invoices = [], []
-            for n in range(start, start + 10_000):
-                opted_out = n % 20 == 0
-                customers.append(
-                    {"id": f"c{n:06d}", "location_id": LOCATION_ID, "name": f"Customer {n}", "kind": "member",
-                     "email": f"c{n}@mail.example", "opted_out": opted_out}
-                )  # fmt: skip
-                for i in range(INVOICES_PER_CUSTOMER):
-                    overdue = i == 0 and n % OVERDUE_EVERY == 0
-                    expected += overdue and not opted_out
-                    due = TODAY - timedelta(days=10 if overdue else 45)
-                    invoices.append(
-                        {"id": f"i{n:06d}-{i}", "location_id": LOCATION_ID, "customer_id": f"c{n:06d}",
-                         "number": f"INV-{n:06d}-{i}", "amount_cents": 25_000, "currency": "EUR",
-                         "issued_on": due - timedelta(days=14), "due_date": due,
-                         "paid_at": None if overdue else paid_at, "payment_link": "https://pay.example"}
-                    )  # fmt: skip
-            session.execute(insert(Customer), customers)
-            session.execute(insert(Invoice), invoices)
-            session.commit()
-    return expected
+    return seed_bulk(
+        engine, LOCATION_ID, CUSTOMERS, invoices_per_customer=INVOICES_PER_CUSTOMER, overdue_every=OVERDUE_EVERY
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""A large synthetic location for scale runs and benchmarks: many customers with many invoices, a share
+of them overdue, a share of the customers opted out. Inserted in bulk, a batch at a time."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session
+
+from models.db import session_scope
+from models.messages import AgentType
+from models.tables import AgentConfig, Customer, Invoice, Location
+
+BATCH = 10_000
+
+
+def seed_bulk(
+    engine: Engine,
+    location_id: str,
+    customers: int,
+    *,
+    invoices_per_customer: int = 10,
+    overdue_every: int = 2,
+    opted_out_every: int = 20,
+) -> int:
+    """Every `overdue_every`-th customer has one invoice 10 days overdue; the rest are paid. Answers how
+    many overdue invoices belong to customers who did not opt out: what detection should propose."""
+    with session_scope(engine) as session:
+        session.add(
+            Location(id=location_id, name=f"Bulk {location_id}", time_zone="Europe/Amsterdam",
+                     default_sender_email=f"hello@{location_id}.example", default_sender_name=f"Bulk {location_id}")
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            AgentConfig(
+                location_id=location_id, agent_type=AgentType.due_invoice, threshold_days=5, daily_max=customers
+            )
+        )
+    today, paid_at = date.today(), datetime.now(UTC) - timedelta(days=40)
+    expected = 0
+    with Session(engine) as session:
+        for start in range(0, customers, BATCH):
+            customer_rows, invoice_rows = [], []
+            for n in range(start, min(start + BATCH, customers)):
+                customer_id, opted_out = f"{location_id}-c{n:07d}", n % opted_out_every == 0
+                customer_rows.append(
+                    {"id": customer_id, "location_id": location_id, "name": f"Customer {n}", "kind": "member",
+                     "email": f"c{n}@mail.example", "opted_out": opted_out}
+                )  # fmt: skip
+                for i in range(invoices_per_customer):
+                    overdue = i == 0 and n % overdue_every == 0
+                    expected += overdue and not opted_out
+                    due = today - timedelta(days=10 if overdue else 45)
+                    invoice_rows.append(
+                        {"id": f"{customer_id}-{i}", "location_id": location_id, "customer_id": customer_id,
+                         "number": f"INV-{n:07d}-{i}", "amount_cents": 25_000, "currency": "EUR",
+                         "issued_on": due - timedelta(days=14), "due_date": due,
+                         "paid_at": None if overdue else paid_at, "payment_link": "https://pay.example"}
+                    )  # fmt: skip
+            session.execute(insert(Customer), customer_rows)
+            session.execute(insert(Invoice), invoice_rows)
+            session.commit()
+    return expected
