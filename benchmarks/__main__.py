@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from activities.detection import PAGE_SIZE, agent_policy, check_and_claim, scan_page, start_scan
-from demo.bulk import seed_bulk
+from demo.bulk import add_approved, seed_bulk
 from models.db import make_engine, session_scope
-from models.messages import ActionStatus, Channel, Pattern, SendCheck
+from models.messages import AgentPolicy, Pattern, SendCheck
 from models.migrate import upgrade
 from models.tables import AgentConfig, Customer, Invoice, Location, ProposedAction
 from workflows.ids import outreach_id
@@ -62,13 +62,17 @@ def best_of(run: Callable[[], object]) -> float:
     return min(times)
 
 
-def scan_all(engine: Engine, as_of: datetime) -> list[Pattern]:
-    """Detection as the worker runs it: one page per activity, each in a session of its own."""
+def due_invoice_policy(engine: Engine) -> AgentPolicy:
     with Session(engine) as session:
         config = session.exec(select(AgentConfig).where(col(AgentConfig.location_id) == LOCATION_ID)).one()
         location = session.get(Location, LOCATION_ID)
         assert location is not None
-        policy = agent_policy(config, location)
+        return agent_policy(config, location)
+
+
+def scan_all(engine: Engine, as_of: datetime) -> list[Pattern]:
+    """Detection as the worker runs it: one page per activity, each in a session of its own."""
+    policy = due_invoice_policy(engine)
     patterns: list[Pattern] = []
     cursor: str | None = None
     while True:
@@ -108,19 +112,6 @@ def bench_detection(engine: Engine, expected: int) -> tuple[Result, list[Pattern
     return Result(f"detection scan, {expected:,} patterns", measured, baseline, goal=8.0), patterns
 
 
-def record_approved(engine: Engine, patterns: list[Pattern]) -> None:
-    now = datetime.now(UTC)
-    with session_scope(engine) as session:
-        for pattern in patterns:
-            session.add(
-                ProposedAction(id=outreach_id(pattern), location_id=LOCATION_ID, agent_type=pattern.agent_type,
-                               dedup_key=pattern.dedup_key, customer_id=pattern.customer_id,
-                               status=ActionStatus.approved, channel=Channel.ai_email, subject="s", body_html="b",
-                               body_text="b", reason=pattern.reason, confidence=pattern.confidence, created_at=now,
-                               expires_at=now)
-            )  # fmt: skip
-
-
 def touch(engine: Engine, action_id: str) -> None:
     """The least a claim can cost: read the proposal and write to it, in one transaction."""
     with session_scope(engine) as session:
@@ -130,14 +121,10 @@ def touch(engine: Engine, action_id: str) -> None:
 
 
 def bench_checks(engine: Engine, patterns: list[Pattern]) -> Result:
-    with Session(engine) as session:
-        config = session.exec(select(AgentConfig).where(col(AgentConfig.location_id) == LOCATION_ID)).one()
-        location = session.get(Location, LOCATION_ID)
-        assert location is not None
-        policy = agent_policy(config, location)
+    policy = due_invoice_policy(engine)
     chosen = patterns[:CHECKS]
-    record_approved(engine, chosen)
     now = datetime.now(UTC)
+    add_approved(engine, chosen, now)
     checks = [SendCheck(action_id=outreach_id(p), pattern=p, policy=policy, at=now) for p in chosen]
 
     def check_all() -> None:

@@ -1,5 +1,6 @@
 """A large synthetic location for scale runs and benchmarks: many customers with many invoices, a share
-of them overdue, a share of the customers opted out. Inserted in bulk, a batch at a time."""
+of them overdue, a share of the customers opted out, inserted in bulk a batch at a time; and approved
+proposals waiting for delivery."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -7,8 +8,9 @@ from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from models.db import session_scope
-from models.messages import AgentType
-from models.tables import AgentConfig, Customer, Invoice, Location
+from models.messages import ActionStatus, AgentType, Channel, Pattern
+from models.tables import AgentConfig, Customer, Invoice, Location, ProposedAction
+from workflows.ids import outreach_id
 
 BATCH = 10_000
 
@@ -60,3 +62,16 @@ def seed_bulk(
             session.execute(insert(Invoice), invoice_rows)
             session.commit()
     return expected
+
+
+def add_approved(engine: Engine, patterns: list[Pattern], at: datetime) -> None:
+    """Approved, not yet delivered, proposals for `patterns`, as their outreaches record them."""
+    with session_scope(engine) as session:
+        for pattern in patterns:
+            session.add(
+                ProposedAction(id=outreach_id(pattern), location_id=pattern.location_id, agent_type=pattern.agent_type,
+                               dedup_key=pattern.dedup_key, customer_id=pattern.customer_id,
+                               status=ActionStatus.approved, channel=Channel.ai_email, subject="s", body_html="b",
+                               body_text="b", reason=pattern.reason, confidence=pattern.confidence, created_at=at,
+                               expires_at=at + timedelta(days=3))
+            )  # fmt: skip

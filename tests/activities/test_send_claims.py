@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from activities.detection import check_and_claim, scan_page, start_scan
+from demo.bulk import add_approved
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, SendCheck
 from models.tables import ProposedAction
@@ -31,15 +32,7 @@ def approved_outreaches(engine: Engine, customers: int, **policy_overrides: Any)
         assert scan is not None
         patterns = scan_page(session, scan, None, 1_000, 0).patterns
     assert len(patterns) == customers
-    with session_scope(engine) as session:
-        for pattern in patterns:
-            session.add(
-                ProposedAction(id=outreach_id(pattern), location_id=LOCATION_ID, agent_type=pattern.agent_type,
-                               dedup_key=pattern.dedup_key, customer_id=pattern.customer_id,
-                               status=ActionStatus.approved, channel=chosen.channel, subject="s", body_html="b",
-                               body_text="b", reason=pattern.reason, confidence=pattern.confidence, created_at=NOW,
-                               expires_at=NOW + chosen.expiry)
-            )  # fmt: skip
+    add_approved(engine, patterns, NOW)
     # Detected under the default policy; checked under the one the test is about.
     checked = chosen.model_copy(update=policy_overrides)
     return [SendCheck(action_id=outreach_id(p), pattern=p, policy=checked, at=NOW) for p in patterns]
