@@ -154,13 +154,14 @@ async def own_clock() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-def worker_for(client: Client, engine: Engine, settings: Settings) -> Worker:
-    """A worker on a task queue of its own, failing workflows fast on any bug instead of retrying."""
+def worker_for(client: Client, engine: Engine, settings: Settings, task_queue: str | None = None) -> Worker:
+    """A worker on a task queue of its own (or the one given, to stand in for a restarted worker), failing
+    workflows fast on any bug instead of retrying."""
     return build_worker(
         client,
         engine,
         settings,
-        task_queue=f"test-{uuid.uuid4()}",
+        task_queue=task_queue or f"test-{uuid.uuid4()}",
         workflow_failure_exception_types=[Exception],
     )
 

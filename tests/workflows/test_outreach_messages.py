@@ -119,3 +119,39 @@ async def test_a_customer_who_writes_again_is_not_cut_off_by_a_resolution(
             .order_by(col(TimelineEntry.at))
         ).all()
     assert senders == [Sender.customer, Sender.customer, Sender.ai, Sender.ai, Sender.system]
+
+
+async def test_a_reply_that_arrives_as_the_reply_window_closes_is_answered(
+    temporal: Client, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine, reply_window=timedelta(seconds=2))
+    async with worker_for(temporal, engine, settings) as worker:
+        handle = await start_outreach(temporal, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+
+        async def sent() -> bool:
+            return action_row(engine, handle.id).status == ActionStatus.sent
+
+        await poll(sent, "the outreach to be sent")
+
+    # With no worker running, the reply window closes and then the customer's reply comes in: the next
+    # workflow task sees both at once, as it does after a worker outage or when the two cross.
+    async def window_closed() -> bool:
+        return any([event.HasField("timer_fired_event_attributes") async for event in handle.fetch_history_events()])
+
+    await poll(window_closed, "the reply window to close")
+    await handle.signal(OutreachWorkflow.customer_replied, reply("Sorry for the delay, could you resend the link?"))
+
+    async def answered() -> list[str] | None:
+        with Session(engine) as session:
+            senders = session.exec(
+                select(TimelineEntry.sender)
+                .where(col(TimelineEntry.conversation_id) == f"conversation:{handle.id}")
+                .order_by(col(TimelineEntry.at))
+            ).all()
+        return list(senders) if len(senders) >= 2 else None
+
+    async with worker_for(temporal, engine, settings, task_queue=worker.task_queue):
+        assert await poll(answered, "the late reply to be answered") == [Sender.customer, Sender.ai]
+        await handle.terminate()
+        await temporal.get_workflow_handle(f"conversation:{handle.id}").terminate()
