@@ -46,7 +46,6 @@ from models.tables import (
     Booking,
     Contract,
     Customer,
-    Delivery,
     Invoice,
     LeadInquiry,
     Location,
@@ -339,8 +338,8 @@ def _pattern(
 class History:
     """What we know of the customers on one page, gathered in a few queries."""
 
-    last_delivery_by_agent: dict[str, datetime]
-    last_delivery: dict[str, datetime]
+    last_contact_by_agent: dict[str, datetime]
+    last_contact: dict[str, datetime]
     open_by_agent: set[str]
 
 
@@ -366,7 +365,7 @@ def score(pattern: Pattern, customer: Customer, history: History, scan: Scan) ->
         add(10, "all facts of the situation known")
     if customer.joined_on is not None and (scan.today - customer.joined_on).days >= 90:
         add(10, "established customer (90+ days)")
-    last = history.last_delivery.get(customer.id)
+    last = history.last_contact.get(customer.id)
     if last is not None and scan.as_of - last < timedelta(days=30):
         add(-15, "contacted in the last 30 days")
     age = next(
@@ -382,17 +381,24 @@ def score(pattern: Pattern, customer: Customer, history: History, scan: Scan) ->
 # --- safeguards ------------------------------------------------------------------------------
 
 
+def _contacted(session: Session, customer_ids: Sequence[str], *conditions: Any) -> dict[str, datetime]:
+    """When each customer was last contacted: the latest outreach claimed for delivery (see
+    `check_and_claim`), the same notion the check before send applies."""
+    claimed = col(ProposedAction.delivery_claimed_at)
+    rows = session.exec(
+        select(ProposedAction.customer_id, func.max(claimed))
+        .where(
+            col(ProposedAction.customer_id).in_(customer_ids),
+            claimed.is_not(None),
+            col(ProposedAction.status) != ActionStatus.failed,
+            *conditions,
+        )
+        .group_by(col(ProposedAction.customer_id))
+    ).all()
+    return {customer_id: at for customer_id, at in rows if at is not None}
+
+
 def _history(session: Session, customer_ids: Sequence[str], agent_type: AgentType) -> History:
-    by_agent = session.exec(
-        select(Delivery.customer_id, func.max(Delivery.created_at))
-        .where(col(Delivery.customer_id).in_(customer_ids), col(Delivery.agent_type) == agent_type)
-        .group_by(col(Delivery.customer_id))
-    ).all()
-    any_agent = session.exec(
-        select(Delivery.customer_id, func.max(Delivery.created_at))
-        .where(col(Delivery.customer_id).in_(customer_ids))
-        .group_by(col(Delivery.customer_id))
-    ).all()
     open_ones = session.exec(
         select(ProposedAction.customer_id).where(
             col(ProposedAction.customer_id).in_(customer_ids),
@@ -401,8 +407,8 @@ def _history(session: Session, customer_ids: Sequence[str], agent_type: AgentTyp
         )
     ).all()
     return History(
-        last_delivery_by_agent=dict(by_agent),
-        last_delivery=dict(any_agent),
+        last_contact_by_agent=_contacted(session, customer_ids, col(ProposedAction.agent_type) == agent_type),
+        last_contact=_contacted(session, customer_ids),
         open_by_agent=set(open_ones),
     )
 
@@ -474,8 +480,8 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     for situation, customer in rows:
         taken = taken and customer.id == last_customer
         last_customer, last_key = customer.id, situation.id
-        by_agent = history.last_delivery_by_agent.get(customer.id)
-        anyone = history.last_delivery.get(customer.id)
+        by_agent = history.last_contact_by_agent.get(customer.id)
+        anyone = history.last_contact.get(customer.id)
         if (
             taken  # one proposal per customer and agent per run; the rest wait for the cooldown
             or customer.id in history.open_by_agent
@@ -586,25 +592,23 @@ def _verdict(session: Session, check: SendCheck) -> SendVerdict:
     resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
     if resolved:
         return SendVerdict(cancel_reason=resolved)
-    earlier = select(ProposedAction.delivery_claimed_at, ProposedAction.agent_type).where(
-        col(ProposedAction.customer_id) == customer.id,
-        col(ProposedAction.id) != check.action_id,
-        col(ProposedAction.status) != ActionStatus.failed,
-        col(ProposedAction.delivery_claimed_at) > check.at - max(policy.cooldown, policy.min_gap),
-    )
-    for claimed_at, agent_type in session.exec(earlier).all():
-        assert claimed_at is not None  # the query's own condition
-        when = claimed_at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
-        if agent_type == pattern.agent_type and check.at - claimed_at < policy.cooldown:
-            return SendVerdict(
-                cancel_reason=f"This agent already reached the customer on {when}, "
-                f"within its {policy.cooldown.days}-day cooldown."
-            )
-        if check.at - claimed_at < policy.min_gap:
-            hours = int(policy.min_gap.total_seconds() // 3600)
-            return SendVerdict(
-                cancel_reason=f"The customer was contacted on {when}, within the {hours}-hour minimum gap."
-            )
+    others = col(ProposedAction.id) != check.action_id  # a retried check must not see its own claim
+    by_agent = _contacted(session, [customer.id], others, col(ProposedAction.agent_type) == pattern.agent_type)
+    anyone = _contacted(session, [customer.id], others)
+
+    def local(at: datetime) -> str:
+        return at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
+
+    if (last := by_agent.get(customer.id)) is not None and check.at - last < policy.cooldown:
+        return SendVerdict(
+            cancel_reason=f"This agent already reached the customer on {local(last)}, "
+            f"within its {policy.cooldown.days}-day cooldown."
+        )
+    if (last := anyone.get(customer.id)) is not None and check.at - last < policy.min_gap:
+        hours = int(policy.min_gap.total_seconds() // 3600)
+        return SendVerdict(
+            cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
+        )
     if claimed_today(session, location, pattern.agent_type, check) >= policy.daily_max:
         return SendVerdict(
             cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "

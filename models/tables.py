@@ -252,15 +252,12 @@ class TimelineEntry(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    __table_args__ = (
-        Index("ix_delivery_agent_day", "location_id", "agent_type", "created_at"),
-        Index("ix_delivery_customer_at", "customer_id", "created_at"),
-    )
     id: str = Field(primary_key=True)  # our message id: the idempotency key of the send
     proposed_action_id: str = Field(foreign_key="proposed_action.id", index=True)
     conversation_id: str | None = None
     location_id: str = Field(foreign_key="location.id", index=True)
-    # Cooldowns and the daily maximum count deliveries per customer and per agent.
+    # Who received it and which agent's outreach it belongs to. Cooldowns and the daily maximum count
+    # claims on the proposed action instead, which exist before the send does.
     customer_id: str = Field(foreign_key="customer.id")
     agent_type: AgentType = Field(sa_type=_enum(AgentType))
     channel: Channel = Field(sa_type=_enum(Channel))

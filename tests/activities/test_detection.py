@@ -69,7 +69,7 @@ def add(engine: Engine, *rows: Any) -> None:
 
 
 def deliver(engine: Engine, customer_id: str, agent: AgentType, at: datetime, n: int = 1) -> None:
-    """A proposal of `agent` to the customer, delivered at `at`."""
+    """A proposal of `agent` to the customer, claimed for delivery and delivered at `at`."""
     action_id = f"outreach:{LOCATION_ID}:{agent.value}:past-{customer_id}-{n}"
     add(
         engine,
@@ -77,6 +77,7 @@ def deliver(engine: Engine, customer_id: str, agent: AgentType, at: datetime, n:
             id=action_id, location_id=LOCATION_ID, agent_type=agent, dedup_key=f"{agent.value}:past-{customer_id}-{n}",
             customer_id=customer_id, status=ActionStatus.sent, channel=Channel.ai_email, subject="s",
             body_html="b", body_text="b", reason="r", confidence=90, created_at=at, expires_at=at,
+            delivery_claimed_at=at,
         ),
         Delivery(
             id=f"d-{customer_id}-{n}", proposed_action_id=action_id, location_id=LOCATION_ID, customer_id=customer_id,
