@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, exists, func, literal, or_, update
+from sqlalchemy import Engine, case, exists, func, literal, or_, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 from temporalio import activity
@@ -381,12 +381,18 @@ def score(pattern: Pattern, customer: Customer, history: History, scan: Scan) ->
 # --- safeguards ------------------------------------------------------------------------------
 
 
-def _contacted(session: Session, customer_ids: Sequence[str], *conditions: Any) -> dict[str, datetime]:
-    """When each customer was last contacted: the latest outreach claimed for delivery (see
-    `check_and_claim`), the same notion the check before send applies."""
+def _last_contacts(
+    session: Session, customer_ids: Sequence[str], agent_type: AgentType, *conditions: Any
+) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """When each customer was last contacted by this agent, and by any: the latest outreach claimed for
+    delivery (see `check_and_claim`), so detection and the check before send mean the same thing."""
     claimed = col(ProposedAction.delivery_claimed_at)
     rows = session.exec(
-        select(ProposedAction.customer_id, func.max(claimed))
+        select(
+            ProposedAction.customer_id,
+            func.max(case((col(ProposedAction.agent_type) == agent_type, claimed))),
+            func.max(claimed),
+        )
         .where(
             col(ProposedAction.customer_id).in_(customer_ids),
             claimed.is_not(None),
@@ -395,7 +401,8 @@ def _contacted(session: Session, customer_ids: Sequence[str], *conditions: Any) 
         )
         .group_by(col(ProposedAction.customer_id))
     ).all()
-    return {customer_id: at for customer_id, at in rows if at is not None}
+    by_agent = {customer_id: at for customer_id, at, _ in rows if at is not None}
+    return by_agent, {customer_id: at for customer_id, _, at in rows if at is not None}
 
 
 def _history(session: Session, customer_ids: Sequence[str], agent_type: AgentType) -> History:
@@ -406,11 +413,8 @@ def _history(session: Session, customer_ids: Sequence[str], agent_type: AgentTyp
             col(ProposedAction.status).in_(UNDELIVERED),
         )
     ).all()
-    return History(
-        last_contact_by_agent=_contacted(session, customer_ids, col(ProposedAction.agent_type) == agent_type),
-        last_contact=_contacted(session, customer_ids),
-        open_by_agent=set(open_ones),
-    )
+    by_agent, anyone = _last_contacts(session, customer_ids, agent_type)
+    return History(last_contact_by_agent=by_agent, last_contact=anyone, open_by_agent=set(open_ones))
 
 
 def _local_day_start(scan: Scan) -> datetime:
@@ -592,9 +596,10 @@ def _verdict(session: Session, check: SendCheck) -> SendVerdict:
     resolved = DETECTORS[pattern.agent_type].resolved(session, pattern)
     if resolved:
         return SendVerdict(cancel_reason=resolved)
-    others = col(ProposedAction.id) != check.action_id  # a retried check must not see its own claim
-    by_agent = _contacted(session, [customer.id], others, col(ProposedAction.agent_type) == pattern.agent_type)
-    anyone = _contacted(session, [customer.id], others)
+    # A retried check must not see its own claim.
+    by_agent, anyone = _last_contacts(
+        session, [customer.id], pattern.agent_type, col(ProposedAction.id) != check.action_id
+    )
 
     def local(at: datetime) -> str:
         return at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
