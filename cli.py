@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from models.operators import Permission
 from settings import get_settings
 
 app = typer.Typer(help="Proactive Outreach: AI proactive agents for flexible workspaces.", no_args_is_help=True)
@@ -98,7 +99,11 @@ def operators_create(
     name: str,
     email: str,
     location: Annotated[list[str] | None, typer.Option(help="A location the operator may act on (repeat).")] = None,
-    admin: Annotated[bool, typer.Option(help="Access to every location.")] = False,
+    admin: Annotated[bool, typer.Option(help="Access to every location, with every permission.")] = False,
+    permission: Annotated[
+        list[Permission] | None,
+        typer.Option(help="What the operator may change (repeat); default: proposedAction, to review proposals."),
+    ] = None,
 ) -> None:
     """Create an operator and print its API token (shown once; only a hash is stored)."""
     from models.db import make_engine
@@ -113,10 +118,27 @@ def operators_create(
             email=email,
             location_ids=location or [],
             is_admin=admin,
+            permissions=permission or [Permission.proposed_action],
         )
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="EMAIL") from error
     typer.echo(token)
+
+
+@operators_app.command("grant")
+def operators_grant(
+    email: str,
+    permission: Annotated[list[Permission], typer.Option(help="A permission to add (repeat).")],
+) -> None:
+    """Let an existing operator change more; its token stays the same."""
+    from models.db import make_engine
+    from models.operators import grant
+
+    try:
+        held = grant(make_engine(get_settings().resolved_database_url), email, permission)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="EMAIL") from error
+    typer.echo(f"{email} now has: {', '.join(held)}")
 
 
 if __name__ == "__main__":

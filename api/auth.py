@@ -6,7 +6,7 @@ from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, select
 
-from models.operators import hash_token
+from models.operators import Permission, hash_token
 from models.tables import Operator
 
 
@@ -20,6 +20,10 @@ def unauthorized(detail: str) -> HTTPException:
 
 def can_access(operator: Operator, location_id: str) -> bool:
     return operator.is_admin or location_id in operator.location_ids
+
+
+def may(operator: Operator, permission: Permission) -> bool:
+    return operator.is_admin or permission in operator.permissions
 
 
 def location_filter(operator: Operator, column: object, location_id: str | None = None) -> ColumnElement[bool]:

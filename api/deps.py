@@ -1,15 +1,16 @@
 """Dependencies shared by the routers: database session, Temporal client, settings, operator."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.auth import operator_for_token, unauthorized
+from api.auth import may, operator_for_token, unauthorized
+from models.operators import Permission
 from models.tables import Operator
 from settings import Settings
 
@@ -51,3 +52,21 @@ def get_current_operator(
 
 
 CurrentOperator = Annotated[Operator, Depends(get_current_operator)]
+
+
+def _requiring(permission: Permission) -> Callable[[Operator], Operator]:
+    def check(operator: CurrentOperator) -> Operator:
+        if not may(operator, permission):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"{operator.name} may not {permission.allows}: that needs the {permission.value} permission. "
+                f"An admin can grant it: outreach operators grant {operator.email} --permission {permission.value}",
+            )
+        return operator
+
+    return check
+
+
+# Operators who may change things, not just read them.
+Reviewer = Annotated[Operator, Depends(_requiring(Permission.proposed_action))]
+AgentManager = Annotated[Operator, Depends(_requiring(Permission.agent_config))]

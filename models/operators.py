@@ -3,6 +3,8 @@
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,30 +16,70 @@ from models.tables import Operator
 DEV_ADMIN_ID = "dev-admin"
 
 
+class Permission(StrEnum):
+    """What an operator may change at its locations; reading them needs none. Admins may do everything."""
+
+    proposed_action = "proposedAction"
+    agent_config = "agentConfig"
+
+    @property
+    def allows(self) -> str:
+        return {
+            Permission.proposed_action: "review proposals (approve, reject, snooze, edit)",
+            Permission.agent_config: "configure agents and detection, and run detection",
+        }[self]
+
+
+def operator_id_for(email: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+
+
+def normalized_email(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"{email!r} is not a valid email address: {error}") from error
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_operator(engine: Engine, *, name: str, email: str, location_ids: list[str], is_admin: bool) -> str:
-    """Create an operator; returns its new token."""
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(f"{email!r} is not a valid email address: {error}") from error
+def create_operator(
+    engine: Engine,
+    *,
+    name: str,
+    email: str,
+    location_ids: list[str],
+    is_admin: bool,
+    permissions: Sequence[Permission] = (Permission.proposed_action,),
+) -> str:
+    """Create (or replace) an operator; returns its new token. By default it may review proposals only."""
+    email = normalized_email(email)
     token = secrets.token_urlsafe(32)
-    operator_id = re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
     with session_scope(engine) as session:
         session.merge(
             Operator(
-                id=operator_id,
+                id=operator_id_for(email),
                 name=name,
                 email=email,
                 token_hash=hash_token(token),
                 is_admin=is_admin,
                 location_ids=location_ids,
+                permissions=sorted(set(permissions)),
             )
         )
     return token
+
+
+def grant(engine: Engine, email: str, permissions: Sequence[Permission]) -> list[str]:
+    """Add permissions to an operator, keeping its token; returns all it now has."""
+    with session_scope(engine) as session:
+        operator = session.get(Operator, operator_id_for(normalized_email(email)))
+        if operator is None:
+            raise ValueError(f"No operator with the email {email!r}; create one with `outreach operators create`.")
+        operator.permissions = sorted(set(operator.permissions) | set(permissions))
+        return operator.permissions
 
 
 def ensure_dev_admin(engine: Engine, token_file: Path) -> str:

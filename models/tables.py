@@ -175,6 +175,8 @@ class Operator(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     is_admin: bool = False
     location_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # What the operator may change at its locations (models.operators.Permission); admins may do everything.
+    permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
 # --- read model (written only by activities) -------------------------------------------------

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from activities.detection import preview
 from api.auth import location_filter
-from api.deps import CurrentOperator, SessionDep
+from api.deps import AgentManager, CurrentOperator, SessionDep
 from api.queries import visible_location
 from api.schemas import AgentConfigPublic, AgentConfigUpdate
 from models.messages import AgentPreview, AgentType, Channel
@@ -56,7 +56,7 @@ def update_agent(
     location_id: LocationQuery,
     changes: AgentConfigUpdate,
     session: SessionDep,
-    operator: CurrentOperator,
+    operator: AgentManager,
 ) -> AgentConfig:
     """Change an agent's configuration; the next detection run applies it."""
     location = visible_location(session, operator, location_id)

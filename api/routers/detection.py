@@ -5,7 +5,7 @@ from datetime import timedelta
 from fastapi import APIRouter, status
 from temporalio.client import ScheduleOverlapPolicy
 
-from api.deps import ClientDep, CurrentOperator, SessionDep, SettingsDep
+from api.deps import AgentManager, ClientDep, CurrentOperator, SessionDep, SettingsDep
 from api.queries import visible_location
 from api.schemas import DetectionRun, DetectionRunStarted, DetectionSchedule, DetectionScheduleUpdate
 from schedules import ensure_schedule, interval_of
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/detection", tags=["detection"])
 
 @router.post("/run", response_model=DetectionRunStarted, status_code=status.HTTP_202_ACCEPTED)
 async def run_detection(
-    body: DetectionRun, session: SessionDep, operator: CurrentOperator, client: ClientDep, settings: SettingsDep
+    body: DetectionRun, session: SessionDep, operator: AgentManager, client: ClientDep, settings: SettingsDep
 ) -> DetectionRunStarted:
     """Run the location's detection now (skipped if a run is still going)."""
     location = visible_location(session, operator, body.location_id)
@@ -39,7 +39,7 @@ async def update_schedule(
     location_id: str,
     body: DetectionScheduleUpdate,
     session: SessionDep,
-    operator: CurrentOperator,
+    operator: AgentManager,
     client: ClientDep,
     settings: SettingsDep,
 ) -> DetectionSchedule:

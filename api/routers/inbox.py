@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import location_filter
-from api.deps import ClientDep, CurrentOperator, SessionDep
+from api.deps import ClientDep, CurrentOperator, Reviewer, SessionDep
 from api.queries import seconds_between, timeline, visible_action
 from api.schemas import (
     ApproveBody,
@@ -186,7 +186,7 @@ async def _decide(
 
 @router.patch("/{action_id}", response_model=InboxDetail)
 async def edit(
-    action_id: str, body: EditBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    action_id: str, body: EditBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Edit the subject, body or call script of a pending or snoozed proposal."""
     action = visible_action(session, operator, action_id)
@@ -196,7 +196,7 @@ async def edit(
 
 @router.post("/{action_id}/approve", response_model=InboxDetail)
 async def approve(
-    action_id: str, body: ApproveBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    action_id: str, body: ApproveBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Approve for delivery, optionally with edits (channel, subject, body_html)."""
     action = visible_action(session, operator, action_id)
@@ -206,7 +206,7 @@ async def approve(
 
 @router.post("/{action_id}/reject", response_model=InboxDetail)
 async def reject(
-    action_id: str, body: RejectBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    action_id: str, body: RejectBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Reject: nothing is sent."""
     action = visible_action(session, operator, action_id)
@@ -216,7 +216,7 @@ async def reject(
 
 @router.post("/{action_id}/snooze", response_model=InboxDetail)
 async def snooze(
-    action_id: str, body: SnoozeBody, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    action_id: str, body: SnoozeBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Hide until a time; the proposal then returns to the inbox."""
     action = visible_action(session, operator, action_id)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from models.operators import create_operator
+from models.operators import Permission, create_operator, grant
 from tests.conftest import Stack, emailable, poll
 
 ROUTES = [
@@ -143,3 +143,44 @@ async def test_health_reports_database_and_temporal(stack: Stack) -> None:
     response = await stack.http.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+
+
+async def test_changing_things_needs_the_permission_for_it(stack: Stack) -> None:
+    action = await first_pending(stack, "atx")
+    desk = stack.as_operator(
+        create_operator(stack.engine, name="Front desk", email="desk@atx.example", location_ids=["atx"], is_admin=False)
+    )
+    changes = [
+        ("PUT", "/api/agents/due_invoice", {"location_id": "atx"}, {"daily_max": 3}),
+        ("PUT", "/api/detection/schedule", {"location_id": "atx"}, {"interval_minutes": 30}),
+        ("POST", "/api/detection/run", None, {"location_id": "atx"}),
+    ]
+    for method, path, params, body in changes:
+        response = await stack.http.request(method, path, headers=desk, params=params, json=body)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json()["detail"] == (
+            "Front desk may not configure agents and detection, and run detection: that needs the agentConfig "
+            "permission. An admin can grant it: outreach operators grant desk@atx.example --permission agentConfig"
+        )
+    # Reading needs no permission, and reviewing is what a new operator may do by default.
+    assert (await stack.http.get("/api/agents", headers=desk, params={"location_id": "atx"})).status_code == 200
+    preview = await stack.http.post("/api/agents/due_invoice/preview", headers=desk, params={"location_id": "atx"})
+    assert preview.status_code == 200
+    until = (datetime.now().astimezone() + timedelta(days=1)).isoformat()
+    snoozed = await stack.http.post(f"/api/inbox/{action['id']}/snooze", headers=desk, json={"until": until})
+    assert snoozed.status_code == 200, snoozed.text
+
+    grant(stack.engine, "desk@atx.example", [Permission.agent_config])
+    method, path, params, body = changes[0]
+    response = await stack.http.request(method, path, headers=desk, params=params, json=body)
+    assert response.status_code == 200
+    assert response.json()["daily_max"] == 3
+
+    configurer = stack.as_operator(
+        create_operator(stack.engine, name="Ops", email="ops@atx.example", location_ids=["atx"], is_admin=False,
+                        permissions=[Permission.agent_config])
+    )  # fmt: skip
+    rejected = await stack.http.post(f"/api/inbox/{action['id']}/reject", headers=configurer, json={"reason": "no"})
+    assert rejected.status_code == 403
+    assert "needs the proposedAction permission" in rejected.json()["detail"]
+    assert (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "snoozed"

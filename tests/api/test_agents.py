@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from temporalio.client import ScheduleOverlapPolicy
 
-from models.operators import create_operator
+from models.operators import Permission, create_operator
 from models.tables import Location
 from schedules import ensure_schedule, sync_schedules
 from settings import Settings
@@ -45,7 +45,14 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
     assert (await http.put("/api/agents/voice_bot", params={"location_id": "ams"}, json={})).status_code == 422
     assert (await http.get("/api/agents/due_invoice", params={"location_id": "nowhere"})).status_code == 404
 
-    token = create_operator(stack.engine, name="Austin", email="a@atx.example", location_ids=["atx"], is_admin=False)
+    token = create_operator(
+        stack.engine,
+        name="Austin",
+        email="a@atx.example",
+        location_ids=["atx"],
+        is_admin=False,
+        permissions=list(Permission),
+    )
     austin = stack.as_operator(token)
     mine = (await http.get("/api/agents", headers=austin)).json()
     assert {config["location_id"] for config in mine} == {"atx"}
