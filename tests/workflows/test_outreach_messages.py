@@ -124,7 +124,8 @@ async def test_a_customer_who_writes_again_is_not_cut_off_by_a_resolution(
 async def test_a_reply_that_arrives_as_the_reply_window_closes_is_answered(
     temporal: Client, engine: Engine, settings: Settings
 ) -> None:
-    input = overdue_invoice_input(engine, reply_window=timedelta(seconds=2))
+    # Long enough for the worker to stop first, even on a busy machine.
+    input = overdue_invoice_input(engine, reply_window=timedelta(seconds=5))
     async with worker_for(temporal, engine, settings) as worker:
         handle = await start_outreach(temporal, worker.task_queue, input, engine)
         await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())

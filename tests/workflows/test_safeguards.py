@@ -143,7 +143,8 @@ async def test_a_voice_approval_waits_over_a_weekend_a_holiday_and_a_dst_change_
     own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
 ) -> None:
     # Friday evening before the clocks change on Sunday; Monday is a public holiday.
-    sunday = next_dst_change(AMS, await own_clock.get_current_time())
+    # From three days on, so that Friday evening is still ahead whatever day the test runs.
+    sunday = next_dst_change(AMS, await own_clock.get_current_time() + timedelta(days=3))
     assert sunday.weekday() == 6
     friday, holiday, tuesday = sunday - timedelta(days=2), sunday + timedelta(days=1), sunday + timedelta(days=2)
     opening = datetime.combine(tuesday, time(9), AMS)
