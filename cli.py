@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from models.operators import Permission
+from models.operators import DEFAULT_PERMISSIONS, Permission
 from settings import get_settings
 
 app = typer.Typer(help="Proactive Outreach: AI proactive agents for flexible workspaces.", no_args_is_help=True)
@@ -118,7 +118,7 @@ def operators_create(
             email=email,
             location_ids=location or [],
             is_admin=admin,
-            permissions=permission or [Permission.proposed_action],
+            permissions=permission or DEFAULT_PERMISSIONS,
         )
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="EMAIL") from error

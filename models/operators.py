@@ -30,6 +30,10 @@ class Permission(StrEnum):
         }[self]
 
 
+# A new operator reviews proposals; changing agents is granted on purpose.
+DEFAULT_PERMISSIONS = (Permission.proposed_action,)
+
+
 def operator_id_for(email: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 
@@ -52,7 +56,7 @@ def create_operator(
     email: str,
     location_ids: list[str],
     is_admin: bool,
-    permissions: Sequence[Permission] = (Permission.proposed_action,),
+    permissions: Sequence[Permission] = DEFAULT_PERMISSIONS,
 ) -> str:
     """Create (or replace) an operator; returns its new token. By default it may review proposals only."""
     email = normalized_email(email)

@@ -187,6 +187,18 @@ class Stack:
             task_queue=self.task_queue,
         )
 
+    async def pending_email(self) -> dict[str, Any]:
+        """After a detection run at ams, a pending due_invoice proposal whose customer can be emailed."""
+        result = await self.detect("ams")
+
+        async def proposed() -> list[dict[str, Any]] | None:
+            params: dict[str, str | int] = {"page_size": 200, "agent_type": "due_invoice", "status": "pending"}
+            inbox = (await self.http.get("/api/inbox", params=params)).json()
+            return inbox["items"] if inbox["items"] and result.started else None
+
+        [action] = await emailable(self.http, await poll(proposed, "due_invoice proposals"))
+        return action
+
 
 def free_port() -> int:
     with socket.socket() as sock:

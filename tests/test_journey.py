@@ -132,14 +132,7 @@ async def test_search_attributes_follow_the_status(stack: Stack) -> None:
 
 async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack: Stack) -> None:
     http = stack.http
-    result = await stack.detect("ams")
-
-    async def proposed() -> list[dict[str, Any]] | None:
-        params: dict[str, str | int] = {"agent_type": "due_invoice", "status": "pending", "page_size": 50}
-        inbox = (await http.get("/api/inbox", params=params)).json()
-        return inbox["items"] if inbox["items"] and result.started else None
-
-    [action] = await emailable(http, await poll(proposed, "due_invoice proposals"))
+    action = await stack.pending_email()
     assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
 
     async def sent() -> bool:

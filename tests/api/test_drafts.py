@@ -2,24 +2,12 @@
 
 from typing import Any
 
-from tests.conftest import Stack, emailable, poll
-
-
-async def pending_email(stack: Stack) -> dict[str, Any]:
-    result = await stack.detect("ams")
-
-    async def proposed() -> list[dict[str, Any]] | None:
-        params: dict[str, str | int] = {"page_size": 200, "agent_type": "due_invoice", "status": "pending"}
-        inbox = (await stack.http.get("/api/inbox", params=params)).json()
-        return inbox["items"] if inbox["items"] and result.started else None
-
-    [action] = await emailable(stack.http, await poll(proposed, "due_invoice proposals"))
-    return action
+from tests.conftest import Stack, poll
 
 
 async def test_edits_with_variables_are_checked_then_filled_at_send_time(stack: Stack) -> None:
     http = stack.http
-    action = await pending_email(stack)
+    action = await stack.pending_email()
     base = f"/api/inbox/{action['id']}"
 
     unknown = await http.patch(base, json={"body_html": "<p>Hi {{nickname}}</p>"})
@@ -60,7 +48,7 @@ async def test_edits_with_variables_are_checked_then_filled_at_send_time(stack: 
 
 
 async def test_usage_is_reported_per_agent_and_day(stack: Stack) -> None:
-    await pending_email(stack)
+    await stack.pending_email()
     action = (await stack.http.get("/api/inbox", params={"page_size": 1})).json()["items"][0]
     detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
     assert (detail["composed_by"], detail["fallback_reason"], detail["cost_usd"]) == ("offline", None, 0.0)
