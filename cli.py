@@ -82,13 +82,13 @@ def schedules_sync(
 
 
 @app.command("register-search-attributes")
-def register_search_attributes() -> None:
+def search_attributes_register() -> None:
     """Register our custom search attributes on a Temporal cluster (once per namespace)."""
-    from temporal_client import connect
-    from workflows import search_attributes
+    from domain import search_attributes
+    from temporal_client import connect, register_search_attributes
 
     async def run() -> None:
-        await search_attributes.register(await connect())
+        await register_search_attributes(await connect())
 
     asyncio.run(run())
     typer.echo("Search attributes registered: " + ", ".join(key.name for key in search_attributes.ALL))

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from demo.seed import seed_demo_data
+from domain import search_attributes
 from models.db import make_engine
 from models.migrate import upgrade
 from models.operators import ensure_dev_admin
 from schedules import sync_schedules
 from settings import Settings
-from temporal_client import connect
-from workflows import search_attributes
+from temporal_client import connect, register_search_attributes
 
 STARTUP_TIMEOUT = 60.0
 
@@ -117,7 +117,7 @@ def run_dev_stack(settings: Settings) -> None:
 
         async def schedules() -> list[str]:
             client = await connect()
-            await search_attributes.register(client)  # a cluster of its own may lack them
+            await register_search_attributes(client)  # a cluster of its own may lack them
             return await sync_schedules(client, engine, settings, trigger=True)
 
         locations = asyncio.run(schedules())

@@ -18,11 +18,11 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from domain.ids import detection_id
 from models.messages import DetectionInput
 from models.tables import Location
 from settings import Settings
 from workflows.detection import DetectionWorkflow
-from workflows.ids import detection_id
 
 SCHEDULE_PREFIX = detection_id("")
 

@@ -1,8 +1,12 @@
 """The one way every process (API, worker, CLI) connects to Temporal."""
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+
+from domain import search_attributes
 
 DEFAULT_ADDRESS = "localhost:7233"
 
@@ -16,3 +20,14 @@ async def connect(*, lazy: bool = False) -> Client:
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", DEFAULT_ADDRESS)
     return await Client.connect(**config, data_converter=pydantic_data_converter, lazy=lazy)
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Register our search attributes on a cluster that lacks them (the dev server gets them by flag). Safe to
+    run again: the server skips an attribute it already has with this type."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search_attributes.ALL},
+        )
+    )

@@ -19,8 +19,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import offline
-from activities.prompts import LINK_FACT, ComposedDraft, invented_facts, messages
-from models.content import html_to_text, sanitize_html
+from activities.prompts import ComposedDraft, invented_facts, messages
+from agents.base import ComposeContext
+from agents.registry import AGENTS
+from domain.content import html_to_text, sanitize_html
 from models.messages import AgentType, Channel, Draft, OutreachInput, Turn, TurnRequest
 from models.tables import Booking, Customer, Invoice, Location, Plan, ProposedAction
 from settings import Settings
@@ -36,6 +38,22 @@ def _get(session: Session, model: type[T], key: str) -> T:
     if row is None:
         raise ApplicationError(f"{model.__name__} {key} does not exist", type="NotFound", non_retryable=True)
     return row
+
+
+def _compose_context(
+    location: Location, customer: Customer, facts: dict[str, str | int], earlier_late_payments: int = 0
+) -> ComposeContext:
+    """The location's persona and the customer, as the composer and the conversation engine see them."""
+    return ComposeContext(
+        location_name=location.name,
+        persona_tone=location.persona_tone,
+        signature=location.persona_signature,
+        personality=location.persona_personality,
+        language=location.language,
+        customer_name=customer.name,
+        earlier_late_payments=earlier_late_payments,
+        facts=facts,
+    )
 
 
 class Usage(BaseModel):
@@ -72,7 +90,7 @@ async def model_draft(
     settings: Settings,
     agent_type: AgentType,
     channel: Channel,
-    context: offline.ComposeContext,
+    context: ComposeContext,
     history: dict[str, object],
     instructions: str,
 ) -> Draft:
@@ -105,7 +123,7 @@ async def model_draft(
     invented = invented_facts(" ".join([composed.subject, composed.body_html, composed.voice_script]), facts)
     if invented:
         raise DraftRejected(f"states facts the situation does not: {', '.join(invented)}", usage)
-    link = facts.get(LINK_FACT[agent_type])
+    link = facts.get(AGENTS[agent_type].link_fact)
     if link and str(link) not in composed.body_html:
         raise DraftRejected("the email does not contain the situation's link", usage)
     body_html = sanitize_html(composed.body_html)
@@ -127,7 +145,7 @@ class LlmActivities:
         self._engine = engine
         self._settings = settings
 
-    def _context(self, request: OutreachInput) -> tuple[offline.ComposeContext, dict[str, object]]:
+    def _context(self, request: OutreachInput) -> tuple[ComposeContext, dict[str, object]]:
         """The location's persona and what we know of the customer, read fresh for each draft."""
         pattern = request.pattern
         with Session(self._engine) as session:
@@ -152,16 +170,7 @@ class LlmActivities:
                 )
             ).one()
             plan = session.get(Plan, customer.plan_id) if customer.plan_id else None
-        context = offline.ComposeContext(
-            location_name=location.name,
-            persona_tone=location.persona_tone,
-            signature=location.persona_signature,
-            personality=location.persona_personality,
-            language=location.language,
-            customer_name=customer.name,
-            earlier_late_payments=late,
-            facts=pattern.facts,
-        )
+        context = _compose_context(location, customer, pattern.facts, earlier_late_payments=late)
         history: dict[str, object] = {
             "kind": customer.kind,
             "plan": plan.name if plan else None,
@@ -207,11 +216,5 @@ class LlmActivities:
             action = _get(session, ProposedAction, request.action_id)
             location = _get(session, Location, action.location_id)
             customer = _get(session, Customer, action.customer_id)
-        context = offline.TurnContext(
-            customer_name=customer.name,
-            signature=location.persona_signature,
-            location_name=location.name,
-            agent_type=action.agent_type,
-            facts=action.facts,
-        )
-        return offline.answer(context, request.message.body)
+        context = _compose_context(location, customer, action.facts)
+        return offline.answer(action.agent_type, context, request.message.body)

@@ -21,13 +21,16 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from activities.detection import PAGE_SIZE, agent_policy, check_and_claim, scan_page, start_scan
+from agents.policy import agent_policy
+from agents.registry import AGENTS
+from agents.scan import PAGE_SIZE, scan_page, start_scan
 from demo.bulk import add_approved, seed_bulk
+from domain.ids import outreach_id
 from models.db import make_engine, session_scope
 from models.messages import AgentPolicy, Pattern, SendCheck
 from models.migrate import upgrade
 from models.tables import AgentConfig, Customer, Invoice, Location, ProposedAction
-from workflows.ids import outreach_id
+from safeguards.before_send import check_and_claim
 
 LOCATION_ID = "bench"
 CUSTOMERS = int(os.environ.get("OUTREACH_BENCH_CUSTOMERS", "20000"))
@@ -129,7 +132,7 @@ def bench_checks(engine: Engine, patterns: list[Pattern]) -> Result:
 
     def check_all() -> None:
         for check in checks:  # a retried check finds its own claim, so every round does the same work
-            verdict = check_and_claim(engine, check)
+            verdict = check_and_claim(engine, check, AGENTS[check.pattern.agent_type].resolved)
             assert verdict.cancel_reason is None, verdict.cancel_reason
 
     def touch_all() -> None:

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
+from domain.ids import outreach_id
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, Channel, Pattern
 from models.tables import AgentConfig, Customer, Invoice, Location, ProposedAction
-from workflows.ids import outreach_id
 
 BATCH = 10_000
 

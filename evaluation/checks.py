@@ -3,9 +3,10 @@
 import re
 from collections.abc import Callable
 
-from activities.prompts import LINK_FACT, MAX_SCRIPT_WORDS, URL, invented_facts
+from activities.prompts import MAX_SCRIPT_WORDS, URL, invented_facts
+from agents.registry import AGENTS
+from domain.content import html_to_text
 from evaluation.scenarios import KEY_FACTS, Scenario
-from models.content import html_to_text
 from models.messages import AgentType, Channel, Draft
 
 MAX_SUBJECT = 90
@@ -37,7 +38,7 @@ def customer_name(scenario: Scenario, draft: Draft) -> str | None:
 def link(scenario: Scenario, draft: Draft) -> str | None:
     if scenario.channel is Channel.voice:
         return "a call script reads a URL aloud" if URL.search(draft.voice_script) else None
-    url = str(scenario.context.facts[LINK_FACT[scenario.agent_type]])
+    url = str(scenario.context.facts[AGENTS[scenario.agent_type].link_fact])
     return None if f'href="{url}"' in draft.body_html else f"the email lacks the link {url}"
 
 

@@ -3,7 +3,7 @@ location persona alternating between warm and professional."""
 
 from dataclasses import dataclass
 
-from activities.offline import ComposeContext
+from agents.base import ComposeContext
 from models.messages import AgentType, Channel
 
 FACTS: dict[AgentType, dict[str, str | int]] = {

@@ -28,14 +28,15 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from demo.seed import seed_demo_data
+from domain import search_attributes
 from models.db import make_engine, session_scope
 from models.messages import DetectionInput, DetectionResult, OutreachInput, OutreachOutcome
 from models.migrate import upgrade
 from models.operators import create_operator
 from models.tables import ProposedAction
 from settings import Settings
+from temporal_client import register_search_attributes
 from worker import build_worker
-from workflows import search_attributes
 from workflows.detection import DetectionWorkflow
 from workflows.outreach import OutreachWorkflow
 
@@ -122,7 +123,7 @@ async def temporal(dev_server: WorkflowEnvironment) -> Client:
         namespace=namespace,
         data_converter=pydantic_data_converter,
     )
-    await search_attributes.register(client)
+    await register_search_attributes(client)
     return client
 
 
@@ -133,7 +134,7 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         test_server_existing_path=str(BIN / "temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    await search_attributes.register(env.client)
+    await register_search_attributes(env.client)
     try:
         yield env
     finally:

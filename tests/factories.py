@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from activities.detection import agent_policy, scan_page, start_scan
+from agents.policy import agent_policy
+from agents.scan import scan_page, start_scan
 from models.db import session_scope
 from models.messages import (
     ActionStatus,

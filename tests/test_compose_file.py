@@ -10,8 +10,8 @@ import yaml
 
 from cli import app
 from devstack import dev_server_command
+from domain import search_attributes
 from settings import PROJECT_ROOT, Settings
-from workflows import search_attributes
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "temporal-dev.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.content import format_money, html_to_text, sanitize_html
+from domain.content import format_money, html_to_text, sanitize_html
 
 
 def test_money_is_exact_with_symbol_or_code() -> None:

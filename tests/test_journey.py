@@ -6,7 +6,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus
 
-from models.content import format_money
+from domain.content import format_money
 from models.tables import Customer, Invoice
 from tests.conftest import Stack, emailable, poll
 

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.variables import problems, resolve, values
+from domain.variables import problems, resolve, values
 
 FACTS: dict[str, str | int] = {"invoice_number": "AMS-1", "invoice_amount": "€5.00", "payment_link": "https://p/1"}
 AVAILABLE = values("Ada <b>Lovelace</b>", "Canal & Co", FACTS)

@@ -10,7 +10,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.detection import PAGE_SIZE, DetectionActivities
+    from activities.detection import DetectionActivities
+    from agents.scan import PAGE_SIZE
     from models.messages import DetectionInput, DetectionResult, FindPatternsRequest, StartOutreaches
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)

@@ -23,8 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.detection import DetectionActivities
     from activities.llm import LlmActivities
-    from models import variables
-    from models.content import html_to_text, sanitize_html
+    from domain import search_attributes as sa
+    from domain import variables
+    from domain.business_hours import OpeningHours
+    from domain.content import html_to_text, sanitize_html
+    from domain.ids import OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
         UNDELIVERED,
@@ -51,10 +54,7 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         TimelineEvent,
     )
-    from workflows import search_attributes as sa
-    from workflows.business_hours import OpeningHours
     from workflows.conversation import ConversationWorkflow, log_customer_message
-    from workflows.ids import conversation_id
 
 DB_TIMEOUT = timedelta(seconds=30)
 COMPOSE_TIMEOUT = timedelta(minutes=2)
@@ -83,7 +83,7 @@ def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, type="InvalidDecision", non_retryable=True)
 
 
-@workflow.defn
+@workflow.defn(name=OUTREACH_WORKFLOW)
 class OutreachWorkflow:
     @workflow.init
     def __init__(self, input: OutreachInput) -> None:

@@ -6,8 +6,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels.outbox import deliver_once, record_delivery
-from models import variables
-from models.content import html_to_text, sanitize_html
+from domain import variables
+from domain.content import html_to_text, sanitize_html
 from models.messages import DeliveryResult, EmailMessage
 from models.tables import Customer, Delivery, Location, ProposedAction
 from settings import Settings

@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels.outbox import deliver_once, record_delivery
-from models import variables
-from models.contacts import international_phone
+from domain import variables
+from domain.contacts import international_phone
 from models.messages import CallRequest, Channel, DeliveryResult
 from models.tables import Customer, Delivery, Location, ProposedAction
 from settings import Settings

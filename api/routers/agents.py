@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import Session, col, select
 
-from activities.detection import preview
+from agents.preview import preview
 from api.auth import location_filter
 from api.deps import AgentManager, CurrentOperator, SessionDep
 from api.queries import visible_location

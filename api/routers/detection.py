@@ -8,8 +8,8 @@ from temporalio.client import ScheduleOverlapPolicy
 from api.deps import AgentManager, ClientDep, CurrentOperator, SessionDep, SettingsDep
 from api.queries import visible_location
 from api.schemas import DetectionRun, DetectionRunStarted, DetectionSchedule, DetectionScheduleUpdate
+from domain.ids import detection_id
 from schedules import ensure_schedule, interval_of
-from workflows.ids import detection_id
 
 router = APIRouter(prefix="/api/detection", tags=["detection"])
 

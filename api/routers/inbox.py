@@ -31,7 +31,7 @@ from api.schemas import (
     RejectBody,
     SnoozeBody,
 )
-from models.contacts import international_phone
+from domain.contacts import international_phone
 from models.messages import (
     ActionStatus,
     AgentType,

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from activities.detection import preview, scan_page, start_scan
+from agents.preview import preview
+from agents.scan import scan_page, start_scan
 from models.db import session_scope
 from models.messages import ActionStatus, AgentPreview, AgentType, Channel, Pattern, PatternPage, Priority
 from models.tables import (

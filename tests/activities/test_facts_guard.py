@@ -3,8 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from activities.offline import ComposeContext, compose
+from activities.offline import compose
 from activities.prompts import ComposedDraft, invented_facts
+from agents.base import ComposeContext
 from models.messages import AgentType, Channel
 
 FACTS: dict[str, str | int] = {

@@ -3,7 +3,8 @@ and no way for data to inject markup."""
 
 import pytest
 
-from activities.offline import ComposeContext, TurnContext, answer, compose, detect_intent
+from activities.offline import answer, compose, detect_intent
+from agents.base import ComposeContext
 from models.messages import AgentType, Channel, TurnOutcome
 
 FACTS: dict[str, str | int] = {
@@ -79,14 +80,85 @@ def test_customer_data_cannot_inject_markup() -> None:
     ],
 )
 def test_intents(message: str, outcome: TurnOutcome, intent: str) -> None:
-    assert detect_intent(message) == (outcome, intent)
+    found = detect_intent(AgentType.due_invoice, message)
+    assert (found.outcome, found.name) if found else (TurnOutcome.reply, "other") == (outcome, intent)
 
 
 def test_link_request_gets_the_payment_link() -> None:
-    turn = answer(
-        TurnContext("Emma de Jong", "The team", "Canal House", AgentType.due_invoice, FACTS),
-        "could you send the link again?",
-    )
+    turn = answer(AgentType.due_invoice, context(), "could you send the link again?")
     assert turn.outcome is TurnOutcome.reply
     assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html
     assert "Emma" in turn.reply_html
+
+
+LEAD_FACTS: dict[str, str | int] = {
+    "inquiry_id": "ams-lead-1",
+    "inquiry_date": "2026-11-02",
+    "inquiry_message": "Do you have desks for a team of three?",
+    "days_since_inquiry": 19,
+    "tour_link": "https://portal.example/tour",
+}
+
+
+@pytest.mark.parametrize(
+    ("message", "outcome"),
+    [
+        ("Yes, I'd love to try a day pass for next Tuesday.", TurnOutcome.reply),
+        ("What is this about?", TurnOutcome.reply),
+        ("Could you send the link again?", TurnOutcome.reply),
+        ("How much is a private office?", TurnOutcome.escalate),
+    ],
+)
+def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: TurnOutcome) -> None:
+    turn = answer(AgentType.lead_follow_up, context(facts=LEAD_FACTS), message)
+    assert turn.outcome is outcome
+    assert "nvoice" not in turn.reply_html
+    assert "Emma" in turn.reply_html
+    if outcome is TurnOutcome.reply:
+        assert 'href="https://portal.example/tour"' in turn.reply_html
+
+
+@pytest.mark.parametrize(
+    ("agent_type", "facts", "about", "link"),
+    [
+        (
+            AgentType.due_invoice,
+            FACTS,
+            "Invoice AMS-1042 for €1,250.00 is still open",
+            "https://portal.example/pay/AMS-1042",
+        ),
+        (
+            AgentType.contract_renewal,
+            {
+                "plan_name": "Flex Desk",
+                "end_date": "2026-12-15",
+                "days_left": 20,
+                "renewal_link": "https://portal.example/renew/c1",
+                "monthly_price": "€250.00",
+                "contract_id": "c1",
+            },
+            "Your Flex Desk membership ends on December 15, 2026",
+            "https://portal.example/renew/c1",
+        ),
+        (
+            AgentType.lead_follow_up,
+            LEAD_FACTS,
+            "You asked us about working at Canal House",
+            "https://portal.example/tour",
+        ),
+        (
+            AgentType.first_booking,
+            {"join_date": "2026-11-01", "days_since_joining": 20, "booking_link": "https://portal.example/book"},
+            "Booking a desk or a meeting room at Canal House",
+            "https://portal.example/book",
+        ),
+    ],
+)
+def test_every_agent_type_answers_about_its_own_situation(
+    agent_type: AgentType, facts: dict[str, str | int], about: str, link: str
+) -> None:
+    turn = answer(agent_type, context(facts=facts), "Hm, what is this about?")
+    assert turn.outcome is TurnOutcome.reply
+    assert about in turn.reply_html
+    assert f'href="{link}"' in turn.reply_html
+    assert "  " not in turn.reply_html  # no empty value left a gap

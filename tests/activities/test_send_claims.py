@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from activities.detection import check_and_claim, scan_page, start_scan
+from agents.registry import AGENTS
+from agents.scan import scan_page, start_scan
 from demo.bulk import add_approved
+from domain.ids import outreach_id
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, SendCheck
 from models.tables import ProposedAction
+from safeguards.before_send import check_and_claim
 from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, policy
-from workflows.ids import outreach_id
 
 NOW = datetime.now(UTC)
 
@@ -39,7 +41,7 @@ def approved_outreaches(engine: Engine, customers: int, **policy_overrides: Any)
 
 
 def check(engine: Engine, request: SendCheck) -> str | None:
-    return check_and_claim(engine, request).cancel_reason
+    return check_and_claim(engine, request, AGENTS[request.pattern.agent_type].resolved).cancel_reason
 
 
 def set_status(engine: Engine, action_id: str, status: ActionStatus) -> None:

@@ -17,12 +17,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.detection import PAGE_SIZE, DetectionActivities, scan_page, start_scan
+from activities.detection import DetectionActivities
+from agents.scan import PAGE_SIZE, scan_page, start_scan
 from demo.bulk import seed_bulk
+from domain import search_attributes
 from models.messages import DetectionInput
 from tests.conftest import BIN
 from tests.factories import LOCATION_ID, policy
-from workflows import search_attributes
 from workflows.detection import DetectionWorkflow
 
 pytestmark = pytest.mark.scale

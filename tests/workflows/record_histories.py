@@ -20,6 +20,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from demo.seed import seed_demo_data
+from domain import search_attributes
+from domain.ids import conversation_id
 from models.db import make_engine
 from models.messages import (
     ApproveRequest,
@@ -34,9 +36,7 @@ from models.migrate import upgrade
 from models.tables import ProposedAction
 from settings import Settings
 from worker import build_worker
-from workflows import search_attributes
 from workflows.detection import DetectionWorkflow
-from workflows.ids import conversation_id
 from workflows.outreach import OutreachWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"

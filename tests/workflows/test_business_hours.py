@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.business_hours import WEEKDAYS, OpeningHours
+from domain.business_hours import WEEKDAYS, OpeningHours
 
 AMS = ZoneInfo("Europe/Amsterdam")
 OFFICE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -13,13 +13,13 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.business_hours import WEEKDAYS
 from models.db import session_scope
 from models.messages import ActionStatus, ApproveRequest, CancelRequest, Channel, DetectionInput, DetectionResult
 from models.tables import Delivery, Invoice, ProposedAction, TimelineEntry
 from settings import Settings
 from tests.conftest import action_row, poll, start_outreach, worker_for
 from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, configure, overdue_invoice_input
-from workflows.business_hours import WEEKDAYS
 from workflows.detection import DetectionWorkflow
 from workflows.outreach import OutreachWorkflow
 

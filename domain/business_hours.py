@@ -62,3 +62,10 @@ def _instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         instant = (local + timedelta(hours=1)).astimezone(UTC)  # non-existent local time
     return instant
+
+
+def local_day_start(at: datetime, time_zone: str) -> datetime:
+    """The midnight that began `at`'s day on the location's clock: "today" and every daily maximum count
+    from here, never from UTC's midnight."""
+    zone = ZoneInfo(time_zone)
+    return datetime.combine(at.astimezone(zone).date(), time(0), zone)

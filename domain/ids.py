@@ -1,6 +1,9 @@
-"""Deterministic workflow ids: the same situation always maps to the same workflow."""
+"""Workflow types and deterministic ids: the same situation always maps to the same workflow. Processes that
+start a workflow without running it (detection's activity, the API) name its type from here."""
 
 from models.messages import Pattern
+
+OUTREACH_WORKFLOW = "OutreachWorkflow"
 
 
 def outreach_id(pattern: Pattern) -> str:

@@ -1,0 +1,2 @@
+"""Agent types: one module each (`due_invoice`, `contract_renewal`, `lead_follow_up`, `first_booking`), the
+registry that lists them, the paged scan through the safeguards, and the dry run."""

@@ -1,0 +1,142 @@
+"""What an agent type is made of, and the pieces agent types share.
+
+An agent type is one module of this package: the SQL that finds its situations, the pattern it makes of one
+(reason, priority, facts), the check that the situation is still there, what marks it followed up once a
+delivery went out, and what the offline composer and conversation engine say about it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from typing import Any
+
+from sqlalchemy import exists, literal
+from sqlmodel import Session, col
+from sqlmodel.sql.expression import Select
+
+from domain.contacts import international_phone
+from models.messages import AgentPolicy, AgentType, Pattern, Priority, TurnOutcome
+from models.tables import Booking, Customer, Location, ProposedAction
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a detector needs to know about one run."""
+
+    location: Location
+    policy: AgentPolicy
+    as_of: datetime
+    today: date  # in the location's time zone
+
+
+# Rows of (situation, customer).
+Candidates = Select[Any, Customer]
+
+
+@dataclass(frozen=True)
+class ComposeContext:
+    """What the composer and the conversation engine know: the location's voice, the customer, the facts."""
+
+    location_name: str
+    persona_tone: str
+    signature: str
+    customer_name: str
+    earlier_late_payments: int
+    facts: dict[str, str | int]
+    personality: str = ""
+    language: str = "en"
+
+    @property
+    def first_name(self) -> str:
+        return self.customer_name.split()[0] if self.customer_name.strip() else "there"
+
+    @property
+    def friendly(self) -> bool:
+        return self.persona_tone in ("warm", "friendly", "casual")
+
+    def fact(self, key: str) -> str:
+        """A fact of the situation, HTML-escaped for an email body."""
+        return escape(str(self.facts[key]), quote=True)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What one agent says offline: the email's subject and middle paragraphs, its link, and the call script."""
+
+    subject: str
+    paragraphs: list[str]
+    link_text: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Something a customer may say in reply to this agent's outreach, and what the offline engine does.
+    `lines` None: the engine's own words for the outcome (escalation: the team takes over)."""
+
+    outcome: TurnOutcome
+    name: str
+    words: str  # a regular expression, matched case-insensitively
+    summary: str
+    lines: Callable[[ComposeContext], list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class Agent:
+    type: AgentType
+    source: Callable[[Scan], Candidates]  # rows of (situation, customer) matching the threshold
+    key: Any  # the situation's id column: with the customer id, the stable sort and page key
+    dedup_key: Any  # SQL expression of the pattern's dedup key
+    pattern: Callable[[Scan, Any, Customer, Session], Pattern]
+    # Why the situation is gone (paid, renewed, booked), or None while it is still there.
+    resolved: Callable[[Session, Pattern], str | None]
+    link_fact: str  # the fact holding the link every email of this agent carries
+    wording: Callable[[ComposeContext], Wording]
+    # One sentence (HTML) that reminds the customer what this is about, ahead of the link.
+    recap: Callable[[ComposeContext], str]
+    intents: tuple[Intent, ...] = ()
+    # Marks the situation followed up once the outreach was delivered (facts, delivery time).
+    delivered: Callable[[Session, dict[str, Any], datetime], None] | None = None
+
+    def candidates(self, scan: Scan) -> Candidates:
+        """Candidates a proposal may be made for: not opted out, never proposed."""
+        return self.source(scan).where(col(Customer.opted_out).is_(False), ~self.proposed(scan))
+
+    def proposed(self, scan: Scan) -> Any:
+        """A proposal for this situation exists, even one whose workflow is long gone."""
+        return exists().where(
+            col(ProposedAction.location_id) == scan.location.id, col(ProposedAction.dedup_key) == self.dedup_key
+        )
+
+
+def dedup(agent_type: AgentType, column: Any) -> Any:
+    """SQL for `{agent_type}:{column}`, the dedup key a pattern of this agent gets."""
+    return literal(f"{agent_type.value}:") + column
+
+
+def has_booked(customer_id: Any) -> Any:
+    return exists().where(col(Booking.customer_id) == customer_id)
+
+
+def make_pattern(
+    scan: Scan, customer: Customer, *, dedup_key: str, reason: str, priority: Priority, facts: dict[str, str | int]
+) -> Pattern:
+    return Pattern(
+        location_id=scan.location.id,
+        agent_type=scan.policy.agent_type,
+        dedup_key=dedup_key,
+        customer_id=customer.id,
+        customer_name=customer.name,
+        reason=reason,
+        facts=facts,
+        priority=priority,
+        customer_email=customer.email,
+        customer_mobile=customer.mobile_phone,
+        customer_mobile_valid=international_phone(customer.mobile_phone) is not None,
+    )
+
+
+def human_date(iso: str | int) -> str:
+    day = date.fromisoformat(str(iso))
+    return f"{day.strftime('%B')} {day.day}, {day.year}"

@@ -1,0 +1,103 @@
+"""contract_renewal: a contract ends within N days and is neither renewed nor cancelled."""
+
+from datetime import timedelta
+from html import escape
+
+from sqlmodel import Session, col, select
+
+from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
+from domain.content import format_money
+from models.messages import AgentType, Pattern, Priority, TurnOutcome
+from models.tables import Contract, Customer, Plan
+
+
+def _source(scan: Scan) -> Candidates:
+    horizon = scan.today + timedelta(days=scan.policy.threshold_days)
+    return (
+        select(Contract, Customer)
+        .join(Customer, col(Customer.id) == col(Contract.customer_id))
+        .where(
+            col(Contract.location_id) == scan.location.id,
+            col(Contract.ends_on) >= scan.today,
+            col(Contract.ends_on) <= horizon,
+            col(Contract.renewed).is_(False),
+            col(Contract.cancelled).is_(False),
+        )
+    )
+
+
+def _pattern(scan: Scan, contract: Contract, customer: Customer, session: Session) -> Pattern:
+    plan = session.get(Plan, contract.plan_id)
+    days = (contract.ends_on - scan.today).days
+    priority = Priority.critical if days <= 7 else Priority.high if days <= 14 else Priority.normal
+    plan_name = plan.name if plan else "membership"
+    return make_pattern(
+        scan,
+        customer,
+        dedup_key=f"{AgentType.contract_renewal}:{contract.id}",
+        reason=f"The {plan_name} contract ends in {days} days ({contract.ends_on.isoformat()}) "
+        "and is neither renewed nor cancelled.",
+        priority=priority,
+        facts={
+            "contract_id": contract.id,
+            "plan_name": plan_name,
+            "monthly_price": format_money(plan.monthly_price_cents, scan.location.currency) if plan else "",
+            "end_date": contract.ends_on.isoformat(),
+            "days_left": days,
+            "renewal_link": f"{scan.location.portal_url}/renew/{contract.id}",
+        },
+    )
+
+
+def _resolved(session: Session, pattern: Pattern) -> str | None:
+    contract = session.get(Contract, str(pattern.facts["contract_id"]))
+    if contract is not None and contract.renewed:
+        return "The contract has been renewed."
+    if contract is not None and contract.cancelled:
+        return "The contract has been cancelled."
+    return None
+
+
+def _wording(context: ComposeContext) -> Wording:
+    facts = context.facts
+    plan, end = context.fact("plan_name"), escape(human_date(facts["end_date"]))
+    price = f" at {context.fact('monthly_price')} a month" if facts.get("monthly_price") else ""
+    return Wording(
+        subject=f"Your {facts['plan_name']} membership ends on {human_date(facts['end_date'])}",
+        paragraphs=[
+            f"Your <strong>{plan}</strong> membership{price} ends on <strong>{end}</strong>, "
+            f"{context.fact('days_left')} days from now, and we'd love to keep you with us.",
+            "Renewing takes a minute with the link below. If you'd like to change plans or talk it over, "
+            "just reply to this email.",
+        ],
+        link_text="Renew my membership",
+        voice=f"Hi {context.first_name}, this is {context.location_name}. Your {facts['plan_name']} membership "
+        f"ends on {human_date(facts['end_date'])}, and we'd love to keep you. Would you like to renew? "
+        "I'll text you a renewal link, and we're happy to talk about other plans too.",
+    )
+
+
+def _recap(context: ComposeContext) -> str:
+    end = escape(human_date(context.facts["end_date"]))
+    return f"Your {context.fact('plan_name')} membership ends on {end}; you can renew it here:"
+
+
+AGENT = Agent(
+    type=AgentType.contract_renewal,
+    source=_source,
+    key=col(Contract.id),
+    dedup_key=dedup(AgentType.contract_renewal, col(Contract.id)),
+    pattern=_pattern,
+    resolved=_resolved,
+    link_fact="renewal_link",
+    wording=_wording,
+    recap=_recap,
+    intents=(
+        Intent(
+            TurnOutcome.escalate,
+            "plans",
+            r"\b(other plans?|switch|upgrade|downgrade|private office|discount|prices?|cancel|leav(e|ing)|move out)\b",
+            "Customer wants to talk about plans, prices or leaving; handed to the team.",
+        ),
+    ),
+)

@@ -1,0 +1,137 @@
+"""due_invoice: an invoice still unpaid N days after its due date."""
+
+from datetime import timedelta
+from html import escape
+
+from sqlmodel import Session, col, select
+
+from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
+from domain.content import format_money
+from models.messages import AgentType, Pattern, Priority, TurnOutcome
+from models.tables import Customer, Invoice
+
+# Customers with at least this many earlier late payments get the firmer wording.
+HABITUAL_LATE_PAYMENTS = 2
+
+
+def _source(scan: Scan) -> Candidates:
+    cutoff = scan.today - timedelta(days=scan.policy.threshold_days)
+    return (
+        select(Invoice, Customer)
+        .join(Customer, col(Customer.id) == col(Invoice.customer_id))
+        .where(
+            col(Invoice.location_id) == scan.location.id,
+            col(Invoice.paid_at).is_(None),
+            col(Invoice.due_date) <= cutoff,
+        )
+    )
+
+
+def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session) -> Pattern:
+    amount = format_money(invoice.amount_cents, invoice.currency)
+    days = (scan.today - invoice.due_date).days
+    priority = Priority.normal
+    if days >= 60:
+        priority = Priority.critical
+    elif days >= 30 or invoice.amount_cents >= 100_000:
+        priority = Priority.high
+    return make_pattern(
+        scan,
+        customer,
+        dedup_key=f"{AgentType.due_invoice}:{invoice.number}",
+        reason=f"Invoice {invoice.number} for {amount} is {days} days overdue (due {invoice.due_date.isoformat()}).",
+        priority=priority,
+        facts={
+            "invoice_id": invoice.id,
+            "invoice_number": invoice.number,
+            "invoice_amount": amount,
+            "amount_cents": invoice.amount_cents,
+            "currency": invoice.currency,
+            "due_date": invoice.due_date.isoformat(),
+            "days_overdue": days,
+            "payment_link": invoice.payment_link,
+        },
+    )
+
+
+def _resolved(session: Session, pattern: Pattern) -> str | None:
+    invoice = session.get(Invoice, str(pattern.facts["invoice_id"]))
+    if invoice is not None and invoice.paid_at is not None:
+        return f"Invoice {invoice.number} has been paid."
+    return None
+
+
+def _wording(context: ComposeContext) -> Wording:
+    facts = context.facts
+    number, amount = context.fact("invoice_number"), context.fact("invoice_amount")
+    due = escape(human_date(facts["due_date"]))
+    if context.earlier_late_payments >= HABITUAL_LATE_PAYMENTS:
+        return Wording(
+            subject=f"Action needed: invoice {facts['invoice_number']} is overdue",
+            paragraphs=[
+                f"Invoice <strong>{number}</strong> for <strong>{amount}</strong> was due on {due} and is still "
+                "open. As a few recent invoices have also been paid late, we'd like to get this one settled promptly.",
+                "Please pay it within the next few days using the link below. If something is making payment "
+                "difficult, reply to this email and we'll work out a plan together.",
+            ],
+            link_text=f"Pay invoice {number}",
+            voice=f"Hi {context.first_name}, this is {context.location_name} about invoice {facts['invoice_number']} "
+            f"for {facts['invoice_amount']}, due on {human_date(facts['due_date'])} and still open. As a few recent "
+            "invoices were late too, could you settle it this week? I'll text you the payment link. "
+            "If something is in the way, tell us and we'll find a plan.",
+        )
+    return Wording(
+        subject=f"Friendly reminder: invoice {facts['invoice_number']} for {facts['invoice_amount']}",
+        paragraphs=[
+            f"A quick note: invoice <strong>{number}</strong> for <strong>{amount}</strong> was due on {due}, and "
+            "we haven't received payment yet. It has probably just slipped through the cracks.",
+            "You can pay it in a minute with the link below. If you've already paid, just reply and let us know.",
+        ],
+        link_text=f"Pay invoice {number}",
+        voice=f"Hi {context.first_name}, this is {context.location_name} with a quick reminder: invoice "
+        f"{facts['invoice_number']} for {facts['invoice_amount']} was due on {human_date(facts['due_date'])}. "
+        "It has probably just slipped through. I'll text you a secure payment link after this call. Thanks!",
+    )
+
+
+def _recap(context: ComposeContext) -> str:
+    return (
+        f"Invoice {context.fact('invoice_number')} for {context.fact('invoice_amount')} is still open; "
+        "you can pay it here:"
+    )
+
+
+def _paid(context: ComposeContext) -> list[str]:
+    return [
+        f"Thanks for letting us know, {escape(context.first_name)}!",
+        f"Payments can take a business day or two to show up. I've noted that invoice "
+        f"{context.fact('invoice_number')} is paid; if it still shows as open after that, our team will get in touch.",
+    ]
+
+
+AGENT = Agent(
+    type=AgentType.due_invoice,
+    source=_source,
+    key=col(Invoice.id),
+    dedup_key=dedup(AgentType.due_invoice, col(Invoice.number)),
+    pattern=_pattern,
+    resolved=_resolved,
+    link_fact="payment_link",
+    wording=_wording,
+    recap=_recap,
+    intents=(
+        Intent(
+            TurnOutcome.escalate,
+            "arrangement",
+            r"\b(extension|more time|payment plan|instal?lments?|can'?t pay|cannot pay|dispute)\b",
+            "Customer asked for a payment arrangement; handed to the team.",
+        ),
+        Intent(
+            TurnOutcome.resolve,
+            "paid",
+            r"\b(already paid|just paid|have paid|paid it|transferred)\b",
+            "Customer says the invoice is paid.",
+            _paid,
+        ),
+    ),
+)

@@ -1,0 +1,135 @@
+"""lead_follow_up: a lead inquired N+ days ago and was never followed up, booked or converted."""
+
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from agents.base import (
+    Agent,
+    Candidates,
+    ComposeContext,
+    Intent,
+    Scan,
+    Wording,
+    dedup,
+    has_booked,
+    human_date,
+    make_pattern,
+)
+from models.messages import AgentType, Pattern, Priority, TurnOutcome
+from models.tables import Customer, LeadInquiry
+
+
+def _source(scan: Scan) -> Candidates:
+    cutoff = scan.as_of - timedelta(days=scan.policy.threshold_days)
+    return (
+        select(LeadInquiry, Customer)
+        .join(Customer, col(Customer.id) == col(LeadInquiry.customer_id))
+        .where(
+            col(LeadInquiry.location_id) == scan.location.id,
+            col(LeadInquiry.inquired_at) <= cutoff,
+            col(LeadInquiry.followed_up_at).is_(None),
+            col(LeadInquiry.converted).is_(False),
+            ~has_booked(Customer.id),
+        )
+    )
+
+
+def _pattern(scan: Scan, inquiry: LeadInquiry, customer: Customer, _session: Session) -> Pattern:
+    days = (scan.as_of - inquiry.inquired_at).days
+    return make_pattern(
+        scan,
+        customer,
+        dedup_key=f"{AgentType.lead_follow_up}:{inquiry.id}",
+        reason=f"Inquired {days} days ago and was never followed up, booked or converted.",
+        priority=Priority.high if days <= 14 else Priority.normal,
+        facts={
+            "inquiry_id": inquiry.id,
+            "inquiry_date": inquiry.inquired_at.astimezone(ZoneInfo(scan.location.time_zone)).date().isoformat(),
+            "inquiry_message": inquiry.message,
+            "days_since_inquiry": days,
+            "tour_link": f"{scan.location.portal_url}/tour",
+        },
+    )
+
+
+def _resolved(session: Session, pattern: Pattern) -> str | None:
+    inquiry = session.get(LeadInquiry, str(pattern.facts["inquiry_id"]))
+    if inquiry is not None and (inquiry.followed_up_at is not None or inquiry.converted):
+        return "The lead has been followed up."
+    if session.exec(select(has_booked(pattern.customer_id))).one():
+        return "The lead has made a booking."
+    return None
+
+
+def _delivered(session: Session, facts: dict[str, Any], at: datetime) -> None:
+    """Our outreach is the follow-up: the inquiry no longer waits for one."""
+    inquiry = session.get(LeadInquiry, str(facts["inquiry_id"]))
+    if inquiry is not None and inquiry.followed_up_at is None:
+        inquiry.followed_up_at = at
+        session.add(inquiry)
+
+
+def _wording(context: ComposeContext) -> Wording:
+    facts = context.facts
+    asked = escape(str(facts["inquiry_message"]))
+    return Wording(
+        subject=f"Following up on your inquiry at {context.location_name}",
+        paragraphs=[
+            f"Thanks for reaching out to {escape(context.location_name)} on "
+            f"{escape(human_date(facts['inquiry_date']))}, and sorry we haven't come back to you sooner. "
+            f"You wrote: <em>“{asked}”</em>",
+            "The best way to see if we fit is a quick tour: pick a time that suits you below, or reply with your "
+            "questions and we'll answer them right away.",
+        ],
+        link_text="Book a tour",
+        voice=f"Hi {context.first_name}, this is {context.location_name}. You asked us about working here "
+        f"on {human_date(facts['inquiry_date'])}, and we wanted to follow up. Would you like to come by for a "
+        "tour? I'll text you a link to pick a time that suits you.",
+    )
+
+
+def _recap(context: ComposeContext) -> str:
+    return (
+        f"You asked us about working at {escape(context.location_name)}. The quickest way to see if we fit is a "
+        "tour; pick a time that suits you here:"
+    )
+
+
+def _tour(context: ComposeContext) -> list[str]:
+    return [
+        f"Wonderful, {escape(context.first_name)}! We'd love to show you around {escape(context.location_name)}.",
+        "Pick any time that suits you here:",
+    ]
+
+
+AGENT = Agent(
+    type=AgentType.lead_follow_up,
+    source=_source,
+    key=col(LeadInquiry.id),
+    dedup_key=dedup(AgentType.lead_follow_up, col(LeadInquiry.id)),
+    pattern=_pattern,
+    resolved=_resolved,
+    link_fact="tour_link",
+    wording=_wording,
+    recap=_recap,
+    intents=(
+        Intent(
+            TurnOutcome.escalate,
+            "pricing",
+            r"\b(price|prices|pricing|cost|how much|rates?|private office|contract)\b",
+            "The lead asked about prices or offices; handed to the team.",
+        ),
+        Intent(
+            TurnOutcome.reply,
+            "visit",
+            r"\b(tour|visit|come by|day pass|try|look around|see the space)\b",
+            "The lead wants to visit; sent the tour link.",
+            _tour,
+        ),
+    ),
+    delivered=_delivered,
+)

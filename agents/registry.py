@@ -1,0 +1,15 @@
+"""Every agent type the product runs. A new agent type is one module in this package and one line here."""
+
+from agents import contract_renewal, due_invoice, first_booking, lead_follow_up
+from agents.base import Agent
+from models.messages import AgentType
+
+AGENTS: dict[AgentType, Agent] = {
+    agent.type: agent
+    for agent in (
+        due_invoice.AGENT,
+        contract_renewal.AGENT,
+        lead_follow_up.AGENT,
+        first_booking.AGENT,
+    )
+}

@@ -1,0 +1,96 @@
+"""The paged scan: one SQL query per agent type over indexed columns, paged by a stable (customer,
+situation) cursor, each page put through every safeguard. Detection and the dry run walk the very same
+pages, so a preview's counts are what a run then does."""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from agents.base import Candidates, Scan
+from agents.registry import AGENTS
+from models.messages import AgentPolicy, Pattern, PatternPage, SkipCounts
+from models.tables import Customer, Location
+from safeguards.confidence import score
+from safeguards.contact_history import history
+from safeguards.cooldown import in_cooldown, in_min_gap
+from safeguards.daily_max import proposed_today_before
+
+PAGE_SIZE = 200
+
+
+def start_scan(session: Session, location_id: str, policy: AgentPolicy, as_of: datetime) -> Scan | None:
+    location = session.get(Location, location_id)
+    if location is None:
+        return None
+    return scan_of(location, policy, as_of)
+
+
+def scan_of(location: Location, policy: AgentPolicy, as_of: datetime) -> Scan:
+    return Scan(location, policy, as_of, as_of.astimezone(ZoneInfo(location.time_zone)).date())
+
+
+def _cursor(customer_id: str, key: str, taken: bool) -> str:
+    return json.dumps([customer_id, key, taken])
+
+
+def scan_page(session: Session, scan: Scan, after: str | None, limit: int, started_this_run: int) -> PatternPage:
+    """One page of candidates through every safeguard.
+
+    Opted-out customers and situations proposed before are filtered in SQL (and counted); cooldown,
+    the minimum gap, one proposal per customer per run and the daily maximum are applied here.
+    """
+    agent, policy = AGENTS[scan.policy.agent_type], scan.policy
+    rows_query = agent.candidates(scan).order_by(col(Customer.id), agent.key).limit(limit)
+    last_customer, last_key, last_taken = json.loads(after) if after else (None, None, False)
+    if last_customer is not None:
+        rows_query = rows_query.where(
+            or_(col(Customer.id) > last_customer, (col(Customer.id) == last_customer) & (agent.key > last_key))
+        )
+    rows = session.exec(rows_query).all()
+    contacts = history(session, sorted({row[1].id for row in rows}), policy.agent_type)
+    remaining = (
+        policy.daily_max
+        - proposed_today_before(session, scan.location, policy.agent_type, scan.as_of)
+        - started_this_run
+    )
+    skipped = SkipCounts()
+    patterns: list[Pattern] = []
+    taken = last_taken
+    for situation, customer in rows:
+        taken = taken and customer.id == last_customer
+        last_customer, last_key = customer.id, situation.id
+        last_contact = contacts.last_contact.get(customer.id)
+        if (
+            taken  # one proposal per customer and agent per run; the rest wait for the cooldown
+            or customer.id in contacts.open_by_agent
+            or in_cooldown(contacts.last_contact_by_agent.get(customer.id), scan.as_of, policy)
+            or in_min_gap(last_contact, scan.as_of, policy)
+        ):
+            skipped.cooldown += 1
+            continue
+        if len(patterns) >= remaining:
+            skipped.daily_cap += 1
+            continue
+        pattern = agent.pattern(scan, situation, customer, session)
+        confidence, reasons = score(pattern, customer, last_contact, scan.today, scan.as_of)
+        patterns.append(pattern.model_copy(update={"confidence": confidence, "confidence_reasons": reasons}))
+        taken = True
+    next_cursor = None
+    if len(rows) == limit and last_customer is not None and last_key is not None:
+        next_cursor = _cursor(last_customer, last_key, taken)
+    return PatternPage(patterns=patterns, next_cursor=next_cursor, skipped=skipped)
+
+
+def filtered_out(session: Session, scan: Scan) -> SkipCounts:
+    """Candidates the SQL filters held back: opted-out customers and situations proposed before."""
+    agent = AGENTS[scan.policy.agent_type]
+
+    def count(query: Candidates) -> int:
+        return session.exec(select(func.count()).select_from(query.subquery())).one()
+
+    opted_out = agent.source(scan).where(col(Customer.opted_out).is_(True))
+    proposed = agent.source(scan).where(col(Customer.opted_out).is_(False), agent.proposed(scan))
+    return SkipCounts(opted_out=count(opted_out), dedup=count(proposed))

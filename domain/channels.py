@@ -1,0 +1,72 @@
+"""Channel rules, once: which channels exist for delivery, which can reach a customer, and the sentence that
+says why not. The workflow's approval validator, the inbox's `channel_options` and the agent config check all
+ask here, so an operator reads the same words wherever a channel is refused."""
+
+from dataclasses import dataclass
+
+from models.messages import Channel
+
+# What this version delivers, in the order an operator is offered them; the others come with their providers.
+DELIVERABLE = (Channel.ai_email, Channel.voice)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How one customer can be reached from one location."""
+
+    email: str | None
+    mobile: str | None
+    mobile_valid: bool
+    voice_enabled: bool
+
+
+def problem(channel: Channel, reach: Reach) -> str | None:
+    """Why `channel` cannot deliver to this customer now, or None when it can."""
+    if channel not in DELIVERABLE:
+        return f"The {channel.value} channel is not available yet."
+    if channel is Channel.voice:
+        if not reach.voice_enabled:
+            return "Voice calls are not enabled at this location."
+        if not reach.mobile:
+            return "The customer has no mobile phone number."
+        if not reach.mobile_valid:
+            return (
+                f"The customer's phone number ({reach.mobile}) is not in a valid international format such as "
+                "+31612345678; fix it in the customer record."
+            )
+    elif not reach.email:
+        return "The customer has no email address."
+    return None
+
+
+def usable(reach: Reach) -> list[Channel]:
+    """The channels an approval can use for this customer."""
+    return [channel for channel in DELIVERABLE if problem(channel, reach) is None]
+
+
+def alternatives(reach: Reach) -> str:
+    """What the operator can do instead, naming the channels that do reach the customer."""
+    channels = usable(reach)
+    if not channels:
+        return "No channel reaches this customer yet: add an email address or a valid mobile number."
+    return "Approve with " + " or ".join(channel.value for channel in channels) + "."
+
+
+def refusal(channel: str, reach: Reach) -> str | None:
+    """The sentence refusing an approval on `channel` (a name as the operator typed it), or None."""
+    try:
+        known = Channel(channel)
+    except ValueError:
+        return f"There is no {channel!r} channel. {alternatives(reach)}"
+    reason = problem(known, reach)
+    return None if reason is None else f"{reason} {alternatives(reach)}"
+
+
+def proposal_refusal(channel: Channel, voice_enabled: bool) -> str | None:
+    """Why an agent may not propose on `channel` by default at a location, or None."""
+    if channel not in DELIVERABLE:
+        names = " or ".join(option.value for option in DELIVERABLE)
+        return f"Agents can propose {names}, not {channel.value}."
+    if channel is Channel.voice and not voice_enabled:
+        return "Voice calls are not enabled at this location; keep ai_email."
+    return None

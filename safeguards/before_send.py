@@ -1,0 +1,73 @@
+"""The check right before a send: everything that may have changed since the proposal — opt-out, the
+situation itself, the cooldown, the minimum gap, the daily maximum — re-checked, and the delivery claimed in
+the same transaction, one at a time per location."""
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col
+from temporalio.exceptions import ApplicationError
+
+from models.db import session_scope
+from models.messages import Pattern, SendCheck, SendVerdict
+from models.tables import Customer, Location, ProposedAction
+from safeguards.contact_history import last_contacts, lock_location_sends
+from safeguards.cooldown import in_cooldown, in_min_gap
+from safeguards.daily_max import claimed_today
+
+# Why the situation is gone (paid, renewed, booked), or None while it is still there: the agent knows.
+Resolved = Callable[[Session, Pattern], str | None]
+
+
+def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> SendVerdict:
+    """Of two outreaches racing for the last slot of the day, or for one customer, only one goes out.
+    A retry finds its own claim."""
+    with session_scope(engine) as session:
+        lock_location_sends(session, check.pattern.location_id)
+        verdict = _verdict(session, check, resolved)
+        if verdict.cancel_reason is None:
+            action = session.get(ProposedAction, check.action_id)
+            if action is None:
+                raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
+            action.delivery_claimed_at = action.delivery_claimed_at or check.at
+            session.add(action)
+    return verdict
+
+
+def _verdict(session: Session, check: SendCheck, resolved: Resolved) -> SendVerdict:
+    pattern, policy = check.pattern, check.policy
+    customer = session.get(Customer, pattern.customer_id)
+    location = session.get(Location, pattern.location_id)
+    if customer is None or location is None or customer.opted_out:
+        return SendVerdict(cancel_reason="The customer opted out of outreach.")
+    gone = resolved(session, pattern)
+    if gone:
+        return SendVerdict(cancel_reason=gone)
+    # A retried check must not see its own claim.
+    by_agent, anyone = last_contacts(
+        session, [customer.id], pattern.agent_type, col(ProposedAction.id) != check.action_id
+    )
+
+    def local(at: datetime) -> str:
+        return at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
+
+    if in_cooldown(last := by_agent.get(customer.id), check.at, policy):
+        assert last is not None
+        return SendVerdict(
+            cancel_reason=f"This agent already reached the customer on {local(last)}, "
+            f"within its {policy.cooldown.days}-day cooldown."
+        )
+    if in_min_gap(last := anyone.get(customer.id), check.at, policy):
+        assert last is not None
+        hours = int(policy.min_gap.total_seconds() // 3600)
+        return SendVerdict(
+            cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
+        )
+    if claimed_today(session, location, pattern.agent_type, check.at, check.action_id) >= policy.daily_max:
+        return SendVerdict(
+            cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
+            f"at {location.name} is reached."
+        )
+    return SendVerdict()
