@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     task_queue: str = "outreach"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Larger request bodies are refused with 413 before they are read.
+    max_request_bytes: int = 1_048_576
     # Only the sandbox outbox exists so far; real providers are added with their channels.
     email_provider: Literal["sandbox"] = "sandbox"
     voice_provider: Literal["sandbox"] = "sandbox"

@@ -15,6 +15,9 @@ from activities.db import DbActivities
 from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
 from models.db import make_engine
+from providers.email import email_provider
+from providers.llm import language_model
+from providers.voice import voice_provider
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
@@ -40,9 +43,9 @@ def build_worker(
     """Register every workflow and activity on one task queue."""
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
-    llm = LlmActivities(engine, settings)
-    email = EmailActivities(engine, settings)
-    voice = VoiceActivities(engine, settings)
+    llm = LlmActivities(engine, language_model(settings))
+    email = EmailActivities(engine, email_provider(settings.email_provider))
+    voice = VoiceActivities(engine, voice_provider(settings.voice_provider))
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

@@ -8,11 +8,10 @@ writes every draft. The context both get (persona, customer history, facts) is t
 """
 
 import asyncio
-import os
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Engine, func
 from sqlmodel import Session, SQLModel, col, select
 from temporalio import activity
@@ -25,7 +24,7 @@ from agents.registry import AGENTS
 from domain.content import html_to_text, sanitize_html
 from models.messages import AgentType, Channel, Draft, OutreachInput, Turn, TurnRequest
 from models.tables import Booking, Customer, Invoice, Location, Plan, ProposedAction
-from settings import Settings
+from providers.llm import LanguageModel, Usage
 
 # Attempts the model gets before the offline composer takes over.
 LLM_ATTEMPTS = 3
@@ -56,18 +55,9 @@ def _compose_context(
     )
 
 
-class Usage(BaseModel):
-    """Tokens and estimated cost of model calls. A rejected answer was billed too, so it counts."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-
-    def __add__(self, other: "Usage") -> "Usage":
-        return Usage(**{name: getattr(self, name) + getattr(other, name) for name in Usage.model_fields})
-
-    def charged_to(self, draft: Draft) -> Draft:
-        return draft.model_copy(update=(self + Usage.model_validate(draft, from_attributes=True)).model_dump())
+def _charged(usage: Usage, draft: Draft) -> Draft:
+    """The draft with `usage` added to what it already cost."""
+    return draft.model_copy(update=(usage + Usage.model_validate(draft, from_attributes=True)).model_dump())
 
 
 class DraftRejected(Exception):
@@ -78,16 +68,8 @@ class DraftRejected(Exception):
         self.usage = usage
 
 
-def _litellm() -> Any:
-    # The price list ships with the package; without this litellm fetches it over the network.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    return litellm
-
-
 async def model_draft(
-    settings: Settings,
+    model: LanguageModel,
     agent_type: AgentType,
     channel: Channel,
     context: ComposeContext,
@@ -95,29 +77,11 @@ async def model_draft(
     instructions: str,
 ) -> Draft:
     """One draft from the configured model, or DraftRejected / the provider's error."""
-    litellm = _litellm()
     facts = context.facts
-    response = await litellm.acompletion(
-        model=settings.llm_model,
-        messages=messages(agent_type, context, history, instructions),
-        api_base=settings.llm_api_base or None,
-        timeout=settings.llm_timeout_seconds,
-        num_retries=0,
-        response_format={"type": "json_object"},
-        temperature=0.4,
-    )
+    answer = await model.answer_json(messages(agent_type, context, history, instructions), temperature=0.4)
+    usage = answer.usage
     try:
-        cost = float(litellm.completion_cost(completion_response=response))
-    except Exception:  # a model missing from the price list costs what we cannot know
-        cost = 0.0
-    tokens = getattr(response, "usage", None)
-    usage = Usage(
-        prompt_tokens=getattr(tokens, "prompt_tokens", 0) or 0,
-        completion_tokens=getattr(tokens, "completion_tokens", 0) or 0,
-        cost_usd=cost,
-    )
-    try:
-        composed = ComposedDraft.model_validate_json(response.choices[0].message.content or "")
+        composed = ComposedDraft.model_validate_json(answer.content)
     except ValidationError as error:
         raise DraftRejected(f"malformed answer: {error.errors()[0]['msg']}", usage) from error
     invented = invented_facts(" ".join([composed.subject, composed.body_html, composed.voice_script]), facts)
@@ -127,23 +91,25 @@ async def model_draft(
     if link and str(link) not in composed.body_html:
         raise DraftRejected("the email does not contain the situation's link", usage)
     body_html = sanitize_html(composed.body_html)
-    return usage.charged_to(
+    return _charged(
+        usage,
         Draft(
             channel=channel,
             subject=composed.subject,
             body_html=body_html,
             body_text=html_to_text(body_html),
             voice_script=composed.voice_script,
-            composed_by=settings.llm_model,
+            composed_by=model.name,
             risk_notes=composed.risk_notes,
-        )
+        ),
     )
 
 
 class LlmActivities:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, model: LanguageModel | None) -> None:
         self._engine = engine
-        self._settings = settings
+        # None: no model is configured, and the offline composer writes every draft.
+        self._model = model
 
     def _context(self, request: OutreachInput) -> tuple[ComposeContext, dict[str, object]]:
         """The location's persona and what we know of the customer, read fresh for each draft."""
@@ -187,24 +153,24 @@ class LlmActivities:
         context, history = await asyncio.to_thread(self._context, request)
         pattern, channel = request.pattern, request.policy.channel
         fallback = offline.compose(pattern.agent_type, context, channel)
-        if not self._settings.llm_model:
+        if self._model is None:
             return fallback
         # What earlier attempts spent travels in their last heartbeat, so the proposal shows the whole cost.
         details = activity.info().heartbeat_details
         spent = Usage.model_validate(details[0]) if details else Usage()
         try:
             draft = await model_draft(
-                self._settings, pattern.agent_type, channel, context, history, request.policy.custom_instructions
+                self._model, pattern.agent_type, channel, context, history, request.policy.custom_instructions
             )
-            return spent.charged_to(draft)
+            return _charged(spent, draft)
         except Exception as error:
             spent += error.usage if isinstance(error, DraftRejected) else Usage()
             reason = f"{type(error).__name__}: {error}"[:300]
             permanent = type(error).__name__ in {"AuthenticationError", "BadRequestError", "NotFoundError"}
             if permanent or activity.info().attempt >= LLM_ATTEMPTS:
                 activity.logger.warning("Falling back to the offline composer: %s", reason)
-                return spent.charged_to(
-                    fallback.model_copy(update={"composed_by": "offline", "fallback_reason": reason})
+                return _charged(
+                    spent, fallback.model_copy(update={"composed_by": "offline", "fallback_reason": reason})
                 )
             activity.heartbeat(spent)
             raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from agents.base import ComposeContext
 from agents.registry import AGENTS
+from domain.content import line_break_problem
 from models.messages import AgentType
 
 # "About 60 words" for a call script, with a little room.
@@ -39,6 +40,14 @@ class ComposedDraft(BaseModel):
     voice_script: str = Field(min_length=10, max_length=1_000)
     reason: str = Field(default="", max_length=500)
     risk_notes: list[str] = Field(default_factory=list, max_length=10)
+
+    @field_validator("subject")
+    @classmethod
+    def one_line(cls, subject: str) -> str:
+        problem = line_break_problem("subject", subject)
+        if problem:
+            raise ValueError(problem)
+        return subject
 
     @field_validator("voice_script")
     @classmethod

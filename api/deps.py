@@ -1,12 +1,14 @@
 """Dependencies shared by the routers: database session, Temporal client, settings, operator."""
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
 from temporalio.client import Client
 
 from api.auth import may, operator_for_token, unauthorized
@@ -35,6 +37,34 @@ def get_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_db)]
 ClientDep = Annotated[Client, Depends(get_client)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Far beyond any real list, and small enough that the offset stays a sane number for every database driver.
+MAX_PAGE = 1_000_000
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Pagination:
+    page: int
+    page_size: int
+
+    def fetch(self, session: Session, query: Select[Any, Any] | SelectOfScalar[Any], *order_by: Any) -> dict[str, Any]:
+        """One page of `query` in a stable order, with the total, as a `Page` body (items are the rows)."""
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(*order_by).offset((self.page - 1) * self.page_size).limit(self.page_size)
+        ).all()
+        return {"items": list(rows), "total": total, "page": self.page, "page_size": self.page_size}
+
+
+def get_pagination(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Pagination:
+    return Pagination(page, page_size)
+
+
+PaginationDep = Annotated[Pagination, Depends(get_pagination)]
 
 _bearer = HTTPBearer(auto_error=False, description="An operator's API token")
 

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.guards import BodySizeLimit, refuse_nul
 from api.routers import agents, conversations, customers, detection, dev, health, inbox, outbox, usage
 from models.db import make_engine
 from settings import Settings, get_settings
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         description="AI proactive agents for flexible workspaces: inbox, decisions, conversations.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul)],
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     for module in (health, inbox, conversations, outbox, agents, detection, customers, usage):
         app.include_router(module.router)
     if settings.sandbox:

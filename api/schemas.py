@@ -1,10 +1,11 @@
 """Request and response bodies of the public API."""
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain.content import line_break_problem
 from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
 
 T = TypeVar("T")
@@ -83,15 +84,39 @@ class Page(BaseModel, Generic[T]):
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="after")
+    def no_nul(self) -> Self:
+        for name, value in self:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{name} contains a NUL character (\\u0000); remove it")
+        return self
+
+
+def _one_line(field: str) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = line_break_problem(field, value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the message is empty (only white space); write what the customer says")
+    return value
+
 
 class EditBody(_Body):
-    subject: str | None = Field(default=None, max_length=300)
+    subject: Annotated[str, _one_line("subject")] | None = Field(default=None, max_length=300)
     body_html: str | None = Field(default=None, max_length=100_000)
     voice_script: str | None = Field(default=None, max_length=2_000)
 
 
 class ApproveBody(EditBody):
-    channel: Channel | None = None
+    # A name, not the enum: an unknown one gets an answer naming the channels this proposal can use.
+    channel: str | None = Field(default=None, max_length=32, examples=["ai_email", "voice"])
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 
@@ -138,7 +163,7 @@ class OutboxItem(BaseModel):
 
 class SimulatedReply(_Body):
     proposed_action_id: str
-    body: str = Field(min_length=1, max_length=20_000)
+    body: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=20_000)
 
 
 class ReplyAccepted(BaseModel):

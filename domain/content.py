@@ -38,3 +38,11 @@ def html_to_text(body_html: str) -> str:
     text = re.sub(r"<[^>]+>", "", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return html.unescape(text).strip()
+
+
+def line_break_problem(field: str, value: str) -> str | None:
+    """Header-bound text (a subject, a name, an address) must stay on one line: a CR or LF in it would
+    start a new mail header (a `Bcc:` nobody approved)."""
+    if "\r" in value or "\n" in value:
+        return f"The {field} cannot contain line breaks (CR or LF); keep it on one line."
+    return None

@@ -13,18 +13,19 @@ from activities.llm import LLM_ATTEMPTS, model_draft
 from evaluation.checks import CHECKS
 from evaluation.scenarios import Scenario, scenarios
 from models.messages import Draft
+from providers.llm import language_model
 from settings import get_settings
 
 
 async def draft_for(scenario: Scenario) -> Draft | str:
-    settings = get_settings()
-    if not settings.llm_model:
+    model = language_model(get_settings())
+    if model is None:
         return offline.compose(scenario.agent_type, scenario.context, scenario.channel)
     history: dict[str, object] = {"invoices_paid_late": scenario.context.earlier_late_payments}
     error = ""
     for _ in range(LLM_ATTEMPTS):
         try:
-            return await model_draft(settings, scenario.agent_type, scenario.channel, scenario.context, history, "")
+            return await model_draft(model, scenario.agent_type, scenario.channel, scenario.context, history, "")
         except Exception as failure:
             error = f"{type(failure).__name__}: {failure}"
     return error

@@ -39,6 +39,11 @@ def _litellm() -> Any:
     return litellm
 
 
+def language_model(settings: Settings) -> "LanguageModel | None":
+    """The configured model, or None when `OUTREACH_LLM_MODEL` is empty."""
+    return LanguageModel(settings) if settings.llm_model else None
+
+
 class LanguageModel:
     """The configured model; `settings.llm_model` must be set."""
 

@@ -23,10 +23,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.detection import DetectionActivities
     from activities.llm import LlmActivities
+    from domain import channels, variables
     from domain import search_attributes as sa
-    from domain import variables
     from domain.business_hours import OpeningHours
-    from domain.content import html_to_text, sanitize_html
+    from domain.content import html_to_text, line_break_problem, sanitize_html
     from domain.ids import OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
@@ -62,8 +62,6 @@ SEND_TIMEOUT = timedelta(minutes=1)
 # Provider outages are retried for as long as it takes; permanent errors are non-retryable.
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
 
-# Channels this version can deliver; the others are offered as they are built.
-DELIVERABLE_CHANNELS = frozenset({Channel.ai_email, Channel.voice})
 # Business hours, the cooldown and the daily maximum are checked again right before delivery.
 SAFEGUARDS_BEFORE_SEND = "safeguards-before-send"
 
@@ -164,21 +162,16 @@ class OutreachWorkflow:
     @approve.validator
     def validate_approve(self, request: ApproveRequest) -> None:
         self._check_decidable()
-        pattern, channel = self._input.pattern, request.channel or self._require_draft().channel
-        if channel not in DELIVERABLE_CHANNELS:
-            raise _invalid(f"The {channel.value} channel is not available yet; approve with ai_email or voice.")
-        if channel is Channel.voice:
-            if not self._input.policy.voice_enabled:
-                raise _invalid("Voice calls are not enabled at this location; approve as an email instead.")
-            if not pattern.customer_mobile:
-                raise _invalid("The customer has no mobile phone number; approve as an email instead.")
-            if not pattern.customer_mobile_valid:
-                raise _invalid(
-                    f"The customer's phone number ({pattern.customer_mobile}) is not in a valid international "
-                    "format such as +31612345678; fix it in the customer record or approve as an email."
-                )
-        elif not pattern.customer_email:
-            raise _invalid("The customer has no email address; approve as a voice call or add an address.")
+        pattern = self._input.pattern
+        reach = channels.Reach(
+            email=pattern.customer_email,
+            mobile=pattern.customer_mobile,
+            mobile_valid=pattern.customer_mobile_valid,
+            voice_enabled=self._input.policy.voice_enabled,
+        )
+        refused = channels.refusal(request.channel or self._require_draft().channel, reach)
+        if refused:
+            raise _invalid(refused)
         self._check_edit(request)
 
     @workflow.update
@@ -200,6 +193,8 @@ class OutreachWorkflow:
     def _check_edit(self, edit: DraftEdit) -> None:
         if edit.subject is not None and not edit.subject.strip():
             raise _invalid("The subject cannot be empty.")
+        if edit.subject is not None and (problem := line_break_problem("subject", edit.subject)):
+            raise _invalid(problem)
         if edit.body_html is not None and not html_to_text(sanitize_html(edit.body_html)):
             raise _invalid("The email body cannot be empty (scripts and styles are removed before sending).")
         if edit.voice_script is not None and not edit.voice_script.strip():

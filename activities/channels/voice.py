@@ -1,4 +1,5 @@
-"""Voice delivery: an outbound call that speaks the approved script (sandbox: recorded in the outbox)."""
+"""Voice delivery: an outbound call that speaks the approved script, through the voice provider this worker
+was given."""
 
 from html import escape
 
@@ -7,18 +8,18 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels.outbox import deliver_once, record_delivery
+from activities.channels.deliveries import deliver_once, record_delivery
 from domain import variables
 from domain.contacts import international_phone
 from models.messages import CallRequest, Channel, DeliveryResult
 from models.tables import Customer, Delivery, Location, ProposedAction
-from settings import Settings
+from providers.voice import OutgoingCall, VoiceProvider
 
 
 class VoiceActivities:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, provider: VoiceProvider) -> None:
         self._engine = engine
-        self._settings = settings
+        self._provider = provider
 
     @activity.defn
     def place_call(self, call: CallRequest) -> DeliveryResult:
@@ -34,19 +35,25 @@ class VoiceActivities:
                     non_retryable=True,
                 )
             filled = variables.values(customer.name, location.name, action.facts)
-            script = variables.resolve(call.voice_script, filled, html=False)
+            outgoing = OutgoingCall(
+                call_id=call.delivery_id,
+                to_number=number,
+                caller_name=location.name,
+                script=variables.resolve(call.voice_script, filled, html=False),
+            )
+            self._provider.call(outgoing)
             return record_delivery(
                 session,
                 delivery_id=call.delivery_id,
                 action=action,
                 conversation_id=None,
                 channel=Channel.voice,
-                provider=self._settings.voice_provider,
-                to_address=number,
-                from_address=location.name,
+                provider=self._provider.name,
+                to_address=outgoing.to_number,
+                from_address=outgoing.caller_name,
                 subject=f"Call to {customer.name}",
-                body_html=f"<p>{escape(script)}</p>",
-                timeline_body=script,
+                body_html=f"<p>{escape(outgoing.script)}</p>",
+                timeline_body=outgoing.script,
                 message_id=f"call-{call.delivery_id}",
             )
 

@@ -11,7 +11,8 @@ from api.auth import location_filter
 from api.deps import AgentManager, CurrentOperator, SessionDep
 from api.queries import visible_location
 from api.schemas import AgentConfigPublic, AgentConfigUpdate
-from models.messages import AgentPreview, AgentType, Channel
+from domain.channels import proposal_refusal
+from models.messages import AgentPreview, AgentType
 from models.tables import AgentConfig
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -62,11 +63,9 @@ def update_agent(
     location = visible_location(session, operator, location_id)
     config = _config(session, location_id, agent_type)
     values = changes.model_dump(exclude_unset=True)
-    channel = values.get("default_channel", config.default_channel)
-    if channel not in (Channel.ai_email, Channel.voice):
-        raise HTTPException(422, detail=f"Agents can propose ai_email or voice, not {channel.value}.")
-    if channel is Channel.voice and not location.voice_enabled:
-        raise HTTPException(422, detail=f"Voice calls are not enabled at {location.name}; keep ai_email.")
+    refused = proposal_refusal(values.get("default_channel", config.default_channel), location.voice_enabled)
+    if refused:
+        raise HTTPException(422, detail=refused)
     config.sqlmodel_update(values)
     session.add(config)
     session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from api.auth import location_filter
-from api.deps import CurrentOperator, SessionDep
+from api.deps import CurrentOperator, PaginationDep, SessionDep
 from api.queries import timeline, visible_conversation
 from api.schemas import ConversationDetail, ConversationItem, CustomerRef, Page
 from models.messages import ConversationStatus
@@ -20,11 +20,10 @@ router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 def list_conversations(
     session: SessionDep,
     operator: CurrentOperator,
+    pagination: PaginationDep,
     q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
     status_: Annotated[ConversationStatus | None, Query(alias="status")] = None,
     location_id: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Conversations of the operator's locations, most recently active first."""
     conditions = [location_filter(operator, Conversation.location_id, location_id)]
@@ -34,14 +33,9 @@ def list_conversations(
         pattern = f"%{q.lower()}%"
         conditions.append(or_(func.lower(Customer.name).like(pattern), func.lower(Conversation.subject).like(pattern)))
     base = select(Conversation, Customer).join(Customer).where(*conditions)
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    rows = session.exec(
-        base.order_by(col(Conversation.updated_at).desc(), col(Conversation.id))
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    items = [{**c.model_dump(), "customer": CustomerRef(id=cu.id, name=cu.name)} for c, cu in rows]
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    page = pagination.fetch(session, base, col(Conversation.updated_at).desc(), col(Conversation.id))
+    items = [{**c.model_dump(), "customer": CustomerRef(id=cu.id, name=cu.name)} for c, cu in page["items"]]
+    return page | {"items": items}
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)

@@ -4,7 +4,7 @@ Decisions go to the outreach workflow as Updates; the workflow writes the read m
 answers, so the response (and any read after it) already shows the new state.
 """
 
-from datetime import datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import location_filter
-from api.deps import ClientDep, CurrentOperator, Reviewer, SessionDep
+from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, SessionDep
 from api.queries import seconds_between, timeline, visible_action
 from api.schemas import (
     ApproveBody,
@@ -31,6 +31,8 @@ from api.schemas import (
     RejectBody,
     SnoozeBody,
 )
+from domain import channels
+from domain.business_hours import local_day_start
 from domain.contacts import international_phone
 from models.messages import (
     ActionStatus,
@@ -58,13 +60,12 @@ def _item(action: ProposedAction, customer: Customer) -> dict[str, Any]:
 def list_inbox(
     session: SessionDep,
     operator: CurrentOperator,
+    pagination: PaginationDep,
     status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
     agent_type: AgentType | None = None,
     channel: Channel | None = None,
     location_id: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Proposed actions of the operator's locations, newest first."""
     conditions = [location_filter(operator, ProposedAction.location_id, location_id)]
@@ -80,13 +81,8 @@ def list_inbox(
             or_(func.lower(Customer.name).like(pattern), func.lower(ProposedAction.subject).like(pattern))
         )
     base = select(ProposedAction, Customer).join(Customer).where(*conditions)
-    total = session.exec(select(func.count()).select_from(base.subquery())).one()
-    rows = session.exec(
-        base.order_by(col(ProposedAction.created_at).desc(), col(ProposedAction.id))
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return {"items": [_item(a, c) for a, c in rows], "total": total, "page": page, "page_size": page_size}
+    page = pagination.fetch(session, base, col(ProposedAction.created_at).desc(), col(ProposedAction.id))
+    return page | {"items": [_item(action, customer) for action, customer in page["items"]]}
 
 
 @router.get("/summary", response_model=InboxSummary)
@@ -98,12 +94,12 @@ def inbox_summary(
 ) -> InboxSummary:
     """Pending now; approved and rejected today; average review time and approval rate overall."""
     try:
-        zone = ZoneInfo(time_zone)
+        ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise HTTPException(
             422, detail=f"Unknown time zone {time_zone!r}; use a name like Europe/Amsterdam."
         ) from error
-    today = datetime.combine(datetime.now(zone).date(), time(0), zone)
+    today = local_day_start(datetime.now(UTC), time_zone)
     mine = location_filter(operator, ProposedAction.location_id, location_id)
 
     def count(*conditions: Any) -> int:
@@ -126,32 +122,35 @@ def inbox_summary(
     )
 
 
-def _channel_options(customer: Customer, location: Location) -> list[ChannelOption]:
-    """What the operator may switch the delivery to, and what to know before doing so."""
-    email_missing = None if customer.email else "The customer has no email address."
-    if not location.voice_enabled:
-        voice_problem: str | None = f"Voice calls are not enabled at {location.name}."
-    elif not customer.mobile_phone:
-        voice_problem = "The customer has no mobile phone number."
-    elif international_phone(customer.mobile_phone) is None:
-        voice_problem = f"The phone number {customer.mobile_phone} is not in a valid international format."
-    else:
-        voice_problem = None
-    voice_note = voice_problem or "Calls wait for the location's business hours."
-    return [
-        ChannelOption(channel=Channel.ai_email, available=email_missing is None, warning=email_missing),
-        ChannelOption(channel=Channel.voice, available=voice_problem is None, warning=voice_note),
-    ]
+# What to know about a channel that can be used, before using it.
+_NOTES = {Channel.voice: "Calls wait for the location's business hours."}
 
 
-def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
+def _reach(session: Session, action: ProposedAction) -> tuple[Customer, channels.Reach]:
     customer = session.get(Customer, action.customer_id)
     location = session.get(Location, action.location_id)
     assert customer is not None and location is not None  # enforced by the foreign keys
+    reach = channels.Reach(
+        email=customer.email,
+        mobile=customer.mobile_phone,
+        mobile_valid=international_phone(customer.mobile_phone) is not None,
+        voice_enabled=location.voice_enabled,
+    )
+    return customer, reach
+
+
+def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
+    customer, reach = _reach(session, action)
+    options = []
+    for channel in channels.DELIVERABLE:
+        problem = channels.problem(channel, reach)
+        options.append(
+            ChannelOption(channel=channel, available=problem is None, warning=problem or _NOTES.get(channel))
+        )
     return {
         **action.model_dump(),
         "customer": CustomerContext.model_validate(customer, from_attributes=True),
-        "channel_options": _channel_options(customer, location),
+        "channel_options": options,
         "timeline": timeline(session, action.id),
     }
 
@@ -200,6 +199,9 @@ async def approve(
 ) -> dict[str, Any]:
     """Approve for delivery, optionally with edits (channel, subject, body_html)."""
     action = visible_action(session, operator, action_id)
+    if body.channel is not None and body.channel not in set(Channel):
+        # Not a channel at all: say which ones this proposal can use (the workflow judges the known ones).
+        raise HTTPException(422, detail=channels.refusal(body.channel, _reach(session, action)[1]))
     request = ApproveRequest(operator_id=operator.id, **body.model_dump())
     return await _decide(client, session, action, OutreachWorkflow.approve, request)
 

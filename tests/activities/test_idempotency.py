@@ -13,6 +13,7 @@ from models.messages import (
     EmailMessage,
 )
 from models.tables import Delivery, ProposedAction, TimelineEntry
+from providers.email import SandboxEmail
 from settings import Settings
 from tests.factories import LOCATION_ID, add_customer, proposal
 
@@ -35,7 +36,7 @@ def test_a_retried_send_returns_the_first_delivery(engine: Engine, settings: Set
     change = proposal(engine)
     env = ActivityEnvironment()
     env.run(DbActivities(engine).record_proposal, change)
-    email = EmailActivities(engine, settings)
+    email = EmailActivities(engine, SandboxEmail())
     message = EmailMessage(
         delivery_id="d-1",
         action_id=change.record.action_id,
@@ -70,7 +71,7 @@ def test_a_customer_without_email_fails_permanently_with_a_reason(engine: Engine
         body_html="<p>Hi</p>",
     )
     with pytest.raises(ApplicationError) as raised:
-        env.run(EmailActivities(engine, settings).send_email, message)
+        env.run(EmailActivities(engine, SandboxEmail()).send_email, message)
     assert raised.value.type == "NoRecipient"
     assert raised.value.non_retryable
     assert count(engine, Delivery) == 0

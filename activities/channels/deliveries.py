@@ -1,6 +1,6 @@
-"""The record of every delivery, whatever the channel. Writing it is idempotent by our own message
-id: a retried send finds the row and returns it instead of sending twice. With the sandbox
-provider, writing the row *is* the send."""
+"""The record of every delivery, whatever the channel and provider. Writing it is idempotent by our own
+message id: a retried send finds the row and returns it instead of sending twice. With a sandbox provider,
+the row is all there is: the outbox."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +10,7 @@ from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 
 from activities.db import add_timeline_entry
+from agents.registry import AGENTS
 from models.db import session_scope
 from models.messages import Channel, DeliveryResult, Sender, TimelineEvent
 from models.tables import Customer, Delivery, Location, ProposedAction
@@ -86,6 +87,9 @@ def record_delivery(
     )
     session.add(delivery)
     session.flush()
+    delivered = AGENTS[action.agent_type].delivered
+    if delivered is not None and conversation_id is None:  # the outreach itself, not a conversation's answer
+        delivered(session, action.facts, sent_at)
     add_timeline_entry(
         session,
         TimelineEvent(

@@ -1,0 +1,60 @@
+"""What the API refuses before any route runs: request bodies over the size limit (413, before they are
+read) and NUL characters in the path or query (422: no database stores them, and PostgreSQL refuses them)."""
+
+import json
+
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodySizeLimit:
+    """Refuses a body larger than `max_bytes`: at once when its declared length says so, else as soon as
+    the bytes received pass the limit, so an oversized body is never read whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> HTTPException:
+        return HTTPException(
+            413,
+            detail=f"The request body is larger than {self.max_bytes:,} bytes; send less (an email body is at "
+            "most 100,000 characters).",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            error = self._too_large()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": error.status_code,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": json.dumps({"detail": error.detail}).encode()})
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise self._too_large()  # inside the route's body read: answered by the app's error handling
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def refuse_nul(request: Request) -> None:
+    texts = [request.url.path, *(part for item in request.query_params.multi_items() for part in item)]
+    if any("\x00" in text for text in texts):
+        raise HTTPException(
+            422,
+            detail="The path or a query parameter contains a NUL character (%00); remove it.",
+        )
