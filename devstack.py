@@ -1,7 +1,8 @@
 """`make run`: the whole stack on one laptop, on embedded defaults.
 
 Temporal dev server (state under .data/) → migrations → demo data → worker + API → detection
-schedules with a first run. Ctrl-C stops every process started here; state survives for the next run.
+schedules with a first run. A process that dies is restarted with a short backoff (and says so); Ctrl-C
+stops every process started here; state survives for the next run.
 """
 
 import asyncio
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from demo.seed import seed_demo_data
@@ -23,6 +25,11 @@ from settings import Settings
 from temporal_client import connect, register_search_attributes
 
 STARTUP_TIMEOUT = 60.0
+# A process that dies is restarted after the next of these delays (seconds); one that stayed up for
+# STABLE_AFTER seconds starts over at the first.
+RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
+STABLE_AFTER = 60.0
+SUPERVISE_EVERY = 0.5
 
 
 def temporal_cli() -> str:
@@ -71,48 +78,99 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> Non
         time.sleep(0.2)
 
 
+@dataclass
+class Child:
+    """A process of the stack, restarted when it dies."""
+
+    name: str
+    command: list[str]
+    log: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0  # in a row: reset once the process stays up
+    restart_at: float | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        output = self.log.open("ab") if self.log else None
+        self.process = subprocess.Popen(self.command, start_new_session=True, stdout=output, stderr=output)
+        self.started_at = time.monotonic()
+        print(f"Started the {self.name} (pid {self.process.pid}).", flush=True)
+        return self.process
+
+    def supervise(self) -> None:
+        """Restart the process if it died, after a backoff that grows while it keeps dying."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restart_at = None
+                self.start()
+            return
+        if self.process is None or self.process.poll() is None:
+            return
+        if now - self.started_at > STABLE_AFTER:
+            self.restarts = 0
+        delay = RESTART_BACKOFF[min(self.restarts, len(RESTART_BACKOFF) - 1)]
+        self.restarts += 1
+        print(f"The {self.name} exited with code {self.process.returncode}; restarting it in {delay:.0f}s.", flush=True)
+        self.restart_at = now + delay
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait(self) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            print(f"The {self.name} did not stop in time; killing it.", flush=True)
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def refuse_taken_port(port: int, what: str, advice: str) -> None:
+    if port_open(port):
+        raise SystemExit(
+            f"Port {port} is already in use by something `make run` did not start, so it cannot start {what} "
+            f"there. Stop that process, or {advice}"
+        )
+
+
 def run_dev_stack(settings: Settings) -> None:
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+    children: list[Child] = []
     # A cluster named by the standard variable is used as it is; otherwise the worker, the API and our own
     # client reach the dev server started here through that same variable.
     cluster = os.environ.get("TEMPORAL_ADDRESS")
     os.environ.setdefault("TEMPORAL_ADDRESS", f"127.0.0.1:{settings.dev_temporal_port}")
 
-    def start(name: str, command: list[str], log: Path | None = None) -> subprocess.Popen[bytes]:
-        output = log.open("ab") if log else None
-        process = subprocess.Popen(command, start_new_session=True, stdout=output, stderr=output)
-        processes.append((name, process))
-        return process
-
-    def stop_all() -> None:
-        for _, process in reversed(processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for name, process in reversed(processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                print(f"{name} did not stop in time; killing it.", flush=True)
-                os.killpg(process.pid, signal.SIGKILL)
+    def start(child: Child) -> subprocess.Popen[bytes]:
+        children.append(child)
+        return child.start()
 
     try:
         if cluster:
             print(f"Using the Temporal cluster at {cluster} (TEMPORAL_ADDRESS); no dev server started.", flush=True)
-        elif port_open(settings.dev_temporal_port):
-            print(f"A Temporal server already listens on :{settings.dev_temporal_port}; using it.", flush=True)
         else:
-            server = start("Temporal dev server", dev_server_command(settings), data_dir / "temporal-server.log")
-            wait_for_port(settings.dev_temporal_port, server, "The Temporal dev server")
+            port = settings.dev_temporal_port
+            refuse_taken_port(
+                port,
+                "the Temporal dev server",
+                f"use the server listening there on purpose with TEMPORAL_ADDRESS=127.0.0.1:{port}, or choose "
+                "another port with OUTREACH_DEV_TEMPORAL_PORT.",
+            )
+            server = start(Child("Temporal dev server", dev_server_command(settings), data_dir / "temporal-server.log"))
+            wait_for_port(port, server, "The Temporal dev server")
+        refuse_taken_port(settings.api_port, "the API", "choose another port with OUTREACH_API_PORT.")
 
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         created = seed_demo_data(engine)
         token = ensure_dev_admin(engine, data_dir / "dev-admin-token")
 
-        start("worker", [sys.executable, "-m", "cli", "worker"])
-        api = start("API", [sys.executable, "-m", "cli", "api"])
+        start(Child("worker", [sys.executable, "-m", "cli", "worker"]))
+        api = start(Child("API", [sys.executable, "-m", "cli", "api"]))
         wait_for_port(settings.api_port, api, "The API")
 
         async def schedules() -> list[str]:
@@ -136,12 +194,15 @@ def run_dev_stack(settings: Settings) -> None:
 """,
             flush=True,
         )
-        while all(process.poll() is None for _, process in processes):
-            time.sleep(1)
-        dead = [name for name, process in processes if process.poll() is not None]
-        print(f"{', '.join(dead)} stopped unexpectedly; shutting the rest down.", flush=True)
-        raise SystemExit(1)
+        # Only Ctrl-C stops the stack: a process that dies is started again, and says so.
+        while True:
+            for child in children:
+                child.supervise()
+            time.sleep(SUPERVISE_EVERY)
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
-        stop_all()
+        for child in reversed(children):
+            child.stop()
+        for child in reversed(children):
+            child.wait()

@@ -4,6 +4,7 @@ and a second run keeps all state and duplicates nothing."""
 import asyncio
 import os
 import signal
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -151,3 +152,66 @@ async def test_make_run_uses_the_cluster_temporal_address_names(
             return (await client.count_workflows('WorkflowType = "OutreachWorkflow"')).count
 
         await poll(outreaches, "detection to start outreaches on the named cluster", seconds=120)
+
+
+def started_pid(output: list[str], name: str) -> int | None:
+    """The pid of the newest start of `name` that make run announced."""
+    pids = [int(line.split("(pid ")[1].rstrip(").\n")) for line in output if line.startswith(f"Started the {name} (")]
+    return pids[-1] if pids else None
+
+
+async def test_make_run_restarts_a_worker_or_an_api_that_dies_and_keeps_working(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    env = newcomer_env(tmp_path, ports)
+    output: list[str] = []
+    async with make_run(env, output) as stack:
+        for name in ("worker", "API"):
+            pid = started_pid(output, name)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+
+            async def restarted(name: str = name, pid: int = pid) -> bool:
+                new = started_pid(output, name)
+                return new is not None and new != pid
+
+            await poll(restarted, f"the {name} to be restarted", seconds=60)
+            assert any(line.startswith(f"The {name} exited with code -9; restarting it in") for line in output)
+        assert stack.returncode is None  # the rest of the stack kept running
+        token = (tmp_path / "dev-admin-token").read_text().strip()
+        api = f"http://127.0.0.1:{ports['api']}"
+        async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bearer {token}"}) as http:
+
+            async def answering() -> list[dict[str, Any]] | None:
+                try:
+                    response = await http.get("/api/inbox", params={"status": "pending", "page_size": 50})
+                except httpx.TransportError:
+                    return None
+                return response.json()["items"] or None
+
+            [action] = await emailable(http, await poll(answering, "the restarted API to list proposals", 120))
+            assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+            async def delivered() -> bool:
+                return (await http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+            await poll(delivered, "the restarted worker to deliver the approval", seconds=90)
+
+
+async def test_make_run_refuses_a_temporal_server_it_did_not_start(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", ports["temporal"]))
+        squatter.listen()
+        process = await asyncio.create_subprocess_exec(
+            str(BIN / "outreach"),
+            "dev",
+            env=newcomer_env(tmp_path, ports),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    said = output.decode()
+    assert process.returncode == 1, said
+    assert f"Port {ports['temporal']} is already in use by something `make run` did not start" in said
+    assert f"TEMPORAL_ADDRESS=127.0.0.1:{ports['temporal']}" in said
+    assert not port_open(ports["api"])
