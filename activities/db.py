@@ -1,8 +1,6 @@
 """Read-model writes. Every activity here is an idempotent upsert keyed by workflow or entry id,
 so a retried activity (or a replayed workflow) never duplicates a row."""
 
-from typing import Any
-
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
@@ -51,40 +49,9 @@ class DbActivities:
     def record_proposal(self, change: StatusChange) -> None:
         """Upsert the proposed action's row with its current state and add the event to its timeline."""
         record = change.record
-        values: dict[str, Any] = {
-            "location_id": record.pattern.location_id,
-            "agent_type": record.pattern.agent_type,
-            "dedup_key": record.pattern.dedup_key,
-            "customer_id": record.pattern.customer_id,
-            "status": record.status,
-            "channel": record.draft.channel,
-            "subject": record.draft.subject,
-            "body_html": record.draft.body_html,
-            "body_text": record.draft.body_text,
-            "voice_script": record.draft.voice_script,
-            "composed_by": record.draft.composed_by,
-            "fallback_reason": record.draft.fallback_reason,
-            "risk_notes": record.draft.risk_notes,
-            "prompt_tokens": record.draft.prompt_tokens,
-            "completion_tokens": record.draft.completion_tokens,
-            "cost_usd": record.draft.cost_usd,
-            "reason": record.pattern.reason,
-            "confidence": record.pattern.confidence,
-            "confidence_reasons": record.pattern.confidence_reasons,
-            "priority": record.pattern.priority,
-            "facts": record.pattern.facts,
-            "created_at": record.created_at,
-            "expires_at": record.expires_at,
-            "snoozed_until": record.snoozed_until,
-            "decided_by": record.decided_by,
-            "decided_at": record.decided_at,
-            "approved_at": record.approved_at,
-            "rejected_at": record.rejected_at,
-            "reject_reason": record.reject_reason,
-            "cancel_reason": record.cancel_reason,
-            "sent_at": record.sent_at,
-            "conversation_id": record.conversation_id,
-        }
+        if record.state.draft is None or record.state.status is None:
+            raise ApplicationError("A proposal is recorded once its draft is composed.", non_retryable=True)
+        values = ProposedAction.columns_of(record.pattern, record.state.draft, record.state)
         with session_scope(self._engine) as session:
             row = session.get(ProposedAction, record.action_id)
             if row is None:

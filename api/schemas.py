@@ -1,12 +1,13 @@
 """Request and response bodies of the public API."""
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.content import line_break_problem
 from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
+from models.tables import ProposedActionBase
 
 T = TypeVar("T")
 
@@ -51,25 +52,12 @@ class InboxItem(BaseModel):
     conversation_id: str | None
 
 
-class InboxDetail(InboxItem):
+class InboxDetail(ProposedActionBase):
+    """Every field of the proposal (defined once, in `ProposedActionBase`), with the customer's context, the
+    channels that can reach them and the timeline so far."""
+
+    id: str
     customer: CustomerContext
-    body_text: str
-    voice_script: str
-    confidence_reasons: list[str]
-    facts: dict[str, Any]
-    decided_by: str | None
-    decided_at: datetime | None
-    approved_at: datetime | None
-    rejected_at: datetime | None
-    reject_reason: str | None
-    cancel_reason: str | None
-    sent_at: datetime | None
-    composed_by: str
-    fallback_reason: str | None
-    risk_notes: list[str]
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
     channel_options: list["ChannelOption"]
     timeline: list[TimelineItem]
 

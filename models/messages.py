@@ -252,13 +252,12 @@ class DecisionResult(BaseModel):
     status: ActionStatus
 
 
-class ProposalRecord(BaseModel):
-    """Everything the read model keeps about a proposal; written at every status change."""
+class OutreachState(BaseModel):
+    """An outreach as its workflow keeps it, in one model: the status (None while the draft is being
+    composed), the draft as edited so far, and when and by whom each decision was made."""
 
-    action_id: str
-    pattern: Pattern
-    draft: Draft
-    status: ActionStatus
+    status: ActionStatus | None = None
+    draft: Draft | None = None
     created_at: datetime
     expires_at: datetime
     snoozed_until: datetime | None = None
@@ -269,7 +268,17 @@ class ProposalRecord(BaseModel):
     reject_reason: str | None = None
     cancel_reason: str | None = None
     sent_at: datetime | None = None
+    message_id: str | None = None
     conversation_id: str | None = None
+
+
+class ProposalRecord(BaseModel):
+    """What the read model keeps about a proposal, written at every status change: the pattern and the state.
+    Its columns take these models' fields by name (`ProposedAction.columns_of`)."""
+
+    action_id: str
+    pattern: Pattern
+    state: OutreachState
 
 
 class StatusChange(BaseModel):

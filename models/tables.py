@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Column, DateTime, Dialect, Enum, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -182,15 +183,10 @@ class Operator(SQLModel, table=True):
 # --- read model (written only by activities) -------------------------------------------------
 
 
-class ProposedAction(SQLModel, table=True):
-    __tablename__ = "proposed_action"
-    __table_args__ = (
-        # Dedup "ever": survives Temporal retention deleting the workflow.
-        UniqueConstraint("location_id", "dedup_key"),
-        Index("ix_proposed_action_inbox", "location_id", "status", "created_at"),
-        Index("ix_proposed_action_claims", "location_id", "agent_type", "delivery_claimed_at"),
-    )
-    id: str = Field(primary_key=True)  # the outreach workflow id
+class ProposedActionBase(SQLModel):
+    """A proposal's fields, defined once: the table adds its keys, the API's detail answer shows them all.
+    Their names are those of `Pattern`, `Draft` and `OutreachState`, which fill them (`columns_of`)."""
+
     location_id: str = Field(foreign_key="location.id")
     agent_type: AgentType = Field(sa_type=_enum(AgentType), index=True)
     dedup_key: str
@@ -203,15 +199,15 @@ class ProposedAction(SQLModel, table=True):
     voice_script: str = ""
     composed_by: str = "offline"
     fallback_reason: str | None = None
-    risk_notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    risk_notes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=True)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     reason: str
     confidence: int
-    confidence_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    confidence_reasons: list[str] = Field(default_factory=list, sa_type=JSON, nullable=True)
     priority: Priority = Field(default=Priority.normal, sa_type=_enum(Priority))
-    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -221,11 +217,33 @@ class ProposedAction(SQLModel, table=True):
     rejected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reject_reason: str | None = None
     cancel_reason: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    conversation_id: str | None = None
+
+
+class ProposedAction(ProposedActionBase, table=True):
+    __tablename__ = "proposed_action"
+    __table_args__ = (
+        # Dedup "ever": survives Temporal retention deleting the workflow.
+        UniqueConstraint("location_id", "dedup_key"),
+        Index("ix_proposed_action_inbox", "location_id", "status", "created_at"),
+        Index("ix_proposed_action_claims", "location_id", "agent_type", "delivery_claimed_at"),
+    )
+    id: str = Field(primary_key=True)  # the outreach workflow id
     # Set in the same transaction as the last safeguard check: cooldowns, the minimum gap and the daily
     # maximum count claims, not deliveries, so two outreaches racing to send cannot both pass.
     delivery_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    conversation_id: str | None = None
+
+    @classmethod
+    def columns_of(cls, *sources: BaseModel) -> dict[str, Any]:
+        """The proposal fields `sources` carry, by name: a field added to a message model and to
+        `ProposedActionBase` is written with no further edit."""
+        return {
+            name: getattr(source, name)
+            for source in sources
+            for name in type(source).model_fields
+            if name in ProposedActionBase.model_fields
+        }
 
 
 class Conversation(SQLModel, table=True):

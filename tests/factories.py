@@ -16,6 +16,7 @@ from models.messages import (
     Channel,
     Draft,
     OutreachInput,
+    OutreachState,
     ProposalRecord,
     Sender,
     StatusChange,
@@ -143,10 +144,12 @@ def proposal(engine: Engine) -> StatusChange:
         record=ProposalRecord(
             action_id=action_id,
             pattern=pattern,
-            draft=Draft(channel=Channel.ai_email, subject="S", body_html="<p>B</p>", body_text="B", confidence=90),
-            status=ActionStatus.pending,
-            created_at=now,
-            expires_at=now,
+            state=OutreachState(
+                status=ActionStatus.pending,
+                draft=Draft(channel=Channel.ai_email, subject="S", body_html="<p>B</p>", body_text="B"),
+                created_at=now,
+                expires_at=now,
+            ),
         ),
         entry=TimelineEvent(id="entry-1", action_id=action_id, sender=Sender.system, body="Proposed", at=now),
     )

@@ -10,7 +10,7 @@ of the same name (for engineers acting from the Temporal UI or CLI); both take t
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         EmailMessage,
         OutreachInput,
         OutreachOutcome,
+        OutreachState,
         ProposalRecord,
         RejectRequest,
         SendCheck,
@@ -86,20 +87,9 @@ class OutreachWorkflow:
     @workflow.init
     def __init__(self, input: OutreachInput) -> None:
         self._input = input
-        self._status: ActionStatus | None = None
-        self._draft: Draft | None = None
-        self._created_at = workflow.now()
-        self._expires_at = self._created_at + input.policy.expiry
-        self._snoozed_until: datetime | None = None
-        self._decided_by: str | None = None
-        self._decided_at: datetime | None = None
-        self._reject_reason: str | None = None
-        self._cancel_reason: str | None = None
-        self._approved_at: datetime | None = None
-        self._rejected_at: datetime | None = None
-        self._sent_at: datetime | None = None
-        self._message_id: str | None = None
-        self._conversation_id: str | None = None
+        # Everything the proposal is now, in one model; the read model is written from it whole.
+        now = workflow.now()
+        self._state = OutreachState(created_at=now, expires_at=now + input.policy.expiry)
         self._inbox: list[CustomerMessage] = []
         # Bumped on every status change so the decision timer re-arms.
         self._version = 0
@@ -109,7 +99,7 @@ class OutreachWorkflow:
     @workflow.run
     async def run(self, input: OutreachInput) -> OutreachOutcome:
         pattern = input.pattern
-        self._draft = await workflow.execute_activity_method(
+        self._state.draft = await workflow.execute_activity_method(
             LlmActivities.compose_draft,
             input,
             start_to_close_timeout=COMPOSE_TIMEOUT,
@@ -125,9 +115,9 @@ class OutreachWorkflow:
         else:
             await self._set_status(ActionStatus.pending, f"Proposed: {pattern.reason}{self._fallback_note()}")
             await self._wait_for_decision()
-        if self._cancel_reason is not None and self._status in UNDELIVERED:
-            await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._cancel_reason}")
-        if self._status not in (ActionStatus.approved, ActionStatus.auto_executed):
+        if self._state.cancel_reason is not None and self._state.status in UNDELIVERED:
+            await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._state.cancel_reason}")
+        if self._state.status not in (ActionStatus.approved, ActionStatus.auto_executed):
             return await self._finish()
 
         if not await self._deliver():
@@ -156,7 +146,7 @@ class OutreachWorkflow:
         after = self._require_draft().channel
         if after is not before:
             workflow.upsert_search_attributes([sa.CHANNEL.value_set(after.value)])
-        self._approved_at = workflow.now()
+        self._state.approved_at = workflow.now()
         return await self._decide(request, ActionStatus.approved, self._approval_note(request))
 
     @approve.validator
@@ -181,9 +171,9 @@ class OutreachWorkflow:
 
     async def _edit(self, request: DraftEdit) -> DecisionResult:
         self._apply_edit(request)
-        assert self._status is not None
-        await self._set_status(self._status, "Draft edited.", Sender.operator)
-        return DecisionResult(action_id=workflow.info().workflow_id, status=self._status)
+        assert self._state.status is not None
+        await self._set_status(self._state.status, "Draft edited.", Sender.operator)
+        return DecisionResult(action_id=workflow.info().workflow_id, status=self._state.status)
 
     @edit_draft.validator
     def validate_edit_draft(self, request: DraftEdit) -> None:
@@ -209,7 +199,7 @@ class OutreachWorkflow:
     def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None) -> None:
         draft = self._require_draft()
         body_html = sanitize_html(edit.body_html or draft.body_html)
-        self._draft = draft.model_copy(
+        self._state.draft = draft.model_copy(
             update={
                 "channel": channel or draft.channel,
                 "subject": edit.subject or draft.subject,
@@ -225,9 +215,9 @@ class OutreachWorkflow:
         return await self._reject(request)
 
     async def _reject(self, request: RejectRequest) -> DecisionResult:
-        self._reject_reason = request.reason.strip() or None
-        self._rejected_at = workflow.now()
-        note = "Rejected" + (f": {self._reject_reason}" if self._reject_reason else ".")
+        self._state.reject_reason = request.reason.strip() or None
+        self._state.rejected_at = workflow.now()
+        note = "Rejected" + (f": {self._state.reject_reason}" if self._state.reject_reason else ".")
         return await self._decide(request, ActionStatus.rejected, note)
 
     @reject.validator
@@ -240,7 +230,7 @@ class OutreachWorkflow:
         return await self._snooze(request)
 
     async def _snooze(self, request: SnoozeRequest) -> DecisionResult:
-        self._snoozed_until = request.until
+        self._state.snoozed_until = request.until
         note = f"Snoozed until {request.until.isoformat(timespec='minutes')}."
         return await self._decide(request, ActionStatus.snoozed, note)
 
@@ -251,7 +241,7 @@ class OutreachWorkflow:
             raise _invalid("The snooze time needs a time zone, e.g. 2026-11-23T09:00:00+01:00.")
         if request.until <= workflow.now():
             raise _invalid("The snooze time must be in the future.")
-        cap = self._created_at + self._input.policy.snooze_cap
+        cap = self._state.created_at + self._input.policy.snooze_cap
         if request.until >= cap:
             raise _invalid(
                 f"A proposal can be snoozed until {cap.isoformat(timespec='minutes')} at the latest "
@@ -279,8 +269,8 @@ class OutreachWorkflow:
     @workflow.signal
     def cancel(self, request: CancelRequest) -> None:
         """The situation went away before delivery (opt-out, paid, renewed): nothing will be sent."""
-        if self._status is None or self._status in UNDELIVERED:
-            self._cancel_reason = request.reason
+        if self._state.status is None or self._state.status in UNDELIVERED:
+            self._state.cancel_reason = request.reason
             self._version += 1
 
     @workflow.signal
@@ -291,16 +281,16 @@ class OutreachWorkflow:
     @workflow.query
     def state(self) -> ProposalRecord | None:
         """The proposal as the workflow sees it (the API reads the database instead)."""
-        return self._record() if self._draft is not None else None
+        return self._record() if self._state.draft is not None else None
 
     # --- steps -------------------------------------------------------------------------------
 
     async def _wait_for_decision(self) -> None:
         policy = self._input.policy
-        while self._status in DECIDABLE and self._cancel_reason is None:
+        while self._state.status in DECIDABLE and self._state.cancel_reason is None:
             version = self._version
-            snoozed_until = self._snoozed_until if self._status is ActionStatus.snoozed else None
-            wake_at = snoozed_until or self._expires_at
+            snoozed_until = self._state.snoozed_until if self._state.status is ActionStatus.snoozed else None
+            wake_at = snoozed_until or self._state.expires_at
             try:
                 await workflow.wait_condition(
                     lambda: self._version != version,  # noqa: B023 (awaited in this iteration)
@@ -312,10 +302,11 @@ class OutreachWorkflow:
                     await self._set_status(ActionStatus.expired, "Expired: no decision was made in time.")
                     continue
                 # Coming back from a snooze gives the operator a fresh window, within the hard cap.
-                self._expires_at = min(
-                    max(self._expires_at, snoozed_until + policy.expiry), self._created_at + policy.snooze_cap
+                self._state.expires_at = min(
+                    max(self._state.expires_at, snoozed_until + policy.expiry),
+                    self._state.created_at + policy.snooze_cap,
                 )
-                self._snoozed_until = None
+                self._state.snoozed_until = None
                 await self._set_status(ActionStatus.pending, "Snooze ended; back in the inbox.")
 
     async def _deliver(self) -> bool:
@@ -337,7 +328,7 @@ class OutreachWorkflow:
                 summary="Re-check opt-out, the situation, cooldown and the daily maximum",
             )
             if verdict.cancel_reason is not None:
-                self._cancel_reason = verdict.cancel_reason
+                self._state.cancel_reason = verdict.cancel_reason
                 await self._set_status(ActionStatus.cancelled, f"Cancelled before delivery: {verdict.cancel_reason}")
                 return False
         delivery_id, action_id = str(workflow.uuid4()), workflow.info().workflow_id
@@ -375,8 +366,8 @@ class OutreachWorkflow:
             cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
             await self._set_status(ActionStatus.failed, f"Delivery failed: {cause}")
             return False
-        self._message_id = delivery.message_id
-        self._sent_at = delivery.sent_at
+        self._state.message_id = delivery.message_id
+        self._state.sent_at = delivery.sent_at
         await self._set_status(ActionStatus.sent, f"Delivered through the {delivery.provider} provider.")
         return True
 
@@ -405,33 +396,33 @@ class OutreachWorkflow:
         )
         try:
             await workflow.wait_condition(
-                lambda: self._cancel_reason is not None,
+                lambda: self._state.cancel_reason is not None,
                 timeout=opening - workflow.now(),
                 timeout_summary="Business hours begin",
             )
         except TimeoutError:
             return True
-        await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._cancel_reason}")
+        await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._state.cancel_reason}")
         return False
 
     async def _run_conversation(self) -> ConversationStatus:
         draft, pattern = self._require_draft(), self._input.pattern
-        self._conversation_id = conversation_id(workflow.info().workflow_id)
+        self._state.conversation_id = conversation_id(workflow.info().workflow_id)
         inbox, self._inbox = self._inbox, []
         child = await workflow.start_child_workflow(
             ConversationWorkflow.run,
             ConversationInput(
-                conversation_id=self._conversation_id,
+                conversation_id=self._state.conversation_id,
                 action_id=workflow.info().workflow_id,
                 location_id=pattern.location_id,
                 customer_id=pattern.customer_id,
                 channel=draft.channel,
                 subject=draft.subject,
                 idle_timeout=self._input.policy.conversation_idle,
-                last_message_id=self._message_id,
+                last_message_id=self._state.message_id,
                 inbox=inbox,
             ),
-            id=self._conversation_id,
+            id=self._state.conversation_id,
             # The conversation outlives a terminated or reset outreach.
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             static_summary=f"Conversation with {pattern.customer_name}",
@@ -450,18 +441,18 @@ class OutreachWorkflow:
         if self._inbox:
             await self._note(f"A reply arrived after the conversation was {status.value}; over to the team.")
         while self._inbox:
-            await log_customer_message(self._inbox.pop(0), workflow.info().workflow_id, self._conversation_id)
+            await log_customer_message(self._inbox.pop(0), workflow.info().workflow_id, self._state.conversation_id)
         return status
 
     # --- state -------------------------------------------------------------------------------
 
     def _check_decidable(self) -> None:
-        if self._draft is None or self._status not in DECIDABLE:
-            raise _not_pending(self._status)
+        if self._state.draft is None or self._state.status not in DECIDABLE:
+            raise _not_pending(self._state.status)
 
     async def _decide(self, request: Request, status: ActionStatus, note: str) -> DecisionResult:
-        self._decided_by = request.operator_id
-        self._decided_at = workflow.now()
+        self._state.decided_by = request.operator_id
+        self._state.decided_at = workflow.now()
         await self._set_status(status, note, Sender.operator)
         return DecisionResult(action_id=workflow.info().workflow_id, status=status)
 
@@ -492,7 +483,7 @@ class OutreachWorkflow:
         return note + (f" Review notes: {request.review_notes}" if request.review_notes else "")
 
     async def _set_status(self, status: ActionStatus, note: str, sender: Sender = Sender.system) -> None:
-        self._status = status
+        self._state.status = status
         self._version += 1
         workflow.upsert_search_attributes([sa.OUTREACH_STATUS.value_set(status.value)])
         change = StatusChange(record=self._record(), entry=self._event(note, sender))
@@ -517,42 +508,28 @@ class OutreachWorkflow:
         return TimelineEvent(
             id=str(workflow.uuid4()),
             action_id=workflow.info().workflow_id,
-            conversation_id=self._conversation_id,
+            conversation_id=self._state.conversation_id,
             sender=sender,
             body=note,
             at=workflow.now(),
         )
 
     def _require_draft(self) -> Draft:
-        assert self._draft is not None, "the draft is composed before anything else happens"
-        return self._draft
+        assert self._state.draft is not None, "the draft is composed before anything else happens"
+        return self._state.draft
 
     def _record(self) -> ProposalRecord:
-        assert self._status is not None
+        # A copy: the state may change again before this activation's commands are sent.
         return ProposalRecord(
-            action_id=workflow.info().workflow_id,
-            pattern=self._input.pattern,
-            draft=self._require_draft(),
-            status=self._status,
-            created_at=self._created_at,
-            expires_at=self._expires_at,
-            snoozed_until=self._snoozed_until,
-            decided_by=self._decided_by,
-            decided_at=self._decided_at,
-            approved_at=self._approved_at,
-            rejected_at=self._rejected_at,
-            reject_reason=self._reject_reason,
-            cancel_reason=self._cancel_reason,
-            sent_at=self._sent_at,
-            conversation_id=self._conversation_id,
+            action_id=workflow.info().workflow_id, pattern=self._input.pattern, state=self._state.model_copy()
         )
 
     async def _finish(self, conversation: ConversationStatus | None = None) -> OutreachOutcome:
         # A decision that ended the wait is still writing the read model; let it answer its caller.
         await workflow.wait_condition(workflow.all_handlers_finished)
-        assert self._status is not None
+        assert self._state.status is not None
         return OutreachOutcome(
             action_id=workflow.info().workflow_id,
-            status=self._status,
+            status=self._state.status,
             conversation_status=conversation,
         )
