@@ -2,6 +2,7 @@
 proposals made today, the check before send counts the deliveries claimed today."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -11,30 +12,29 @@ from models.messages import ActionStatus, AgentType
 from models.tables import Location, ProposedAction
 
 
-def proposed_today_before(session: Session, location: Location, agent_type: AgentType, as_of: datetime) -> int:
-    """Proposals this agent made at this location earlier on the local day of `as_of`, before it."""
+def _count(session: Session, location: Location, agent_type: AgentType, *conditions: Any) -> int:
     return session.exec(
         select(func.count())
         .select_from(ProposedAction)
         .where(
-            col(ProposedAction.location_id) == location.id,
-            col(ProposedAction.agent_type) == agent_type,
-            col(ProposedAction.created_at) >= local_day_start(as_of, location.time_zone),
-            col(ProposedAction.created_at) < as_of,
+            col(ProposedAction.location_id) == location.id, col(ProposedAction.agent_type) == agent_type, *conditions
         )
     ).one()
+
+
+def proposed_today_before(session: Session, location: Location, agent_type: AgentType, as_of: datetime) -> int:
+    """Proposals this agent made at this location earlier on the local day of `as_of`, before it."""
+    created = col(ProposedAction.created_at)
+    return _count(session, location, agent_type, created >= local_day_start(as_of, location.time_zone), created < as_of)
 
 
 def claimed_today(session: Session, location: Location, agent_type: AgentType, at: datetime, action_id: str) -> int:
     """Other outreaches of this agent at this location claimed for delivery on the local day of `at`."""
-    return session.exec(
-        select(func.count())
-        .select_from(ProposedAction)
-        .where(
-            col(ProposedAction.location_id) == location.id,
-            col(ProposedAction.agent_type) == agent_type,
-            col(ProposedAction.delivery_claimed_at) >= local_day_start(at, location.time_zone),
-            col(ProposedAction.id) != action_id,
-            col(ProposedAction.status) != ActionStatus.failed,  # nothing went out
-        )
-    ).one()
+    return _count(
+        session,
+        location,
+        agent_type,
+        col(ProposedAction.delivery_claimed_at) >= local_day_start(at, location.time_zone),
+        col(ProposedAction.id) != action_id,
+        col(ProposedAction.status) != ActionStatus.failed,  # nothing went out
+    )
