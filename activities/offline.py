@@ -8,7 +8,7 @@ value that comes from data is HTML-escaped; nothing here evaluates text as a tem
 import re
 from html import escape
 
-from agents.base import ComposeContext, Intent
+from agents.base import ComposeContext, Intent, Wording
 from agents.registry import AGENTS
 from domain.content import html_to_text
 from models.messages import AgentType, Channel, Draft, Turn, TurnOutcome
@@ -23,9 +23,8 @@ def _signature_html(context: ComposeContext) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
-def _link_html(agent_type: AgentType, context: ComposeContext) -> str:
-    agent = AGENTS[agent_type]
-    return f'<a href="{context.fact(agent.link_fact)}">{agent.wording(context).link_text}</a>'
+def _link_html(agent_type: AgentType, context: ComposeContext, wording: Wording) -> str:
+    return f'<a href="{context.fact(AGENTS[agent_type].link_fact)}">{wording.link_text}</a>'
 
 
 def compose(agent_type: AgentType, context: ComposeContext, channel: Channel) -> Draft:
@@ -35,7 +34,7 @@ def compose(agent_type: AgentType, context: ComposeContext, channel: Channel) ->
     body_html = _paragraphs(
         greeting,
         *wording.paragraphs,
-        _link_html(agent_type, context),
+        _link_html(agent_type, context, wording),
         "Thanks, and see you at the space!" if context.friendly else "Kind regards,",
         _signature_html(context),
     )
@@ -93,12 +92,13 @@ def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
 def answer(agent_type: AgentType, context: ComposeContext, message: str) -> Turn:
     """Answer one customer message about the outreach and decide what happens next."""
     intent = detect_intent(agent_type, message)
-    first, link = escape(context.first_name), _link_html(agent_type, context)
+    agent = AGENTS[agent_type]
+    first, link = escape(context.first_name), _link_html(agent_type, context, agent.wording(context))
     lines: list[str]
     if intent is None:
         lines = [
             f"Thanks for your reply, {first}.",
-            AGENTS[agent_type].recap(context),
+            agent.recap(context),
             link,
             "If you'd rather talk it through with our team, just say so and I'll pass it on.",
         ]
