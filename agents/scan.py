@@ -4,13 +4,13 @@ pages, so a preview's counts are what a run then does."""
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from agents.base import Candidates, Scan
 from agents.registry import AGENTS
+from domain.business_hours import local_day_start
 from models.messages import AgentPolicy, Pattern, PatternPage, SkipCounts
 from models.tables import Customer, Location
 from safeguards.confidence import score
@@ -29,7 +29,7 @@ def start_scan(session: Session, location_id: str, policy: AgentPolicy, as_of: d
 
 
 def scan_of(location: Location, policy: AgentPolicy, as_of: datetime) -> Scan:
-    return Scan(location, policy, as_of, as_of.astimezone(ZoneInfo(location.time_zone)).date())
+    return Scan(location, policy, as_of, local_day_start(as_of, location.time_zone).date())
 
 
 def _cursor(customer_id: str, key: str, taken: bool) -> str:
