@@ -24,11 +24,17 @@ class Settings(BaseSettings):
     task_queue: str = "outreach"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # How long an API process trusts an operator it has looked up: a revoked token or a changed permission takes
+    # effect within this time; 0 looks the operator up on every request.
+    operator_cache_seconds: float = 5.0
     # Larger request bodies are refused with 413 before they are read.
     max_request_bytes: int = 1_048_576
     # Only the sandbox outbox exists so far; real providers are added with their channels.
     email_provider: Literal["sandbox"] = "sandbox"
     voice_provider: Literal["sandbox"] = "sandbox"
+    # Workflows a worker keeps in memory. A waiting outreach evicted from it is replayed from its history on
+    # the next decision, so this should hold every waiting outreach (see the README's performance section).
+    worker_cached_workflows: int = 10_000
     detection_interval: timedelta = timedelta(minutes=15)
     # Any litellm model string ("openai/gpt-4o-mini", "anthropic/…", "ollama/…"); empty: the offline
     # composer. Provider API keys come from their usual variables (OPENAI_API_KEY, …).

@@ -2,12 +2,15 @@
 
 import asyncio
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels.email import EmailActivities
 from activities.channels.voice import VoiceActivities
@@ -32,6 +35,33 @@ ACTIVITY_THREADS = 16
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
+def new_worker(
+    client: Client,
+    settings: Settings,
+    workflows: list[type],
+    activities: list[Any],
+    *,
+    task_queue: str | None = None,
+    **worker_options: object,
+) -> Worker:
+    """A worker with this project's options: its activity pool, its graceful shutdown, a workflow cache that
+    holds every waiting outreach, and the workflows' own modules loaded once rather than once per run."""
+    # Our workflow modules keep no state at module level, so sharing them between runs is safe; the sandbox
+    # still refuses non-deterministic calls. Re-running them per workflow would cost memory and time.
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*{w.__module__ for w in workflows})
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=workflows,
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=settings.worker_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+        **worker_options,  # type: ignore[arg-type]
+    )
+
+
 def build_worker(
     client: Client,
     engine: Engine,
@@ -46,11 +76,11 @@ def build_worker(
     llm = LlmActivities(engine, language_model(settings))
     email = EmailActivities(engine, email_provider(settings.email_provider))
     voice = VoiceActivities(engine, voice_provider(settings.voice_provider))
-    return Worker(
+    return new_worker(
         client,
-        task_queue=task_queue or settings.task_queue,
-        workflows=WORKFLOWS,
-        activities=[
+        settings,
+        WORKFLOWS,
+        [
             db.record_proposal,
             db.record_event,
             db.open_conversation,
@@ -65,17 +95,16 @@ def build_worker(
             email.send_email,
             voice.place_call,
         ],
-        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
-        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        **worker_options,  # type: ignore[arg-type]
+        task_queue=task_queue,
+        **worker_options,
     )
 
 
-async def run_worker() -> None:
+async def run_worker(build: Callable[[Client, Engine, Settings], Worker] = build_worker) -> None:
     """Run until SIGTERM or SIGINT, then stop polling and let in-flight activities finish."""
     settings = get_settings()
     client = await connect()
-    worker = build_worker(client, make_engine(settings.resolved_database_url), settings)
+    worker = build(client, make_engine(settings.resolved_database_url), settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

@@ -47,14 +47,19 @@ class DbActivities:
 
     @activity.defn
     def record_proposal(self, change: StatusChange) -> None:
-        """Upsert the proposed action's row with its current state and add the event to its timeline."""
+        """Upsert the proposed action's row with what changed and add the event to its timeline."""
         record = change.record
-        if record.state.draft is None or record.state.status is None:
+        if record.state.status is None:
             raise ApplicationError("A proposal is recorded once its draft is composed.", non_retryable=True)
-        values = ProposedAction.columns_of(record.pattern, record.state.draft, record.state)
+        parts = (record.pattern, record.state.draft, record.state)
+        values = ProposedAction.columns_of(*(part for part in parts if part is not None))
         with session_scope(self._engine) as session:
             row = session.get(ProposedAction, record.action_id)
             if row is None:
+                if record.pattern is None or record.state.draft is None:
+                    raise ApplicationError(
+                        f"The first record of {record.action_id} must carry its pattern and draft.", non_retryable=True
+                    )
                 session.add(ProposedAction(id=record.action_id, **values))
                 session.flush()  # the timeline entry references the row
             else:

@@ -1,17 +1,40 @@
 """Operator authentication and per-location authorization."""
 
+import time
 from collections.abc import Sequence
 
 from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, select
 
-from models.operators import Permission, hash_token
+from models.operators import Permission
 from models.tables import Operator
 
 
-def operator_for_token(session: Session, token: str) -> Operator | None:
-    return session.exec(select(Operator).where(col(Operator.token_hash) == hash_token(token))).first()
+class OperatorCache:
+    """Operators by token hash, as they were when last looked up, trusted for `seconds` (settings:
+    `operator_cache_seconds`): most requests then skip the lookup. Only valid tokens are kept, so the cache holds
+    at most one entry per operator however many wrong tokens arrive."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._known: dict[str, tuple[float, Operator]] = {}
+
+    def get(self, token_hash: str) -> Operator | None:
+        entry = self._known.get(token_hash)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def keep(self, token_hash: str, operator: Operator) -> Operator:
+        # A copy belonging to no session: nothing a request's session does can expire or change it.
+        copy = Operator(**operator.model_dump())
+        self._known[token_hash] = (time.monotonic() + self._seconds, copy)
+        return copy
+
+
+def operator_for_token(session: Session, token_hash: str) -> Operator | None:
+    return session.exec(select(Operator).where(col(Operator.token_hash) == token_hash)).first()
 
 
 def unauthorized(detail: str) -> HTTPException:

@@ -1,6 +1,10 @@
-"""Dependencies shared by the routers: database session, Temporal client, settings, operator."""
+"""Dependencies shared by the routers: database session, Temporal client, settings, operator.
 
-from collections.abc import Callable, Iterator
+The ones that do no I/O are `async def`: FastAPI runs a plain `def` dependency on a thread, and the hop there and
+back costs more than most of them do.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -9,28 +13,31 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from api.auth import may, operator_for_token, unauthorized
-from models.operators import Permission
+from api.auth import OperatorCache, may, operator_for_token, unauthorized
+from models.operators import Permission, hash_token
 from models.tables import Operator
 from settings import Settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
+async def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
+    # Opening a session does no I/O (it connects on its first query, in the endpoint's thread), so this runs on
+    # the event loop: no hop to a thread and back on every request.
     with Session(engine) as session:
         yield session
 
 
-def get_client(request: Request) -> Client:
+async def get_client(request: Request) -> Client:
     return request.app.state.client
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -48,16 +55,18 @@ class Pagination:
     page: int
     page_size: int
 
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
     def fetch(self, session: Session, query: Select[Any, Any] | SelectOfScalar[Any], *order_by: Any) -> dict[str, Any]:
         """One page of `query` in a stable order, with the total, as a `Page` body (items are the rows)."""
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(*order_by).offset((self.page - 1) * self.page_size).limit(self.page_size)
-        ).all()
+        rows = session.exec(query.order_by(*order_by).offset(self.offset).limit(self.page_size)).all()
         return {"items": list(rows), "total": total, "page": self.page, "page_size": self.page_size}
 
 
-def get_pagination(
+async def get_pagination(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1 for the first page")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Pagination:
@@ -69,23 +78,33 @@ PaginationDep = Annotated[Pagination, Depends(get_pagination)]
 _bearer = HTTPBearer(auto_error=False, description="An operator's API token")
 
 
-def get_current_operator(
-    session: SessionDep,
+async def get_current_operator(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Operator:
     if credentials is None:
         raise unauthorized("Missing bearer token: send the header 'Authorization: Bearer <your API token>'.")
-    operator = operator_for_token(session, credentials.credentials)
+    cache: OperatorCache = request.app.state.operators
+    token_hash = hash_token(credentials.credentials)
+    operator = cache.get(token_hash)
+    if operator is None:
+        operator = await run_in_threadpool(_look_up, request.app.state.engine, cache, token_hash)
     if operator is None:
         raise unauthorized("The bearer token is not valid; ask an admin for a new one (outreach operators create).")
     return operator
 
 
+def _look_up(engine: Engine, cache: OperatorCache, token_hash: str) -> Operator | None:
+    with Session(engine) as session:
+        operator = operator_for_token(session, token_hash)
+        return None if operator is None else cache.keep(token_hash, operator)
+
+
 CurrentOperator = Annotated[Operator, Depends(get_current_operator)]
 
 
-def _requiring(permission: Permission) -> Callable[[Operator], Operator]:
-    def check(operator: CurrentOperator) -> Operator:
+def _requiring(permission: Permission) -> Callable[[Operator], Awaitable[Operator]]:
+    async def check(operator: CurrentOperator) -> Operator:
         if not may(operator, permission):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -51,7 +51,7 @@ class BodySizeLimit:
         await self.app(scope, counted, send)
 
 
-def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: Request) -> None:
     texts = [request.url.path, *(part for item in request.query_params.multi_items() for part in item)]
     if any("\x00" in text for text in texts):
         raise HTTPException(

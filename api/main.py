@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.auth import OperatorCache
 from api.guards import BodySizeLimit, refuse_nul
 from api.routers import agents, conversations, customers, detection, dev, health, inbox, outbox, usage
 from models.db import make_engine
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         app.state.settings = settings
         app.state.engine = engine or make_engine(settings.resolved_database_url)
         app.state.client = client or await connect(lazy=True)
+        app.state.operators = OperatorCache(settings.operator_cache_seconds)
         yield
         if engine is None:
             app.state.engine.dispose()

@@ -42,7 +42,7 @@ class InboxItem(BaseModel):
     location_id: str
     customer: CustomerRef
     subject: str
-    body_html: str
+    preview: str = Field(description="The draft's first words; the detail has all of it")
     reason: str
     confidence: int
     priority: Priority
@@ -67,6 +67,13 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+class InboxPage(Page[InboxItem]):
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the page after this one (None: this is the last); a deep page is read "
+        "as fast as the first"
+    )
 
 
 class _Body(BaseModel):

@@ -273,11 +273,15 @@ class OutreachState(BaseModel):
 
 
 class ProposalRecord(BaseModel):
-    """What the read model keeps about a proposal, written at every status change: the pattern and the state.
-    Its columns take these models' fields by name (`ProposedAction.columns_of`)."""
+    """What the read model keeps about a proposal: the pattern and the state. Its columns take these models' fields
+    by name (`ProposedAction.columns_of`).
+
+    A status change sends what the row lacks, not the whole proposal: the pattern only with the first write, which
+    creates the row, and the draft only when it is new or edited (`state.draft` None: as recorded before). The
+    workflow's history then holds each text once rather than at every status change."""
 
     action_id: str
-    pattern: Pattern
+    pattern: Pattern | None = None
     state: OutreachState
 
 

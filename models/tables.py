@@ -226,7 +226,12 @@ class ProposedAction(ProposedActionBase, table=True):
     __table_args__ = (
         # Dedup "ever": survives Temporal retention deleting the workflow.
         UniqueConstraint("location_id", "dedup_key"),
-        Index("ix_proposed_action_inbox", "location_id", "status", "created_at"),
+        # One per order the inbox lists in (newest first, the id breaking ties): whole, by location, by
+        # status, by both; a page is then read from the index, however large the table.
+        Index("ix_proposed_action_newest", "created_at", "id"),
+        Index("ix_proposed_action_location_newest", "location_id", "created_at", "id"),
+        Index("ix_proposed_action_status_newest", "status", "created_at", "id"),
+        Index("ix_proposed_action_inbox", "location_id", "status", "created_at", "id"),
         Index("ix_proposed_action_claims", "location_id", "agent_type", "delivery_claimed_at"),
     )
     id: str = Field(primary_key=True)  # the outreach workflow id
@@ -244,6 +249,19 @@ class ProposedAction(ProposedActionBase, table=True):
             for name in type(source).model_fields
             if name in ProposedActionBase.model_fields
         }
+
+
+class InboxCount(SQLModel, table=True):
+    """How many proposals each location has per status, agent and channel, kept by database triggers on
+    `proposed_action` (migration 0006) so every writer keeps it right; the inbox's totals are sums of a few
+    of these rows, as cheap with a million proposals as with ten."""
+
+    __tablename__ = "inbox_count"
+    location_id: str = Field(primary_key=True)
+    status: ActionStatus = Field(primary_key=True, sa_type=_enum(ActionStatus))
+    agent_type: AgentType = Field(primary_key=True, sa_type=_enum(AgentType))
+    channel: Channel = Field(primary_key=True, sa_type=_enum(Channel))
+    proposals: int = 0
 
 
 class Conversation(SQLModel, table=True):

@@ -53,8 +53,9 @@ async def test_detect_approve_send_reply_converse(stack: Stack) -> None:
     [action] = await emailable(http, [item for item in inbox["items"] if item["agent_type"] == "due_invoice"])
     invoice, customer = invoice_of(stack, action)
     amount = format_money(invoice.amount_cents, invoice.currency)
-    assert customer.name.split()[0] in action["body_html"]
-    assert amount in action["body_html"]
+    draft = (await http.get(f"/api/inbox/{action['id']}")).json()["body_html"]
+    assert customer.name.split()[0] in draft
+    assert amount in draft
 
     approved = await http.post(f"/api/inbox/{action['id']}/approve", json={"review_notes": "Looks right"})
     assert approved.status_code == 200, approved.text

@@ -95,6 +95,8 @@ class OutreachWorkflow:
         self._version = 0
         # Read-model writes happen in the order of the status changes that caused them.
         self._write_lock = asyncio.Lock()
+        # The draft as the read model has it (None: no row yet), so a write sends the draft only when it changed.
+        self._recorded_draft: Draft | None = None
 
     @workflow.run
     async def run(self, input: OutreachInput) -> OutreachOutcome:
@@ -281,7 +283,9 @@ class OutreachWorkflow:
     @workflow.query
     def state(self) -> ProposalRecord | None:
         """The proposal as the workflow sees it (the API reads the database instead)."""
-        return self._record() if self._state.draft is not None else None
+        if self._state.draft is None:
+            return None
+        return ProposalRecord(action_id=workflow.info().workflow_id, pattern=self._input.pattern, state=self._state)
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -519,9 +523,16 @@ class OutreachWorkflow:
         return self._state.draft
 
     def _record(self) -> ProposalRecord:
+        """What the read model lacks: everything for the first write, then the state, with the draft if edited.
+        Writes run in the order they are made (the write lock), so what this one sends follows the previous."""
+        first = self._recorded_draft is None
+        draft = self._state.draft if self._state.draft != self._recorded_draft else None
+        self._recorded_draft = self._state.draft
         # A copy: the state may change again before this activation's commands are sent.
         return ProposalRecord(
-            action_id=workflow.info().workflow_id, pattern=self._input.pattern, state=self._state.model_copy()
+            action_id=workflow.info().workflow_id,
+            pattern=self._input.pattern if first else None,
+            state=self._state.model_copy(update={"draft": draft}),
         )
 
     async def _finish(self, conversation: ConversationStatus | None = None) -> OutreachOutcome:

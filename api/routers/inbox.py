@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, tuple_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -22,12 +23,10 @@ from api.schemas import (
     ApproveBody,
     ChannelOption,
     CustomerContext,
-    CustomerRef,
     EditBody,
     InboxDetail,
-    InboxItem,
+    InboxPage,
     InboxSummary,
-    Page,
     RejectBody,
     SnoozeBody,
 )
@@ -43,7 +42,7 @@ from models.messages import (
     RejectRequest,
     SnoozeRequest,
 )
-from models.tables import Customer, Location, ProposedAction
+from models.tables import Customer, InboxCount, Location, ProposedAction
 from workflows.outreach import OutreachWorkflow
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
@@ -52,11 +51,54 @@ router = APIRouter(prefix="/api/inbox", tags=["inbox"])
 _DECISION_ERRORS = {"ActionNotPending": status.HTTP_409_CONFLICT, "InvalidDecision": 422}
 
 
-def _item(action: ProposedAction, customer: Customer) -> dict[str, Any]:
-    return {**action.model_dump(), "customer": CustomerRef(id=customer.id, name=customer.name)}
+PREVIEW_CHARS = 160
+# What an inbox row shows: everything but the draft itself, which only the detail needs.
+_ROW: tuple[Any, ...] = (
+    col(ProposedAction.id),
+    col(ProposedAction.status),
+    col(ProposedAction.agent_type),
+    col(ProposedAction.channel),
+    col(ProposedAction.location_id),
+    col(ProposedAction.subject),
+    func.substr(ProposedAction.body_text, 1, PREVIEW_CHARS).label("preview"),
+    col(ProposedAction.reason),
+    col(ProposedAction.confidence),
+    col(ProposedAction.priority),
+    col(ProposedAction.created_at),
+    col(ProposedAction.expires_at),
+    col(ProposedAction.snoozed_until),
+    col(ProposedAction.conversation_id),
+    col(Customer.id).label("customer_id"),
+    col(Customer.name).label("customer_name"),
+)
+_NEWEST_FIRST = (col(ProposedAction.created_at).desc(), col(ProposedAction.id).desc())
 
 
-@router.get("", response_model=Page[InboxItem])
+def _cursor_of(row: Any) -> str:
+    return f"{row.created_at.isoformat()}|{row.id}"
+
+
+def _after(cursor: str) -> Any:
+    """The condition for the rows after the one `cursor` names, in the list's order."""
+    created_at, _, action_id = cursor.partition("|")
+    try:
+        at = datetime.fromisoformat(created_at)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or not action_id:
+        raise HTTPException(422, detail="cursor: not one this API gave; pass a page's next_cursor as it came.")
+    return tuple_(col(ProposedAction.created_at), col(ProposedAction.id)) < tuple_(at, action_id)
+
+
+def _filters(table: type[ProposedAction] | type[InboxCount], operator: Any, location_id: str | None,
+             **equal: Any) -> list[Any]:  # fmt: skip
+    """The list's filters on the proposals, or on their counts: both have the same columns."""
+    conditions = [location_filter(operator, table.location_id, location_id)]
+    conditions += [col(getattr(table, name)) == value for name, value in equal.items() if value is not None]
+    return conditions
+
+
+@router.get("", response_model=InboxPage)
 def list_inbox(
     session: SessionDep,
     operator: CurrentOperator,
@@ -66,23 +108,37 @@ def list_inbox(
     channel: Channel | None = None,
     location_id: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
+    cursor: Annotated[str | None, Query(max_length=300, description="A page's next_cursor: the page after it")] = None,
 ) -> dict[str, Any]:
     """Proposed actions of the operator's locations, newest first."""
-    conditions = [location_filter(operator, ProposedAction.location_id, location_id)]
-    if status_ is not None:
-        conditions.append(col(ProposedAction.status) == status_)
-    if agent_type is not None:
-        conditions.append(col(ProposedAction.agent_type) == agent_type)
-    if channel is not None:
-        conditions.append(col(ProposedAction.channel) == channel)
+    if cursor is not None and pagination.page != 1:
+        raise HTTPException(422, detail="Pass either page or cursor, not both: cursor already says where to go on.")
+    equal = {"status": status_, "agent_type": agent_type, "channel": channel}
+    conditions = _filters(ProposedAction, operator, location_id, **equal)
     if q:
         pattern = f"%{q.lower()}%"
         conditions.append(
             or_(func.lower(Customer.name).like(pattern), func.lower(ProposedAction.subject).like(pattern))
         )
-    base = select(ProposedAction, Customer).join(Customer).where(*conditions)
-    page = pagination.fetch(session, base, col(ProposedAction.created_at).desc(), col(ProposedAction.id))
-    return page | {"items": [_item(action, customer) for action, customer in page["items"]]}
+        counting = select(func.count()).select_from(ProposedAction).join(Customer).where(*conditions)
+    else:
+        counted = _filters(InboxCount, operator, location_id, **equal)
+        counting = select(func.coalesce(func.sum(InboxCount.proposals), 0)).where(*counted)
+    # Columns, not objects: the connection answers them without the ORM's work per row.
+    connection = session.connection()
+    total = connection.execute(counting).scalar_one()
+    query = select_columns(*_ROW).join(Customer).where(*conditions).order_by(*_NEWEST_FIRST).limit(pagination.page_size)
+    query = query.where(_after(cursor)) if cursor is not None else query.offset(pagination.offset)
+    rows = connection.execute(query).all()
+    items = [{**row._mapping, "customer": {"id": row.customer_id, "name": row.customer_name}} for row in rows]
+    last = rows[-1] if len(rows) == pagination.page_size else None
+    return {
+        "items": items,
+        "total": total,
+        "page": pagination.page,
+        "page_size": pagination.page_size,
+        "next_cursor": _cursor_of(last) if last is not None else None,
+    }
 
 
 @router.get("/summary", response_model=InboxSummary)

@@ -9,8 +9,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.channels.email import EmailActivities
 from activities.db import DbActivities
 from models.messages import (
+    ActionStatus,
     Channel,
     EmailMessage,
+    ProposalRecord,
+    StatusChange,
 )
 from models.tables import Delivery, ProposedAction, TimelineEntry
 from providers.email import SandboxEmail
@@ -30,6 +33,35 @@ def test_recording_twice_keeps_one_row_and_one_entry(engine: Engine) -> None:
     env.run(db.record_proposal, change)
     env.run(db.record_proposal, change)
     assert (count(engine, ProposedAction), count(engine, TimelineEntry)) == (1, 1)
+
+
+def test_later_records_carry_only_the_state_and_keep_pattern_and_draft(engine: Engine) -> None:
+    change = proposal(engine)
+    record = DbActivities(engine).record_proposal
+    env = ActivityEnvironment()
+    env.run(record, change)
+    state = change.record.state.model_copy(update={"status": ActionStatus.approved, "draft": None})
+    env.run(
+        record,
+        StatusChange(
+            record=ProposalRecord(action_id=change.record.action_id, state=state),
+            entry=change.entry.model_copy(update={"id": "entry-2", "body": "Approved."}),
+        ),
+    )
+    with Session(engine) as session:
+        row = session.get(ProposedAction, change.record.action_id)
+    assert row is not None and change.record.pattern is not None
+    assert (row.status, row.body_html, row.reason) == (ActionStatus.approved, "<p>B</p>", change.record.pattern.reason)
+    assert count(engine, TimelineEntry) == 2
+
+
+def test_a_first_record_without_pattern_or_draft_fails_permanently(engine: Engine) -> None:
+    change = proposal(engine)
+    incomplete = change.model_copy(update={"record": change.record.model_copy(update={"pattern": None})})
+    with pytest.raises(ApplicationError, match="must carry its pattern and draft") as raised:
+        ActivityEnvironment().run(DbActivities(engine).record_proposal, incomplete)
+    assert raised.value.non_retryable
+    assert count(engine, ProposedAction) == 0
 
 
 def test_a_retried_send_returns_the_first_delivery(engine: Engine, settings: Settings) -> None:

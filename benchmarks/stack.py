@@ -1,0 +1,147 @@
+"""The processes a benchmark measures, each as production runs it: API servers under uvicorn, the product's
+worker and the skeleton's worker, on fresh databases and a Temporal dev server of the run's own."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from models.migrate import upgrade
+
+BIN = Path(sys.executable).parent
+START_DEADLINE = 60.0
+
+
+@contextmanager
+def fresh_database(scratch: Path, name: str, postgres_url: str | None) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file in `scratch`, or a PostgreSQL database dropped afterwards."""
+    if postgres_url is None:
+        url = f"sqlite:///{scratch / f'{name}.db'}"
+        upgrade(url)
+        yield url
+        return
+    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Process:
+    """A child process whose output goes to a log, shown when it fails."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], scratch: Path) -> None:
+        self.name = name
+        self.log = scratch / f"{name}.log"
+        with self.log.open("wb") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, *args], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def check_alive(self) -> None:
+        if self.popen.poll() is not None:
+            tail = self.log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"the {self.name} exited with code {self.popen.returncode}:\n{tail}")
+
+    def rss_bytes(self) -> int:
+        """Resident memory, as the operating system counts it."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no VmRSS for the {self.name}")
+
+    def __enter__(self) -> "Process":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.popen.terminate()
+        try:
+            self.popen.wait(15)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def process_env(database_url: str, temporal_address: str, task_queue: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_address,
+        "OUTREACH_TASK_QUEUE": task_queue,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+
+
+class Api:
+    """An API server under uvicorn, as `outreach api` runs it, and a keep-alive connection to it."""
+
+    def __init__(self, name: str, env: dict[str, str], token: str, scratch: Path) -> None:
+        self.port = free_port()
+        args = ["-m", "uvicorn", "benchmarks.served:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.process = Process(name, args, env, scratch)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        deadline = time.monotonic() + START_DEADLINE
+        while True:
+            self.process.check_alive()
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the {name} did not start listening in {START_DEADLINE:.0f}s") from None
+                time.sleep(0.1)  # poll
+
+    def __enter__(self) -> "Api":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.connection.close()
+        self.process.__exit__()
+
+    def call(self, method: str, path: str, body: Any = None, expect: int = 200) -> bytes:
+        payload = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        try:
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            # The server closes a connection left idle for a while; open a new one.
+            self.connection.close()
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+        data = response.read()
+        if response.status != expect:
+            raise RuntimeError(f"{method} {path} answered {response.status}: {data[:500]!r}")
+        return data
+
+    def rate(self, path: str, seconds: float) -> float:
+        """Requests per second one client gets, one request after the other on one connection."""
+        count, started = 0, time.perf_counter()
+        while count < 10 or time.perf_counter() - started < seconds:
+            self.call("GET", path)
+            count += 1
+        return count / (time.perf_counter() - started)
