@@ -37,9 +37,11 @@ eval: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 
-## Detection at scale: 100k customers and 1M invoices per database (slow; not part of make test).
+## At scale (slow; not part of make test): detection of 100k customers and 1M invoices per database, then the
+## inbox, approvals and worker memory with 100k proposals and 10k waiting outreaches.
 scale: $(INSTALLED)
 	$(BIN)/pytest -m scale -s tests/scale
+	$(BIN)/python -m benchmarks.scale
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)

@@ -90,7 +90,7 @@ class Agent:
     dedup_key: Any  # SQL expression of the pattern's dedup key
     pattern: Callable[[Scan, Any, Customer, Session], Pattern]
     # Why the situation is gone (paid, renewed, booked), or None while it is still there.
-    resolved: Callable[[Session, Pattern], str | None]
+    resolved: Callable[[Session, ProposedAction], str | None]
     link_fact: str  # the fact holding the link every email of this agent carries
     wording: Callable[[ComposeContext], Wording]
     # One sentence (HTML) that reminds the customer what this is about, ahead of the link.

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority, TurnOutcome
-from models.tables import Contract, Customer, Plan
+from models.tables import Contract, Customer, Plan, ProposedAction
 
 
 def _source(scan: Scan) -> Candidates:
@@ -49,8 +49,8 @@ def _pattern(scan: Scan, contract: Contract, customer: Customer, session: Sessio
     )
 
 
-def _resolved(session: Session, pattern: Pattern) -> str | None:
-    contract = session.get(Contract, str(pattern.facts["contract_id"]))
+def _resolved(session: Session, action: ProposedAction) -> str | None:
+    contract = session.get(Contract, str(action.facts["contract_id"]))
     if contract is not None and contract.renewed:
         return "The contract has been renewed."
     if contract is not None and contract.cancelled:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority, TurnOutcome
-from models.tables import Customer, Invoice
+from models.tables import Customer, Invoice, ProposedAction
 
 # Customers with at least this many earlier late payments get the firmer wording.
 HABITUAL_LATE_PAYMENTS = 2
@@ -54,8 +54,8 @@ def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session
     )
 
 
-def _resolved(session: Session, pattern: Pattern) -> str | None:
-    invoice = session.get(Invoice, str(pattern.facts["invoice_id"]))
+def _resolved(session: Session, action: ProposedAction) -> str | None:
+    invoice = session.get(Invoice, str(action.facts["invoice_id"]))
     if invoice is not None and invoice.paid_at is not None:
         return f"Invoice {invoice.number} has been paid."
     return None

@@ -18,7 +18,7 @@ from agents.base import (
     make_pattern,
 )
 from models.messages import AgentType, Pattern, Priority, TurnOutcome
-from models.tables import Customer
+from models.tables import Customer, ProposedAction
 
 
 def _source(scan: Scan) -> Candidates:
@@ -48,8 +48,8 @@ def _pattern(scan: Scan, member: Customer, customer: Customer, _session: Session
     )
 
 
-def _resolved(session: Session, pattern: Pattern) -> str | None:
-    if session.exec(select(has_booked(pattern.customer_id))).one():
+def _resolved(session: Session, action: ProposedAction) -> str | None:
+    if session.exec(select(has_booked(action.customer_id))).one():
         return "The member has made a booking."
     return None
 

@@ -20,7 +20,7 @@ from agents.base import (
     make_pattern,
 )
 from models.messages import AgentType, Pattern, Priority, TurnOutcome
-from models.tables import Customer, LeadInquiry
+from models.tables import Customer, LeadInquiry, ProposedAction
 
 
 def _source(scan: Scan) -> Candidates:
@@ -56,11 +56,11 @@ def _pattern(scan: Scan, inquiry: LeadInquiry, customer: Customer, _session: Ses
     )
 
 
-def _resolved(session: Session, pattern: Pattern) -> str | None:
-    inquiry = session.get(LeadInquiry, str(pattern.facts["inquiry_id"]))
+def _resolved(session: Session, action: ProposedAction) -> str | None:
+    inquiry = session.get(LeadInquiry, str(action.facts["inquiry_id"]))
     if inquiry is not None and (inquiry.followed_up_at is not None or inquiry.converted):
         return "The lead has been followed up."
-    if session.exec(select(has_booked(pattern.customer_id))).one():
+    if session.exec(select(has_booked(action.customer_id))).one():
         return "The lead has made a booking."
     return None
 

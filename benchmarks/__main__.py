@@ -25,10 +25,11 @@ from benchmarks.database import bench_database
 from benchmarks.engine import bench_engine, product_side, skeleton_side
 from benchmarks.inbox import bench_inbox
 from benchmarks.measure import Result, report
-from benchmarks.stack import BIN, Api, Process, fresh_database, process_env
+from benchmarks.stack import BIN, Api, Process, process_env
 from demo.bulk import seed_proposals
 from domain import search_attributes
 from models.db import make_engine
+from models.migrate import fresh_database
 from models.operators import create_operator
 
 

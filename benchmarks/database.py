@@ -100,11 +100,11 @@ def bench_database(engine: Engine, customers: int, rounds: int) -> list[Result]:
     policy = due_invoice_policy(engine)
     chosen = patterns[:CHECKS]
     add_approved(engine, chosen, as_of)
-    checks = [SendCheck(action_id=outreach_id(p), pattern=p, policy=policy, at=as_of) for p in chosen]
+    checks = [SendCheck(action_id=outreach_id(p), policy=policy, at=as_of) for p in chosen]
 
     def check_all() -> None:
         for check in checks:  # a retried check finds its own claim, so every round does the same work
-            verdict = check_and_claim(engine, check, AGENTS[check.pattern.agent_type].resolved)
+            verdict = check_and_claim(engine, check, AGENTS[check.policy.agent_type].resolved)
             assert verdict.cancel_reason is None, verdict.cancel_reason
 
     def touch_all() -> None:

@@ -39,13 +39,15 @@ class Side:
     count: Callable[[str, ActionStatus], Awaitable[int]]
 
 
-async def until(what: str, probe: Callable[[], Awaitable[bool]], *processes: Process) -> None:
-    deadline = time.monotonic() + DEADLINE
+async def until(
+    what: str, probe: Callable[[], Awaitable[bool]], *processes: Process, seconds: float = DEADLINE
+) -> None:
+    deadline = time.monotonic() + seconds
     while not await probe():
         for process in processes:
             process.check_alive()
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {DEADLINE:.0f}s waiting for {what}")
+            raise RuntimeError(f"timed out after {seconds:.0f}s waiting for {what}")
         await asyncio.sleep(POLL)  # poll
 
 
@@ -68,7 +70,9 @@ def skeleton_side(client: Client, worker: Process, task_queue: str) -> Side:
     return Side("skeleton", worker, task_queue, count)
 
 
-async def detect(client: Client, engine: Engine, side: Side, location_id: str, outreaches: int) -> tuple[float, int]:
+async def detect(
+    client: Client, engine: Engine, side: Side, location_id: str, outreaches: int, deadline: float = DEADLINE
+) -> tuple[float, int]:
     """Seconds from the detection's start until `outreaches` outreaches wait for a decision, and the worker's
     growth in resident bytes meanwhile."""
     seed_bulk(
@@ -84,7 +88,7 @@ async def detect(client: Client, engine: Engine, side: Side, location_id: str, o
     async def waiting() -> bool:
         return await side.count(location_id, ActionStatus.pending) >= outreaches
 
-    await until(f"{outreaches} {side.name} outreaches of {location_id} to wait", waiting, side.worker)
+    await until(f"{outreaches} {side.name} outreaches of {location_id} to wait", waiting, side.worker, seconds=deadline)
     return time.perf_counter() - started, side.worker.rss_bytes() - before
 
 

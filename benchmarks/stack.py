@@ -8,38 +8,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
-from models.migrate import upgrade
-
 BIN = Path(sys.executable).parent
 START_DEADLINE = 60.0
-
-
-@contextmanager
-def fresh_database(scratch: Path, name: str, postgres_url: str | None) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file in `scratch`, or a PostgreSQL database dropped afterwards."""
-    if postgres_url is None:
-        url = f"sqlite:///{scratch / f'{name}.db'}"
-        upgrade(url)
-        yield url
-        return
-    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    url = postgres_url.rsplit("/", 1)[0] + f"/{database}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def free_port() -> int:

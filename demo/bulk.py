@@ -69,11 +69,9 @@ def add_approved(engine: Engine, patterns: list[Pattern], at: datetime) -> None:
     with session_scope(engine) as session:
         for pattern in patterns:
             session.add(
-                ProposedAction(id=outreach_id(pattern), location_id=pattern.location_id, agent_type=pattern.agent_type,
-                               dedup_key=pattern.dedup_key, customer_id=pattern.customer_id,
+                ProposedAction(id=outreach_id(pattern), **ProposedAction.columns_of(pattern),
                                status=ActionStatus.approved, channel=Channel.ai_email, subject="s", body_html="b",
-                               body_text="b", reason=pattern.reason, confidence=pattern.confidence, created_at=at,
-                               expires_at=at + timedelta(days=3))
+                               body_text="b", created_at=at, expires_at=at + timedelta(days=3))
             )  # fmt: skip
 
 

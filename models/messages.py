@@ -235,8 +235,9 @@ class OpeningHoursSpec(BaseModel):
 
 
 class SendCheck(BaseModel):
+    """The last check before a send, of the recorded proposal `action_id` (its situation is read from there)."""
+
     action_id: str
-    pattern: Pattern
     policy: AgentPolicy
     at: datetime
 

@@ -7,47 +7,51 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from models.db import session_scope
-from models.messages import Pattern, SendCheck, SendVerdict
+from models.messages import SendCheck, SendVerdict
 from models.tables import Customer, Location, ProposedAction
 from safeguards.contact_history import last_contacts, lock_location_sends
 from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import claimed_today
 
 # Why the situation is gone (paid, renewed, booked), or None while it is still there: the agent knows.
-Resolved = Callable[[Session, Pattern], str | None]
+Resolved = Callable[[Session, ProposedAction], str | None]
 
 
 def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> SendVerdict:
     """Of two outreaches racing for the last slot of the day, or for one customer, only one goes out.
-    A retry finds its own claim."""
+    A retry finds its own claim. The check names the proposal; its situation is read from the read model."""
     with session_scope(engine) as session:
-        lock_location_sends(session, check.pattern.location_id)
-        verdict = _verdict(session, check, resolved)
+        # Locked before anything is read (SQLite cannot turn a reading transaction into a writing one later).
+        lock_location_sends(
+            session,
+            select(ProposedAction.location_id).where(col(ProposedAction.id) == check.action_id).scalar_subquery(),
+        )
+        action = session.get(ProposedAction, check.action_id)
+        if action is None:
+            raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
+        verdict = _verdict(session, action, check, resolved)
         if verdict.cancel_reason is None:
-            action = session.get(ProposedAction, check.action_id)
-            if action is None:
-                raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
             action.delivery_claimed_at = action.delivery_claimed_at or check.at
             session.add(action)
     return verdict
 
 
-def _verdict(session: Session, check: SendCheck, resolved: Resolved) -> SendVerdict:
-    pattern, policy = check.pattern, check.policy
-    customer = session.get(Customer, pattern.customer_id)
-    location = session.get(Location, pattern.location_id)
+def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolved: Resolved) -> SendVerdict:
+    policy = check.policy
+    customer = session.get(Customer, action.customer_id)
+    location = session.get(Location, action.location_id)
     if customer is None or location is None or customer.opted_out:
         return SendVerdict(cancel_reason="The customer opted out of outreach.")
-    gone = resolved(session, pattern)
+    gone = resolved(session, action)
     if gone:
         return SendVerdict(cancel_reason=gone)
     # A retried check must not see its own claim.
     by_agent, anyone = last_contacts(
-        session, [customer.id], pattern.agent_type, col(ProposedAction.id) != check.action_id
+        session, [customer.id], action.agent_type, col(ProposedAction.id) != check.action_id
     )
 
     def local(at: datetime) -> str:
@@ -65,9 +69,9 @@ def _verdict(session: Session, check: SendCheck, resolved: Resolved) -> SendVerd
         return SendVerdict(
             cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
         )
-    if claimed_today(session, location, pattern.agent_type, check.at, check.action_id) >= policy.daily_max:
+    if claimed_today(session, location, action.agent_type, check.at, check.action_id) >= policy.daily_max:
         return SendVerdict(
-            cancel_reason=f"Today's maximum of {policy.daily_max} {pattern.agent_type.value} deliveries "
+            cancel_reason=f"Today's maximum of {policy.daily_max} {action.agent_type.value} deliveries "
             f"at {location.name} is reached."
         )
     return SendVerdict()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import ColumnElement, case, func, update
 from sqlmodel import Session, col, select
 
 from models.messages import UNDELIVERED, ActionStatus, AgentType
@@ -60,7 +60,7 @@ def history(session: Session, customer_ids: Sequence[str], agent_type: AgentType
     return History(last_contact_by_agent=by_agent, last_contact=anyone, open_by_agent=set(open_ones))
 
 
-def lock_location_sends(session: Session, location_id: str) -> None:
+def lock_location_sends(session: Session, location_id: str | ColumnElement[str]) -> None:
     """Serialize delivery claims at one location until the transaction ends. A write is the one lock both
     databases honour: PostgreSQL locks the row, SQLite takes its write lock before anything is read."""
     session.execute(update(Location).where(col(Location.id) == location_id).values(name=Location.name))

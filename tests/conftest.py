@@ -31,7 +31,7 @@ from demo.seed import seed_demo_data
 from domain import search_attributes
 from models.db import make_engine, session_scope
 from models.messages import DetectionInput, DetectionResult, OutreachInput, OutreachOutcome
-from models.migrate import upgrade
+from models.migrate import fresh_database
 from models.operators import create_operator
 from models.tables import ProposedAction
 from settings import Settings
@@ -62,19 +62,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_REQUIRED or _postgres_reacha
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated database per backend for the whole session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'outreach.db'}"
-        upgrade(url)
+    postgres_url = POSTGRES_URL if request.param == "postgresql" else None
+    with fresh_database(tmp_path_factory.mktemp("db"), "outreach_test", postgres_url) as url:
         yield url
-        return
-    name = f"outreach_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

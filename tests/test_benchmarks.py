@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import scale
 from benchmarks.__main__ import Scale, run
 from benchmarks.measure import report
 from tests.conftest import BACKENDS, POSTGRES_URL
@@ -37,3 +38,19 @@ async def test_the_benchmark_measures_every_hot_path_against_a_baseline(backend:
     assert all(result.measured > 0 for result in results if result.name != "worker memory per waiting outreach")
     printed = report(results)
     assert all(name in printed for name in HOT_PATHS)
+
+
+async def test_the_scale_run_prints_latencies_and_memory(tmp_path: Path) -> None:
+    lines = await scale.run(tmp_path, None, proposals=200, waiting=10, samples=5)
+    assert lines[0] == "230 proposals in the read model, 30 outreaches waiting"  # 20 of them the warm-up's
+    measured = [
+        "inbox list, first page, everything",
+        "inbox list, pending at one location",
+        "inbox list, 100 proposals deep (cursor)",
+        "inbox list, search by customer name",
+        "inbox detail (5 waiting proposals)",
+        "approve round trip over HTTP (5 outreaches)",
+    ]
+    assert [line.split("  ")[0] for line in lines[1:-1]] == measured
+    assert all(" ms   p95 " in line for line in lines[1:-1])
+    assert lines[-1].startswith("worker memory: ") and "holding 10 outreaches" in lines[-1]

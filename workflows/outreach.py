@@ -65,6 +65,9 @@ SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval
 
 # Business hours, the cooldown and the daily maximum are checked again right before delivery.
 SAFEGUARDS_BEFORE_SEND = "safeguards-before-send"
+# Delivery starts once the decision is recorded: the approval answers its caller without sharing the worker
+# with the delivery's first steps, and the check before send reads the proposal as approved.
+DELIVER_AFTER_DECISION = "deliver-after-decision"
 
 Request = TypeVar("Request", ApproveRequest, DraftEdit, RejectRequest, SnoozeRequest)
 
@@ -318,16 +321,13 @@ class OutreachWorkflow:
         A permanent failure marks the proposal failed; a safeguard that no longer holds cancels it."""
         draft, pattern = self._require_draft(), self._input.pattern
         if workflow.patched(SAFEGUARDS_BEFORE_SEND):
+            if workflow.patched(DELIVER_AFTER_DECISION):
+                await workflow.wait_condition(workflow.all_handlers_finished)
             if not await self._wait_for_business_hours():
                 return False
             verdict = await workflow.execute_activity_method(
                 DetectionActivities.check_before_send,
-                SendCheck(
-                    action_id=workflow.info().workflow_id,
-                    pattern=pattern,
-                    policy=self._input.policy,
-                    at=workflow.now(),
-                ),
+                SendCheck(action_id=workflow.info().workflow_id, policy=self._input.policy, at=workflow.now()),
                 start_to_close_timeout=DB_TIMEOUT,
                 summary="Re-check opt-out, the situation, cooldown and the daily maximum",
             )

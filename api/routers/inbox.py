@@ -4,6 +4,7 @@ Decisions go to the outreach workflow as Updates; the workflow writes the read m
 answers, so the response (and any read after it) already shows the new state.
 """
 
+import base64
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,15 +76,16 @@ _NEWEST_FIRST = (col(ProposedAction.created_at).desc(), col(ProposedAction.id).d
 
 
 def _cursor_of(row: Any) -> str:
-    return f"{row.created_at.isoformat()}|{row.id}"
+    """Opaque and URL-safe: it goes into a query string as it is."""
+    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode().rstrip("=")
 
 
 def _after(cursor: str) -> Any:
     """The condition for the rows after the one `cursor` names, in the list's order."""
-    created_at, _, action_id = cursor.partition("|")
     try:
-        at = datetime.fromisoformat(created_at)
-    except ValueError:
+        created_at, _, action_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        at: datetime | None = datetime.fromisoformat(created_at)
+    except ValueError:  # not base64, not UTF-8, or not a time
         at = None
     if at is None or at.tzinfo is None or not action_id:
         raise HTTPException(422, detail="cursor: not one this API gave; pass a page's next_cursor as it came.")

@@ -1,6 +1,7 @@
 """The inbox list at any size: newest first, a cursor that reads on from any page as fast as from the first, totals
 that follow every filter and every write to the read model, and rows without the draft the detail shows."""
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,10 @@ from models.tables import InboxCount, ProposedAction, TimelineEntry
 from settings import Settings
 
 PROPOSALS = 120
+
+
+def urlsafe(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 @asynccontextmanager
@@ -103,10 +108,13 @@ async def test_totals_follow_every_filter_and_every_write(engine: Engine, settin
 async def test_a_cursor_not_from_this_api_or_beside_a_page_is_refused(engine: Engine, settings: Settings) -> None:
     seed_proposals(engine, "inbox", 3)
     async with served(settings, engine, admin(engine)) as http:
+        first = (await http.get("/api/inbox", params={"page_size": 1})).json()["next_cursor"]
         cases: list[dict[str, Any]] = [
-            {"cursor": "yesterday"},
-            {"cursor": "2026-11-30T10:00:00|"},
-            {"cursor": "x", "page": 2},
+            {"cursor": "yesterday"},  # not base64
+            {"cursor": urlsafe("yesterday|outreach:1")},  # not a time
+            {"cursor": urlsafe("2026-11-30T10:00:00|outreach:1")},  # no time zone
+            {"cursor": urlsafe("2026-11-30T10:00:00+00:00|")},  # no id
+            {"cursor": first, "page": 2},
         ]
         for params in cases:
             answer = await http.get("/api/inbox", params=params)

@@ -37,11 +37,11 @@ def approved_outreaches(engine: Engine, customers: int, **policy_overrides: Any)
     add_approved(engine, patterns, NOW)
     # Detected under the default policy; checked under the one the test is about.
     checked = chosen.model_copy(update=policy_overrides)
-    return [SendCheck(action_id=outreach_id(p), pattern=p, policy=checked, at=NOW) for p in patterns]
+    return [SendCheck(action_id=outreach_id(p), policy=checked, at=NOW) for p in patterns]
 
 
 def check(engine: Engine, request: SendCheck) -> str | None:
-    return check_and_claim(engine, request, AGENTS[request.pattern.agent_type].resolved).cancel_reason
+    return check_and_claim(engine, request, AGENTS[request.policy.agent_type].resolved).cancel_reason
 
 
 def set_status(engine: Engine, action_id: str, status: ActionStatus) -> None:
@@ -82,13 +82,12 @@ def test_racing_checks_never_exceed_the_daily_maximum(engine: Engine) -> None:
 def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engine: Engine) -> None:
     [invoice] = approved_outreaches(engine, 1, min_gap=timedelta(hours=48))
     assert check(engine, invoice) is None
-    other = invoice.model_copy(deep=True)
-    other.action_id, other.pattern.agent_type = "outreach:other-agent", AgentType.first_booking
-    other.pattern.dedup_key = "first_booking:cust-0"
+    first_booking = invoice.policy.model_copy(update={"agent_type": AgentType.first_booking})
+    other = invoice.model_copy(update={"action_id": "outreach:other-agent", "policy": first_booking})
     with session_scope(engine) as session:
         session.add(
             ProposedAction(id=other.action_id, location_id=LOCATION_ID, agent_type=AgentType.first_booking,
-                           dedup_key=other.pattern.dedup_key, customer_id="cust-0", status=ActionStatus.approved,
+                           dedup_key="first_booking:cust-0", customer_id="cust-0", status=ActionStatus.approved,
                            channel=invoice.policy.channel, subject="s", body_html="b", body_text="b", reason="r",
                            confidence=90, created_at=NOW, expires_at=NOW)
         )  # fmt: skip
