@@ -7,9 +7,8 @@ variables and profiles through `temporalio.envconfig` (see `temporal_client.conn
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -29,9 +28,19 @@ class Settings(BaseSettings):
     operator_cache_seconds: float = 5.0
     # Larger request bodies are refused with 413 before they are read.
     max_request_bytes: int = 1_048_576
-    # Only the sandbox outbox exists so far; real providers are added with their channels.
-    email_provider: Literal["sandbox"] = "sandbox"
-    voice_provider: Literal["sandbox"] = "sandbox"
+    # Where providers reach this API (webhooks and callbacks), e.g. https://outreach.example.com. Twilio signs
+    # its callbacks over this exact URL, so it must be the address as the internet sees it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Replies to the AI email go to reply+{token}@{reply_domain} (the domain SendGrid Inbound Parse receives
+    # for); empty: the domain of the location's AI address. Tokens are signed with the secret and expire.
+    reply_domain: str = ""
+    reply_token_secret: str = ""
+    reply_token_days: int = 90
+    # The AI email goes through SendGrid when its API key is set, else to the sandbox outbox.
+    sendgrid_api_key: str = ""
+    sendgrid_api_url: str = "https://api.sendgrid.com"
+    # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
+    sendgrid_webhook_public_key: str = ""
     # Workflows a worker keeps in memory. A waiting outreach evicted from it is replayed from its history on
     # the next decision, so this should hold every waiting outreach (see the README's performance section).
     worker_cached_workflows: int = 10_000
@@ -51,8 +60,20 @@ class Settings(BaseSettings):
 
     @property
     def sandbox(self) -> bool:
-        """True when deliveries go to the database outbox instead of a real provider."""
-        return "sandbox" in (self.email_provider, self.voice_provider)
+        """True when some deliveries go to the database outbox instead of a real provider."""
+        return not self.sendgrid_api_key
+
+    @property
+    def reply_secret(self) -> str:
+        """The reply tokens' secret. Sandbox email never leaves the machine and its replies are simulated, so
+        without one configured its tokens are signed with a fixed secret that proves nothing."""
+        return self.reply_token_secret or "sandbox-reply-tokens-prove-nothing"
+
+    @model_validator(mode="after")
+    def _real_providers_need_their_secrets(self) -> "Settings":
+        if self.sendgrid_api_key and not self.reply_token_secret:
+            raise ValueError("OUTREACH_REPLY_TOKEN_SECRET must be set when the AI email goes through SendGrid.")
+        return self
 
 
 @lru_cache

@@ -12,15 +12,16 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.channels.email import EmailActivities
+from activities.channels.email import EmailActivities, ReplyAddresses
 from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
 from models.db import make_engine
-from providers.email import email_provider
+from providers.email import EmailProvider, SandboxEmail
 from providers.llm import language_model
-from providers.voice import voice_provider
+from providers.sendgrid import SendGridEmail
+from providers.voice import SandboxVoice
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
@@ -62,6 +63,13 @@ def new_worker(
     )
 
 
+def email_provider(settings: Settings) -> EmailProvider:
+    """SendGrid when its API key is set, else the sandbox outbox."""
+    if settings.sendgrid_api_key:
+        return SendGridEmail(settings.sendgrid_api_key, settings.sendgrid_api_url)
+    return SandboxEmail()
+
+
 def build_worker(
     client: Client,
     engine: Engine,
@@ -74,8 +82,9 @@ def build_worker(
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
     llm = LlmActivities(engine, language_model(settings))
-    email = EmailActivities(engine, email_provider(settings.email_provider))
-    voice = VoiceActivities(engine, voice_provider(settings.voice_provider))
+    replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
+    email = EmailActivities(engine, email_provider(settings), replies)
+    voice = VoiceActivities(engine, SandboxVoice())
     return new_worker(
         client,
         settings,

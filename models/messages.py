@@ -64,6 +64,16 @@ class Sender(StrEnum):
     system = "system"
 
 
+class DeliveryStatus(StrEnum):
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    bounced = "bounced"
+    dropped = "dropped"
+    failed = "failed"
+    unknown = "unknown"
+
+
 # --- detection -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, DateTime, Dialect, Enum, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
+from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, DeliveryStatus, Priority, Sender
 
 
 def _enum(enum: type[StrEnum]) -> Any:
@@ -57,6 +57,11 @@ class Location(SQLModel, table=True):
     voice_enabled: bool = False
     default_sender_email: str
     default_sender_name: str
+    # The AI email's own address (replies go to a signed reply address instead); empty: the default sender.
+    ai_sender_email: str = ""
+    # How calls speak: a text-to-speech voice of the voice provider and its language tag.
+    call_voice: str = "Polly.Joanna"
+    call_language: str = "en-US"
     portal_url: str = ""
     # No customer hears from any agent more often than this.
     customer_min_gap_hours: int = 48
@@ -300,11 +305,26 @@ class Delivery(SQLModel, table=True):
     agent_type: AgentType = Field(sa_type=_enum(AgentType))
     channel: Channel = Field(sa_type=_enum(Channel))
     provider: str
-    status: str  # sent | failed
+    # sending (written before the provider is called) → sent → delivered | bounced | dropped | … (the provider's
+    # later events); failed (the provider refused); unknown (it may or may not have gone out: see status_detail).
+    status: DeliveryStatus = Field(sa_type=_enum(DeliveryStatus))
+    status_detail: str | None = None
     to_address: str
     from_address: str
     subject: str
     body_html: str
     message_id: str
+    # The provider's id of the message or call (SendGrid's X-Message-Id, a call SID): the source link.
+    provider_message_id: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class ProviderEvent(SQLModel, table=True):
+    """A webhook event already applied, by the provider's own event id: a provider retrying, or an attacker
+    replaying a captured request, changes nothing the second time."""
+
+    __tablename__ = "provider_event"
+    id: str = Field(primary_key=True)  # "{provider}:{event id}"
+    delivery_id: str | None = None
+    received_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,29 +1,43 @@
-"""Email: what an email provider is asked to send, and its faces.
+"""Email: what an email provider is asked to send, its interface, and the sandbox face (`sendgrid.py` is the
+real one). In the sandbox the delivery row the channel activity writes *is* the sent message, listed by
+`GET /api/outbox`."""
 
-Only the sandbox face exists so far: the delivery row the channel activity writes *is* the sent message,
-listed by `GET /api/outbox`. Real faces (a mail API, a connected account's SMTP) come with their channels.
-"""
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from providers.outcomes import Attempt
 
 
 @dataclass(frozen=True)
 class OutgoingEmail:
+    delivery_id: str  # ours: the idempotency key, and the custom argument events come back with
     message_id: str  # our own Message-ID, so replies can be matched to it
-    from_address: str
+    from_email: str
+    from_name: str
     to_address: str
     subject: str
     body_html: str
     body_text: str
+    reply_to: str | None = None
     in_reply_to: str | None = None
+    # Our ids, carried through the provider and back on its events.
+    custom_args: dict[str, str] = field(default_factory=dict)
+
+
+# Out-of-office robots stay quiet: they would otherwise answer the AI and wake it for nothing.
+QUIET_AUTO_REPLIES = {"X-Auto-Response-Suppress": "OOF, AutoReply"}
 
 
 class EmailProvider(Protocol):
     name: str
 
-    def send(self, email: OutgoingEmail) -> None:
-        """Hand the email over for delivery, or raise."""
+    def send(self, email: OutgoingEmail) -> str:
+        """Hand the email over for delivery and answer the provider's id for it; or raise one of
+        `providers.outcomes`' Refused, Unavailable, Ambiguous."""
+
+    def confirm(self, attempt: Attempt) -> str | None:
+        """After an ambiguous attempt: the provider's id if the email went out, None if it surely did not;
+        or raise Unconfirmed."""
 
 
 class SandboxEmail:
@@ -31,9 +45,8 @@ class SandboxEmail:
 
     name = "sandbox"
 
-    def send(self, email: OutgoingEmail) -> None:
-        return None
+    def send(self, email: OutgoingEmail) -> str:
+        return f"sandbox-{email.delivery_id}"
 
-
-def email_provider(name: Literal["sandbox"]) -> EmailProvider:
-    return {"sandbox": SandboxEmail}[name]()
+    def confirm(self, attempt: Attempt) -> str | None:
+        return None  # sending to the sandbox has no effect outside the outbox row, so it is safe to repeat

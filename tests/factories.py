@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from activities.channels.email import ReplyAddresses
 from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
 from models.db import session_scope
@@ -25,6 +26,8 @@ from models.messages import (
 from models.tables import AgentConfig, Customer, Invoice, Location
 
 LOCATION_ID = "loc-test"
+# How the tests' email activities sign reply addresses.
+REPLIES = ReplyAddresses("test-reply-secret", timedelta(days=90))
 
 
 def add_location(

@@ -1,8 +1,17 @@
-"""The record of every delivery, whatever the channel and provider. Writing it is idempotent by our own
-message id: a retried send finds the row and returns it instead of sending twice. With a sandbox provider,
-the row is all there is: the outbox."""
+"""Exactly-once delivery, whatever the channel and provider.
+
+1. The delivery row, keyed by our own id, is written (`sending`) and committed before the provider is called.
+2. The provider is called outside any transaction.
+3. The row becomes `sent`, with the provider's id, the timeline entry and the agent's follow-up mark.
+
+A retried activity reads the row first: a finished delivery is answered as it is; a `sending` row means an
+earlier attempt stopped somewhere between 1 and 3 (a crash, a dropped connection), so the provider is asked
+whether it has the message (`confirm`) — never sent blindly again. With the sandbox provider the row is the
+whole outbox.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -12,8 +21,23 @@ from temporalio.exceptions import ApplicationError
 from activities.db import add_timeline_entry
 from agents.registry import AGENTS
 from models.db import session_scope
-from models.messages import Channel, DeliveryResult, Sender, TimelineEvent
+from models.messages import Channel, DeliveryResult, DeliveryStatus, Sender, TimelineEvent
 from models.tables import Customer, Delivery, Location, ProposedAction
+from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfirmed
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a channel is about to send: the row to write first, the timeline's words, and the provider call
+    (which answers the provider's id for the message)."""
+
+    delivery: Delivery
+    timeline_body: str
+    send: Callable[[], str]
+
+
+Prepare = Callable[[Session, ProposedAction, Customer, Location], Prepared]
+Confirm = Callable[[Attempt], str | None]
 
 
 def delivery_result(delivery: Delivery) -> DeliveryResult:
@@ -25,17 +49,96 @@ def delivery_result(delivery: Delivery) -> DeliveryResult:
     )
 
 
-Send = Callable[[Session, ProposedAction, Customer, Location], Delivery]
-
-
-def deliver_once(engine: Engine, delivery_id: str, action_id: str, customer_id: str, send: Send) -> DeliveryResult:
-    """Run `send` unless this delivery already happened; either way, answer with the delivery."""
+def deliver_once(
+    engine: Engine, delivery_id: str, action_id: str, customer_id: str, prepare: Prepare, confirm: Confirm
+) -> DeliveryResult:
+    """Send unless this delivery already went out (or may have); either way, answer with the delivery."""
     with session_scope(engine) as session:
-        existing = session.get(Delivery, delivery_id)
-        if existing is not None:
-            return delivery_result(existing)
+        row = session.get(Delivery, delivery_id)
+        if row is not None and row.status is not DeliveryStatus.sending:
+            return _settled(row)
         action, customer, location = _load_parties(session, action_id, customer_id)
-        return delivery_result(send(session, action, customer, location))
+        prepared = prepare(session, action, customer, location)
+        if row is None:
+            session.add(prepared.delivery)
+        else:
+            found = _confirm(session, row, confirm)
+            if found is not None:
+                return _complete(session, row, found, prepared.timeline_body)
+    try:
+        provider_message_id = prepared.send()
+    except Refused as refused:
+        _set_status(engine, delivery_id, DeliveryStatus.failed, str(refused))
+        raise ApplicationError(str(refused), type="DeliveryRefused", non_retryable=True) from refused
+    except Unavailable as unavailable:
+        _forget(engine, delivery_id)  # nothing went out: the next attempt starts afresh
+        raise ApplicationError(str(unavailable), type="ProviderUnavailable") from unavailable
+    except Ambiguous as ambiguous:
+        # The row stays `sending`: the next attempt asks the provider before anything else.
+        raise ApplicationError(str(ambiguous), type="DeliveryAmbiguous") from ambiguous
+    with session_scope(engine) as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None, "the row was committed before the provider was called"
+        return _complete(session, row, provider_message_id, prepared.timeline_body)
+
+
+def _settled(row: Delivery) -> DeliveryResult:
+    if row.status is DeliveryStatus.failed:
+        raise ApplicationError(row.status_detail or "The provider refused this delivery.", type="DeliveryRefused",
+                               non_retryable=True)  # fmt: skip
+    if row.status is DeliveryStatus.unknown:
+        raise ApplicationError(row.status_detail or "Whether this delivery went out is unknown.",
+                               type="DeliveryUnknown", non_retryable=True)  # fmt: skip
+    return delivery_result(row)
+
+
+def _confirm(session: Session, row: Delivery, confirm: Confirm) -> str | None:
+    attempt = Attempt(delivery_id=row.id, to_address=row.to_address, attempted_at=row.created_at,
+                      provider_message_id=row.provider_message_id)  # fmt: skip
+    try:
+        return confirm(attempt)
+    except Unconfirmed as unconfirmed:
+        if not unconfirmed.final:
+            raise ApplicationError(str(unconfirmed), type="AwaitingConfirmation") from unconfirmed
+        row.status, row.status_detail = DeliveryStatus.unknown, str(unconfirmed)
+        session.add(row)
+        session.commit()
+        raise ApplicationError(str(unconfirmed), type="DeliveryUnknown", non_retryable=True) from unconfirmed
+
+
+def _complete(session: Session, row: Delivery, provider_message_id: str, timeline_body: str) -> DeliveryResult:
+    """Mark the delivery sent, follow the situation up, and put the message on the timeline; once."""
+    if row.status is DeliveryStatus.sending:
+        row.status = DeliveryStatus.sent
+        row.provider_message_id = row.provider_message_id or provider_message_id
+        session.add(row)
+        delivered = AGENTS[row.agent_type].delivered
+        action = session.get(ProposedAction, row.proposed_action_id)
+        if delivered is not None and row.conversation_id is None and action is not None:  # the outreach itself
+            delivered(session, action.facts, row.created_at)
+        add_timeline_entry(
+            session,
+            TimelineEvent(id=f"delivery:{row.id}", action_id=row.proposed_action_id,
+                          conversation_id=row.conversation_id, sender=Sender.ai, channel=row.channel,
+                          body=timeline_body, at=row.created_at),
+            delivery_id=row.id,
+        )  # fmt: skip
+    return delivery_result(row)
+
+
+def _set_status(engine: Engine, delivery_id: str, status: DeliveryStatus, detail: str) -> None:
+    with session_scope(engine) as session:
+        row = session.get(Delivery, delivery_id)
+        if row is not None:
+            row.status, row.status_detail = status, detail
+            session.add(row)
+
+
+def _forget(engine: Engine, delivery_id: str) -> None:
+    with session_scope(engine) as session:
+        row = session.get(Delivery, delivery_id)
+        if row is not None and row.status is DeliveryStatus.sending:
+            session.delete(row)
 
 
 def _load_parties(session: Session, action_id: str, customer_id: str) -> tuple[ProposedAction, Customer, Location]:
@@ -49,8 +152,7 @@ def _load_parties(session: Session, action_id: str, customer_id: str) -> tuple[P
     return action, customer, location
 
 
-def record_delivery(
-    session: Session,
+def new_delivery(
     *,
     delivery_id: str,
     action: ProposedAction,
@@ -61,13 +163,11 @@ def record_delivery(
     from_address: str,
     subject: str,
     body_html: str,
-    timeline_body: str,
     message_id: str,
     in_reply_to: str | None = None,
 ) -> Delivery:
-    """Write the delivery and its timeline entry in one transaction, stamped with the send time."""
-    sent_at = datetime.now(UTC)
-    delivery = Delivery(
+    """The row written before the provider is called, stamped with the attempt's time."""
+    return Delivery(
         id=delivery_id,
         proposed_action_id=action.id,
         conversation_id=conversation_id,
@@ -76,31 +176,12 @@ def record_delivery(
         agent_type=action.agent_type,
         channel=channel,
         provider=provider,
-        status="sent",
+        status=DeliveryStatus.sending,
         to_address=to_address,
         from_address=from_address,
         subject=subject,
         body_html=body_html,
         message_id=message_id,
         in_reply_to=in_reply_to,
-        created_at=sent_at,
+        created_at=datetime.now(UTC),
     )
-    session.add(delivery)
-    session.flush()
-    delivered = AGENTS[action.agent_type].delivered
-    if delivered is not None and conversation_id is None:  # the outreach itself, not a conversation's answer
-        delivered(session, action.facts, sent_at)
-    add_timeline_entry(
-        session,
-        TimelineEvent(
-            id=f"delivery:{delivery_id}",
-            action_id=action.id,
-            conversation_id=conversation_id,
-            sender=Sender.ai,
-            channel=channel,
-            body=timeline_body,
-            at=sent_at,
-        ),
-        delivery_id=delivery_id,
-    )
-    return delivery

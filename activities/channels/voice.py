@@ -1,5 +1,5 @@
-"""Voice delivery: an outbound call that speaks the approved script, through the voice provider this worker
-was given."""
+"""Voice delivery: an outbound call that speaks the approved script in the location's voice, through the voice
+provider this worker was given, exactly once."""
 
 from html import escape
 
@@ -8,11 +8,11 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.channels.deliveries import deliver_once, record_delivery
+from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import variables
 from domain.contacts import international_phone
 from models.messages import CallRequest, Channel, DeliveryResult
-from models.tables import Customer, Delivery, Location, ProposedAction
+from models.tables import Customer, Location, ProposedAction
 from providers.voice import OutgoingCall, VoiceProvider
 
 
@@ -25,7 +25,7 @@ class VoiceActivities:
     def place_call(self, call: CallRequest) -> DeliveryResult:
         """Call the customer's mobile number and speak the script; the call lands on the timeline."""
 
-        def send(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Delivery:
+        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
             number = international_phone(customer.mobile_phone)
             if number is None:
                 raise ApplicationError(
@@ -40,10 +40,10 @@ class VoiceActivities:
                 to_number=number,
                 caller_name=location.name,
                 script=variables.resolve(call.voice_script, filled, html=False),
+                voice=location.call_voice,
+                language=location.call_language,
             )
-            self._provider.call(outgoing)
-            return record_delivery(
-                session,
+            delivery = new_delivery(
                 delivery_id=call.delivery_id,
                 action=action,
                 conversation_id=None,
@@ -53,8 +53,9 @@ class VoiceActivities:
                 from_address=outgoing.caller_name,
                 subject=f"Call to {customer.name}",
                 body_html=f"<p>{escape(outgoing.script)}</p>",
-                timeline_body=outgoing.script,
                 message_id=f"call-{call.delivery_id}",
             )
+            return Prepared(delivery, outgoing.script, lambda: self._provider.call(outgoing))
 
-        return deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, send)
+        return deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare,
+                            self._provider.confirm)  # fmt: skip

@@ -1,5 +1,7 @@
 """Retried activities (a worker crash, a timeout) never duplicate a message or a timeline entry."""
 
+import uuid
+
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
@@ -18,7 +20,7 @@ from models.messages import (
 from models.tables import Delivery, ProposedAction, TimelineEntry
 from providers.email import SandboxEmail
 from settings import Settings
-from tests.factories import LOCATION_ID, add_customer, proposal
+from tests.factories import LOCATION_ID, REPLIES, add_customer, proposal
 
 
 def count(engine: Engine, table: type) -> int:
@@ -68,9 +70,9 @@ def test_a_retried_send_returns_the_first_delivery(engine: Engine, settings: Set
     change = proposal(engine)
     env = ActivityEnvironment()
     env.run(DbActivities(engine).record_proposal, change)
-    email = EmailActivities(engine, SandboxEmail())
+    email = EmailActivities(engine, SandboxEmail(), REPLIES)
     message = EmailMessage(
-        delivery_id="d-1",
+        delivery_id=str(uuid.uuid4()),
         action_id=change.record.action_id,
         location_id=LOCATION_ID,
         customer_id="cust-1",
@@ -94,7 +96,7 @@ def test_a_customer_without_email_fails_permanently_with_a_reason(engine: Engine
     env.run(DbActivities(engine).record_proposal, change)
     add_customer(engine, "cust-2", name="No Mail", email=None)
     message = EmailMessage(
-        delivery_id="d-2",
+        delivery_id=str(uuid.uuid4()),
         action_id=change.record.action_id,
         location_id=LOCATION_ID,
         customer_id="cust-2",
@@ -103,7 +105,7 @@ def test_a_customer_without_email_fails_permanently_with_a_reason(engine: Engine
         body_html="<p>Hi</p>",
     )
     with pytest.raises(ApplicationError) as raised:
-        env.run(EmailActivities(engine, SandboxEmail()).send_email, message)
+        env.run(EmailActivities(engine, SandboxEmail(), REPLIES).send_email, message)
     assert raised.value.type == "NoRecipient"
     assert raised.value.non_retryable
     assert count(engine, Delivery) == 0

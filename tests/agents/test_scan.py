@@ -12,7 +12,16 @@ from sqlmodel import Session, select
 from agents.preview import preview
 from agents.scan import scan_page, start_scan
 from models.db import session_scope
-from models.messages import ActionStatus, AgentPreview, AgentType, Channel, Pattern, PatternPage, Priority
+from models.messages import (
+    ActionStatus,
+    AgentPreview,
+    AgentType,
+    Channel,
+    DeliveryStatus,
+    Pattern,
+    PatternPage,
+    Priority,
+)
 from models.tables import (
     AgentConfig,
     Booking,
@@ -82,8 +91,8 @@ def deliver(engine: Engine, customer_id: str, agent: AgentType, at: datetime, n:
         ),
         Delivery(
             id=f"d-{customer_id}-{n}", proposed_action_id=action_id, location_id=LOCATION_ID, customer_id=customer_id,
-            agent_type=agent, channel=Channel.ai_email, provider="sandbox", status="sent", to_address="a@b.c",
-            from_address="x", subject="s", body_html="b", message_id=f"<{n}@x>", created_at=at,
+            agent_type=agent, channel=Channel.ai_email, provider="sandbox", status=DeliveryStatus.sent,
+            to_address="a@b.c", from_address="x", subject="s", body_html="b", message_id=f"<{n}@x>", created_at=at,
         ),
     )  # fmt: skip
 
