@@ -348,6 +348,18 @@ class CallRequest(BaseModel):
     voice_script: str
 
 
+class DeliveryReport(BaseModel):
+    """What a provider reported about a delivery after it went out (a bounce, a drop, a failed call)."""
+
+    delivery_id: str
+    status: DeliveryStatus
+    detail: str
+
+
+# Provider reports that mean the customer never got the message.
+UNDELIVERABLE = frozenset({DeliveryStatus.bounced, DeliveryStatus.dropped, DeliveryStatus.failed})
+
+
 class DeliveryResult(BaseModel):
     delivery_id: str
     provider: str

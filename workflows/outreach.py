@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
+        UNDELIVERABLE,
         UNDELIVERED,
         ActionStatus,
         ApproveRequest,
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ConversationStatus,
         CustomerMessage,
         DecisionResult,
+        DeliveryReport,
         DeliveryResult,
         Draft,
         DraftEdit,
@@ -68,6 +70,9 @@ SAFEGUARDS_BEFORE_SEND = "safeguards-before-send"
 # Delivery starts once the decision is recorded: the approval answers its caller without sharing the worker
 # with the delivery's first steps, and the check before send reads the proposal as approved.
 DELIVER_AFTER_DECISION = "deliver-after-decision"
+
+# On the way out: approved and not yet sent, failed or cancelled.
+SENDING = frozenset({ActionStatus.approved, ActionStatus.auto_executed, ActionStatus.deferred})
 
 Request = TypeVar("Request", ApproveRequest, DraftEdit, RejectRequest, SnoozeRequest)
 
@@ -129,12 +134,15 @@ class OutreachWorkflow:
             return await self._finish()
 
         try:
+            # A bounce reported meanwhile fails the proposal: no reply will come.
             await workflow.wait_condition(
-                lambda: bool(self._inbox),
+                lambda: bool(self._inbox) or self._state.status is not ActionStatus.sent,
                 timeout=input.policy.reply_window,
                 timeout_summary="Reply window closes",
             )
         except TimeoutError:
+            return await self._finish()
+        if not self._inbox:
             return await self._finish()
         return await self._finish(await self._run_conversation())
 
@@ -277,6 +285,16 @@ class OutreachWorkflow:
         if self._state.status is None or self._state.status in UNDELIVERED:
             self._state.cancel_reason = request.reason
             self._version += 1
+
+    @workflow.signal
+    async def delivery_status(self, report: DeliveryReport) -> None:
+        """The provider reports, after the send, that the customer never got it (a bounce, a drop, a failed call)."""
+        if report.status not in UNDELIVERABLE:
+            return
+        # A report can overtake the send's own result; it applies once the delivery is recorded as sent.
+        await workflow.wait_condition(lambda: self._state.status not in SENDING)
+        if self._state.status is ActionStatus.sent:
+            await self._set_status(ActionStatus.failed, f"Delivery failed: {report.detail}")
 
     @workflow.signal
     def customer_replied(self, message: CustomerMessage) -> None:

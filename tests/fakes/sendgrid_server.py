@@ -60,12 +60,14 @@ class FakeSendGrid:
         """The body and headers of an Event Webhook post, signed as SendGrid signs them."""
         body = json.dumps(events).encode()
         stamp = str(timestamp if timestamp is not None else int(time.time()))
-        signature = self._key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
         return body, {
             "Content-Type": "application/json",
-            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Signature": self.signature(stamp, body),
             "X-Twilio-Email-Event-Webhook-Timestamp": stamp,
         }
+
+    def signature(self, timestamp: str, body: bytes) -> str:
+        return base64.b64encode(self._key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
 
 
 def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
@@ -108,7 +110,8 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def fake_sendgrid() -> Iterator[FakeSendGrid]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake := FakeSendGrid()))
+    fake = FakeSendGrid()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

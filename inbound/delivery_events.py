@@ -1,0 +1,120 @@
+"""What providers report about a delivery after it went out — delivered, bounced, dropped, a spam complaint, an
+unsubscribe — applied once each (by the provider's event id) to the delivery, the timeline, the proposal and
+the customer's consent. Events arrive verified (`api/webhooks`); an event about a delivery we do not know is
+kept as seen and changes nothing."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.db import add_timeline_entry
+from inbound import consent
+from models.messages import UNDELIVERABLE, DeliveryReport, DeliveryStatus, Sender, TimelineEvent
+from models.tables import Customer, Delivery, ProviderEvent
+from workflows.outreach import OutreachWorkflow
+
+# How far each status has come: a late or repeated event never moves a delivery back.
+_PROGRESS = {DeliveryStatus.sending: 0, DeliveryStatus.sent: 1, DeliveryStatus.delivered: 2}
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    provider: str
+    event_id: str
+    kind: str  # the provider's own name for it
+    delivery_id: str | None
+    provider_message_id: str | None
+    status: DeliveryStatus | None  # what it makes of the delivery, if anything
+    note: str | None  # for the timeline, if it belongs there
+    opts_out: bool = False
+
+
+def from_sendgrid(event: dict[str, Any]) -> DeliveryEvent | None:
+    """One Event Webhook event; None when it is not one (no event id)."""
+    event_id, kind = event.get("sg_event_id"), str(event.get("event", ""))
+    if not isinstance(event_id, str) or not event_id:
+        return None
+    to, reason = event.get("email", "the customer"), str(event.get("reason") or event.get("response") or "")
+    status, note, opts_out = None, None, False
+    if kind == "delivered":
+        status, note = DeliveryStatus.delivered, f"Delivered to {to}."
+    elif kind == "bounce":
+        status = DeliveryStatus.bounced
+        note = (
+            f"The email to {to} bounced ({reason or 'no reason given'}). "
+            "Check the address, or reach the customer another way."
+        )
+    elif kind == "dropped":
+        status = DeliveryStatus.dropped
+        note = f"SendGrid did not send the email to {to} ({reason or 'no reason given'})."
+    elif kind == "spamreport":
+        note, opts_out = f"{to} marked the email as spam; they are opted out of outreach.", True
+    elif kind in ("unsubscribe", "group_unsubscribe"):
+        note, opts_out = f"{to} unsubscribed; they are opted out of outreach.", True
+    message_id = event.get("sg_message_id")
+    return DeliveryEvent(
+        provider="sendgrid",
+        event_id=event_id,
+        kind=kind,
+        delivery_id=event.get("delivery_id") if isinstance(event.get("delivery_id"), str) else None,
+        # SendGrid's event message id is its X-Message-Id with a suffix of its own after a dot.
+        provider_message_id=message_id.partition(".")[0] if isinstance(message_id, str) else None,
+        status=status,
+        note=note,
+        opts_out=opts_out,
+    )
+
+
+async def apply(session: Session, client: Client, events: list[DeliveryEvent]) -> int:
+    """Apply each event once; answers how many were new."""
+    applied = 0
+    for event in events:
+        key = f"{event.provider}:{event.event_id}"
+        if session.get(ProviderEvent, key) is not None:
+            continue
+        delivery = session.get(Delivery, event.delivery_id) if event.delivery_id else None
+        session.add(ProviderEvent(id=key, delivery_id=delivery.id if delivery else None, received_at=_now()))
+        if delivery is not None:
+            _record(session, delivery, event)
+            if event.status in UNDELIVERABLE and delivery.conversation_id is None and event.note:
+                # Before the event is marked seen: if the workflow cannot be told, the provider's retry can.
+                await _report(client, delivery, event.status, event.note)
+        session.commit()
+        applied += 1
+        customer = session.get(Customer, delivery.customer_id) if delivery is not None else None
+        if event.opts_out and customer is not None and not customer.opted_out:
+            await consent.opt_out(session, client, customer)
+    return applied
+
+
+def _record(session: Session, delivery: Delivery, event: DeliveryEvent) -> None:
+    if event.provider_message_id and not delivery.provider_message_id:
+        delivery.provider_message_id = event.provider_message_id  # the proof an ambiguous send went out
+    # While `sending`, the send activity owns the status (it writes `sent` with the timeline entry).
+    progress = _PROGRESS.get(delivery.status, 3)
+    if event.status is not None and 0 < progress < _PROGRESS.get(event.status, 3):
+        delivery.status, delivery.status_detail = event.status, event.note
+    session.add(delivery)
+    if event.note:
+        entry = TimelineEvent(id=f"event:{event.provider}:{event.event_id}", action_id=delivery.proposed_action_id,
+                              conversation_id=delivery.conversation_id, sender=Sender.system, channel=delivery.channel,
+                              body=event.note, at=_now())  # fmt: skip
+        add_timeline_entry(session, entry, delivery_id=delivery.id)
+
+
+async def _report(client: Client, delivery: Delivery, status: DeliveryStatus, detail: str) -> None:
+    report = DeliveryReport(delivery_id=delivery.id, status=status, detail=detail)
+    try:
+        await client.get_workflow_handle(delivery.proposed_action_id).signal(OutreachWorkflow.delivery_status, report)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise  # the event is not marked seen, and the provider retries the webhook
+        # The outreach has finished; the delivery and the timeline still say what happened.
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
