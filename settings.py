@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
     sendgrid_webhook_public_key: str = ""
+    # Calls and their text messages go through Twilio when all three are set, else to the sandbox outbox.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
     # Workflows a worker keeps in memory. A waiting outreach evicted from it is replayed from its history on
     # the next decision, so this should hold every waiting outreach (see the README's performance section).
     worker_cached_workflows: int = 10_000
@@ -61,7 +66,11 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         """True when some deliveries go to the database outbox instead of a real provider."""
-        return not self.sendgrid_api_key
+        return not (self.sendgrid_api_key and self.twilio)
+
+    @property
+    def twilio(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
 
     @property
     def reply_secret(self) -> str:

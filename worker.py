@@ -21,7 +21,8 @@ from models.db import make_engine
 from providers.email import EmailProvider, SandboxEmail
 from providers.llm import language_model
 from providers.sendgrid import SendGridEmail
-from providers.voice import SandboxVoice
+from providers.twilio import TwilioVoice
+from providers.voice import SandboxVoice, VoiceProvider
 from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
@@ -70,6 +71,14 @@ def email_provider(settings: Settings) -> EmailProvider:
     return SandboxEmail()
 
 
+def voice_provider(settings: Settings) -> VoiceProvider:
+    """Twilio when its account, token and number are set, else the sandbox outbox."""
+    if settings.twilio:
+        return TwilioVoice(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
+                           settings.public_base_url, settings.twilio_api_url)  # fmt: skip
+    return SandboxVoice()
+
+
 def build_worker(
     client: Client,
     engine: Engine,
@@ -84,7 +93,7 @@ def build_worker(
     llm = LlmActivities(engine, language_model(settings))
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     email = EmailActivities(engine, email_provider(settings), replies)
-    voice = VoiceActivities(engine, SandboxVoice())
+    voice = VoiceActivities(engine, voice_provider(settings))
     return new_worker(
         client,
         settings,

@@ -14,7 +14,7 @@ from temporalio.service import RPCError
 from api.auth import OperatorCache
 from api.guards import BodySizeLimit, refuse_nul
 from api.routers import agents, conversations, customers, detection, dev, health, inbox, outbox, usage
-from api.webhooks import sendgrid
+from api.webhooks import sendgrid, twilio
 from models.db import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         dependencies=[Depends(refuse_nul)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, inbox, conversations, outbox, agents, detection, customers, usage, sendgrid):
+    for module in (health, inbox, conversations, outbox, agents, detection, customers, usage, sendgrid, twilio):
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

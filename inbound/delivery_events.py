@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.db import add_timeline_entry
 from inbound import consent
-from models.messages import UNDELIVERABLE, DeliveryReport, DeliveryStatus, Sender, TimelineEvent
+from models.messages import UNDELIVERABLE, Channel, DeliveryReport, DeliveryStatus, Sender, TimelineEvent
 from models.tables import Customer, Delivery, ProviderEvent
 from workflows.outreach import OutreachWorkflow
 
@@ -69,6 +69,43 @@ def from_sendgrid(event: dict[str, Any]) -> DeliveryEvent | None:
     )
 
 
+# Twilio's call statuses: what each makes of the call, and what the timeline says.
+_CALL = {
+    "initiated": (None, "Calling {to}."),
+    "ringing": (None, "Ringing."),
+    "in-progress": (None, "The customer answered."),
+    "answered": (None, "The customer answered."),
+    "completed": (DeliveryStatus.delivered, "The call ended after {duration} seconds."),
+    "busy": (DeliveryStatus.failed, "The line of {to} was busy."),
+    "no-answer": (DeliveryStatus.failed, "Nobody answered the call to {to}."),
+    "failed": (DeliveryStatus.failed, "The call to {to} could not be placed (Twilio error {error})."),
+    "canceled": (DeliveryStatus.failed, "The call to {to} was canceled before it was answered."),
+}
+_TEXT = {
+    "delivered": (DeliveryStatus.delivered, "The text message to {to} was delivered."),
+    "undelivered": (DeliveryStatus.failed, "The text message to {to} was not delivered (Twilio error {error})."),
+    "failed": (DeliveryStatus.failed, "The text message to {to} could not be sent (Twilio error {error})."),
+}
+
+
+def from_twilio(delivery_id: str, event_id: str, params: dict[str, str]) -> DeliveryEvent:
+    """One status callback of a call (`CallStatus`) or a text message (`MessageStatus`)."""
+    is_call = "CallStatus" in params
+    kind = params.get("CallStatus" if is_call else "MessageStatus", "")
+    status, words = (_CALL if is_call else _TEXT).get(kind, (None, None))
+    facts = {"to": params.get("To", "the customer"), "duration": params.get("CallDuration", "0"),
+             "error": params.get("ErrorCode", "unknown")}  # fmt: skip
+    return DeliveryEvent(
+        provider="twilio",
+        event_id=event_id,
+        kind=kind,
+        delivery_id=delivery_id,
+        provider_message_id=params.get("CallSid" if is_call else "MessageSid"),
+        status=status,
+        note=words.format(**facts) if words else None,
+    )
+
+
 async def apply(session: Session, client: Client, events: list[DeliveryEvent]) -> int:
     """Apply each event once; answers how many were new."""
     applied = 0
@@ -80,7 +117,9 @@ async def apply(session: Session, client: Client, events: list[DeliveryEvent]) -
         session.add(ProviderEvent(id=key, delivery_id=delivery.id if delivery else None, received_at=_now()))
         if delivery is not None:
             _record(session, delivery, event)
-            if event.status in UNDELIVERABLE and delivery.conversation_id is None and event.note:
+            # A text message only carries a call's links: the call is the outreach.
+            outreach = delivery.conversation_id is None and delivery.channel is not Channel.sms
+            if event.status in UNDELIVERABLE and outreach and event.note:
                 # Before the event is marked seen: if the workflow cannot be told, the provider's retry can.
                 await _report(client, delivery, event.status, event.note)
         session.commit()

@@ -1,6 +1,8 @@
-"""Voice delivery: an outbound call that speaks the approved script in the location's voice, through the voice
-provider this worker was given, exactly once."""
+"""Voice delivery: an outbound call that speaks the approved script in the location's voice, and a text message
+with the links the script holds (they are never read aloud), through the voice provider this worker was given;
+each exactly once."""
 
+import uuid
 from html import escape
 
 from sqlalchemy import Engine
@@ -11,9 +13,10 @@ from temporalio.exceptions import ApplicationError
 from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import variables
 from domain.contacts import international_phone
+from domain.content import spoken_and_links
 from models.messages import CallRequest, Channel, DeliveryResult
 from models.tables import Customer, Location, ProposedAction
-from providers.voice import OutgoingCall, VoiceProvider
+from providers.voice import OutgoingCall, OutgoingText, VoiceProvider
 
 
 class VoiceActivities:
@@ -23,7 +26,9 @@ class VoiceActivities:
 
     @activity.defn
     def place_call(self, call: CallRequest) -> DeliveryResult:
-        """Call the customer's mobile number and speak the script; the call lands on the timeline."""
+        """Call the customer's mobile number and speak the script, and text them its links; both land on the
+        timeline. A retry finds what was already done (each is a delivery of its own)."""
+        links: list[str] = []
 
         def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
             number = international_phone(customer.mobile_phone)
@@ -35,11 +40,13 @@ class VoiceActivities:
                     non_retryable=True,
                 )
             filled = variables.values(customer.name, location.name, action.facts)
+            spoken, found = spoken_and_links(variables.resolve(call.voice_script, filled, html=False))
+            links.extend(found)
             outgoing = OutgoingCall(
                 call_id=call.delivery_id,
                 to_number=number,
                 caller_name=location.name,
-                script=variables.resolve(call.voice_script, filled, html=False),
+                script=spoken,
                 voice=location.call_voice,
                 language=location.call_language,
             )
@@ -57,5 +64,32 @@ class VoiceActivities:
             )
             return Prepared(delivery, outgoing.script, lambda: self._provider.call(outgoing))
 
-        return deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare,
-                            self._provider.confirm)  # fmt: skip
+        placed = deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare,
+                              self._provider.confirm_call)  # fmt: skip
+        if links:
+            self._text_links(call, links)
+        return placed
+
+    def _text_links(self, call: CallRequest, links: list[str]) -> None:
+        text_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{call.delivery_id}"))
+
+        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+            number = international_phone(customer.mobile_phone)
+            assert number is not None, "the call to this number was placed"
+            body = f"{location.name}: the link{'s' if len(links) > 1 else ''} from our call: {' '.join(links)}"
+            outgoing = OutgoingText(text_id=text_id, to_number=number, body=body)
+            delivery = new_delivery(
+                delivery_id=text_id,
+                action=action,
+                conversation_id=None,
+                channel=Channel.sms,
+                provider=self._provider.name,
+                to_address=number,
+                from_address=location.name,
+                subject=f"Links of the call to {customer.name}",
+                body_html=f"<p>{escape(body)}</p>",
+                message_id=f"sms-{text_id}",
+            )
+            return Prepared(delivery, body, lambda: self._provider.text(outgoing))
+
+        deliver_once(self._engine, text_id, call.action_id, call.customer_id, prepare, self._provider.confirm_text)

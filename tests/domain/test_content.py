@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.content import format_money, html_to_text, sanitize_html
+from domain.content import format_money, html_to_text, sanitize_html, spoken_and_links
 
 
 def test_money_is_exact_with_symbol_or_code() -> None:
@@ -34,3 +34,14 @@ def test_sanitising_keeps_formatting_and_links_and_drops_active_content() -> Non
 def test_plain_text_keeps_link_targets_and_paragraphs() -> None:
     text = html_to_text('<p>Hi Ada,</p><p>Pay <a href="https://pay.example/1">here</a> &amp; thanks.</p>')
     assert text == "Hi Ada,\n\nPay here (https://pay.example/1) & thanks."
+
+
+def test_links_in_a_call_script_are_texted_not_read_aloud() -> None:
+    spoken, links = spoken_and_links(
+        "Your invoice is overdue. Pay at https://pay.example.com/inv/42. Or see www.example.com/help, thanks!"
+    )
+    assert links == ["https://pay.example.com/inv/42", "www.example.com/help"]
+    assert "http" not in spoken and "www" not in spoken
+    assert spoken == ("Your invoice is overdue. Pay at the link. Or see the link, thanks! "
+                      "I have sent you the links by text message.")  # fmt: skip
+    assert spoken_and_links("No links here.") == ("No links here.", [])

@@ -1,0 +1,56 @@
+"""Twilio's status callbacks for calls and text messages, each naming our delivery in its URL.
+
+Every request must carry a valid `X-Twilio-Signature`: Twilio signs the URL it called — our configured public
+base URL with the path — and the form parameters with the account's auth token, so the check uses
+`OUTREACH_PUBLIC_BASE_URL`, not the address this process happens to see behind a proxy. A forged request is a
+403 and changes nothing; a repeated one (Twilio retrying, `I-Twilio-Idempotency-Token`) is applied once.
+"""
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from twilio.request_validator import RequestValidator
+
+from api.deps import ClientDep, SessionDep, SettingsDep
+from inbound import delivery_events
+from settings import Settings
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+
+NOT_CONFIGURED = (
+    "Twilio is not configured: set OUTREACH_TWILIO_ACCOUNT_SID, OUTREACH_TWILIO_AUTH_TOKEN and "
+    "OUTREACH_TWILIO_FROM_NUMBER."
+)
+
+
+async def _signed_form(request: Request, settings: Settings, signature: str | None) -> dict[str, str]:
+    if not settings.twilio:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=NOT_CONFIGURED)
+    params = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True))
+    url = settings.public_base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += f"?{request.url.query}"
+    if not signature or not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The Twilio signature does not match the request.")
+    return params
+
+
+@router.post("/calls/{delivery_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/messages/{delivery_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def status_callback(
+    delivery_id: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+    idempotency_token: Annotated[str | None, Header(alias="I-Twilio-Idempotency-Token")] = None,
+) -> None:
+    """A call's progress (initiated, ringing, answered, completed, busy, no-answer, failed, canceled) or a text
+    message's (delivered, undelivered, failed), on the delivery and the timeline."""
+    params = await _signed_form(request, settings, signature)
+    sid = params.get("CallSid") or params.get("MessageSid", "")
+    state = params.get("CallStatus") or params.get("MessageStatus", "")
+    event = delivery_events.from_twilio(delivery_id, idempotency_token or f"{sid}:{state}", params)
+    await delivery_events.apply(session, client, [event])
