@@ -9,6 +9,18 @@ from models.messages import Channel
 # What this version delivers, in the order an operator is offered them; the others come with their providers.
 DELIVERABLE = (Channel.ai_email, Channel.voice)
 
+# The product's own words, the same in the inbox's channel options, an approval's refusal and the agent config.
+NO_EMAIL = "The customer does not have an email address"
+NO_MOBILE = "The customer does not have a mobile phone number"
+INVALID_MOBILE = "The customer's phone number is not in a valid international format"
+VOICE_DISABLED = "The Voice AI agent is not enabled for this location"
+# Warnings: the channel works, and this is what to expect.
+VOICE_HOURS = (
+    "Voice messages are only sent during business hours. This action will be automatically deferred until the "
+    "next available business hours window."
+)
+WARNINGS = {Channel.voice: VOICE_HOURS}
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -26,16 +38,13 @@ def problem(channel: Channel, reach: Reach) -> str | None:
         return f"The {channel.value} channel is not available yet."
     if channel is Channel.voice:
         if not reach.voice_enabled:
-            return "Voice calls are not enabled at this location."
+            return f"{VOICE_DISABLED}."
         if not reach.mobile:
-            return "The customer has no mobile phone number."
+            return f"{NO_MOBILE}."
         if not reach.mobile_valid:
-            return (
-                f"The customer's phone number ({reach.mobile}) is not in a valid international format such as "
-                "+31612345678; fix it in the customer record."
-            )
+            return f"{INVALID_MOBILE}. Fix {reach.mobile} in the customer record, e.g. as +31612345678."
     elif not reach.email:
-        return "The customer has no email address."
+        return f"{NO_EMAIL}."
     return None
 
 
@@ -68,5 +77,5 @@ def proposal_refusal(channel: Channel, voice_enabled: bool) -> str | None:
         names = " or ".join(option.value for option in DELIVERABLE)
         return f"Agents can propose {names}, not {channel.value}."
     if channel is Channel.voice and not voice_enabled:
-        return "Voice calls are not enabled at this location; keep ai_email."
+        return f"{VOICE_DISABLED}; keep ai_email."
     return None

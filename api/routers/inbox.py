@@ -180,10 +180,6 @@ def inbox_summary(
     )
 
 
-# What to know about a channel that can be used, before using it.
-_NOTES = {Channel.voice: "Calls wait for the location's business hours."}
-
-
 def _reach(session: Session, action: ProposedAction) -> tuple[Customer, channels.Reach]:
     customer = session.get(Customer, action.customer_id)
     location = session.get(Location, action.location_id)
@@ -203,7 +199,7 @@ def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
     for channel in channels.DELIVERABLE:
         problem = channels.problem(channel, reach)
         options.append(
-            ChannelOption(channel=channel, available=problem is None, warning=problem or _NOTES.get(channel))
+            ChannelOption(channel=channel, available=problem is None, warning=problem or channels.WARNINGS.get(channel))
         )
     return {
         **action.model_dump(),

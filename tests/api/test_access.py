@@ -106,7 +106,7 @@ async def test_bad_input_gets_a_readable_422_and_changes_nothing(stack: Stack) -
         ("snooze", {"until": "2001-01-01T09:00:00+00:00"}, "must be in the future"),
         ("approve", {"channel": "pigeon"}, "There is no 'pigeon' channel. Approve with ai_email."),
         ("approve", {"channel": "helpdesk"}, "helpdesk channel is not available yet"),
-        ("approve", {"channel": "voice"}, "Voice calls are not enabled at this location"),
+        ("approve", {"channel": "voice"}, "The Voice AI agent is not enabled for this location"),
         ("approve", {"body_html": "<script>x</script>"}, "body cannot be empty"),
         ("approve", {"colour": "red"}, "colour: Extra inputs are not permitted"),
     ]

@@ -35,7 +35,7 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
         ({"threshold_days": -1}, "threshold_days: Input should be greater than or equal to 0"),
         ({"confidence_threshold": 101}, "confidence_threshold: Input should be less than or equal to 100"),
         ({"default_channel": "helpdesk"}, "Agents can propose ai_email or voice"),
-        ({"default_channel": "voice"}, "Voice calls are not enabled at this location"),
+        ({"default_channel": "voice"}, "The Voice AI agent is not enabled for this location"),
         ({"cooldown": 3}, "cooldown: Extra inputs are not permitted"),
     ]
     for body, expected in bad:

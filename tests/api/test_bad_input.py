@@ -85,7 +85,7 @@ async def test_an_unknown_channel_names_the_channels_this_proposal_can_use(stack
     detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
     assert detail["channel_options"] == [
         {"channel": "ai_email", "available": True, "warning": None},
-        {"channel": "voice", "available": False, "warning": "Voice calls are not enabled at this location."},
+        {"channel": "voice", "available": False, "warning": "The Voice AI agent is not enabled for this location."},
     ]
 
 
