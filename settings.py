@@ -7,6 +7,7 @@ variables and profiles through `temporalio.envconfig` (see `temporal_client.conn
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
     sendgrid_webhook_public_key: str = ""
+    # The relay the `email` channel's location default sends through (its password in OUTREACH_SMTP_PASSWORD);
+    # without a host that mail goes to the sandbox outbox. Connected accounts use their own servers.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str = ""
     # Calls and their text messages go through Twilio when all three are set, else to the sandbox outbox.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""

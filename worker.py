@@ -12,15 +12,17 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.channels.email import EmailActivities, ReplyAddresses
+from activities.channels.email import EmailActivities, Mailboxes, ReplyAddresses
 from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
 from models.db import make_engine
+from models.messages import SmtpSecurity
 from providers.email import EmailProvider, SandboxEmail
 from providers.llm import language_model
 from providers.sendgrid import SendGridEmail
+from providers.smtp import SmtpMailer, SmtpServer
 from providers.twilio import TwilioVoice
 from providers.voice import SandboxVoice, VoiceProvider
 from settings import Settings, get_settings
@@ -71,6 +73,16 @@ def email_provider(settings: Settings) -> EmailProvider:
     return SandboxEmail()
 
 
+def mailboxes(settings: Settings) -> Mailboxes:
+    """SMTP for the `email` channel, and the relay of the location default (None: the sandbox outbox)."""
+    relay = None
+    if settings.smtp_host:
+        relay = SmtpServer(host=settings.smtp_host, port=settings.smtp_port,
+                           security=SmtpSecurity(settings.smtp_security), username=settings.smtp_username,
+                           secret_ref="env:OUTREACH_SMTP_PASSWORD", name=f"the relay {settings.smtp_host}")  # fmt: skip
+    return Mailboxes(SmtpMailer(), relay)
+
+
 def voice_provider(settings: Settings) -> VoiceProvider:
     """Twilio when its account, token and number are set, else the sandbox outbox."""
     if settings.twilio:
@@ -92,7 +104,7 @@ def build_worker(
     detection = DetectionActivities(engine, client)
     llm = LlmActivities(engine, language_model(settings))
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
-    email = EmailActivities(engine, email_provider(settings), replies)
+    email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
     return new_worker(
         client,

@@ -119,3 +119,4 @@ def _requiring(permission: Permission) -> Callable[[Operator], Awaitable[Operato
 # Operators who may change things, not just read them.
 Reviewer = Annotated[Operator, Depends(_requiring(Permission.proposed_action))]
 AgentManager = Annotated[Operator, Depends(_requiring(Permission.agent_config))]
+MailboxManager = Annotated[Operator, Depends(_requiring(Permission.email_account))]

@@ -13,7 +13,18 @@ from temporalio.service import RPCError
 
 from api.auth import OperatorCache
 from api.guards import BodySizeLimit, refuse_nul
-from api.routers import agents, conversations, customers, detection, dev, health, inbox, outbox, usage
+from api.routers import (
+    agents,
+    conversations,
+    customers,
+    detection,
+    dev,
+    email_accounts,
+    health,
+    inbox,
+    outbox,
+    usage,
+)
 from api.webhooks import sendgrid, twilio
 from models.db import make_engine
 from settings import Settings, get_settings
@@ -42,7 +53,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         dependencies=[Depends(refuse_nul)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, inbox, conversations, outbox, agents, detection, customers, usage, sendgrid, twilio):
+    for module in (health, inbox, conversations, outbox, agents, detection, customers, email_accounts, usage, sendgrid,
+                   twilio):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

@@ -6,8 +6,19 @@ from typing import Annotated, Generic, Self, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.content import line_break_problem
-from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, Priority, Sender
-from models.tables import ProposedActionBase
+from models.messages import (
+    ActionStatus,
+    AgentType,
+    Channel,
+    ConversationStatus,
+    EmailAccountStatus,
+    EmailPreset,
+    Priority,
+    Sender,
+    SmtpSecurity,
+)
+from models.tables import EmailAccountFields, ProposedActionBase
+from providers.smtp import SECRET_REF
 
 T = TypeVar("T")
 
@@ -59,6 +70,7 @@ class InboxDetail(ProposedActionBase):
     id: str
     customer: CustomerContext
     channel_options: list["ChannelOption"]
+    send_from_options: list["SendFromOption"]
     timeline: list[TimelineItem]
 
 
@@ -111,7 +123,9 @@ class EditBody(_Body):
 
 class ApproveBody(EditBody):
     # A name, not the enum: an unknown one gets an answer naming the channels this proposal can use.
-    channel: str | None = Field(default=None, max_length=32, examples=["ai_email", "voice"])
+    channel: str | None = Field(default=None, max_length=32, examples=["ai_email", "voice", "email"])
+    # The `email` channel: a connected email account's id, or "location_default".
+    send_from: str | None = Field(default=None, max_length=100, examples=["location_default"])
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 
@@ -233,6 +247,66 @@ class ChannelOption(BaseModel):
     channel: Channel
     available: bool
     warning: str | None
+
+
+class SendFromOption(BaseModel):
+    """Where an `email` approval can send from: the location default or one of its connected accounts."""
+
+    send_from: str
+    email: str
+    available: bool
+    warning: str | None
+
+
+def _secret_ref(value: str) -> str:
+    if not SECRET_REF.match(value):
+        raise ValueError("name where the password is — env:VARIABLE or file:/path — never the password itself")
+    return value
+
+
+SecretRef = Annotated[
+    str, Field(max_length=500, examples=["env:BILLING_MAILBOX_PASSWORD"]), AfterValidator(_secret_ref)
+]
+
+
+class EmailAccountCreate(_Body):
+    """A connected email account. A preset fills in its provider's servers; `generic` needs them given."""
+
+    location_id: str = Field(max_length=100)
+    email: str = Field(max_length=320)
+    display_name: str = Field(default="", max_length=200)
+    preset: EmailPreset = EmailPreset.generic
+    smtp_host: str | None = Field(default=None, max_length=255)
+    smtp_port: int | None = Field(default=None, ge=1, le=65_535)
+    smtp_security: SmtpSecurity | None = None
+    imap_host: str | None = Field(default=None, max_length=255)
+    imap_port: int | None = Field(default=None, ge=1, le=65_535)
+    username: str | None = Field(default=None, max_length=320, description="Defaults to the email address")
+    secret_ref: SecretRef
+    syncing: bool = True
+
+
+class EmailAccountUpdate(_Body):
+    """Fields to change; those left out keep their value. A change of server or secret disconnects the account
+    until its connection is tested again."""
+
+    display_name: str | None = Field(default=None, max_length=200)
+    smtp_host: str | None = Field(default=None, max_length=255)
+    smtp_port: int | None = Field(default=None, ge=1, le=65_535)
+    smtp_security: SmtpSecurity | None = None
+    imap_host: str | None = Field(default=None, max_length=255)
+    imap_port: int | None = Field(default=None, ge=1, le=65_535)
+    username: str | None = Field(default=None, max_length=320)
+    secret_ref: SecretRef | None = None
+    syncing: bool | None = None
+
+
+class EmailAccountPublic(EmailAccountFields):
+    id: str
+    location_id: str
+    status: EmailAccountStatus
+    last_error: str | None
+    tested_at: datetime | None
 
 
 class UsageRow(BaseModel):

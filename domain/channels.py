@@ -4,10 +4,12 @@ ask here, so an operator reads the same words wherever a channel is refused."""
 
 from dataclasses import dataclass
 
-from models.messages import Channel
+from models.messages import LOCATION_DEFAULT, Channel, EmailAccountStatus
 
 # What this version delivers, in the order an operator is offered them; the others come with their providers.
-DELIVERABLE = (Channel.ai_email, Channel.voice)
+DELIVERABLE = (Channel.ai_email, Channel.voice, Channel.email)
+# What an agent may propose on by itself; the others are an operator's takeover.
+PROPOSABLE = (Channel.ai_email, Channel.voice)
 
 # The product's own words, the same in the inbox's channel options, an approval's refusal and the agent config.
 NO_EMAIL = "The customer does not have an email address"
@@ -20,6 +22,50 @@ VOICE_HOURS = (
     "next available business hours window."
 )
 WARNINGS = {Channel.voice: VOICE_HOURS}
+UNTRACKED_REPLIES = (
+    "Replies cannot be automatically tracked without a connected email account. Customer replies will land in "
+    "your normal inbox and will not appear in the AI conversation timeline."
+)
+NO_SEND_FROM = (
+    "Choose where the email is sent from: send_from is the id of one of the location's connected email accounts, "
+    "or location_default."
+)
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A connected email account as the channel rules see it."""
+
+    id: str
+    email: str
+    location_id: str
+    status: EmailAccountStatus
+    syncing: bool
+    last_error: str | None
+
+
+def send_from_problem(mailbox: Mailbox | None, send_from: str, location_id: str, may_send: bool) -> str | None:
+    """Why an email cannot go out from `send_from` (an account, found or not, or the location default), or None."""
+    if send_from == LOCATION_DEFAULT:
+        return None
+    if mailbox is None:
+        return f"There is no email account {send_from!r} at your locations. {NO_SEND_FROM}"
+    if mailbox.location_id != location_id:
+        return (f"The email account {mailbox.email} belongs to another location; send from one of this location's "
+                "accounts or from location_default.")  # fmt: skip
+    if not may_send:
+        return ("Sending from a connected email account needs the emailAccount permission; ask an admin for it, "
+                "or send from location_default.")  # fmt: skip
+    if mailbox.status is EmailAccountStatus.error:
+        return (f"The email account {mailbox.email} failed its last connection test ({mailbox.last_error}); fix it "
+                "and test it again, or send from location_default.")  # fmt: skip
+    if mailbox.status is not EmailAccountStatus.connected:
+        return (f"The email account {mailbox.email} is not connected; test its connection to connect it, or send "
+                "from location_default.")  # fmt: skip
+    if not mailbox.syncing:
+        return (f"The email account {mailbox.email} is not syncing, so the customer's reply would not be tracked; "
+                "turn its sync on, or send from location_default.")  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,8 +119,8 @@ def refusal(channel: str, reach: Reach) -> str | None:
 
 def proposal_refusal(channel: Channel, voice_enabled: bool) -> str | None:
     """Why an agent may not propose on `channel` by default at a location, or None."""
-    if channel not in DELIVERABLE:
-        names = " or ".join(option.value for option in DELIVERABLE)
+    if channel not in PROPOSABLE:
+        names = " or ".join(option.value for option in PROPOSABLE)
         return f"Agents can propose {names}, not {channel.value}."
     if channel is Channel.voice and not voice_enabled:
         return f"{VOICE_DISABLED}; keep ai_email."

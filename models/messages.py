@@ -64,6 +64,28 @@ class Sender(StrEnum):
     system = "system"
 
 
+class EmailPreset(StrEnum):
+    google_workspace = "google_workspace"
+    office365 = "office365"
+    generic = "generic"
+
+
+class SmtpSecurity(StrEnum):
+    starttls = "starttls"
+    ssl = "ssl"
+    none = "none"
+
+
+class EmailAccountStatus(StrEnum):
+    connected = "connected"  # its last connection test passed
+    disconnected = "disconnected"  # never tested, or disconnected by an operator
+    error = "error"  # its last connection test failed (see last_error)
+
+
+# `send_from` of an email from the location's default sender instead of a connected account.
+LOCATION_DEFAULT = "location_default"
+
+
 class DeliveryStatus(StrEnum):
     sending = "sending"
     sent = "sent"
@@ -196,6 +218,8 @@ class Draft(BaseModel):
     body_html: str
     body_text: str
     voice_script: str = ""
+    # The `email` channel's sender: a connected email account's id, or LOCATION_DEFAULT.
+    send_from: str | None = None
     # Who wrote it: a model name, or "offline"; a fallback says why the model's draft was not used.
     composed_by: str = "offline"
     fallback_reason: str | None = None
@@ -219,6 +243,7 @@ class ApproveRequest(DraftEdit):
     """Approve, optionally on another channel and with edits made in review."""
 
     channel: Channel | None = None
+    send_from: str | None = None
     review_notes: str | None = None
 
 
@@ -336,6 +361,8 @@ class EmailMessage(BaseModel):
     subject: str
     body_html: str
     in_reply_to: str | None = None
+    # The `email` channel: a connected email account's id, or LOCATION_DEFAULT.
+    send_from: str | None = None
 
 
 class CallRequest(BaseModel):

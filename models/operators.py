@@ -21,12 +21,14 @@ class Permission(StrEnum):
 
     proposed_action = "proposedAction"
     agent_config = "agentConfig"
+    email_account = "emailAccount"
 
     @property
     def allows(self) -> str:
         return {
             Permission.proposed_action: "review proposals (approve, reject, snooze, edit)",
             Permission.agent_config: "configure agents and detection, and run detection",
+            Permission.email_account: "connect email accounts and send from them",
         }[self]
 
 

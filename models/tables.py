@@ -12,7 +12,18 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, Column, DateTime, Dialect, Enum, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.messages import ActionStatus, AgentType, Channel, ConversationStatus, DeliveryStatus, Priority, Sender
+from models.messages import (
+    ActionStatus,
+    AgentType,
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    EmailAccountStatus,
+    EmailPreset,
+    Priority,
+    Sender,
+    SmtpSecurity,
+)
 
 
 def _enum(enum: type[StrEnum]) -> Any:
@@ -202,6 +213,7 @@ class ProposedActionBase(SQLModel):
     body_html: str
     body_text: str
     voice_script: str = ""
+    send_from: str | None = None
     composed_by: str = "offline"
     fallback_reason: str | None = None
     risk_notes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=True)
@@ -318,6 +330,33 @@ class Delivery(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class EmailAccountFields(SQLModel):
+    """What an operator sets on a connected email account. The password or OAuth token is never stored: the
+    account names where it is (`secret_ref`), and the processes that send read it from there."""
+
+    email: str
+    display_name: str = ""
+    preset: EmailPreset = Field(default=EmailPreset.generic, sa_type=_enum(EmailPreset))
+    smtp_host: str
+    smtp_port: int
+    smtp_security: SmtpSecurity = Field(sa_type=_enum(SmtpSecurity))
+    imap_host: str = ""
+    imap_port: int = 993
+    username: str
+    secret_ref: str  # "env:VARIABLE" or "file:/path"
+    # Its mail is read for replies (the mailbox sync); without it replies would not be tracked.
+    syncing: bool = True
+
+
+class EmailAccount(EmailAccountFields, table=True):
+    __tablename__ = "email_account"
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    status: EmailAccountStatus = Field(default=EmailAccountStatus.disconnected, sa_type=_enum(EmailAccountStatus))
+    last_error: str | None = None
+    tested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProviderEvent(SQLModel, table=True):

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from activities.channels.email import ReplyAddresses
+from activities.channels.email import Mailboxes, ReplyAddresses
 from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
 from models.db import session_scope
@@ -24,10 +24,13 @@ from models.messages import (
     TimelineEvent,
 )
 from models.tables import AgentConfig, Customer, Invoice, Location
+from providers.smtp import SmtpMailer
 
 LOCATION_ID = "loc-test"
 # How the tests' email activities sign reply addresses.
 REPLIES = ReplyAddresses("test-reply-secret", timedelta(days=90))
+# The `email` channel with no relay: the location default goes to the sandbox outbox.
+MAILBOXES = Mailboxes(SmtpMailer(), relay=None)
 
 
 def add_location(

@@ -155,7 +155,7 @@ class OutreachWorkflow:
 
     async def _approve(self, request: ApproveRequest) -> DecisionResult:
         before = self._require_draft().channel
-        self._apply_edit(request, request.channel)
+        self._apply_edit(request, request.channel, request.send_from)
         after = self._require_draft().channel
         if after is not before:
             workflow.upsert_search_attributes([sa.CHANNEL.value_set(after.value)])
@@ -172,9 +172,13 @@ class OutreachWorkflow:
             mobile_valid=pattern.customer_mobile_valid,
             voice_enabled=self._input.policy.voice_enabled,
         )
-        refused = channels.refusal(request.channel or self._require_draft().channel, reach)
+        channel = request.channel or self._require_draft().channel
+        refused = channels.refusal(channel, reach)
         if refused:
             raise _invalid(refused)
+        # Which account may send is the API's to check (it reads them); that one is named is checked here too.
+        if channel is Channel.email and not (request.send_from or self._require_draft().send_from):
+            raise _invalid(channels.NO_SEND_FROM)
         self._check_edit(request)
 
     @workflow.update
@@ -209,12 +213,13 @@ class OutreachWorkflow:
             if problem:
                 raise _invalid(problem)
 
-    def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None) -> None:
+    def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None, send_from: str | None = None) -> None:
         draft = self._require_draft()
         body_html = sanitize_html(edit.body_html or draft.body_html)
         self._state.draft = draft.model_copy(
             update={
                 "channel": channel or draft.channel,
+                "send_from": send_from or draft.send_from,
                 "subject": edit.subject or draft.subject,
                 "body_html": body_html,
                 "body_text": html_to_text(body_html),
@@ -375,6 +380,7 @@ class OutreachWorkflow:
                 channel=draft.channel,
                 subject=draft.subject,
                 body_html=draft.body_html,
+                send_from=draft.send_from if draft.channel is Channel.email else None,
             )
         try:
             delivery: DeliveryResult = await workflow.execute_activity_method(

@@ -28,16 +28,18 @@ from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfi
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a channel is about to send: the row to write first, the timeline's words, and the provider call
-    (which answers the provider's id for the message)."""
+    """What a channel is about to send: the row to write first, the timeline's words and who they are from, the
+    provider call (which answers the provider's id for the message), and how to ask that provider about an
+    attempt whose outcome is not known."""
 
     delivery: Delivery
     timeline_body: str
     send: Callable[[], str]
+    confirm: Callable[[Attempt], str | None]
+    sender: Sender = Sender.ai
 
 
 Prepare = Callable[[Session, ProposedAction, Customer, Location], Prepared]
-Confirm = Callable[[Attempt], str | None]
 
 
 def delivery_result(delivery: Delivery) -> DeliveryResult:
@@ -50,7 +52,7 @@ def delivery_result(delivery: Delivery) -> DeliveryResult:
 
 
 def deliver_once(
-    engine: Engine, delivery_id: str, action_id: str, customer_id: str, prepare: Prepare, confirm: Confirm
+    engine: Engine, delivery_id: str, action_id: str, customer_id: str, prepare: Prepare
 ) -> DeliveryResult:
     """Send unless this delivery already went out (or may have); either way, answer with the delivery."""
     with session_scope(engine) as session:
@@ -62,9 +64,9 @@ def deliver_once(
         if row is None:
             session.add(prepared.delivery)
         else:
-            found = _confirm(session, row, confirm)
+            found = _confirm(session, row, prepared.confirm)
             if found is not None:
-                return _complete(session, row, found, prepared.timeline_body)
+                return _complete(session, row, found, prepared)
     try:
         provider_message_id = prepared.send()
     except Refused as refused:
@@ -79,7 +81,7 @@ def deliver_once(
     with session_scope(engine) as session:
         row = session.get(Delivery, delivery_id)
         assert row is not None, "the row was committed before the provider was called"
-        return _complete(session, row, provider_message_id, prepared.timeline_body)
+        return _complete(session, row, provider_message_id, prepared)
 
 
 def _settled(row: Delivery) -> DeliveryResult:
@@ -92,7 +94,7 @@ def _settled(row: Delivery) -> DeliveryResult:
     return delivery_result(row)
 
 
-def _confirm(session: Session, row: Delivery, confirm: Confirm) -> str | None:
+def _confirm(session: Session, row: Delivery, confirm: Callable[[Attempt], str | None]) -> str | None:
     attempt = Attempt(delivery_id=row.id, to_address=row.to_address, attempted_at=row.created_at,
                       provider_message_id=row.provider_message_id)  # fmt: skip
     try:
@@ -106,7 +108,7 @@ def _confirm(session: Session, row: Delivery, confirm: Confirm) -> str | None:
         raise ApplicationError(str(unconfirmed), type="DeliveryUnknown", non_retryable=True) from unconfirmed
 
 
-def _complete(session: Session, row: Delivery, provider_message_id: str, timeline_body: str) -> DeliveryResult:
+def _complete(session: Session, row: Delivery, provider_message_id: str, prepared: Prepared) -> DeliveryResult:
     """Mark the delivery sent, follow the situation up, and put the message on the timeline; once."""
     if row.status is DeliveryStatus.sending:
         row.status = DeliveryStatus.sent
@@ -119,8 +121,8 @@ def _complete(session: Session, row: Delivery, provider_message_id: str, timelin
         add_timeline_entry(
             session,
             TimelineEvent(id=f"delivery:{row.id}", action_id=row.proposed_action_id,
-                          conversation_id=row.conversation_id, sender=Sender.ai, channel=row.channel,
-                          body=timeline_body, at=row.created_at),
+                          conversation_id=row.conversation_id, sender=prepared.sender, channel=row.channel,
+                          body=prepared.timeline_body, at=row.created_at),
             delivery_id=row.id,
         )  # fmt: skip
     return delivery_result(row)

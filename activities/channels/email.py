@@ -1,5 +1,8 @@
-"""Email delivery (the `ai_email` channel, and the AI's answers in a conversation), through the email provider
-this worker was given: from the location's AI address, with a Reply-To that carries a signed reply token."""
+"""Email delivery, exactly once:
+- `ai_email` (and the AI's answers in a conversation): through the AI email provider, from the location's AI
+  address, with a Reply-To that carries a signed reply token;
+- `email`: the operator's takeover, over SMTP, from a connected email account (its replies come back to that
+  mailbox) or from the location's default sender through the configured relay (replies are not tracked)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,9 +15,10 @@ from temporalio.exceptions import ApplicationError
 from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import reply_tokens, variables
 from domain.content import html_to_text, sanitize_html
-from models.messages import DeliveryResult, EmailMessage
-from models.tables import Customer, Location, ProposedAction
-from providers.email import EmailProvider, OutgoingEmail
+from models.messages import LOCATION_DEFAULT, Channel, DeliveryResult, EmailMessage, Sender
+from models.tables import Customer, Delivery, EmailAccount, Location, ProposedAction
+from providers.email import EmailProvider, OutgoingEmail, SandboxEmail
+from providers.smtp import SmtpMailer, SmtpServer, account_server
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,20 @@ class ReplyAddresses:
     domain: str = ""
 
 
+@dataclass(frozen=True)
+class Mailboxes:
+    """How the `email` channel sends: SMTP, and the relay of the location default (None: the sandbox outbox)."""
+
+    mailer: SmtpMailer
+    relay: SmtpServer | None
+
+
 class EmailActivities:
-    def __init__(self, engine: Engine, provider: EmailProvider, replies: ReplyAddresses) -> None:
+    def __init__(self, engine: Engine, provider: EmailProvider, replies: ReplyAddresses, mailboxes: Mailboxes) -> None:
         self._engine = engine
         self._provider = provider
         self._replies = replies
+        self._mailboxes = mailboxes
 
     @activity.defn
     def send_email(self, message: EmailMessage) -> DeliveryResult:
@@ -48,6 +61,8 @@ class EmailActivities:
             # Operator edits may hold {{variables}}; fill them from the allow-list, escaped for HTML.
             filled = variables.values(customer.name, location.name, action.facts)
             body_html = sanitize_html(variables.resolve(message.body_html, filled, html=True))
+            if message.channel is Channel.email:
+                return self._from_mailbox(session, message, action, location, customer.email, filled, body_html)
             sender = location.ai_sender_email or location.default_sender_email
             domain = sender.rpartition("@")[2]
             token = reply_tokens.issue(self._replies.secret, message.delivery_id, location.id,
@@ -65,20 +80,60 @@ class EmailActivities:
                 in_reply_to=message.in_reply_to,
                 custom_args={"delivery_id": message.delivery_id, "action_id": action.id, "location_id": location.id},
             )
-            delivery = new_delivery(
-                delivery_id=message.delivery_id,
-                action=action,
-                conversation_id=message.conversation_id,
-                channel=message.channel,
-                provider=self._provider.name,
-                to_address=email.to_address,
-                from_address=f"{email.from_name} <{email.from_email}>",
-                subject=email.subject,
-                body_html=email.body_html,
-                message_id=email.message_id,
-                in_reply_to=email.in_reply_to,
-            )
-            return Prepared(delivery, email.body_text, lambda: self._provider.send(email))
+            row = _row(message, action, email, self._provider.name)
+            return Prepared(row, email.body_text, lambda: self._provider.send(email), self._provider.confirm)
 
-        return deliver_once(self._engine, message.delivery_id, message.action_id, message.customer_id, prepare,
-                            self._provider.confirm)  # fmt: skip
+        return deliver_once(self._engine, message.delivery_id, message.action_id, message.customer_id, prepare)
+
+    def _from_mailbox(self, session: Session, message: EmailMessage, action: ProposedAction, location: Location,
+                      to_address: str, filled: dict[str, str], body_html: str) -> Prepared:  # fmt: skip
+        """The operator's takeover by email, from a connected account or the location default."""
+        server: SmtpServer | None
+        if message.send_from == LOCATION_DEFAULT:
+            from_email, from_name = location.default_sender_email, location.default_sender_name
+            server = self._mailboxes.relay
+        else:
+            account = session.get(EmailAccount, message.send_from)
+            if account is None or account.location_id != location.id:
+                raise ApplicationError(
+                    f"The email account {message.send_from!r} no longer exists at {location.name}; "
+                    "approve again from another account or the location default.",
+                    type="NoSender",
+                    non_retryable=True,
+                )
+            from_email, from_name = account.email, account.display_name or location.default_sender_name
+            server = account_server(account)
+        email = OutgoingEmail(
+            delivery_id=message.delivery_id,
+            message_id=f"<{message.delivery_id}@{from_email.rpartition('@')[2]}>",
+            from_email=from_email,
+            from_name=from_name,
+            to_address=to_address,
+            subject=variables.resolve(message.subject, filled, html=False),
+            body_html=body_html,
+            body_text=html_to_text(body_html),
+            in_reply_to=message.in_reply_to,
+        )
+        if server is None:  # no relay configured: the location default goes to the sandbox outbox
+            sandbox = SandboxEmail()
+            return Prepared(_row(message, action, email, sandbox.name), email.body_text, lambda: sandbox.send(email),
+                            sandbox.confirm, Sender.operator)  # fmt: skip
+        mailer, through = self._mailboxes.mailer, server
+        return Prepared(_row(message, action, email, mailer.name), email.body_text,
+                        lambda: mailer.send(through, email), mailer.confirm, Sender.operator)  # fmt: skip
+
+
+def _row(message: EmailMessage, action: ProposedAction, email: OutgoingEmail, provider: str) -> Delivery:
+    return new_delivery(
+        delivery_id=message.delivery_id,
+        action=action,
+        conversation_id=message.conversation_id,
+        channel=message.channel,
+        provider=provider,
+        to_address=email.to_address,
+        from_address=f"{email.from_name} <{email.from_email}>",
+        subject=email.subject,
+        body_html=email.body_html,
+        message_id=email.message_id,
+        in_reply_to=email.in_reply_to,
+    )

@@ -62,10 +62,11 @@ class VoiceActivities:
                 body_html=f"<p>{escape(outgoing.script)}</p>",
                 message_id=f"call-{call.delivery_id}",
             )
-            return Prepared(delivery, outgoing.script, lambda: self._provider.call(outgoing))
+            return Prepared(
+                delivery, outgoing.script, lambda: self._provider.call(outgoing), self._provider.confirm_call
+            )
 
-        placed = deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare,
-                              self._provider.confirm_call)  # fmt: skip
+        placed = deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare)
         if links:
             self._text_links(call, links)
         return placed
@@ -90,6 +91,6 @@ class VoiceActivities:
                 body_html=f"<p>{escape(body)}</p>",
                 message_id=f"sms-{text_id}",
             )
-            return Prepared(delivery, body, lambda: self._provider.text(outgoing))
+            return Prepared(delivery, body, lambda: self._provider.text(outgoing), self._provider.confirm_text)
 
-        deliver_once(self._engine, text_id, call.action_id, call.customer_id, prepare, self._provider.confirm_text)
+        deliver_once(self._engine, text_id, call.action_id, call.customer_id, prepare)

@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.auth import location_filter
+from api.auth import can_access, location_filter, may
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, SessionDep
 from api.queries import seconds_between, timeline, visible_action
 from api.schemas import (
@@ -29,12 +29,14 @@ from api.schemas import (
     InboxPage,
     InboxSummary,
     RejectBody,
+    SendFromOption,
     SnoozeBody,
 )
 from domain import channels
 from domain.business_hours import local_day_start
 from domain.contacts import international_phone
 from models.messages import (
+    LOCATION_DEFAULT,
     ActionStatus,
     AgentType,
     ApproveRequest,
@@ -43,7 +45,8 @@ from models.messages import (
     RejectRequest,
     SnoozeRequest,
 )
-from models.tables import Customer, InboxCount, Location, ProposedAction
+from models.operators import Permission
+from models.tables import Customer, EmailAccount, InboxCount, Location, Operator, ProposedAction
 from workflows.outreach import OutreachWorkflow
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
@@ -193,18 +196,48 @@ def _reach(session: Session, action: ProposedAction) -> tuple[Customer, channels
     return customer, reach
 
 
-def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
+def _mailbox(account: EmailAccount) -> channels.Mailbox:
+    return channels.Mailbox(id=account.id, email=account.email, location_id=account.location_id,
+                            status=account.status, syncing=account.syncing, last_error=account.last_error)  # fmt: skip
+
+
+def _mailboxes(session: Session, location_id: str) -> list[channels.Mailbox]:
+    accounts = session.exec(
+        select(EmailAccount).where(col(EmailAccount.location_id) == location_id).order_by(col(EmailAccount.email))
+    ).all()
+    return [_mailbox(account) for account in accounts]
+
+
+def _send_from_problem(session: Session, operator: Operator, action: ProposedAction, send_from: str) -> str | None:
+    account = session.get(EmailAccount, send_from)
+    mailbox = _mailbox(account) if account is not None and can_access(operator, account.location_id) else None
+    return channels.send_from_problem(mailbox, send_from, action.location_id, may(operator, Permission.email_account))
+
+
+def _detail(session: Session, action: ProposedAction, operator: Operator) -> dict[str, Any]:
     customer, reach = _reach(session, action)
+    location = session.get(Location, action.location_id)
+    assert location is not None  # enforced by the foreign key
+    may_send = may(operator, Permission.email_account)
+    senders = [SendFromOption(send_from=LOCATION_DEFAULT, email=location.default_sender_email, available=True,
+                              warning=channels.UNTRACKED_REPLIES)]  # fmt: skip
+    for mailbox in _mailboxes(session, action.location_id):
+        problem = channels.send_from_problem(mailbox, mailbox.id, action.location_id, may_send)
+        senders.append(SendFromOption(send_from=mailbox.id, email=mailbox.email, available=problem is None,
+                                      warning=problem))  # fmt: skip
+    tracked = any(sender.available and sender.send_from != LOCATION_DEFAULT for sender in senders)
     options = []
     for channel in channels.DELIVERABLE:
         problem = channels.problem(channel, reach)
-        options.append(
-            ChannelOption(channel=channel, available=problem is None, warning=problem or channels.WARNINGS.get(channel))
+        warning = (
+            channels.UNTRACKED_REPLIES if channel is Channel.email and not tracked else channels.WARNINGS.get(channel)
         )
+        options.append(ChannelOption(channel=channel, available=problem is None, warning=problem or warning))
     return {
         **action.model_dump(),
         "customer": CustomerContext.model_validate(customer, from_attributes=True),
         "channel_options": options,
+        "send_from_options": senders,
         "timeline": timeline(session, action.id),
     }
 
@@ -212,11 +245,11 @@ def _detail(session: Session, action: ProposedAction) -> dict[str, Any]:
 @router.get("/{action_id}", response_model=InboxDetail)
 def get_action(action_id: str, session: SessionDep, operator: CurrentOperator) -> dict[str, Any]:
     """A proposed action with its reason, draft, customer context and timeline."""
-    return _detail(session, visible_action(session, operator, action_id))
+    return _detail(session, visible_action(session, operator, action_id), operator)
 
 
 async def _decide(
-    client: Client, session: Session, action: ProposedAction, update: Any, request: Any
+    client: Client, session: Session, operator: Operator, action: ProposedAction, update: Any, request: Any
 ) -> dict[str, Any]:
     try:
         await client.get_workflow_handle(action.id).execute_update(update, request)
@@ -234,7 +267,7 @@ async def _decide(
             detail=f"This proposal is already {action.status}; only pending or snoozed proposals can be decided.",
         ) from error
     session.refresh(action)
-    return _detail(session, action)
+    return _detail(session, action, operator)
 
 
 @router.patch("/{action_id}", response_model=InboxDetail)
@@ -244,7 +277,7 @@ async def edit(
     """Edit the subject, body or call script of a pending or snoozed proposal."""
     action = visible_action(session, operator, action_id)
     request = DraftEdit(operator_id=operator.id, **body.model_dump())
-    return await _decide(client, session, action, OutreachWorkflow.edit_draft, request)
+    return await _decide(client, session, operator, action, OutreachWorkflow.edit_draft, request)
 
 
 @router.post("/{action_id}/approve", response_model=InboxDetail)
@@ -256,8 +289,12 @@ async def approve(
     if body.channel is not None and body.channel not in set(Channel):
         # Not a channel at all: say which ones this proposal can use (the workflow judges the known ones).
         raise HTTPException(422, detail=channels.refusal(body.channel, _reach(session, action)[1]))
+    if (body.channel or action.channel) == Channel.email and body.send_from:
+        problem = _send_from_problem(session, operator, action, body.send_from)
+        if problem:
+            raise HTTPException(422, detail=problem)
     request = ApproveRequest(operator_id=operator.id, **body.model_dump())
-    return await _decide(client, session, action, OutreachWorkflow.approve, request)
+    return await _decide(client, session, operator, action, OutreachWorkflow.approve, request)
 
 
 @router.post("/{action_id}/reject", response_model=InboxDetail)
@@ -267,7 +304,7 @@ async def reject(
     """Reject: nothing is sent."""
     action = visible_action(session, operator, action_id)
     request = RejectRequest(operator_id=operator.id, reason=body.reason)
-    return await _decide(client, session, action, OutreachWorkflow.reject, request)
+    return await _decide(client, session, operator, action, OutreachWorkflow.reject, request)
 
 
 @router.post("/{action_id}/snooze", response_model=InboxDetail)
@@ -277,4 +314,4 @@ async def snooze(
     """Hide until a time; the proposal then returns to the inbox."""
     action = visible_action(session, operator, action_id)
     request = SnoozeRequest(operator_id=operator.id, until=body.until)
-    return await _decide(client, session, action, OutreachWorkflow.snooze, request)
+    return await _decide(client, session, operator, action, OutreachWorkflow.snooze, request)

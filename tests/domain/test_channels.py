@@ -35,6 +35,7 @@ def test_a_customer_without_email_is_offered_the_call() -> None:
     reach = Reach(email=None, mobile="+31612345678", mobile_valid=True, voice_enabled=True)
     assert channels.problem(Channel.ai_email, reach) == "The customer does not have an email address."
     assert channels.refusal("ai_email", reach) == "The customer does not have an email address. Approve with voice."
+    assert channels.refusal("email", reach) == "The customer does not have an email address. Approve with voice."
 
 
 def test_voice_warns_about_business_hours_without_refusing() -> None:
@@ -46,4 +47,7 @@ def test_voice_warns_about_business_hours_without_refusing() -> None:
 
 
 def test_an_unknown_channel_names_the_ones_that_reach_the_customer() -> None:
-    assert channels.refusal("pigeon", REACHABLE) == "There is no 'pigeon' channel. Approve with ai_email or voice."
+    assert (
+        channels.refusal("pigeon", REACHABLE)
+        == "There is no 'pigeon' channel. Approve with ai_email or voice or email."
+    )
