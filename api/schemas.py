@@ -274,7 +274,7 @@ class EmailAccountCreate(_Body):
 
     location_id: str = Field(max_length=100)
     email: str = Field(max_length=320)
-    display_name: str = Field(default="", max_length=200)
+    display_name: Annotated[str, _one_line("display_name")] = Field(default="", max_length=200)
     preset: EmailPreset = EmailPreset.generic
     smtp_host: str | None = Field(default=None, max_length=255)
     smtp_port: int | None = Field(default=None, ge=1, le=65_535)
@@ -290,7 +290,7 @@ class EmailAccountUpdate(_Body):
     """Fields to change; those left out keep their value. A change of server or secret disconnects the account
     until its connection is tested again."""
 
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: Annotated[str, _one_line("display_name")] | None = Field(default=None, max_length=200)
     smtp_host: str | None = Field(default=None, max_length=255)
     smtp_port: int | None = Field(default=None, ge=1, le=65_535)
     smtp_security: SmtpSecurity | None = None
