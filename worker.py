@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels.email import EmailActivities, Mailboxes, ReplyAddresses
+from activities.channels.helpdesk import HelpdeskActivities
 from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from activities.detection import DetectionActivities
@@ -20,6 +21,7 @@ from activities.llm import LlmActivities
 from models.db import make_engine
 from models.messages import SmtpSecurity
 from providers.email import EmailProvider, SandboxEmail
+from providers.helpdesk import BuiltInHelpDesk
 from providers.llm import language_model
 from providers.sendgrid import SendGridEmail
 from providers.smtp import SmtpMailer, SmtpServer
@@ -106,6 +108,7 @@ def build_worker(
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
+    helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
     return new_worker(
         client,
         settings,
@@ -124,6 +127,7 @@ def build_worker(
             llm.converse,
             email.send_email,
             voice.place_call,
+            helpdesk.open_ticket,
         ],
         task_queue=task_queue,
         **worker_options,

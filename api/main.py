@@ -21,6 +21,7 @@ from api.routers import (
     dev,
     email_accounts,
     health,
+    helpdesk,
     inbox,
     outbox,
     usage,
@@ -53,8 +54,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         dependencies=[Depends(refuse_nul)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, inbox, conversations, outbox, agents, detection, customers, email_accounts, usage, sendgrid,
-                   twilio):  # fmt: skip
+    for module in (health, inbox, conversations, outbox, agents, detection, customers, email_accounts, helpdesk,
+                   usage, sendgrid, twilio):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import can_access
 from api.schemas import TimelineItem
-from models.tables import Conversation, Location, Operator, ProposedAction, TimelineEntry
+from models.tables import Conversation, HelpdeskDepartment, Location, Operator, ProposedAction, TimelineEntry
 
 
 def visible_action(session: Session, operator: Operator, action_id: str) -> ProposedAction:
@@ -48,3 +48,12 @@ def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86_400.0
+
+
+def department_problem(session: Session, department_id: str, location_id: str) -> str | None:
+    """Why a ticket at `location_id` cannot go to `department_id`, or None."""
+    department = session.get(HelpdeskDepartment, department_id)
+    if department is None or department.location_id != location_id:
+        return (f"There is no help-desk department {department_id!r} at this location; choose one of "
+                f"GET /api/helpdesk/departments?location_id={location_id}.")  # fmt: skip
+    return None

@@ -16,6 +16,7 @@ from models.messages import (
     Priority,
     Sender,
     SmtpSecurity,
+    TicketStatus,
 )
 from models.tables import EmailAccountFields, ProposedActionBase
 from providers.smtp import SECRET_REF
@@ -126,6 +127,10 @@ class ApproveBody(EditBody):
     channel: str | None = Field(default=None, max_length=32, examples=["ai_email", "voice", "email"])
     # The `email` channel: a connected email account's id, or "location_default".
     send_from: str | None = Field(default=None, max_length=100, examples=["location_default"])
+    # The `helpdesk` channel's ticket; internal notes are for the team and never reach the customer.
+    department_id: str | None = Field(default=None, max_length=100)
+    priority: Priority | None = None
+    internal_notes: str | None = Field(default=None, max_length=5_000)
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 
@@ -320,3 +325,57 @@ class UsageRow(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+
+
+class DepartmentCreate(_Body):
+    location_id: str = Field(max_length=100)
+    name: Annotated[str, _one_line("name")] = Field(min_length=1, max_length=100)
+
+
+class DepartmentPublic(BaseModel):
+    id: str
+    location_id: str
+    name: str
+
+
+class TicketComment(BaseModel):
+    id: str
+    author: Sender
+    author_name: str
+    body_html: str
+    public: bool
+    created_at: datetime
+
+
+class TicketPublic(BaseModel):
+    id: str
+    number: str
+    location_id: str
+    requester_id: str
+    subject: str
+    status: TicketStatus
+    priority: Priority
+    department_id: str | None
+    assignee_id: str | None
+    proposed_action_id: str | None
+    conversation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketDetail(TicketPublic):
+    comments: list[TicketComment]
+
+
+class TicketUpdate(_Body):
+    """Fields to change; those left out keep their value."""
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    department_id: str | None = Field(default=None, max_length=100)
+    assignee_id: str | None = Field(default=None, max_length=100)
+
+
+class CommentCreate(_Body):
+    body_html: str = Field(min_length=1, max_length=100_000)
+    public: bool = Field(description="False: an internal note the customer never sees")

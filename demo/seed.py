@@ -18,6 +18,7 @@ from models.tables import (
     Contract,
     Customer,
     FaqArticle,
+    HelpdeskDepartment,
     Invoice,
     LeadInquiry,
     Location,
@@ -174,6 +175,10 @@ def _seed_location(session: Session, demo: DemoLocation, today: date) -> None:
     session.add_all(
         AgentConfig(location_id=demo.id, agent_type=agent_type, threshold_days=days, default_channel=Channel.ai_email)
         for agent_type, days in DEFAULT_THRESHOLDS.items()
+    )
+    session.add_all(
+        HelpdeskDepartment(id=f"{demo.id}-{name.lower()}", location_id=demo.id, name=name)
+        for name in ("Billing", "Sales", "Community")
     )
     session.flush()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from models.messages import LOCATION_DEFAULT, Channel, EmailAccountStatus
 
 # What this version delivers, in the order an operator is offered them; the others come with their providers.
-DELIVERABLE = (Channel.ai_email, Channel.voice, Channel.email)
+DELIVERABLE = (Channel.ai_email, Channel.voice, Channel.email, Channel.helpdesk)
 # What an agent may propose on by itself; the others are an operator's takeover.
 PROPOSABLE = (Channel.ai_email, Channel.voice)
 
@@ -89,7 +89,7 @@ def problem(channel: Channel, reach: Reach) -> str | None:
             return f"{NO_MOBILE}."
         if not reach.mobile_valid:
             return f"{INVALID_MOBILE}. Fix {reach.mobile} in the customer record, e.g. as +31612345678."
-    elif not reach.email:
+    elif not reach.email:  # email, and the help desk's ticket notification
         return f"{NO_EMAIL}."
     return None
 

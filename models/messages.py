@@ -64,6 +64,13 @@ class Sender(StrEnum):
     system = "system"
 
 
+class TicketStatus(StrEnum):
+    open = "open"
+    pending = "pending"  # waiting for the customer
+    solved = "solved"
+    closed = "closed"
+
+
 class EmailPreset(StrEnum):
     google_workspace = "google_workspace"
     office365 = "office365"
@@ -220,6 +227,10 @@ class Draft(BaseModel):
     voice_script: str = ""
     # The `email` channel's sender: a connected email account's id, or LOCATION_DEFAULT.
     send_from: str | None = None
+    # The `helpdesk` channel's ticket: its department, priority, and notes the customer never sees.
+    ticket_department_id: str | None = None
+    ticket_priority: Priority | None = None
+    internal_notes: str | None = None
     # Who wrote it: a model name, or "offline"; a fallback says why the model's draft was not used.
     composed_by: str = "offline"
     fallback_reason: str | None = None
@@ -244,6 +255,9 @@ class ApproveRequest(DraftEdit):
 
     channel: Channel | None = None
     send_from: str | None = None
+    department_id: str | None = None
+    priority: Priority | None = None
+    internal_notes: str | None = None
     review_notes: str | None = None
 
 
@@ -363,6 +377,23 @@ class EmailMessage(BaseModel):
     in_reply_to: str | None = None
     # The `email` channel: a connected email account's id, or LOCATION_DEFAULT.
     send_from: str | None = None
+
+
+class TicketRequest(BaseModel):
+    """A help-desk ticket to open from an approved proposal; `delivery_id` is our idempotency key, and the
+    customer is told by email (a delivery of its own)."""
+
+    delivery_id: str
+    action_id: str
+    conversation_id: str
+    location_id: str
+    customer_id: str
+    subject: str
+    body_html: str
+    department_id: str | None = None
+    priority: Priority = Priority.normal
+    internal_notes: str | None = None
+    opened_by: str | None = None
 
 
 class CallRequest(BaseModel):

@@ -23,6 +23,7 @@ from models.messages import (
     Priority,
     Sender,
     SmtpSecurity,
+    TicketStatus,
 )
 
 
@@ -214,6 +215,9 @@ class ProposedActionBase(SQLModel):
     body_text: str
     voice_script: str = ""
     send_from: str | None = None
+    ticket_department_id: str | None = None
+    ticket_priority: Priority | None = Field(default=None, sa_type=_enum(Priority))
+    internal_notes: str | None = None
     composed_by: str = "offline"
     fallback_reason: str | None = None
     risk_notes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=True)
@@ -357,6 +361,44 @@ class EmailAccount(EmailAccountFields, table=True):
     status: EmailAccountStatus = Field(default=EmailAccountStatus.disconnected, sa_type=_enum(EmailAccountStatus))
     last_error: str | None = None
     tested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class HelpdeskDepartment(SQLModel, table=True):
+    __tablename__ = "helpdesk_department"
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id", index=True)
+    name: str
+
+
+class Ticket(SQLModel, table=True):
+    """A help-desk ticket of the built-in help desk: a request of one customer, worked by the team."""
+
+    id: str = Field(primary_key=True)  # the delivery id of the takeover that opened it
+    number: str = Field(unique=True)  # what people say: "ticket T-1A2B3C4D"
+    location_id: str = Field(foreign_key="location.id", index=True)
+    requester_id: str = Field(foreign_key="customer.id", index=True)
+    subject: str
+    status: TicketStatus = Field(sa_type=_enum(TicketStatus))
+    priority: Priority = Field(sa_type=_enum(Priority))
+    department_id: str | None = Field(default=None, foreign_key="helpdesk_department.id")
+    assignee_id: str | None = None  # an operator's id
+    proposed_action_id: str | None = Field(default=None, index=True)
+    conversation_id: str | None = Field(default=None, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TicketComment(SQLModel, table=True):
+    """A public comment (the customer sees it) or an internal note (only the team does)."""
+
+    __tablename__ = "ticket_comment"
+    id: str = Field(primary_key=True)
+    ticket_id: str = Field(foreign_key="ticket.id", index=True)
+    author: Sender = Field(sa_type=_enum(Sender))
+    author_name: str
+    body_html: str
+    public: bool
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ProviderEvent(SQLModel, table=True):

@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
+    from activities.channels.helpdesk import HelpdeskActivities
     from activities.channels.voice import VoiceActivities
     from activities.db import DbActivities
     from activities.detection import DetectionActivities
@@ -49,12 +50,14 @@ with workflow.unsafe.imports_passed_through():
         OutreachInput,
         OutreachOutcome,
         OutreachState,
+        Priority,
         ProposalRecord,
         RejectRequest,
         SendCheck,
         Sender,
         SnoozeRequest,
         StatusChange,
+        TicketRequest,
         TimelineEvent,
     )
     from workflows.conversation import ConversationWorkflow, log_customer_message
@@ -155,7 +158,13 @@ class OutreachWorkflow:
 
     async def _approve(self, request: ApproveRequest) -> DecisionResult:
         before = self._require_draft().channel
-        self._apply_edit(request, request.channel, request.send_from)
+        self._apply_edit(request, request.channel)
+        # How the channel delivers: the email's sender, the ticket's department, priority and internal notes.
+        delivery = {"send_from": request.send_from, "ticket_department_id": request.department_id,
+                    "ticket_priority": request.priority, "internal_notes": request.internal_notes}  # fmt: skip
+        self._state.draft = self._require_draft().model_copy(
+            update={name: value for name, value in delivery.items() if value is not None}
+        )
         after = self._require_draft().channel
         if after is not before:
             workflow.upsert_search_attributes([sa.CHANNEL.value_set(after.value)])
@@ -213,13 +222,12 @@ class OutreachWorkflow:
             if problem:
                 raise _invalid(problem)
 
-    def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None, send_from: str | None = None) -> None:
+    def _apply_edit(self, edit: DraftEdit, channel: Channel | None = None) -> None:
         draft = self._require_draft()
         body_html = sanitize_html(edit.body_html or draft.body_html)
         self._state.draft = draft.model_copy(
             update={
                 "channel": channel or draft.channel,
-                "send_from": send_from or draft.send_from,
                 "subject": edit.subject or draft.subject,
                 "body_html": body_html,
                 "body_text": html_to_text(body_html),
@@ -360,8 +368,23 @@ class OutreachWorkflow:
                 return False
         delivery_id, action_id = str(workflow.uuid4()), workflow.info().workflow_id
         send: Any
-        request: CallRequest | EmailMessage
-        if draft.channel is Channel.voice:
+        request: CallRequest | EmailMessage | TicketRequest
+        if draft.channel is Channel.helpdesk:
+            send = HelpdeskActivities.open_ticket
+            request = TicketRequest(
+                delivery_id=delivery_id,
+                action_id=action_id,
+                conversation_id=conversation_id(action_id),
+                location_id=pattern.location_id,
+                customer_id=pattern.customer_id,
+                subject=draft.subject,
+                body_html=draft.body_html,
+                department_id=draft.ticket_department_id,
+                priority=draft.ticket_priority or Priority.normal,
+                internal_notes=draft.internal_notes,
+                opened_by=self._state.decided_by,
+            )
+        elif draft.channel is Channel.voice:
             send = VoiceActivities.place_call
             request = CallRequest(
                 delivery_id=delivery_id,

@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import can_access, location_filter, may
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, SessionDep
-from api.queries import seconds_between, timeline, visible_action
+from api.queries import department_problem, seconds_between, timeline, visible_action
 from api.schemas import (
     ApproveBody,
     ChannelOption,
@@ -289,10 +289,14 @@ async def approve(
     if body.channel is not None and body.channel not in set(Channel):
         # Not a channel at all: say which ones this proposal can use (the workflow judges the known ones).
         raise HTTPException(422, detail=channels.refusal(body.channel, _reach(session, action)[1]))
-    if (body.channel or action.channel) == Channel.email and body.send_from:
+    channel = body.channel or action.channel
+    problem = None
+    if channel == Channel.email and body.send_from:
         problem = _send_from_problem(session, operator, action, body.send_from)
-        if problem:
-            raise HTTPException(422, detail=problem)
+    elif channel == Channel.helpdesk and body.department_id:
+        problem = department_problem(session, body.department_id, action.location_id)
+    if problem:
+        raise HTTPException(422, detail=problem)
     request = ApproveRequest(operator_id=operator.id, **body.model_dump())
     return await _decide(client, session, operator, action, OutreachWorkflow.approve, request)
 

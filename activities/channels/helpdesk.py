@@ -1,0 +1,82 @@
+"""The `helpdesk` channel: an operator's takeover into a help-desk ticket — the draft as its first public
+comment, the review's internal notes for the team only — linked to the conversation, and the customer told by
+email (the location's help-desk notification, whose replies come home like the AI email's). Each exactly once."""
+
+import uuid
+from html import escape
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.channels.deliveries import Prepared, deliver_once, new_delivery
+from activities.channels.email import EmailActivities
+from domain import variables
+from domain.content import sanitize_html
+from models.messages import Channel, DeliveryResult, EmailMessage, Sender, TicketRequest
+from models.tables import Customer, Delivery, HelpdeskDepartment, Location, Operator, ProposedAction
+from providers.helpdesk import HelpDesk, NewTicket
+
+
+class HelpdeskActivities:
+    def __init__(self, engine: Engine, helpdesk: HelpDesk, email: EmailActivities) -> None:
+        self._engine = engine
+        self._helpdesk = helpdesk
+        self._email = email
+
+    @activity.defn
+    def open_ticket(self, request: TicketRequest) -> DeliveryResult:
+        """Open the ticket and tell the customer; a retry finds what was already done."""
+
+        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+            if not customer.email:
+                raise ApplicationError(
+                    f"Customer {customer.name} has no email address to tell about the ticket; add one first.",
+                    type="NoRecipient",
+                    non_retryable=True,
+                )
+            filled = variables.values(customer.name, location.name, action.facts)
+            subject = variables.resolve(request.subject, filled, html=False)
+            department = session.get(HelpdeskDepartment, request.department_id) if request.department_id else None
+            opener = session.get(Operator, request.opened_by) if request.opened_by else None
+            ticket = NewTicket(
+                ticket_id=request.delivery_id,
+                location_id=location.id,
+                requester_id=customer.id,
+                subject=subject,
+                body_html=sanitize_html(variables.resolve(request.body_html, filled, html=True)),
+                priority=request.priority,
+                department_id=department.id if department else None,
+                internal_note=f"<p>{escape(request.internal_notes)}</p>" if request.internal_notes else None,
+                author_name=opener.name if opener else location.name,
+                proposed_action_id=action.id,
+                conversation_id=request.conversation_id,
+            )
+            where = f" in {department.name}" if department else ""
+            row = new_delivery(delivery_id=request.delivery_id, action=action, conversation_id=None,
+                               channel=Channel.helpdesk, provider=self._helpdesk.name, to_address=customer.email,
+                               from_address=f"{location.name} help desk", subject=subject,
+                               body_html=ticket.body_html, message_id=f"ticket-{request.delivery_id}")  # fmt: skip
+            note = f"Opened a {request.priority.value}-priority help-desk ticket{where}: {subject}"
+            return Prepared(row, note, lambda: self._helpdesk.open_ticket(ticket), self._helpdesk.confirm,
+                            Sender.operator)  # fmt: skip
+
+        opened = deliver_once(self._engine, request.delivery_id, request.action_id, request.customer_id, prepare)
+        with Session(self._engine) as session:
+            row = session.get(Delivery, request.delivery_id)
+            assert row is not None and row.provider_message_id is not None, "the ticket was opened"
+            number, subject, body_html = row.provider_message_id, row.subject, row.body_html
+        self._email.send_email(
+            EmailMessage(
+                delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticket-notification:{request.delivery_id}")),
+                action_id=request.action_id,
+                location_id=request.location_id,
+                customer_id=request.customer_id,
+                channel=Channel.helpdesk,
+                subject=f"[{number}] {subject}",
+                body_html=f"<p>We have opened ticket {number} for you. Our team will follow up; reply to this email "
+                f"to add to it.</p>{body_html}",
+            )
+        )
+        return opened

@@ -1,0 +1,85 @@
+"""The help desk a proposal can be taken over into, behind one small interface.
+
+The built-in face keeps tickets in this database (`/api/helpdesk`). An external help desk (Zendesk, Freshdesk)
+is another face of the same interface: `open_ticket` creates the ticket through its API with our ticket id as
+its external id (both have one) and answers its ticket number; `confirm` looks the ticket up by that external id
+after an ambiguous attempt; its webhooks post the customer's comments back through `inbound/`.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.db import session_scope
+from models.messages import Priority, Sender, TicketStatus
+from models.tables import Ticket, TicketComment
+from providers.outcomes import Attempt
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    ticket_id: str  # ours: the idempotency key
+    location_id: str
+    requester_id: str
+    subject: str
+    body_html: str  # the first public comment: what the customer is told
+    priority: Priority
+    department_id: str | None
+    internal_note: str | None  # for the team only
+    author_name: str
+    proposed_action_id: str
+    conversation_id: str
+
+
+class HelpDesk(Protocol):
+    name: str
+
+    def open_ticket(self, ticket: NewTicket) -> str:
+        """Open the ticket (once, by `ticket_id`) and answer its number."""
+
+    def confirm(self, attempt: Attempt) -> str | None:
+        """After an ambiguous attempt: the ticket's number if it was opened, None if it surely was not."""
+
+
+def ticket_number(ticket_id: str) -> str:
+    return f"T-{ticket_id.replace('-', '')[:8].upper()}"
+
+
+class BuiltInHelpDesk:
+    name = "helpdesk"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def open_ticket(self, ticket: NewTicket) -> str:
+        now = datetime.now(UTC)
+        with session_scope(self._engine) as session:
+            if session.get(Ticket, ticket.ticket_id) is None:
+                session.add(Ticket(id=ticket.ticket_id, number=ticket_number(ticket.ticket_id),
+                                   location_id=ticket.location_id, requester_id=ticket.requester_id,
+                                   subject=ticket.subject, status=TicketStatus.open, priority=ticket.priority,
+                                   department_id=ticket.department_id, proposed_action_id=ticket.proposed_action_id,
+                                   conversation_id=ticket.conversation_id, created_at=now, updated_at=now))  # fmt: skip
+                session.flush()
+                add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:opened", Sender.operator,
+                            ticket.author_name, ticket.body_html, public=True, at=now)  # fmt: skip
+                if ticket.internal_note:
+                    add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:note", Sender.operator,
+                                ticket.author_name, ticket.internal_note, public=False, at=now)  # fmt: skip
+        return ticket_number(ticket.ticket_id)
+
+    def confirm(self, attempt: Attempt) -> str | None:
+        with Session(self._engine) as session:
+            found = session.get(Ticket, attempt.delivery_id)
+            return found.number if found is not None else None
+
+
+def add_comment(session: Session, ticket_id: str, comment_id: str, author: Sender, author_name: str,
+                body_html: str, *, public: bool, at: datetime) -> TicketComment:  # fmt: skip
+    comment = TicketComment(id=comment_id, ticket_id=ticket_id, author=author, author_name=author_name,
+                            body_html=body_html, public=public, created_at=at)  # fmt: skip
+    session.add(comment)
+    return comment
