@@ -8,8 +8,16 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from api.auth import can_access
-from api.schemas import TimelineItem
-from models.tables import Conversation, HelpdeskDepartment, Location, Operator, ProposedAction, TimelineEntry
+from api.schemas import Source, TimelineItem
+from models.tables import (
+    Conversation,
+    Delivery,
+    HelpdeskDepartment,
+    Location,
+    Operator,
+    ProposedAction,
+    TimelineEntry,
+)
 
 
 def visible_action(session: Session, operator: Operator, action_id: str) -> ProposedAction:
@@ -28,12 +36,23 @@ def visible_conversation(session: Session, operator: Operator, conversation_id: 
 
 def timeline(session: Session, action_id: str) -> list[TimelineItem]:
     """Every message and event of an outreach, from proposal to the last conversation turn."""
-    entries = session.exec(
-        select(TimelineEntry)
+    rows = session.exec(
+        select(TimelineEntry, Delivery)
+        .join(Delivery, col(Delivery.id) == col(TimelineEntry.delivery_id), isouter=True)
         .where(col(TimelineEntry.proposed_action_id) == action_id)
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     ).all()
-    return [TimelineItem.model_validate(entry, from_attributes=True) for entry in entries]
+    return [
+        TimelineItem.model_validate({**entry.model_dump(), "source": _source(delivery) if delivery else None})
+        for entry, delivery in rows
+    ]
+
+
+def _source(delivery: Delivery) -> Source:
+    # Tickets of the built-in help desk are ours to link to; the providers' consoles need their own login.
+    link = f"/api/helpdesk/tickets/{delivery.id}" if delivery.provider == "helpdesk" else None
+    return Source(provider=delivery.provider, provider_id=delivery.provider_message_id, message_id=delivery.message_id,
+                  status=delivery.status, link=link)  # fmt: skip
 
 
 def visible_location(session: Session, operator: Operator, location_id: str) -> Location:

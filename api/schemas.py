@@ -11,6 +11,7 @@ from models.messages import (
     AgentType,
     Channel,
     ConversationStatus,
+    DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
     Priority,
@@ -37,6 +38,17 @@ class CustomerContext(CustomerRef):
     opted_out: bool
 
 
+class Source(BaseModel):
+    """Where a sent message can be found outside this product: its provider, the provider's id for it (SendGrid's
+    message id, a call or message SID, a ticket number), our Message-ID, and a link where there is one."""
+
+    provider: str
+    provider_id: str | None
+    message_id: str
+    status: DeliveryStatus
+    link: str | None
+
+
 class TimelineItem(BaseModel):
     id: str
     sender: Sender
@@ -44,6 +56,7 @@ class TimelineItem(BaseModel):
     body: str
     at: datetime
     delivery_id: str | None
+    source: Source | None = None
 
 
 class InboxItem(BaseModel):

@@ -1,4 +1,5 @@
-"""The sandbox provider's outbox: every message that would have gone to a real provider."""
+"""The outbox: every delivery that never left the machine — what the sandbox would have sent (emails, calls, text
+messages) and the tickets of the built-in help desk."""
 
 from typing import Any
 
@@ -9,6 +10,11 @@ from api.auth import location_filter
 from api.deps import CurrentOperator, PaginationDep, SessionDep
 from api.schemas import OutboxItem, Page
 from models.tables import Delivery
+from providers.email import SandboxEmail
+from providers.helpdesk import BuiltInHelpDesk
+
+# Providers whose deliveries stay on this machine.
+LOCAL_PROVIDERS = (SandboxEmail.name, BuiltInHelpDesk.name)
 
 router = APIRouter(prefix="/api/outbox", tags=["sandbox"])
 
@@ -21,10 +27,10 @@ def list_outbox(
     location_id: str | None = None,
     proposed_action_id: str | None = None,
 ) -> dict[str, Any]:
-    """Sandbox deliveries of the operator's locations, newest first."""
+    """Deliveries of the operator's locations that stayed on this machine, newest first."""
     conditions = [
         location_filter(operator, Delivery.location_id, location_id),
-        col(Delivery.provider) == "sandbox",
+        col(Delivery.provider).in_(LOCAL_PROVIDERS),
     ]
     if proposed_action_id is not None:
         conditions.append(col(Delivery.proposed_action_id) == proposed_action_id)

@@ -49,6 +49,12 @@ async def test_a_takeover_opens_a_ticket_and_tells_the_customer_without_the_note
     assert (row.channel, row.provider, row.provider_message_id) == ("helpdesk", "helpdesk", ticket["number"])
     assert entry is not None and entry.sender == "operator"
     assert entry.body.startswith("Opened a high-priority help-desk ticket in Billing: ")
+    timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+    [opened] = [item for item in timeline if item["delivery_id"] == ticket["id"]]
+    link = f"/api/helpdesk/tickets/{ticket['id']}"
+    assert opened["source"] == {"provider": "helpdesk", "provider_id": ticket["number"], "status": "sent",
+                                "message_id": f"ticket-{ticket['id']}", "link": link}  # fmt: skip
+    assert any(item["id"] == ticket["id"] for item in outbox)  # the ticket never left the machine
 
 
 async def test_the_team_works_the_ticket_and_other_locations_cannot_see_it(stack: Stack) -> None:
