@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit eval bench scale histories clean
+.PHONY: run test lint typecheck unit eval bench scale chaos histories clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -42,6 +42,10 @@ bench: $(INSTALLED)
 scale: $(INSTALLED)
 	$(BIN)/pytest -m scale -s tests/scale
 	$(BIN)/python -m benchmarks.scale
+
+## A worker killed mid-send, 20 times over: every email, call and text reaches its provider exactly once.
+chaos: $(INSTALLED)
+	OUTREACH_CHAOS_ROUNDS=20 $(BIN)/pytest -s tests/test_chaos.py
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)

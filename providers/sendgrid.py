@@ -23,7 +23,7 @@ from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfi
 
 # SendGrid posts `processed` within seconds; a quarter of an hour covers its own retries of the webhook.
 CONFIRM_WINDOW = timedelta(minutes=15)
-REQUEST_TIMEOUT_SECONDS = 20.0
+REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 class SendGridEmail:

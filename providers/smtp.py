@@ -24,7 +24,7 @@ from models.tables import EmailAccount
 from providers.email import QUIET_AUTO_REPLIES, OutgoingEmail
 from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfirmed
 
-TIMEOUT_SECONDS = 20.0
+TIMEOUT_SECONDS = 8.0  # per step (connect, log in, send): together under the send's heartbeat timeout
 SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:/\S+)$")
 
 

@@ -22,7 +22,7 @@ from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable
 from providers.voice import OutgoingCall, OutgoingText
 
 TWILIO_API = "https://api.twilio.com"
-REQUEST_TIMEOUT_SECONDS = 20.0
+REQUEST_TIMEOUT_SECONDS = 10.0
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 # Clocks differ between us and Twilio; a call created this long before our attempt is not ours.
 CLOCK_SKEW = timedelta(minutes=1)

@@ -30,6 +30,9 @@ with workflow.unsafe.imports_passed_through():
 DB_TIMEOUT = timedelta(seconds=30)
 TURN_TIMEOUT = timedelta(minutes=2)
 SEND_TIMEOUT = timedelta(minutes=1)
+# A send heartbeats before it calls the provider (whose requests time out sooner): a worker that dies mid-send
+# is noticed within this, and the retry asks the provider before sending again.
+SEND_HEARTBEAT = timedelta(seconds=30)
 
 FINAL_STATUS = {
     TurnOutcome.resolve: ConversationStatus.resolved,
@@ -117,6 +120,7 @@ class ConversationWorkflow:
                 in_reply_to=in_reply_to,
             ),
             start_to_close_timeout=SEND_TIMEOUT,
+            heartbeat_timeout=SEND_HEARTBEAT,
             summary="Send the AI answer",
         )
         return turn, delivery.message_id

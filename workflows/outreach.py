@@ -65,6 +65,9 @@ with workflow.unsafe.imports_passed_through():
 DB_TIMEOUT = timedelta(seconds=30)
 COMPOSE_TIMEOUT = timedelta(minutes=2)
 SEND_TIMEOUT = timedelta(minutes=1)
+# A send heartbeats before it calls the provider (whose requests time out sooner): a worker that dies mid-send
+# is noticed within this, and the retry asks the provider before sending again.
+SEND_HEARTBEAT = timedelta(seconds=30)
 # Provider outages are retried for as long as it takes; permanent errors are non-retryable.
 SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10))
 
@@ -410,6 +413,7 @@ class OutreachWorkflow:
                 send,
                 request,
                 start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT,
                 retry_policy=SEND_RETRY,
                 summary=f"Send the {draft.channel.value} to {pattern.customer_name}",
             )

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.db import add_timeline_entry
@@ -67,6 +68,8 @@ def deliver_once(
             found = _confirm(session, row, prepared.confirm)
             if found is not None:
                 return _complete(session, row, found, prepared)
+    # A worker that dies from here on is noticed at the heartbeat timeout, not the activity's whole timeout.
+    activity.heartbeat()
     try:
         provider_message_id = prepared.send()
     except Refused as refused:

@@ -61,7 +61,8 @@ class EmailActivities:
             # Operator edits may hold {{variables}}; fill them from the allow-list, escaped for HTML.
             filled = variables.values(customer.name, location.name, action.facts)
             body_html = sanitize_html(variables.resolve(message.body_html, filled, html=True))
-            if message.channel is Channel.email:
+            # The operator's takeover names its sender; the AI's answers in any conversation come from the AI.
+            if message.channel is Channel.email and message.send_from:
                 return self._from_mailbox(session, message, action, location, customer.email, filled, body_html)
             sender = location.ai_sender_email or location.default_sender_email
             domain = sender.rpartition("@")[2]

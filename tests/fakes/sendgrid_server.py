@@ -5,9 +5,11 @@ Each request takes the next scripted answer: 202 with an `X-Message-Id`, an erro
 body, or a drop (the mail is taken, then the connection closes before any answer: the ambiguous case)."""
 
 import base64
+import contextlib
 import json
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,8 @@ API_KEY = "SG.test-key"
 class Answer:
     status: int = 202
     drop: bool = False
+    # Take the mail, then hold the answer until `release` is set: the sender can be killed meanwhile.
+    hold: bool = False
 
 
 @dataclass
@@ -34,6 +38,10 @@ class FakeSendGrid:
     # Mail SendGrid took (202 or dropped), each with the X-Message-Id it was given.
     accepted: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    # Where to post the signed `processed` event of every mail taken, as SendGrid's Event Webhook does.
+    events_to: str | None = None
+    taken: threading.Event = field(default_factory=threading.Event)  # a held mail was taken
+    release: threading.Event = field(default_factory=threading.Event)
     _key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
 
     @property
@@ -76,13 +84,14 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode() if body is not None else b""
-            self.send_response(status)
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(OSError):  # a sender killed while its answer was held
+                data = json.dumps(body).encode() if body is not None else b""
+                self.send_response(status)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         def do_POST(self) -> None:
             mail = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -95,6 +104,12 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
             if answer.status == 202:
                 mail["x_message_id"] = uuid.uuid4().hex[:22]
                 fake.accepted.append(mail)
+                if fake.events_to:
+                    body, headers = fake.signed([fake.event(mail, "processed")])
+                    threading.Thread(target=_post, args=(fake.events_to, body, headers), daemon=True).start()
+                if answer.hold:
+                    fake.taken.set()
+                    fake.release.wait(120)
                 if answer.drop:
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -106,6 +121,11 @@ def _handler(fake: FakeSendGrid) -> type[BaseHTTPRequestHandler]:
             return self._answer(answer.status, {"errors": [{"message": f"scripted {answer.status}", "field": None}]})
 
     return Handler
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers, method="POST"), timeout=30)
 
 
 @contextmanager

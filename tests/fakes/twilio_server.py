@@ -5,6 +5,7 @@ Each create takes the next scripted answer: 201, an error status with Twilio's e
 or message is created, then the connection closes before any answer: the ambiguous case)."""
 
 import base64
+import contextlib
 import json
 import threading
 import uuid
@@ -37,6 +38,11 @@ class FakeTwilio:
     calls: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     creates: int = 0
+    # Create the first call or message to these numbers, then hold the answer until `release` is set.
+    hold_calls_to: set[str] = field(default_factory=set)
+    hold_texts_to: set[str] = field(default_factory=set)
+    held: list[str] = field(default_factory=list)  # "calls:+31…", "messages:+31…" as each is taken
+    release: threading.Event = field(default_factory=threading.Event)
 
     def callback(
         self, resource: dict[str, Any], state: str, **extra: str
@@ -63,12 +69,13 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(OSError):  # a sender killed while its answer was held
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         def _authorized(self) -> bool:
             expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
@@ -122,6 +129,11 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 "status_callback_event": [value for key, value in pairs if key == "StatusCallbackEvent"],
             }
             getattr(fake, kind).append(resource)
+            holding = fake.hold_calls_to if kind == "calls" else fake.hold_texts_to
+            if resource["to"] in holding:
+                holding.discard(resource["to"])
+                fake.held.append(f"{kind}:{resource['to']}")
+                fake.release.wait(120)
             if answer.drop:
                 self.close_connection = True
                 self.connection.shutdown(2)
