@@ -2,6 +2,7 @@
 says why not. The workflow's approval validator, the inbox's `channel_options` and the agent config check all
 ask here, so an operator reads the same words wherever a channel is refused."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from models.messages import LOCATION_DEFAULT, Channel, EmailAccountStatus
@@ -104,7 +105,13 @@ def alternatives(reach: Reach) -> str:
     channels = usable(reach)
     if not channels:
         return "No channel reaches this customer yet: add an email address or a valid mobile number."
-    return "Approve with " + " or ".join(channel.value for channel in channels) + "."
+    return f"Approve with {_either(channel.value for channel in channels)}."
+
+
+def _either(names: Iterable[str]) -> str:
+    """ "a", "a or b", "a, b or c"."""
+    *first, last = names
+    return f"{', '.join(first)} or {last}" if first else last
 
 
 def refusal(channel: str, reach: Reach) -> str | None:
@@ -120,7 +127,7 @@ def refusal(channel: str, reach: Reach) -> str | None:
 def proposal_refusal(channel: Channel, voice_enabled: bool) -> str | None:
     """Why an agent may not propose on `channel` by default at a location, or None."""
     if channel not in PROPOSABLE:
-        names = " or ".join(option.value for option in PROPOSABLE)
+        names = _either(option.value for option in PROPOSABLE)
         return f"Agents can propose {names}, not {channel.value}."
     if channel is Channel.voice and not voice_enabled:
         return f"{VOICE_DISABLED}; keep ai_email."

@@ -82,12 +82,13 @@ async def test_an_unknown_channel_names_the_channels_this_proposal_can_use(stack
     action = await first_pending(stack, "ams")  # email on file; voice is not enabled at ams
     response = await stack.http.post(f"/api/inbox/{action['id']}/approve", json={"channel": "pigeon"})
     assert response.status_code == 422
-    assert response.json()["detail"] == "There is no 'pigeon' channel. Approve with ai_email or email."
+    assert response.json()["detail"] == "There is no 'pigeon' channel. Approve with ai_email, email or helpdesk."
     detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
     assert detail["channel_options"] == [
         {"channel": "ai_email", "available": True, "warning": None},
         {"channel": "voice", "available": False, "warning": "The Voice AI agent is not enabled for this location."},
         {"channel": "email", "available": True, "warning": UNTRACKED_REPLIES},
+        {"channel": "helpdesk", "available": True, "warning": None},
     ]
 
 

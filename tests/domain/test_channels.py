@@ -49,5 +49,5 @@ def test_voice_warns_about_business_hours_without_refusing() -> None:
 def test_an_unknown_channel_names_the_ones_that_reach_the_customer() -> None:
     assert (
         channels.refusal("pigeon", REACHABLE)
-        == "There is no 'pigeon' channel. Approve with ai_email or voice or email."
+        == "There is no 'pigeon' channel. Approve with ai_email, voice, email or helpdesk."
     )
