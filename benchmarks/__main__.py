@@ -18,16 +18,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
 from benchmarks.database import bench_database
 from benchmarks.engine import bench_engine, product_side, skeleton_side
 from benchmarks.inbox import bench_inbox
 from benchmarks.measure import Result, report
-from benchmarks.stack import BIN, Api, Process, process_env
+from benchmarks.stack import Api, Process, dev_server, process_env
 from demo.bulk import seed_proposals
-from domain import search_attributes
 from models.db import make_engine
 from models.migrate import fresh_database
 from models.operators import create_operator
@@ -65,12 +61,7 @@ async def run(scale: Scale, scratch: Path, postgres_url: str | None = None) -> l
                 create_operator(engine, name="Bench", email="bench@bench.example", location_ids=[], is_admin=True)
                 for engine in (small_engine, large_engine)
             ]
-            env = await WorkflowEnvironment.start_local(
-                dev_server_existing_path=str(BIN / "temporal"),
-                data_converter=pydantic_data_converter,
-                search_attributes=search_attributes.ALL,
-                dev_server_log_level="error",
-            )
+            env = await dev_server()
             try:
                 address = env.client.service_client.config.target_host
                 queues = {name: f"bench-{name}-{uuid.uuid4().hex[:8]}" for name in ("product", "skeleton")}

@@ -15,14 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
 from benchmarks.engine import detect, product_side, waiting_ids
 from benchmarks.measure import percentile
-from benchmarks.stack import BIN, Api, Process, process_env
+from benchmarks.stack import Api, Process, dev_server, process_env
 from demo.bulk import seed_proposals
-from domain import search_attributes
 from models.db import make_engine
 from models.migrate import fresh_database
 from models.operators import create_operator
@@ -60,12 +56,7 @@ async def run(
         seed_proposals(engine, "inbox", proposals)
         print(f"seeded {proposals:,} proposals in {time.monotonic() - started:.0f}s", flush=True)
         token = create_operator(engine, name="Scale", email="scale@scale.example", location_ids=[], is_admin=True)
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(BIN / "temporal"),
-            data_converter=pydantic_data_converter,
-            search_attributes=search_attributes.ALL,
-            dev_server_log_level="error",
-        )
+        env = await dev_server()
         try:
             address = env.client.service_client.config.target_host
             worker_env = process_env(url, address, f"scale-{uuid.uuid4().hex[:8]}")

