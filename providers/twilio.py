@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 
 class _ApiAt(TwilioHttpClient):
-    """The SDK's HTTP client, sending to `base_url` instead of Twilio's (a regional edge, or a local server)."""
+    """The SDK's HTTP client with our timeout, sending to `base_url`: Twilio's, a regional edge, or a local server."""
 
     def __init__(self, base_url: str) -> None:
         super().__init__(timeout=REQUEST_TIMEOUT_SECONDS)
@@ -46,10 +46,7 @@ class TwilioVoice:
 
     def __init__(self, account_sid: str, auth_token: str, from_number: str, callback_base_url: str,
                  api_url: str = TWILIO_API) -> None:  # fmt: skip
-        http_client = (
-            _ApiAt(api_url) if api_url.rstrip("/") != TWILIO_API else TwilioHttpClient(timeout=REQUEST_TIMEOUT_SECONDS)
-        )
-        self._client = Client(account_sid, auth_token, http_client=http_client)
+        self._client = Client(account_sid, auth_token, http_client=_ApiAt(api_url))
         self._from = from_number
         self._callbacks = callback_base_url.rstrip("/")
 
