@@ -48,17 +48,18 @@ async def test_edits_with_variables_are_checked_then_filled_at_send_time(stack: 
 
 
 async def test_usage_is_reported_per_agent_and_day(stack: Stack) -> None:
-    await stack.pending_email()
+    started = (await stack.detect("ams")).started
+
+    async def all_recorded() -> list[dict[str, Any]] | None:
+        # Every outreach detection started has recorded its proposal, and usage counts each of them.
+        rows = (await stack.http.get("/api/usage", params={"location_id": "ams"})).json()
+        total = (await stack.http.get("/api/inbox", params={"location_id": "ams"})).json()["total"]
+        return rows if total == started and sum(row["proposals"] for row in rows) == total else None
+
+    rows = await poll(all_recorded, "usage to cover every proposal")
     action = (await stack.http.get("/api/inbox", params={"page_size": 1})).json()["items"][0]
     detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
     assert (detail["composed_by"], detail["fallback_reason"], detail["cost_usd"]) == ("offline", None, 0.0)
-
-    async def all_recorded() -> list[dict[str, Any]] | None:
-        rows = (await stack.http.get("/api/usage", params={"location_id": "ams"})).json()
-        total = (await stack.http.get("/api/inbox", params={"location_id": "ams"})).json()["total"]
-        return rows if sum(row["proposals"] for row in rows) == total else None
-
-    rows = await poll(all_recorded, "usage to cover every proposal")
     assert {row["agent_type"] for row in rows} == {"due_invoice", "contract_renewal", "lead_follow_up", "first_booking"}
     assert all(row["model_drafts"] == 0 and row["prompt_tokens"] == 0 for row in rows)
     assert (await stack.http.get("/api/usage", params={"days": 0})).status_code == 422
