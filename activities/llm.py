@@ -28,6 +28,8 @@ from providers.llm import LanguageModel, Usage
 
 # Attempts the model gets before the offline composer takes over.
 LLM_ATTEMPTS = 3
+# How often a composition in progress tells Temporal it is alive (the workflow's heartbeat timeout is longer).
+HEARTBEAT_EVERY_SECONDS = 5.0
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -150,14 +152,22 @@ class LlmActivities:
     @activity.defn
     async def compose_draft(self, request: OutreachInput) -> Draft:
         """Write the draft for a detected pattern in the location's voice, email and call script both."""
+        # What earlier attempts spent travels in their last heartbeat, so the proposal shows the whole cost.
+        details = activity.info().heartbeat_details
+        spent = Usage.model_validate(details[0]) if details else Usage()
+        # Beating throughout (a model call may take as long as its timeout) lets a dead worker be noticed sooner.
+        beating = asyncio.create_task(_heartbeat(spent))
+        try:
+            return await self._compose(request, spent)
+        finally:
+            beating.cancel()
+
+    async def _compose(self, request: OutreachInput, spent: Usage) -> Draft:
         context, history = await asyncio.to_thread(self._context, request)
         pattern, channel = request.pattern, request.policy.channel
         fallback = offline.compose(pattern.agent_type, context, channel)
         if self._model is None:
             return fallback
-        # What earlier attempts spent travels in their last heartbeat, so the proposal shows the whole cost.
-        details = activity.info().heartbeat_details
-        spent = Usage.model_validate(details[0]) if details else Usage()
         try:
             draft = await model_draft(
                 self._model, pattern.agent_type, channel, context, history, request.policy.custom_instructions
@@ -184,3 +194,10 @@ class LlmActivities:
             customer = _get(session, Customer, action.customer_id)
         context = _compose_context(location, customer, action.facts)
         return offline.answer(action.agent_type, context, request.message.body)
+
+
+async def _heartbeat(spent: Usage) -> None:
+    """Beat until cancelled, carrying what earlier attempts spent (the retry reads it back)."""
+    while True:
+        activity.heartbeat(spent)
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)

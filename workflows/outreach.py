@@ -64,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
 
 DB_TIMEOUT = timedelta(seconds=30)
 COMPOSE_TIMEOUT = timedelta(minutes=2)
+# Composing beats every few seconds: a worker that dies mid-draft is noticed within this, not the whole timeout.
+COMPOSE_HEARTBEAT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(minutes=1)
 # A send heartbeats before it calls the provider (whose requests time out sooner): a worker that dies mid-send
 # is noticed within this, and the retry asks the provider before sending again.
@@ -119,6 +121,7 @@ class OutreachWorkflow:
             LlmActivities.compose_draft,
             input,
             start_to_close_timeout=COMPOSE_TIMEOUT,
+            heartbeat_timeout=COMPOSE_HEARTBEAT,
             summary=f"Compose the {input.policy.channel.value} draft for {pattern.customer_name}",
         )
         policy = input.policy

@@ -108,7 +108,8 @@ async def test_a_rejected_answer_is_billed_to_the_draft_that_follows(
     env.on_heartbeat = lambda *details: beats.append(details)
     with pytest.raises(ApplicationError):
         await env.run(LlmActivities(engine, language_model(model_settings(settings, llm))).compose_draft, input)
-    [(spent,)] = beats
+    # The attempt beats while it works; its last beat carries what the rejected answer cost.
+    (spent,) = beats[-1]
     assert (spent.prompt_tokens, spent.completion_tokens) == (420, 180) and spent.cost_usd > 0
     # The retry starts from the last heartbeat, as Temporal hands it over.
     env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[spent.model_dump()])
