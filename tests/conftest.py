@@ -222,6 +222,25 @@ async def emailable(http: httpx.AsyncClient, items: list[dict[str, Any]], count:
     pytest.fail(f"fewer than {count} of {len(items)} inbox items have a customer with an email address")
 
 
+@asynccontextmanager
+async def served_api(settings: Settings, engine: Engine, client: Client) -> AsyncIterator[str]:
+    """The API served over real HTTP on a free port, as `outreach api` serves it; answers its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, engine, client), host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        return server.started
+
+    await poll(started, "the API to start")
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
 @pytest.fixture
 async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIterator[Stack]:
     seed_demo_data(engine)
@@ -230,20 +249,11 @@ async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIt
     async with worker_for(client, engine, settings) as worker:
         # What the API starts (schedules, reopened conversations) runs on this worker's task queue.
         served = settings.model_copy(update={"task_queue": worker.task_queue})
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(served, engine, client), host="127.0.0.1", port=free_port(), log_level="warning")
-        )
-        serving = asyncio.create_task(server.serve())
-
-        async def started() -> bool:
-            return server.started
-
-        await poll(started, "the API to start")
-        base_url = f"http://127.0.0.1:{server.config.port}"
-        async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http:
+        async with (
+            served_api(served, engine, client) as base_url,
+            httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http,
+        ):
             yield Stack(http=http, client=client, engine=engine, task_queue=worker.task_queue, admin_token=token)
-        server.should_exit = True
-        await serving
 
 
 async def start_outreach(

@@ -10,30 +10,26 @@ lists) instead of sending again. Every message must then have reached the provid
 `make test` runs one round; `make chaos` runs OUTREACH_CHAOS_ROUNDS=20 and prints the totals.
 """
 
-import asyncio
 import os
 import signal
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from agents.scan import scan_page, start_scan
-from api.main import create_app
 from benchmarks.stack import Process
 from models.messages import ActionStatus, ApproveRequest, Channel, OutreachInput
 from models.tables import ProposedAction
 from settings import Settings
-from tests.conftest import free_port, poll
+from tests.conftest import poll, served_api
 from tests.factories import add_customer, add_invoice, add_location, policy
 from tests.fakes.sendgrid_server import API_KEY, Answer, FakeSendGrid, fake_sendgrid
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
@@ -53,23 +49,6 @@ def sendgrid() -> Iterator[FakeSendGrid]:
 def twilio() -> Iterator[FakeTwilio]:
     with fake_twilio() as fake:
         yield fake
-
-
-@asynccontextmanager
-async def api(settings: Settings, engine: Engine, client: Client) -> AsyncIterator[str]:
-    """The API, for SendGrid's Event Webhook: its `processed` events prove an email went out."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine, client), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started
-
-    await poll(started, "the API to start")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
 
 
 def outreaches(engine: Engine, location_id: str) -> list[OutreachInput]:
@@ -108,7 +87,8 @@ async def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(
     settings = Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
                         sendgrid_api_url=sendgrid.base_url, sendgrid_webhook_public_key=sendgrid.public_key,
                         reply_token_secret=SECRET, task_queue=task_queue)  # fmt: skip
-    async with api(settings, engine, temporal) as api_url:
+    # The API receives SendGrid's Event Webhook: its `processed` events prove an email went out.
+    async with served_api(settings, engine, temporal) as api_url:
         sendgrid.events_to = f"{api_url}/webhooks/sendgrid/events"
         env = {
             "DATABASE_URL": database_url,

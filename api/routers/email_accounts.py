@@ -25,6 +25,13 @@ router = APIRouter(prefix="/api/email-accounts", tags=["email accounts"])
 _CONNECTION = {"smtp_host", "smtp_port", "smtp_security", "username", "secret_ref"}
 
 
+def _saved(session: Session, account: EmailAccount) -> EmailAccount:
+    session.add(account)
+    session.commit()
+    session.refresh(account)
+    return account
+
+
 def _visible(session: Session, operator: Operator, account_id: str) -> EmailAccount:
     account = session.get(EmailAccount, account_id)
     if account is None or not can_access(operator, account.location_id):
@@ -72,10 +79,7 @@ def create_account(body: EmailAccountCreate, session: SessionDep, operator: Mail
         secret_ref=body.secret_ref,
         syncing=body.syncing,
     )
-    session.add(account)
-    session.commit()
-    session.refresh(account)
-    return account
+    return _saved(session, account)
 
 
 @router.patch("/{account_id}", response_model=EmailAccountPublic)
@@ -88,10 +92,7 @@ def update_account(
         setattr(account, name, value)
     if _CONNECTION & changes.keys():
         account.status, account.last_error = EmailAccountStatus.disconnected, None
-    session.add(account)
-    session.commit()
-    session.refresh(account)
-    return account
+    return _saved(session, account)
 
 
 @router.post("/{account_id}/test", response_model=EmailAccountPublic)
@@ -105,10 +106,7 @@ async def test_connection(account_id: str, session: SessionDep, operator: Mailbo
     else:
         account.status, account.last_error = EmailAccountStatus.connected, None
     account.tested_at = datetime.now(UTC)
-    session.add(account)
-    session.commit()
-    session.refresh(account)
-    return account
+    return _saved(session, account)
 
 
 @router.post("/{account_id}/disconnect", response_model=EmailAccountPublic)
@@ -116,7 +114,4 @@ def disconnect(account_id: str, session: SessionDep, operator: MailboxManager) -
     """Stop sending from the account until its connection is tested again."""
     account = _visible(session, operator, account_id)
     account.status, account.last_error = EmailAccountStatus.disconnected, None
-    session.add(account)
-    session.commit()
-    session.refresh(account)
-    return account
+    return _saved(session, account)
