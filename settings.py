@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
     sendgrid_webhook_public_key: str = ""
+    # Inbound Parse posts replies to /webhooks/sendgrid/inbound/{this secret}; empty: the webhook is off.
+    sendgrid_inbound_secret: str = ""
+    # An inbound mail (SendGrid's limit is 30 MB) is refused above this; an attachment above the second is
+    # listed on the timeline but its bytes are not kept.
+    inbound_max_bytes: int = 31_457_280
+    inbound_attachment_max_bytes: int = 10_485_760
+    # How often each connected mailbox is read for replies.
+    mailbox_sync_interval: timedelta = timedelta(minutes=1)
     # The relay the `email` channel's location default sends through (its password in OUTREACH_SMTP_PASSWORD);
     # without a host that mail goes to the sandbox outbox. Connected accounts use their own servers.
     smtp_host: str = ""

@@ -16,29 +16,8 @@ from models.messages import (
     StatusChange,
     TimelineEvent,
 )
-from models.tables import Conversation, Location, ProposedAction, TimelineEntry
-
-
-def add_timeline_entry(session: Session, event: TimelineEvent, delivery_id: str | None = None) -> None:
-    """Insert a timeline entry unless an earlier attempt already did."""
-    if session.get(TimelineEntry, event.id) is not None:
-        return
-    if event.conversation_id is not None:
-        conversation = session.get(Conversation, event.conversation_id)
-        if conversation is not None and conversation.updated_at < event.at:
-            conversation.updated_at = event.at
-    session.add(
-        TimelineEntry(
-            id=event.id,
-            proposed_action_id=event.action_id,
-            conversation_id=event.conversation_id,
-            sender=event.sender,
-            channel=event.channel,
-            body=event.body,
-            at=event.at,
-            delivery_id=delivery_id,
-        )
-    )
+from models.tables import Conversation, Location, ProposedAction
+from models.timeline import add_timeline_entry
 
 
 class DbActivities:

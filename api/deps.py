@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import OperatorCache, may, operator_for_token, unauthorized
+from inbound.router import Router
 from models.operators import Permission, hash_token
 from models.tables import Operator
 from settings import Settings
@@ -41,7 +42,15 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_router(request: Request) -> Router:
+    settings: Settings = request.app.state.settings
+    return Router(client=request.app.state.client, task_queue=settings.task_queue,
+                  reply_secret=settings.reply_secret,
+                  attachment_max_bytes=settings.inbound_attachment_max_bytes)  # fmt: skip
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
+RouterDep = Annotated[Router, Depends(get_router)]
 ClientDep = Annotated[Client, Depends(get_client)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

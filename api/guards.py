@@ -8,17 +8,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodySizeLimit:
-    """Refuses a body larger than `max_bytes`: at once when its declared length says so, else as soon as
-    the bytes received pass the limit, so an oversized body is never read whole."""
+    """Refuses a body larger than `max_bytes` (or, under a path prefix of `larger`, that prefix's limit: an
+    inbound mail may carry attachments): at once when its declared length says so, else as soon as the bytes
+    received pass the limit, so an oversized body is never read whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
-    def _too_large(self) -> HTTPException:
+    def _limit(self, path: str) -> int:
+        return next((limit for prefix, limit in self.larger.items() if path.startswith(prefix)), self.max_bytes)
+
+    @staticmethod
+    def _too_large(limit: int) -> HTTPException:
         return HTTPException(
             413,
-            detail=f"The request body is larger than {self.max_bytes:,} bytes; send less (an email body is at "
+            detail=f"The request body is larger than {limit:,} bytes; send less (an email body is at "
             "most 100,000 characters).",
         )
 
@@ -26,9 +32,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            error = self._too_large()
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            error = self._too_large(limit)
             await send(
                 {
                     "type": "http.response.start",
@@ -44,8 +51,8 @@ class BodySizeLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise self._too_large()  # inside the route's body read: answered by the app's error handling
+            if received > limit:
+                raise self._too_large(limit)  # inside the route's body read: answered by the app's error handling
             return message
 
         await self.app(scope, counted, send)

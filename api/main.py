@@ -22,6 +22,7 @@ from api.routers import (
     email_accounts,
     health,
     helpdesk,
+    inbound,
     inbox,
     outbox,
     usage,
@@ -53,9 +54,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul)],
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    for module in (health, inbox, conversations, outbox, agents, detection, customers, email_accounts, helpdesk,
-                   usage, sendgrid, twilio):  # fmt: skip
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                       larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
+    for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, email_accounts,
+                   helpdesk, usage, sendgrid, twilio):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

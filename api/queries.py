@@ -5,14 +5,18 @@ from typing import Any
 
 from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.auth import can_access
-from api.schemas import Source, TimelineItem
+from api.schemas import AttachmentRef, Source, TimelineItem
+from models.messages import InboundKind
 from models.tables import (
     Conversation,
     Delivery,
     HelpdeskDepartment,
+    InboundAttachment,
+    InboundMessage,
     Location,
     Operator,
     ProposedAction,
@@ -35,24 +39,66 @@ def visible_conversation(session: Session, operator: Operator, conversation_id: 
 
 
 def timeline(session: Session, action_id: str) -> list[TimelineItem]:
-    """Every message and event of an outreach, from proposal to the last conversation turn."""
+    """Every message and event of an outreach, from proposal to the last conversation turn, each with where it
+    can be found: the delivery that sent it, or the mail it came home in."""
     rows = session.exec(
-        select(TimelineEntry, Delivery)
+        select(TimelineEntry, Delivery, InboundMessage)
         .join(Delivery, col(Delivery.id) == col(TimelineEntry.delivery_id), isouter=True)
+        .join(InboundMessage, col(InboundMessage.id) == col(TimelineEntry.inbound_message_id), isouter=True)
         .where(col(TimelineEntry.proposed_action_id) == action_id)
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     ).all()
+    attachments = attachments_of(session, [mail.id for _, _, mail in rows if mail is not None])
     return [
-        TimelineItem.model_validate({**entry.model_dump(), "source": _source(delivery) if delivery else None})
-        for entry, delivery in rows
-    ]
+        TimelineItem.model_validate({
+            **entry.model_dump(),
+            "source": _sent(delivery) if delivery else _came_in(mail, attachments.get(mail.id, [])) if mail else None,
+        })
+        for entry, delivery, mail in rows
+    ]  # fmt: skip
 
 
-def _source(delivery: Delivery) -> Source:
+def _sent(delivery: Delivery) -> Source:
     # Tickets of the built-in help desk are ours to link to; the providers' consoles need their own login.
     link = f"/api/helpdesk/tickets/{delivery.id}" if delivery.provider == "helpdesk" else None
     return Source(provider=delivery.provider, provider_id=delivery.provider_message_id, message_id=delivery.message_id,
                   status=delivery.status, link=link)  # fmt: skip
+
+
+_LABELS = {
+    InboundKind.auto_reply: "Automatic reply: recorded, not answered",
+    InboundKind.bounce: "Bounce: the email could not be delivered",
+    InboundKind.team_reply: "Sent by the team from their own mail client",
+}
+_REPLY_LABELS = {"mailbox": "Replied via email", "sendgrid": "Replied to the AI email",
+                 "sandbox": "Simulated reply (sandbox)"}  # fmt: skip
+
+
+def _came_in(mail: InboundMessage, attachments: list[AttachmentRef]) -> Source:
+    label = _LABELS.get(mail.kind) or _REPLY_LABELS.get(mail.source)
+    return Source(provider=mail.source, message_id=mail.message_id, kind=mail.kind, label=label,
+                  link=f"/api/inbound/{mail.id}", attachments=attachments)  # fmt: skip
+
+
+def attachments_of(session: Session, inbound_ids: list[str]) -> dict[str, list[AttachmentRef]]:
+    """The attachments of these inbound mails, by mail, in the order they came."""
+    found: dict[str, list[AttachmentRef]] = {}
+    if not inbound_ids:
+        return found
+    # Everything but the bytes, which may be megabytes each.
+    rows = session.execute(
+        sa_select(col(InboundAttachment.id), col(InboundAttachment.inbound_message_id),
+                  col(InboundAttachment.filename), col(InboundAttachment.content_type), col(InboundAttachment.size),
+                  col(InboundAttachment.content).is_not(None))
+        .where(col(InboundAttachment.inbound_message_id).in_(inbound_ids))
+        .order_by(col(InboundAttachment.id))
+    ).all()  # fmt: skip
+    for attachment_id, mail_id, filename, content_type, size, kept in rows:
+        position = attachment_id.rpartition(":")[2]
+        link = f"/api/inbound/{mail_id}/attachments/{position}" if kept else None
+        found.setdefault(mail_id, []).append(AttachmentRef(filename=filename, content_type=content_type, size=size,
+                                                           kept=bool(kept), link=link))  # fmt: skip
+    return found
 
 
 def visible_location(session: Session, operator: Operator, location_id: str) -> Location:

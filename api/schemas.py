@@ -14,6 +14,8 @@ from models.messages import (
     DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
+    InboundKind,
+    InboundStatus,
     Priority,
     Sender,
     SmtpSecurity,
@@ -38,15 +40,27 @@ class CustomerContext(CustomerRef):
     opted_out: bool
 
 
+class AttachmentRef(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+    kept: bool  # False: over the size cap, listed but not stored
+    link: str | None
+
+
 class Source(BaseModel):
-    """Where a sent message can be found outside this product: its provider, the provider's id for it (SendGrid's
-    message id, a call or message SID, a ticket number), our Message-ID, and a link where there is one."""
+    """Where a message can be found outside the timeline. Sent: its provider, the provider's id for it
+    (SendGrid's message id, a call or message SID, a ticket number), our Message-ID, its delivery status.
+    Came home: how (`sendgrid`, `mailbox`, `sandbox`), its Message-ID, what it is, and its attachments."""
 
     provider: str
-    provider_id: str | None
+    provider_id: str | None = None
     message_id: str
-    status: DeliveryStatus
+    status: DeliveryStatus | None = None
+    kind: InboundKind | None = None
+    label: str | None = None  # what the timeline says of it: "Replied via email", "Automatic reply", …
     link: str | None
+    attachments: list[AttachmentRef] = []
 
 
 class TimelineItem(BaseModel):
@@ -191,6 +205,43 @@ class OutboxItem(BaseModel):
 class SimulatedReply(_Body):
     proposed_action_id: str
     body: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=20_000)
+
+
+class InboundReceived(BaseModel):
+    """What became of a mail that came home: routed to a conversation, or kept unmatched (and why)."""
+
+    id: str
+    status: InboundStatus
+    proposed_action_id: str | None
+    problem: str | None
+
+
+class InboundItem(BaseModel):
+    id: str
+    source: str
+    location_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    kind: InboundKind
+    status: InboundStatus
+    problem: str | None
+    proposed_action_id: str | None
+    conversation_id: str | None
+    received_at: datetime
+
+
+class InboundDetail(InboundItem):
+    message_id: str
+    recipients: list[str]
+    references: list[str]
+    reply: str  # only what was new in it
+    text: str  # everything it said
+    attachments: list[AttachmentRef]
+
+
+class AttachRequest(_Body):
+    proposed_action_id: str = Field(min_length=1, max_length=300)
 
 
 class ReplyAccepted(BaseModel):

@@ -1,9 +1,16 @@
-"""Workflow types and deterministic ids: the same situation always maps to the same workflow. Processes that
-start a workflow without running it (detection's activity, the API) name its type from here."""
+"""Workflow types, the messages others send them, and deterministic ids: the same situation always maps to the
+same workflow. Code that starts or signals a workflow without running it (detection's activity, `inbound/`, the
+API) names the type and the message from here, so it needs no import of the workflow itself."""
 
 from models.messages import Pattern
 
 OUTREACH_WORKFLOW = "OutreachWorkflow"
+CONVERSATION_WORKFLOW = "ConversationWorkflow"
+MAILBOX_SYNC_WORKFLOW = "MailboxSyncWorkflow"
+# Signals that come from outside: a customer's message, a provider's report, the situation going away.
+CUSTOMER_REPLIED = "customer_replied"
+DELIVERY_STATUS = "delivery_status"
+CANCEL = "cancel"
 
 
 def outreach_id(pattern: Pattern) -> str:
@@ -16,3 +23,7 @@ def conversation_id(action_id: str) -> str:
 
 def detection_id(location_id: str) -> str:
     return f"detection:{location_id}"
+
+
+def mailbox_sync_id(email_account_id: str) -> str:
+    return f"mailbox-sync:{email_account_id}"

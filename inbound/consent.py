@@ -5,9 +5,9 @@ outreach re-checks consent right before it sends, so one already on its way is s
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
+from domain.ids import CANCEL
 from models.messages import UNDELIVERED, CancelRequest
 from models.tables import Customer, ProposedAction
-from workflows.outreach import OutreachWorkflow
 
 
 async def opt_out(session: Session, client: Client, customer: Customer) -> list[str]:
@@ -22,6 +22,6 @@ async def opt_out(session: Session, client: Client, customer: Customer) -> list[
     ).all()
     for action_id in waiting:
         await client.get_workflow_handle(action_id).signal(
-            OutreachWorkflow.cancel, CancelRequest(reason="The customer opted out of outreach.")
+            CANCEL, CancelRequest(reason="The customer opted out of outreach.")
         )
     return list(waiting)

@@ -11,11 +11,11 @@ from sqlmodel import Session
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.db import add_timeline_entry
+from domain.ids import DELIVERY_STATUS
 from inbound import consent
 from models.messages import UNDELIVERABLE, Channel, DeliveryReport, DeliveryStatus, Sender, TimelineEvent
 from models.tables import Customer, Delivery, ProviderEvent
-from workflows.outreach import OutreachWorkflow
+from models.timeline import add_timeline_entry
 
 # How far each status has come: a late or repeated event never moves a delivery back.
 _PROGRESS = {DeliveryStatus.sending: 0, DeliveryStatus.sent: 1, DeliveryStatus.delivered: 2}
@@ -148,7 +148,7 @@ def _record(session: Session, delivery: Delivery, event: DeliveryEvent) -> None:
 async def _report(client: Client, delivery: Delivery, status: DeliveryStatus, detail: str) -> None:
     report = DeliveryReport(delivery_id=delivery.id, status=status, detail=detail)
     try:
-        await client.get_workflow_handle(delivery.proposed_action_id).signal(OutreachWorkflow.delivery_status, report)
+        await client.get_workflow_handle(delivery.proposed_action_id).signal(DELIVERY_STATUS, report)
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise  # the event is not marked seen, and the provider retries the webhook

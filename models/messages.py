@@ -103,6 +103,21 @@ class DeliveryStatus(StrEnum):
     unknown = "unknown"
 
 
+class InboundKind(StrEnum):
+    """What a message that came home is."""
+
+    reply = "reply"  # a person wrote: the conversation answers
+    auto_reply = "auto_reply"  # an out-of-office or other automatic mail: on the timeline, never answered
+    bounce = "bounce"  # a mail system could not deliver ours: that delivery failed
+    team_reply = "team_reply"  # the team answered from their own mail client (found in the Sent folder)
+
+
+class InboundStatus(StrEnum):
+    received = "received"  # kept, not yet on a timeline (routing it is under way, or is retried)
+    routed = "routed"  # on its conversation's timeline
+    unmatched = "unmatched"  # belongs to no conversation we know: kept for an operator to attach
+
+
 # --- detection -------------------------------------------------------------------------------
 
 
@@ -348,6 +363,7 @@ class TimelineEvent(BaseModel):
     channel: Channel | None = None
     body: str
     at: datetime
+    inbound_id: str | None = None  # the inbound message it came in
 
     @classmethod
     def from_customer(cls, message: "CustomerMessage", action_id: str, conversation_id: str | None) -> "TimelineEvent":
@@ -360,6 +376,7 @@ class TimelineEvent(BaseModel):
             channel=message.channel,
             body=message.body,
             at=message.received_at,
+            inbound_id=message.id,
         )
 
 
@@ -375,6 +392,7 @@ class EmailMessage(BaseModel):
     subject: str
     body_html: str
     in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)  # the thread it continues, oldest first
     # The `email` channel: a connected email account's id, or LOCATION_DEFAULT.
     send_from: str | None = None
 
@@ -432,7 +450,11 @@ class CustomerMessage(BaseModel):
     channel: Channel
     body: str
     received_at: datetime
-    in_reply_to: str | None = None
+    in_reply_to: str | None = None  # our message it answers
+    # Where the answer goes: the thread's Message-IDs as the customer's mail carried them (its own last), and
+    # the connected account it was written to (None: the AI's reply address).
+    references: list[str] = Field(default_factory=list)
+    send_from: str | None = None
 
 
 class OutreachOutcome(BaseModel):
@@ -455,6 +477,7 @@ class ConversationInput(BaseModel):
     last_message_id: str | None = None
     inbox: list[CustomerMessage] = Field(default_factory=list)
     continued: bool = False
+    seen: list[str] = Field(default_factory=list)  # the ids of messages already taken in
 
 
 class ConversationOpening(BaseModel):

@@ -9,7 +9,18 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, DateTime, Dialect, Enum, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Enum,
+    Index,
+    LargeBinary,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from models.messages import (
@@ -20,6 +31,8 @@ from models.messages import (
     DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
+    InboundKind,
+    InboundStatus,
     Priority,
     Sender,
     SmtpSecurity,
@@ -308,6 +321,7 @@ class TimelineEntry(SQLModel, table=True):
     body: str
     at: datetime = Field(sa_type=UTCDateTime)
     delivery_id: str | None = None
+    inbound_message_id: str | None = None  # the mail it came in, for a customer's message or the team's
 
 
 class Delivery(SQLModel, table=True):
@@ -329,7 +343,7 @@ class Delivery(SQLModel, table=True):
     from_address: str
     subject: str
     body_html: str
-    message_id: str
+    message_id: str = Field(index=True)  # replies name it in their References
     # The provider's id of the message or call (SendGrid's X-Message-Id, a call SID): the source link.
     provider_message_id: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
@@ -409,3 +423,54 @@ class ProviderEvent(SQLModel, table=True):
     id: str = Field(primary_key=True)  # "{provider}:{event id}"
     delivery_id: str | None = None
     received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class InboundMessage(SQLModel, table=True):
+    """Every mail that came home — a reply, an automatic answer, a bounce, the team's own answer — kept whether
+    or not it matched a conversation: what matched nothing waits for an operator, never dropped. The id derives
+    from the Message-ID, so the same mail delivered again (a webhook retried, a folder read twice) is this row."""
+
+    __tablename__ = "inbound_message"
+    id: str = Field(primary_key=True)
+    source: str  # how it came: "sendgrid", "mailbox", "helpdesk" or "sandbox"
+    email_account_id: str | None = Field(default=None, foreign_key="email_account.id")
+    location_id: str | None = Field(default=None, foreign_key="location.id", index=True)
+    message_id: str = Field(index=True)
+    sender: str
+    sender_name: str = ""
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    subject: str
+    references: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    kind: InboundKind = Field(sa_type=_enum(InboundKind))
+    status: InboundStatus = Field(sa_type=_enum(InboundStatus), index=True)
+    problem: str | None = None  # why it matched nothing, for the operator who looks
+    text: str  # everything it said
+    reply: str  # only what was new
+    proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id", index=True)
+    conversation_id: str | None = None
+    delivery_id: str | None = None  # our message it answers (or, for a bounce, the one that bounced)
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class InboundAttachment(SQLModel, table=True):
+    """A file that came with an inbound mail; a file over the size cap is listed but its bytes are not kept."""
+
+    __tablename__ = "inbound_attachment"
+    id: str = Field(primary_key=True)  # "{inbound message id}:{position}"
+    inbound_message_id: str = Field(foreign_key="inbound_message.id", index=True)
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = Field(default=None, sa_type=LargeBinary)
+
+
+class MailboxFolder(SQLModel, table=True):
+    """How far the sync has read one folder of a connected account. IMAP UIDs only grow while the folder's
+    UIDVALIDITY stays the same; a new UIDVALIDITY means the server renumbered the folder."""
+
+    __tablename__ = "mailbox_folder"
+    email_account_id: str = Field(foreign_key="email_account.id", primary_key=True)
+    folder: str = Field(primary_key=True)
+    uid_validity: int = Field(sa_type=BigInteger)  # IMAP's are 32-bit unsigned
+    last_uid: int = Field(sa_type=BigInteger)
+    synced_at: datetime = Field(sa_type=UTCDateTime)

@@ -20,8 +20,18 @@ class OutgoingEmail:
     body_text: str
     reply_to: str | None = None
     in_reply_to: str | None = None
+    references: tuple[str, ...] = ()  # the thread it continues, oldest first
     # Our ids, carried through the provider and back on its events.
     custom_args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def thread_headers(self) -> dict[str, str]:
+        """`In-Reply-To` and the whole `References` chain, so every mail client files the answer in the
+        customer's thread (some match only the chain's first id, others only its last)."""
+        if not self.in_reply_to:
+            return {}
+        chain = [*dict.fromkeys([*self.references, self.in_reply_to])]
+        return {"In-Reply-To": self.in_reply_to, "References": " ".join(chain)}
 
 
 # Out-of-office robots stay quiet: they would otherwise answer the AI and wake it for nothing.

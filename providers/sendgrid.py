@@ -69,9 +69,7 @@ def _mail(email: OutgoingEmail) -> Mail:
     mail.content = [Content(MimeType.text, email.body_text), Content(MimeType.html, email.body_html)]
     if email.reply_to:
         mail.reply_to = ReplyTo(email.reply_to)
-    headers = {"Message-ID": email.message_id, **QUIET_AUTO_REPLIES}
-    if email.in_reply_to:
-        headers |= {"In-Reply-To": email.in_reply_to, "References": email.in_reply_to}
+    headers = {"Message-ID": email.message_id, **QUIET_AUTO_REPLIES, **email.thread_headers}
     mail.header = [Header(key, value) for key, value in headers.items()]
     mail.custom_arg = [CustomArg(key, value) for key, value in email.custom_args.items()]
     return mail

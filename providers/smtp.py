@@ -144,10 +144,7 @@ def _message(email: OutgoingEmail) -> EmailMessage:
     message["Message-ID"] = email.message_id
     if email.reply_to:
         message["Reply-To"] = email.reply_to
-    if email.in_reply_to:
-        message["In-Reply-To"] = email.in_reply_to
-        message["References"] = email.in_reply_to
-    for name, value in QUIET_AUTO_REPLIES.items():
+    for name, value in {**email.thread_headers, **QUIET_AUTO_REPLIES}.items():
         message[name] = value
     message.set_content(email.body_text)
     message.add_alternative(email.body_html, subtype="html")

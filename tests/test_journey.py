@@ -108,7 +108,11 @@ async def test_detect_approve_send_reply_converse(stack: Stack) -> None:
     assert inbox_item["conversation_id"] == conversation_id
     outbox = (await http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()
     assert outbox["total"] == 2
-    assert outbox["items"][0]["in_reply_to"] == email["message_id"]
+    # The answer continues the customer's thread: it answers their message, which answered ours.
+    came_in = messages[1]["source"]
+    assert came_in["label"] == "Simulated reply (sandbox)"
+    assert outbox["items"][0]["in_reply_to"] == came_in["message_id"]
+    assert (await http.get(came_in["link"])).json()["references"] == [email["message_id"]]
 
 
 async def test_search_attributes_follow_the_status(stack: Stack) -> None:
@@ -170,5 +174,7 @@ async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack:
     assert invoice.payment_link in messages[-1]["body"]
     outbox = (await http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()
     assert outbox["total"] == 3
-    # The answer continues the email thread.
-    assert outbox["items"][0]["in_reply_to"] == outbox["items"][1]["message_id"]
+    # The answer continues the email thread: it answers the late reply, which answered our last answer.
+    late = messages[3]["source"]
+    assert outbox["items"][0]["in_reply_to"] == late["message_id"]
+    assert (await http.get(late["link"])).json()["references"] == [outbox["items"][1]["message_id"]]

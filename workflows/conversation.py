@@ -13,7 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
     from activities.db import DbActivities
     from activities.llm import LlmActivities
+    from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED
     from models.messages import (
+        Channel,
         ConversationInput,
         ConversationOpening,
         ConversationStatus,
@@ -34,18 +36,23 @@ SEND_TIMEOUT = timedelta(minutes=1)
 # is noticed within this, and the retry asks the provider before sending again.
 SEND_HEARTBEAT = timedelta(seconds=30)
 
+# How many message ids a conversation remembers across continue-as-new: a duplicate arrives within minutes.
+SEEN_KEPT = 100
+
 FINAL_STATUS = {
     TurnOutcome.resolve: ConversationStatus.resolved,
     TurnOutcome.escalate: ConversationStatus.escalated,
 }
 
 
-@workflow.defn
+@workflow.defn(name=CONVERSATION_WORKFLOW)
 class ConversationWorkflow:
     @workflow.init
     def __init__(self, input: ConversationInput) -> None:
         self._inbox: list[CustomerMessage] = list(input.inbox)
         self._status = ConversationStatus.open
+        # Ids of the messages taken in: the same mail routed twice (a webhook retried after a crash) is one turn.
+        self._seen: list[str] = [*input.seen, *(message.id for message in input.inbox)]
 
     @workflow.run
     async def run(self, input: ConversationInput) -> ConversationStatus:
@@ -67,9 +74,8 @@ class ConversationWorkflow:
         last_message_id = input.last_message_id
         while True:
             if not self._inbox and workflow.info().is_continue_as_new_suggested():
-                workflow.continue_as_new(
-                    input.model_copy(update={"continued": True, "inbox": [], "last_message_id": last_message_id})
-                )
+                carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:]}
+                workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
                 await workflow.wait_condition(
                     lambda: bool(self._inbox),
@@ -86,10 +92,12 @@ class ConversationWorkflow:
                 continue
             return await self._finish(input, FINAL_STATUS[turn.outcome], turn.summary)
 
-    @workflow.signal
+    @workflow.signal(name=CUSTOMER_REPLIED)
     def customer_replied(self, message: CustomerMessage) -> None:
         """The customer's next message."""
-        self._inbox.append(message)
+        if message.id not in self._seen:
+            self._seen.append(message.id)
+            self._inbox.append(message)
 
     @workflow.query
     def status(self) -> ConversationStatus:
@@ -98,7 +106,8 @@ class ConversationWorkflow:
     async def _answer(
         self, input: ConversationInput, message: CustomerMessage, in_reply_to: str | None
     ) -> tuple[Turn, str]:
-        """Log the customer's message, let the AI answer it and send the answer (and its message id)."""
+        """Log the customer's message, let the AI answer it and send the answer (and its message id) in the
+        customer's thread, from the address they wrote to."""
         await log_customer_message(message, input.action_id, input.conversation_id)
         turn = await workflow.execute_activity_method(
             LlmActivities.converse,
@@ -114,10 +123,12 @@ class ConversationWorkflow:
                 conversation_id=input.conversation_id,
                 location_id=input.location_id,
                 customer_id=input.customer_id,
-                channel=input.channel,
+                channel=Channel.email if message.send_from else input.channel,
+                send_from=message.send_from,
                 subject=input.subject if input.subject.startswith("Re: ") else f"Re: {input.subject}",
                 body_html=turn.reply_html,
-                in_reply_to=in_reply_to,
+                in_reply_to=message.references[-1] if message.references else in_reply_to,
+                references=message.references or ([in_reply_to] if in_reply_to else []),
             ),
             start_to_close_timeout=SEND_TIMEOUT,
             heartbeat_timeout=SEND_HEARTBEAT,

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.business_hours import OpeningHours
     from domain.content import html_to_text, line_break_problem, sanitize_html
-    from domain.ids import OUTREACH_WORKFLOW, conversation_id
+    from domain.ids import CANCEL, CUSTOMER_REPLIED, DELIVERY_STATUS, OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
         UNDELIVERABLE,
@@ -107,6 +107,7 @@ class OutreachWorkflow:
         now = workflow.now()
         self._state = OutreachState(created_at=now, expires_at=now + input.policy.expiry)
         self._inbox: list[CustomerMessage] = []
+        self._seen: set[str] = set()
         # Bumped on every status change so the decision timer re-arms.
         self._version = 0
         # Read-model writes happen in the order of the status changes that caused them.
@@ -298,14 +299,14 @@ class OutreachWorkflow:
 
     # --- inbound events ----------------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=CANCEL)
     def cancel(self, request: CancelRequest) -> None:
         """The situation went away before delivery (opt-out, paid, renewed): nothing will be sent."""
         if self._state.status is None or self._state.status in UNDELIVERED:
             self._state.cancel_reason = request.reason
             self._version += 1
 
-    @workflow.signal
+    @workflow.signal(name=DELIVERY_STATUS)
     async def delivery_status(self, report: DeliveryReport) -> None:
         """The provider reports, after the send, that the customer never got it (a bounce, a drop, a failed call)."""
         if report.status not in UNDELIVERABLE:
@@ -315,10 +316,13 @@ class OutreachWorkflow:
         if self._state.status is ActionStatus.sent:
             await self._set_status(ActionStatus.failed, f"Delivery failed: {report.detail}")
 
-    @workflow.signal
+    @workflow.signal(name=CUSTOMER_REPLIED)
     def customer_replied(self, message: CustomerMessage) -> None:
-        """A customer message for this outreach (email reply, ticket comment, ...)."""
-        self._inbox.append(message)
+        """A customer message for this outreach (email reply, ticket comment, ...); the same message routed
+        twice (a webhook retried after a crash) is taken once."""
+        if message.id not in self._seen:
+            self._seen.add(message.id)
+            self._inbox.append(message)
 
     @workflow.query
     def state(self) -> ProposalRecord | None:

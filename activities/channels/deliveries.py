@@ -19,11 +19,11 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.db import add_timeline_entry
 from agents.registry import AGENTS
 from models.db import session_scope
 from models.messages import Channel, DeliveryResult, DeliveryStatus, Sender, TimelineEvent
 from models.tables import Customer, Delivery, Location, ProposedAction
+from models.timeline import add_timeline_entry
 from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfirmed
 
 

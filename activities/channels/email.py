@@ -79,6 +79,7 @@ class EmailActivities:
                 body_html=body_html,
                 body_text=html_to_text(body_html),
                 in_reply_to=message.in_reply_to,
+                references=tuple(message.references),
                 custom_args={"delivery_id": message.delivery_id, "action_id": action.id, "location_id": location.id},
             )
             row = _row(message, action, email, self._provider.name)
@@ -114,14 +115,17 @@ class EmailActivities:
             body_html=body_html,
             body_text=html_to_text(body_html),
             in_reply_to=message.in_reply_to,
+            references=tuple(message.references),
         )
+        # In a conversation the AI answers from the mailbox the customer wrote to; otherwise it is the takeover.
+        author = Sender.ai if message.conversation_id else Sender.operator
         if server is None:  # no relay configured: the location default goes to the sandbox outbox
             sandbox = SandboxEmail()
             return Prepared(_row(message, action, email, sandbox.name), email.body_text, lambda: sandbox.send(email),
-                            sandbox.confirm, Sender.operator)  # fmt: skip
+                            sandbox.confirm, author)  # fmt: skip
         mailer, through = self._mailboxes.mailer, server
         return Prepared(_row(message, action, email, mailer.name), email.body_text,
-                        lambda: mailer.send(through, email), mailer.confirm, Sender.operator)  # fmt: skip
+                        lambda: mailer.send(through, email), mailer.confirm, author)  # fmt: skip
 
 
 def _row(message: EmailMessage, action: ProposedAction, email: OutgoingEmail, provider: str) -> Delivery:

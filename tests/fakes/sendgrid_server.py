@@ -135,3 +135,24 @@ def fake_sendgrid() -> Iterator[FakeSendGrid]:
     fake = FakeSendGrid()
     with serving(_handler(fake)) as fake.base_url:
         yield fake
+
+
+def inbound_parse(raw: bytes, recipients: list[str]) -> tuple[bytes, dict[str, str]]:
+    """The post SendGrid Inbound Parse makes for one mail in raw mode: multipart/form-data with the whole MIME
+    message in `email`, the envelope as JSON, and the other fields it adds."""
+    boundary = f"xYzZY{uuid.uuid4().hex}"
+    fields = {
+        "dkim": b"{@mail.example : pass}",
+        "email": raw,
+        "to": ", ".join(recipients).encode(),
+        "from": b"Ada Lovelace <ada@mail.example>",
+        "sender_ip": b"192.0.2.10",
+        "envelope": json.dumps({"to": recipients, "from": "ada@mail.example"}).encode(),
+        "charsets": json.dumps({"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8"}).encode(),
+        "SPF": b"pass",
+    }
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+        for name, value in fields.items()
+    )
+    return body + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}

@@ -1,0 +1,204 @@
+"""An email that came home, read from its raw MIME with the standard library: who wrote, to whom, in which
+thread, what is new in it, and whether a person wrote it at all.
+
+- **What is new.** Mail clients quote the whole thread under (or over) the answer, in their own words and
+  languages ("On … wrote:", "Von: … Gesendet:", "Le … a écrit :"). A reply-parsing library cuts the quoted
+  history and the signature for every language it knows, then a quote finder cuts what is left of quoted
+  blocks and their intro lines; HTML-only mail has its quotes found in the HTML first. The full text is kept
+  beside the reply, so nothing the customer sent is lost to a wrong cut.
+- **Who wrote it.** RFC 3834 says how automatic mail marks itself (`Auto-Submitted`), and the mail systems that
+  predate it have their own marks (`X-Autoreply`, `Precedence: bulk`, a list's `List-Id`, an empty
+  `Return-Path`). A delivery report (`multipart/report`) that says a delivery failed is a bounce, and names the
+  message that bounced by its headers.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+import quotequail
+from mailparser_reply import EmailReplyParser
+from mailparser_reply.constants import MAIL_LANGUAGES
+
+from domain.content import html_to_text
+from models.messages import InboundKind
+
+# Every language the reply parser knows (one of its entries is a test fixture, not a language).
+_PARSER = EmailReplyParser(languages=[language for language in MAIL_LANGUAGES if len(language) == 2])
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """What a delivery report says about the message that could not be delivered."""
+
+    message_ids: tuple[str, ...]  # of the message that bounced, from the report's copy of its headers
+    recipient: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    message_id: str  # the Message-ID header, or one made from the content when a client left it out
+    sender: str  # the From address, lowercased
+    sender_name: str
+    recipients: tuple[str, ...]  # To and Cc, lowercased
+    subject: str
+    references: tuple[str, ...]  # every Message-ID of `References` and `In-Reply-To`, oldest first
+    text: str  # everything the mail says, as text
+    reply: str  # only what is new in it
+    kind: InboundKind
+    bounce: Bounce | None = None
+    attachments: tuple[Attachment, ...] = field(default=())
+
+
+def parse(raw: bytes) -> InboundMail:
+    """Read one raw RFC 5322 message; malformed parts are read as far as they go, never refused."""
+    mail = message_from_bytes(raw, policy=policy.default)
+    sender_name, sender = parseaddr(_header(mail, "From"))
+    own_id = _message_ids(_header(mail, "Message-ID"))
+    text, html = _bodies(mail)
+    bounce = _bounce(mail)
+    return InboundMail(
+        # Without a Message-ID (some clients and scripts leave it out), the same bytes still get the same id.
+        message_id=own_id[0] if own_id else f"<{hashlib.sha256(raw).hexdigest()[:32]}@inbound.invalid>",
+        sender=sender.lower(),
+        sender_name=sender_name,
+        recipients=tuple(
+            address.lower() for _, address in getaddresses([_header(mail, "To"), _header(mail, "Cc")]) if "@" in address
+        ),
+        subject=_header(mail, "Subject"),
+        references=tuple(
+            dict.fromkeys([*_message_ids(_header(mail, "References")), *_message_ids(_header(mail, "In-Reply-To"))])
+        ),
+        text=text or html_to_text(html),
+        reply=reply_text(text, html),
+        kind=InboundKind.bounce if bounce else _kind(mail),
+        bounce=bounce,
+        attachments=() if mail.get_content_type() == "multipart/report" else _attachments(mail),
+    )
+
+
+def reply_text(text: str, html: str = "") -> str:
+    """Only the new part of a reply: quoted history, intro lines and signatures cut. HTML-only mail has its
+    quoted blocks found in the HTML, where clients mark them."""
+    if not text and html:
+        shown = [part for expanded, part in quotequail.quote_html(html, quote_intro_line=True) if expanded]
+        text = html_to_text("".join(shown[:1])) or html_to_text(html)
+    replies = _PARSER.read(text.replace("\r\n", "\n")).replies
+    new = replies[0].body if replies else ""  # the body: the reply without its signature
+    parts = quotequail.quote(new, quote_intro_line=True)
+    new = parts[0][1] if parts and parts[0][0] else ""
+    # A reply that is all quote (a forward, say) is better shown whole than empty.
+    return new.strip() or text.strip()
+
+
+def without_quoted(reply: str, ours: str) -> str:
+    """`reply` without our own message pasted back into it unmarked (some clients quote with no marker at
+    all): it ends where a run of lines of our message begins."""
+    our_lines = {_plain(line) for line in ours.splitlines() if _plain(line)}
+    lines = reply.splitlines()
+    for index in range(len(lines)):
+        following = [_plain(later) for later in lines[index:] if _plain(later)][:3]
+        if len(following) == min(3, len(our_lines)) and following and all(one in our_lines for one in following):
+            return "\n".join(lines[:index]).strip() or reply
+    return reply
+
+
+def _plain(line: str) -> str:
+    return " ".join(line.lstrip("> ").split()).lower()
+
+
+def _header(mail: Message, name: str) -> str:
+    """A header as text; one too malformed to parse reads as empty rather than failing the whole mail."""
+    try:
+        value = mail.get(name)
+    except (ValueError, IndexError, TypeError):
+        return ""
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _message_ids(value: str) -> list[str]:
+    return _MESSAGE_ID.findall(value)
+
+
+def _content(part: Message) -> str:
+    """A text part decoded by its declared charset; an unknown or wrong charset falls back to UTF-8 with
+    replacement characters rather than losing the part."""
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except (LookupError, UnicodeDecodeError, AssertionError):
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+    return content if isinstance(content, str) else ""
+
+
+def _bodies(mail: EmailMessage) -> tuple[str, str]:
+    """The plain-text and HTML bodies (either may be empty)."""
+    plain = mail.get_body(preferencelist=("plain",))
+    html = mail.get_body(preferencelist=("html",))
+    return (_content(plain) if plain is not None else "").strip(), (_content(html) if html is not None else "")
+
+
+def _kind(mail: Message) -> InboundKind:
+    auto_submitted = _header(mail, "Auto-Submitted").lower()
+    automatic = (
+        (auto_submitted and not auto_submitted.startswith("no"))
+        or mail.get("X-Autoreply") is not None
+        or mail.get("X-Autorespond") is not None
+        or _header(mail, "Precedence").lower() in _AUTOMATIC_PRECEDENCE
+        or mail.get("List-Id") is not None
+        or _header(mail, "Return-Path") == "<>"
+        or mail.get_content_type() == "multipart/report"
+    )
+    return InboundKind.auto_reply if automatic else InboundKind.reply
+
+
+def _bounce(mail: EmailMessage) -> Bounce | None:
+    """A delivery status report (RFC 3464) that says a delivery failed; a delay or a success is no bounce."""
+    if mail.get_content_type() != "multipart/report" or mail.get_param("report-type") != "delivery-status":
+        return None
+    failed, recipient, detail, original = False, "", "", []
+    for part in mail.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in part.get_payload():
+                if not isinstance(block, Message):
+                    continue
+                fields = {key.lower(): " ".join(str(value).split()) for key, value in block.items()}
+                if fields.get("action", "").lower() == "failed":
+                    failed = True
+                    recipient = fields.get("final-recipient", "").partition(";")[2].strip() or recipient
+                    detail = fields.get("diagnostic-code", "").partition(";")[2].strip() or fields.get("status", "")
+        elif kind == "message/rfc822":
+            copy = part.get_payload()
+            if isinstance(copy, list) and copy and isinstance(copy[0], Message):
+                original = _message_ids(_header(copy[0], "Message-ID"))
+        elif kind == "text/rfc822-headers":
+            headers = message_from_bytes(_content(part).encode(), policy=policy.default)
+            original = _message_ids(_header(headers, "Message-ID"))
+    if not failed:
+        return None
+    return Bounce(message_ids=tuple(original), recipient=recipient.lower(), detail=detail or "no reason given")
+
+
+def _attachments(mail: EmailMessage) -> tuple[Attachment, ...]:
+    found = []
+    for part in mail.iter_attachments():
+        payload = part.get_payload(decode=True)
+        if part.is_multipart() or not isinstance(payload, bytes):
+            continue  # a forwarded message's own parts: its text is already in the body
+        found.append(Attachment(filename=part.get_filename() or "attachment", content_type=part.get_content_type(),
+                                content=payload))  # fmt: skip
+    return tuple(found)

@@ -1,0 +1,343 @@
+"""One router for every mail that comes home — a reply to the AI email's reply address (SendGrid Inbound Parse),
+a mail read from a connected mailbox (its inbox and its Sent folder), a simulated reply — deciding which
+conversation it belongs to and delivering it there exactly once.
+
+Matching never guesses from subjects or names:
+- a reply to the AI email is matched by the signed reply token in the address it was sent to, and nothing else;
+- a mail in a connected mailbox is matched by **any** Message-ID of its `References` / `In-Reply-To` against
+  the messages of our threads (what we sent, and what came home in them), and only when it is from the
+  customer of that conversation (or an address they wrote from before in it): a stranger answering a
+  forwarded message does not join the thread. The mailbox owner's own answers, sent from their mail client,
+  join it as the team's.
+
+Every mail is kept first (`inbound_message`, keyed by its Message-ID) and routed after, so the same mail
+delivered twice is routed once, a crash between the two is finished by the next delivery (the webhook's retry,
+the next sync), and the workflows drop a message id they already took (a crash after the signal). What matches
+nothing is kept as `unmatched`, with the reason, for an operator to attach — never dropped.
+
+A reply goes to the outreach while it runs; once it is over, to its conversation by signal-with-start: a run
+still going takes it, or a new run reopens the conversation. A late reply is answered, never lost.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from agents.policy import CONVERSATION_IDLE
+from domain import reply_tokens
+from domain.content import html_to_text
+from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED, conversation_id
+from inbound import delivery_events
+from inbound.mail import InboundMail, without_quoted
+from models.messages import (
+    ActionStatus,
+    Channel,
+    ConversationInput,
+    CustomerMessage,
+    DeliveryStatus,
+    InboundKind,
+    InboundStatus,
+    Sender,
+    TimelineEvent,
+)
+from models.tables import (
+    Customer,
+    Delivery,
+    EmailAccount,
+    InboundAttachment,
+    InboundMessage,
+    ProposedAction,
+)
+from models.timeline import add_timeline_entry
+
+
+@dataclass(frozen=True)
+class Router:
+    """What routing needs from the process: the workflow client, the reply tokens' secret, and how large an
+    attachment may be and still be kept."""
+
+    client: Client
+    task_queue: str
+    reply_secret: str
+    attachment_max_bytes: int
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How a mail came in: `sendgrid` (to a reply address), `mailbox` (read from `account`) or `sandbox`."""
+
+    source: str
+    account: EmailAccount | None = None
+
+
+@dataclass(frozen=True)
+class _Match:
+    delivery: Delivery | None
+    problem: str | None = None
+    location_id: str | None = None
+    kind: InboundKind | None = None  # when matching decides what the mail is (the team's own answer)
+
+
+class NothingToReplyTo(Exception):
+    """The outreach has not been delivered, so a reply cannot be about it."""
+
+
+def inbound_id(message_id: str) -> str:
+    """The row of a mail, from its Message-ID: the same mail, however often it arrives, is one row."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"inbound-mail:{message_id}"))
+
+
+async def receive(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> InboundMessage | None:
+    """Keep the mail, and route it unless it already was; None for our own sent mail found in a Sent folder."""
+    row = session.get(InboundMessage, inbound_id(mail.message_id))
+    if row is None:
+        if session.exec(select(Delivery.id).where(col(Delivery.message_id) == mail.message_id)).first():
+            return None  # a copy of what we sent (servers file SMTP submissions in Sent)
+        row = _keep(session, router, mail, arrival, _match(session, router, mail, arrival))
+    if row.status is InboundStatus.received:
+        await _route(session, router, row)
+    return row
+
+
+async def attach(session: Session, router: Router, row: InboundMessage, action: ProposedAction) -> InboundMessage:
+    """An operator puts an unmatched mail in a conversation: it is routed as if it had matched, and its sender
+    becomes an address the customer may write from in that conversation."""
+    delivery = last_delivery(session, action.id)
+    if delivery is None:
+        raise NothingToReplyTo(
+            f"Nothing was sent for proposal {action.id} yet, so a mail cannot answer it; attach it to a "
+            "proposal that was sent."
+        )
+    row.status, row.problem = InboundStatus.received, None
+    row.proposed_action_id, row.delivery_id, row.location_id = action.id, delivery.id, action.location_id
+    session.add(row)
+    session.commit()
+    await _route(session, router, row)
+    return row
+
+
+async def simulate(session: Session, router: Router, action: ProposedAction, body: str) -> InboundMessage:
+    """The sandbox's customer replies to the last message of an outreach, as if by mail to its reply address."""
+    delivery = last_delivery(session, action.id)
+    if action.status != ActionStatus.sent or delivery is None:
+        raise NothingToReplyTo(
+            f"This proposal is {action.status}, so nothing was sent yet to reply to; approve it first."
+        )
+    customer = session.get(Customer, action.customer_id)
+    message_id = f"<{uuid.uuid4()}@sandbox.invalid>"
+    mail = InboundMail(message_id=message_id, sender=(customer.email or "") if customer else "", sender_name="",
+                       recipients=(), subject=f"Re: {delivery.subject}", references=(delivery.message_id,),
+                       text=body, reply=body, kind=InboundKind.reply)  # fmt: skip
+    row = _keep(session, router, mail, Arrival("sandbox"), _Match(delivery, location_id=action.location_id))
+    await _route(session, router, row)
+    return row
+
+
+def last_delivery(session: Session, action_id: str) -> Delivery | None:
+    return session.exec(
+        select(Delivery).where(col(Delivery.proposed_action_id) == action_id).order_by(col(Delivery.created_at).desc())
+    ).first()
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+
+def _match(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> _Match:
+    if mail.bounce is not None and (bounced := _sent_with(session, mail.bounce.message_ids)) is not None:
+        return _Match(bounced, location_id=bounced.location_id)
+    if arrival.account is not None:
+        return _by_thread(session, mail, arrival.account)
+    return _by_token(session, router, mail)
+
+
+def _by_token(session: Session, router: Router, mail: InboundMail) -> _Match:
+    tokens = [token for address in mail.recipients if (token := reply_tokens.token_in(address))]
+    if not tokens:
+        return _Match(None, "It was not sent to a reply address (reply+…@…), so it answers none of our messages.")
+    try:
+        claimed = reply_tokens.read(tokens[0])
+    except reply_tokens.InvalidReplyToken as invalid:
+        return _Match(None, str(invalid))
+    delivery = session.get(Delivery, claimed.delivery_id)
+    if delivery is None:
+        return _Match(None, "The reply token names a message we never sent.")
+    try:
+        reply_tokens.check(router.reply_secret, tokens[0], delivery.location_id, datetime.now(UTC))
+    except reply_tokens.InvalidReplyToken as invalid:
+        return _Match(None, str(invalid), delivery.location_id)
+    return _Match(delivery, location_id=delivery.location_id)
+
+
+def _by_thread(session: Session, mail: InboundMail, account: EmailAccount) -> _Match:
+    delivery = _sent_with(session, mail.references, account.location_id)
+    if delivery is None:
+        earlier = session.exec(
+            select(InboundMessage)
+            .where(col(InboundMessage.message_id).in_(mail.references), col(InboundMessage.delivery_id).is_not(None),
+                   col(InboundMessage.location_id) == account.location_id)
+            .order_by(col(InboundMessage.received_at).desc())
+        ).first()  # fmt: skip
+        delivery = session.get(Delivery, earlier.delivery_id) if earlier and earlier.delivery_id else None
+    if delivery is None:
+        return _Match(None, "It answers none of the messages we sent from this mailbox.", account.location_id)
+    if mail.sender == account.email.lower():
+        return _Match(delivery, location_id=account.location_id, kind=InboundKind.team_reply)
+    if mail.sender not in _customer_addresses(session, delivery):
+        customer = session.get(Customer, delivery.customer_id)
+        problem = (
+            f"It is from {mail.sender}, not from {customer.name if customer else 'the customer'}, whose "
+            "conversation its thread belongs to; kept apart so a stranger never joins a customer's thread."
+        )
+        return _Match(None, problem, account.location_id)
+    return _Match(delivery, location_id=account.location_id)
+
+
+def _sent_with(session: Session, message_ids: tuple[str, ...], location_id: str | None = None) -> Delivery | None:
+    """The latest of our deliveries carrying any of `message_ids`."""
+    if not message_ids:
+        return None
+    query = select(Delivery).where(col(Delivery.message_id).in_(message_ids))
+    if location_id is not None:
+        query = query.where(col(Delivery.location_id) == location_id)
+    return session.exec(query.order_by(col(Delivery.created_at).desc())).first()
+
+
+def _customer_addresses(session: Session, delivery: Delivery) -> set[str]:
+    """The customer's address, and those they already wrote from in this conversation (an operator attached
+    such a mail once, so it is theirs)."""
+    customer = session.get(Customer, delivery.customer_id)
+    earlier = session.exec(
+        select(InboundMessage.sender).where(
+            col(InboundMessage.proposed_action_id) == delivery.proposed_action_id,
+            col(InboundMessage.kind) == InboundKind.reply,
+            col(InboundMessage.status) == InboundStatus.routed,
+        )
+    ).all()
+    return {address.lower() for address in [customer.email if customer else None, *earlier] if address}
+
+
+# --- keeping and routing ---------------------------------------------------------------------------
+
+
+def _keep(session: Session, router: Router, mail: InboundMail, arrival: Arrival, match: _Match) -> InboundMessage:
+    delivery = match.delivery
+    ours = html_to_text(delivery.body_html) if delivery is not None else ""
+    row = InboundMessage(
+        id=inbound_id(mail.message_id),
+        source=arrival.source,
+        email_account_id=arrival.account.id if arrival.account else None,
+        location_id=match.location_id,
+        message_id=mail.message_id,
+        sender=mail.sender,
+        sender_name=mail.sender_name,
+        recipients=list(mail.recipients),
+        subject=mail.subject,
+        references=list(mail.references),
+        kind=match.kind or mail.kind,
+        status=InboundStatus.received if delivery is not None else InboundStatus.unmatched,
+        problem=match.problem,
+        text=mail.text,
+        reply=_new_text(mail, ours),
+        proposed_action_id=delivery.proposed_action_id if delivery else None,
+        delivery_id=delivery.id if delivery else None,
+        received_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    for position, attachment in enumerate(mail.attachments):
+        kept = len(attachment.content) <= router.attachment_max_bytes
+        session.add(InboundAttachment(id=f"{row.id}:{position}", inbound_message_id=row.id,
+                                      filename=attachment.filename, content_type=attachment.content_type,
+                                      size=len(attachment.content),
+                                      content=attachment.content if kept else None))  # fmt: skip
+    session.commit()
+    return row
+
+
+def _new_text(mail: InboundMail, ours: str) -> str:
+    """What the timeline shows: for a bounce, why; for anything else, what is new in it."""
+    if mail.bounce is not None:
+        return f"{mail.bounce.recipient or 'The recipient'}: {mail.bounce.detail}"
+    return without_quoted(mail.reply, ours) if ours else mail.reply
+
+
+async def _route(session: Session, router: Router, row: InboundMessage) -> None:
+    delivery = session.get(Delivery, row.delivery_id) if row.delivery_id else None
+    action = session.get(ProposedAction, row.proposed_action_id) if row.proposed_action_id else None
+    assert delivery is not None and action is not None, "a received mail has matched a delivery"
+    row.conversation_id = conversation_id(action.id)
+    if row.kind is InboundKind.bounce:
+        await _bounced(session, router.client, row, delivery)
+    elif row.kind is InboundKind.reply:
+        await _hand_over(session, router, row, action, delivery)
+    else:  # automatic mail and the team's own answers go on the timeline, and wake no AI
+        sender = Sender.operator if row.kind is InboundKind.team_reply else Sender.customer
+        entry = TimelineEvent(id=f"inbound:{row.id}", action_id=action.id, conversation_id=row.conversation_id,
+                              sender=sender, channel=_channel(row, delivery, action), body=row.reply or row.subject,
+                              at=row.received_at, inbound_id=row.id)  # fmt: skip
+        add_timeline_entry(session, entry)
+    row.status = InboundStatus.routed
+    session.add(row)
+    session.commit()
+
+
+async def _bounced(session: Session, client: Client, row: InboundMessage, delivery: Delivery) -> None:
+    event = delivery_events.DeliveryEvent(
+        provider="mail", event_id=row.id, kind="bounce", delivery_id=delivery.id, provider_message_id=None,
+        status=DeliveryStatus.bounced,
+        note=f"The email to {delivery.to_address} bounced ({row.reply}). Check the address, or reach the customer "
+        "another way.",
+    )  # fmt: skip
+    await delivery_events.apply(session, client, [event])
+
+
+def _channel(row: InboundMessage, delivery: Delivery, action: ProposedAction) -> Channel:
+    """A mail read from a connected mailbox is on the `email` channel; one to a reply address is on the channel
+    of the message it answers (the AI email's, or the help desk's notification); the sandbox's on the outreach's."""
+    if row.email_account_id is not None:
+        return Channel.email
+    if row.source == "sandbox":
+        return action.channel
+    return delivery.channel if delivery.channel in (Channel.ai_email, Channel.helpdesk) else Channel.ai_email
+
+
+async def _hand_over(
+    session: Session, router: Router, row: InboundMessage, action: ProposedAction, delivery: Delivery
+) -> None:
+    message = CustomerMessage(
+        id=row.id,
+        channel=_channel(row, delivery, action),
+        body=row.reply,
+        received_at=row.received_at,
+        in_reply_to=delivery.message_id,
+        references=[*row.references, row.message_id],
+        send_from=row.email_account_id,
+    )
+    try:
+        await router.client.get_workflow_handle(action.id).signal(CUSTOMER_REPLIED, message)
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise  # the row stays `received`: the next delivery of this mail routes it
+        await router.client.start_workflow(
+            CONVERSATION_WORKFLOW,
+            ConversationInput(
+                conversation_id=conversation_id(action.id),
+                action_id=action.id,
+                location_id=action.location_id,
+                customer_id=action.customer_id,
+                channel=action.channel,
+                subject=delivery.subject,
+                idle_timeout=CONVERSATION_IDLE,
+                last_message_id=delivery.message_id,
+            ),
+            id=conversation_id(action.id),
+            task_queue=router.task_queue,
+            start_signal=CUSTOMER_REPLIED,
+            start_signal_args=[message],
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )

@@ -1,0 +1,195 @@
+"""Replies to the AI email coming home through SendGrid Inbound Parse (raw MIME, posted as SendGrid posts it): a
+reply lands on its conversation once however often it is posted, only its new text shown, and the AI answers in
+the customer's thread; a tampered, expired or other-location reply address attaches to nothing and waits for an
+operator, who can attach it; an out-of-office is recorded and never answered; attachments are listed and kept
+up to the cap; the webhook refuses what it should, with a reason."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.api.enums.v1 import EventType
+
+from api.main import create_app
+from domain import reply_tokens
+from domain.ids import conversation_id
+from settings import Settings
+from tests.api.test_sendgrid_events import approved_and_sent, fake  # noqa: F401 (the fake SendGrid fixture)
+from tests.conftest import Stack, poll
+from tests.fakes import mail_clients
+from tests.fakes.mail_clients import Reply
+from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, inbound_parse
+
+SECRET = "inbound-test-secret"
+INBOUND = f"/webhooks/sendgrid/inbound/{SECRET}"
+ATTACHMENT_CAP = 2_000
+MAX_MAIL = 200_000
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, fake: FakeSendGrid) -> Settings:  # noqa: F811
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
+                    sendgrid_api_url=fake.base_url, sendgrid_webhook_public_key=fake.public_key,
+                    reply_token_secret="test-reply-secret", sendgrid_inbound_secret=SECRET,
+                    inbound_attachment_max_bytes=ATTACHMENT_CAP, inbound_max_bytes=MAX_MAIL)  # fmt: skip
+
+
+async def post(stack: Stack, raw: bytes, to: str, path: str = INBOUND) -> httpx.Response:
+    """What SendGrid posts: no operator token, the secret in the URL."""
+    body, headers = inbound_parse(raw, [to])
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as sendgrid:
+        return await sendgrid.post(path, content=body, headers=headers)
+
+
+def answering(mail: dict[str, Any], new: str, **fields: Any) -> Reply:
+    """A reply by the customer to `mail` (as SendGrid took it), to its reply address."""
+    fields = {"to": mail["reply_to"]["email"], **fields}
+    return Reply(new=new, subject=f"Re: {mail['subject']}", in_reply_to=mail["headers"]["Message-ID"], **fields)
+
+
+async def timeline(stack: Stack, action_id: str) -> list[dict[str, Any]]:
+    return list((await stack.http.get(f"/api/inbox/{action_id}")).json()["timeline"])
+
+
+async def converse_turns(stack: Stack, action_id: str) -> int:
+    history = await stack.client.get_workflow_handle(conversation_id(action_id)).fetch_history()
+    return sum(1 for event in history.events
+               if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+               and event.activity_task_scheduled_event_attributes.activity_type.name == "converse")  # fmt: skip
+
+
+async def test_a_reply_lands_once_and_is_answered_in_its_thread(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
+    action, mail = await approved_and_sent(stack, fake)
+    new = "Grüße! Could you send me the payment link again?"
+    reply = answering(mail, new)
+    raw = mail_clients.outlook(reply, "Von: Canal House\nGesendet: Montag, 30. November 2026 09:12\nBetreff: "
+                                      f"{mail['subject']}", charset="windows-1252")  # fmt: skip
+    answers = [await post(stack, raw, reply.to) for _ in range(3)]  # SendGrid retrying
+    assert [answer.status_code for answer in answers] == [200, 200, 200], answers[0].text
+    assert {answer.json()["id"] for answer in answers} == {answers[0].json()["id"]}
+    assert answers[0].json()["status"] == "routed"
+
+    async def answered() -> list[dict[str, Any]] | None:
+        entries = [entry for entry in await timeline(stack, action["id"]) if entry["channel"]]
+        return entries if [entry["sender"] for entry in entries] == ["ai", "customer", "ai"] else None
+
+    _, customer, ai = await poll(answered, "the AI to answer the reply")
+    assert customer["body"] == new  # only the new text, the non-UTF-8 charset read right
+    assert customer["source"]["label"] == "Replied to the AI email"
+    assert customer["source"]["message_id"] == reply.message_id
+    assert await converse_turns(stack, action["id"]) == 1
+
+    _, answer = fake.accepted
+    assert answer["subject"] == f"Re: {mail['subject']}"
+    assert answer["headers"]["In-Reply-To"] == reply.message_id
+    assert answer["headers"]["References"] == f"{mail['headers']['Message-ID']} {reply.message_id}"
+    assert answer["reply_to"]["email"].startswith("reply+")  # its answer comes home the same way
+    assert ai["source"]["message_id"] == answer["headers"]["Message-ID"]
+
+
+async def test_a_bad_reply_address_attaches_to_nothing_until_an_operator_attaches_it(
+    stack: Stack,
+    fake: FakeSendGrid,  # noqa: F811
+) -> None:
+    action, mail = await approved_and_sent(stack, fake)
+    token = reply_tokens.token_in(mail["reply_to"]["email"])
+    assert token is not None
+    claims = reply_tokens.read(token)
+    domain = mail["reply_to"]["email"].rpartition("@")[2]
+    later = datetime.now(UTC) + timedelta(days=30)
+    tampered = token[:-1] + ("a" if token[-1] != "a" else "b")
+    expired = reply_tokens.issue("test-reply-secret", claims.delivery_id, action["location_id"],
+                                 datetime.now(UTC) - timedelta(days=1))  # fmt: skip
+    elsewhere = reply_tokens.issue("test-reply-secret", claims.delivery_id, "atx", later)
+    for bad, words in ((tampered, "signature does not match"), (expired, "expired"),
+                       (elsewhere, "signature does not match")):  # fmt: skip
+        reply = answering(mail, "Please call me instead.", to=reply_tokens.address(bad, domain))
+        answer = await post(stack, mail_clients.gmail(reply), reply.to)
+        assert answer.status_code == 200, answer.text  # taken, so SendGrid does not retry it
+        assert answer.json()["status"] == "unmatched"
+        assert words in answer.json()["problem"]
+
+    unmatched = (await stack.http.get("/api/inbound", params={"status": "unmatched"})).json()
+    assert unmatched["total"] == 3
+    assert not [entry for entry in await timeline(stack, action["id"]) if entry["sender"] == "customer"]
+
+    picked = unmatched["items"][0]["id"]
+    attached = await stack.http.post(f"/api/inbound/{picked}/attach", json={"proposed_action_id": action["id"]})
+    assert attached.status_code == 200, attached.text
+    assert attached.json()["status"] == "routed"
+    again = await stack.http.post(f"/api/inbound/{picked}/attach", json={"proposed_action_id": action["id"]})
+    assert again.status_code == 409 and "already in a conversation" in again.json()["detail"]
+
+    async def answered() -> list[str] | None:
+        senders = [entry["sender"] for entry in await timeline(stack, action["id"]) if entry["channel"]]
+        return senders if senders == ["ai", "customer", "ai"] else None
+
+    await poll(answered, "the attached mail to be answered")
+
+
+async def test_an_out_of_office_is_recorded_and_not_answered(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
+    action, mail = await approved_and_sent(stack, fake)
+    reply = answering(mail, "I am out of the office until 7 December.")
+    answer = await post(stack, mail_clients.out_of_office(reply), reply.to)
+    assert answer.status_code == 200 and answer.json()["status"] == "routed"
+    [entry] = [entry for entry in await timeline(stack, action["id"]) if entry["sender"] == "customer"]
+    assert entry["body"] == "I am out of the office until 7 December."
+    assert entry["source"]["kind"] == "auto_reply"
+    assert entry["source"]["label"] == "Automatic reply: recorded, not answered"
+    # The outreach never heard of it: it still waits for a reply, and no conversation began.
+    history = await stack.client.get_workflow_handle(action["id"]).fetch_history()
+    assert not [
+        event for event in history.events if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+    detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+    assert (detail["status"], detail["conversation_id"]) == ("sent", None)
+
+
+async def test_attachments_are_listed_and_kept_up_to_the_cap(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
+    action, mail = await approved_and_sent(stack, fake)
+    small, large = b"%PDF-1.7 receipt", b"x" * (ATTACHMENT_CAP + 1)
+    for name, content in (("receipt.pdf", small), ("scan.pdf", large)):
+        reply = answering(mail, f"Attached: {name}")
+        answer = await post(stack, mail_clients.with_attachment(reply, name, content), reply.to)
+        assert answer.status_code == 200, answer.text
+
+    async def both() -> list[dict[str, Any]] | None:
+        entries = [entry for entry in await timeline(stack, action["id"]) if entry["sender"] == "customer"]
+        return entries if len(entries) == 2 else None
+
+    entries = sorted(await poll(both, "both replies on the timeline"), key=lambda entry: entry["body"])
+    [[kept], [listed]] = [entry["source"]["attachments"] for entry in entries]
+    assert (kept["filename"], kept["size"], kept["kept"]) == ("receipt.pdf", len(small), True)
+    assert (listed["filename"], listed["size"], listed["kept"], listed["link"]) == ("scan.pdf", len(large), False, None)
+    download = await stack.http.get(kept["link"])
+    assert download.content == small
+    assert download.headers["content-disposition"] == 'attachment; filename="receipt.pdf"'
+    assert download.headers["content-type"] == "application/octet-stream"
+
+
+async def test_the_webhook_refuses_with_a_reason(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
+    raw = mail_clients.gmail(Reply(new="Hello"))
+    wrong = await post(stack, raw, "reply+x@canalhouse.example", path="/webhooks/sendgrid/inbound/guess")
+    assert wrong.status_code == 403 and "secret does not match" in wrong.json()["detail"]
+    too_large = await post(stack, raw + b"x" * MAX_MAIL, "reply+x@canalhouse.example")
+    assert too_large.status_code == 413 and f"{MAX_MAIL:,} bytes" in too_large.json()["detail"]
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as sendgrid:
+        as_json = await sendgrid.post(INBOUND, json={"email": "x"})
+        assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["detail"]
+        body, headers = inbound_parse(raw, ["reply+x@canalhouse.example"])
+        unraw = await sendgrid.post(INBOUND, content=body.replace(b'name="email"', b'name="text"'), headers=headers)
+        assert unraw.status_code == 422 and "raw, full MIME message" in unraw.json()["detail"]
+    stranger = await post(stack, mail_clients.gmail(Reply(new="Hi", to="hello@canalhouse.example")),
+                          "hello@canalhouse.example")  # fmt: skip
+    assert stranger.json()["status"] == "unmatched" and "not sent to a reply address" in stranger.json()["problem"]
+
+
+async def test_without_a_secret_the_inbound_webhook_says_what_to_configure(tmp_path: Path, database_url: str) -> None:
+    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url))
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://api") as http:  # fmt: skip
+        answer = await http.post("/webhooks/sendgrid/inbound/anything", content=b"")
+    assert answer.status_code == 503
+    assert "OUTREACH_SENDGRID_INBOUND_SECRET" in answer.json()["detail"]
