@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# What the tests need from Debian, installed when missing: dovecot, the real IMAP server of the mailbox tests.
+DOVECOT := /usr/sbin/dovecot
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test lint typecheck unit eval bench scale chaos histories clean
 
@@ -26,8 +29,12 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy .
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(DOVECOT)
 	$(BIN)/pytest
+
+$(DOVECOT):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends dovecot-imapd
 
 ## Composition quality: scenarios x checks, a pass rate per check (offline, or OUTREACH_LLM_MODEL).
 eval: $(INSTALLED)

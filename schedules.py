@@ -1,5 +1,7 @@
-"""Detection schedules: one Temporal Schedule per location, reconciled with the database."""
+"""Temporal Schedules, reconciled with the database: detection, one per location; the mailbox sync, one per
+connected email account that is read for replies."""
 
+import contextlib
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -17,14 +19,17 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError
 
-from domain.ids import detection_id
-from models.messages import DetectionInput
-from models.tables import Location
+from domain.ids import detection_id, mailbox_sync_id
+from models.messages import DetectionInput, MailboxSyncInput
+from models.tables import EmailAccount, Location
 from settings import Settings
 from workflows.detection import DetectionWorkflow
+from workflows.mailbox_sync import MailboxSyncWorkflow
 
 SCHEDULE_PREFIX = detection_id("")
+MAILBOX_PREFIX = mailbox_sync_id("")
 
 
 def interval_of(location: Location, settings: Settings) -> timedelta:
@@ -49,11 +54,35 @@ def detection_schedule(location: Location, settings: Settings) -> Schedule:
 
 async def ensure_schedule(client: Client, location: Location, settings: Settings) -> ScheduleHandle:
     """Create the location's schedule, or bring an existing one in line with the configuration."""
-    schedule = detection_schedule(location, settings)
+    return await _ensure(client, detection_id(location.id), detection_schedule(location, settings))
+
+
+def syncs(account: EmailAccount) -> bool:
+    return account.syncing and bool(account.imap_host)
+
+
+async def ensure_mailbox_sync(client: Client, account: EmailAccount, settings: Settings) -> None:
+    """The account's sync schedule when it is read for replies (sync on, an IMAP server), none otherwise; a new
+    or changed one runs at once."""
+    schedule_id = mailbox_sync_id(account.id)
+    if not syncs(account):
+        with contextlib.suppress(RPCError):  # none there: nothing to remove
+            await client.get_schedule_handle(schedule_id).delete()
+        return
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(MailboxSyncWorkflow.run, MailboxSyncInput(email_account_id=account.id),
+                                           id=schedule_id, task_queue=settings.task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=settings.mailbox_sync_interval)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )  # fmt: skip
+    await (await _ensure(client, schedule_id, schedule)).trigger()
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
     try:
-        return await client.create_schedule(detection_id(location.id), schedule)
+        return await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(detection_id(location.id))
+        handle = client.get_schedule_handle(schedule_id)
 
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
@@ -63,16 +92,20 @@ async def ensure_schedule(client: Client, location: Location, settings: Settings
 
 
 async def sync_schedules(client: Client, engine: Engine, settings: Settings, *, trigger: bool = False) -> list[str]:
-    """One schedule per location, no more: create or update them, delete those of removed locations,
-    and optionally start a detection run now."""
+    """One detection schedule per location and one sync schedule per synced mailbox, no more: create or update
+    them, delete those of removed locations and accounts, and optionally start a detection run now."""
     with Session(engine) as session:
         locations = list(session.exec(select(Location).order_by(col(Location.id))).all())
+        accounts = list(session.exec(select(EmailAccount)).all())
     for location in locations:
         handle = await ensure_schedule(client, location, settings)
         if trigger:
             await handle.trigger()
+    for account in accounts:
+        await ensure_mailbox_sync(client, account, settings)
     wanted = {detection_id(location.id) for location in locations}
+    wanted |= {mailbox_sync_id(account.id) for account in accounts if syncs(account)}
     async for listed in await client.list_schedules():
-        if listed.id.startswith(SCHEDULE_PREFIX) and listed.id not in wanted:
+        if listed.id.startswith((SCHEDULE_PREFIX, MAILBOX_PREFIX)) and listed.id not in wanted:
             await client.get_schedule_handle(listed.id).delete()
     return [location.id for location in locations]

@@ -18,10 +18,13 @@ from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
+from activities.mailboxes import MailboxActivities
+from inbound.router import router_for
 from models.db import make_engine
 from models.messages import SmtpSecurity
 from providers.email import EmailProvider, SandboxEmail
 from providers.helpdesk import BuiltInHelpDesk
+from providers.imap import ImapReader
 from providers.llm import language_model
 from providers.sendgrid import SendGridEmail
 from providers.smtp import SmtpMailer, SmtpServer
@@ -31,9 +34,10 @@ from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
+from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 
-WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow]
+WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow]
 # Database activities are synchronous (SQLModel sessions); they run on this pool.
 ACTIVITY_THREADS = 16
 # On shutdown, running activities get this long to finish before they are cancelled (and retried
@@ -109,6 +113,7 @@ def build_worker(
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
+    mail = MailboxActivities(engine, ImapReader(), router_for(client, settings))
     return new_worker(
         client,
         settings,
@@ -128,6 +133,7 @@ def build_worker(
             email.send_email,
             voice.place_call,
             helpdesk.open_ticket,
+            mail.sync_mailbox,
         ],
         task_queue=task_queue,
         **worker_options,

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
 from api.auth import OperatorCache, may, operator_for_token, unauthorized
-from inbound.router import Router
+from inbound.router import Router, router_for
 from models.operators import Permission, hash_token
 from models.tables import Operator
 from settings import Settings
@@ -43,10 +43,7 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_router(request: Request) -> Router:
-    settings: Settings = request.app.state.settings
-    return Router(client=request.app.state.client, task_queue=settings.task_queue,
-                  reply_secret=settings.reply_secret,
-                  attachment_max_bytes=settings.inbound_attachment_max_bytes)  # fmt: skip
+    return router_for(request.app.state.client, request.app.state.settings)
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -350,6 +350,7 @@ class EmailAccountCreate(_Body):
     smtp_security: SmtpSecurity | None = None
     imap_host: str | None = Field(default=None, max_length=255)
     imap_port: int | None = Field(default=None, ge=1, le=65_535)
+    imap_security: SmtpSecurity | None = None
     username: str | None = Field(default=None, max_length=320, description="Defaults to the email address")
     secret_ref: SecretRef
     syncing: bool = True
@@ -365,6 +366,7 @@ class EmailAccountUpdate(_Body):
     smtp_security: SmtpSecurity | None = None
     imap_host: str | None = Field(default=None, max_length=255)
     imap_port: int | None = Field(default=None, ge=1, le=65_535)
+    imap_security: SmtpSecurity | None = None
     username: str | None = Field(default=None, max_length=320)
     secret_ref: SecretRef | None = None
     syncing: bool | None = None
@@ -376,6 +378,8 @@ class EmailAccountPublic(EmailAccountFields):
     status: EmailAccountStatus
     last_error: str | None
     tested_at: datetime | None
+    synced_at: datetime | None
+    sync_error: str | None
 
 
 class UsageRow(BaseModel):

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -54,6 +55,7 @@ from models.tables import (
     ProposedAction,
 )
 from models.timeline import add_timeline_entry
+from settings import Settings
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,11 @@ class _Match:
     kind: InboundKind | None = None  # when matching decides what the mail is (the team's own answer)
 
 
+def router_for(client: Client, settings: Settings) -> Router:
+    return Router(client=client, task_queue=settings.task_queue, reply_secret=settings.reply_secret,
+                  attachment_max_bytes=settings.inbound_attachment_max_bytes)  # fmt: skip
+
+
 class NothingToReplyTo(Exception):
     """The outreach has not been delivered, so a reply cannot be about it."""
 
@@ -100,7 +107,7 @@ async def receive(session: Session, router: Router, mail: InboundMail, arrival: 
             return None  # a copy of what we sent (servers file SMTP submissions in Sent)
         row = _keep(session, router, mail, arrival, _match(session, router, mail, arrival))
     if row.status is InboundStatus.received:
-        await _route(session, router, row)
+        await route(session, router, row)
     return row
 
 
@@ -117,7 +124,7 @@ async def attach(session: Session, router: Router, row: InboundMessage, action: 
     row.proposed_action_id, row.delivery_id, row.location_id = action.id, delivery.id, action.location_id
     session.add(row)
     session.commit()
-    await _route(session, router, row)
+    await route(session, router, row)
     return row
 
 
@@ -134,7 +141,7 @@ async def simulate(session: Session, router: Router, action: ProposedAction, bod
                        recipients=(), subject=f"Re: {delivery.subject}", references=(delivery.message_id,),
                        text=body, reply=body, kind=InboundKind.reply)  # fmt: skip
     row = _keep(session, router, mail, Arrival("sandbox"), _Match(delivery, location_id=action.location_id))
-    await _route(session, router, row)
+    await route(session, router, row)
     return row
 
 
@@ -247,15 +254,23 @@ def _keep(session: Session, router: Router, mail: InboundMail, arrival: Arrival,
         delivery_id=delivery.id if delivery else None,
         received_at=datetime.now(UTC),
     )
-    session.add(row)
-    session.flush()
-    for position, attachment in enumerate(mail.attachments):
-        kept = len(attachment.content) <= router.attachment_max_bytes
-        session.add(InboundAttachment(id=f"{row.id}:{position}", inbound_message_id=row.id,
-                                      filename=attachment.filename, content_type=attachment.content_type,
-                                      size=len(attachment.content),
-                                      content=attachment.content if kept else None))  # fmt: skip
-    session.commit()
+    try:
+        session.add(row)
+        session.flush()
+        for position, attachment in enumerate(mail.attachments):
+            kept = len(attachment.content) <= router.attachment_max_bytes
+            session.add(InboundAttachment(id=f"{row.id}:{position}", inbound_message_id=row.id,
+                                          filename=attachment.filename, content_type=attachment.content_type,
+                                          size=len(attachment.content),
+                                          content=attachment.content if kept else None))  # fmt: skip
+        session.commit()
+    except IntegrityError:
+        # The same mail, kept a moment ago by a concurrent delivery of it (a webhook retried while the first
+        # post was still being handled): that row is the one.
+        session.rollback()
+        kept_first = session.get(InboundMessage, row.id)
+        assert kept_first is not None, "only the same id conflicts"
+        return kept_first
     return row
 
 
@@ -266,7 +281,8 @@ def _new_text(mail: InboundMail, ours: str) -> str:
     return without_quoted(mail.reply, ours) if ours else mail.reply
 
 
-async def _route(session: Session, router: Router, row: InboundMessage) -> None:
+async def route(session: Session, router: Router, row: InboundMessage) -> None:
+    """Deliver a kept, matched mail where it belongs (also one an earlier attempt kept and did not finish)."""
     delivery = session.get(Delivery, row.delivery_id) if row.delivery_id else None
     action = session.get(ProposedAction, row.proposed_action_id) if row.proposed_action_id else None
     assert delivery is not None and action is not None, "a received mail has matched a delivery"

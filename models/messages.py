@@ -118,6 +118,17 @@ class InboundStatus(StrEnum):
     unmatched = "unmatched"  # belongs to no conversation we know: kept for an operator to attach
 
 
+class MailboxSyncInput(BaseModel):
+    email_account_id: str
+
+
+class MailboxSyncResult(BaseModel):
+    read: int = 0  # messages fetched in full
+    routed: int = 0  # on a conversation's timeline
+    unmatched: int = 0  # kept for an operator
+    note: str | None = None
+
+
 # --- detection -------------------------------------------------------------------------------
 
 

@@ -362,6 +362,7 @@ class EmailAccountFields(SQLModel):
     smtp_security: SmtpSecurity = Field(sa_type=_enum(SmtpSecurity))
     imap_host: str = ""
     imap_port: int = 993
+    imap_security: SmtpSecurity = Field(default=SmtpSecurity.ssl, sa_type=_enum(SmtpSecurity))
     username: str
     secret_ref: str  # "env:VARIABLE" or "file:/path"
     # Its mail is read for replies (the mailbox sync); without it replies would not be tracked.
@@ -375,6 +376,9 @@ class EmailAccount(EmailAccountFields, table=True):
     status: EmailAccountStatus = Field(default=EmailAccountStatus.disconnected, sa_type=_enum(EmailAccountStatus))
     last_error: str | None = None
     tested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The mailbox sync's last run: when it finished, and what went wrong if it failed.
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sync_error: str | None = None
 
 
 class HelpdeskDepartment(SQLModel, table=True):

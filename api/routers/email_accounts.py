@@ -1,6 +1,7 @@
-"""Connected email accounts: the team's own mailboxes the `email` channel sends from (and, with sync on, reads
-replies from). Secrets are never stored or returned: an account names where its password is (`secret_ref`).
-Reading them needs no permission; connecting, changing, testing and disconnecting need `emailAccount`."""
+"""Connected email accounts: the team's own mailboxes the `email` channel sends from (and, with sync on and an
+IMAP server, reads replies from: each such account has a mailbox sync schedule, kept in step here). Secrets are
+never stored or returned: an account names where its password is (`secret_ref`). Reading them needs no
+permission; connecting, changing, testing and disconnecting need `emailAccount`."""
 
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import can_access, location_filter
-from api.deps import CurrentOperator, MailboxManager, SessionDep
+from api.deps import ClientDep, CurrentOperator, MailboxManager, SessionDep, SettingsDep
 from api.queries import visible_location
 from api.schemas import EmailAccountCreate, EmailAccountPublic, EmailAccountUpdate
 from models.messages import EmailAccountStatus, SmtpSecurity
@@ -18,6 +19,7 @@ from models.operators import normalized_email
 from models.tables import EmailAccount, Operator
 from providers.outcomes import Refused, Unavailable
 from providers.smtp import PRESETS, SmtpMailer, account_server
+from schedules import ensure_mailbox_sync
 
 router = APIRouter(prefix="/api/email-accounts", tags=["email accounts"])
 
@@ -52,8 +54,10 @@ def get_account(account_id: str, session: SessionDep, operator: CurrentOperator)
 
 
 @router.post("", response_model=EmailAccountPublic, status_code=status.HTTP_201_CREATED)
-def create_account(body: EmailAccountCreate, session: SessionDep, operator: MailboxManager) -> EmailAccount:
-    """Connect an account; it sends once its connection test passes (`POST …/{id}/test`)."""
+async def create_account(body: EmailAccountCreate, session: SessionDep, operator: MailboxManager, client: ClientDep,
+                         settings: SettingsDep) -> EmailAccount:  # fmt: skip
+    """Connect an account; it sends once its connection test passes (`POST …/{id}/test`), and its mail is read
+    for replies from now on when sync is on and it has an IMAP server."""
     visible_location(session, operator, body.location_id)
     try:
         email = normalized_email(body.email)
@@ -75,24 +79,28 @@ def create_account(body: EmailAccountCreate, session: SessionDep, operator: Mail
         smtp_security=body.smtp_security or (preset.smtp_security if preset else SmtpSecurity.starttls),
         imap_host=body.imap_host or (preset.imap_host if preset else ""),
         imap_port=body.imap_port or (preset.imap_port if preset else 993),
+        imap_security=body.imap_security or SmtpSecurity.ssl,
         username=body.username or email,
         secret_ref=body.secret_ref,
         syncing=body.syncing,
     )
-    return _saved(session, account)
+    _saved(session, account)
+    await ensure_mailbox_sync(client, account, settings)
+    return account
 
 
 @router.patch("/{account_id}", response_model=EmailAccountPublic)
-def update_account(
-    account_id: str, body: EmailAccountUpdate, session: SessionDep, operator: MailboxManager
-) -> EmailAccount:
+async def update_account(account_id: str, body: EmailAccountUpdate, session: SessionDep, operator: MailboxManager,
+                         client: ClientDep, settings: SettingsDep) -> EmailAccount:  # fmt: skip
     account = _visible(session, operator, account_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for name, value in changes.items():
         setattr(account, name, value)
     if _CONNECTION & changes.keys():
         account.status, account.last_error = EmailAccountStatus.disconnected, None
-    return _saved(session, account)
+    _saved(session, account)
+    await ensure_mailbox_sync(client, account, settings)
+    return account
 
 
 @router.post("/{account_id}/test", response_model=EmailAccountPublic)

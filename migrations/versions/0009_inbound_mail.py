@@ -25,6 +25,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("inbound_message_id", sa.String(), nullable=True))
     with op.batch_alter_table("delivery") as batch_op:
         batch_op.create_index("ix_delivery_message_id", ["message_id"])
+    with op.batch_alter_table("email_account") as batch_op:
+        batch_op.add_column(sa.Column("imap_security", _enum("starttls", "ssl", "none", name="smtpsecurity"),
+                                      nullable=False, server_default="ssl"))  # fmt: skip
+        batch_op.add_column(sa.Column("synced_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("sync_error", sa.String(), nullable=True))
     op.create_table(
         "inbound_message",
         sa.Column("id", sa.String(), nullable=False),
@@ -81,6 +86,9 @@ def downgrade() -> None:
     op.drop_table("mailbox_folder")
     op.drop_table("inbound_attachment")
     op.drop_table("inbound_message")
+    with op.batch_alter_table("email_account") as batch_op:
+        for column in ("sync_error", "synced_at", "imap_security"):
+            batch_op.drop_column(column)
     with op.batch_alter_table("delivery") as batch_op:
         batch_op.drop_index("ix_delivery_message_id")
     with op.batch_alter_table("timeline_entry") as batch_op:

@@ -1,0 +1,108 @@
+"""The mailbox sync of a connected email account: its new mail read over IMAP (inbox and Sent folder) and each
+message routed like every mail that comes home (`inbound/`), exactly once.
+
+A message is kept before the folder's position moves past it, so a sync that dies anywhere loses nothing: the
+next run reads from the last position, finds what it already kept by Message-ID, and routes what an earlier run
+kept but had not routed yet.
+"""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, exists
+from sqlmodel import Session, col, select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from inbound.mail import parse
+from inbound.router import Arrival, Router, receive, route
+from models.messages import InboundStatus, MailboxSyncInput, MailboxSyncResult
+from models.tables import Delivery, EmailAccount, InboundMessage, MailboxFolder
+from providers.imap import Headers, ImapReader, Position, account_imap
+from providers.outcomes import Refused, Unavailable
+
+
+class MailboxActivities:
+    def __init__(self, engine: Engine, reader: ImapReader, router: Router) -> None:
+        self._engine = engine
+        self._reader = reader
+        self._router = router
+
+    @activity.defn
+    async def sync_mailbox(self, request: MailboxSyncInput) -> MailboxSyncResult:
+        """Read the account's new mail and route each message to its conversation (or keep it unmatched)."""
+        with Session(self._engine) as session:
+            account = session.get(EmailAccount, request.email_account_id)
+            if account is None or not account.syncing or not account.imap_host:
+                return MailboxSyncResult(note="Not synced: the account is gone, has sync off, or has no IMAP server.")
+            result = MailboxSyncResult()
+            for left in session.exec(select(InboundMessage).where(
+                    col(InboundMessage.email_account_id) == account.id,
+                    col(InboundMessage.status) == InboundStatus.received)).all():  # fmt: skip
+                await route(session, self._router, left)
+                result.routed += 1
+            positions = {row.folder: Position(row.uid_validity, row.last_uid) for row in session.exec(
+                select(MailboxFolder).where(col(MailboxFolder.email_account_id) == account.id))}  # fmt: skip
+            try:
+                taken: set[str] = set()  # messages wanted in this read: later ones may answer them
+
+                def wanted(headers: Headers) -> bool:
+                    if self._wanted(headers, taken):
+                        taken.add(headers.message_id)
+                        return True
+                    return False
+
+                reads = await asyncio.to_thread(self._reader.read, account_imap(account), positions, wanted)
+            except (Refused, Unavailable) as problem:
+                account.sync_error = str(problem)
+                session.add(account)
+                session.commit()
+                # A refused login needs a person; a server away is retried here, and the schedule runs again.
+                raise ApplicationError(str(problem), type=type(problem).__name__,
+                                       non_retryable=isinstance(problem, Refused)) from problem  # fmt: skip
+            for read in reads:
+                for new in read.mail:
+                    activity.heartbeat(read.folder, new.uid)
+                    row = await receive(session, self._router, parse(new.raw), Arrival("mailbox", account))
+                    result.read += 1
+                    if row is not None:
+                        result.routed += row.status is InboundStatus.routed
+                        result.unmatched += row.status is InboundStatus.unmatched
+                    _move(session, account.id, read.folder, Position(read.position.uid_validity, new.uid))
+                _move(session, account.id, read.folder, read.position)
+            account.synced_at, account.sync_error = datetime.now(UTC), None
+            session.add(account)
+            session.commit()
+            return result
+
+    def _wanted(self, headers: Headers, taken: set[str]) -> bool:
+        """A message of one of our threads (or a delivery report, which names ours only inside) that is not
+        ours already. The team's other mail is none of our business: it is never downloaded."""
+        with Session(self._engine) as session:
+            if _exists(session, col(InboundMessage.message_id) == headers.message_id) or _exists(
+                session, col(Delivery.message_id) == headers.message_id
+            ):
+                return False
+            if headers.content_type.startswith("multipart/report"):
+                return True
+            return bool(headers.references) and (
+                bool(taken.intersection(headers.references))
+                or _exists(session, col(Delivery.message_id).in_(headers.references))
+                or _exists(session, col(InboundMessage.message_id).in_(headers.references),
+                           col(InboundMessage.delivery_id).is_not(None))
+            )  # fmt: skip
+
+
+def _exists(session: Session, *conditions: Any) -> bool:
+    return bool(session.exec(select(exists().where(*conditions))).one())
+
+
+def _move(session: Session, account_id: str, folder: str, position: Position) -> None:
+    row = session.get(MailboxFolder, (account_id, folder))
+    if row is None:
+        row = MailboxFolder(email_account_id=account_id, folder=folder, uid_validity=position.uid_validity,
+                            last_uid=position.last_uid, synced_at=datetime.now(UTC))  # fmt: skip
+    row.uid_validity, row.last_uid, row.synced_at = position.uid_validity, position.last_uid, datetime.now(UTC)
+    session.add(row)
+    session.commit()

@@ -1,0 +1,167 @@
+"""IMAP: reading a connected account's inbox and Sent folder for the mail of our threads, with imap-tools.
+
+IMAP numbers a folder's messages with UIDs that only grow, for as long as the folder's UIDVALIDITY stays the
+same; a new UIDVALIDITY means the server renumbered the folder (a restore, a migration) and every UID read before
+means nothing. So the reader is told, per folder, the UIDVALIDITY and the last UID already read, and reads only
+what is newer — or, after a renumbering, looks at every message again by its headers alone and fetches in full
+only those whose Message-ID is not known yet. Nothing is ever marked read: the team's mailbox stays as they
+left it.
+"""
+
+import contextlib
+import imaplib
+import re
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from imap_tools import AND, BaseMailBox, MailBox, MailboxLoginError, MailBoxStartTls, MailBoxUnencrypted, MailMessage
+
+from models.messages import SmtpSecurity
+from models.tables import EmailAccount
+from providers.outcomes import Refused, Unavailable
+from providers.smtp import SecretMissing, read_secret
+
+TIMEOUT_SECONDS = 20.0
+INBOX = "INBOX"
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# The names servers give the Sent folder when they do not mark it `\Sent` (RFC 6154).
+_SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
+
+
+@dataclass(frozen=True)
+class ImapServer:
+    host: str
+    port: int
+    security: SmtpSecurity
+    username: str
+    secret_ref: str
+    name: str  # the account's address
+
+
+def account_imap(account: EmailAccount) -> ImapServer:
+    return ImapServer(host=account.imap_host, port=account.imap_port, security=account.imap_security,
+                      username=account.username, secret_ref=account.secret_ref, name=account.email)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Position:
+    """How far a folder has been read."""
+
+    uid_validity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class Headers:
+    """What decides whether a message is worth fetching."""
+
+    message_id: str
+    references: tuple[str, ...]  # References and In-Reply-To
+    content_type: str
+
+
+@dataclass(frozen=True)
+class NewMail:
+    uid: int
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class FolderRead:
+    folder: str
+    position: Position  # where the folder stands after these messages
+    mail: list[NewMail]  # oldest first; may stop short of `position` when over the batch size (then it is
+    # the position of the last one, and the rest comes next time)
+
+
+class ImapReader:
+    """Reads one account's folders; `wanted` says, from its headers, whether a message is fetched. It is asked
+    in the order the messages came (Sent first), so it can count a message it wanted as part of the thread
+    when a later one names it."""
+
+    def __init__(self, batch: int = 200) -> None:
+        self._batch = batch
+
+    def read(
+        self, server: ImapServer, positions: dict[str, Position], wanted: Callable[[Headers], bool]
+    ) -> list[FolderRead]:
+        with _logged_in(server) as mailbox:
+            return [self._folder(mailbox, folder, positions.get(folder), wanted) for folder in _folders(mailbox)]
+
+    def _folder(
+        self, mailbox: BaseMailBox, folder: str, position: Position | None, wanted: Callable[[Headers], bool]
+    ) -> FolderRead:
+        mailbox.folder.set(folder, readonly=True)
+        status = mailbox.folder.status(folder, ["UIDVALIDITY", "UIDNEXT"])
+        validity, highest = int(status["UIDVALIDITY"]), int(status["UIDNEXT"]) - 1
+        if position is None:
+            # A newly connected mailbox: what is already there predates our mail, so it answers none of it.
+            return FolderRead(folder, Position(validity, highest), [])
+        after = position.last_uid if position.uid_validity == validity else 0
+        # "N:*" always includes the highest message, even below N: keep only the newer ones.
+        uids = sorted(int(uid) for uid in mailbox.uids(AND(uid=f"{after + 1}:*")) if int(uid) > after)
+        chosen = uids[: self._batch]
+        if not chosen:
+            return FolderRead(folder, Position(validity, max(after, highest)), [])
+        fetch = [str(uid) for uid, headers in _headers(mailbox, chosen) if wanted(headers)]
+        fetched = mailbox.fetch(uid_list=fetch, mark_seen=False, bulk=True) if fetch else []
+        mail = sorted((NewMail(int(message.uid or 0), message.obj.as_bytes()) for message in fetched),
+                      key=lambda new: new.uid)  # fmt: skip
+        return FolderRead(folder, Position(validity, chosen[-1]), mail)
+
+
+def _headers(mailbox: BaseMailBox, uids: list[int]) -> list[tuple[int, Headers]]:
+    def first(message: MailMessage, name: str) -> str:
+        return " ".join(message.headers.get(name, ("",))[0].split())
+
+    found = []
+    for message in mailbox.fetch(uid_list=[str(uid) for uid in uids], headers_only=True, mark_seen=False, bulk=True):
+        thread = f"{first(message, 'references')} {first(message, 'in-reply-to')}"
+        headers = Headers(message_id=first(message, "message-id"), references=tuple(_MESSAGE_ID.findall(thread)),
+                          content_type=first(message, "content-type").lower())  # fmt: skip
+        found.append((int(message.uid or 0), headers))
+    return found
+
+
+def _folders(mailbox: BaseMailBox) -> list[str]:
+    """The Sent folder (where the team's own answers from their mail client are), and the inbox."""
+    listed = mailbox.folder.list()
+    sent = next((folder.name for folder in listed if "\\Sent" in folder.flags), None)
+    names = {folder.name for folder in listed}
+    sent = sent or next((name for name in _SENT_NAMES if name in names), None)
+    # Sent first: the customer's answer to a team member's own reply names that reply, which must be known first.
+    return [sent, INBOX] if sent else [INBOX]
+
+
+@contextmanager
+def _logged_in(server: ImapServer) -> Iterator[BaseMailBox]:
+    try:
+        password = read_secret(server.secret_ref)
+    except SecretMissing as missing:
+        raise Refused(f"{server.name}: {missing}") from missing
+    mailbox: BaseMailBox
+    try:
+        if server.security is SmtpSecurity.ssl:
+            mailbox = MailBox(
+                server.host, server.port, timeout=TIMEOUT_SECONDS, ssl_context=ssl.create_default_context()
+            )
+        elif server.security is SmtpSecurity.starttls:
+            mailbox = MailBoxStartTls(server.host, server.port, timeout=TIMEOUT_SECONDS,
+                                      ssl_context=ssl.create_default_context())  # fmt: skip
+        else:
+            mailbox = MailBoxUnencrypted(server.host, server.port, timeout=TIMEOUT_SECONDS)
+        mailbox.login(server.username, password, initial_folder=None)
+    except MailboxLoginError as refused:
+        raise Refused(f"{server.name}: the IMAP server refused the login of {server.username}.") from refused
+    except (OSError, imaplib.IMAP4.error) as error:  # refused, timed out, TLS failed, a bad greeting
+        raise Unavailable(f"{server.name}: the IMAP server {server.host}:{server.port} could not be reached "
+                          f"({error}).") from error  # fmt: skip
+    try:
+        yield mailbox
+    except (OSError, imaplib.IMAP4.error) as error:
+        raise Unavailable(f"{server.name}: the IMAP connection failed while reading ({error}).") from error
+    finally:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):  # the connection is gone either way
+            mailbox.logout()

@@ -1,0 +1,171 @@
+"""Replies coming home to a connected mailbox, read from a real IMAP server (dovecot) by the mailbox sync: the
+customer's reply joins its conversation and is answered from that mailbox in the same thread; a stranger
+answering a forwarded message does not join it; the team's own answer from their mail client (the Sent folder)
+stays in the thread, and so does the customer's answer to it; the team's other mail is never read; a bounce fails
+the delivery; and across a server restart and a renumbered folder each message is read once."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from domain.ids import mailbox_sync_id
+from models.messages import MailboxSyncInput, MailboxSyncResult
+from models.tables import Delivery, InboundMessage
+from settings import Settings
+from tests.api.test_email_channel import PASSWORD, Mailbox, connected_account, sent, smtp  # noqa: F401
+from tests.conftest import Stack, poll
+from tests.fakes import mail_clients
+from tests.fakes.dovecot import Dovecot, running_dovecot
+from tests.fakes.mail_clients import Reply
+from workflows.mailbox_sync import MailboxSyncWorkflow
+
+MAILBOX = "billing@ams.example"
+
+
+@pytest.fixture
+def imap() -> Iterator[Dovecot]:
+    with running_dovecot({MAILBOX: PASSWORD}) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    # Syncs run when a test says so (after the first, when the account is connected), never by the clock.
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1))
+
+
+async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811
+    account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=imap.port, imap_security="none")
+
+    async def first_sync() -> dict[str, Any] | None:
+        found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
+        return found if found["synced_at"] else None
+
+    # Connecting it created its schedule, which read it once: what was there before is left alone.
+    await stack.client.get_schedule_handle(mailbox_sync_id(account["id"])).describe()
+    return await poll(first_sync, "the first sync of the new mailbox")
+
+
+async def sync(stack: Stack, account_id: str) -> MailboxSyncResult:
+    return await stack.client.execute_workflow(MailboxSyncWorkflow.run, MailboxSyncInput(email_account_id=account_id),
+                                               id=f"test-sync-{uuid.uuid4()}", task_queue=stack.task_queue)  # fmt: skip
+
+
+async def emailed_from(stack: Stack, account: dict[str, Any], smtp: Mailbox) -> tuple[dict[str, Any], Any]:  # noqa: F811
+    """A proposal approved and sent from the mailbox; the mail as the SMTP server got it."""
+    action = await stack.pending_email()
+    approved = await stack.http.post(f"/api/inbox/{action['id']}/approve",
+                                     json={"channel": "email", "send_from": account["id"]})  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    await sent(stack, action["id"])
+    return action, smtp.messages[-1]
+
+
+async def timeline(stack: Stack, action_id: str, count: int) -> list[dict[str, Any]]:
+    async def entries() -> list[dict[str, Any]] | None:
+        found = [item for item in (await stack.http.get(f"/api/inbox/{action_id}")).json()["timeline"]
+                 if item["channel"]]  # fmt: skip
+        return found if len(found) >= count else None
+
+    return await poll(entries, f"{count} messages on the timeline")
+
+
+async def test_replies_in_the_mailbox_join_their_thread_and_only_theirs(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    imap.append(MAILBOX, mail_clients.gmail(Reply(new="Old mail, before we were connected.", to=MAILBOX)))
+    account = await synced_account(stack, smtp, imap)
+    action, ours = await emailed_from(stack, account, smtp)
+    our_id, customer = ours["Message-ID"], ours["To"]
+
+    reply = Reply(new="Bonjour, could you send me the payment link again?", sender=customer, to=MAILBOX,
+                  subject=f"Re: {ours['Subject']}", in_reply_to=our_id)  # fmt: skip
+    imap.append(MAILBOX, mail_clients.apple_mail(reply, f"Le 30 nov. 2026 à 09:12, Billing <{MAILBOX}> a écrit :"))
+    forwarded = Reply(new="Who are you? My colleague forwarded me this.", sender="stranger@else.example", to=MAILBOX,
+                      in_reply_to=our_id, references=[our_id])  # fmt: skip
+    imap.append(MAILBOX, mail_clients.gmail(forwarded))
+    imap.append(MAILBOX, mail_clients.gmail(Reply(new="Lunch on Friday?", sender="colleague@ams.example", to=MAILBOX,
+                                                  in_reply_to="<unrelated@ams.example>")))  # fmt: skip
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=2, routed=1, unmatched=1)
+
+    _, came_in, answer = await timeline(stack, action["id"], 3)
+    assert (came_in["sender"], came_in["channel"], came_in["body"]) == ("customer", "email", reply.new)
+    assert came_in["source"]["label"] == "Replied via email"
+    assert (answer["sender"], answer["channel"]) == ("ai", "email")
+    ai_mail = smtp.messages[-1]  # the AI answers from the mailbox the customer wrote to, in their thread
+    assert ai_mail["From"].addresses[0].addr_spec == MAILBOX
+    assert ai_mail["In-Reply-To"] == reply.message_id
+    assert ai_mail["References"] == f"{our_id} {reply.message_id}"
+    assert ai_mail["Subject"] == f"Re: {ours['Subject']}"
+
+    [stranger] = (await stack.http.get("/api/inbound", params={"status": "unmatched"})).json()["items"]
+    assert stranger["sender"] == "stranger@else.example"
+    assert "not from" in stranger["problem"] and "stranger never joins" in stranger["problem"]
+    with Session(stack.engine) as session:  # the team's other mail was never even downloaded
+        senders = session.exec(select(InboundMessage.sender)).all()
+    assert sorted(senders) == sorted([customer, "stranger@else.example"])
+
+    # The team answers from their own mail client; the customer answers that, naming only it.
+    team = Reply(new="Hi, we have resent it.", sender=MAILBOX, to=customer, in_reply_to=reply.message_id,
+                 references=[our_id])  # fmt: skip
+    imap.append(MAILBOX, mail_clients.gmail(team), folder="Sent")
+    imap.append(MAILBOX, bytes(ai_mail), folder="Sent")  # the server's copy of what we sent: ours already
+    again = Reply(new="Got it, paid. Thanks!", sender=customer, to=MAILBOX, in_reply_to=team.message_id)
+    imap.append(MAILBOX, mail_clients.gmail(again))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=2, routed=2)
+    *_, by_team, customer_again, _ = await timeline(stack, action["id"], 6)
+    assert (by_team["sender"], by_team["body"]) == ("operator", team.new)
+    assert by_team["source"]["label"] == "Sent by the team from their own mail client"
+    assert (customer_again["sender"], customer_again["body"]) == ("customer", again.new)
+
+    # The customer's address stops working: the mail server's report fails our last answer.
+    with Session(stack.engine) as session:
+        last = session.exec(select(Delivery).where(col(Delivery.proposed_action_id) == action["id"])
+                            .order_by(col(Delivery.created_at).desc())).first()  # fmt: skip
+        assert last is not None
+    imap.append(MAILBOX, mail_clients.bounce(last.message_id, customer, MAILBOX, "550 5.1.1 User unknown"))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=1, routed=1)
+    with Session(stack.engine) as session:
+        bounced = session.get(Delivery, last.id)
+        assert bounced is not None and bounced.status == "bounced"
+    bodies = [item["body"] for item in (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]]
+    assert f"The email to {customer} bounced ({customer}: 550 5.1.1 User unknown). Check the address, or reach " \
+           "the customer another way." in bodies  # fmt: skip
+
+
+async def test_each_message_is_read_once_across_restarts_and_renumbering(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    account = await synced_account(stack, smtp, imap)
+    _, ours = await emailed_from(stack, account, smtp)
+
+    def reply(new: str) -> bytes:
+        return mail_clients.gmail(Reply(new=new, sender=ours["To"], to=MAILBOX, in_reply_to=ours["Message-ID"]))
+
+    imap.append(MAILBOX, reply("First."))
+    assert (await sync(stack, account["id"])).read == 1
+    assert (await sync(stack, account["id"])).read == 0
+
+    imap.restart()
+    imap.append(MAILBOX, reply("Second, after the server restarted."))
+    assert (await sync(stack, account["id"])).read == 1
+
+    before = imap.uid_validity(MAILBOX)
+    imap.renumber(MAILBOX)
+    assert imap.uid_validity(MAILBOX) != before
+    assert (await sync(stack, account["id"])).read == 0  # looked at again by headers; nothing fetched twice
+    imap.append(MAILBOX, reply("Third, after the folder was renumbered."))
+    assert (await sync(stack, account["id"])).read == 1
+    with Session(stack.engine) as session:
+        kept = session.exec(select(InboundMessage.reply).where(col(InboundMessage.email_account_id) == account["id"]))
+        assert sorted(kept) == ["First.", "Second, after the server restarted.",
+                                "Third, after the folder was renumbered."]  # fmt: skip
