@@ -36,8 +36,9 @@ from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
+from workflows.ticket_reply import TicketReplyWorkflow
 
-WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow]
+WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow]
 # Database activities are synchronous (SQLModel sessions); they run on this pool.
 ACTIVITY_THREADS = 16
 # On shutdown, running activities get this long to finish before they are cancelled (and retried

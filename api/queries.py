@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import can_access
 from api.schemas import AttachmentRef, Source, TimelineItem
-from models.messages import InboundKind
+from models.messages import Channel, InboundKind, InboundStatus
 from models.tables import (
     Conversation,
     Delivery,
@@ -52,7 +52,8 @@ def timeline(session: Session, action_id: str) -> list[TimelineItem]:
     return [
         TimelineItem.model_validate({
             **entry.model_dump(),
-            "source": _sent(delivery) if delivery else _came_in(mail, attachments.get(mail.id, [])) if mail else None,
+            "source": _sent(delivery) if delivery
+            else _came_in(mail, entry.channel, attachments.get(mail.id, [])) if mail else None,
         })
         for entry, delivery, mail in rows
     ]  # fmt: skip
@@ -71,11 +72,13 @@ _LABELS = {
     InboundKind.team_reply: "Sent by the team from their own mail client",
 }
 _REPLY_LABELS = {"mailbox": "Replied via email", "sendgrid": "Replied to the AI email",
-                 "sandbox": "Simulated reply (sandbox)"}  # fmt: skip
+                 "sandbox": "Simulated reply (sandbox)", "helpdesk": "Commented on the ticket"}  # fmt: skip
 
 
-def _came_in(mail: InboundMessage, attachments: list[AttachmentRef]) -> Source:
+def _came_in(mail: InboundMessage, channel: Channel | None, attachments: list[AttachmentRef]) -> Source:
     label = _LABELS.get(mail.kind) or _REPLY_LABELS.get(mail.source)
+    if mail.source == "sendgrid" and channel is Channel.helpdesk:
+        label = "Commented on the ticket by email"
     return Source(provider=mail.source, message_id=mail.message_id, kind=mail.kind, label=label,
                   link=f"/api/inbound/{mail.id}", attachments=attachments)  # fmt: skip
 
@@ -99,6 +102,23 @@ def attachments_of(session: Session, inbound_ids: list[str]) -> dict[str, list[A
         found.setdefault(mail_id, []).append(AttachmentRef(filename=filename, content_type=content_type, size=size,
                                                            kept=bool(kept), link=link))  # fmt: skip
     return found
+
+
+def ticket_thread(session: Session, action_id: str) -> list[str]:
+    """The Message-IDs of a ticket's email thread, oldest first: what we emailed about the ticket and what the
+    customer answered to it."""
+    sent = session.exec(
+        select(Delivery.message_id, Delivery.created_at, Delivery.id).where(
+            col(Delivery.proposed_action_id) == action_id, col(Delivery.channel) == Channel.helpdesk,
+            col(Delivery.provider) != "helpdesk")  # the ticket itself is not a mail
+    ).all()  # fmt: skip
+    ours = {delivery_id for _, _, delivery_id in sent}
+    answered = session.exec(
+        select(InboundMessage.message_id, InboundMessage.received_at).where(
+            col(InboundMessage.delivery_id).in_(ours), col(InboundMessage.status) == InboundStatus.routed)
+    ).all() if ours else []  # fmt: skip
+    thread = [(at, message_id) for message_id, at, _ in sent] + [(at, message_id) for message_id, at in answered]
+    return [message_id for _, message_id in sorted(thread)]
 
 
 def visible_location(session: Session, operator: Operator, location_id: str) -> Location:

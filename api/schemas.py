@@ -444,6 +444,10 @@ class TicketUpdate(_Body):
     assignee_id: str | None = Field(default=None, max_length=100)
 
 
+class RequesterComment(_Body):
+    body: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=20_000)
+
+
 class CommentCreate(_Body):
     body_html: str = Field(min_length=1, max_length=100_000)
     public: bool = Field(description="False: an internal note the customer never sees")

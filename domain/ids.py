@@ -7,6 +7,7 @@ from models.messages import Pattern
 OUTREACH_WORKFLOW = "OutreachWorkflow"
 CONVERSATION_WORKFLOW = "ConversationWorkflow"
 MAILBOX_SYNC_WORKFLOW = "MailboxSyncWorkflow"
+TICKET_REPLY_WORKFLOW = "TicketReplyWorkflow"
 # Signals that come from outside: a customer's message, a provider's report, the situation going away.
 CUSTOMER_REPLIED = "customer_replied"
 DELIVERY_STATUS = "delivery_status"
@@ -27,3 +28,7 @@ def detection_id(location_id: str) -> str:
 
 def mailbox_sync_id(email_account_id: str) -> str:
     return f"mailbox-sync:{email_account_id}"
+
+
+def ticket_reply_id(comment_id: str) -> str:
+    return f"ticket-reply:{comment_id}"

@@ -19,6 +19,7 @@ A reply goes to the outreach while it runs; once it is over, to its conversation
 still going takes it, or a new run reopens the conversation. A late reply is answered, never lost.
 """
 
+import html
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from models.messages import (
     InboundKind,
     InboundStatus,
     Sender,
+    TicketStatus,
     TimelineEvent,
 )
 from models.tables import (
@@ -53,8 +55,11 @@ from models.tables import (
     InboundAttachment,
     InboundMessage,
     ProposedAction,
+    Ticket,
+    TicketComment,
 )
 from models.timeline import add_timeline_entry
+from providers.helpdesk import add_comment, ticket_of
 from settings import Settings
 
 
@@ -135,20 +140,37 @@ async def simulate(session: Session, router: Router, action: ProposedAction, bod
         raise NothingToReplyTo(
             f"This proposal is {action.status}, so nothing was sent yet to reply to; approve it first."
         )
+    return await _written_here(session, router, action, delivery, body, "sandbox")
+
+
+async def requester_comment(session: Session, router: Router, ticket: Ticket, body: str) -> InboundMessage:
+    """The customer comments on their ticket through the help desk itself (its portal or its API): routed like
+    a reply to the ticket's email."""
+    action = session.get(ProposedAction, ticket.proposed_action_id) if ticket.proposed_action_id else None
+    delivery = last_delivery(session, action.id, Channel.helpdesk) if action else None
+    if action is None or delivery is None:
+        raise NothingToReplyTo(f"Ticket {ticket.number} did not come from a proposal, so no conversation follows it.")
+    return await _written_here(session, router, action, delivery, body, "helpdesk")
+
+
+async def _written_here(session: Session, router: Router, action: ProposedAction, delivery: Delivery, body: str,
+                        source: str) -> InboundMessage:  # fmt: skip
+    """A customer's message that came through us rather than by mail, kept and routed as mail is."""
     customer = session.get(Customer, action.customer_id)
-    message_id = f"<{uuid.uuid4()}@sandbox.invalid>"
-    mail = InboundMail(message_id=message_id, sender=(customer.email or "") if customer else "", sender_name="",
+    address, name = (customer.email or "", customer.name) if customer else ("", "")
+    mail = InboundMail(message_id=f"<{uuid.uuid4()}@{source}.invalid>", sender=address, sender_name=name,
                        recipients=(), subject=f"Re: {delivery.subject}", references=(delivery.message_id,),
                        text=body, reply=body, kind=InboundKind.reply)  # fmt: skip
-    row = _keep(session, router, mail, Arrival("sandbox"), _Match(delivery, location_id=action.location_id))
+    row = _keep(session, router, mail, Arrival(source), _Match(delivery, location_id=action.location_id))
     await route(session, router, row)
     return row
 
 
-def last_delivery(session: Session, action_id: str) -> Delivery | None:
-    return session.exec(
-        select(Delivery).where(col(Delivery.proposed_action_id) == action_id).order_by(col(Delivery.created_at).desc())
-    ).first()
+def last_delivery(session: Session, action_id: str, channel: Channel | None = None) -> Delivery | None:
+    query = select(Delivery).where(col(Delivery.proposed_action_id) == action_id)
+    if channel is not None:
+        query = query.where(col(Delivery.channel) == channel)
+    return session.exec(query.order_by(col(Delivery.created_at).desc())).first()
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -290,6 +312,8 @@ async def route(session: Session, router: Router, row: InboundMessage) -> None:
     if row.kind is InboundKind.bounce:
         await _bounced(session, router.client, row, delivery)
     elif row.kind is InboundKind.reply:
+        if delivery.channel is Channel.helpdesk:
+            _comment_on_ticket(session, row, action)
         await _hand_over(session, router, row, action, delivery)
     else:  # automatic mail and the team's own answers go on the timeline, and wake no AI
         sender = Sender.operator if row.kind is InboundKind.team_reply else Sender.customer
@@ -300,6 +324,20 @@ async def route(session: Session, router: Router, row: InboundMessage) -> None:
     row.status = InboundStatus.routed
     session.add(row)
     session.commit()
+
+
+def _comment_on_ticket(session: Session, row: InboundMessage, action: ProposedAction) -> None:
+    """The customer's answer in a ticket's thread is a public comment on the ticket, which is the team's to
+    look at again (open)."""
+    ticket = ticket_of(session, action.id)
+    comment_id = f"inbound:{row.id}"
+    if ticket is None or session.get(TicketComment, comment_id) is not None:
+        return
+    body_html = "<p>" + html.escape(row.reply).replace("\n", "<br>") + "</p>"
+    add_comment(session, ticket.id, comment_id, Sender.customer, row.sender_name or row.sender, body_html,
+                public=True, at=row.received_at)  # fmt: skip
+    ticket.status, ticket.updated_at = TicketStatus.open, datetime.now(UTC)
+    session.add(ticket)
 
 
 async def _bounced(session: Session, client: Client, row: InboundMessage, delivery: Delivery) -> None:

@@ -404,6 +404,7 @@ class EmailMessage(BaseModel):
     body_html: str
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)  # the thread it continues, oldest first
+    author: Sender = Sender.ai  # who the timeline says wrote it: the AI, or an operator (a takeover, a ticket reply)
     # The `email` channel: a connected email account's id, or LOCATION_DEFAULT.
     send_from: str | None = None
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.db import session_scope
 from models.messages import Priority, Sender, TicketStatus
@@ -83,3 +83,10 @@ def add_comment(session: Session, ticket_id: str, comment_id: str, author: Sende
                             body_html=body_html, public=public, created_at=at)  # fmt: skip
     session.add(comment)
     return comment
+
+
+def ticket_of(session: Session, action_id: str) -> Ticket | None:
+    """The ticket a proposal was taken over into (the latest, should there be more)."""
+    return session.exec(
+        select(Ticket).where(col(Ticket.proposed_action_id) == action_id).order_by(col(Ticket.created_at).desc())
+    ).first()

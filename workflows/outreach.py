@@ -414,6 +414,7 @@ class OutreachWorkflow:
                 subject=draft.subject,
                 body_html=draft.body_html,
                 send_from=draft.send_from if draft.channel is Channel.email else None,
+                author=Sender.operator if draft.channel is Channel.email else Sender.ai,
             )
         try:
             delivery: DeliveryResult = await workflow.execute_activity_method(

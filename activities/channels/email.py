@@ -16,8 +16,9 @@ from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import reply_tokens, variables
 from domain.content import html_to_text, sanitize_html
 from models.messages import LOCATION_DEFAULT, Channel, DeliveryResult, EmailMessage, Sender
-from models.tables import Customer, Delivery, EmailAccount, Location, ProposedAction
+from models.tables import Customer, Delivery, EmailAccount, Location, ProposedAction, TicketComment
 from providers.email import EmailProvider, OutgoingEmail, SandboxEmail
+from providers.helpdesk import add_comment, ticket_of
 from providers.smtp import SmtpMailer, SmtpServer, account_server
 
 
@@ -64,6 +65,9 @@ class EmailActivities:
             # The operator's takeover names its sender; the AI's answers in any conversation come from the AI.
             if message.channel is Channel.email and message.send_from:
                 return self._from_mailbox(session, message, action, location, customer.email, filled, body_html)
+            subject = variables.resolve(message.subject, filled, html=False)
+            if message.channel is Channel.helpdesk and message.in_reply_to:
+                subject = _in_ticket_thread(session, message, action, location, body_html) or subject
             sender = location.ai_sender_email or location.default_sender_email
             domain = sender.rpartition("@")[2]
             token = reply_tokens.issue(self._replies.secret, message.delivery_id, location.id,
@@ -75,7 +79,7 @@ class EmailActivities:
                 from_name=location.default_sender_name,
                 to_address=customer.email,
                 reply_to=reply_tokens.address(token, self._replies.domain or domain),
-                subject=variables.resolve(message.subject, filled, html=False),
+                subject=subject,
                 body_html=body_html,
                 body_text=html_to_text(body_html),
                 in_reply_to=message.in_reply_to,
@@ -83,7 +87,8 @@ class EmailActivities:
                 custom_args={"delivery_id": message.delivery_id, "action_id": action.id, "location_id": location.id},
             )
             row = _row(message, action, email, self._provider.name)
-            return Prepared(row, email.body_text, lambda: self._provider.send(email), self._provider.confirm)
+            return Prepared(row, email.body_text, lambda: self._provider.send(email), self._provider.confirm,
+                            message.author)  # fmt: skip
 
         return deliver_once(self._engine, message.delivery_id, message.action_id, message.customer_id, prepare)
 
@@ -117,8 +122,7 @@ class EmailActivities:
             in_reply_to=message.in_reply_to,
             references=tuple(message.references),
         )
-        # In a conversation the AI answers from the mailbox the customer wrote to; otherwise it is the takeover.
-        author = Sender.ai if message.conversation_id else Sender.operator
+        author = message.author
         if server is None:  # no relay configured: the location default goes to the sandbox outbox
             sandbox = SandboxEmail()
             return Prepared(_row(message, action, email, sandbox.name), email.body_text, lambda: sandbox.send(email),
@@ -126,6 +130,19 @@ class EmailActivities:
         mailer, through = self._mailboxes.mailer, server
         return Prepared(_row(message, action, email, mailer.name), email.body_text,
                         lambda: mailer.send(through, email), mailer.confirm, author)  # fmt: skip
+
+
+def _in_ticket_thread(session: Session, message: EmailMessage, action: ProposedAction, location: Location,
+                      body_html: str) -> str | None:  # fmt: skip
+    """A reply in a ticket's email thread: its subject names the ticket, and the AI's answer is a public comment
+    on the ticket as well (the team's replies are comments already). None when the proposal has no ticket."""
+    ticket = ticket_of(session, action.id)
+    if ticket is None:
+        return None
+    if message.author is Sender.ai and session.get(TicketComment, message.delivery_id) is None:
+        add_comment(session, ticket.id, message.delivery_id, Sender.ai, f"{location.name} assistant", body_html,
+                    public=True, at=datetime.now(UTC))  # fmt: skip
+    return f"Re: [{ticket.number}] {ticket.subject}"
 
 
 def _row(message: EmailMessage, action: ProposedAction, email: OutgoingEmail, provider: str) -> Delivery:

@@ -1,5 +1,7 @@
 """The built-in help desk: departments, and the tickets proposals are taken over into, with their public comments
-and internal notes. Reading needs no permission; changing needs `proposedAction`, as reviewing does."""
+and internal notes. A public comment by the team is emailed to the customer in the ticket's thread; a comment by
+the customer (by email, or here on their behalf) lands on the conversation and is answered. Reading needs no
+permission; changing needs `proposedAction`, as reviewing does."""
 
 import uuid
 from datetime import UTC, datetime
@@ -9,21 +11,26 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import Session, col, select
 
 from api.auth import can_access, location_filter
-from api.deps import CurrentOperator, PaginationDep, Reviewer, SessionDep
-from api.queries import department_problem, visible_location
+from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, RouterDep, SessionDep, SettingsDep
+from api.queries import department_problem, ticket_thread, visible_location
 from api.schemas import (
     CommentCreate,
     DepartmentCreate,
     DepartmentPublic,
+    InboundReceived,
     Page,
+    RequesterComment,
     TicketDetail,
     TicketPublic,
     TicketUpdate,
 )
 from domain.content import sanitize_html
-from models.messages import Sender, TicketStatus
+from domain.ids import ticket_reply_id
+from inbound import router as inbound_router
+from models.messages import Channel, EmailMessage, Sender, TicketStatus
 from models.tables import HelpdeskDepartment, Operator, Ticket, TicketComment
 from providers.helpdesk import add_comment
+from workflows.ticket_reply import TicketReplyWorkflow
 
 router = APIRouter(prefix="/api/helpdesk", tags=["help desk"])
 
@@ -102,16 +109,43 @@ def update_ticket(ticket_id: str, body: TicketUpdate, session: SessionDep, opera
 
 
 @router.post("/tickets/{ticket_id}/comments", response_model=TicketDetail, status_code=status.HTTP_201_CREATED)
-def comment(ticket_id: str, body: CommentCreate, session: SessionDep, operator: Reviewer) -> dict[str, Any]:
-    """A public comment or an internal note by the operator (sanitised like every operator HTML)."""
+async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, operator: Reviewer, client: ClientDep,
+                  settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
+    """A public comment or an internal note by the operator (sanitised like every operator HTML). A public one
+    on a proposal's ticket is emailed to the customer in the ticket's thread and lands on its timeline."""
     ticket = _visible_ticket(session, operator, ticket_id)
     html = sanitize_html(body.body_html)
     if not html.strip():
         raise HTTPException(422, detail="body_html: the comment is empty once scripts and styles are removed.")
     now = datetime.now(UTC)
-    add_comment(session, ticket.id, str(uuid.uuid4()), Sender.operator, operator.name, html, public=body.public,
-                at=now)  # fmt: skip
+    comment_id = str(uuid.uuid4())
+    add_comment(session, ticket.id, comment_id, Sender.operator, operator.name, html, public=body.public, at=now)
     ticket.updated_at = now
     session.add(ticket)
     session.commit()
+    if body.public and ticket.proposed_action_id is not None:
+        thread = ticket_thread(session, ticket.proposed_action_id)
+        reply = EmailMessage(
+            delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticket-reply:{comment_id}")),
+            action_id=ticket.proposed_action_id, conversation_id=ticket.conversation_id,
+            location_id=ticket.location_id, customer_id=ticket.requester_id, channel=Channel.helpdesk,
+            subject=ticket.subject, body_html=html, in_reply_to=thread[-1] if thread else None, references=thread,
+            author=Sender.operator,
+        )  # fmt: skip
+        await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),
+                                    task_queue=settings.task_queue)  # fmt: skip
     return _detail(session, ticket)
+
+
+@router.post("/tickets/{ticket_id}/requester-comments", response_model=InboundReceived,
+             status_code=status.HTTP_202_ACCEPTED)  # fmt: skip
+async def requester_comment(ticket_id: str, body: RequesterComment, session: SessionDep, operator: Reviewer,
+                            router: RouterDep) -> InboundReceived:  # fmt: skip
+    """A comment the customer made through the help desk itself (its portal, an integration): on the ticket, on
+    the conversation's timeline, and answered — as if they had answered the ticket's email."""
+    ticket = _visible_ticket(session, operator, ticket_id)
+    try:
+        mail = await inbound_router.requester_comment(session, router, ticket, body.body)
+    except inbound_router.NothingToReplyTo as refused:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(refused)) from refused
+    return InboundReceived(id=mail.id, status=mail.status, proposed_action_id=mail.proposed_action_id, problem=None)

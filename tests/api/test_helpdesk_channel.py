@@ -53,7 +53,8 @@ async def test_a_takeover_opens_a_ticket_and_tells_the_customer_without_the_note
     [opened] = [item for item in timeline if item["delivery_id"] == ticket["id"]]
     link = f"/api/helpdesk/tickets/{ticket['id']}"
     assert opened["source"] == {"provider": "helpdesk", "provider_id": ticket["number"], "status": "sent",
-                                "message_id": f"ticket-{ticket['id']}", "link": link}  # fmt: skip
+                                "message_id": f"ticket-{ticket['id']}", "link": link, "kind": None, "label": None,
+                                "attachments": []}  # fmt: skip
     assert any(item["id"] == ticket["id"] for item in outbox)  # the ticket never left the machine
 
 

@@ -193,3 +193,71 @@ async def test_without_a_secret_the_inbound_webhook_says_what_to_configure(tmp_p
         answer = await http.post("/webhooks/sendgrid/inbound/anything", content=b"")
     assert answer.status_code == 503
     assert "OUTREACH_SENDGRID_INBOUND_SECRET" in answer.json()["detail"]
+
+
+async def test_a_ticket_thread_carries_the_customer_the_ai_and_the_team(
+    stack: Stack,
+    fake: FakeSendGrid,  # noqa: F811
+) -> None:
+    action = await stack.pending_email()
+    approved = await stack.http.post(f"/api/inbox/{action['id']}/approve",
+                                     json={"channel": "helpdesk", "internal_notes": "Call before Friday"})  # fmt: skip
+    assert approved.status_code == 200, approved.text
+
+    async def notified() -> dict[str, Any] | None:
+        return fake.accepted[0] if fake.accepted else None
+
+    notification = await poll(notified, "the ticket's email to the customer")
+    [ticket] = (await stack.http.get("/api/helpdesk/tickets", params={"location_id": "ams"})).json()["items"]
+    assert notification["subject"].startswith(f"[{ticket['number']}] ")
+    thread_subject = f"Re: {notification['subject']}"
+
+    # The customer answers the ticket's email: a comment on the ticket, on the timeline, and answered.
+    reply = answering(notification, "Can I pay in two parts?")
+    assert (await post(stack, mail_clients.gmail(reply), reply.to)).json()["status"] == "routed"
+
+    async def mails(count: int) -> list[dict[str, Any]] | None:
+        return list(fake.accepted) if len(fake.accepted) >= count else None
+
+    _, ai_answer = await poll(lambda: mails(2), "the AI's answer in the ticket's thread")
+    assert ai_answer["subject"] == thread_subject
+    assert ai_answer["headers"]["In-Reply-To"] == reply.message_id
+
+    async def comments(count: int) -> list[dict[str, Any]] | None:
+        found = (await stack.http.get(f"/api/helpdesk/tickets/{ticket['id']}")).json()["comments"]
+        return found if len([comment for comment in found if comment["public"]]) >= count else None
+
+    found = await poll(lambda: comments(3), "the reply and the answer on the ticket")
+    public = [(comment["author"], comment["public"]) for comment in found]
+    assert public == [("operator", True), ("operator", False), ("customer", True), ("ai", True)]
+    assert "Can I pay in two parts?" in found[2]["body_html"]
+
+    # The team replies on the ticket: it reaches the customer by email, in the ticket's thread.
+    reply_html = {"body_html": "<p>Yes: half now, half next month.</p>", "public": True}
+    answered = await stack.http.post(f"/api/helpdesk/tickets/{ticket['id']}/comments", json=reply_html)
+    assert answered.status_code == 201, answered.text
+    note = await stack.http.post(f"/api/helpdesk/tickets/{ticket['id']}/comments",
+                                 json={"body_html": "<p>Approved by finance.</p>", "public": False})  # fmt: skip
+    assert note.status_code == 201
+    *_, team_mail = await poll(lambda: mails(3), "the team's reply by email")
+    assert team_mail["subject"] == thread_subject
+    assert "half now, half next month" in team_mail["content"][1]["value"]
+    assert team_mail["headers"]["In-Reply-To"] == ai_answer["headers"]["Message-ID"]
+    assert team_mail["headers"]["References"].split() == [
+        notification["headers"]["Message-ID"], reply.message_id, ai_answer["headers"]["Message-ID"]]  # fmt: skip
+
+    # A comment the customer makes through the help desk itself is theirs on the timeline too.
+    by_portal = await stack.http.post(f"/api/helpdesk/tickets/{ticket['id']}/requester-comments",
+                                      json={"body": "Thank you, that works."})  # fmt: skip
+    assert by_portal.status_code == 202, by_portal.text
+    await poll(lambda: mails(4), "the AI's answer to the portal comment")
+
+    entries = [entry for entry in await timeline(stack, action["id"]) if entry["channel"] == "helpdesk"]
+    said = [(entry["sender"], entry["body"]) for entry in entries]
+    assert ("customer", "Can I pay in two parts?") in said
+    assert ("operator", "Yes: half now, half next month.") in said
+    assert ("customer", "Thank you, that works.") in said
+    assert not any("Approved by finance" in body for _, body in said)  # notes stay with the team
+    labels = {entry["body"]: entry["source"]["label"] for entry in entries if entry["sender"] == "customer"}
+    assert labels == {"Can I pay in two parts?": "Commented on the ticket by email",
+                      "Thank you, that works.": "Commented on the ticket"}  # fmt: skip

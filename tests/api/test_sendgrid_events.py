@@ -75,7 +75,8 @@ async def test_delivered_then_bounced_fails_the_proposal_with_a_reason(stack: St
     [message] = [item for item in items if item["delivery_id"] == sent.id]
     assert (message["sender"], message["channel"]) == ("ai", "ai_email")
     assert message["source"] == {"provider": "sendgrid", "provider_id": mail["x_message_id"], "status": "sent",
-                                 "message_id": sent.message_id, "link": None}  # fmt: skip
+                                 "message_id": sent.message_id, "link": None, "kind": None, "label": None,
+                                 "attachments": []}  # fmt: skip
 
     body, headers = fake.signed([fake.event(mail, "processed"), fake.event(mail, "delivered")])
     assert (await post(stack, body, headers)).status_code == 204

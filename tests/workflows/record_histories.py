@@ -26,10 +26,14 @@ from models.db import make_engine
 from models.messages import (
     ApproveRequest,
     CancelRequest,
+    Channel,
     CustomerMessage,
     DetectionInput,
     DraftEdit,
+    EmailMessage,
+    MailboxSyncInput,
     RejectRequest,
+    Sender,
     SnoozeRequest,
 )
 from models.migrate import upgrade
@@ -37,7 +41,9 @@ from models.tables import ProposedAction
 from settings import Settings
 from worker import build_worker
 from workflows.detection import DetectionWorkflow
+from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
+from workflows.ticket_reply import TicketReplyWorkflow
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 BIN = Path(sys.executable).parent
@@ -108,8 +114,24 @@ async def record() -> None:
         await cancelled.signal(OutreachWorkflow.cancel, CancelRequest(reason="The customer opted out of outreach."))
         print(f"{cancelled_id}: {(await cancelled.result()).status}")
 
+        # The team replies on a ticket, and a mailbox is read (this one has no IMAP server: the run says so).
+        with Session(engine) as session:
+            replied = session.get(ProposedAction, sent_id)
+            assert replied is not None
+        await client.execute_workflow(
+            TicketReplyWorkflow.run,
+            EmailMessage(delivery_id=str(uuid.uuid4()), action_id=sent_id, location_id="ams",
+                         customer_id=replied.customer_id, channel=Channel.helpdesk,
+                         subject="About your ticket", body_html="<p>We are on it.</p>", author=Sender.operator),
+            id="ticket-reply:recorded", task_queue=task_queue,
+        )  # fmt: skip
+        await client.execute_workflow(MailboxSyncWorkflow.run, MailboxSyncInput(email_account_id="acct-none"),
+                                      id="mailbox-sync:recorded", task_queue=task_queue)  # fmt: skip
+
         histories = {
             "detection": "detection:ams",
+            "ticket_reply": "ticket-reply:recorded",
+            "mailbox_sync": "mailbox-sync:recorded",
             "outreach_sent_and_resolved": sent_id,
             "outreach_rejected_by_signal": rejected_id,
             "outreach_cancelled_by_opt_out": cancelled_id,

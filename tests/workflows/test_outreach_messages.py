@@ -156,3 +156,34 @@ async def test_a_reply_that_arrives_as_the_reply_window_closes_is_answered(
         assert await poll(answered, "the late reply to be answered") == [Sender.customer, Sender.ai]
         await handle.terminate()
         await temporal.get_workflow_handle(f"conversation:{handle.id}").terminate()
+
+
+async def test_the_same_message_routed_twice_is_taken_once(
+    time_skipping: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    # A crash after the signal and before the mail was marked routed: the next delivery of the mail signals again.
+    input = overdue_invoice_input(engine, conversation_idle=timedelta(days=7))
+    client = time_skipping.client
+    message = reply("What is this about?")
+    async with worker_for(client, engine, settings) as worker:
+        handle = await start_outreach(client, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        for _ in range(3):
+            await handle.signal(OutreachWorkflow.customer_replied, message)
+        conversation = client.get_workflow_handle(f"conversation:{handle.id}")
+
+        async def started() -> bool:
+            return bool(action_row(engine, handle.id).conversation_id)
+
+        await poll(started, "the conversation to start")
+        await conversation.signal(ConversationWorkflow.customer_replied, message)
+        outcome = await handle.result()
+
+    assert outcome.conversation_status is ConversationStatus.closed
+    with Session(engine) as session:
+        senders = session.exec(
+            select(TimelineEntry.sender)
+            .where(col(TimelineEntry.conversation_id) == f"conversation:{handle.id}")
+            .order_by(col(TimelineEntry.at))
+        ).all()
+    assert senders == [Sender.customer, Sender.ai, Sender.system]  # one message, one answer, then quiet
