@@ -110,18 +110,19 @@ FAQ = [
 ]
 
 
-def seed_demo_data(engine: Engine, today: date | None = None) -> list[str]:
-    """Create the demo locations that do not exist yet; returns the ids it created."""
+def seed_demo_data(engine: Engine, today: date | None = None, customers: int = CUSTOMERS_PER_LOCATION) -> list[str]:
+    """Create the demo locations that do not exist yet; returns the ids it created. Fewer `customers` make a
+    smaller space with the same first customers (each location's data comes from its own seeded sequence)."""
     created = []
     with session_scope(engine) as session:
         for demo in LOCATIONS:
             if session.get(Location, demo.id) is None:
-                _seed_location(session, demo, today or datetime.now(ZoneInfo(demo.time_zone)).date())
+                _seed_location(session, demo, today or datetime.now(ZoneInfo(demo.time_zone)).date(), customers)
                 created.append(demo.id)
     return created
 
 
-def _seed_location(session: Session, demo: DemoLocation, today: date) -> None:
+def _seed_location(session: Session, demo: DemoLocation, today: date, customers: int) -> None:
     rng = random.Random(f"outreach-demo-{demo.id}")
     tz = ZoneInfo(demo.time_zone)
 
@@ -183,7 +184,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date) -> None:
     session.flush()
 
     invoice_seq = 1000
-    for n in range(1, CUSTOMERS_PER_LOCATION + 1):
+    for n in range(1, customers + 1):
         customer_id = f"{demo.id}-c{n:03d}"
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         kind = "lead" if n % 5 == 0 else ("contact" if n % 11 == 0 else "member")

@@ -157,6 +157,9 @@ def worker_for(client: Client, engine: Engine, settings: Settings, task_queue: s
     )
 
 
+STACK_CUSTOMERS = 30
+
+
 @dataclass
 class Stack:
     """The API served over real HTTP, a worker, the dev server and the demo space."""
@@ -243,7 +246,9 @@ async def served_api(settings: Settings, engine: Engine, client: Client) -> Asyn
 
 @pytest.fixture
 async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIterator[Stack]:
-    seed_demo_data(engine)
+    # A third of the demo: every agent still finds its situations, and each detection run starts a third of the
+    # outreaches, which is most of what an end-to-end test costs.
+    seed_demo_data(engine, customers=STACK_CUSTOMERS)
     token = create_operator(engine, name="Admin", email="admin@test.example", location_ids=[], is_admin=True)
     client = temporal
     async with worker_for(client, engine, settings) as worker:
