@@ -94,9 +94,11 @@ def attachments_of(session: Session, inbound_ids: list[str]) -> dict[str, list[A
                   col(InboundAttachment.filename), col(InboundAttachment.content_type), col(InboundAttachment.size),
                   col(InboundAttachment.content).is_not(None))
         .where(col(InboundAttachment.inbound_message_id).in_(inbound_ids))
-        .order_by(col(InboundAttachment.id))
     ).all()  # fmt: skip
-    for attachment_id, mail_id, filename, content_type, size, kept in rows:
+    # In the order they came: by their position in the mail, as a number (10 comes after 9).
+    for attachment_id, mail_id, filename, content_type, size, kept in sorted(
+        rows, key=lambda row: int(row[0].rpartition(":")[2])
+    ):
         position = attachment_id.rpartition(":")[2]
         link = f"/api/inbound/{mail_id}/attachments/{position}" if kept else None
         found.setdefault(mail_id, []).append(AttachmentRef(filename=filename, content_type=content_type, size=size,

@@ -64,7 +64,10 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
 
 async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> None:
     http = stack.http
-    await http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json={"daily_max": 5})
+    await http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json={"daily_max": 2})
+    first = (await http.post("/api/agents/due_invoice/preview", params={"location_id": "ams"})).json()
+    opted_out = await http.post(f"/api/customers/{first['candidates'][0]['customer_id']}/opt-out")
+    assert opted_out.status_code == 200, opted_out.text
     previews = {}
     for agent in AGENT_TYPES:
         response = await http.post(f"/api/agents/{agent}/preview", params={"location_id": "ams"})
@@ -73,7 +76,7 @@ async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> No
     assert (await http.get("/api/inbox")).json()["total"] == 0  # a dry run has no side effects
 
     due = previews["due_invoice"]
-    assert due["would_propose"] == 5
+    assert due["would_propose"] == 2
     assert due["skipped"]["daily_cap"] > 0
     assert due["skipped"]["opted_out"] > 0
     for candidate in due["candidates"]:
@@ -94,7 +97,7 @@ async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> No
 
     again = (await http.post("/api/agents/due_invoice/preview", params={"location_id": "ams"})).json()
     assert again["would_propose"] == 0
-    assert again["skipped"]["dedup"] == 5
+    assert again["skipped"]["dedup"] == 2
 
 
 async def test_a_disabled_agent_proposes_nothing_on_the_next_run(stack: Stack) -> None:

@@ -130,10 +130,14 @@ async def test_a_reply_that_arrives_as_the_reply_window_closes_is_answered(
         handle = await start_outreach(temporal, worker.task_queue, input, engine)
         await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
 
-        async def sent() -> bool:
-            return action_row(engine, handle.id).status == ActionStatus.sent
+        async def waiting_for_a_reply() -> bool:
+            # Sent, and the workflow task that started the reply window's timer is done: the worker may stop.
+            timers = [event.timer_started_event_attributes async for event in handle.fetch_history_events()
+                      if event.HasField("timer_started_event_attributes")]  # fmt: skip
+            window = input.policy.reply_window.total_seconds()
+            return any(timer.start_to_fire_timeout.ToSeconds() == window for timer in timers)
 
-        await poll(sent, "the outreach to be sent")
+        await poll(waiting_for_a_reply, "the outreach to be sent and wait for a reply")
 
     # With no worker running, the reply window closes and then the customer's reply comes in: the next
     # workflow task sees both at once, as it does after a worker outage or when the two cross.
