@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     reply_domain: str = ""
     reply_token_secret: str = ""
     reply_token_days: int = 90
+    # Signs the member-portal links the AI hands out (pay an invoice, book, profile); they expire after the days.
+    portal_link_secret: str = ""
+    portal_link_days: int = 14
     # The AI email goes through SendGrid when its API key is set, else to the sandbox outbox.
     sendgrid_api_key: str = ""
     sendgrid_api_url: str = "https://api.sendgrid.com"
@@ -92,6 +95,11 @@ class Settings(BaseSettings):
         """The reply tokens' secret. Sandbox email never leaves the machine and its replies are simulated, so
         without one configured its tokens are signed with a fixed secret that proves nothing."""
         return self.reply_token_secret or "sandbox-reply-tokens-prove-nothing"
+
+    @property
+    def portal_secret(self) -> str:
+        """The portal links' secret; the demo's portal is not real, so without one its links prove nothing."""
+        return self.portal_link_secret or "sandbox-portal-links-prove-nothing"
 
     @model_validator(mode="after")
     def _real_providers_need_their_secrets(self) -> "Settings":

@@ -19,6 +19,8 @@ from activities.db import DbActivities
 from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
 from activities.mailboxes import MailboxActivities
+from activities.tools import ToolActivities
+from activities.tools.context import PortalLinks
 from inbound.router import router_for
 from models.db import make_engine
 from models.messages import SmtpSecurity
@@ -115,6 +117,7 @@ def build_worker(
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
     mail = MailboxActivities(engine, ImapReader(), router_for(client, settings))
+    tools = ToolActivities(engine, PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)))
     return new_worker(
         client,
         settings,
@@ -135,6 +138,7 @@ def build_worker(
             voice.place_call,
             helpdesk.open_ticket,
             mail.sync_mailbox,
+            tools.use_tool,
         ],
         task_queue=task_queue,
         **worker_options,

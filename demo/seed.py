@@ -20,6 +20,7 @@ from models.tables import (
     FaqArticle,
     HelpdeskDepartment,
     Invoice,
+    InvoiceLine,
     LeadInquiry,
     Location,
     Plan,
@@ -63,6 +64,10 @@ class DemoLocation:
     tone: str
     plans: tuple[tuple[str, int], ...]  # name, monthly price in cents
     hours: dict[str, list[list[str]]]
+    address: str
+    wifi: tuple[str, str]  # network, password
+    day_pass_cents: int
+    offices: tuple[tuple[str, int, int], ...]  # name, seats, monthly price in cents
 
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -78,6 +83,10 @@ LOCATIONS = [
         tone="warm",
         plans=(("Flex Desk", 25000), ("Dedicated Desk", 42500), ("Private Office", 125000)),
         hours={day: [["09:00", "18:00"]] for day in WEEKDAYS},
+        address="Herengracht 182, 1016 BR Amsterdam",
+        wifi=("CanalHouse-Members", "tulips-and-bikes"),
+        day_pass_cents=3500,
+        offices=(("Office 2.1 (canal view)", 2, 95000), ("Office 2.4", 4, 165000), ("Office 3.2", 6, 240000)),
     ),
     DemoLocation(
         id="atx",
@@ -89,6 +98,10 @@ LOCATIONS = [
         tone="professional",
         plans=(("Hot Desk", 29900), ("Dedicated Desk", 49900), ("Team Office", 189000)),
         hours={**{day: [["08:00", "19:00"]] for day in WEEKDAYS}, "sat": [["10:00", "14:00"]]},
+        address="1100 E 6th St, Austin, TX 78702",
+        wifi=("Eastside-Works", "breakfast-tacos-512"),
+        day_pass_cents=3000,
+        offices=(("Studio A", 2, 120000), ("Studio C", 4, 210000), ("Corner Office", 8, 380000)),
     ),
 ]
 
@@ -146,6 +159,10 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             default_sender_email=f"hello@{demo.domain}",
             default_sender_name=demo.name,
             portal_url=f"https://portal.{demo.domain}",
+            address=demo.address,
+            wifi_network=demo.wifi[0],
+            wifi_password=demo.wifi[1],
+            day_pass_price_cents=demo.day_pass_cents,
         )
     )
     session.flush()  # rows below reference the location
@@ -153,21 +170,35 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         Plan(id=f"{demo.id}-plan-{n}", location_id=demo.id, name=name, monthly_price_cents=price)
         for n, (name, price) in enumerate(demo.plans, start=1)
     ]
-    resources: list[Resource] = [
-        Resource(id=f"{demo.id}-desk-{n}", location_id=demo.id, name=f"Desk {n}", kind="desk") for n in range(1, 9)
-    ] + [
-        Resource(
-            id=f"{demo.id}-room-{n}",
-            location_id=demo.id,
-            name=name,
-            kind="meeting_room",
-            capacity=capacity,
-            hourly_rate_cents=rate,
-        )
-        for n, (name, capacity, rate) in enumerate(
-            [("Harbour Room", 6, 3500), ("Loft", 12, 6000), ("Phone Booth", 1, 0)], start=1
-        )
-    ]
+    resources: list[Resource] = (
+        [Resource(id=f"{demo.id}-desk-{n}", location_id=demo.id, name=f"Desk {n}", kind="desk") for n in range(1, 9)]
+        + [
+            Resource(
+                id=f"{demo.id}-room-{n}",
+                location_id=demo.id,
+                name=name,
+                kind="meeting_room",
+                capacity=capacity,
+                hourly_rate_cents=rate,
+            )
+            for n, (name, capacity, rate) in enumerate(
+                [("Harbour Room", 6, 3500), ("Loft", 12, 6000), ("Phone Booth", 1, 0)], start=1
+            )
+        ]
+        + [
+            Resource(
+                id=f"{demo.id}-office-{n}",
+                location_id=demo.id,
+                name=name,
+                kind="office",
+                capacity=seats,
+                monthly_price_cents=price,
+                description=f"A private office for up to {seats}, furnished, "
+                "with 24/7 access and meeting-room credits.",
+            )
+            for n, (name, seats, price) in enumerate(demo.offices, start=1)
+        ]
+    )
     session.add_all([*plans, *resources])
     session.add_all(
         FaqArticle(id=f"{demo.id}-faq-{n}", location_id=demo.id, question=question, answer=answer)
@@ -255,12 +286,12 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             issued = today - timedelta(days=30 * month + 14)
             due = issued + timedelta(days=14)
             paid_after = rng.choice([12, 20, 30]) if habitual_late else rng.choice([-3, -1, 0, 2])
-            session.add(
+            session.add_all(
                 _invoice(
                     demo,
                     customer_id,
                     invoice_seq,
-                    plan.monthly_price_cents,
+                    [(plan.name, 1, plan.monthly_price_cents)],
                     issued,
                     due,
                     at(due + timedelta(days=paid_after)),
@@ -271,18 +302,11 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         overdue_days = rng.choice([-10, -3, 2, 6, 9, 15, 23, 34, 48, 61]) if n % 2 == 0 or habitual_late else None
         if overdue_days is not None:
             due = today - timedelta(days=overdue_days)
-            extra = rng.choice([0, 0, 3500, 7000])  # meeting-room hours on top of the plan
-            session.add(
-                _invoice(
-                    demo,
-                    customer_id,
-                    invoice_seq,
-                    plan.monthly_price_cents + extra,
-                    due - timedelta(days=14),
-                    due,
-                    None,
-                )
-            )
+            room_hours = rng.choice([0, 0, 1, 2])  # meeting-room hours on top of the plan
+            lines = [(plan.name, 1, plan.monthly_price_cents)]
+            if room_hours:
+                lines.append(("Harbour Room, meeting-room hours", room_hours, 3500))
+            session.add_all(_invoice(demo, customer_id, invoice_seq, lines, due - timedelta(days=14), due, None))
 
         if n % 9 != 0:  # the recent joiners have not booked yet
             for b in range(rng.randint(1, 4)):
@@ -311,21 +335,28 @@ def _invoice(
     demo: DemoLocation,
     customer_id: str,
     seq: int,
-    amount_cents: int,
+    lines: list[tuple[str, int, int]],  # description, quantity, unit price in cents
     issued: date,
     due: date,
     paid_at: datetime | None,
-) -> Invoice:
+) -> list[Invoice | InvoiceLine]:
+    """An invoice and its line items; the amount is their sum."""
     number = f"{demo.id.upper()}-{seq}"
-    return Invoice(
-        id=f"{demo.id}-inv-{seq}",
+    invoice_id = f"{demo.id}-inv-{seq}"
+    invoice = Invoice(
+        id=invoice_id,
         location_id=demo.id,
         customer_id=customer_id,
         number=number,
-        amount_cents=amount_cents,
+        amount_cents=sum(quantity * unit for _, quantity, unit in lines),
         currency=demo.currency,
         issued_on=issued,
         due_date=due,
         paid_at=paid_at,
         payment_link=f"https://portal.{demo.domain}/pay/{number}",
     )
+    return [invoice, *(
+        InvoiceLine(id=f"{invoice_id}-{n}", invoice_id=invoice_id, description=description, quantity=quantity,
+                    unit_amount_cents=unit, amount_cents=quantity * unit)
+        for n, (description, quantity, unit) in enumerate(lines, start=1)
+    )]  # fmt: skip

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers every table on the metadata)
 from models.db import make_engine
+from models.migrate import ours
 from settings import get_settings
 
 config = context.config
@@ -44,7 +45,11 @@ def render_item(type_: str, obj: object, _context: object) -> str | bool:
 def _run(connection: object) -> None:
     # render_as_batch lets ALTERs work on SQLite too.
     context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=render_item
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        render_item=render_item,
+        include_object=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

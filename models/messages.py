@@ -5,6 +5,7 @@ They never import the SQLModel tables, so workflows can pass them through the sa
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -506,6 +507,25 @@ class TurnRequest(BaseModel):
     conversation_id: str
     action_id: str
     message: CustomerMessage
+
+
+class ToolCall(BaseModel):
+    """One use of a tool by the conversation's AI (model or offline engine) for one customer at one location."""
+
+    request_key: str  # "{workflow id}:{tool call id}": a tool that changes something does it once per key
+    location_id: str
+    customer_id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(BaseModel):
+    """What a tool found or did, as facts an answer may quote; or why it could not, in words the AI can pass on."""
+
+    name: str
+    ok: bool
+    content: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
 
 
 class TurnOutcome(StrEnum):

@@ -19,6 +19,16 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+# What the database keeps for itself, outside the models: the FAQ's full-text index (SQLite's FTS5 table and its
+# shadow tables, PostgreSQL's GIN index over an expression). Schema comparisons leave it out.
+DATABASE_OWN = ("faq_search", "ix_faqarticle_search")
+
+
+def ours(_object: object, name: str | None, _type: str, _reflected: bool, _compare_to: object) -> bool:
+    """Alembic's `include_object`: everything but what the database keeps for itself."""
+    return not (name or "").startswith(DATABASE_OWN)
+
+
 def upgrade(database_url: str) -> None:
     """Bring the database to the newest schema; a no-op when it is already there."""
     command.upgrade(alembic_config(database_url), "head")

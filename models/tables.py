@@ -88,6 +88,11 @@ class Location(SQLModel, table=True):
     call_voice: str = "Polly.Joanna"
     call_language: str = "en-US"
     portal_url: str = ""
+    address: str = ""
+    # Given with a booking or a day pass, so a visitor can work from the moment they arrive.
+    wifi_network: str = ""
+    wifi_password: str = ""
+    day_pass_price_cents: int = 0
     # No customer hears from any agent more often than this.
     customer_min_gap_hours: int = 48
     # How often detection runs here; None uses OUTREACH_DETECTION_INTERVAL.
@@ -133,6 +138,16 @@ class Invoice(SQLModel, table=True):
     payment_link: str
 
 
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+    id: str = Field(primary_key=True)
+    invoice_id: str = Field(foreign_key="invoice.id", index=True)
+    description: str
+    quantity: int = 1
+    unit_amount_cents: int
+    amount_cents: int
+
+
 class Contract(SQLModel, table=True):
     id: str = Field(primary_key=True)
     location_id: str = Field(foreign_key="location.id", index=True)
@@ -161,6 +176,8 @@ class Resource(SQLModel, table=True):
     kind: str  # desk | meeting_room | office
     capacity: int = 1
     hourly_rate_cents: int = 0
+    monthly_price_cents: int = 0  # offices are let by the month
+    description: str = ""
 
 
 class Booking(SQLModel, table=True):
@@ -169,9 +186,16 @@ class Booking(SQLModel, table=True):
     resource_id: str = Field(foreign_key="resource.id", index=True)
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = "booking"  # booking | day_pass
+    # Who asked for it, once: a conversation's tool call ("{workflow id}:{call id}"); a retry finds it here.
+    request_key: str | None = Field(default=None, unique=True)
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class FaqArticle(SQLModel, table=True):
+    """Searched with the database's own full-text search (SQLite FTS5, PostgreSQL `tsvector`); the index is the
+    database's, kept by migration 0010, not a table of ours."""
+
     id: str = Field(primary_key=True)
     location_id: str = Field(foreign_key="location.id", index=True)
     question: str

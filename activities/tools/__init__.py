@@ -1,0 +1,97 @@
+"""The conversation's tools: the same functions whoever asks (the model, the offline engine) and whatever the
+channel (email, a call, chat), working on the space's data.
+
+Each use is one activity (`use_tool`), so the workflow's history shows every step with its arguments and its
+result. A tool validates its input and answers a refusal in words the AI can pass on (a date in the past, a
+closed day, a desk already taken) rather than failing; a tool that changes something (a booking, a day pass)
+does it once per request key — the workflow id and the tool call's id — however often the activity is retried.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Engine
+from temporalio import activity
+
+from activities.tools import billing, space
+from activities.tools.context import PortalLinks, ToolContext, ToolRefused
+from models.db import session_scope
+from models.messages import ToolCall, ToolResult
+from models.tables import Customer, Location
+
+
+@dataclass(frozen=True)
+class Tool:
+    description: str  # what the model is told it does
+    arguments: type[BaseModel]
+    run: Callable[[ToolContext, Any], dict[str, Any]]
+    changes_state: bool = False
+
+
+TOOLS: dict[str, Tool] = {
+    "check_availability": Tool(
+        "Free desks, meeting rooms or offices at the location on a date (and between two local times), within "
+        "its opening hours.", space.AvailabilityArgs, space.check_availability),
+    "book_resource": Tool(
+        "Book a desk, meeting room or office that check_availability found free, for the customer.",
+        space.BookingArgs, space.book_resource, changes_state=True),
+    "buy_day_pass": Tool(
+        "Buy a day pass for the customer for a date: a desk for the opening hours, and its payment link.",
+        space.DayPassArgs, space.buy_day_pass, changes_state=True),
+    "plans_and_prices": Tool(
+        "Membership plans, private offices, meeting rooms and the day pass, with their prices.",
+        space.NoArguments, space.plans_and_prices),
+    "location_details": Tool(
+        "The location's address, opening hours and time zone.", space.NoArguments, space.location_details),
+    "search_faq": Tool(
+        "Search the location's FAQ articles for an answer.", space.FaqArgs, space.search_faq),
+    "invoice_details": Tool(
+        "An invoice of the customer with its line items, status and payment link; without a number, their open "
+        "invoices.", billing.InvoiceArgs, billing.invoice_details),
+    "portal_link": Tool(
+        "A signed, expiring link into the member portal: pay an invoice, book, or the customer's profile.",
+        billing.PortalLinkArgs, billing.portal_link),
+}  # fmt: skip
+
+
+def tool_schemas() -> list[dict[str, Any]]:
+    """The tools as a model is offered them (the OpenAI-compatible function-calling format)."""
+    return [
+        {"type": "function", "function": {"name": name, "description": tool.description,
+                                          "parameters": tool.arguments.model_json_schema()}}
+        for name, tool in TOOLS.items()
+    ]  # fmt: skip
+
+
+class ToolActivities:
+    def __init__(self, engine: Engine, links: PortalLinks) -> None:
+        self._engine = engine
+        self._links = links
+
+    @activity.defn
+    def use_tool(self, call: ToolCall) -> ToolResult:
+        """Run one tool for one customer; a refusal or bad arguments come back as the result's error."""
+        tool = TOOLS.get(call.name)
+        if tool is None:
+            known = ", ".join(TOOLS)
+            return ToolResult(
+                name=call.name, ok=False, error=f"There is no tool named {call.name!r}; use one of {known}."
+            )
+        try:
+            arguments = tool.arguments.model_validate(call.arguments)
+        except ValidationError as invalid:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in invalid.errors())
+            return ToolResult(name=call.name, ok=False, error=f"The arguments are not valid: {problems}.")
+        with session_scope(self._engine) as session:
+            location, customer = session.get(Location, call.location_id), session.get(Customer, call.customer_id)
+            if location is None or customer is None or customer.location_id != location.id:
+                return ToolResult(name=call.name, ok=False, error="The customer is not known at this location.")
+            context = ToolContext(session, location, customer, datetime.now(UTC), call.request_key, self._links)
+            try:
+                return ToolResult(name=call.name, ok=True, content=tool.run(context, arguments))
+            except ToolRefused as refused:
+                session.rollback()
+                return ToolResult(name=call.name, ok=False, error=str(refused))

@@ -1,0 +1,174 @@
+"""The conversation's tools on the demo space, on both databases: what is free and when (in the location's time
+zone and hours), booking it once however often asked and never twice for the same desk, day passes with their
+payment link and Wi-Fi, prices, the FAQ by the database's full-text search, invoices with their line items, and
+signed portal links. Bad requests come back as sentences, never as failures."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from activities.tools import TOOLS, ToolActivities, tool_schemas
+from activities.tools.context import PortalLinks
+from demo.seed import seed_demo_data
+from domain import portal_links
+from domain.business_hours import OpeningHours
+from models.messages import ToolCall, ToolResult
+from models.tables import Booking, Customer, Invoice, Location
+
+SECRET = "portal-test-secret"
+LINKS = PortalLinks(SECRET, timedelta(days=14))
+
+
+@pytest.fixture
+def tools(engine: Engine) -> ToolActivities:
+    seed_demo_data(engine, customers=12)
+    return ToolActivities(engine, LINKS)
+
+
+def use(
+    tools: ToolActivities, name: str, key: str = "wf:1", customer: str = "ams-c001", **arguments: Any
+) -> ToolResult:
+    return tools.use_tool(ToolCall(request_key=key, location_id="ams", customer_id=customer, name=name,
+                                   arguments=arguments))  # fmt: skip
+
+
+def open_day(engine: Engine, after_days: int = 2, weekday: int | None = None) -> date:
+    """A day the location is open, at least `after_days` from now (and on `weekday`, if given)."""
+    with Session(engine) as session:
+        location = session.get(Location, "ams")
+        assert location is not None
+        hours = OpeningHours(location.time_zone, location.business_hours, frozenset(location.closures))
+    day = datetime.now(UTC).date() + timedelta(days=after_days)
+    while not hours.windows(day) or (weekday is not None and day.weekday() != weekday):
+        day += timedelta(days=1)
+    return day
+
+
+def test_availability_is_in_the_locations_hours_and_never_in_the_past(engine: Engine, tools: ToolActivities) -> None:
+    day = open_day(engine)
+    found = use(tools, "check_availability", kind="desk", date=day.isoformat())
+    assert found.ok, found.error
+    assert (found.content["from"], found.content["until"]) == ("09:00", "18:00")  # Amsterdam's hours
+    assert len(found.content["available"]) == 8
+
+    sunday = open_day(engine, weekday=0) - timedelta(days=1)
+    closed = use(tools, "check_availability", kind="desk", date=sunday.isoformat())
+    assert not closed.ok and "is closed on Sunday" in (closed.error or "") and "next open" in (closed.error or "")
+    late = use(tools, "check_availability", kind="meeting_room", date=day.isoformat(), start="17:00", end="20:00")
+    assert "outside the opening hours" in (late.error or "") and "09:00-18:00" in (late.error or "")
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    past = use(tools, "check_availability", kind="desk", date=yesterday.isoformat(), start="10:00", end="11:00")
+    assert not past.ok and ("in the past" in (past.error or "") or "closed" in (past.error or ""))
+    wrong = use(tools, "check_availability", kind="sofa", date="tomorrow")
+    assert not wrong.ok and "kind" in (wrong.error or "") and "date" in (wrong.error or "")
+    assert "no tool named" in (use(tools, "launch_rocket").error or "")
+
+
+def test_a_booking_is_made_once_per_request_and_a_taken_desk_is_refused(engine: Engine, tools: ToolActivities) -> None:
+    day = open_day(engine).isoformat()
+    booked = use(tools, "book_resource", key="wf:call-1", resource_id="ams-desk-3", date=day, start="10:00",
+                 end="12:00")  # fmt: skip
+    assert booked.ok, booked.error
+    assert booked.content["wifi_network"] == "CanalHouse-Members" and booked.content["address"].startswith(
+        "Herengracht"
+    )
+    portal_links.verify(SECRET, booked.content["booking_link"], datetime.now(UTC))
+    again = use(tools, "book_resource", key="wf:call-1", resource_id="ams-desk-3", date=day, start="10:00",
+                end="12:00")  # fmt: skip
+    assert again.content["booking_id"] == booked.content["booking_id"]  # a retried activity: the same booking
+    clash = use(tools, "book_resource", key="wf:call-2", customer="ams-c002", resource_id="ams-desk-3", date=day,
+                start="11:00", end="13:00")  # fmt: skip
+    assert not clash.ok and "Desk 3 is already taken then" in (clash.error or "") and "Desk 1" in (clash.error or "")
+    with Session(engine) as session:
+        assert len(session.exec(select(Booking).where(col(Booking.request_key).is_not(None))).all()) == 1
+
+
+def test_two_conversations_racing_for_the_last_desk_get_one_booking(engine: Engine, tools: ToolActivities) -> None:
+    day = open_day(engine).isoformat()
+    for n in range(1, 8):  # every desk but the last is taken that morning
+        assert use(tools, "book_resource", key=f"other:{n}", resource_id=f"ams-desk-{n}", date=day, start="09:00",
+                   end="13:00").ok  # fmt: skip
+    results: list[ToolResult] = []
+    start = threading.Barrier(2)
+
+    def race(customer: str) -> None:
+        start.wait()
+        results.append(use(tools, "book_resource", key=f"race:{customer}", customer=customer,
+                           resource_id="ams-desk-8", date=day, start="10:00", end="11:00"))  # fmt: skip
+
+    threads = [threading.Thread(target=race, args=(customer,)) for customer in ("ams-c003", "ams-c004")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.ok for result in results) == [False, True]
+    [refused] = [result for result in results if not result.ok]
+    assert "already taken" in (refused.error or "") and "Nothing of that kind is free then" in (refused.error or "")
+
+
+def test_a_day_pass_comes_with_its_desk_wifi_and_payment_link(engine: Engine, tools: ToolActivities) -> None:
+    day = open_day(engine)
+    bought = use(tools, "buy_day_pass", key="wf:pass", customer="ams-c005", date=day.isoformat())
+    assert bought.ok, bought.error
+    assert bought.content["price"] == "€35.00" and bought.content["wifi_password"] == "tulips-and-bikes"
+    assert (bought.content["from"], bought.content["until"]) == ("09:00", "18:00")
+    link = portal_links.verify(SECRET, bought.content["payment_link"], datetime.now(UTC))
+    assert (link.purpose, link.customer_id, link.reference) == ("pay_invoice", "ams-c005",
+                                                                bought.content["invoice_number"])  # fmt: skip
+    assert (
+        use(tools, "buy_day_pass", key="wf:pass", customer="ams-c005", date=day.isoformat()).content == bought.content
+    )
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(col(Invoice.number) == bought.content["invoice_number"])).one()
+    assert (invoice.amount_cents, invoice.customer_id) == (3500, "ams-c005")
+
+
+def test_prices_location_and_the_faq(engine: Engine, tools: ToolActivities) -> None:
+    prices = use(tools, "plans_and_prices").content
+    assert [office["name"] for office in prices["private_offices"]] == [
+        "Office 2.1 (canal view)", "Office 2.4", "Office 3.2"]  # fmt: skip
+    assert prices["private_offices"][0]["monthly_price"] == "€950.00" and prices["day_pass"] == "€35.00"
+    assert prices["plans"][0] == {"name": "Flex Desk", "monthly_price": "€250.00"}
+    details = use(tools, "location_details").content
+    assert details["opening_hours"]["mon"] == "09:00-18:00" and details["opening_hours"]["sun"] == "closed"
+
+    paying = use(tools, "search_faq", query="How can I pay my invoices?").content["results"]
+    assert paying[0]["question"] == "How do I pay an invoice?"  # "invoices" found "invoice": stemmed
+    assert use(tools, "search_faq", query="day passes?").content["results"][0]["question"] == "Is there a day pass?"
+    assert use(tools, "search_faq", query="parking for my helicopter").content["results"] == []
+
+
+def test_invoices_with_line_items_and_signed_portal_links(engine: Engine, tools: ToolActivities) -> None:
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == "ams")
+                               .order_by(col(Invoice.id))).first()  # fmt: skip
+        assert invoice is not None
+        owner = session.get(Customer, invoice.customer_id)
+        assert owner is not None
+    found = use(tools, "invoice_details", customer=owner.id, invoice_number=invoice.number)
+    [described] = found.content["invoices"]
+    assert described["number"] == invoice.number and described["line_items"]
+    assert sum(int(item["amount"].strip("€").replace(",", "").replace(".", "")) for item in described["line_items"]) \
+        == invoice.amount_cents  # fmt: skip
+    stranger = "ams-c002" if owner.id != "ams-c002" else "ams-c003"
+    refused = use(tools, "invoice_details", customer=stranger, invoice_number=invoice.number)
+    assert not refused.ok and f"has no invoice {invoice.number}" in (refused.error or "")
+
+    link = use(tools, "portal_link", customer=owner.id, purpose="pay_invoice", invoice_number=invoice.number)
+    url = link.content["link"]
+    assert url.startswith("https://portal.canalhouse.example/pay-invoice?")
+    assert portal_links.verify(SECRET, url, datetime.now(UTC)).reference == invoice.number
+    with pytest.raises(portal_links.InvalidPortalLink, match="altered"):
+        portal_links.verify(SECRET, url.replace(f"customer={owner.id}", f"customer={stranger}"), datetime.now(UTC))
+    with pytest.raises(portal_links.InvalidPortalLink, match="expired"):
+        portal_links.verify(SECRET, url, datetime.now(UTC) + timedelta(days=15))
+
+
+def test_every_tool_is_offered_to_a_model_with_its_arguments() -> None:
+    offered = {schema["function"]["name"]: schema["function"] for schema in tool_schemas()}
+    assert offered.keys() == TOOLS.keys()
+    assert set(offered["book_resource"]["parameters"]["required"]) == {"resource_id", "date", "start", "end"}
