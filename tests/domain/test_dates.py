@@ -1,0 +1,40 @@
+"""The day a customer means, relative to the location's today."""
+
+from datetime import date
+
+import pytest
+
+from domain.dates import mentioned_day
+
+MONDAY = date(2026, 11, 30)
+TUESDAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "meant"),
+    [
+        ("Yes, I'd love to try a day pass for next Tuesday.", MONDAY, date(2026, 12, 1)),
+        ("next Tuesday works", TUESDAY, date(2026, 12, 8)),  # said on a Tuesday: a week on
+        ("this Tuesday", TUESDAY, TUESDAY),
+        ("Could I come on Friday?", MONDAY, date(2026, 12, 4)),
+        ("tomorrow morning", MONDAY, TUESDAY),
+        ("today if possible", MONDAY, MONDAY),
+        ("on the 3rd", MONDAY, date(2026, 12, 3)),
+        ("the 15th", MONDAY, date(2026, 12, 15)),
+        ("3 December", MONDAY, date(2026, 12, 3)),
+        ("Dec 3rd", MONDAY, date(2026, 12, 3)),
+        ("January 5", MONDAY, date(2027, 1, 5)),  # already past this year: next year
+        ("2026-12-24", MONDAY, date(2026, 12, 24)),
+    ],
+)
+def test_the_day_meant(text: str, today: date, meant: date) -> None:
+    assert mentioned_day(text, today) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Can you remind me what this covers?", "2025-01-01", "February 30", "sometime", "Money is tight",
+     "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?"],
+)  # fmt: skip
+def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
+    assert mentioned_day(text, MONDAY) is None
