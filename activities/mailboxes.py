@@ -66,9 +66,8 @@ class MailboxActivities:
                     activity.heartbeat(read.folder, new.uid)
                     row = await receive(session, self._router, parse(new.raw), Arrival("mailbox", account))
                     result.read += 1
-                    if row is not None:
-                        result.routed += row.status is InboundStatus.routed
-                        result.unmatched += row.status is InboundStatus.unmatched
+                    result.routed += row.status is InboundStatus.routed
+                    result.unmatched += row.status is InboundStatus.unmatched
                     _move(session, account.id, read.folder, Position(read.position.uid_validity, new.uid))
                 _move(session, account.id, read.folder, read.position)
             account.synced_at, account.sync_error = datetime.now(UTC), None
@@ -78,7 +77,8 @@ class MailboxActivities:
 
     def _wanted(self, headers: Headers, taken: set[str]) -> bool:
         """A message of one of our threads (or a delivery report, which names ours only inside) that is not
-        ours already. The team's other mail is none of our business: it is never downloaded."""
+        ours already — kept before, or sent by us (the server's copy of our SMTP submission in the Sent folder).
+        The team's other mail is none of our business: it is never downloaded."""
         with Session(self._engine) as session:
             if _exists(session, col(InboundMessage.message_id) == headers.message_id) or _exists(
                 session, col(Delivery.message_id) == headers.message_id

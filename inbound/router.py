@@ -104,12 +104,10 @@ def inbound_id(message_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"inbound-mail:{message_id}"))
 
 
-async def receive(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> InboundMessage | None:
-    """Keep the mail, and route it unless it already was; None for our own sent mail found in a Sent folder."""
+async def receive(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> InboundMessage:
+    """Keep the mail, and route it unless it already was."""
     row = session.get(InboundMessage, inbound_id(mail.message_id))
     if row is None:
-        if session.exec(select(Delivery.id).where(col(Delivery.message_id) == mail.message_id)).first():
-            return None  # a copy of what we sent (servers file SMTP submissions in Sent)
         row = _keep(session, router, mail, arrival, _match(session, router, mail, arrival))
     if row.status is InboundStatus.received:
         await route(session, router, row)

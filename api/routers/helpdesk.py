@@ -119,11 +119,9 @@ async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, oper
         raise HTTPException(422, detail="body_html: the comment is empty once scripts and styles are removed.")
     now = datetime.now(UTC)
     comment_id = str(uuid.uuid4())
-    add_comment(session, ticket.id, comment_id, Sender.operator, operator.name, html, public=body.public, at=now)
-    ticket.updated_at = now
-    session.add(ticket)
-    session.commit()
     if body.public and ticket.proposed_action_id is not None:
+        # Started before the comment is saved: if the workflow service is away the request fails whole (503),
+        # and the operator's retry neither duplicates the comment nor leaves it unsent.
         thread = ticket_thread(session, ticket.proposed_action_id)
         reply = EmailMessage(
             delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticket-reply:{comment_id}")),
@@ -134,6 +132,10 @@ async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, oper
         )  # fmt: skip
         await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),
                                     task_queue=settings.task_queue)  # fmt: skip
+    add_comment(session, ticket.id, comment_id, Sender.operator, operator.name, html, public=body.public, at=now)
+    ticket.updated_at = now
+    session.add(ticket)
+    session.commit()
     return _detail(session, ticket)
 
 
