@@ -193,7 +193,7 @@ class LlmActivities:
             location = _get(session, Location, action.location_id)
             customer = _get(session, Customer, action.customer_id)
         context = _compose_context(location, customer, action.facts)
-        return offline.answer(action.agent_type, context, request.message.body)
+        return offline.answer(action.agent_type, context, request.message.body, request.steps)
 
 
 async def _heartbeat(spent: Usage) -> None:

@@ -11,11 +11,12 @@ from html import escape
 from agents.base import ComposeContext, Intent, Wording
 from agents.registry import AGENTS
 from domain.content import html_to_text
-from models.messages import AgentType, Channel, Draft, Turn, TurnOutcome
+from models.messages import AgentType, Channel, Draft, ToolStep, Turn, TurnOutcome
 
 
 def _paragraphs(*lines: str) -> str:
-    return "".join(f"<p>{line}</p>" for line in lines if line)
+    """Each line a paragraph; a list stays a list."""
+    return "".join(line if line.startswith("<ul>") else f"<p>{line}</p>" for line in lines if line)
 
 
 def _signature_html(context: ComposeContext) -> str:
@@ -89,9 +90,16 @@ def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
     return None
 
 
-def answer(agent_type: AgentType, context: ComposeContext, message: str) -> Turn:
-    """Answer one customer message about the outreach and decide what happens next."""
+def answer(agent_type: AgentType, context: ComposeContext, message: str, steps: list[ToolStep] | None = None) -> Turn:
+    """Answer one customer message about the outreach and decide what happens next. An intent that uses tools
+    asks for them first (`tool_calls`); given their results (`steps`), it answers from them."""
     intent = detect_intent(agent_type, message)
+    if intent is not None and intent.uses is not None and intent.answered is not None:
+        if not steps:
+            return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=intent.uses(context))
+        found = intent.answered(context, steps)
+        return Turn(reply_html=_paragraphs(*found, _signature_html(context)), outcome=intent.outcome,
+                    summary=intent.summary)  # fmt: skip
     agent = AGENTS[agent_type]
     first, link = escape(context.first_name), _link_html(agent_type, context, agent.wording(context))
     lines: list[str]

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select
 
 from domain.contacts import international_phone
-from models.messages import AgentPolicy, AgentType, Pattern, Priority, TurnOutcome
+from models.messages import AgentPolicy, AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Booking, Customer, Location, ProposedAction
 
 
@@ -73,13 +73,16 @@ class Wording:
 @dataclass(frozen=True)
 class Intent:
     """Something a customer may say in reply to this agent's outreach, and what the offline engine does.
-    `lines` None: the engine's own words for the outcome (escalation: the team takes over)."""
+    `lines` None: the engine's own words for the outcome (escalation: the team takes over). An intent that
+    `uses` tools has them run first, and its answer is written from their results (`answered`)."""
 
     outcome: TurnOutcome
     name: str
     words: str  # a regular expression, matched case-insensitively
     summary: str
     lines: Callable[[ComposeContext], list[str]] | None = None
+    uses: Callable[[ComposeContext], list[ToolRequest]] | None = None
+    answered: Callable[[ComposeContext, list[ToolStep]], list[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
 from domain.content import format_money
-from models.messages import AgentType, Pattern, Priority, TurnOutcome
+from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Customer, Invoice, ProposedAction
 
 # Customers with at least this many earlier late payments get the firmer wording.
@@ -101,6 +101,32 @@ def _recap(context: ComposeContext) -> str:
     )
 
 
+def _invoice_lookup(context: ComposeContext) -> list[ToolRequest]:
+    return [ToolRequest(call_id="invoice", name="invoice_details",
+                        arguments={"invoice_number": str(context.facts["invoice_number"])})]  # fmt: skip
+
+
+def _covers(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """What the invoice is for, line by line, and its payment link, as the tool found them."""
+    [step] = steps
+    if not step.result.ok or not step.result.content.get("invoices"):
+        return [f"I couldn't look invoice {context.fact('invoice_number')} up just now, {escape(context.first_name)}; "
+                "our team can go through it with you if you reply asking for them."]  # fmt: skip
+    [invoice] = step.result.content["invoices"]
+    items = "".join(
+        f"<li>{escape(item['description'])}"
+        + (f" ({item['quantity']} x {escape(item['unit_price'])})" if item["quantity"] > 1 else "")
+        + f": {escape(item['amount'])}</li>"
+        for item in invoice["line_items"]
+    )
+    what = f"Invoice {escape(invoice['number'])} of {escape(invoice['amount'])}, due {escape(invoice['due_date'])}"
+    lines = [f"Of course, {escape(context.first_name)}. {what}, covers:", f"<ul>{items}</ul>"]
+    if invoice.get("payment_link"):
+        lines.append(f'You can pay it here: <a href="{escape(invoice["payment_link"], quote=True)}">pay invoice '
+                     f"{escape(invoice['number'])}</a>.")  # fmt: skip
+    return lines
+
+
 def _paid(context: ComposeContext) -> list[str]:
     return [
         f"Thanks for letting us know, {escape(context.first_name)}!",
@@ -125,6 +151,15 @@ AGENT = Agent(
             "arrangement",
             r"\b(extension|more time|payment plan|instal?lments?|can'?t pay|cannot pay|dispute)\b",
             "Customer asked for a payment arrangement; handed to the team.",
+        ),
+        Intent(
+            TurnOutcome.reply,
+            "covers",
+            r"\b(what (does|is) (this|it|the invoice) (cover|for)|remind me what|break ?down|line items?|"
+            r"what am i paying|what('s| is) (this|it) for)\b",
+            "Explained what the invoice covers, line by line, with its payment link.",
+            uses=_invoice_lookup,
+            answered=_covers,
         ),
         Intent(
             TurnOutcome.resolve,

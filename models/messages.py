@@ -503,12 +503,6 @@ class ConversationOpening(BaseModel):
     at: datetime
 
 
-class TurnRequest(BaseModel):
-    conversation_id: str
-    action_id: str
-    message: CustomerMessage
-
-
 class ToolCall(BaseModel):
     """One use of a tool by the conversation's AI (model or offline engine) for one customer at one location."""
 
@@ -528,6 +522,27 @@ class ToolResult(BaseModel):
     error: str | None = None
 
 
+class ToolRequest(BaseModel):
+    """A tool the AI wants used before it answers; `call_id` is unique within the conversation's turn."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolStep(BaseModel):
+    request: ToolRequest
+    result: ToolResult
+
+
+class TurnRequest(BaseModel):
+    conversation_id: str
+    action_id: str
+    message: CustomerMessage
+    steps: list[ToolStep] = Field(default_factory=list)  # the tools used so far in this turn, with their results
+    answer_now: bool = False  # the turn's last round: answer with what the tools found, ask for no more
+
+
 class TurnOutcome(StrEnum):
     reply = "reply"
     resolve = "resolve"
@@ -540,6 +555,8 @@ class Turn(BaseModel):
     reply_html: str
     outcome: TurnOutcome
     summary: str
+    # Tools to use first: their results come back in the next request of the same turn, and the answer follows.
+    tool_calls: list[ToolRequest] = Field(default_factory=list)
 
 
 class ConversationStatusChange(BaseModel):

@@ -1,13 +1,16 @@
 """The spine end to end, over HTTP like an operator and a customer: detect → inbox → approve →
 outbox → simulated reply → conversation timeline, on the real dev server."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus
 
+from domain import portal_links
 from domain.content import format_money
-from models.tables import Customer, Invoice
+from models.tables import Customer, Invoice, InvoiceLine
+from settings import Settings
 from tests.conftest import Stack, emailable, poll
 
 
@@ -178,3 +181,38 @@ async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack:
     late = messages[3]["source"]
     assert outbox["items"][0]["in_reply_to"] == late["message_id"]
     assert (await http.get(late["link"])).json()["references"] == [outbox["items"][1]["message_id"]]
+
+
+async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stack: Stack) -> None:
+    action = await stack.pending_email()
+    invoice, _ = invoice_of(stack, action)
+    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+    async def sent() -> bool:
+        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the email to be sent")
+    asked = {"proposed_action_id": action["id"], "body": "Can you remind me what this covers?"}
+    reply = await stack.http.post("/api/dev/simulate-reply", json=asked)
+    assert reply.status_code == 202, reply.text
+
+    async def answered() -> str | None:
+        timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+        messages = [entry for entry in timeline if entry["channel"]]
+        return messages[2]["body"] if len(messages) == 3 else None
+
+    answer = await poll(answered, "the AI's answer")
+    with Session(stack.engine) as session:
+        lines = session.exec(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice.id)).all()
+    assert f"Invoice {invoice.number} of {format_money(invoice.amount_cents, invoice.currency)}" in answer
+    for line in lines:
+        assert f"{line.description}" in answer and format_money(line.amount_cents, invoice.currency) in answer
+    link = next(word for word in answer.split() if "/pay-invoice?" in word).strip("().")
+    assert portal_links.verify(Settings().portal_secret, link, datetime.now(UTC)).reference == invoice.number
+
+    # The history shows the lookup as a step of its own, between the two thoughts of the turn.
+    history = await stack.client.get_workflow_handle(f"conversation:{action['id']}").fetch_history()
+    activities = [event.activity_task_scheduled_event_attributes.activity_type.name for event in history.events
+                  if event.HasField("activity_task_scheduled_event_attributes")]  # fmt: skip
+    assert activities[activities.index("use_tool") - 1 : activities.index("use_tool") + 2] == [
+        "converse", "use_tool", "converse"]  # fmt: skip

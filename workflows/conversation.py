@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
     from activities.db import DbActivities
     from activities.llm import LlmActivities
+    from activities.tools import ToolActivities
     from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED
     from models.messages import (
         Channel,
@@ -24,6 +25,8 @@ with workflow.unsafe.imports_passed_through():
         EmailMessage,
         Sender,
         TimelineEvent,
+        ToolCall,
+        ToolStep,
         Turn,
         TurnOutcome,
         TurnRequest,
@@ -35,6 +38,10 @@ SEND_TIMEOUT = timedelta(minutes=1)
 # A send heartbeats before it calls the provider (whose requests time out sooner): a worker that dies mid-send
 # is noticed within this, and the retry asks the provider before sending again.
 SEND_HEARTBEAT = timedelta(seconds=30)
+
+# A turn may use tools (each its own activity), round after round, up to this many rounds before it answers.
+TOOLS_IN_TURNS = "tools-in-turns"
+MAX_TOOL_ROUNDS = 4
 
 # How many message ids a conversation remembers across continue-as-new: a duplicate arrives within minutes.
 SEEN_KEPT = 100
@@ -109,12 +116,24 @@ class ConversationWorkflow:
         """Log the customer's message, let the AI answer it and send the answer (and its message id) in the
         customer's thread, from the address they wrote to."""
         await log_customer_message(message, input.action_id, input.conversation_id)
-        turn = await workflow.execute_activity_method(
-            LlmActivities.converse,
-            TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message),
-            start_to_close_timeout=TURN_TIMEOUT,
-            summary="AI turn",
-        )
+        request = TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message)
+        turn = await self._think(request)
+        if workflow.patched(TOOLS_IN_TURNS):
+            for round_ in range(MAX_TOOL_ROUNDS):
+                if not turn.tool_calls:
+                    break
+                for tool in turn.tool_calls:
+                    result = await workflow.execute_activity_method(
+                        ToolActivities.use_tool,
+                        ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
+                                 location_id=input.location_id, customer_id=input.customer_id, name=tool.name,
+                                 arguments=tool.arguments),
+                        start_to_close_timeout=DB_TIMEOUT,
+                        summary=f"Tool {tool.name}",
+                    )  # fmt: skip
+                    request.steps.append(ToolStep(request=tool, result=result))
+                request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
+                turn = await self._think(request)
         delivery = await workflow.execute_activity_method(
             EmailActivities.send_email,
             EmailMessage(
@@ -135,6 +154,16 @@ class ConversationWorkflow:
             summary="Send the AI answer",
         )
         return turn, delivery.message_id
+
+    @staticmethod
+    async def _think(request: TurnRequest) -> Turn:
+        """The AI's next step in a turn: tools to use, or its answer (given what the tools found)."""
+        return await workflow.execute_activity_method(
+            LlmActivities.converse,
+            request,
+            start_to_close_timeout=TURN_TIMEOUT,
+            summary=f"AI turn ({len(request.steps)} tool results)" if request.steps else "AI turn",
+        )
 
     async def _finish(self, input: ConversationInput, status: ConversationStatus, note: str) -> ConversationStatus:
         self._status = status

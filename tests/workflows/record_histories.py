@@ -70,20 +70,20 @@ async def record() -> None:
         )
         print(f"detection started {detection.started} outreaches")
 
-        def pending(limit: int) -> list[str]:
+        def pending(limit: int, agent: str | None = None) -> list[str]:
             with Session(engine) as session:
-                rows = session.exec(
-                    select(ProposedAction.id)
-                    .where(col(ProposedAction.status) == "pending")
-                    .order_by(col(ProposedAction.id))
-                ).all()
+                query = select(ProposedAction.id).where(col(ProposedAction.status) == "pending")
+                if agent is not None:
+                    query = query.where(col(ProposedAction.agent_type) == agent)
+                rows = session.exec(query.order_by(col(ProposedAction.id))).all()
             return list(rows[:limit])
 
-        while len(pending(3)) < 3:
+        while len(pending(3)) < 3 or not pending(1, "due_invoice"):
             await asyncio.sleep(0.1)  # poll: detection's outreaches record their proposals
-        sent_id, rejected_id, cancelled_id = pending(3)
+        [sent_id] = pending(1, "due_invoice")  # its conversation looks the invoice up: a tool in the history
+        rejected_id, cancelled_id = [action_id for action_id in pending(3) if action_id != sent_id][:2]
 
-        # Journey 1: snooze, approve with edits, reply twice, the AI resolves.
+        # Journey 1: snooze, approve with edits, reply twice (the AI looks the invoice up, then resolves).
         sent = client.get_workflow_handle_for(OutreachWorkflow.run, sent_id)
         await sent.execute_update(
             OutreachWorkflow.snooze, SnoozeRequest(until=datetime.now(UTC) + timedelta(days=1), operator_id="rec")
@@ -95,7 +95,7 @@ async def record() -> None:
             OutreachWorkflow.approve,
             ApproveRequest(operator_id="rec", subject="A quick reminder about your invoice", review_notes="ok"),
         )
-        for body in ("Could you send me the link again?", "Paid it just now, thanks!"):
+        for body in ("Can you remind me what this covers?", "Paid it just now, thanks!"):
             message = CustomerMessage(
                 id=str(uuid.uuid4()), channel="ai_email", body=body, received_at=datetime.now(UTC)
             )
