@@ -8,8 +8,10 @@ writes every draft. The context both get (persona, customer history, facts) is t
 """
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, func
@@ -192,8 +194,9 @@ class LlmActivities:
             action = _get(session, ProposedAction, request.action_id)
             location = _get(session, Location, action.location_id)
             customer = _get(session, Customer, action.customer_id)
-        context = _compose_context(location, customer, action.facts)
-        return offline.answer(action.agent_type, context, request.message.body, request.steps)
+        today = datetime.now(ZoneInfo(location.time_zone)).date()
+        context = replace(_compose_context(location, customer, action.facts), today=today)
+        return offline.answer(action.agent_type, context, request.message.body, request.steps, request.answer_now)
 
 
 async def _heartbeat(spent: Usage) -> None:

@@ -90,13 +90,16 @@ def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
     return None
 
 
-def answer(agent_type: AgentType, context: ComposeContext, message: str, steps: list[ToolStep] | None = None) -> Turn:
+def answer(
+    agent_type: AgentType, context: ComposeContext, message: str, steps: list[ToolStep], answer_now: bool = False
+) -> Turn:
     """Answer one customer message about the outreach and decide what happens next. An intent that uses tools
-    asks for them first (`tool_calls`); given their results (`steps`), it answers from them."""
+    asks for them (`tool_calls`), round after round, then answers from what they found (`steps`)."""
     intent = detect_intent(agent_type, message)
     if intent is not None and intent.uses is not None and intent.answered is not None:
-        if not steps:
-            return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=intent.uses(context))
+        wanted = [] if answer_now else intent.uses(context, message, steps)
+        if wanted:
+            return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=wanted)
         found = intent.answered(context, steps)
         return Turn(reply_html=_paragraphs(*found, _signature_html(context)), outcome=intent.outcome,
                     summary=intent.summary)  # fmt: skip

@@ -46,6 +46,7 @@ class ComposeContext:
     facts: dict[str, str | int]
     personality: str = ""
     language: str = "en"
+    today: date | None = None  # the location's own date, for the days customers name ("next Tuesday")
 
     @property
     def first_name(self) -> str:
@@ -81,7 +82,8 @@ class Intent:
     words: str  # a regular expression, matched case-insensitively
     summary: str
     lines: Callable[[ComposeContext], list[str]] | None = None
-    uses: Callable[[ComposeContext], list[ToolRequest]] | None = None
+    # The next tools to use, given the message and what the tools found so far (none left: answer).
+    uses: Callable[[ComposeContext, str, list[ToolStep]], list[ToolRequest]] | None = None
     answered: Callable[[ComposeContext, list[ToolStep]], list[str]] | None = None
 
 

@@ -101,7 +101,9 @@ def _recap(context: ComposeContext) -> str:
     )
 
 
-def _invoice_lookup(context: ComposeContext) -> list[ToolRequest]:
+def _invoice_lookup(context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    if steps:
+        return []
     return [ToolRequest(call_id="invoice", name="invoice_details",
                         arguments={"invoice_number": str(context.facts["invoice_number"])})]  # fmt: skip
 

@@ -1,15 +1,16 @@
 """The spine end to end, over HTTP like an operator and a customer: detect → inbox → approve →
 outbox → simulated reply → conversation timeline, on the real dev server."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowExecutionStatus
 
 from domain import portal_links
 from domain.content import format_money
-from models.tables import Customer, Invoice, InvoiceLine
+from models.tables import Booking, Customer, Invoice, InvoiceLine
 from settings import Settings
 from tests.conftest import Stack, emailable, poll
 
@@ -216,3 +217,38 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
                   if event.HasField("activity_task_scheduled_event_attributes")]  # fmt: skip
     assert activities[activities.index("use_tool") - 1 : activities.index("use_tool") + 2] == [
         "converse", "use_tool", "converse"]  # fmt: skip
+
+
+async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) -> None:
+    await stack.detect("ams")
+
+    async def leads() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"agent_type": "lead_follow_up", "status": "pending", "page_size": 50}
+        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
+
+    [action] = await emailable(stack.http, await poll(leads, "a lead follow-up proposal"))
+    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+    async def sent() -> bool:
+        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the follow-up to be sent")
+    asked = {"proposed_action_id": action["id"], "body": "Yes, I'd love to try a day pass for next Tuesday."}
+    assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
+
+    async def answered() -> str | None:
+        timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+        messages = [entry for entry in timeline if entry["channel"]]
+        return messages[2]["body"] if len(messages) == 3 else None
+
+    answer = await poll(answered, "the AI's answer")
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    assert f"Your day pass is for {tuesday:%A} {tuesday.day} {tuesday:%B}, 09:00 to 18:00, at Canal House " \
+           "Amsterdam, Herengracht 182" in answer  # fmt: skip
+    assert "The Wi-Fi is CanalHouse-Members, password tulips-and-bikes." in answer
+    assert "The day pass is €35.00" in answer and "/pay-invoice?" in answer and "/book?" in answer
+    with Session(stack.engine) as session:
+        [booking] = session.exec(select(Booking).where(col(Booking.kind) == "day_pass")).all()
+    assert booking.customer_id == action["customer"]["id"]
+    assert booking.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() == tuesday

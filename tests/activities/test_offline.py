@@ -85,7 +85,7 @@ def test_intents(message: str, outcome: TurnOutcome, intent: str) -> None:
 
 
 def test_link_request_gets_the_payment_link() -> None:
-    turn = answer(AgentType.due_invoice, context(), "could you send the link again?")
+    turn = answer(AgentType.due_invoice, context(), "could you send the link again?", [])
     assert turn.outcome is TurnOutcome.reply
     assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html
     assert "Emma" in turn.reply_html
@@ -110,7 +110,7 @@ LEAD_FACTS: dict[str, str | int] = {
     ],
 )
 def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: TurnOutcome) -> None:
-    turn = answer(AgentType.lead_follow_up, context(facts=LEAD_FACTS), message)
+    turn = answer(AgentType.lead_follow_up, context(facts=LEAD_FACTS), message, [])
     assert turn.outcome is outcome
     assert "nvoice" not in turn.reply_html
     assert "Emma" in turn.reply_html
@@ -157,7 +157,7 @@ def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: T
 def test_every_agent_type_answers_about_its_own_situation(
     agent_type: AgentType, facts: dict[str, str | int], about: str, link: str
 ) -> None:
-    turn = answer(agent_type, context(facts=facts), "Hm, what is this about?")
+    turn = answer(agent_type, context(facts=facts), "Hm, what is this about?", [])
     assert turn.outcome is TurnOutcome.reply
     assert about in turn.reply_html
     assert f'href="{link}"' in turn.reply_html
