@@ -117,8 +117,9 @@ def _day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep]
 def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     first = escape(context.first_name)
     if not steps:
+        tour = f'<a href="{context.fact("tour_link")}">pick a time for a tour</a>'
         return [f"Happy to set that up, {first}! Which day would you like to come in?",
-                f'Or, to see the space first, <a href="{context.fact("tour_link")}">pick a time for a tour</a>.']  # fmt: skip
+                f"Or, to see the space first, {tour}."]  # fmt: skip
     bought = steps[-1].result
     if bought.name != "buy_day_pass" or not bought.ok:
         reason = bought.error or "every desk is taken that day"
