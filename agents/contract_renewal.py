@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
 from domain.content import format_money
-from models.messages import AgentType, Pattern, Priority, TurnOutcome
+from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Contract, Customer, Plan, ProposedAction
 
 
@@ -82,6 +82,34 @@ def _recap(context: ComposeContext) -> str:
     return f"Your {context.fact('plan_name')} membership ends on {end}; you can renew it here:"
 
 
+def _offer_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    if steps:
+        return []
+    return [ToolRequest(call_id="prices", name="plans_and_prices"),
+            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
+
+
+def _offer(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The private offices and plans with their prices, as the tools found them, and where to book a viewing."""
+    first = escape(context.first_name)
+    prices, viewing = (step.result for step in steps)
+    if not prices.ok:
+        return [f"I couldn't look our prices up just now, {first}; our team can go through the options with you."]
+    offices = "".join(f"<li>{escape(office['name'])}, for up to {office['seats']}: "
+                      f"{escape(office['monthly_price'])} a month</li>"
+                      for office in prices.content["private_offices"])  # fmt: skip
+    plans = "".join(f"<li>{escape(plan['name'])}: {escape(plan['monthly_price'])} a month</li>"
+                    for plan in prices.content["plans"])  # fmt: skip
+    ends = human_date(str(context.facts["end_date"]))
+    lines = [f"Great question, {first}! Your {context.fact('plan_name')} plan runs until {ends}. These private "
+             "offices are available:", f"<ul>{offices}</ul>",
+             "And our plans, for comparison:", f"<ul>{plans}</ul>"]  # fmt: skip
+    if viewing.ok:
+        lines.append(f'<a href="{escape(viewing.content["link"], quote=True)}">Book a viewing</a> and we will show '
+                     "you around, or reply here with any question.")  # fmt: skip
+    return lines
+
+
 AGENT = Agent(
     type=AgentType.contract_renewal,
     source=_source,
@@ -93,11 +121,21 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     intents=(
+        # Terms, discounts and leaving need a person's judgement; before "offices", as they mention prices too.
         Intent(
             TurnOutcome.escalate,
-            "plans",
-            r"\b(other plans?|switch|upgrade|downgrade|private office|discount|prices?|cancel|leav(e|ing)|move out)\b",
-            "Customer wants to talk about plans, prices or leaving; handed to the team.",
+            "negotiation",
+            r"\b(discount|work something out|negotiat\w*|deal|cheaper|too (high|expensive|much)|higher than (i )?"
+            r"expected|lower (the )?price|cancel|leav(e|ing)|move out)\b",
+            "Customer wants to negotiate the terms or leave; handed to the team.",
+        ),
+        Intent(
+            TurnOutcome.reply,
+            "offices",
+            r"\b(other plans?|switch\w*|upgrade|downgrade|private offices?|offices?|options|prices?|what plans)\b",
+            "Listed the private offices and plans with their prices, and the link to book a viewing.",
+            uses=_offer_tools,
+            answered=_offer,
         ),
     ),
 )

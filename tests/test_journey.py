@@ -252,3 +252,46 @@ async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) 
         [booking] = session.exec(select(Booking).where(col(Booking.kind) == "day_pass")).all()
     assert booking.customer_id == action["customer"]["id"]
     assert booking.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() == tuesday
+
+
+async def test_a_member_asking_about_private_offices_gets_them_with_prices_and_a_negotiation_goes_to_the_team(
+    stack: Stack,
+) -> None:
+    await stack.detect("ams")
+
+    async def renewals() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"agent_type": "contract_renewal", "status": "pending", "page_size": 50}
+        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
+
+    [action] = await emailable(stack.http, await poll(renewals, "a contract renewal proposal"))
+    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+
+    async def sent() -> bool:
+        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the renewal email to be sent")
+
+    async def say(body: str, messages: int) -> list[dict[str, Any]]:
+        asked = {"proposed_action_id": action["id"], "body": body}
+        assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
+
+        async def answered() -> list[dict[str, Any]] | None:
+            timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+            found = [entry for entry in timeline if entry["channel"]]
+            return found if len(found) == messages else None
+
+        return await poll(answered, f"{messages} messages on the timeline")
+
+    offer = (await say("I've been thinking about switching to a private office. What options do you have?", 3))[2]
+    for office, price in (("Office 2.1 (canal view)", "€950.00"), ("Office 2.4", "€1,650.00"),
+                          ("Office 3.2", "€2,400.00")):  # fmt: skip
+        assert f"{office}, for up to" in offer["body"] and f"{price} a month" in offer["body"]
+    assert "Book a viewing (https://portal.canalhouse.example/book?" in offer["body"]
+
+    await say("Those prices are higher than I expected. Can we work something out?", 5)
+
+    async def escalated() -> dict[str, Any] | None:
+        conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
+        return conversation if conversation["status"] == "escalated" else None
+
+    await poll(escalated, "the negotiation to go to the team")
