@@ -184,25 +184,45 @@ async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack:
     assert (await http.get(late["link"])).json()["references"] == [outbox["items"][1]["message_id"]]
 
 
-async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stack: Stack) -> None:
-    action = await stack.pending_email()
-    invoice, _ = invoice_of(stack, action)
+async def pending_of(stack: Stack, agent_type: str) -> dict[str, Any]:
+    """After a detection run at ams, a pending proposal of `agent_type` whose customer can be emailed."""
+    await stack.detect("ams")
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"agent_type": agent_type, "status": "pending", "page_size": 50}
+        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
+
+    [action] = await emailable(stack.http, await poll(proposed, f"a {agent_type} proposal"))
+    return action
+
+
+async def approved_and_sent(stack: Stack, action: dict[str, Any]) -> None:
     assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
 
     async def sent() -> bool:
         return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
 
     await poll(sent, "the email to be sent")
-    asked = {"proposed_action_id": action["id"], "body": "Can you remind me what this covers?"}
-    reply = await stack.http.post("/api/dev/simulate-reply", json=asked)
-    assert reply.status_code == 202, reply.text
 
-    async def answered() -> str | None:
+
+async def say(stack: Stack, action: dict[str, Any], body: str, messages: int) -> list[dict[str, Any]]:
+    """The customer replies; answers the timeline's messages once there are `messages` of them."""
+    asked = {"proposed_action_id": action["id"], "body": body}
+    assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
+
+    async def answered() -> list[dict[str, Any]] | None:
         timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
-        messages = [entry for entry in timeline if entry["channel"]]
-        return messages[2]["body"] if len(messages) == 3 else None
+        found = [entry for entry in timeline if entry["channel"]]
+        return found if len(found) == messages else None
 
-    answer = await poll(answered, "the AI's answer")
+    return await poll(answered, f"{messages} messages on the timeline")
+
+
+async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stack: Stack) -> None:
+    action = await stack.pending_email()
+    invoice, _ = invoice_of(stack, action)
+    await approved_and_sent(stack, action)
+    answer = (await say(stack, action, "Can you remind me what this covers?", 3))[2]["body"]
     with Session(stack.engine) as session:
         lines = session.exec(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice.id)).all()
     assert f"Invoice {invoice.number} of {format_money(invoice.amount_cents, invoice.currency)}" in answer
@@ -220,28 +240,9 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
 
 
 async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) -> None:
-    await stack.detect("ams")
-
-    async def leads() -> list[dict[str, Any]] | None:
-        params: dict[str, str | int] = {"agent_type": "lead_follow_up", "status": "pending", "page_size": 50}
-        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
-
-    [action] = await emailable(stack.http, await poll(leads, "a lead follow-up proposal"))
-    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
-
-    async def sent() -> bool:
-        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
-
-    await poll(sent, "the follow-up to be sent")
-    asked = {"proposed_action_id": action["id"], "body": "Yes, I'd love to try a day pass for next Tuesday."}
-    assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
-
-    async def answered() -> str | None:
-        timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
-        messages = [entry for entry in timeline if entry["channel"]]
-        return messages[2]["body"] if len(messages) == 3 else None
-
-    answer = await poll(answered, "the AI's answer")
+    action = await pending_of(stack, "lead_follow_up")
+    await approved_and_sent(stack, action)
+    answer = (await say(stack, action, "Yes, I'd love to try a day pass for next Tuesday.", 3))[2]["body"]
     today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
     tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     assert f"Your day pass is for {tuesday:%A} {tuesday.day} {tuesday:%B}, 09:00 to 18:00, at Canal House " \
@@ -257,38 +258,16 @@ async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) 
 async def test_a_member_asking_about_private_offices_gets_them_with_prices_and_a_negotiation_goes_to_the_team(
     stack: Stack,
 ) -> None:
-    await stack.detect("ams")
-
-    async def renewals() -> list[dict[str, Any]] | None:
-        params: dict[str, str | int] = {"agent_type": "contract_renewal", "status": "pending", "page_size": 50}
-        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
-
-    [action] = await emailable(stack.http, await poll(renewals, "a contract renewal proposal"))
-    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
-
-    async def sent() -> bool:
-        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
-
-    await poll(sent, "the renewal email to be sent")
-
-    async def say(body: str, messages: int) -> list[dict[str, Any]]:
-        asked = {"proposed_action_id": action["id"], "body": body}
-        assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
-
-        async def answered() -> list[dict[str, Any]] | None:
-            timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
-            found = [entry for entry in timeline if entry["channel"]]
-            return found if len(found) == messages else None
-
-        return await poll(answered, f"{messages} messages on the timeline")
-
-    offer = (await say("I've been thinking about switching to a private office. What options do you have?", 3))[2]
+    action = await pending_of(stack, "contract_renewal")
+    await approved_and_sent(stack, action)
+    question = "I've been thinking about switching to a private office. What options do you have?"
+    offer = (await say(stack, action, question, 3))[2]["body"]
     for office, price in (("Office 2.1 (canal view)", "€950.00"), ("Office 2.4", "€1,650.00"),
                           ("Office 3.2", "€2,400.00")):  # fmt: skip
-        assert f"{office}, for up to" in offer["body"] and f"{price} a month" in offer["body"]
-    assert "Book a viewing (https://portal.canalhouse.example/book?" in offer["body"]
+        assert f"{office}, for up to" in offer and f"{price} a month" in offer
+    assert "Book a viewing (https://portal.canalhouse.example/book?" in offer
 
-    await say("Those prices are higher than I expected. Can we work something out?", 5)
+    await say(stack, action, "Those prices are higher than I expected. Can we work something out?", 5)
 
     async def escalated() -> dict[str, Any] | None:
         conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
