@@ -47,12 +47,12 @@ bench: $(INSTALLED)
 ## At scale (slow; not part of make test): detection of 100k customers and 1M invoices per database, then the
 ## inbox, approvals and worker memory with 100k proposals and 10k waiting outreaches.
 scale: $(INSTALLED)
-	$(BIN)/pytest -m scale -s tests/scale
+	$(BIN)/pytest -n 0 -m scale -s tests/scale
 	$(BIN)/python -m benchmarks.scale
 
 ## A worker killed mid-send, 20 times over: every email, call and text reaches its provider exactly once.
 chaos: $(INSTALLED)
-	OUTREACH_CHAOS_ROUNDS=20 $(BIN)/pytest -s tests/test_chaos.py
+	OUTREACH_CHAOS_ROUNDS=20 $(BIN)/pytest -n 0 -s tests/test_chaos.py
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)
