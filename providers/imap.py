@@ -81,7 +81,8 @@ class ImapReader:
     in the order the messages came (Sent first), so it can count a message it wanted as part of the thread
     when a later one names it."""
 
-    def __init__(self, batch: int = 200) -> None:
+    # Small enough that a batch is fetched well within the sync's heartbeat timeout on a slow server.
+    def __init__(self, batch: int = 50) -> None:
         self._batch = batch
 
     def read(
