@@ -76,7 +76,8 @@ class Router:
 
 @dataclass(frozen=True)
 class Arrival:
-    """How a mail came in: `sendgrid` (to a reply address), `mailbox` (read from `account`) or `sandbox`."""
+    """How a message came in: `sendgrid` (to a reply address), `mailbox` (read from `account`), `helpdesk` (a
+    comment the customer made through the help desk) or `sandbox` (a simulated reply)."""
 
     source: str
     account: EmailAccount | None = None
