@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Signs the member-portal links the AI hands out (pay an invoice, book, profile); they expire after the days.
     portal_link_secret: str = ""
     portal_link_days: int = 14
+    # A billing dispute over at least this amount (in cents of the location's currency) escalates as Critical.
+    critical_dispute_cents: int = 100_000
     # The AI email goes through SendGrid when its API key is set, else to the sandbox outbox.
     sendgrid_api_key: str = ""
     sendgrid_api_url: str = "https://api.sendgrid.com"

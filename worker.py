@@ -5,6 +5,7 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,6 +22,7 @@ from activities.llm import LlmActivities
 from activities.mailboxes import MailboxActivities
 from activities.tools import ToolActivities
 from activities.tools.context import PortalLinks
+from inbound import consent
 from inbound.router import router_for
 from models.db import make_engine
 from models.messages import SmtpSecurity
@@ -111,13 +113,17 @@ def build_worker(
     """Register every workflow and activity on one task queue."""
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
-    llm = LlmActivities(engine, language_model(settings))
+    llm = LlmActivities(engine, language_model(settings), settings.critical_dispute_cents)
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
     mail = MailboxActivities(engine, ImapReader(), router_for(client, settings))
-    tools = ToolActivities(engine, PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)))
+    tools = ToolActivities(
+        engine,
+        PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)),
+        partial(consent.cancel_undelivered, client),
+    )
     return new_worker(
         client,
         settings,
@@ -137,6 +143,8 @@ def build_worker(
             email.send_email,
             voice.place_call,
             helpdesk.open_ticket,
+            helpdesk.escalate,
+            helpdesk.pass_to_ticket,
             mail.sync_mailbox,
             tools.use_tool,
         ],

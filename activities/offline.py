@@ -8,10 +8,26 @@ value that comes from data is HTML-escaped; nothing here evaluates text as a tem
 import re
 from html import escape
 
+from activities.tools.space import search_words
 from agents.base import ComposeContext, Intent, Wording
 from agents.registry import AGENTS
 from domain.content import html_to_text
-from models.messages import AgentType, Channel, Draft, ToolStep, Turn, TurnOutcome
+from models.messages import (
+    AgentType,
+    Channel,
+    Draft,
+    Escalation,
+    EscalationReason,
+    Priority,
+    ToolRequest,
+    ToolStep,
+    Turn,
+    TurnOutcome,
+)
+
+# Escalations whose handover begins with an apology.
+SORRY = frozenset({EscalationReason.dispute, EscalationReason.complaint, EscalationReason.frustrated,
+                   EscalationReason.asked_twice, EscalationReason.tools_failed})  # fmt: skip
 
 
 def _paragraphs(*lines: str) -> str:
@@ -58,43 +74,52 @@ def compose(agent_type: AgentType, context: ComposeContext, channel: Channel) ->
 
 # --- conversation ----------------------------------------------------------------------------
 
-# What any customer may say, whatever the outreach was about; an agent's own intents come between the
-# request for a person (always first) and these.
-_HUMAN = Intent(
-    TurnOutcome.escalate,
-    "human",
-    r"\b(human|person|someone|manager|call me|speak to|talk to)\b",
-    "Customer asked for a person; handed to the team.",
+# What any customer may say, whatever the outreach was about, after an agent's own intents. A request for a
+# person, a dispute or frustration never reaches these: the engine hands those to the team first.
+_LINK = Intent(
+    TurnOutcome.reply,
+    "link",
+    r"\b(link|how (do|can) i (pay|book|renew)|where.*(pay|book|renew)|pay online)\b",
+    "Sent the link again.",
 )
-_COMMON = (
-    Intent(
-        TurnOutcome.reply,
-        "link",
-        r"\b(link|how (do|can) i (pay|book|renew)|where.*(pay|book|renew)|pay online)\b",
-        "Sent the link again.",
-    ),
-    Intent(
-        TurnOutcome.resolve,
-        "thanks",
-        r"\b(thanks|thank you|cheers|will do|on it)\b",
-        "Customer acknowledged the outreach.",
-    ),
+_THANKS = Intent(
+    TurnOutcome.resolve,
+    "thanks",
+    r"\b(thanks|thank you|cheers|will do|on it|got it|sounds good|perfect)\b",
+    "Customer acknowledged the outreach.",
 )
+_ABOUT = Intent(
+    TurnOutcome.reply,
+    "about",
+    r"\b(what is (this|it) about|what'?s this( about)?|which invoice|what do you mean|who (is this|are you))\b",
+    "Answered with what the outreach is about and its link.",
+)
+_FAQ = "search_faq"
+# An FAQ article answers a question when more than this share of its own question's words were asked.
+FAQ_COVERAGE = 0.5
 
 
 def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
-    """The first intent whose words the message contains, or None for anything else."""
-    for intent in (_HUMAN, *AGENTS[agent_type].intents, *_COMMON):
+    """The first intent whose words the message contains, or None for anything else. A question is not taken
+    for a mere thank-you."""
+    question = "?" in message
+    for intent in (*AGENTS[agent_type].intents, _ABOUT, _LINK, *(() if question else (_THANKS,))):
         if re.search(intent.words, message, re.I):
             return intent
     return None
 
 
 def answer(
-    agent_type: AgentType, context: ComposeContext, message: str, steps: list[ToolStep], answer_now: bool = False
+    agent_type: AgentType,
+    context: ComposeContext,
+    message: str,
+    steps: list[ToolStep],
+    answer_now: bool = False,
+    answered_before: bool = False,
 ) -> Turn:
     """Answer one customer message about the outreach and decide what happens next. An intent that uses tools
-    asks for them (`tool_calls`), round after round, then answers from what they found (`steps`)."""
+    asks for them (`tool_calls`), round after round, then answers from what they found (`steps`). A question no
+    intent knows is looked up in the FAQ, and goes to the team when the FAQ has no answer either."""
     intent = detect_intent(agent_type, message)
     if intent is not None and intent.uses is not None and intent.answered is not None:
         wanted = [] if answer_now else intent.uses(context, message, steps)
@@ -103,10 +128,12 @@ def answer(
         found = intent.answered(context, steps)
         return Turn(reply_html=_paragraphs(*found, _signature_html(context)), outcome=intent.outcome,
                     summary=intent.summary)  # fmt: skip
+    if intent is None and "?" in message:
+        return _from_faq(context, message, steps)
     agent = AGENTS[agent_type]
     first, link = escape(context.first_name), _link_html(agent_type, context, agent.wording(context))
     lines: list[str]
-    if intent is None:
+    if intent is None or intent is _ABOUT:
         lines = [
             f"Thanks for your reply, {first}.",
             agent.recap(context),
@@ -114,17 +141,68 @@ def answer(
             "If you'd rather talk it through with our team, just say so and I'll pass it on.",
         ]
         outcome, summary = TurnOutcome.reply, "Answered with what the outreach is about and its link."
+    elif intent is _THANKS and answered_before:
+        # A thank-you for an answer needs none back: answering it would invite another, and so on.
+        return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Customer acknowledged the answer.")
     else:
         outcome, summary = intent.outcome, intent.summary
         if intent.lines is not None:
             lines = [*intent.lines(context), link] if outcome is TurnOutcome.reply else intent.lines(context)
         elif outcome is TurnOutcome.escalate:
-            lines = [
-                f"Thanks, {first}. I've passed this to our team at {escape(context.location_name)} "
-                "together with our conversation, and someone will get back to you shortly.",
-            ]
-        elif intent.name == "link":
+            return handed_over(context, Escalation(reason=EscalationReason.needs_judgement, detail=summary))
+        elif intent is _LINK:
             lines = [f"Of course, {first}, here it is again:", link]
         else:
             lines = [f"You're welcome, {first}! Let us know if there's anything else we can help with."]
     return Turn(reply_html=_paragraphs(*lines, _signature_html(context)), outcome=outcome, summary=summary)
+
+
+def _from_faq(context: ComposeContext, message: str, steps: list[ToolStep]) -> Turn:
+    """The FAQ's best answer to a question no intent knows; none: the team takes the question."""
+    if not steps:
+        return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Looked the question up in the FAQ.",
+                    tool_calls=[ToolRequest(call_id="faq", name=_FAQ, arguments={"query": message[:200]})])  # fmt: skip
+    results = steps[-1].result.content.get("results", []) if steps[-1].result.ok else []
+    if not results or not _covers(results[0], message):
+        unanswered = Escalation(
+            reason=EscalationReason.outside_scope, detail="Neither the tools nor the FAQ answer it."
+        )
+        return handed_over(context, unanswered)
+    best = results[0]
+    lines = [
+        f"Good question, {escape(context.first_name)}. From our FAQ, <em>{escape(best['question'])}</em>",
+        escape(best["answer"]),
+        "If that doesn't answer it, just say so and I'll pass your question to our team.",
+    ]
+    return Turn(reply_html=_paragraphs(*lines, _signature_html(context)), outcome=TurnOutcome.reply,
+                summary="Answered from the FAQ.")  # fmt: skip
+
+
+def _covers(article: dict[str, str], question: str) -> bool:
+    """Whether the article answers the question, not merely shares a word with it ("bring my dog" is not "bring
+    guests"): most of the article's own question is in the customer's words (by their first five letters)."""
+    asked = {word[:5] for word in search_words(question)}
+    answers = {word[:5] for word in search_words(article["question"])}
+    return bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
+
+
+def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
+    """Tell the customer the team takes it from here, by email; sorry first when something went wrong for them."""
+    first, location = escape(context.first_name), escape(context.location_name)
+    if escalation.reason is EscalationReason.outside_scope:
+        opening = f"That's one I can't answer myself, {first}, so I've passed your question"
+    elif escalation.reason in SORRY or escalation.priority in (Priority.high, Priority.critical):
+        opening = f"I'm sorry about this, {first}. I've passed it"
+    else:
+        opening = f"Thanks, {first}. I've passed this"
+    line = f"{opening} to our team at {location} together with our conversation, and someone will follow up by email."
+    return Turn(reply_html=_paragraphs(line, _signature_html(context)), outcome=TurnOutcome.escalate,
+                summary=escalation.detail, escalation=escalation)  # fmt: skip
+
+
+def opted_out(context: ComposeContext) -> Turn:
+    """The one polite sentence an opt-out gets, and nothing after it."""
+    line = (f"Of course, {escape(context.first_name)}: you won't hear from {escape(context.location_name)} again, "
+            "and sorry for the bother.")  # fmt: skip
+    return Turn(reply_html=_paragraphs(line), outcome=TurnOutcome.resolve,
+                summary="The customer asked to hear no more and is opted out.")  # fmt: skip

@@ -151,7 +151,8 @@ AGENT = Agent(
         Intent(
             TurnOutcome.escalate,
             "arrangement",
-            r"\b(extension|more time|payment plan|instal?lments?|can'?t pay|cannot pay|dispute)\b",
+            r"\b(extension|more time|payment plan|instal?lments?|can'?t pay|cannot pay|split (the|it|this)|"
+            r"(in|into) (two|2|three|3) (parts|payments))\b",
             "Customer asked for a payment arrangement; handed to the team.",
         ),
         Intent(

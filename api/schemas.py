@@ -70,6 +70,8 @@ class TimelineItem(BaseModel):
     body: str
     at: datetime
     delivery_id: str | None
+    tool: str | None = None  # the tool the AI used, for a tool's step
+    ticket_id: str | None = None  # the help-desk ticket an escalation opened, or a message was passed to
     source: Source | None = None
 
 

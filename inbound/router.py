@@ -19,7 +19,6 @@ A reply goes to the outreach while it runs; once it is over, to its conversation
 still going takes it, or a new run reopens the conversation. A late reply is answered, never lost.
 """
 
-import html
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,15 +39,16 @@ from models.messages import (
     ActionStatus,
     Channel,
     ConversationInput,
+    ConversationStatus,
     CustomerMessage,
     DeliveryStatus,
     InboundKind,
     InboundStatus,
     Sender,
-    TicketStatus,
     TimelineEvent,
 )
 from models.tables import (
+    Conversation,
     Customer,
     Delivery,
     EmailAccount,
@@ -56,10 +56,9 @@ from models.tables import (
     InboundMessage,
     ProposedAction,
     Ticket,
-    TicketComment,
 )
 from models.timeline import add_timeline_entry
-from providers.helpdesk import add_comment, ticket_of
+from providers.helpdesk import comment_from_customer
 from settings import Settings
 
 
@@ -308,35 +307,27 @@ async def route(session: Session, router: Router, row: InboundMessage) -> None:
     action = session.get(ProposedAction, row.proposed_action_id) if row.proposed_action_id else None
     assert delivery is not None and action is not None, "a received mail has matched a delivery"
     row.conversation_id = conversation_id(action.id)
+    conversation = session.get(Conversation, row.conversation_id)
+    # After an escalation the team has the conversation: what the customer writes goes to the ticket, not the AI.
+    escalated = conversation is not None and conversation.status is ConversationStatus.escalated
+    ticket = None
+    if row.kind is InboundKind.reply and (delivery.channel is Channel.helpdesk or escalated):
+        ticket = comment_from_customer(session, action.id, f"inbound:{row.id}", row.sender_name or row.sender,
+                                       row.reply, row.received_at)  # fmt: skip
     if row.kind is InboundKind.bounce:
         await _bounced(session, router.client, row, delivery)
-    elif row.kind is InboundKind.reply:
-        if delivery.channel is Channel.helpdesk:
-            _comment_on_ticket(session, row, action)
+    elif row.kind is InboundKind.reply and not escalated:
         await _hand_over(session, router, row, action, delivery)
-    else:  # automatic mail and the team's own answers go on the timeline, and wake no AI
+    else:  # automatic mail, the team's own answers and what comes after an escalation wake no AI
         sender = Sender.operator if row.kind is InboundKind.team_reply else Sender.customer
         entry = TimelineEvent(id=f"inbound:{row.id}", action_id=action.id, conversation_id=row.conversation_id,
                               sender=sender, channel=_channel(row, delivery, action), body=row.reply or row.subject,
-                              at=row.received_at, inbound_id=row.id)  # fmt: skip
+                              at=row.received_at, inbound_id=row.id,
+                              ticket_id=ticket.id if ticket else None)  # fmt: skip
         add_timeline_entry(session, entry)
     row.status = InboundStatus.routed
     session.add(row)
     session.commit()
-
-
-def _comment_on_ticket(session: Session, row: InboundMessage, action: ProposedAction) -> None:
-    """The customer's answer in a ticket's thread is a public comment on the ticket, which is the team's to
-    look at again (open)."""
-    ticket = ticket_of(session, action.id)
-    comment_id = f"inbound:{row.id}"
-    if ticket is None or session.get(TicketComment, comment_id) is not None:
-        return
-    body_html = "<p>" + html.escape(row.reply).replace("\n", "<br>") + "</p>"
-    add_comment(session, ticket.id, comment_id, Sender.customer, row.sender_name or row.sender, body_html,
-                public=True, at=row.received_at)  # fmt: skip
-    ticket.status, ticket.updated_at = TicketStatus.open, datetime.now(UTC)
-    session.add(ticket)
 
 
 async def _bounced(session: Session, client: Client, row: InboundMessage, delivery: Delivery) -> None:

@@ -376,6 +376,8 @@ class TimelineEvent(BaseModel):
     body: str
     at: datetime
     inbound_id: str | None = None  # the inbound message it came in
+    tool: str | None = None  # the tool an AI used
+    ticket_id: str | None = None  # the help-desk ticket an escalation opened, or a message was passed to
 
     @classmethod
     def from_customer(cls, message: "CustomerMessage", action_id: str, conversation_id: str | None) -> "TimelineEvent":
@@ -511,6 +513,9 @@ class ToolCall(BaseModel):
     customer_id: str
     name: str
     arguments: dict[str, Any] = Field(default_factory=dict)
+    # Where the use goes on the timeline (None: nowhere, for calls made before tool uses were recorded there).
+    action_id: str | None = None
+    conversation_id: str | None = None
 
 
 class ToolResult(BaseModel):
@@ -549,6 +554,25 @@ class TurnOutcome(StrEnum):
     escalate = "escalate"
 
 
+class EscalationReason(StrEnum):
+    asked_for_person = "asked_for_person"
+    dispute = "dispute"  # a billing dispute
+    complaint = "complaint"
+    frustrated = "frustrated"
+    needs_judgement = "needs_judgement"  # negotiation, a discount, contract terms, a payment arrangement
+    outside_scope = "outside_scope"  # neither the tools nor the FAQ answer it
+    asked_twice = "asked_twice"
+    tools_failed = "tools_failed"
+
+
+class Escalation(BaseModel):
+    """Why the AI hands the conversation to the team, in a field of its answer (never words in its text)."""
+
+    reason: EscalationReason
+    priority: Priority = Priority.normal
+    detail: str = ""  # one sentence for the team
+
+
 class Turn(BaseModel):
     """The AI's answer to one customer message and what should happen to the conversation."""
 
@@ -557,6 +581,30 @@ class Turn(BaseModel):
     summary: str
     # Tools to use first: their results come back in the next request of the same turn, and the answer follows.
     tool_calls: list[ToolRequest] = Field(default_factory=list)
+    escalation: Escalation | None = None  # set when the outcome is `escalate`
+
+
+class EscalationRequest(BaseModel):
+    """A conversation handed to the team: the help-desk ticket to open (`ticket_id`, our idempotency key) with
+    everything the team needs, and what the customer was last told (the ticket's first public comment)."""
+
+    ticket_id: str
+    action_id: str
+    conversation_id: str
+    location_id: str
+    customer_id: str
+    channel: Channel
+    subject: str
+    escalation: Escalation
+    told_customer_html: str
+
+
+class ForTheTeam(BaseModel):
+    """A customer's message that arrived after the conversation was escalated: it goes to the ticket."""
+
+    message: CustomerMessage
+    action_id: str
+    conversation_id: str
 
 
 class ConversationStatusChange(BaseModel):

@@ -346,6 +346,8 @@ class TimelineEntry(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     delivery_id: str | None = None
     inbound_message_id: str | None = None  # the mail it came in, for a customer's message or the team's
+    tool: str | None = None  # the tool an AI used, for a tool's step
+    ticket_id: str | None = None  # the help-desk ticket an escalation opened, or a message was passed to
 
 
 class Delivery(SQLModel, table=True):

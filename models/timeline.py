@@ -26,5 +26,7 @@ def add_timeline_entry(session: Session, event: TimelineEvent, delivery_id: str 
             at=event.at,
             delivery_id=delivery_id,
             inbound_message_id=event.inbound_id,
+            tool=event.tool,
+            ticket_id=event.ticket_id,
         )
     )

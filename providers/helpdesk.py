@@ -6,6 +6,7 @@ its external id (both have one) and answers its ticket number; `confirm` looks t
 after an ambiguous attempt; its webhooks post the customer's comments back through `inbound/`.
 """
 
+import html
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -43,6 +44,10 @@ class HelpDesk(Protocol):
     def confirm(self, attempt: Attempt) -> str | None:
         """After an ambiguous attempt: the ticket's number if it was opened, None if it surely was not."""
 
+    def hand_back(self, ticket_id: str, note_id: str, note_html: str, priority: Priority, author_name: str) -> str:
+        """Give a ticket the conversation already lives in back to the team (once, by `note_id`): the brief as an
+        internal note, the priority raised to at least `priority`, the ticket open. Answers its number."""
+
 
 def ticket_number(ticket_id: str) -> str:
     return f"T-{ticket_id.replace('-', '')[:8].upper()}"
@@ -76,6 +81,19 @@ class BuiltInHelpDesk:
             found = session.get(Ticket, attempt.delivery_id)
             return found.number if found is not None else None
 
+    def hand_back(self, ticket_id: str, note_id: str, note_html: str, priority: Priority, author_name: str) -> str:
+        now = datetime.now(UTC)
+        with session_scope(self._engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None, "a ticket of ours"
+            if session.get(TicketComment, note_id) is None:
+                add_comment(session, ticket_id, note_id, Sender.operator, author_name, note_html, public=False, at=now)
+                ranks = list(Priority)
+                ticket.priority = max(ticket.priority, priority, key=ranks.index)
+                ticket.status, ticket.updated_at = TicketStatus.open, now
+                session.add(ticket)
+            return ticket.number
+
 
 def add_comment(session: Session, ticket_id: str, comment_id: str, author: Sender, author_name: str,
                 body_html: str, *, public: bool, at: datetime) -> TicketComment:  # fmt: skip
@@ -83,6 +101,21 @@ def add_comment(session: Session, ticket_id: str, comment_id: str, author: Sende
                             body_html=body_html, public=public, created_at=at)  # fmt: skip
     session.add(comment)
     return comment
+
+
+def comment_from_customer(session: Session, action_id: str, comment_id: str, author_name: str, text: str,
+                          at: datetime) -> Ticket | None:  # fmt: skip
+    """The customer's message as a public comment on the proposal's ticket, which is the team's to look at again
+    (open); None when the proposal has no ticket. Once per comment id."""
+    ticket = ticket_of(session, action_id)
+    if ticket is None:
+        return None
+    if session.get(TicketComment, comment_id) is None:
+        body_html = "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+        add_comment(session, ticket.id, comment_id, Sender.customer, author_name, body_html, public=True, at=at)
+        ticket.status, ticket.updated_at = TicketStatus.open, datetime.now(UTC)
+        session.add(ticket)
+    return ticket
 
 
 def ticket_of(session: Session, action_id: str) -> Ticket | None:

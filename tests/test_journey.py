@@ -274,3 +274,75 @@ async def test_a_member_asking_about_private_offices_gets_them_with_prices_and_a
         return conversation if conversation["status"] == "escalated" else None
 
     await poll(escalated, "the negotiation to go to the team")
+
+    # The team gets a complete ticket: why, the summary, what the AI tried, the transcript, who the customer is.
+    timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+    [escalation] = [entry for entry in timeline if entry["ticket_id"]]
+    assert escalation["body"].startswith("Escalated to the team: ticket T-") and "normal priority" in escalation["body"]
+    assert [entry["tool"] for entry in timeline if entry["tool"]] == ["plans_and_prices", "portal_link"]
+    ticket = (await stack.http.get(f"/api/helpdesk/tickets/{escalation['ticket_id']}")).json()
+    assert (ticket["priority"], ticket["status"]) == ("normal", "open")
+    assert ticket["conversation_id"] == f"conversation:{action['id']}"
+    told, brief = ticket["comments"]
+    assert (
+        told["public"] and "passed this to our team" in told["body_html"] and "follow up by email" in told["body_html"]
+    )
+    assert not brief["public"]
+    note = brief["body_html"]
+    assert "needs_judgement" in note and "negotiate" in note  # why
+    assert "Summary." in note and "The customer wrote 2 times on ai_email" in note
+    assert "Used plans_and_prices" in note and "Office 2.4" in note and "Used portal_link (purpose book)" in note
+    assert "Customer (ai_email): I&#x27;ve been thinking about switching to a private office" in note
+    assert "AI (ai_email): " in note and "Those prices are higher than I expected" in note
+    with Session(stack.engine) as session:
+        customer = session.get(Customer, action["customer"]["id"])
+        assert customer is not None
+    assert customer.name in note and "Contract: " in note and "Plan: " in note and "Bookings: " in note
+
+    # Later messages go to the ticket, for the team: the AI stays silent and the conversation stays escalated.
+    handle = stack.client.get_workflow_handle(f"conversation:{action['id']}")
+    run_before = (await handle.describe()).run_id
+    later = (await say(stack, action, "Any news on this? I need to decide by Friday.", 6))[5]
+    assert later["sender"] == "customer" and later["ticket_id"] == ticket["id"]
+    ticket = (await stack.http.get(f"/api/helpdesk/tickets/{ticket['id']}")).json()
+    assert ticket["comments"][-1]["body_html"] == "<p>Any news on this? I need to decide by Friday.</p>"
+    assert ticket["comments"][-1]["public"] and ticket["comments"][-1]["author"] == "customer"
+    assert (await handle.describe()).run_id == run_before  # no new conversation run: nobody woke the AI
+    conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
+    assert conversation["status"] == "escalated"
+
+
+async def test_a_customer_who_asks_to_hear_no_more_is_opted_out_and_nothing_else_reaches_them(stack: Stack) -> None:
+    started = (await stack.detect("ams")).started
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"status": "pending", "location_id": "ams", "page_size": 200}
+        inbox = (await stack.http.get("/api/inbox", params=params)).json()
+        return inbox["items"] if inbox["total"] == started else None
+
+    items = await poll(proposed, "every started outreach to reach the inbox")
+    # A customer with a second proposal waiting: the opt-out must stop that one too.
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_customer.setdefault(item["customer"]["id"], []).append(item)
+    pairs = [proposals for proposals in by_customer.values() if len(proposals) > 1]
+    [action] = await emailable(stack.http, [proposal for pair in pairs for proposal in pair])
+    [other] = [item for item in by_customer[action["customer"]["id"]] if item["id"] != action["id"]]
+    await approved_and_sent(stack, action)
+
+    answer = (await say(stack, action, "Bitte schicken Sie mir keine E-Mails mehr.", 3))[2]
+    assert answer["sender"] == "ai" and answer["body"].startswith("Of course, ")
+    assert answer["body"].count(".") == 1 and "you won't hear from Canal House Amsterdam again" in answer["body"]
+    timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+    [opt_out] = [entry for entry in timeline if entry["tool"] == "opt_out"]
+    assert opt_out["body"].startswith('Used opt_out: {"opted_out": true, "cancelled_proposals": ["' + other["id"])
+
+    async def cancelled() -> bool:
+        return (await stack.http.get(f"/api/inbox/{other['id']}")).json()["status"] == "cancelled"
+
+    await poll(cancelled, "the customer's other proposal to be cancelled")
+    with Session(stack.engine) as session:
+        customer = session.get(Customer, action["customer"]["id"])
+        assert customer is not None and customer.opted_out
+    conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
+    assert conversation["status"] == "resolved"

@@ -1,8 +1,8 @@
 """ConversationWorkflow: the exchange that follows a customer's reply.
 
-loop: wait for a customer message → log it → AI turn → send the answer on the conversation's
-channel → resolve or escalate, or keep listening until the conversation goes quiet.
-Long conversations continue-as-new so their history stays small.
+loop: wait for a customer message → log it → AI turn (tools, round after round) → send the answer on the
+conversation's channel → resolve, or escalate (a help-desk ticket with the team's brief), or keep listening until
+the conversation goes quiet. Long conversations continue-as-new so their history stays small.
 """
 
 from datetime import timedelta
@@ -11,6 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
+    from activities.channels.helpdesk import HelpdeskActivities
     from activities.db import DbActivities
     from activities.llm import LlmActivities
     from activities.tools import ToolActivities
@@ -23,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
         ConversationStatusChange,
         CustomerMessage,
         EmailMessage,
+        EscalationRequest,
+        ForTheTeam,
         Sender,
         TimelineEvent,
         ToolCall,
@@ -42,6 +45,9 @@ SEND_HEARTBEAT = timedelta(seconds=30)
 # A turn may use tools (each its own activity), round after round, up to this many rounds before it answers.
 TOOLS_IN_TURNS = "tools-in-turns"
 MAX_TOOL_ROUNDS = 4
+
+# An escalation opens a help-desk ticket with the team's brief; what the customer writes after it goes there.
+ESCALATION_TICKETS = "escalation-tickets"
 
 # How many message ids a conversation remembers across continue-as-new: a duplicate arrives within minutes.
 SEEN_KEPT = 100
@@ -94,6 +100,8 @@ class ConversationWorkflow:
                 return await self._finish(input, ConversationStatus.closed, f"Closed: no reply for {days} days.")
             message = self._inbox.pop(0)
             turn, last_message_id = await self._answer(input, message, last_message_id)
+            if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
+                await self._escalate(input, turn)
             # A customer who wrote again in the meantime is not done: keep the conversation going.
             if turn.outcome is TurnOutcome.reply or (turn.outcome is TurnOutcome.resolve and self._inbox):
                 continue
@@ -112,7 +120,7 @@ class ConversationWorkflow:
 
     async def _answer(
         self, input: ConversationInput, message: CustomerMessage, in_reply_to: str | None
-    ) -> tuple[Turn, str]:
+    ) -> tuple[Turn, str | None]:
         """Log the customer's message, let the AI answer it and send the answer (and its message id) in the
         customer's thread, from the address they wrote to."""
         await log_customer_message(message, input.action_id, input.conversation_id)
@@ -127,13 +135,16 @@ class ConversationWorkflow:
                         ToolActivities.use_tool,
                         ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
                                  location_id=input.location_id, customer_id=input.customer_id, name=tool.name,
-                                 arguments=tool.arguments),
+                                 arguments=tool.arguments, action_id=input.action_id,
+                                 conversation_id=input.conversation_id),
                         start_to_close_timeout=DB_TIMEOUT,
                         summary=f"Tool {tool.name}",
                     )  # fmt: skip
                     request.steps.append(ToolStep(request=tool, result=result))
                 request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
                 turn = await self._think(request)
+        if not turn.reply_html:
+            return turn, in_reply_to  # nothing to say (a thank-you for an answer): the thread stays as it is
         delivery = await workflow.execute_activity_method(
             EmailActivities.send_email,
             EmailMessage(
@@ -165,6 +176,26 @@ class ConversationWorkflow:
             summary=f"AI turn ({len(request.steps)} tool results)" if request.steps else "AI turn",
         )
 
+    async def _escalate(self, input: ConversationInput, turn: Turn) -> None:
+        """Hand the conversation to the team: a ticket with the brief, and what the customer was just told."""
+        assert turn.escalation is not None, "an escalating turn says why"
+        await workflow.execute_activity_method(
+            HelpdeskActivities.escalate,
+            EscalationRequest(
+                ticket_id=str(workflow.uuid4()),
+                action_id=input.action_id,
+                conversation_id=input.conversation_id,
+                location_id=input.location_id,
+                customer_id=input.customer_id,
+                channel=input.channel,
+                subject=input.subject,
+                escalation=turn.escalation,
+                told_customer_html=turn.reply_html,
+            ),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary=f"Escalate to the team ({turn.escalation.reason.value}, {turn.escalation.priority.value})",
+        )
+
     async def _finish(self, input: ConversationInput, status: ConversationStatus, note: str) -> ConversationStatus:
         self._status = status
         await workflow.execute_activity_method(
@@ -186,12 +217,23 @@ class ConversationWorkflow:
         )
         # Messages that arrive as the conversation ends go on its timeline, for the team.
         while self._inbox:
-            await log_customer_message(self._inbox.pop(0), input.action_id, input.conversation_id)
+            await log_customer_message(self._inbox.pop(0), input.action_id, input.conversation_id, status)
         return status
 
 
-async def log_customer_message(message: CustomerMessage, action_id: str, conversation_id: str | None) -> None:
-    """Put a customer's message on the timeline (idempotent: the entry id derives from the message)."""
+async def log_customer_message(
+    message: CustomerMessage, action_id: str, conversation_id: str | None, status: ConversationStatus | None = None
+) -> None:
+    """Put a customer's message on the timeline (idempotent: the entry id derives from the message); after an
+    escalation, on the ticket as well."""
+    if status is ConversationStatus.escalated and conversation_id and workflow.patched(ESCALATION_TICKETS):
+        await workflow.execute_activity_method(
+            HelpdeskActivities.pass_to_ticket,
+            ForTheTeam(message=message, action_id=action_id, conversation_id=conversation_id),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary="Pass the customer's message to the ticket",
+        )
+        return
     await workflow.execute_activity_method(
         DbActivities.record_event,
         TimelineEvent.from_customer(message, action_id, conversation_id),

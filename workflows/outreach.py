@@ -504,7 +504,9 @@ class OutreachWorkflow:
         if self._inbox:
             await self._note(f"A reply arrived after the conversation was {status.value}; over to the team.")
         while self._inbox:
-            await log_customer_message(self._inbox.pop(0), workflow.info().workflow_id, self._state.conversation_id)
+            await log_customer_message(
+                self._inbox.pop(0), workflow.info().workflow_id, self._state.conversation_id, status
+            )
         return status
 
     # --- state -------------------------------------------------------------------------------

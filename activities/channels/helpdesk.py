@@ -1,8 +1,13 @@
-"""The `helpdesk` channel: an operator's takeover into a help-desk ticket — the draft as its first public
-comment, the review's internal notes for the team only — linked to the conversation, and the customer told by
-email (the location's help-desk notification, whose replies come home like the AI email's). Each exactly once."""
+"""The help desk, where the team works:
+- the `helpdesk` channel: an operator's takeover into a ticket — the draft as its first public comment, the
+  review's internal notes for the team only — linked to the conversation, and the customer told by email (the
+  location's help-desk notification, whose replies come home like the AI email's);
+- escalation: a conversation the AI hands over becomes a ticket whose internal note is the team's brief, and
+  whatever the customer writes after that goes to the ticket, not to the AI.
+Each exactly once."""
 
 import uuid
+from datetime import UTC, datetime
 from html import escape
 
 from sqlalchemy import Engine
@@ -10,13 +15,25 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.briefs import brief_html
 from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from activities.channels.email import EmailActivities
 from domain import variables
 from domain.content import sanitize_html
-from models.messages import Channel, DeliveryResult, EmailMessage, Sender, TicketRequest
+from models.db import session_scope
+from models.messages import (
+    Channel,
+    DeliveryResult,
+    EmailMessage,
+    EscalationRequest,
+    ForTheTeam,
+    Sender,
+    TicketRequest,
+    TimelineEvent,
+)
 from models.tables import Customer, Delivery, HelpdeskDepartment, Location, Operator, ProposedAction
-from providers.helpdesk import HelpDesk, NewTicket
+from models.timeline import add_timeline_entry
+from providers.helpdesk import HelpDesk, NewTicket, comment_from_customer, ticket_of
 
 
 class HelpdeskActivities:
@@ -80,3 +97,50 @@ class HelpdeskActivities:
             )
         )
         return opened
+
+    @activity.defn
+    def escalate(self, request: EscalationRequest) -> str:
+        """Hand the conversation to the team with the brief, once: a new ticket, or — when the conversation
+        already lives in a ticket (a help-desk takeover) — that ticket, back with the team. On the timeline too;
+        answers the ticket's number."""
+        now = datetime.now(UTC)
+        with Session(self._engine) as session:
+            location = session.get(Location, request.location_id)
+            assert location is not None, "the conversation's location"
+            brief = brief_html(session, request, now)
+            existing = ticket_of(session, request.action_id)
+        author = f"{location.name} AI assistant"
+        escalation = request.escalation
+        if existing is not None and existing.conversation_id == request.conversation_id:
+            ticket_id = existing.id
+            number = self._helpdesk.hand_back(existing.id, f"{request.ticket_id}:brief", brief, escalation.priority,
+                                              author)  # fmt: skip
+        else:
+            ticket_id = request.ticket_id
+            number = self._helpdesk.open_ticket(NewTicket(
+                ticket_id=request.ticket_id, location_id=request.location_id, requester_id=request.customer_id,
+                subject=request.subject.removeprefix("Re: "), body_html=request.told_customer_html,
+                priority=escalation.priority, department_id=None, internal_note=brief, author_name=author,
+                proposed_action_id=request.action_id, conversation_id=request.conversation_id,
+            ))  # fmt: skip
+        with session_scope(self._engine) as session:
+            add_timeline_entry(session, TimelineEvent(
+                id=f"escalated:{request.ticket_id}", action_id=request.action_id,
+                conversation_id=request.conversation_id, sender=Sender.system,
+                body=f"Escalated to the team: ticket {number}, {escalation.priority.value} priority. "
+                f"{escalation.detail}", at=now, ticket_id=ticket_id,
+            ))  # fmt: skip
+        return number
+
+    @activity.defn
+    def pass_to_ticket(self, passed: ForTheTeam) -> None:
+        """A message after the escalation: a public comment on the ticket (open again) and on the timeline."""
+        message = passed.message
+        with session_scope(self._engine) as session:
+            action = session.get(ProposedAction, passed.action_id)
+            customer = session.get(Customer, action.customer_id) if action else None
+            assert action is not None and customer is not None, "the conversation's records"
+            ticket = comment_from_customer(session, action.id, f"inbound:{message.id}", customer.name,
+                                           message.body, message.received_at)  # fmt: skip
+            entry = TimelineEvent.from_customer(message, action.id, passed.conversation_id)
+            add_timeline_entry(session, entry.model_copy(update={"ticket_id": ticket.id if ticket else None}))

@@ -5,22 +5,31 @@ Each use is one activity (`use_tool`), so the workflow's history shows every ste
 result. A tool validates its input and answers a refusal in words the AI can pass on (a date in the past, a
 closed day, a desk already taken) rather than failing; a tool that changes something (a booking, a day pass)
 does it once per request key — the workflow id and the tool call's id — however often the activity is retried.
+Every use lands on the conversation's timeline in the same transaction as what it changed.
 """
 
-from collections.abc import Callable
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio import activity
 
-from activities.tools import billing, space
+from activities.tools import billing, consent, space
 from activities.tools.context import PortalLinks, ToolContext, ToolRefused
 from models.db import session_scope
-from models.messages import ToolCall, ToolResult
+from models.messages import Sender, TimelineEvent, ToolCall, ToolResult
 from models.tables import Customer, Location
+from models.timeline import add_timeline_entry
+
+OPT_OUT = "opt_out"
+# How much of a tool's result its timeline entry quotes; the whole result is in the workflow's history.
+QUOTED_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,10 @@ TOOLS: dict[str, Tool] = {
     "portal_link": Tool(
         "A signed, expiring link into the member portal: pay an invoice, book, or the customer's profile.",
         billing.PortalLinkArgs, billing.portal_link),
+    OPT_OUT: Tool(
+        "Opt the customer out of all outreach from the location, at once, when they ask to hear no more (in any "
+        "words or language). Cancels what was about to be sent to them.", space.NoArguments, consent.opt_out,
+        changes_state=True),
 }  # fmt: skip
 
 
@@ -67,13 +80,25 @@ def tool_schemas() -> list[dict[str, Any]]:
 
 
 class ToolActivities:
-    def __init__(self, engine: Engine, links: PortalLinks) -> None:
+    def __init__(self, engine: Engine, links: PortalLinks, cancel: Callable[[list[str]], Awaitable[None]]) -> None:
         self._engine = engine
         self._links = links
+        self._cancel = cancel  # cancels the outreaches an opt-out leaves undelivered (inbound.consent)
 
     @activity.defn
-    def use_tool(self, call: ToolCall) -> ToolResult:
+    async def use_tool(self, call: ToolCall) -> ToolResult:
         """Run one tool for one customer; a refusal or bad arguments come back as the result's error."""
+        result = await asyncio.to_thread(self._use, call)
+        await self._cancel(result.content.get("cancelled_proposals", []))
+        return result
+
+    def _use(self, call: ToolCall) -> ToolResult:
+        with session_scope(self._engine) as session:
+            result = self._run(session, call)
+            _record(session, call, result)
+        return result
+
+    def _run(self, session: Session, call: ToolCall) -> ToolResult:
         tool = TOOLS.get(call.name)
         if tool is None:
             known = ", ".join(TOOLS)
@@ -85,13 +110,27 @@ class ToolActivities:
         except ValidationError as invalid:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in invalid.errors())
             return ToolResult(name=call.name, ok=False, error=f"The arguments are not valid: {problems}.")
-        with session_scope(self._engine) as session:
-            location, customer = session.get(Location, call.location_id), session.get(Customer, call.customer_id)
-            if location is None or customer is None or customer.location_id != location.id:
-                return ToolResult(name=call.name, ok=False, error="The customer is not known at this location.")
-            context = ToolContext(session, location, customer, datetime.now(UTC), call.request_key, self._links)
-            try:
-                return ToolResult(name=call.name, ok=True, content=tool.run(context, arguments))
-            except ToolRefused as refused:
-                session.rollback()
-                return ToolResult(name=call.name, ok=False, error=str(refused))
+        location, customer = session.get(Location, call.location_id), session.get(Customer, call.customer_id)
+        if location is None or customer is None or customer.location_id != location.id:
+            return ToolResult(name=call.name, ok=False, error="The customer is not known at this location.")
+        context = ToolContext(session, location, customer, datetime.now(UTC), call.request_key, self._links)
+        try:
+            return ToolResult(name=call.name, ok=True, content=tool.run(context, arguments))
+        except ToolRefused as refused:
+            session.rollback()  # whatever the tool began is undone; the refusal is still recorded
+            return ToolResult(name=call.name, ok=False, error=str(refused))
+
+
+def _record(session: Session, call: ToolCall, result: ToolResult) -> None:
+    """The use on the conversation's timeline: what was asked, and what came back (quoted, up to a length)."""
+    if call.action_id is None:
+        return
+    asked = ", ".join(f"{name} {value}" for name, value in call.arguments.items())
+    found = json.dumps(result.content, ensure_ascii=False, default=str) if result.ok else f"refused: {result.error}"
+    if len(found) > QUOTED_CHARS:
+        found = found[: QUOTED_CHARS - 1] + "…"
+    add_timeline_entry(session, TimelineEvent(
+        id=f"tool:{call.request_key}", action_id=call.action_id, conversation_id=call.conversation_id,
+        sender=Sender.ai, body=f"Used {call.name}" + (f" ({asked})" if asked else "") + f": {found}",
+        at=datetime.now(UTC), tool=call.name,
+    ))  # fmt: skip

@@ -214,14 +214,19 @@ def location_details(context: ToolContext, _args: NoArguments) -> dict[str, Any]
 
 
 # Words that say nothing about what is asked; the rest are searched for, any of them.
-_STOP = {"the", "and", "for", "can", "you", "your", "are", "what", "how", "with", "does", "have", "there", "any",
+STOP_WORDS = {"the", "and", "for", "can", "you", "your", "are", "what", "how", "with", "does", "have", "there", "any",
          "our", "who", "why", "when", "where", "will", "would", "could", "about", "this", "that", "from"}  # fmt: skip
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a question worth searching for."""
+    return [word for word in re.findall(r"[^\W_]+", text.lower()) if len(word) > 2 and word not in STOP_WORDS]
 
 
 def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
     """The database's own full-text search over the FAQ (FTS5 on SQLite, a `tsvector` index on PostgreSQL: both
     kept by migration 0010), best match first."""
-    words = [word for word in re.findall(r"[^\W_]+", args.query.lower()) if len(word) > 2 and word not in _STOP]
+    words = search_words(args.query)
     if not words:
         return {"results": []}
     session, location = context.session, context.location.id

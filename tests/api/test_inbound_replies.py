@@ -213,7 +213,7 @@ async def test_a_ticket_thread_carries_the_customer_the_ai_and_the_team(
     thread_subject = f"Re: {notification['subject']}"
 
     # The customer answers the ticket's email: a comment on the ticket, on the timeline, and answered.
-    reply = answering(notification, "Can I pay in two parts?")
+    reply = answering(notification, "Which invoice was this again?")
     assert (await post(stack, mail_clients.gmail(reply), reply.to)).json()["status"] == "routed"
 
     async def mails(count: int) -> list[dict[str, Any]] | None:
@@ -230,7 +230,7 @@ async def test_a_ticket_thread_carries_the_customer_the_ai_and_the_team(
     found = await poll(lambda: comments(3), "the reply and the answer on the ticket")
     public = [(comment["author"], comment["public"]) for comment in found]
     assert public == [("operator", True), ("operator", False), ("customer", True), ("ai", True)]
-    assert "Can I pay in two parts?" in found[2]["body_html"]
+    assert "Which invoice was this again?" in found[2]["body_html"]
 
     # The team replies on the ticket: it reaches the customer by email, in the ticket's thread.
     reply_html = {"body_html": "<p>Yes: half now, half next month.</p>", "public": True}
@@ -248,16 +248,33 @@ async def test_a_ticket_thread_carries_the_customer_the_ai_and_the_team(
 
     # A comment the customer makes through the help desk itself is theirs on the timeline too.
     by_portal = await stack.http.post(f"/api/helpdesk/tickets/{ticket['id']}/requester-comments",
-                                      json={"body": "Thank you, that works."})  # fmt: skip
+                                      json={"body": "Could you send me the link once more?"})  # fmt: skip
     assert by_portal.status_code == 202, by_portal.text
     await poll(lambda: mails(4), "the AI's answer to the portal comment")
 
     entries = [entry for entry in await timeline(stack, action["id"]) if entry["channel"] == "helpdesk"]
     said = [(entry["sender"], entry["body"]) for entry in entries]
-    assert ("customer", "Can I pay in two parts?") in said
+    assert ("customer", "Which invoice was this again?") in said
     assert ("operator", "Yes: half now, half next month.") in said
-    assert ("customer", "Thank you, that works.") in said
+    assert ("customer", "Could you send me the link once more?") in said
     assert not any("Approved by finance" in body for _, body in said)  # notes stay with the team
     labels = {entry["body"]: entry["source"]["label"] for entry in entries if entry["sender"] == "customer"}
-    assert labels == {"Can I pay in two parts?": "Commented on the ticket by email",
-                      "Thank you, that works.": "Commented on the ticket"}  # fmt: skip
+    assert labels == {"Which invoice was this again?": "Commented on the ticket by email",
+                      "Could you send me the link once more?": "Commented on the ticket"}  # fmt: skip
+
+    # A dispute on the ticket goes back to the team on the same ticket, raised, with the brief as a note.
+    disputed = await stack.http.post(f"/api/helpdesk/tickets/{ticket['id']}/requester-comments",
+                                     json={"body": "Actually I dispute this charge, it is wrong."})  # fmt: skip
+    assert disputed.status_code == 202, disputed.text
+
+    async def escalated() -> dict[str, Any] | None:
+        found = (await stack.http.get(f"/api/conversations/{conversation_id(action['id'])}")).json()
+        return found if found["status"] == "escalated" else None
+
+    await poll(escalated, "the dispute to go to the team")
+    assert [item["id"] for item in (await stack.http.get("/api/helpdesk/tickets")).json()["items"]] == [ticket["id"]]
+    again = (await stack.http.get(f"/api/helpdesk/tickets/{ticket['id']}")).json()
+    assert again["priority"] in ("high", "critical") and again["status"] == "open"
+    brief = again["comments"][-1]
+    assert not brief["public"] and "Escalated by the AI</strong> (dispute" in brief["body_html"]
+    assert "Which invoice was this again?" in brief["body_html"]  # the transcript

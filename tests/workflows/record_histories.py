@@ -27,6 +27,7 @@ from models.messages import (
     ApproveRequest,
     CancelRequest,
     Channel,
+    ConversationInput,
     CustomerMessage,
     DetectionInput,
     DraftEdit,
@@ -40,6 +41,7 @@ from models.migrate import upgrade
 from models.tables import ProposedAction
 from settings import Settings
 from worker import build_worker
+from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
@@ -114,6 +116,22 @@ async def record() -> None:
         await cancelled.signal(OutreachWorkflow.cancel, CancelRequest(reason="The customer opted out of outreach."))
         print(f"{cancelled_id}: {(await cancelled.result()).status}")
 
+        # Journey 4: a customer asks for a person and writes again before the handover is done: a ticket with the
+        # team's brief, and the second message passed to it.
+        with Session(engine) as session:
+            escalating = session.get(ProposedAction, rejected_id)
+            assert escalating is not None
+        asked = [CustomerMessage(id=str(uuid.uuid4()), channel="ai_email", body=body, received_at=datetime.now(UTC))
+                 for body in ("Can I speak to a person about this?", "It's quite urgent.")]  # fmt: skip
+        escalated = await client.execute_workflow(
+            ConversationWorkflow.run,
+            ConversationInput(conversation_id="conversation:recorded-escalation", action_id=rejected_id,
+                              location_id="ams", customer_id=escalating.customer_id, channel=Channel.ai_email,
+                              subject="About your outreach", idle_timeout=timedelta(days=7), inbox=asked),
+            id="conversation:recorded-escalation", task_queue=task_queue,
+        )  # fmt: skip
+        print(f"conversation:recorded-escalation: {escalated}")
+
         # The team replies on a ticket, and a mailbox is read (this one has no IMAP server: the run says so).
         with Session(engine) as session:
             replied = session.get(ProposedAction, sent_id)
@@ -136,6 +154,7 @@ async def record() -> None:
             "outreach_rejected_by_signal": rejected_id,
             "outreach_cancelled_by_opt_out": cancelled_id,
             "conversation_resolved": conversation_id(sent_id),
+            "conversation_escalated": "conversation:recorded-escalation",
         }
         HISTORIES.mkdir(exist_ok=True)
         for name, workflow_id in histories.items():

@@ -1,0 +1,154 @@
+"""One AI turn, as the conversation workflow asks for it: what the engine decides whatever the AI would say (an
+opt-out, a customer who must reach a person), the priority of an escalation, the FAQ for questions no intent
+knows, and silence after a mere thank-you. Without a model, on both databases."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from activities.db import DbActivities
+from activities.llm import LlmActivities
+from models.db import session_scope
+from models.messages import (
+    Channel,
+    CustomerMessage,
+    EscalationReason,
+    Priority,
+    Sender,
+    TimelineEvent,
+    ToolRequest,
+    ToolResult,
+    ToolStep,
+    Turn,
+    TurnOutcome,
+    TurnRequest,
+)
+from models.tables import FaqArticle
+from models.timeline import add_timeline_entry
+from tests.factories import LOCATION_ID, proposal
+
+CONVERSATION = "conversation:turns"
+LARGE = 100_000  # the invoice of the factories' proposal is €1,234.56: a large amount at this threshold
+
+
+@pytest.fixture
+def action_id(engine: Engine) -> str:
+    change = proposal(engine)
+    DbActivities(engine).record_proposal(change)
+    return change.record.action_id
+
+
+def turn(engine: Engine, action_id: str, text: str, steps: list[ToolStep] | None = None,
+         critical: int = LARGE) -> Turn:  # fmt: skip
+    message = CustomerMessage(id=f"m-{abs(hash(text))}", channel=Channel.ai_email, body=text,
+                              received_at=datetime.now(UTC))  # fmt: skip
+    request = TurnRequest(conversation_id=CONVERSATION, action_id=action_id, message=message, steps=steps or [])
+    return LlmActivities(engine, None, critical).converse(request)
+
+
+def said_before(engine: Engine, action_id: str, *texts: str) -> None:
+    with session_scope(engine) as session:
+        for n, text in enumerate(texts):
+            entry = TimelineEvent(
+                id=f"before-{n}",
+                action_id=action_id,
+                conversation_id=CONVERSATION,
+                sender=Sender.customer,
+                channel=Channel.ai_email,
+                body=text,
+                at=datetime.now(UTC),
+            )
+            add_timeline_entry(session, entry)
+
+
+def step(name: str, ok: bool = True, **content: object) -> ToolStep:
+    result = ToolResult(name=name, ok=ok, content=content, error=None if ok else "It failed.")
+    return ToolStep(request=ToolRequest(call_id=name, name=name), result=result)
+
+
+@pytest.mark.parametrize("text", ["STOP", "Please unsubscribe me.", "Bitte keine E-Mails mehr.",
+                                  "Dejen de enviarme correos, gracias", "Veuillez me désinscrire"])  # fmt: skip
+def test_an_opt_out_in_any_words_uses_the_tool_then_says_one_polite_sentence(
+    engine: Engine, action_id: str, text: str
+) -> None:
+    first = turn(engine, action_id, text)
+    assert [call.name for call in first.tool_calls] == ["opt_out"] and not first.reply_html
+    done = turn(engine, action_id, text, [step("opt_out", opted_out=True, cancelled_proposals=[])])
+    assert done.outcome is TurnOutcome.resolve and not done.tool_calls
+    assert (
+        done.reply_html
+        == "<p>Of course, Ada: you won't hear from Test Space loc-test again, and sorry for the bother.</p>"
+    )
+
+
+def test_an_opt_out_is_no_complaint_unless_it_also_is_one(engine: Engine, action_id: str) -> None:
+    annoyed = turn(engine, action_id, "Stop emailing me, this is annoying!!", [step("opt_out")])
+    assert annoyed.outcome is TurnOutcome.resolve and annoyed.escalation is None
+    complaint = turn(engine, action_id, "Unsubscribe me. And your receptionist was rude to me.", [step("opt_out")])
+    assert complaint.outcome is TurnOutcome.escalate and "you won't hear from" in complaint.reply_html
+    assert complaint.escalation is not None and complaint.escalation.reason is EscalationReason.complaint
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "priority", "critical"),
+    [
+        ("Can I talk to a real person about this?", EscalationReason.asked_for_person, Priority.normal, LARGE),
+        ("I want to speak to a manager, this is ridiculous", EscalationReason.asked_for_person, Priority.high, LARGE),
+        ("I was charged twice for this invoice!", EscalationReason.dispute, Priority.critical, LARGE),
+        ("I was charged twice for this invoice!", EscalationReason.dispute, Priority.high, 200_000),
+        ("WHY DO YOU KEEP SENDING ME THIS", EscalationReason.frustrated, Priority.high, LARGE),
+        ("I need a payment plan for this one", EscalationReason.needs_judgement, Priority.normal, LARGE),
+    ],
+)
+def test_escalations_say_why_with_the_priority_that_follows(
+    engine: Engine, action_id: str, text: str, reason: EscalationReason, priority: Priority, critical: int
+) -> None:
+    answer = turn(engine, action_id, text, critical=critical)
+    assert answer.outcome is TurnOutcome.escalate and not answer.tool_calls
+    assert answer.escalation is not None and (answer.escalation.reason, answer.escalation.priority) == (
+        reason,
+        priority,
+    )
+    assert "passed" in answer.reply_html and "follow up by email" in answer.reply_html
+    if priority is not Priority.normal:
+        assert "I'm sorry about this, Ada." in answer.reply_html
+
+
+def test_the_same_question_twice_goes_to_the_team(engine: Engine, action_id: str) -> None:
+    said_before(engine, action_id, "Why is the amount different from last month?")
+    again = turn(engine, action_id, "Why is the amount different from last month??")
+    assert again.escalation is not None and again.escalation.reason is EscalationReason.asked_twice
+
+
+def test_tools_that_keep_failing_hand_the_turn_to_the_team(engine: Engine, action_id: str) -> None:
+    failing = [step("invoice_details", ok=False), step("portal_link", ok=False)]
+    answer = turn(engine, action_id, "Can you remind me what this covers?", failing)
+    assert answer.escalation is not None and answer.escalation.reason is EscalationReason.tools_failed
+
+
+def test_a_question_no_intent_knows_is_answered_from_the_faq_or_goes_to_the_team(
+    engine: Engine, action_id: str
+) -> None:
+    article = {"question": "Can I bring guests?",
+               "answer": "Yes. Register guests in the portal so reception can welcome them."}  # fmt: skip
+    with session_scope(engine) as session:
+        session.add(FaqArticle(id="faq-guests", location_id=LOCATION_ID, **article))
+    asked = turn(engine, action_id, "By the way, can I bring guests to the space?")
+    assert [(call.name, call.arguments) for call in asked.tool_calls] == [
+        ("search_faq", {"query": "By the way, can I bring guests to the space?"})]  # fmt: skip
+    found = step("search_faq", results=[article])
+    answered = turn(engine, action_id, "By the way, can I bring guests to the space?", [found])
+    assert answered.outcome is TurnOutcome.reply and "Register guests in the portal" in answered.reply_html
+    # Sharing a word is not an answer: "bring my dog" is not "bring guests".
+    dog = turn(engine, action_id, "Can I bring my dog?", [found])
+    assert dog.escalation is not None and dog.escalation.reason is EscalationReason.outside_scope
+    assert "That's one I can't answer myself, Ada" in dog.reply_html
+
+
+def test_a_thank_you_for_an_answer_gets_none_back(engine: Engine, action_id: str) -> None:
+    first = turn(engine, action_id, "Thanks, will do!")
+    assert first.outcome is TurnOutcome.resolve and "You're welcome, Ada!" in first.reply_html
+    said_before(engine, action_id, "Thanks, will do!")
+    again = turn(engine, action_id, "Thanks again!")
+    assert again.outcome is TurnOutcome.resolve and again.reply_html == ""

@@ -1,0 +1,47 @@
+"""Reading what customers write: an opt-out must never be missed nor imagined, and the escalations the engine
+makes whatever the AI says must fire on what they are for, not on words that merely look like them."""
+
+import pytest
+
+from domain.escalation import triggered
+from domain.opt_out import asks_to_opt_out
+from models.messages import EscalationReason
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["STOP", "stop", "Unsubscribe", "Please take me off your list", "stop emailing me", "Stop calling me please",
+     "Don't contact me again", "No more emails, thanks", "Afmelden", "Stuur me geen mails meer",
+     "Bitte abmelden", "Keine Nachrichten mehr bitte", "Je veux me désabonner", "Arrêtez de m'écrire",
+     "Quiero darme de baja", "No me escriban más", "Vorrei disiscrivermi", "Quero me descadastrar"],
+)  # fmt: skip
+def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
+    assert asks_to_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["What time do you stop serving coffee?", "I want to cancel my membership", "Please cancel my booking",
+     "Don't email me, call me instead", "I'd rather you text me than email", "Can you send the link again?",
+     "Remove me from the meeting room booking on Friday?"],
+)  # fmt: skip
+def test_what_is_not_an_opt_out(text: str) -> None:
+    assert not asks_to_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Can I talk to someone on your team?", EscalationReason.asked_for_person),
+        ("I dispute this invoice", EscalationReason.dispute),
+        ("You overcharged me", EscalationReason.dispute),
+        ("I want to make a complaint about the noise", EscalationReason.complaint),
+        ("This is unacceptable.", EscalationReason.frustrated),
+        ("I HAVE ALREADY PAID THIS INVOICE", EscalationReason.frustrated),
+        ("What is the price per person for the Loft?", None),
+        ("Thanks, that's perfect!", None),
+        ("Can you remind me what this covers?", None),
+    ],
+)
+def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None) -> None:
+    assert triggered(text, [], failed_tools=0) == reason
