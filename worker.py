@@ -22,6 +22,7 @@ from activities.llm import LlmActivities
 from activities.mailboxes import MailboxActivities
 from activities.tools import ToolActivities
 from activities.tools.context import PortalLinks
+from activities.turns import ConversationActivities
 from inbound import consent
 from inbound.router import router_for
 from models.db import make_engine
@@ -113,7 +114,9 @@ def build_worker(
     """Register every workflow and activity on one task queue."""
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
-    llm = LlmActivities(engine, language_model(settings), settings.critical_dispute_cents)
+    model = language_model(settings)
+    llm = LlmActivities(engine, model)
+    conversation = ConversationActivities(engine, model, settings.critical_dispute_cents)
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
@@ -139,7 +142,7 @@ def build_worker(
             detection.start_outreaches,
             detection.check_before_send,
             llm.compose_draft,
-            llm.converse,
+            conversation.converse,
             email.send_email,
             voice.place_call,
             helpdesk.open_ticket,

@@ -61,7 +61,7 @@ def brief_html(session: Session, request: EscalationRequest, now: datetime) -> s
         f"<p><strong>Transcript</strong> ({escape(request.channel.value)}).</p>",
         _list(transcript),
         "<p><strong>Customer.</strong></p>",
-        _list(_profile(session, customer, location, now)),
+        _list(customer_profile(session, customer, location, now)),
     ]
     return "".join(parts)
 
@@ -75,7 +75,7 @@ def _list(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(item).replace(chr(10), '<br>')}</li>" for item in items) + "</ul>"
 
 
-def _profile(session: Session, customer: Customer, location: Location, now: datetime) -> list[str]:
+def customer_profile(session: Session, customer: Customer, location: Location, now: datetime) -> list[str]:
     """Who the customer is to the space, in lines."""
     zone = ZoneInfo(location.time_zone)
     today = now.astimezone(zone).date()

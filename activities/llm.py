@@ -8,10 +8,8 @@ writes every draft. The context both get (persona, customer history, facts) is t
 """
 
 import asyncio
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, func
@@ -21,26 +19,16 @@ from temporalio.exceptions import ApplicationError
 
 from activities import offline
 from activities.prompts import ComposedDraft, invented_facts, messages
-from activities.tools import OPT_OUT
 from agents.base import ComposeContext
 from agents.registry import AGENTS
-from domain import escalation
 from domain.content import html_to_text, sanitize_html
-from domain.opt_out import asks_to_opt_out
 from models.messages import (
     AgentType,
     Channel,
     Draft,
-    Escalation,
-    EscalationReason,
     OutreachInput,
-    Sender,
-    ToolRequest,
-    Turn,
-    TurnOutcome,
-    TurnRequest,
 )
-from models.tables import Booking, Customer, Invoice, Location, Plan, ProposedAction, TimelineEntry
+from models.tables import Booking, Customer, Invoice, Location, Plan
 from providers.llm import LanguageModel, Usage
 
 # Attempts the model gets before the offline composer takes over.
@@ -51,14 +39,14 @@ HEARTBEAT_EVERY_SECONDS = 5.0
 T = TypeVar("T", bound=SQLModel)
 
 
-def _get(session: Session, model: type[T], key: str) -> T:
+def get(session: Session, model: type[T], key: str) -> T:
     row = session.get(model, key)
     if row is None:
         raise ApplicationError(f"{model.__name__} {key} does not exist", type="NotFound", non_retryable=True)
     return row
 
 
-def _compose_context(
+def compose_context(
     location: Location, customer: Customer, facts: dict[str, str | int], earlier_late_payments: int = 0
 ) -> ComposeContext:
     """The location's persona and the customer, as the composer and the conversation engine see them."""
@@ -125,18 +113,17 @@ async def model_draft(
 
 
 class LlmActivities:
-    def __init__(self, engine: Engine, model: LanguageModel | None, critical_dispute_cents: int) -> None:
+    def __init__(self, engine: Engine, model: LanguageModel | None) -> None:
         self._engine = engine
         # None: no model is configured, and the offline composer writes every draft.
         self._model = model
-        self._critical_dispute_cents = critical_dispute_cents
 
     def _context(self, request: OutreachInput) -> tuple[ComposeContext, dict[str, object]]:
         """The location's persona and what we know of the customer, read fresh for each draft."""
         pattern = request.pattern
         with Session(self._engine) as session:
-            location = _get(session, Location, pattern.location_id)
-            customer = _get(session, Customer, pattern.customer_id)
+            location = get(session, Location, pattern.location_id)
+            customer = get(session, Customer, pattern.customer_id)
             paid = session.exec(
                 select(Invoice).where(
                     col(Invoice.customer_id) == customer.id,
@@ -156,7 +143,7 @@ class LlmActivities:
                 )
             ).one()
             plan = session.get(Plan, customer.plan_id) if customer.plan_id else None
-        context = _compose_context(location, customer, pattern.facts, earlier_late_payments=late)
+        context = compose_context(location, customer, pattern.facts, earlier_late_payments=late)
         history: dict[str, object] = {
             "kind": customer.kind,
             "plan": plan.name if plan else None,
@@ -202,83 +189,6 @@ class LlmActivities:
                 )
             activity.heartbeat(spent)
             raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error
-
-    @activity.defn
-    def converse(self, request: TurnRequest) -> Turn:
-        """One AI turn: answer the customer's message knowing why the outreach happened. Whatever the AI would
-        say, an opt-out is honoured and a customer who must reach a person is handed to the team."""
-        situation = self._situation(request)
-        return self._ruled(situation, request) or self._ai_turn(situation, request)
-
-    def _situation(self, request: TurnRequest) -> "_Situation":
-        with Session(self._engine) as session:
-            action = _get(session, ProposedAction, request.action_id)
-            location = _get(session, Location, action.location_id)
-            customer = _get(session, Customer, action.customer_id)
-            earlier = session.exec(
-                select(TimelineEntry.body).where(
-                    col(TimelineEntry.conversation_id) == request.conversation_id,
-                    col(TimelineEntry.sender) == Sender.customer,
-                    col(TimelineEntry.id) != f"inbound:{request.message.id}",
-                )
-            ).all()
-            # What a dispute would be about: the outreach's invoice, else the customer's largest open one.
-            disputed = (
-                int(action.facts.get("amount_cents") or 0)
-                or session.exec(
-                    select(func.coalesce(func.max(Invoice.amount_cents), 0)).where(
-                        col(Invoice.customer_id) == customer.id, col(Invoice.paid_at).is_(None)
-                    )
-                ).one()
-            )
-        today = datetime.now(ZoneInfo(location.time_zone)).date()
-        context = replace(_compose_context(location, customer, action.facts), today=today)
-        return _Situation(action.agent_type, context, list(earlier), disputed)
-
-    def _escalation(self, situation: "_Situation", reason: EscalationReason, text: str) -> Escalation:
-        return escalation.escalation(reason, text, situation.disputed_cents, self._critical_dispute_cents)
-
-    def _ruled(self, situation: "_Situation", request: TurnRequest) -> Turn | None:
-        """What the engine decides whatever the AI would: an opt-out (the tool first, then one polite sentence),
-        and the escalations a customer must never be kept from."""
-        text, steps = request.message.body, request.steps
-        opting_out = any(step.request.name == OPT_OUT for step in steps)
-        if asks_to_opt_out(text) and not opting_out:
-            return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
-                        tool_calls=[ToolRequest(call_id=OPT_OUT, name=OPT_OUT)])  # fmt: skip
-        if opting_out:
-            turn = offline.opted_out(situation.context)
-            # An opt-out is no complaint, unless it also is one.
-            also = escalation.complaint_or_dispute(text)
-            if also is None:
-                return turn
-            handed = self._escalation(situation, also, text)
-            return turn.model_copy(update={"outcome": TurnOutcome.escalate, "escalation": handed,
-                                           "summary": f"{turn.summary} {handed.detail}"})  # fmt: skip
-        reason = escalation.triggered(text, situation.earlier, sum(not step.result.ok for step in steps))
-        return offline.handed_over(situation.context, self._escalation(situation, reason, text)) if reason else None
-
-    def _ai_turn(self, situation: "_Situation", request: TurnRequest) -> Turn:
-        text = request.message.body
-        turn = offline.answer(situation.agent_type, situation.context, text, request.steps, request.answer_now,
-                              answered_before=bool(situation.earlier))  # fmt: skip
-        if turn.outcome is not TurnOutcome.escalate:
-            return turn
-        # The AI says why; the engine sets the priority from it, the same way for every escalation.
-        said = turn.escalation or Escalation(reason=EscalationReason.needs_judgement, detail=turn.summary)
-        handed = self._escalation(situation, said.reason, text).model_copy(update={"detail": said.detail})
-        return turn.model_copy(update={"escalation": handed})
-
-
-@dataclass(frozen=True)
-class _Situation:
-    """What a turn knows beyond the message: the agent, the persona and facts, what the customer said before in
-    this conversation, and the amount a dispute would be about."""
-
-    agent_type: AgentType
-    context: ComposeContext
-    earlier: list[str]
-    disputed_cents: int
 
 
 async def _heartbeat(spent: Usage) -> None:

@@ -27,7 +27,8 @@ from models.messages import (
 
 # Escalations whose handover begins with an apology.
 SORRY = frozenset({EscalationReason.dispute, EscalationReason.complaint, EscalationReason.frustrated,
-                   EscalationReason.asked_twice, EscalationReason.tools_failed})  # fmt: skip
+                   EscalationReason.asked_twice, EscalationReason.tools_failed,
+                   EscalationReason.ai_unavailable})  # fmt: skip
 
 
 def _paragraphs(*lines: str) -> str:

@@ -20,6 +20,7 @@ LABELS = {
     EscalationReason.outside_scope: "The question is outside what the AI's tools and the FAQ cover.",
     EscalationReason.asked_twice: "The customer asked the same question twice.",
     EscalationReason.tools_failed: "The AI's tools failed repeatedly.",
+    EscalationReason.ai_unavailable: "The AI could not give a usable answer.",
 }
 
 PERSON = re.compile(

@@ -563,6 +563,7 @@ class EscalationReason(StrEnum):
     outside_scope = "outside_scope"  # neither the tools nor the FAQ answer it
     asked_twice = "asked_twice"
     tools_failed = "tools_failed"
+    ai_unavailable = "ai_unavailable"  # the model gave no usable answer, attempt after attempt
 
 
 class Escalation(BaseModel):

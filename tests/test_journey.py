@@ -344,5 +344,9 @@ async def test_a_customer_who_asks_to_hear_no_more_is_opted_out_and_nothing_else
     with Session(stack.engine) as session:
         customer = session.get(Customer, action["customer"]["id"])
         assert customer is not None and customer.opted_out
-    conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
-    assert conversation["status"] == "resolved"
+
+    async def resolved() -> bool:
+        conversation = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
+        return conversation["status"] == "resolved"
+
+    await poll(resolved, "the conversation to be resolved")

@@ -13,8 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
     from activities.channels.helpdesk import HelpdeskActivities
     from activities.db import DbActivities
-    from activities.llm import LlmActivities
     from activities.tools import ToolActivities
+    from activities.turns import ConversationActivities
     from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED
     from models.messages import (
         Channel,
@@ -170,7 +170,7 @@ class ConversationWorkflow:
     async def _think(request: TurnRequest) -> Turn:
         """The AI's next step in a turn: tools to use, or its answer (given what the tools found)."""
         return await workflow.execute_activity_method(
-            LlmActivities.converse,
+            ConversationActivities.converse,
             request,
             start_to_close_timeout=TURN_TIMEOUT,
             summary=f"AI turn ({len(request.steps)} tool results)" if request.steps else "AI turn",

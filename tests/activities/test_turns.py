@@ -2,13 +2,15 @@
 opt-out, a customer who must reach a person), the priority of an escalation, the FAQ for questions no intent
 knows, and silence after a mere thank-you. Without a model, on both databases."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
+from temporalio.testing import ActivityEnvironment
 
 from activities.db import DbActivities
-from activities.llm import LlmActivities
+from activities.turns import ConversationActivities
 from models.db import session_scope
 from models.messages import (
     Channel,
@@ -44,7 +46,7 @@ def turn(engine: Engine, action_id: str, text: str, steps: list[ToolStep] | None
     message = CustomerMessage(id=f"m-{abs(hash(text))}", channel=Channel.ai_email, body=text,
                               received_at=datetime.now(UTC))  # fmt: skip
     request = TurnRequest(conversation_id=CONVERSATION, action_id=action_id, message=message, steps=steps or [])
-    return LlmActivities(engine, None, critical).converse(request)
+    return asyncio.run(ActivityEnvironment().run(ConversationActivities(engine, None, critical).converse, request))
 
 
 def said_before(engine: Engine, action_id: str, *texts: str) -> None:

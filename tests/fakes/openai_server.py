@@ -1,8 +1,9 @@
 """A local server speaking the OpenAI chat-completions wire protocol, so litellm runs for real in tests.
-Each request takes the next scripted reply: a message content, an HTTP status, or a stall."""
+Each request takes the next scripted reply: a message content, function calls, an HTTP status, or a stall."""
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,13 @@ class Reply:
     content: str = ""
     status: int = 200
     stall_seconds: float = 0.0
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (function name, arguments as the model wrote them)
+
+
+def call(name: str, arguments: str | dict[str, Any] | None = None) -> Reply:
+    """A reply that calls one function; arguments given as a string go out as written (malformed, say)."""
+    written = arguments if isinstance(arguments, str) else json.dumps(arguments or {})
+    return Reply(calls=[(name, written)])
 
 
 @dataclass
@@ -41,15 +49,20 @@ def _app(fake: FakeOpenAI) -> FastAPI:
         if reply.status != 200:
             error = {"message": f"scripted {reply.status}", "type": "server_error", "code": str(reply.status)}
             return JSONResponse({"error": error}, status_code=reply.status)
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+        if reply.calls:
+            message["tool_calls"] = [
+                {"id": f"call_{len(fake.requests)}_{n}", "type": "function",
+                 "function": {"name": name, "arguments": arguments}}
+                for n, (name, arguments) in enumerate(reply.calls)
+            ]  # fmt: skip
         return JSONResponse(
             {
                 "id": f"chatcmpl-{len(fake.requests)}",
                 "object": "chat.completion",
                 "created": 1_700_000_000,
                 "model": "gpt-4o-mini",
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": reply.content}, "finish_reason": "stop"}
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.calls else "stop"}],
                 "usage": {"prompt_tokens": 420, "completion_tokens": 180, "total_tokens": 600},
             }
         )
