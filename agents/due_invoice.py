@@ -167,7 +167,7 @@ AGENT = Agent(
         Intent(
             TurnOutcome.resolve,
             "paid",
-            r"\b(already paid|just paid|have paid|paid it|transferred)\b",
+            r"\b(already paid|just paid|have paid|paid it|(it.?s|is|got it,?) paid|transferred)\b",
             "Customer says the invoice is paid.",
             _paid,
         ),
