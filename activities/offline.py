@@ -12,6 +12,7 @@ from activities.tools.space import search_words
 from agents.base import ComposeContext, Intent, Wording
 from agents.registry import AGENTS
 from domain.content import html_to_text
+from domain.escalation import IDENTITY
 from models.messages import (
     AgentType,
     Channel,
@@ -95,7 +96,19 @@ _ABOUT = Intent(
     r"\b(what is (this|it) about|what'?s this( about)?|which invoice|what do you mean|who (is this|are you))\b",
     "Answered with what the outreach is about and its link.",
 )
+_WHO = Intent(
+    TurnOutcome.reply,
+    "who",
+    IDENTITY.pattern,
+    "Said it is the location's AI assistant, and offered a person.",
+    lambda context: [
+        f"I'm the AI assistant of {escape(context.location_name)}, {escape(context.first_name)}, not a person. "
+        "If you'd rather talk to someone on our team, just say so and I'll pass it on."
+    ],
+)
 _FAQ = "search_faq"
+# What a turn says of itself when the engine did not understand: it recalled the outreach and offered the team.
+NOT_UNDERSTOOD = "Not understood: recalled what the outreach is about, its link, and offered the team."
 # An FAQ article answers a question when more than this share of its own question's words were asked.
 FAQ_COVERAGE = 0.5
 
@@ -104,7 +117,7 @@ def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
     """The first intent whose words the message contains, or None for anything else. A question is not taken
     for a mere thank-you."""
     question = "?" in message
-    for intent in (*AGENTS[agent_type].intents, _ABOUT, _LINK, *(() if question else (_THANKS,))):
+    for intent in (_WHO, *AGENTS[agent_type].intents, _ABOUT, _LINK, *(() if question else (_THANKS,))):
         if re.search(intent.words, message, re.I):
             return intent
     return None
@@ -141,7 +154,7 @@ def answer(
             link,
             "If you'd rather talk it through with our team, just say so and I'll pass it on.",
         ]
-        outcome, summary = TurnOutcome.reply, "Answered with what the outreach is about and its link."
+        outcome, summary = TurnOutcome.reply, _ABOUT.summary if intent is _ABOUT else NOT_UNDERSTOOD
     elif intent is _THANKS and answered_before:
         # A thank-you for an answer needs none back: answering it would invite another, and so on.
         return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Customer acknowledged the answer.")

@@ -7,6 +7,7 @@ only state what the situation's facts or the tools' results contain: every amoun
 resource it names.
 """
 
+import html
 import json
 import re
 from typing import Any
@@ -91,6 +92,7 @@ def unfounded(text: str, facts: dict[str, str | int], steps: list[ToolStep], res
     for n, step in enumerate(steps):
         _values(step.result.content, known, f"step{n}")
     found = " ".join(str(value) for value in known.values())
+    text = html.unescape(text)  # a link in an href has its & written &amp;
     invented = invented_facts(text, known)
     invented += [name for name in resources if re.search(rf"\b{re.escape(name)}\b", text) and name not in found]
     if PRETENDS.search(text):

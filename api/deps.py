@@ -126,3 +126,4 @@ def _requiring(permission: Permission) -> Callable[[Operator], Awaitable[Operato
 Reviewer = Annotated[Operator, Depends(_requiring(Permission.proposed_action))]
 AgentManager = Annotated[Operator, Depends(_requiring(Permission.agent_config))]
 MailboxManager = Annotated[Operator, Depends(_requiring(Permission.email_account))]
+SpaceReporter = Annotated[Operator, Depends(_requiring(Permission.space_events))]

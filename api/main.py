@@ -20,6 +20,7 @@ from api.routers import (
     detection,
     dev,
     email_accounts,
+    events,
     health,
     helpdesk,
     inbound,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
-    for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, email_accounts,
+    for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,
                    helpdesk, usage, sendgrid, twilio):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:

@@ -13,6 +13,7 @@ from api.schemas import AttachmentRef, Source, TimelineItem
 from models.messages import Channel, InboundKind, InboundStatus
 from models.tables import (
     Conversation,
+    Conversion,
     Delivery,
     HelpdeskDepartment,
     InboundAttachment,
@@ -57,6 +58,13 @@ def timeline(session: Session, action_id: str) -> list[TimelineItem]:
         })
         for entry, delivery, mail in rows
     ]  # fmt: skip
+
+
+def conversions_of(session: Session, action_id: str) -> list[dict[str, Any]]:
+    """What the outreach achieved (an invoice paid, a booking made), oldest first."""
+    found = session.exec(select(Conversion).where(col(Conversion.proposed_action_id) == action_id)
+                         .order_by(col(Conversion.occurred_at))).all()  # fmt: skip
+    return [conversion.model_dump() for conversion in found]
 
 
 def _sent(delivery: Delivery) -> Source:

@@ -11,6 +11,7 @@ from models.messages import (
     AgentType,
     Channel,
     ConversationStatus,
+    ConversionKind,
     DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
@@ -102,6 +103,7 @@ class InboxDetail(ProposedActionBase):
     channel_options: list["ChannelOption"]
     send_from_options: list["SendFromOption"]
     timeline: list[TimelineItem]
+    conversions: list["ConversionPublic"] = Field(description="What the outreach achieved, as the space reported")
 
 
 class Page(BaseModel, Generic[T]):
@@ -185,6 +187,7 @@ class ConversationItem(BaseModel):
 
 class ConversationDetail(ConversationItem):
     timeline: list[TimelineItem]
+    conversions: list["ConversionPublic"]
 
 
 class OutboxItem(BaseModel):
@@ -202,6 +205,48 @@ class OutboxItem(BaseModel):
     message_id: str
     in_reply_to: str | None
     created_at: datetime
+
+
+class InvoicePaid(_Body):
+    location_id: str = Field(max_length=100)
+    invoice_number: str = Field(min_length=1, max_length=50)
+    paid_at: AwareDatetime | None = Field(default=None, description="When it was paid (default: now)")
+
+
+class ContractRenewed(_Body):
+    location_id: str = Field(max_length=100)
+    contract_id: str = Field(min_length=1, max_length=100)
+    renewed_at: AwareDatetime | None = None
+
+
+class BookingMade(_Body):
+    location_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=100)
+    booking_id: str = Field(min_length=1, max_length=100, description="The booking's id in the space's system")
+    booked_at: AwareDatetime | None = None
+
+
+class LeadConverted(_Body):
+    location_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=100)
+    converted_at: AwareDatetime | None = None
+
+
+class ConversionPublic(BaseModel):
+    id: str
+    kind: ConversionKind
+    location_id: str
+    customer_id: str
+    reference: str
+    amount_cents: int | None
+    proposed_action_id: str | None = Field(description="The delivered outreach it followed (None: none did)")
+    conversation_id: str | None
+    source: str
+    occurred_at: datetime
+
+
+class SimulatedConversion(_Body):
+    proposed_action_id: str
 
 
 class SimulatedReply(_Body):
@@ -306,12 +351,28 @@ class OptOutResult(BaseModel):
     cancelled: list[str]
 
 
+class AgentFunnel(BaseModel):
+    """One agent's outreach from detection to outcome; each rate is of the step before (None: nothing to rate)."""
+
+    agent_type: AgentType
+    proposed: int
+    approved: int  # by an operator, or executed automatically
+    sent: int
+    replied: int
+    converted: int
+    approval_rate: float | None
+    delivery_rate: float | None
+    reply_rate: float | None
+    conversion_rate: float | None
+
+
 class InboxSummary(BaseModel):
     pending: int
     approved_today: int
     rejected_today: int
     average_review_seconds: float | None
     approval_rate: float | None
+    funnel: list[AgentFunnel]
 
 
 class ChannelOption(BaseModel):

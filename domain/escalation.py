@@ -27,6 +27,12 @@ PERSON = re.compile(
     r"\b(human|real person|a person|someone|manager|call me|speak (to|with)|talk (to|with)|representative)\b",
     re.I,
 )
+# A customer asking who answers ("are you a bot?") wants the truth, not a transfer.
+IDENTITY = re.compile(
+    r"\b(are you|is this|am i (talking|speaking|writing) (to|with)) (a |an )?(real |actual )?"
+    r"(person|human|bot|robot|ai|machine|automated)",
+    re.I,
+)
 DISPUTE = re.compile(
     r"\b(dispute\w*|overcharg\w*|charged (me )?twice|double[- ]charged|wrong (amount|invoice|charge)|"
     r"incorrect (amount|invoice|charge)|refund|not (going to )?pay(ing)? (this|that|it)|never (ordered|used|agreed))\b",
@@ -87,7 +93,7 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     """The reason the engine escalates this message whatever the AI decides, or None."""
     if sensitive := complaint_or_dispute(text):
         return sensitive
-    if PERSON.search(text):
+    if PERSON.search(text) and not IDENTITY.search(text):
         return EscalationReason.asked_for_person
     if frustrated(text):
         return EscalationReason.frustrated

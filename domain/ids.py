@@ -12,6 +12,7 @@ TICKET_REPLY_WORKFLOW = "TicketReplyWorkflow"
 CUSTOMER_REPLIED = "customer_replied"
 DELIVERY_STATUS = "delivery_status"
 CANCEL = "cancel"
+CONVERTED = "converted"
 
 
 def outreach_id(pattern: Pattern) -> str:

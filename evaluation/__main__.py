@@ -1,8 +1,9 @@
-"""Run every scenario through the composer and print a pass rate per check.
+"""Run every scenario through the composer, and every labelled customer turn and journey through the
+conversation's AI, and print a pass rate per check (`evaluation/conversations.py` for the conversations).
 
-Offline by default; with OUTREACH_LLM_MODEL set, the configured model writes the drafts (a draft the
-model gets wrong on every attempt counts as failing every check). Exits non-zero when any offline
-check fails, so `make eval` guards the offline composer's quality bar.
+Offline by default; with OUTREACH_LLM_MODEL set, the configured model writes the drafts and answers the customers
+(a draft the model gets wrong on every attempt counts as failing every check). Exits non-zero when any offline
+check fails, so `make eval` guards the offline composer's and the offline engine's quality bar.
 """
 
 import asyncio
@@ -11,6 +12,7 @@ import sys
 from activities import offline
 from activities.llm import LLM_ATTEMPTS, model_draft
 from evaluation.checks import CHECKS
+from evaluation.conversations import evaluate_conversations
 from evaluation.scenarios import Scenario, scenarios
 from models.messages import Draft
 from providers.llm import language_model
@@ -55,7 +57,12 @@ async def evaluate() -> int:
     print(f"\n  {'all checks':<{width}}  {overall:5.1f}%")
     if failures:
         print("\nFailures:\n" + "\n".join(failures))
-    return 1 if failures and not settings.llm_model else 0
+    print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
+    lines, missed = await evaluate_conversations(language_model(settings))
+    print("\n".join(lines))
+    if missed:
+        print("\nFailures:\n" + "\n".join(missed))
+    return 1 if (failures or missed) and not settings.llm_model else 0
 
 
 if __name__ == "__main__":

@@ -51,6 +51,15 @@ class Priority(StrEnum):
     critical = "critical"
 
 
+class ConversionKind(StrEnum):
+    """What an outreach was for, done: the space's systems report it (or a conversation's tool did it)."""
+
+    invoice_paid = "invoice_paid"
+    booking_made = "booking_made"
+    contract_renewed = "contract_renewed"
+    lead_converted = "lead_converted"
+
+
 class ConversationStatus(StrEnum):
     open = "open"
     escalated = "escalated"
@@ -606,6 +615,13 @@ class ForTheTeam(BaseModel):
     message: CustomerMessage
     action_id: str
     conversation_id: str
+
+
+class Converted(BaseModel):
+    """The conversation's outreach converted (an invoice paid, a booking made): the conversation is resolved."""
+
+    conversion_id: str
+    note: str  # "Invoice AMS-1042 paid."
 
 
 class ConversationStatusChange(BaseModel):

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     proposed_action = "proposedAction"
     agent_config = "agentConfig"
     email_account = "emailAccount"
+    space_events = "spaceEvents"
 
     @property
     def allows(self) -> str:
@@ -29,6 +30,7 @@ class Permission(StrEnum):
             Permission.proposed_action: "review proposals (approve, reject, snooze, edit)",
             Permission.agent_config: "configure agents and detection, and run detection",
             Permission.email_account: "connect email accounts and send from them",
+            Permission.space_events: "report the space's events (invoices paid, bookings, renewals, new members)",
         }[self]
 
 

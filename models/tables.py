@@ -28,6 +28,7 @@ from models.messages import (
     AgentType,
     Channel,
     ConversationStatus,
+    ConversionKind,
     DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
@@ -332,6 +333,23 @@ class Conversation(SQLModel, table=True):
     status: ConversationStatus = Field(sa_type=_enum(ConversationStatus))
     started_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Conversion(SQLModel, table=True):
+    """An outreach's purpose achieved, as the space's data says: linked to the proposal it followed (None when no
+    delivered outreach was about it), so detection → proposal → conversation → outcome is one chain."""
+
+    id: str = Field(primary_key=True)  # "{kind}:{location}:{reference}": each conversion is recorded once
+    kind: ConversionKind = Field(sa_type=_enum(ConversionKind))
+    location_id: str = Field(foreign_key="location.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    reference: str  # the invoice number, contract id, booking id or customer id
+    amount_cents: int | None = None
+    proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id", index=True)
+    conversation_id: str | None = None
+    source: str  # api | sandbox | conversation
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class TimelineEntry(SQLModel, table=True):

@@ -3,8 +3,9 @@
 from activities import offline
 from evaluation.__main__ import evaluate
 from evaluation.checks import CHECKS
+from evaluation.conversations import ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL, TURNS, Outcome, report
 from evaluation.scenarios import Scenario, scenarios
-from models.messages import AgentType, Channel, Draft
+from models.messages import AgentType, Channel, Draft, EscalationReason
 
 
 async def test_the_offline_composer_passes_every_check_of_every_scenario() -> None:
@@ -38,3 +39,15 @@ def test_each_check_catches_what_it_is_for() -> None:
         assert CHECKS[check_name](scenario, draft) is not None, check_name
     for name, check in CHECKS.items():
         assert check(email, good_email) is None, name
+
+
+def test_the_conversation_set_covers_every_agent_and_decision_and_its_report_catches_a_miss() -> None:
+    assert len(TURNS) >= 60
+    assert {turn.agent for turn in TURNS} == set(AgentType)
+    assert {turn.label for turn in TURNS} == {ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL}
+    assert all(turn.reason is not None for turn in TURNS if turn.label == ESCALATE)
+    wanted = TURNS[0]
+    missed = Outcome(wanted, ESCALATE, EscalationReason.needs_judgement, [], problems=["decision: escalate"])
+    lines, failures = report([missed], {})
+    assert failures and "decision (4 labels)            0/1" in "\n".join(lines)
+    assert "should not            1" in "\n".join(lines)  # an escalation that should not have been

@@ -238,6 +238,31 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
     assert activities[activities.index("use_tool") - 1 : activities.index("use_tool") + 2] == [
         "converse", "use_tool", "converse"]  # fmt: skip
 
+    # The customer pays: the space's system says so, and the chain closes — conversion, resolution, funnel.
+    paid = {"location_id": "ams", "invoice_number": invoice.number}
+    conversion = (await stack.http.post("/api/events/invoice-paid", json=paid)).json()
+    assert (conversion["kind"], conversion["proposed_action_id"]) == ("invoice_paid", action["id"])
+    assert conversion["conversation_id"] == f"conversation:{action['id']}"
+
+    async def resolved() -> dict[str, Any] | None:
+        found = (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).json()
+        return found if found["status"] == "resolved" else None
+
+    conversation = await poll(resolved, "the payment to resolve the conversation")
+    assert [found["id"] for found in conversation["conversions"]] == [conversion["id"]]
+    said = [entry["body"] for entry in conversation["timeline"]]
+    assert f"Converted: Invoice {invoice.number} paid." in said and f"Resolved: Invoice {invoice.number} paid." in said
+    again = await stack.http.post("/api/events/invoice-paid", json=paid)  # reported twice: recorded once
+    assert again.status_code == 200 and again.json()["id"] == conversion["id"]
+    detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+    assert len(detail["conversions"]) == 1 and detail["status"] == "sent"
+    with Session(stack.engine) as session:
+        assert session.get(Invoice, invoice.id).paid_at is not None  # type: ignore[union-attr]
+    [funnel] = [row for row in (await stack.http.get("/api/inbox/summary")).json()["funnel"]
+                if row["agent_type"] == "due_invoice"]  # fmt: skip
+    assert (funnel["sent"], funnel["replied"], funnel["converted"]) == (1, 1, 1)
+    assert funnel["conversion_rate"] == 1.0 and funnel["proposed"] > funnel["approved"] == 1
+
 
 async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) -> None:
     action = await pending_of(stack, "lead_follow_up")
@@ -253,6 +278,10 @@ async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) 
         [booking] = session.exec(select(Booking).where(col(Booking.kind) == "day_pass")).all()
     assert booking.customer_id == action["customer"]["id"]
     assert booking.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() == tuesday
+    # The inquiry, the follow-up and the booking are one chain.
+    [conversion] = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["conversions"]
+    assert (conversion["kind"], conversion["reference"], conversion["source"]) == (
+        "booking_made", booking.id, "conversation")  # fmt: skip
 
 
 async def test_a_member_asking_about_private_offices_gets_them_with_prices_and_a_negotiation_goes_to_the_team(

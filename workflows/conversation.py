@@ -15,13 +15,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
-    from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED
+    from domain.ids import CONVERSATION_WORKFLOW, CONVERTED, CUSTOMER_REPLIED
     from models.messages import (
         Channel,
         ConversationInput,
         ConversationOpening,
         ConversationStatus,
         ConversationStatusChange,
+        Converted,
         CustomerMessage,
         EmailMessage,
         EscalationRequest,
@@ -64,6 +65,7 @@ class ConversationWorkflow:
     def __init__(self, input: ConversationInput) -> None:
         self._inbox: list[CustomerMessage] = list(input.inbox)
         self._status = ConversationStatus.open
+        self._converted: Converted | None = None
         # Ids of the messages taken in: the same mail routed twice (a webhook retried after a crash) is one turn.
         self._seen: list[str] = [*input.seen, *(message.id for message in input.inbox)]
 
@@ -91,13 +93,15 @@ class ConversationWorkflow:
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self._inbox),
+                    lambda: bool(self._inbox) or self._converted is not None,
                     timeout=input.idle_timeout,
                     timeout_summary="Conversation goes quiet",
                 )
             except TimeoutError:
                 days = input.idle_timeout.days
                 return await self._finish(input, ConversationStatus.closed, f"Closed: no reply for {days} days.")
+            if not self._inbox and self._converted is not None:
+                return await self._finish(input, ConversationStatus.resolved, f"Resolved: {self._converted.note}")
             message = self._inbox.pop(0)
             turn, last_message_id = await self._answer(input, message, last_message_id)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
@@ -113,6 +117,11 @@ class ConversationWorkflow:
         if message.id not in self._seen:
             self._seen.append(message.id)
             self._inbox.append(message)
+
+    @workflow.signal(name=CONVERTED)
+    def converted(self, conversion: Converted) -> None:
+        """The outreach converted (the invoice paid, a booking made): nothing is left to talk about."""
+        self._converted = conversion
 
     @workflow.query
     def status(self) -> ConversationStatus:

@@ -11,7 +11,7 @@ Every use lands on the conversation's timeline in the same transaction as what i
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from temporalio import activity
 
 from activities.tools import billing, consent, space
 from activities.tools.context import PortalLinks, ToolContext, ToolRefused
+from inbound import conversions
 from models.db import session_scope
 from models.messages import Sender, TimelineEvent, ToolCall, ToolResult
 from models.tables import Customer, Location
@@ -96,6 +97,11 @@ class ToolActivities:
         with session_scope(self._engine) as session:
             result = self._run(session, call)
             _record(session, call, result)
+            booked = result.content.get("booking_id") if result.ok else None
+            customer = session.get(Customer, call.customer_id)
+            if booked and call.action_id and customer is not None:  # the outreach converted: one chain
+                made = conversions.booking_made(customer, booked, datetime.now(UTC), "conversation")
+                conversions.record(session, replace(made, proposed_action_id=call.action_id))
         return result
 
     def _run(self, session: Session, call: ToolCall) -> ToolResult:

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from api.auth import location_filter
 from api.deps import CurrentOperator, PaginationDep, SessionDep
-from api.queries import timeline, visible_conversation
+from api.queries import conversions_of, timeline, visible_conversation
 from api.schemas import ConversationDetail, ConversationItem, CustomerRef, Page
 from models.messages import ConversationStatus
 from models.tables import Conversation, Customer
@@ -48,4 +48,5 @@ def get_conversation(conversation_id: str, session: SessionDep, operator: Curren
         **conversation.model_dump(),
         "customer": CustomerRef(id=customer.id, name=customer.name),
         "timeline": timeline(session, conversation.proposed_action_id),
+        "conversions": conversions_of(session, conversation.proposed_action_id),
     }

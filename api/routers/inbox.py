@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import func, or_, tuple_
+from sqlalchemy import case, exists, func, or_, tuple_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -19,8 +19,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import can_access, location_filter, may
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, SessionDep
-from api.queries import department_problem, seconds_between, timeline, visible_action
+from api.queries import conversions_of, department_problem, seconds_between, timeline, visible_action
 from api.schemas import (
+    AgentFunnel,
     ApproveBody,
     ChannelOption,
     CustomerContext,
@@ -46,7 +47,16 @@ from models.messages import (
     SnoozeRequest,
 )
 from models.operators import Permission
-from models.tables import Customer, EmailAccount, InboxCount, Location, Operator, ProposedAction
+from models.tables import (
+    Conversation,
+    Conversion,
+    Customer,
+    EmailAccount,
+    InboxCount,
+    Location,
+    Operator,
+    ProposedAction,
+)
 from workflows.outreach import OutreachWorkflow
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
@@ -180,7 +190,41 @@ def inbox_summary(
         rejected_today=count(col(ProposedAction.rejected_at) >= today),
         average_review_seconds=average_review_seconds,
         approval_rate=approved / decided if decided else None,
+        funnel=_funnel(session, mine),
     )
+
+
+def _funnel(session: Session, mine: Any) -> list[AgentFunnel]:
+    """Per agent: proposed → approved → sent → replied (a conversation) → converted (a conversion linked)."""
+    sent = col(ProposedAction.status) == ActionStatus.sent
+
+    def counted(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = session.execute(
+        select_columns(
+            col(ProposedAction.agent_type),
+            func.count(),
+            counted(or_(col(ProposedAction.approved_at).is_not(None), sent)),
+            counted(sent),
+            counted(exists().where(col(Conversation.proposed_action_id) == ProposedAction.id)),
+            counted(exists().where(col(Conversion.proposed_action_id) == ProposedAction.id)),
+        )
+        .where(mine)
+        .group_by(col(ProposedAction.agent_type))
+        .order_by(col(ProposedAction.agent_type))
+    ).all()
+
+    def rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    return [
+        AgentFunnel(agent_type=agent, proposed=proposed, approved=approved, sent=delivered, replied=replied,
+                    converted=converted, approval_rate=rate(approved, proposed),
+                    delivery_rate=rate(delivered, approved), reply_rate=rate(replied, delivered),
+                    conversion_rate=rate(converted, delivered))
+        for agent, proposed, approved, delivered, replied, converted in rows
+    ]  # fmt: skip
 
 
 def _reach(session: Session, action: ProposedAction) -> tuple[Customer, channels.Reach]:
@@ -239,6 +283,7 @@ def _detail(session: Session, action: ProposedAction, operator: Operator) -> dic
         "channel_options": options,
         "send_from_options": senders,
         "timeline": timeline(session, action.id),
+        "conversions": conversions_of(session, action.id),
     }
 
 

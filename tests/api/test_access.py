@@ -19,6 +19,11 @@ ROUTES = [
     ("GET", "/api/conversations/some-id"),
     ("GET", "/api/outbox"),
     ("POST", "/api/dev/simulate-reply"),
+    ("POST", "/api/dev/simulate-conversion"),
+    ("POST", "/api/events/invoice-paid"),
+    ("POST", "/api/events/contract-renewed"),
+    ("POST", "/api/events/booking-made"),
+    ("POST", "/api/events/lead-converted"),
 ]
 
 
