@@ -39,7 +39,11 @@ REQUEST = re.compile(
 )  # fmt: skip
 
 
+def carrier_keyword(text: str) -> bool:
+    """The whole message is an SMS opt-out keyword (which the carrier itself confirms to the sender)."""
+    return re.sub(r"[^\w ]", "", text).strip().lower() in SMS_KEYWORDS
+
+
 def asks_to_opt_out(text: str) -> bool:
     """The customer asks to be contacted no more: an SMS keyword alone, or a request to stop, in words."""
-    bare = re.sub(r"[^\w ]", "", text).strip().lower()
-    return bare in SMS_KEYWORDS or (REQUEST.search(text) is not None and _PREFERENCE.search(text) is None)
+    return carrier_keyword(text) or (REQUEST.search(text) is not None and _PREFERENCE.search(text) is None)

@@ -1,4 +1,5 @@
-"""Twilio's status callbacks for calls and text messages, each naming our delivery in its URL.
+"""Twilio's webhooks: the status callbacks of calls and text messages, each naming our delivery in its URL, and
+the text messages customers send to our number.
 
 Every request must carry a valid `X-Twilio-Signature`: Twilio signs the URL it called — our configured public
 base URL with the path — and the form parameters with the account's auth token, so the check uses
@@ -6,14 +7,17 @@ base URL with the path — and the form parameters with the account's auth token
 403 and changes nothing; a repeated one (Twilio retrying, `I-Twilio-Idempotency-Token`) is applied once.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import ClientDep, SessionDep, SettingsDep
-from inbound import delivery_events
+from domain.contacts import international_phone
+from inbound import delivery_events, texts
 from settings import Settings
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
@@ -34,6 +38,26 @@ async def _signed_form(request: Request, settings: Settings, signature: str | No
     if not signature or not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The Twilio signature does not match the request.")
     return params
+
+
+@router.post("/sms", response_class=Response)
+async def incoming_text(
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+) -> Response:
+    """A text message to our number (point the number's incoming-message webhook here): an opt-out opts the
+    sender out; anything else goes on the timeline for the team. Answers TwiML."""
+    params = await _signed_form(request, settings, signature)
+    sender = international_phone(params.get("From")) or params.get("From", "")
+    reply = await texts.receive_text(session, client, params.get("MessageSid", ""), sender, params.get("Body", ""),
+                                     datetime.now(UTC))  # fmt: skip
+    answer = MessagingResponse()
+    if reply:
+        answer.message(reply)
+    return Response(content=str(answer), media_type="application/xml")
 
 
 @router.post("/calls/{delivery_id}", status_code=status.HTTP_204_NO_CONTENT)

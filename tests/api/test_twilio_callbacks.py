@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
+from twilio.request_validator import RequestValidator
 
 from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from api.main import create_app
 from models.messages import CallRequest, Channel, DeliveryStatus
-from models.tables import Delivery, ProviderEvent, TimelineEntry
+from models.tables import Customer, Delivery, ProviderEvent, TimelineEntry
 from providers.twilio import TwilioVoice
 from settings import Settings
 from tests.factories import LOCATION_ID, proposal
@@ -123,3 +124,45 @@ async def test_forged_and_unsigned_callbacks_are_refused_and_change_nothing(
     assert delivery(engine, Channel.voice).status is DeliveryStatus.sent
     with Session(engine) as session:
         assert session.exec(select(ProviderEvent)).all() == []
+
+
+def texted(body: str, sender: str = "+31612345678") -> tuple[str, dict[str, str], dict[str, str]]:
+    """A text message to our number, as Twilio posts it: signed over our public URL."""
+    url = f"{PUBLIC}/webhooks/twilio/sms"
+    params = {"AccountSid": ACCOUNT_SID, "MessageSid": f"SM{uuid.uuid4().hex}", "From": sender, "To": FROM_NUMBER,
+              "Body": body}  # fmt: skip
+    headers = {"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, params)}
+    return url, params, headers
+
+
+def opted_out(engine: Engine) -> bool:
+    with Session(engine) as session:
+        customer = session.get(Customer, "cust-1")
+        return customer is not None and customer.opted_out
+
+
+async def test_a_text_stop_opts_out_and_other_texts_reach_the_team(
+    engine: Engine, fake: FakeTwilio, twilio: httpx.AsyncClient
+) -> None:
+    placed_call(engine, fake)
+    question = await post(twilio, *texted("Is this about the October invoice?"))
+    assert question.status_code == 200 and "<Message>" not in question.text
+    assert "Is this about the October invoice?" in timeline(engine) and not opted_out(engine)
+
+    forged_url, forged_params, _ = texted("STOP")
+    assert (await post(twilio, forged_url, forged_params, {"X-Twilio-Signature": "forged"})).status_code == 403
+    assert not opted_out(engine)
+
+    stop = await post(twilio, *texted("STOP"))  # the carrier confirms a keyword itself: we add nothing
+    assert stop.status_code == 200 and stop.headers["content-type"].startswith("application/xml")
+    assert "<Message>" not in stop.text and opted_out(engine)
+    assert "STOP\n(Opted out by text message.)" in timeline(engine)
+
+
+async def test_an_opt_out_in_words_by_text_is_answered_in_one_sentence(
+    engine: Engine, fake: FakeTwilio, twilio: httpx.AsyncClient
+) -> None:
+    placed_call(engine, fake)
+    answer = await post(twilio, *texted("Please stop texting me"))
+    assert answer.status_code == 200 and opted_out(engine)
+    assert "<Message>You won't hear from Test Space loc-test again. Sorry for the bother.</Message>" in answer.text
