@@ -127,8 +127,8 @@ class HelpdeskActivities:
             add_timeline_entry(session, TimelineEvent(
                 id=f"escalated:{request.ticket_id}", action_id=request.action_id,
                 conversation_id=request.conversation_id, sender=Sender.system,
-                body=f"Escalated to the team: ticket {number}, {escalation.priority.value} priority. "
-                f"{escalation.detail}", at=now, ticket_id=ticket_id,
+                body=f"Escalated to the team: ticket {number}, {escalation.priority.value} priority.", at=now,
+                ticket_id=ticket_id,
             ))  # fmt: skip
         return number
 
