@@ -142,6 +142,16 @@ def make_pattern(
     )
 
 
+def price_lists(prices: dict[str, Any]) -> tuple[str, str]:
+    """The private offices and the plans that `plans_and_prices` found, each an HTML list with its prices."""
+    offices = "".join(f"<li>{escape(office['name'])}, for up to {office['seats']}: "
+                      f"{escape(office['monthly_price'])} a month</li>"
+                      for office in prices["private_offices"])  # fmt: skip
+    plans = "".join(f"<li>{escape(plan['name'])}: {escape(plan['monthly_price'])} a month</li>"
+                    for plan in prices["plans"])  # fmt: skip
+    return f"<ul>{offices}</ul>", f"<ul>{plans}</ul>"
+
+
 def human_date(iso: str | int) -> str:
     day = date.fromisoformat(str(iso))
     return f"{day.strftime('%B')} {day.day}, {day.year}"

@@ -5,7 +5,18 @@ from html import escape
 
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
+from agents.base import (
+    Agent,
+    Candidates,
+    ComposeContext,
+    Intent,
+    Scan,
+    Wording,
+    dedup,
+    human_date,
+    make_pattern,
+    price_lists,
+)
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Contract, Customer, Plan, ProposedAction
@@ -95,15 +106,11 @@ def _offer(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     prices, viewing = (step.result for step in steps)
     if not prices.ok:
         return [f"I couldn't look our prices up just now, {first}; our team can go through the options with you."]
-    offices = "".join(f"<li>{escape(office['name'])}, for up to {office['seats']}: "
-                      f"{escape(office['monthly_price'])} a month</li>"
-                      for office in prices.content["private_offices"])  # fmt: skip
-    plans = "".join(f"<li>{escape(plan['name'])}: {escape(plan['monthly_price'])} a month</li>"
-                    for plan in prices.content["plans"])  # fmt: skip
+    offices, plans = price_lists(prices.content)
     ends = human_date(str(context.facts["end_date"]))
     lines = [f"Great question, {first}! Your {context.fact('plan_name')} plan runs until {ends}. These private "
-             "offices are available:", f"<ul>{offices}</ul>",
-             "And our plans, for comparison:", f"<ul>{plans}</ul>"]  # fmt: skip
+             "offices are available:", offices,
+             "And our plans, for comparison:", plans]  # fmt: skip
     if viewing.ok:
         lines.append(f'<a href="{escape(viewing.content["link"], quote=True)}">Book a viewing</a> and we will show '
                      "you around, or reply here with any question.")  # fmt: skip

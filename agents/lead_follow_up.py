@@ -18,6 +18,7 @@ from agents.base import (
     has_booked,
     human_date,
     make_pattern,
+    price_lists,
 )
 from domain.dates import mentioned_day
 from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
@@ -136,6 +137,23 @@ def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     ]
 
 
+def _price_lookup(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    return [] if steps else [ToolRequest(call_id="prices", name="plans_and_prices")]
+
+
+def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The offices and plans with their prices, as the tool found them, and the tour to see them."""
+    first, tour = escape(context.first_name), f'<a href="{context.fact("tour_link")}">pick a time for a tour</a>'
+    [prices] = (step.result for step in steps)
+    if not prices.ok:
+        return [f"I couldn't look our prices up just now, {first}; {tour} and we'll go through them with you."]
+    offices, plans = price_lists(prices.content)
+    day_pass = prices.content.get("day_pass")
+    return [f"Happy to help, {first}! Our private offices:", offices, "And our memberships:", plans,
+            f"Or try us for a day: a day pass is {escape(day_pass)}." if day_pass else "",
+            f"The best way to choose is to see them: {tour}. Or just reply with any question."]  # fmt: skip
+
+
 def _tour(context: ComposeContext) -> list[str]:
     return [
         f"Wonderful, {escape(context.first_name)}! We'd love to show you around {escape(context.location_name)}.",
@@ -154,11 +172,20 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     intents=(
+        # A deal needs a person; before "pricing", as it mentions prices too.
         Intent(
             TurnOutcome.escalate,
+            "negotiation",
+            r"\b(discount|deal|cheaper|negotiat\w*|lower (the )?price|work something out|contract terms?)\b",
+            "The lead wants to negotiate; handed to the team.",
+        ),
+        Intent(
+            TurnOutcome.reply,
             "pricing",
-            r"\b(price|prices|pricing|cost|how much|rates?|private office|contract)\b",
-            "The lead asked about prices or offices; handed to the team.",
+            r"\b(price|prices|pricing|cost|how much|rates?|private offices?|plans?)\b",
+            "Listed the private offices and plans with their prices, and the tour link.",
+            uses=_price_lookup,
+            answered=_prices,
         ),
         Intent(
             TurnOutcome.reply,

@@ -107,7 +107,7 @@ LEAD_FACTS: dict[str, str | int] = {
         ("Yes, I'd love to try a day pass for next Tuesday.", TurnOutcome.reply),
         ("What is this about?", TurnOutcome.reply),
         ("Could you send the link again?", TurnOutcome.reply),
-        ("How much is a private office?", TurnOutcome.escalate),
+        ("Can I get a discount for a team of three?", TurnOutcome.escalate),
     ],
 )
 def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: TurnOutcome) -> None:
