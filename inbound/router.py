@@ -310,15 +310,18 @@ async def route(session: Session, router: Router, row: InboundMessage) -> None:
     conversation = session.get(Conversation, row.conversation_id)
     # After an escalation the team has the conversation: what the customer writes goes to the ticket, not the AI.
     escalated = conversation is not None and conversation.status is ConversationStatus.escalated
+    # A customer who opted out gets nothing more from us, the AI's answers included: the team sees what they wrote.
+    customer = session.get(Customer, action.customer_id)
+    answered = not escalated and customer is not None and not customer.opted_out
     ticket = None
     if row.kind is InboundKind.reply and (delivery.channel is Channel.helpdesk or escalated):
         ticket = comment_from_customer(session, action.id, f"inbound:{row.id}", row.sender_name or row.sender,
                                        row.reply, row.received_at)  # fmt: skip
     if row.kind is InboundKind.bounce:
         await _bounced(session, router.client, row, delivery)
-    elif row.kind is InboundKind.reply and not escalated:
+    elif row.kind is InboundKind.reply and answered:
         await _hand_over(session, router, row, action, delivery)
-    else:  # automatic mail, the team's own answers and what comes after an escalation wake no AI
+    else:  # automatic mail, the team's own answers, and what comes after an escalation or an opt-out wake no AI
         sender = Sender.operator if row.kind is InboundKind.team_reply else Sender.customer
         entry = TimelineEvent(id=f"inbound:{row.id}", action_id=action.id, conversation_id=row.conversation_id,
                               sender=sender, channel=_channel(row, delivery, action), body=row.reply or row.subject,
