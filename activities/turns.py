@@ -71,7 +71,7 @@ class ConversationActivities:
         situation = await asyncio.to_thread(self._situation, request)
         ruled = self._ruled(situation, request)
         if ruled is not None:
-            return ruled
+            return await self._in_their_words(situation, request, ruled)
         if self._model is None:
             return self._with_priority(situation, request, self._offline(situation, request))
         try:
@@ -162,6 +162,28 @@ class ConversationActivities:
         if reason is None:
             return None
         return offline.handed_over(situation.context, self._priced(situation, Escalation(reason=reason), request))
+
+    async def _in_their_words(self, situation: Situation, request: TurnRequest, ruled: Turn) -> Turn:
+        """What the engine decided, said by the model in the customer's language; the engine's own (English)
+        words when there is no model or its answer is not usable, so a decision is never held up by it."""
+        if self._model is None or ruled.tool_calls:
+            return ruled
+        chat = turn_prompts.messages(situation.story, request.steps)
+        chat.insert(
+            1, {"role": "system", "content": turn_prompts.decided(ruled.outcome, html_to_text(ruled.reply_html))}
+        )
+        try:
+            called = await self._model.call_functions(chat, [turn_prompts.answer_function()], turn_prompts.ANSWER,
+                                                      temperature=0.2)  # fmt: skip
+            [answer] = [turn_prompts.TurnAnswer.model_validate_json(call.arguments) for call in called.calls]
+            unfounded = turn_prompts.unfounded(answer.reply_html, situation.context.facts, request.steps,
+                                               situation.resources)  # fmt: skip
+            if unfounded:
+                raise ValueError(f"states what neither the facts nor the tools say: {', '.join(unfounded)}")
+        except Exception as error:
+            activity.logger.warning("The engine's own words are used: %s", f"{type(error).__name__}: {error}"[:300])
+            return ruled
+        return ruled.model_copy(update={"reply_html": sanitize_html(answer.reply_html)})
 
     def _with_priority(self, situation: Situation, request: TurnRequest, turn: Turn) -> Turn:
         if turn.outcome is not TurnOutcome.escalate:

@@ -27,6 +27,9 @@ from models.messages import (
     CustomerMessage,
     EscalationReason,
     Sender,
+    ToolRequest,
+    ToolResult,
+    ToolStep,
     Turn,
     TurnOutcome,
     TurnRequest,
@@ -75,12 +78,12 @@ def answer(reply_html: str, outcome: str = "reply", **fields: Any) -> Reply:
 
 
 async def turn(engine: Engine, settings: Settings, action_id: str, body: str, attempt: int = 1,
-               answer_now: bool = False) -> Turn:  # fmt: skip
+               answer_now: bool = False, steps: list[ToolStep] | None = None) -> Turn:  # fmt: skip
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=attempt)
     activities = ConversationActivities(engine, language_model(settings), settings.critical_dispute_cents)
     request = TurnRequest(conversation_id=f"conversation:{action_id}", action_id=action_id, message=message(body),
-                          answer_now=answer_now)  # fmt: skip
+                          answer_now=answer_now, steps=steps or [])  # fmt: skip
     return await env.run(activities.converse, request)
 
 
@@ -187,3 +190,22 @@ async def test_an_opt_out_needs_no_model(engine: Engine, settings: Settings, llm
     first = await turn(engine, with_model(settings, llm), action_id, "STOP")
     assert [tool.name for tool in first.tool_calls] == ["opt_out"]
     assert llm.requests == []  # the engine needed no model to honour it
+
+
+async def test_what_the_engine_decides_the_model_says_in_the_customers_language(
+    engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str
+) -> None:
+    opted = [ToolStep(request=ToolRequest(call_id="opt_out", name="opt_out"),
+                      result=ToolResult(name="opt_out", ok=True, content={"opted_out": True}))]  # fmt: skip
+    llm.script = [answer("<p>Natürlich, Ada: Sie hören nichts mehr von uns. Entschuldigen Sie die Störung.</p>")]
+    said = await turn(engine, with_model(settings, llm), action_id, "Bitte keine E-Mails mehr.", steps=opted)
+    assert said.outcome is TurnOutcome.resolve and said.reply_html.startswith("<p>Natürlich, Ada")
+    [asked] = llm.requests
+    assert [tool["function"]["name"] for tool in asked["tools"]] == ["answer"]
+    assert asked["tool_choice"] == {"type": "function", "function": {"name": "answer"}}
+    assert "The decision for this turn is made: outcome 'resolve'" in asked["messages"][1]["content"]
+
+    # A model that fails holds nothing up: the engine's own words go out at once.
+    llm.script = [Reply(status=500)]
+    plain = await turn(engine, with_model(settings, llm), action_id, "Bitte keine E-Mails mehr.", steps=opted)
+    assert plain.reply_html.startswith("<p>Of course, Ada: you won't hear from")
