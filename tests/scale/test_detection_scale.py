@@ -13,16 +13,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.detection import DetectionActivities
 from agents.scan import PAGE_SIZE, scan_page, start_scan
 from demo.bulk import seed_bulk
-from domain import search_attributes
 from models.messages import DetectionInput
-from tests.conftest import BIN
+from tests.conftest import start_dev_server
 from tests.factories import LOCATION_ID, policy
 from workflows.detection import DetectionWorkflow
 
@@ -44,12 +41,7 @@ def seed(engine: Engine) -> int:
 @pytest.fixture
 async def temporal() -> AsyncIterator[Client]:
     """A dev server of this run's own: tens of thousands of parked outreaches stay with it."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env.client
     await env.shutdown()
 

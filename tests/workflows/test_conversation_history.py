@@ -9,15 +9,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment
 
 from activities.db import DbActivities
-from domain import search_attributes
 from models.messages import Channel, ConversationInput, ConversationStatus, CustomerMessage, Sender
 from models.tables import TimelineEntry
 from settings import Settings
-from tests.conftest import BIN, poll, worker_for
+from tests.conftest import poll, start_dev_server, worker_for
 from tests.factories import LOCATION_ID, proposal
 from workflows.conversation import ConversationWorkflow
 
@@ -27,14 +25,9 @@ SUGGEST_AFTER_EVENTS = 30
 
 @pytest.fixture
 async def short_histories() -> AsyncIterator[Client]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=search_attributes.ALL,
-        dev_server_log_level="error",
-        dev_server_extra_args=["--dynamic-config-value",
-                               f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}"],
-    )  # fmt: skip
+    env = await start_dev_server(
+        "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={SUGGEST_AFTER_EVENTS}"
+    )
     yield env.client
     await env.shutdown()
 
