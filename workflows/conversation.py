@@ -88,7 +88,7 @@ class ConversationWorkflow:
             )
         last_message_id = input.last_message_id
         while True:
-            if not self._inbox and workflow.info().is_continue_as_new_suggested():
+            if not self._inbox and self._converted is None and workflow.info().is_continue_as_new_suggested():
                 carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:]}
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
