@@ -109,8 +109,11 @@ class ConversationActivities:
                     )
                 ).one()
             )
-            resources = list(session.exec(select(Resource.name).where(col(Resource.location_id) == location.id)))
-            profile = customer_profile(session, customer, location, datetime.now(UTC))
+            # What only a model reads (and its answer is checked against): not read for the offline engine.
+            model = self._model is not None
+            named = select(Resource.name).where(col(Resource.location_id) == location.id)
+            resources = list(session.exec(named)) if model else []
+            profile = customer_profile(session, customer, location, datetime.now(UTC)) if model else []
         today = datetime.now(ZoneInfo(location.time_zone)).date()
         context = replace(compose_context(location, customer, action.facts), today=today)
         story = {
