@@ -136,7 +136,15 @@ def refuse_taken_port(port: int, what: str, advice: str) -> None:
         )
 
 
+def _interrupted(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_dev_stack(settings: Settings) -> None:
+    # Ctrl-C stops the stack even when a script started it with interrupts ignored (as shells do for background
+    # jobs), and so does SIGTERM (a process manager, `kill`): either way the children are stopped too, never orphaned.
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     children: list[Child] = []

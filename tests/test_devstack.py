@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
 from temporalio.client import Client
@@ -195,6 +196,15 @@ async def test_make_run_restarts_a_worker_or_an_api_that_dies_and_keeps_working(
                 return (await http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
 
             await poll(delivered, "the restarted worker to deliver the approval", seconds=90)
+
+        # A process manager's SIGTERM stops the whole stack as Ctrl-C does: nothing is left running.
+        children = [started_pid(output, name) for name in ("worker", "API")]
+        stack.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(stack.wait(), 60)
+        for pid in children:
+            assert pid is not None
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
 
 
 async def test_make_run_refuses_a_temporal_server_it_did_not_start(tmp_path: Path) -> None:
