@@ -58,7 +58,7 @@ async def evaluate() -> int:
     if failures:
         print("\nFailures:\n" + "\n".join(failures))
     print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
-    lines, missed = await evaluate_conversations(language_model(settings))
+    lines, missed = await evaluate_conversations(settings)
     print("\n".join(lines))
     if missed:
         print("\nFailures:\n" + "\n".join(missed))

@@ -48,7 +48,8 @@ from models.messages import (
 from models.migrate import upgrade
 from models.tables import AgentConfig, Location, Resource
 from models.timeline import add_timeline_entry
-from providers.llm import LanguageModel
+from providers.llm import language_model
+from settings import Settings
 from workflows.conversation import MAX_TOOL_ROUNDS
 
 LOCATION = "ams"
@@ -183,13 +184,13 @@ def label_of(turn: Turn, tools: list[str]) -> str:
 class Bench:
     """A demo space of its own, one delivered proposal per agent, and the real turn and tools on it."""
 
-    def __init__(self, model: LanguageModel | None, directory: Path) -> None:
+    def __init__(self, settings: Settings, directory: Path) -> None:
         url = f"sqlite:///{directory / 'eval.db'}"
         upgrade(url)
         self.engine: Engine = make_engine(url)
         seed_demo_data(self.engine, customers=30)
         self.proposals = _proposals(self.engine)
-        self.turns = ConversationActivities(self.engine, model, critical_dispute_cents=100_000)
+        self.turns = ConversationActivities(self.engine, language_model(settings), settings.critical_dispute_cents)
         self.tools = ToolActivities(self.engine, PortalLinks("eval-portal-secret", timedelta(days=14)), _no_cancel)
         with Session(self.engine) as session:
             self.resources = list(session.exec(select(Resource.name)))
@@ -334,9 +335,9 @@ def report(outcomes: list[Outcome], journeys: dict[str, list[Outcome]]) -> tuple
     return lines, failures
 
 
-async def evaluate_conversations(model: LanguageModel | None) -> tuple[list[str], list[str]]:
+async def evaluate_conversations(settings: Settings) -> tuple[list[str], list[str]]:
     with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory:
-        bench = Bench(model, Path(directory))
+        bench = Bench(settings, Path(directory))
         outcomes = [outcome for labelled in TURNS for outcome in await bench.conversation([labelled])]
         journeys = {name: await bench.conversation(turns) for name, turns in JOURNEYS.items()}
         bench.engine.dispose()
