@@ -126,6 +126,7 @@ class Child:
         except subprocess.TimeoutExpired:
             print(f"The {self.name} did not stop in time; killing it.", flush=True)
             os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()  # reaped here, not left to whatever inherits it
 
 
 def refuse_taken_port(port: int, what: str, advice: str) -> None:
@@ -210,7 +211,7 @@ def run_dev_stack(settings: Settings) -> None:
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
     finally:
+        # One by one, newest first: the worker finishes its activities while the dev server still hears it.
         for child in reversed(children):
             child.stop()
-        for child in reversed(children):
             child.wait()

@@ -195,8 +195,7 @@ class Stack:
             inbox = (await self.http.get("/api/inbox", params=params)).json()
             return inbox["items"] if inbox["items"] and result.started else None
 
-        [action] = await emailable(self.http, await poll(proposed, "due_invoice proposals"))
-        return action
+        return await poll_emailable(self.http, proposed, "a due_invoice proposal to a customer with an address")
 
 
 def free_port() -> int:
@@ -228,6 +227,28 @@ async def emailable(http: httpx.AsyncClient, items: list[dict[str, Any]], count:
             if len(found) == count:
                 return found
     pytest.fail(f"fewer than {count} of {len(items)} inbox items have a customer with an email address")
+
+
+async def poll_emailable(
+    http: httpx.AsyncClient,
+    listing: Callable[[], Awaitable[list[dict[str, Any]] | None]],
+    what: str,
+    seconds: float = 90.0,
+) -> dict[str, Any]:
+    """The first listed inbox item that can be approved as an email, listing again until there is one: detection
+    records its proposals one by one, in no fixed order, and the first ones may all lack an address."""
+    reachable: dict[str, bool] = {}
+
+    async def found() -> dict[str, Any] | None:
+        for item in await listing() or []:
+            if item["id"] not in reachable:
+                detail = (await http.get(f"/api/inbox/{item['id']}")).json()
+                reachable[item["id"]] = bool(detail["customer"]["email"])
+            if reachable[item["id"]]:
+                return item
+        return None
+
+    return await poll(found, what, seconds)
 
 
 @asynccontextmanager

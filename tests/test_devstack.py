@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from devstack import port_open
-from tests.conftest import emailable, free_port, poll
+from tests.conftest import emailable, free_port, poll, poll_emailable
 
 BIN = Path(sys.executable).parent
 
@@ -189,7 +189,7 @@ async def test_make_run_restarts_a_worker_or_an_api_that_dies_and_keeps_working(
                     return None
                 return response.json()["items"] or None
 
-            [action] = await emailable(http, await poll(answering, "the restarted API to list proposals", 120))
+            action = await poll_emailable(http, answering, "the restarted API to list an emailable proposal", 120)
             assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
 
             async def delivered() -> bool:

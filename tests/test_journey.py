@@ -12,7 +12,7 @@ from domain import portal_links
 from domain.content import format_money
 from models.tables import Booking, Customer, Invoice, InvoiceLine
 from settings import Settings
-from tests.conftest import Stack, emailable, poll
+from tests.conftest import Stack, emailable, poll, poll_emailable
 
 
 def invoice_of(stack: Stack, action: dict[str, Any]) -> tuple[Invoice, Customer]:
@@ -192,8 +192,7 @@ async def pending_of(stack: Stack, agent_type: str) -> dict[str, Any]:
         params: dict[str, str | int] = {"agent_type": agent_type, "status": "pending", "page_size": 50}
         return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
 
-    [action] = await emailable(stack.http, await poll(proposed, f"a {agent_type} proposal"))
-    return action
+    return await poll_emailable(stack.http, proposed, f"a {agent_type} proposal to a customer with an address")
 
 
 async def approved_and_sent(stack: Stack, action: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from models.operators import Permission, create_operator, grant
-from tests.conftest import Stack, emailable, poll
+from tests.conftest import Stack, poll, poll_emailable
 
 ROUTES = [
     ("GET", "/api/inbox"),
@@ -34,8 +34,7 @@ async def first_pending(stack: Stack, location_id: str) -> dict[str, Any]:
         params: dict[str, str | int] = {"location_id": location_id, "status": "pending", "page_size": 50}
         return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
 
-    [action] = await emailable(stack.http, await poll(proposed, f"pending proposals at {location_id}"))
-    return action
+    return await poll_emailable(stack.http, proposed, f"an emailable pending proposal at {location_id}")
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from domain.channels import UNTRACKED_REPLIES
 from models.tables import LeadInquiry
 from tests.api.test_access import first_pending
-from tests.conftest import Stack, emailable, poll
+from tests.conftest import Stack, poll, poll_emailable
 
 LISTS = ["/api/inbox", "/api/outbox", "/api/conversations"]
 
@@ -111,7 +111,7 @@ async def test_a_lead_follow_up_that_was_sent_marks_the_inquiry_followed_up(stac
         params: dict[str, str | int] = {"agent_type": "lead_follow_up", "status": "pending", "page_size": 50}
         return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
 
-    [lead] = await emailable(stack.http, await poll(leads, "a pending lead follow-up"))
+    lead = await poll_emailable(stack.http, leads, "a pending lead follow-up to a customer with an address")
     inquiry_id = (await stack.http.get(f"/api/inbox/{lead['id']}")).json()["facts"]["inquiry_id"]
     assert (await stack.http.post(f"/api/inbox/{lead['id']}/approve", json={})).status_code == 200
 
