@@ -380,7 +380,13 @@ async def test_a_customer_who_asks_to_hear_no_more_is_opted_out_and_nothing_else
     await poll(resolved, "the conversation to be resolved")
 
     # They write again: the team sees it, and nothing more reaches them, not even an answer.
+    handle = stack.client.get_workflow_handle(f"conversation:{action['id']}")
+
+    async def over() -> str | None:
+        described = await handle.describe()
+        return described.run_id if described.status == WorkflowExecutionStatus.COMPLETED else None
+
+    run = await poll(over, "the conversation to finish")
     later = await say(stack, action, "Sorry, one more thing: was my last invoice paid?", 4)
     assert later[3]["sender"] == "customer"
-    handle = stack.client.get_workflow_handle(f"conversation:{action['id']}")
-    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED  # no conversation woke up
+    assert await over() == run  # no conversation woke up
