@@ -18,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import offline
+from activities.heartbeats import beating
 from activities.prompts import ComposedDraft, invented_facts, messages
 from agents.base import ComposeContext
 from agents.registry import AGENTS
@@ -33,8 +34,6 @@ from providers.llm import LanguageModel, Usage
 
 # Attempts the model gets before the offline composer takes over.
 LLM_ATTEMPTS = 3
-# How often a composition in progress tells Temporal it is alive (the workflow's heartbeat timeout is longer).
-HEARTBEAT_EVERY_SECONDS = 5.0
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -161,11 +160,8 @@ class LlmActivities:
         details = activity.info().heartbeat_details
         spent = Usage.model_validate(details[0]) if details else Usage()
         # Beating throughout (a model call may take as long as its timeout) lets a dead worker be noticed sooner.
-        beating = asyncio.create_task(_heartbeat(spent))
-        try:
+        async with beating(spent):
             return await self._compose(request, spent)
-        finally:
-            beating.cancel()
 
     async def _compose(self, request: OutreachInput, spent: Usage) -> Draft:
         context, history = await asyncio.to_thread(self._context, request)
@@ -189,10 +185,3 @@ class LlmActivities:
                 )
             activity.heartbeat(spent)
             raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error
-
-
-async def _heartbeat(spent: Usage) -> None:
-    """Beat until cancelled, carrying what earlier attempts spent (the retry reads it back)."""
-    while True:
-        activity.heartbeat(spent)
-        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeats import beating
 from inbound.mail import parse
 from inbound.router import Arrival, Router, receive, route
 from models.messages import InboundStatus, MailboxSyncInput, MailboxSyncResult
@@ -53,7 +54,9 @@ class MailboxActivities:
                         return True
                     return False
 
-                reads = await asyncio.to_thread(self._reader.read, account_imap(account), positions, wanted)
+                # The read runs in a thread and cannot beat itself; a slow server must not look like a dead worker.
+                async with beating():
+                    reads = await asyncio.to_thread(self._reader.read, account_imap(account), positions, wanted)
             except (Refused, Unavailable) as problem:
                 account.sync_error = str(problem)
                 session.add(account)
