@@ -178,11 +178,8 @@ class ConversationActivities:
         try:
             called = await self._model.call_functions(chat, [turn_prompts.answer_function()], turn_prompts.ANSWER,
                                                       temperature=0.2)  # fmt: skip
-            [answer] = [turn_prompts.TurnAnswer.model_validate_json(call.arguments) for call in called.calls]
-            unfounded = turn_prompts.unfounded(answer.reply_html, situation.context.facts, request.steps,
-                                               situation.resources)  # fmt: skip
-            if unfounded:
-                raise ValueError(f"states what neither the facts nor the tools say: {', '.join(unfounded)}")
+            [call] = called.calls
+            answer = _checked(call.arguments, situation, request)
         except Exception as error:
             activity.logger.warning("The engine's own words are used: %s", f"{type(error).__name__}: {error}"[:300])
             return ruled
@@ -214,20 +211,26 @@ class ConversationActivities:
             wanted = [ToolRequest(call_id=call.call_id, name=call.name, arguments=_arguments(call.arguments))
                       for call in called.calls]  # fmt: skip
             return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Using tools.", tool_calls=wanted)
-        try:
-            answer = turn_prompts.TurnAnswer.model_validate_json(answers[0].arguments)
-        except ValidationError as error:
-            raise ValueError(f"malformed answer: {error.errors()[0]['msg']}") from error
-        unfounded = turn_prompts.unfounded(answer.reply_html, situation.context.facts, request.steps,
-                                           situation.resources)  # fmt: skip
-        if unfounded:
-            raise ValueError(f"states what neither the facts nor the tools say: {', '.join(unfounded)}")
+        answer = _checked(answers[0].arguments, situation, request)
         reply_html = sanitize_html(answer.reply_html)
         summary = answer.summary or html_to_text(reply_html)[:200]
-        escalated = answer.outcome is TurnOutcome.escalate
+        # Without a reason the engine assumes one (`_with_priority`), as for every escalation.
+        said = answer.escalation_reason if answer.outcome is TurnOutcome.escalate else None
         return Turn(reply_html=reply_html, outcome=answer.outcome, summary=summary,
-                    escalation=Escalation(reason=answer.escalation_reason or EscalationReason.needs_judgement,
-                                          detail=summary) if escalated else None)  # fmt: skip
+                    escalation=Escalation(reason=said, detail=summary) if said else None)  # fmt: skip
+
+
+def _checked(arguments: str, situation: Situation, request: TurnRequest) -> turn_prompts.TurnAnswer:
+    """The model's `answer` call, or ValueError: malformed, or stating what neither the facts nor the tools say."""
+    try:
+        answer = turn_prompts.TurnAnswer.model_validate_json(arguments)
+    except ValidationError as error:
+        raise ValueError(f"malformed answer: {error.errors()[0]['msg']}") from error
+    unfounded = turn_prompts.unfounded(answer.reply_html, situation.context.facts, request.steps,
+                                       situation.resources)  # fmt: skip
+    if unfounded:
+        raise ValueError(f"states what neither the facts nor the tools say: {', '.join(unfounded)}")
+    return answer
 
 
 def _arguments(raw: str) -> dict[str, Any]:
