@@ -7,6 +7,7 @@ stops every process started here; state survives for the next run.
 
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -137,6 +138,14 @@ def refuse_taken_port(port: int, what: str, advice: str) -> None:
         )
 
 
+def kept_secret(path: Path) -> str:
+    """A random secret made once and kept in `path` (readable by its owner only)."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _interrupted(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -178,6 +187,9 @@ def run_dev_stack(settings: Settings) -> None:
         created = seed_demo_data(engine)
         token = ensure_dev_admin(engine, data_dir / "dev-admin-token")
 
+        # The demo's members' chat signs its links with a secret of this data directory (kept, so a link handed
+        # out before a restart still works after it), unless one is configured.
+        os.environ.setdefault("OUTREACH_PORTAL_LINK_SECRET", kept_secret(data_dir / "portal-link-secret"))
         start(Child("worker", [sys.executable, "-m", "cli", "worker"]))
         api = start(Child("API", [sys.executable, "-m", "cli", "api"]))
         wait_for_port(settings.api_port, api, "The API")

@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     reply_token_secret: str = ""
     reply_token_days: int = 90
     # Signs the member-portal links the AI hands out (pay an invoice, book, profile); they expire after the days.
+    # It also signs the members' chat links, which sign a customer in to the chat: without it the chat is off.
     portal_link_secret: str = ""
     portal_link_days: int = 14
+    chat_link_hours: int = 12
     # A billing dispute over at least this amount (in cents of the location's currency) escalates as Critical.
     critical_dispute_cents: int = 100_000
     # The AI email goes through SendGrid when its API key is set, else to the sandbox outbox.

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from domain.content import format_money
-from models.messages import EscalationRequest, Sender
+from models.messages import Channel, EscalationRequest, Sender
 from models.tables import (
     Booking,
     Contract,
@@ -27,17 +27,21 @@ _WHO = {Sender.customer: "Customer", Sender.ai: "AI", Sender.operator: "Team"}
 
 def brief_html(session: Session, request: EscalationRequest, now: datetime) -> str:
     """The ticket's internal note (HTML, every value escaped)."""
-    action = session.get(ProposedAction, request.action_id)
+    action = session.get(ProposedAction, request.action_id) if request.action_id else None
     customer = session.get(Customer, request.customer_id)
     location = session.get(Location, request.location_id)
-    assert action is not None and customer is not None and location is not None, "the conversation's records"
+    assert customer is not None and location is not None, "the conversation's records"
+    # The outreach's whole story (the outreach itself included); a members' chat is its conversation alone.
+    mine = (col(TimelineEntry.proposed_action_id) == action.id if action
+            else col(TimelineEntry.conversation_id) == request.conversation_id)  # fmt: skip
     entries = session.exec(
         select(TimelineEntry)
-        .where(col(TimelineEntry.proposed_action_id) == request.action_id, col(TimelineEntry.sender) != Sender.system)
+        .where(mine, col(TimelineEntry.sender) != Sender.system)
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     ).all()
     # The transcript: what was said, both ways (the outreach itself included); tool steps are listed apart.
-    said = [entry for entry in entries if entry.tool is None and (entry.delivery_id or entry.sender is Sender.customer)]
+    said = [entry for entry in entries if entry.tool is None and (entry.delivery_id or entry.sender is Sender.customer
+                                                                   or entry.channel is Channel.chat)]  # fmt: skip
     tools = [entry for entry in entries if entry.tool is not None]
     zone = ZoneInfo(location.time_zone)
     asked = [entry.body for entry in said if entry.sender is Sender.customer]
@@ -48,8 +52,9 @@ def brief_html(session: Session, request: EscalationRequest, now: datetime) -> s
         + f": {entry.body}"
         for entry in said
     ]
+    why = f"Outreach: {action.reason}" if action else "A members' chat the customer started."
     summary = (
-        f"Outreach: {action.reason} The customer wrote {len(asked)} time{'s' if len(asked) != 1 else ''} on "
+        f"{why} The customer wrote {len(asked)} time{'s' if len(asked) != 1 else ''} on "
         f"{request.channel.value}; last: “{_first_line(asked[-1]) if asked else ''}”."
     )
     parts = [

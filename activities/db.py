@@ -95,7 +95,7 @@ class DbActivities:
                         updated_at=opening.at,
                     )
                 )
-            action = session.get(ProposedAction, opening.action_id)
+            action = session.get(ProposedAction, opening.action_id) if opening.action_id else None
             if action is not None:
                 action.conversation_id = opening.conversation_id
 

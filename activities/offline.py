@@ -9,6 +9,7 @@ import re
 from html import escape
 
 from activities.tools.space import search_words
+from agents import members_chat
 from agents.base import ComposeContext, Intent, Wording
 from agents.registry import AGENTS
 from domain.content import html_to_text
@@ -107,31 +108,34 @@ _WHO = Intent(
     ],
 )
 _FAQ = "search_faq"
-# What a turn says of itself when the engine did not understand: it recalled the outreach and offered the team.
-NOT_UNDERSTOOD = "Not understood: recalled what the outreach is about, its link, and offered the team."
+# What a turn says of itself when the engine did not understand: it said what it can help with (the outreach and
+# its link; in the members' chat, what the tools do) and offered the team.
+NOT_UNDERSTOOD = "Not understood: said what it can help with, and offered the team."
 # An FAQ article answers a question when more than this share of its own question's words were asked.
 FAQ_COVERAGE = 0.5
 
 
-def detect_intent(agent_type: AgentType, message: str) -> Intent | None:
-    """The first intent whose words the message contains, or None for anything else. A question is not taken
-    for a mere thank-you."""
+def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
+    """The first intent whose words the message contains, or None for anything else; in the members' chat
+    (`agent_type` None), the chat's own. A question is not taken for a mere thank-you."""
     question = "?" in message
-    for intent in (_WHO, *AGENTS[agent_type].intents, _ABOUT, _LINK, *(() if question else (_THANKS,))):
+    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK) if agent_type else members_chat.INTENTS
+    for intent in (_WHO, *about, *(() if question else (_THANKS,))):
         if re.search(intent.words, message, re.I):
             return intent
     return None
 
 
 def answer(
-    agent_type: AgentType,
+    agent_type: AgentType | None,
     context: ComposeContext,
     message: str,
     steps: list[ToolStep],
     answer_now: bool = False,
     answered_before: bool = False,
 ) -> Turn:
-    """Answer one customer message about the outreach and decide what happens next. An intent that uses tools
+    """Answer one customer message about the outreach (or in the members' chat, `agent_type` None) and decide
+    what happens next. An intent that uses tools
     asks for them (`tool_calls`), round after round, then answers from what they found (`steps`). A question no
     intent knows is looked up in the FAQ, and goes to the team when the FAQ has no answer either."""
     intent = detect_intent(agent_type, message)
@@ -144,16 +148,22 @@ def answer(
                     summary=intent.summary)  # fmt: skip
     if intent is None and "?" in message:
         return _from_faq(context, message, steps)
-    agent = AGENTS[agent_type]
-    first, link = escape(context.first_name), _link_html(agent_type, context, agent.wording(context))
+    agent = AGENTS[agent_type] if agent_type else None
+    first = escape(context.first_name)
+    # The outreach's link goes with every answer about it; the members' chat has no outreach.
+    link = _link_html(agent.type, context, agent.wording(context)) if agent else ""
     lines: list[str]
     if intent is None or intent is _ABOUT:
-        lines = [
-            f"Thanks for your reply, {first}.",
-            agent.recap(context),
-            link,
-            "If you'd rather talk it through with our team, just say so and I'll pass it on.",
-        ]
+        lines = (
+            [
+                f"Thanks for your reply, {first}.",
+                agent.recap(context),
+                link,
+                "If you'd rather talk it through with our team, just say so and I'll pass it on.",
+            ]
+            if agent
+            else members_chat.help_lines(context)
+        )
         outcome, summary = TurnOutcome.reply, _ABOUT.summary if intent is _ABOUT else NOT_UNDERSTOOD
     elif intent is _THANKS and answered_before:
         # A thank-you for an answer needs none back: answering it would invite another, and so on.

@@ -39,7 +39,7 @@ from models.messages import (
     TurnOutcome,
     TurnRequest,
 )
-from models.tables import Customer, Invoice, Location, ProposedAction, Resource, TimelineEntry
+from models.tables import Conversation, Customer, Invoice, Location, ProposedAction, Resource, TimelineEntry
 from providers.llm import LanguageModel
 
 # Errors of the provider that a retry cannot fix: the conversation goes to the team at once.
@@ -51,7 +51,7 @@ class Situation:
     """What a turn knows beyond the message: the agent, the persona and facts, what the customer said before in
     this conversation, the amount a dispute would be about, and — for a model — the rest of the story."""
 
-    agent_type: AgentType
+    agent_type: AgentType | None  # None: the members' chat, which the customer started
     context: ComposeContext
     earlier: list[str]
     disputed_cents: int
@@ -87,9 +87,11 @@ class ConversationActivities:
 
     def _situation(self, request: TurnRequest) -> Situation:
         with Session(self._engine) as session:
-            action = get(session, ProposedAction, request.action_id)
-            location = get(session, Location, action.location_id)
-            customer = get(session, Customer, action.customer_id)
+            action = get(session, ProposedAction, request.action_id) if request.action_id else None
+            owner = action or get(session, Conversation, request.conversation_id)
+            location = get(session, Location, owner.location_id)
+            customer = get(session, Customer, owner.customer_id)
+            facts = action.facts if action else {}
             entries = session.exec(
                 select(TimelineEntry)
                 .where(
@@ -102,7 +104,7 @@ class ConversationActivities:
             ).all()
             # What a dispute would be about: the outreach's invoice, else the customer's largest open one.
             disputed = (
-                int(action.facts.get("amount_cents") or 0)
+                int(facts.get("amount_cents") or 0)
                 or session.exec(
                     select(func.coalesce(func.max(Invoice.amount_cents), 0)).where(
                         col(Invoice.customer_id) == customer.id, col(Invoice.paid_at).is_(None)
@@ -115,7 +117,7 @@ class ConversationActivities:
             resources = list(session.exec(named)) if model else []
             profile = customer_profile(session, customer, location, datetime.now(UTC)) if model else []
         today = datetime.now(ZoneInfo(location.time_zone)).date()
-        context = replace(compose_context(location, customer, action.facts), today=today)
+        context = replace(compose_context(location, customer, facts), today=today)
         story = {
             "location": location.name,
             "today": today.isoformat(),
@@ -131,12 +133,14 @@ class ConversationActivities:
                 "reason": action.reason,
                 "facts": action.facts,
                 "our_message": {"subject": action.subject, "text": action.body_text},
-            },
+            }
+            if action
+            else "none: the customer wrote in themselves, in the members' chat",
             "exchange_so_far": [{"from": entry.sender.value, "text": entry.body} for entry in entries],
             "new_message_from_customer": request.message.body,
         }
         earlier = [entry.body for entry in entries if entry.sender is Sender.customer]
-        return Situation(action.agent_type, context, earlier, disputed, story, resources)
+        return Situation(action.agent_type if action else None, context, earlier, disputed, story, resources)
 
     def _priced(self, situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:
         """The escalation with the priority that follows from why, the same way whoever decided it."""

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from sqlmodel.sql.expression import Select
 
 from domain.contacts import international_phone
+from domain.dates import mentioned_day
 from models.messages import AgentPolicy, AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Booking, Customer, Location, ProposedAction
 
@@ -155,3 +156,36 @@ def price_lists(prices: dict[str, Any]) -> tuple[str, str]:
 def human_date(iso: str | int) -> str:
     day = date.fromisoformat(str(iso))
     return f"{day.strftime('%B')} {day.day}, {day.year}"
+
+
+def day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """A day pass for the day the customer names: first whether a desk is free then, then the pass itself."""
+    day = mentioned_day(message, context.today) if context.today else None
+    if day is None:
+        return []
+    if not steps:
+        return [ToolRequest(call_id="availability", name="check_availability",
+                            arguments={"kind": "desk", "date": day.isoformat()})]  # fmt: skip
+    free = steps[0].result
+    if len(steps) == 1 and free.ok and free.content.get("available"):
+        return [ToolRequest(call_id="day-pass", name="buy_day_pass", arguments={"date": day.isoformat()})]
+    return []
+
+
+def day_pass_bought(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The day pass the tools bought — when, where, the Wi-Fi, what it costs and the links — or why not."""
+    first = escape(context.first_name)
+    bought = steps[-1].result
+    if bought.name != "buy_day_pass" or not bought.ok:
+        reason = bought.error or "every desk is taken that day"
+        return [f"I'm sorry, {first}: {escape(reason)}", "Would another day suit you? Just tell me which."]
+    found = bought.content
+    day = date.fromisoformat(found["date"])
+    return [
+        f"You're all set, {first}! Your day pass is for {day:%A %-d %B}, {escape(found['from'])} to "
+        f"{escape(found['until'])}, at {escape(found['location'])}, {escape(found['address'])}.",
+        f"The Wi-Fi is {escape(found['wifi_network'])}, password {escape(found['wifi_password'])}.",
+        f'The day pass is {escape(found["price"])}: <a href="{escape(found["payment_link"], quote=True)}">pay for '
+        f'it here</a>. Your booking is in the portal: <a href="{escape(found["booking_link"], quote=True)}">see '
+        "your booking</a>.",
+    ]

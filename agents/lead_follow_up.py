@@ -1,6 +1,6 @@
 """lead_follow_up: a lead inquired N+ days ago and was never followed up, booked or converted."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,13 +14,14 @@ from agents.base import (
     Intent,
     Scan,
     Wording,
+    day_pass_bought,
+    day_pass_tools,
     dedup,
     has_booked,
     human_date,
     make_pattern,
     price_lists,
 )
-from domain.dates import mentioned_day
 from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
 from models.tables import Customer, LeadInquiry, ProposedAction
 
@@ -101,40 +102,12 @@ def _recap(context: ComposeContext) -> str:
     )
 
 
-def _day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """A day pass for the day the lead names: first whether a desk is free then, then the pass itself."""
-    day = mentioned_day(message, context.today) if context.today else None
-    if day is None:
-        return []
-    if not steps:
-        return [ToolRequest(call_id="availability", name="check_availability",
-                            arguments={"kind": "desk", "date": day.isoformat()})]  # fmt: skip
-    free = steps[0].result
-    if len(steps) == 1 and free.ok and free.content.get("available"):
-        return [ToolRequest(call_id="day-pass", name="buy_day_pass", arguments={"date": day.isoformat()})]
-    return []
-
-
 def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    first = escape(context.first_name)
     if not steps:
         tour = f'<a href="{context.fact("tour_link")}">pick a time for a tour</a>'
-        return [f"Happy to set that up, {first}! Which day would you like to come in?",
+        return [f"Happy to set that up, {escape(context.first_name)}! Which day would you like to come in?",
                 f"Or, to see the space first, {tour}."]  # fmt: skip
-    bought = steps[-1].result
-    if bought.name != "buy_day_pass" or not bought.ok:
-        reason = bought.error or "every desk is taken that day"
-        return [f"I'm sorry, {first}: {escape(reason)}", "Would another day suit you? Just tell me which."]
-    found = bought.content
-    day = date.fromisoformat(found["date"])
-    return [
-        f"You're all set, {first}! Your day pass is for {day:%A %-d %B}, {escape(found['from'])} to "
-        f"{escape(found['until'])}, at {escape(found['location'])}, {escape(found['address'])}.",
-        f"The Wi-Fi is {escape(found['wifi_network'])}, password {escape(found['wifi_password'])}.",
-        f'The day pass is {escape(found["price"])}: <a href="{escape(found["payment_link"], quote=True)}">pay for '
-        f'it here</a>. Your booking is in the portal: <a href="{escape(found["booking_link"], quote=True)}">see '
-        "your booking</a>.",
-    ]
+    return day_pass_bought(context, steps)
 
 
 def _price_lookup(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
@@ -192,7 +165,7 @@ AGENT = Agent(
             "day_pass",
             r"\b(day ?pass|try (it|you|the space) out|come in (on|for|next|this))\b",
             "The lead asked for a day pass; checked the day and bought it.",
-            uses=_day_pass_tools,
+            uses=day_pass_tools,
             answered=_day_pass,
         ),
         Intent(

@@ -15,6 +15,7 @@ from api.auth import OperatorCache
 from api.guards import BodySizeLimit, refuse_nul
 from api.routers import (
     agents,
+    chat,
     conversations,
     customers,
     detection,
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
     for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,
-                   helpdesk, usage, sendgrid, twilio):  # fmt: skip
+                   helpdesk, usage, chat, sendgrid, twilio):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

@@ -39,14 +39,25 @@ def visible_conversation(session: Session, operator: Operator, conversation_id: 
     return conversation
 
 
-def timeline(session: Session, action_id: str) -> list[TimelineItem]:
-    """Every message and event of an outreach, from proposal to the last conversation turn, each with where it
-    can be found: the delivery that sent it, or the mail it came home in."""
+def _of(
+    table: type[TimelineEntry] | type[Conversion] | type[Delivery], action_id: str | None, conversation_id: str | None
+) -> ColumnElement[bool]:
+    """Rows of an outreach (its proposal onwards), or — for a members' chat, which no outreach started — of the
+    conversation."""
+    if action_id:
+        return col(table.proposed_action_id) == action_id
+    return col(table.conversation_id) == conversation_id
+
+
+def timeline(session: Session, action_id: str | None, conversation_id: str | None = None) -> list[TimelineItem]:
+    """Every message and event of an outreach, from proposal to the last conversation turn (of a members' chat,
+    from its first message), each with where it can be found: the delivery that sent it, or the mail it came home
+    in."""
     rows = session.exec(
         select(TimelineEntry, Delivery, InboundMessage)
         .join(Delivery, col(Delivery.id) == col(TimelineEntry.delivery_id), isouter=True)
         .join(InboundMessage, col(InboundMessage.id) == col(TimelineEntry.inbound_message_id), isouter=True)
-        .where(col(TimelineEntry.proposed_action_id) == action_id)
+        .where(_of(TimelineEntry, action_id, conversation_id))
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     ).all()
     attachments = attachments_of(session, [mail.id for _, _, mail in rows if mail is not None])
@@ -60,9 +71,9 @@ def timeline(session: Session, action_id: str) -> list[TimelineItem]:
     ]  # fmt: skip
 
 
-def conversions_of(session: Session, action_id: str) -> list[dict[str, Any]]:
-    """What the outreach achieved (an invoice paid, a booking made), oldest first."""
-    found = session.exec(select(Conversion).where(col(Conversion.proposed_action_id) == action_id)
+def conversions_of(session: Session, action_id: str | None, conversation_id: str | None = None) -> list[dict[str, Any]]:
+    """What the outreach (or the members' chat) achieved (an invoice paid, a booking made), oldest first."""
+    found = session.exec(select(Conversion).where(_of(Conversion, action_id, conversation_id))
                          .order_by(col(Conversion.occurred_at))).all()  # fmt: skip
     return [conversion.model_dump() for conversion in found]
 
@@ -114,12 +125,12 @@ def attachments_of(session: Session, inbound_ids: list[str]) -> dict[str, list[A
     return found
 
 
-def ticket_thread(session: Session, action_id: str) -> list[str]:
+def ticket_thread(session: Session, action_id: str | None, conversation_id: str | None) -> list[str]:
     """The Message-IDs of a ticket's email thread, oldest first: what we emailed about the ticket and what the
     customer answered to it."""
     sent = session.exec(
         select(Delivery.message_id, Delivery.created_at, Delivery.id).where(
-            col(Delivery.proposed_action_id) == action_id, col(Delivery.channel) == Channel.helpdesk,
+            _of(Delivery, action_id, conversation_id), col(Delivery.channel) == Channel.helpdesk,
             col(Delivery.provider) != "helpdesk")  # the ticket itself is not a mail
     ).all()  # fmt: skip
     ours = {delivery_id for _, _, delivery_id in sent}

@@ -175,7 +175,7 @@ class SnoozeBody(_Body):
 
 class ConversationItem(BaseModel):
     id: str
-    proposed_action_id: str
+    proposed_action_id: str | None = Field(description="The outreach it followed (None: a members' chat)")
     location_id: str
     customer: CustomerRef
     channel: Channel
@@ -192,7 +192,7 @@ class ConversationDetail(ConversationItem):
 
 class OutboxItem(BaseModel):
     id: str
-    proposed_action_id: str
+    proposed_action_id: str | None  # None: the team's answer in the ticket of a members' chat
     conversation_id: str | None
     location_id: str
     channel: Channel
@@ -343,6 +343,39 @@ class DetectionRun(_Body):
 class DetectionRunStarted(BaseModel):
     location_id: str
     workflow_id: str
+
+
+class ChatLink(BaseModel):
+    link: str = Field(description="Hand it to the customer's browser: it sends it as the X-Chat-Link header")
+    expires_at: datetime
+
+
+class ChatMessageIn(_Body):
+    text: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=4_000)
+    message_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The chat's own id of the message: the same message sent again (a retry) is answered once",
+    )  # fmt: skip
+
+
+class ChatReply(BaseModel):
+    conversation_id: str
+    message_id: str
+    status: ConversationStatus
+    reply_html: str = Field(description="The AI's answer (empty: nothing to add, or the team has the conversation)")
+    notice: str | None = Field(description="What the chat should tell the customer besides the answer")
+
+
+class ChatLine(BaseModel):
+    sender: Sender
+    body: str
+    at: datetime
+
+
+class ChatTranscript(BaseModel):
+    conversation_id: str | None
+    status: ConversationStatus | None
+    lines: list[ChatLine]
 
 
 class OptOutResult(BaseModel):

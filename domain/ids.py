@@ -13,6 +13,8 @@ CUSTOMER_REPLIED = "customer_replied"
 DELIVERY_STATUS = "delivery_status"
 CANCEL = "cancel"
 CONVERTED = "converted"
+# The update a members' chat message is sent by: it answers with the AI's reply once the turn is done.
+CHAT_MESSAGE = "chat_message"
 
 
 def outreach_id(pattern: Pattern) -> str:
@@ -21,6 +23,11 @@ def outreach_id(pattern: Pattern) -> str:
 
 def conversation_id(action_id: str) -> str:
     return f"conversation:{action_id}"
+
+
+def chat_id(customer_id: str) -> str:
+    """A customer's members' chat: one conversation, reopened when they write again after it ended."""
+    return f"chat:{customer_id}"
 
 
 def detection_id(location_id: str) -> str:

@@ -1,6 +1,7 @@
-"""Links into the location's member portal that the AI hands out (pay this invoice, book, your profile): signed
-and expiring, so a link names exactly one customer and one thing, cannot be altered to name another, and stops
-working. The portal checks them with `verify` and the same secret."""
+"""Links into the location's member portal that the AI hands out (pay this invoice, book, your profile), and the
+members' chat links the portal hands its members: signed and expiring, so a link names exactly one customer and
+one thing, cannot be altered to name another, and stops working. The portal checks them with `verify` and the
+same secret; the chat API checks a chat link the same way."""
 
 import hashlib
 import hmac
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-PURPOSES = ("pay_invoice", "book", "profile")
+PURPOSES = ("pay_invoice", "book", "profile", "chat")
 
 
 class InvalidPortalLink(Exception):

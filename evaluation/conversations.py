@@ -1,4 +1,5 @@
-"""`make eval`, conversations: labelled customer turns over every agent type, and the three journeys, through the
+"""`make eval`, conversations: labelled customer turns over every agent type and the members' chat, and the three
+journeys, through the
 real turn (`converse`) and the real tools on a demo database of its own — the offline engine, or the configured
 model. Each turn is labelled with what should happen (answer, clarify, escalate with its reason, opt out) and, where
 it matters, the tools that should be used; every answer must state only what the facts and the tools' results say.
@@ -12,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -31,6 +32,7 @@ from models.messages import (
     ActionStatus,
     AgentType,
     Channel,
+    ConversationOpening,
     CustomerMessage,
     Draft,
     EscalationReason,
@@ -46,7 +48,7 @@ from models.messages import (
     TurnRequest,
 )
 from models.migrate import upgrade
-from models.tables import AgentConfig, Location, Resource
+from models.tables import AgentConfig, Invoice, Location, Resource
 from models.timeline import add_timeline_entry
 from providers.llm import language_model
 from settings import Settings
@@ -62,7 +64,7 @@ class Labelled:
     """A customer's turn and what should happen: `label`, the escalation's `reason`, the `tools` to use (None:
     any), and words the answer must contain."""
 
-    agent: AgentType
+    agent: AgentType | None  # None: the members' chat, which the customer started
     text: str
     label: str
     reason: EscalationReason | None = None
@@ -71,6 +73,7 @@ class Labelled:
 
 
 DI, CR, LF, FB = AgentType.due_invoice, AgentType.contract_renewal, AgentType.lead_follow_up, AgentType.first_booking
+MC = None  # the members' chat
 
 TURNS: list[Labelled] = [
     # overdue invoice
@@ -143,6 +146,23 @@ TURNS: list[Labelled] = [
     Labelled(FB, "Are you a real person or a bot?", ANSWER, tools=(), says=("AI assistant",)),
     Labelled(FB, "I'm not happy with how I was treated at reception", ESCALATE, R.complaint),
     Labelled(FB, "Where do I book a desk?", ANSWER, tools=()),
+    # the members' chat: no outreach, the customer writes in themselves
+    Labelled(MC, "Do I have any unpaid invoices?", ANSWER, tools=("invoice_details",), says=("pay-invoice",)),
+    Labelled(MC, "What are your opening hours?", ANSWER, tools=("location_details",), says=("Monday",)),
+    Labelled(MC, "What's your address?", ANSWER, tools=("location_details",), says=("Herengracht",)),
+    Labelled(MC, "How much is a private office?", ANSWER, tools=("plans_and_prices", "portal_link"),
+             says=("a month",)),
+    Labelled(MC, "Can I get a day pass for next Tuesday?", ANSWER, tools=("check_availability", "buy_day_pass"),
+             says=("Wi-Fi",)),
+    Labelled(MC, "I'd like to book a meeting room", ANSWER, tools=("portal_link",), says=("/book?",)),
+    Labelled(MC, "Can I bring guests to the space?", ANSWER, tools=("search_faq",), says=("Register guests",)),
+    Labelled(MC, "Can I bring my dog?", ESCALATE, R.outside_scope, tools=("search_faq",)),
+    Labelled(MC, "Could I get a discount on my membership?", ESCALATE, R.needs_judgement),
+    Labelled(MC, "I want to speak to a manager", ESCALATE, R.asked_for_person),
+    Labelled(MC, "You charged me twice this month!", ESCALATE, R.dispute),
+    Labelled(MC, "Please stop sending me messages", OPT_OUT_LABEL, tools=(OPT_OUT,)),
+    Labelled(MC, "Am I talking to a bot?", ANSWER, tools=(), says=("AI assistant",)),
+    Labelled(MC, "hmm", CLARIFY),
 ]  # fmt: skip
 
 # The three journeys, turn after turn in one conversation.
@@ -199,12 +219,19 @@ class Bench:
     async def conversation(self, turns: list[Labelled]) -> list[Outcome]:
         self._conversations += 1
         conversation_id = f"conversation:eval-{self._conversations}"
+        if turns[0].agent is None:  # a members' chat: its conversation row says whose it is
+            DbActivities(self.engine).open_conversation(ConversationOpening(
+                conversation_id=conversation_id, action_id=None, location_id=LOCATION,
+                customer_id=self.proposals[None].customer_id, channel=Channel.chat, subject="Members' chat",
+                at=datetime.now(UTC),
+            ))  # fmt: skip
         return [await self._turn(conversation_id, labelled, n) for n, labelled in enumerate(turns)]
 
     async def _turn(self, conversation_id: str, labelled: Labelled, n: int) -> Outcome:
         proposal = self.proposals[labelled.agent]
         action_id = proposal.action_id
-        message = CustomerMessage(id=f"{conversation_id}:{n}", channel=Channel.ai_email, body=labelled.text,
+        channel = Channel.ai_email if labelled.agent else Channel.chat
+        message = CustomerMessage(id=f"{conversation_id}:{n}", channel=channel, body=labelled.text,
                                   received_at=datetime.now(UTC))  # fmt: skip
         self._log(TimelineEvent.from_customer(message, action_id, conversation_id))
         request = TurnRequest(conversation_id=conversation_id, action_id=action_id, message=message)
@@ -220,7 +247,7 @@ class Bench:
             request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
             turn = await self._think(request)
         self._log(TimelineEvent(id=f"answer:{message.id}", action_id=action_id, conversation_id=conversation_id,
-                                sender=Sender.ai, channel=Channel.ai_email, body=turn.reply_html,
+                                sender=Sender.ai, channel=channel, body=turn.reply_html,
                                 at=datetime.now(UTC)))  # fmt: skip
         tools = [step.request.name for step in request.steps]
         outcome = Outcome(labelled, label_of(turn, tools), turn.escalation.reason if turn.escalation else None, tools)
@@ -264,14 +291,15 @@ async def _no_cancel(_action_ids: list[str]) -> None:
 
 @dataclass(frozen=True)
 class Proposal:
-    action_id: str
+    action_id: str | None  # None: the members' chat
     customer_id: str
     facts: dict[str, str | int]
 
 
-def _proposals(engine: Engine) -> dict[AgentType, Proposal]:
-    """One delivered proposal per agent at the location, for a customer with an email address."""
-    found: dict[AgentType, Proposal] = {}
+def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
+    """One delivered proposal per agent at the location, for a customer with an email address; and, for the
+    members' chat, a member with an open invoice."""
+    found: dict[AgentType | None, Proposal] = {}
     now = datetime.now(UTC)
     with Session(engine) as session:
         location = session.get(Location, LOCATION)
@@ -294,6 +322,13 @@ def _proposals(engine: Engine) -> dict[AgentType, Proposal]:
                                 body="Sent (evaluation).", at=now),
         ))  # fmt: skip
         found[pattern.agent_type] = Proposal(action_id, pattern.customer_id, pattern.facts)
+    with Session(engine) as session:
+        member = session.exec(
+            select(Invoice.customer_id).where(col(Invoice.location_id) == LOCATION, col(Invoice.paid_at).is_(None))
+            .order_by(col(Invoice.customer_id))
+        ).first()  # fmt: skip
+    assert member is not None, "the demo has a member with an open invoice"
+    found[None] = Proposal(None, member, {})
     return found
 
 
@@ -301,8 +336,10 @@ def report(outcomes: list[Outcome], journeys: dict[str, list[Outcome]]) -> tuple
     """The report's lines, and the failures."""
     everything = outcomes + [outcome for steps in journeys.values() for outcome in steps]
     labels = [ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL]
-    lines = [f"Evaluated {len(outcomes)} labelled turns over {len({o.labelled.agent for o in outcomes})} agents, "
-             f"and {len(journeys)} journeys ({sum(map(len, journeys.values()))} turns).", ""]  # fmt: skip
+    agents = {o.labelled.agent for o in outcomes}
+    chat = " and the members' chat" if None in agents else ""
+    lines = [f"Evaluated {len(outcomes)} labelled turns over {len(agents - {None})} agents{chat}, and "
+             f"{len(journeys)} journeys ({sum(map(len, journeys.values()))} turns).", ""]  # fmt: skip
 
     def rate(name: str, passed: int, total: int) -> str:
         return f"  {name:<28} {passed:>3}/{total:<3} {100 * passed / total if total else 100:5.1f}%"
@@ -328,7 +365,8 @@ def report(outcomes: list[Outcome], journeys: dict[str, list[Outcome]]) -> tuple
     lines += ["", "  Escalation    escalated  not escalated",
               f"  should        {counts[(True, True)]:>9}  {counts[(True, False)]:>13}",
               f"  should not    {counts[(False, True)]:>9}  {counts[(False, False)]:>13}"]  # fmt: skip
-    failures = [f"  {o.labelled.agent.value}: {o.labelled.text!r}: {'; '.join(o.problems)}"
+    failures = [f"  {o.labelled.agent.value if o.labelled.agent else 'chat'}: {o.labelled.text!r}: "
+                f"{'; '.join(o.problems)}"
                 for o in outcomes if o.problems]  # fmt: skip
     failures += [f"  journey {name}, {o.labelled.text!r}: {'; '.join(o.problems)}"
                  for name, steps in journeys.items() for o in steps if o.problems]  # fmt: skip

@@ -119,9 +119,9 @@ async def apply(session: Session, client: Client, events: list[DeliveryEvent]) -
             _record(session, delivery, event)
             # A text message only carries a call's links: the call is the outreach.
             outreach = delivery.conversation_id is None and delivery.channel is not Channel.sms
-            if event.status in UNDELIVERABLE and outreach and event.note:
+            if event.status in UNDELIVERABLE and outreach and delivery.proposed_action_id and event.note:
                 # Before the event is marked seen: if the workflow cannot be told, the provider's retry can.
-                await _report(client, delivery, event.status, event.note)
+                await _report(client, delivery.proposed_action_id, delivery.id, event.status, event.note)
         session.commit()
         applied += 1
         customer = session.get(Customer, delivery.customer_id) if delivery is not None else None
@@ -145,10 +145,10 @@ def _record(session: Session, delivery: Delivery, event: DeliveryEvent) -> None:
         add_timeline_entry(session, entry, delivery_id=delivery.id)
 
 
-async def _report(client: Client, delivery: Delivery, status: DeliveryStatus, detail: str) -> None:
-    report = DeliveryReport(delivery_id=delivery.id, status=status, detail=detail)
+async def _report(client: Client, action_id: str, delivery_id: str, status: DeliveryStatus, detail: str) -> None:
+    report = DeliveryReport(delivery_id=delivery_id, status=status, detail=detail)
     try:
-        await client.get_workflow_handle(delivery.proposed_action_id).signal(DELIVERY_STATUS, report)
+        await client.get_workflow_handle(action_id).signal(DELIVERY_STATUS, report)
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise  # the event is not marked seen, and the provider retries the webhook

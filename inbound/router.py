@@ -305,26 +305,29 @@ async def route(session: Session, router: Router, row: InboundMessage) -> None:
     """Deliver a kept, matched mail where it belongs (also one an earlier attempt kept and did not finish)."""
     delivery = session.get(Delivery, row.delivery_id) if row.delivery_id else None
     action = session.get(ProposedAction, row.proposed_action_id) if row.proposed_action_id else None
-    assert delivery is not None and action is not None, "a received mail has matched a delivery"
-    row.conversation_id = conversation_id(action.id)
-    conversation = session.get(Conversation, row.conversation_id)
+    assert delivery is not None, "a received mail has matched a delivery"
+    # The team's emails that answer a members' chat ticket follow no proposal: what comes back to them belongs to
+    # the chat's conversation, and is the team's to answer.
+    row.conversation_id = conversation_id(action.id) if action else delivery.conversation_id
+    conversation = session.get(Conversation, row.conversation_id) if row.conversation_id else None
     # After an escalation the team has the conversation: what the customer writes goes to the ticket, not the AI.
     escalated = conversation is not None and conversation.status is ConversationStatus.escalated
     # A customer who opted out gets nothing more from us, the AI's answers included: the team sees what they wrote.
-    customer = session.get(Customer, action.customer_id)
+    customer = session.get(Customer, delivery.customer_id)
     answered = not escalated and customer is not None and not customer.opted_out
     ticket = None
     if row.kind is InboundKind.reply and (delivery.channel is Channel.helpdesk or escalated):
-        ticket = comment_from_customer(session, action.id, f"inbound:{row.id}", row.sender_name or row.sender,
-                                       row.reply, row.received_at)  # fmt: skip
+        ticket = comment_from_customer(session, row.proposed_action_id, row.conversation_id, f"inbound:{row.id}",
+                                       row.sender_name or row.sender, row.reply, row.received_at)  # fmt: skip
     if row.kind is InboundKind.bounce:
         await _bounced(session, router.client, row, delivery)
-    elif row.kind is InboundKind.reply and answered:
+    elif row.kind is InboundKind.reply and answered and action is not None:
         await _hand_over(session, router, row, action, delivery)
     else:  # automatic mail, the team's own answers, and what comes after an escalation or an opt-out wake no AI
         sender = Sender.operator if row.kind is InboundKind.team_reply else Sender.customer
-        entry = TimelineEvent(id=f"inbound:{row.id}", action_id=action.id, conversation_id=row.conversation_id,
-                              sender=sender, channel=_channel(row, delivery, action), body=row.reply or row.subject,
+        entry = TimelineEvent(id=f"inbound:{row.id}", action_id=row.proposed_action_id,
+                              conversation_id=row.conversation_id, sender=sender,
+                              channel=_channel(row, delivery, action), body=row.reply or row.subject,
                               at=row.received_at, inbound_id=row.id,
                               ticket_id=ticket.id if ticket else None)  # fmt: skip
         add_timeline_entry(session, entry)
@@ -343,12 +346,12 @@ async def _bounced(session: Session, client: Client, row: InboundMessage, delive
     await delivery_events.apply(session, client, [event])
 
 
-def _channel(row: InboundMessage, delivery: Delivery, action: ProposedAction) -> Channel:
+def _channel(row: InboundMessage, delivery: Delivery, action: ProposedAction | None) -> Channel:
     """A mail read from a connected mailbox is on the `email` channel; one to a reply address is on the channel
     of the message it answers (the AI email's, or the help desk's notification); the sandbox's on the outreach's."""
     if row.email_account_id is not None:
         return Channel.email
-    if row.source == "sandbox":
+    if row.source == "sandbox" and action is not None:
         return action.channel
     return delivery.channel if delivery.channel in (Channel.ai_email, Channel.helpdesk) else Channel.ai_email
 

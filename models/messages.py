@@ -378,7 +378,7 @@ class StatusChange(BaseModel):
 
 class TimelineEvent(BaseModel):
     id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     conversation_id: str | None = None
     sender: Sender
     channel: Channel | None = None
@@ -389,7 +389,9 @@ class TimelineEvent(BaseModel):
     ticket_id: str | None = None  # the help-desk ticket an escalation opened, or a message was passed to
 
     @classmethod
-    def from_customer(cls, message: "CustomerMessage", action_id: str, conversation_id: str | None) -> "TimelineEvent":
+    def from_customer(
+        cls, message: "CustomerMessage", action_id: str | None, conversation_id: str | None
+    ) -> "TimelineEvent":
         """The timeline entry of a customer's message; its id makes logging it twice harmless."""
         return cls(
             id=f"inbound:{message.id}",
@@ -407,7 +409,7 @@ class EmailMessage(BaseModel):
     """One email to send; `delivery_id` is our message id and the idempotency key."""
 
     delivery_id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     conversation_id: str | None = None
     location_id: str
     customer_id: str
@@ -492,7 +494,7 @@ class OutreachOutcome(BaseModel):
 
 class ConversationInput(BaseModel):
     conversation_id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     location_id: str
     customer_id: str
     channel: Channel
@@ -506,7 +508,7 @@ class ConversationInput(BaseModel):
 
 class ConversationOpening(BaseModel):
     conversation_id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     location_id: str
     customer_id: str
     channel: Channel
@@ -551,7 +553,7 @@ class ToolStep(BaseModel):
 
 class TurnRequest(BaseModel):
     conversation_id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     message: CustomerMessage
     steps: list[ToolStep] = Field(default_factory=list)  # the tools used so far in this turn, with their results
     answer_now: bool = False  # the turn's last round: answer with what the tools found, ask for no more
@@ -599,7 +601,7 @@ class EscalationRequest(BaseModel):
     everything the team needs, and what the customer was last told (the ticket's first public comment)."""
 
     ticket_id: str
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     conversation_id: str
     location_id: str
     customer_id: str
@@ -613,8 +615,17 @@ class ForTheTeam(BaseModel):
     """A customer's message that arrived after the conversation was escalated: it goes to the ticket."""
 
     message: CustomerMessage
-    action_id: str
+    action_id: str | None  # None: the members' chat, which no outreach started
     conversation_id: str
+
+
+class ChatAnswer(BaseModel):
+    """What the members' chat shows after a customer's message: the AI's answer (empty when there is nothing to
+    say, or when the team has the conversation) and where the conversation stands."""
+
+    message_id: str
+    reply_html: str
+    status: ConversationStatus
 
 
 class Converted(BaseModel):

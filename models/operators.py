@@ -23,6 +23,7 @@ class Permission(StrEnum):
     agent_config = "agentConfig"
     email_account = "emailAccount"
     space_events = "spaceEvents"
+    member_chat = "memberChat"
 
     @property
     def allows(self) -> str:
@@ -31,6 +32,7 @@ class Permission(StrEnum):
             Permission.agent_config: "configure agents and detection, and run detection",
             Permission.email_account: "connect email accounts and send from them",
             Permission.space_events: "report the space's events (invoices paid, bookings, renewals, new members)",
+            Permission.member_chat: "issue the members' chat links the space's member portal hands its members",
         }[self]
 
 

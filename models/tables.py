@@ -325,7 +325,8 @@ class InboxCount(SQLModel, table=True):
 
 class Conversation(SQLModel, table=True):
     id: str = Field(primary_key=True)  # the conversation workflow id
-    proposed_action_id: str = Field(foreign_key="proposed_action.id", index=True)
+    # The outreach it follows; None for the members' chat, which the customer started.
+    proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id", index=True)
     location_id: str = Field(foreign_key="location.id", index=True)
     customer_id: str = Field(foreign_key="customer.id", index=True)
     channel: Channel = Field(sa_type=_enum(Channel))
@@ -356,7 +357,7 @@ class TimelineEntry(SQLModel, table=True):
     __tablename__ = "timeline_entry"
     __table_args__ = (Index("ix_timeline_action_at", "proposed_action_id", "at"),)
     id: str = Field(primary_key=True)
-    proposed_action_id: str = Field(foreign_key="proposed_action.id")
+    proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id")  # None: members' chat
     conversation_id: str | None = Field(default=None, index=True)
     sender: Sender = Field(sa_type=_enum(Sender))
     channel: Channel | None = Field(default=None, sa_type=_enum(Channel))
@@ -370,13 +371,14 @@ class TimelineEntry(SQLModel, table=True):
 
 class Delivery(SQLModel, table=True):
     id: str = Field(primary_key=True)  # our message id: the idempotency key of the send
-    proposed_action_id: str = Field(foreign_key="proposed_action.id", index=True)
+    # None (and no agent) for the team's answers in a members' chat ticket.
+    proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id", index=True)
     conversation_id: str | None = None
     location_id: str = Field(foreign_key="location.id", index=True)
     # Who received it and which agent's outreach it belongs to. Cooldowns and the daily maximum count
     # claims on the proposed action instead, which exist before the send does.
     customer_id: str = Field(foreign_key="customer.id")
-    agent_type: AgentType = Field(sa_type=_enum(AgentType))
+    agent_type: AgentType | None = Field(default=None, sa_type=_enum(AgentType))
     channel: Channel = Field(sa_type=_enum(Channel))
     provider: str
     # sending (written before the provider is called) → sent → delivered | bounced | dropped | … (the provider's

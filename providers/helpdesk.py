@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.messages import Priority, Sender, TicketStatus
+from models.messages import CustomerMessage, Priority, Sender, TicketStatus, TimelineEvent
 from models.tables import Ticket, TicketComment
+from models.timeline import add_timeline_entry
 from providers.outcomes import Attempt
 
 
@@ -31,7 +32,7 @@ class NewTicket:
     department_id: str | None
     internal_note: str | None  # for the team only
     author_name: str
-    proposed_action_id: str
+    proposed_action_id: str | None
     conversation_id: str
 
 
@@ -103,11 +104,11 @@ def add_comment(session: Session, ticket_id: str, comment_id: str, author: Sende
     return comment
 
 
-def comment_from_customer(session: Session, action_id: str, comment_id: str, author_name: str, text: str,
-                          at: datetime) -> Ticket | None:  # fmt: skip
-    """The customer's message as a public comment on the proposal's ticket, which is the team's to look at again
-    (open); None when the proposal has no ticket. Once per comment id."""
-    ticket = ticket_of(session, action_id)
+def comment_from_customer(session: Session, action_id: str | None, conversation_id: str | None, comment_id: str,
+                          author_name: str, text: str, at: datetime) -> Ticket | None:  # fmt: skip
+    """The customer's message as a public comment on the conversation's ticket, which is the team's to look at
+    again (open); None when there is no ticket. Once per comment id."""
+    ticket = ticket_of(session, action_id, conversation_id)
     if ticket is None:
         return None
     if session.get(TicketComment, comment_id) is None:
@@ -118,8 +119,23 @@ def comment_from_customer(session: Session, action_id: str, comment_id: str, aut
     return ticket
 
 
-def ticket_of(session: Session, action_id: str) -> Ticket | None:
-    """The ticket a proposal was taken over into (the latest, should there be more)."""
-    return session.exec(
-        select(Ticket).where(col(Ticket.proposed_action_id) == action_id).order_by(col(Ticket.created_at).desc())
-    ).first()
+def pass_to_ticket(session: Session, message: CustomerMessage, action_id: str | None, conversation_id: str,
+                   author_name: str) -> Ticket | None:  # fmt: skip
+    """A customer's message after their conversation was escalated: a comment on its ticket (open again) and an
+    entry on the timeline that names the ticket. Once per message."""
+    ticket = comment_from_customer(session, action_id, conversation_id, f"inbound:{message.id}", author_name,
+                                   message.body, message.received_at)  # fmt: skip
+    entry = TimelineEvent.from_customer(message, action_id, conversation_id)
+    add_timeline_entry(session, entry.model_copy(update={"ticket_id": ticket.id if ticket else None}))
+    return ticket
+
+
+def ticket_of(session: Session, action_id: str | None, conversation_id: str | None = None) -> Ticket | None:
+    """The ticket a proposal was taken over into or escalated to; for the members' chat, which has no proposal,
+    the one its conversation was escalated to. The latest, should there be more."""
+    if action_id is None and conversation_id is None:
+        return None
+    mine = (
+        (col(Ticket.proposed_action_id) == action_id) if action_id else (col(Ticket.conversation_id) == conversation_id)
+    )
+    return session.exec(select(Ticket).where(mine).order_by(col(Ticket.created_at).desc())).first()

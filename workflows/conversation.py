@@ -1,8 +1,10 @@
-"""ConversationWorkflow: the exchange that follows a customer's reply.
+"""ConversationWorkflow: the exchange that follows a customer's reply to an outreach, or that a customer starts
+in the members' chat.
 
 loop: wait for a customer message → log it → AI turn (tools, round after round) → send the answer on the
-conversation's channel → resolve, or escalate (a help-desk ticket with the team's brief), or keep listening until
-the conversation goes quiet. Long conversations continue-as-new so their history stays small.
+conversation's channel (in the chat: the answer is the update's result, and on the timeline) → resolve, or
+escalate (a help-desk ticket with the team's brief), or keep listening until the conversation goes quiet. Long
+conversations continue-as-new so their history stays small.
 """
 
 from datetime import timedelta
@@ -15,9 +17,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
-    from domain.ids import CONVERSATION_WORKFLOW, CONVERTED, CUSTOMER_REPLIED
+    from domain.content import html_to_text
+    from domain.ids import CHAT_MESSAGE, CONVERSATION_WORKFLOW, CONVERTED, CUSTOMER_REPLIED
     from models.messages import (
         Channel,
+        ChatAnswer,
         ConversationInput,
         ConversationOpening,
         ConversationStatus,
@@ -68,6 +72,9 @@ class ConversationWorkflow:
         self._converted: Converted | None = None
         # Ids of the messages taken in: the same mail routed twice (a webhook retried after a crash) is one turn.
         self._seen: list[str] = [*input.seen, *(message.id for message in input.inbox)]
+        self._in_turn: str | None = None  # the message whose turn is under way
+        # The chat messages whose sender waits for the answer (the update's callers), and the answers.
+        self._awaited: dict[str, ChatAnswer | None] = {}
 
     @workflow.run
     async def run(self, input: ConversationInput) -> ConversationStatus:
@@ -89,6 +96,7 @@ class ConversationWorkflow:
         last_message_id = input.last_message_id
         while True:
             if not self._inbox and self._converted is None and workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:]}
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
@@ -103,11 +111,16 @@ class ConversationWorkflow:
             if not self._inbox and self._converted is not None:
                 return await self._finish(input, ConversationStatus.resolved, f"Resolved: {self._converted.note}")
             message = self._inbox.pop(0)
+            self._in_turn = message.id
             turn, last_message_id = await self._answer(input, message, last_message_id)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
                 await self._escalate(input, turn)
             # A customer who wrote again in the meantime is not done: keep the conversation going.
-            if turn.outcome is TurnOutcome.reply or (turn.outcome is TurnOutcome.resolve and self._inbox):
+            going_on = turn.outcome is TurnOutcome.reply or (turn.outcome is TurnOutcome.resolve and bool(self._inbox))
+            self._answered(
+                message.id, turn.reply_html, ConversationStatus.open if going_on else FINAL_STATUS[turn.outcome]
+            )
+            if going_on:
                 continue
             return await self._finish(input, FINAL_STATUS[turn.outcome], turn.summary)
 
@@ -117,6 +130,32 @@ class ConversationWorkflow:
         if message.id not in self._seen:
             self._seen.append(message.id)
             self._inbox.append(message)
+
+    @workflow.update(name=CHAT_MESSAGE)
+    async def chat_message(self, message: CustomerMessage) -> ChatAnswer:
+        """A message in the members' chat, answered once its turn is done. The same message sent again (a
+        client's retry) is one turn, and gets the same answer."""
+        pending = message.id == self._in_turn or any(queued.id == message.id for queued in self._inbox)
+        if message.id in self._seen and not pending and message.id not in self._awaited:
+            # Answered before this run continued as new: the conversation's transcript has the answer.
+            return ChatAnswer(message_id=message.id, reply_html="", status=self._status)
+        self._awaited.setdefault(message.id, None)
+        self.customer_replied(message)
+        await workflow.wait_condition(lambda: self._awaited[message.id] is not None)
+        answer = self._awaited[message.id]
+        assert answer is not None
+        return answer
+
+    @chat_message.validator
+    def _still_open(self, message: CustomerMessage) -> None:
+        # A conversation that is ending takes no new message: the sender tries again, and a new run reopens it.
+        if self._status is not ConversationStatus.open:
+            raise ValueError(f"The conversation is {self._status.value}; send the message again to reopen it.")
+
+    def _answered(self, message_id: str, reply_html: str, status: ConversationStatus) -> None:
+        self._in_turn = None
+        if message_id in self._awaited:
+            self._awaited[message_id] = ChatAnswer(message_id=message_id, reply_html=reply_html, status=status)
 
     @workflow.signal(name=CONVERTED)
     def converted(self, conversion: Converted) -> None:
@@ -154,6 +193,16 @@ class ConversationWorkflow:
                 turn = await self._think(request)
         if not turn.reply_html:
             return turn, in_reply_to  # nothing to say (a thank-you for an answer): the thread stays as it is
+        if input.channel is Channel.chat:  # the chat shows the answer itself: it goes on the timeline
+            await workflow.execute_activity_method(
+                DbActivities.record_event,
+                TimelineEvent(id=f"answer:{message.id}", action_id=None, conversation_id=input.conversation_id,
+                              sender=Sender.ai, channel=Channel.chat, body=html_to_text(turn.reply_html),
+                              at=workflow.now()),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary="Answer in the chat",
+            )  # fmt: skip
+            return turn, in_reply_to
         delivery = await workflow.execute_activity_method(
             EmailActivities.send_email,
             EmailMessage(
@@ -224,14 +273,20 @@ class ConversationWorkflow:
             start_to_close_timeout=DB_TIMEOUT,
             summary=f"Conversation {status.value}",
         )
-        # Messages that arrive as the conversation ends go on its timeline, for the team.
+        # Messages that arrive as the conversation ends go on its timeline, for the team (a chat's sender is told).
         while self._inbox:
-            await log_customer_message(self._inbox.pop(0), input.action_id, input.conversation_id, status)
+            message = self._inbox.pop(0)
+            await log_customer_message(message, input.action_id, input.conversation_id, status)
+            self._answered(message.id, "", status)
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 
 
 async def log_customer_message(
-    message: CustomerMessage, action_id: str, conversation_id: str | None, status: ConversationStatus | None = None
+    message: CustomerMessage,
+    action_id: str | None,
+    conversation_id: str | None,
+    status: ConversationStatus | None = None,
 ) -> None:
     """Put a customer's message on the timeline (idempotent: the entry id derives from the message); after an
     escalation, on the ticket as well."""

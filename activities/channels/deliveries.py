@@ -40,7 +40,8 @@ class Prepared:
     sender: Sender = Sender.ai
 
 
-Prepare = Callable[[Session, ProposedAction, Customer, Location], Prepared]
+# The proposal is None for the team's answers in a members' chat ticket, which no outreach started.
+Prepare = Callable[[Session, ProposedAction | None, Customer, Location], Prepared]
 
 
 def delivery_result(delivery: Delivery) -> DeliveryResult:
@@ -53,7 +54,7 @@ def delivery_result(delivery: Delivery) -> DeliveryResult:
 
 
 def deliver_once(
-    engine: Engine, delivery_id: str, action_id: str, customer_id: str, prepare: Prepare
+    engine: Engine, delivery_id: str, action_id: str | None, customer_id: str, prepare: Prepare
 ) -> DeliveryResult:
     """Send unless this delivery already went out (or may have); either way, answer with the delivery."""
     with session_scope(engine) as session:
@@ -117,9 +118,9 @@ def _complete(session: Session, row: Delivery, provider_message_id: str, prepare
         row.status = DeliveryStatus.sent
         row.provider_message_id = row.provider_message_id or provider_message_id
         session.add(row)
-        delivered = AGENTS[row.agent_type].delivered
-        action = session.get(ProposedAction, row.proposed_action_id)
-        if delivered is not None and row.conversation_id is None and action is not None:  # the outreach itself
+        action = session.get(ProposedAction, row.proposed_action_id) if row.proposed_action_id else None
+        delivered = AGENTS[action.agent_type].delivered if action is not None else None
+        if delivered is not None and action is not None and row.conversation_id is None:  # the outreach itself
             delivered(session, action.facts, row.created_at)
         add_timeline_entry(
             session,
@@ -146,11 +147,13 @@ def _forget(engine: Engine, delivery_id: str) -> None:
             session.delete(row)
 
 
-def _load_parties(session: Session, action_id: str, customer_id: str) -> tuple[ProposedAction, Customer, Location]:
-    action = session.get(ProposedAction, action_id)
+def _load_parties(
+    session: Session, action_id: str | None, customer_id: str
+) -> tuple[ProposedAction | None, Customer, Location]:
+    action = session.get(ProposedAction, action_id) if action_id else None
     customer = session.get(Customer, customer_id)
-    location = session.get(Location, action.location_id) if action else None
-    if action is None or customer is None or location is None:
+    location = session.get(Location, customer.location_id) if customer else None
+    if (action_id and action is None) or customer is None or location is None:
         raise ApplicationError(
             f"Proposal {action_id} or customer {customer_id} no longer exists.", type="NotFound", non_retryable=True
         )
@@ -160,7 +163,8 @@ def _load_parties(session: Session, action_id: str, customer_id: str) -> tuple[P
 def new_delivery(
     *,
     delivery_id: str,
-    action: ProposedAction,
+    action: ProposedAction | None,
+    customer: Customer,
     conversation_id: str | None,
     channel: Channel,
     provider: str,
@@ -174,11 +178,11 @@ def new_delivery(
     """The row written before the provider is called, stamped with the attempt's time."""
     return Delivery(
         id=delivery_id,
-        proposed_action_id=action.id,
+        proposed_action_id=action.id if action else None,
         conversation_id=conversation_id,
-        location_id=action.location_id,
-        customer_id=action.customer_id,
-        agent_type=action.agent_type,
+        location_id=customer.location_id,
+        customer_id=customer.id,
+        agent_type=action.agent_type if action else None,
         channel=channel,
         provider=provider,
         status=DeliveryStatus.sending,

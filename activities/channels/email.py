@@ -51,7 +51,9 @@ class EmailActivities:
     def send_email(self, message: EmailMessage) -> DeliveryResult:
         """Send one email to the customer and put it on the conversation timeline, exactly once."""
 
-        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+        def prepare(
+            session: Session, action: ProposedAction | None, customer: Customer, location: Location
+        ) -> Prepared:
             if not customer.email:
                 raise ApplicationError(
                     f"Customer {customer.name} has no email address to send to; "
@@ -60,14 +62,14 @@ class EmailActivities:
                     non_retryable=True,
                 )
             # Operator edits may hold {{variables}}; fill them from the allow-list, escaped for HTML.
-            filled = variables.values(customer.name, location.name, action.facts)
+            filled = variables.values(customer.name, location.name, action.facts if action else {})
             body_html = sanitize_html(variables.resolve(message.body_html, filled, html=True))
             # The operator's takeover names its sender; the AI's answers in any conversation come from the AI.
             if message.channel is Channel.email and message.send_from:
-                return self._from_mailbox(session, message, action, location, customer.email, filled, body_html)
+                return self._from_mailbox(session, message, action, customer, location, filled, body_html)
             subject = variables.resolve(message.subject, filled, html=False)
             if message.channel is Channel.helpdesk and message.in_reply_to:
-                subject = _in_ticket_thread(session, message, action, location, body_html) or subject
+                subject = _in_ticket_thread(session, message, location, body_html) or subject
             sender = location.ai_sender_email or location.default_sender_email
             domain = sender.rpartition("@")[2]
             token = reply_tokens.issue(self._replies.secret, message.delivery_id, location.id,
@@ -84,16 +86,20 @@ class EmailActivities:
                 body_text=html_to_text(body_html),
                 in_reply_to=message.in_reply_to,
                 references=tuple(message.references),
-                custom_args={"delivery_id": message.delivery_id, "action_id": action.id, "location_id": location.id},
+                custom_args={
+                    "delivery_id": message.delivery_id,
+                    "location_id": location.id,
+                    **({"action_id": action.id} if action else {}),
+                },
             )
-            row = _row(message, action, email, self._provider.name)
+            row = _row(message, action, customer, email, self._provider.name)
             return Prepared(row, email.body_text, lambda: self._provider.send(email), self._provider.confirm,
                             message.author)  # fmt: skip
 
         return deliver_once(self._engine, message.delivery_id, message.action_id, message.customer_id, prepare)
 
-    def _from_mailbox(self, session: Session, message: EmailMessage, action: ProposedAction, location: Location,
-                      to_address: str, filled: dict[str, str], body_html: str) -> Prepared:  # fmt: skip
+    def _from_mailbox(self, session: Session, message: EmailMessage, action: ProposedAction | None, customer: Customer,
+                      location: Location, filled: dict[str, str], body_html: str) -> Prepared:  # fmt: skip
         """The operator's takeover by email, from a connected account or the location default."""
         server: SmtpServer | None
         if message.send_from == LOCATION_DEFAULT:
@@ -115,7 +121,7 @@ class EmailActivities:
             message_id=f"<{message.delivery_id}@{from_email.rpartition('@')[2]}>",
             from_email=from_email,
             from_name=from_name,
-            to_address=to_address,
+            to_address=customer.email or "",
             subject=variables.resolve(message.subject, filled, html=False),
             body_html=body_html,
             body_text=html_to_text(body_html),
@@ -125,18 +131,17 @@ class EmailActivities:
         author = message.author
         if server is None:  # no relay configured: the location default goes to the sandbox outbox
             sandbox = SandboxEmail()
-            return Prepared(_row(message, action, email, sandbox.name), email.body_text, lambda: sandbox.send(email),
-                            sandbox.confirm, author)  # fmt: skip
+            return Prepared(_row(message, action, customer, email, sandbox.name), email.body_text,
+                            lambda: sandbox.send(email), sandbox.confirm, author)  # fmt: skip
         mailer, through = self._mailboxes.mailer, server
-        return Prepared(_row(message, action, email, mailer.name), email.body_text,
+        return Prepared(_row(message, action, customer, email, mailer.name), email.body_text,
                         lambda: mailer.send(through, email), mailer.confirm, author)  # fmt: skip
 
 
-def _in_ticket_thread(session: Session, message: EmailMessage, action: ProposedAction, location: Location,
-                      body_html: str) -> str | None:  # fmt: skip
+def _in_ticket_thread(session: Session, message: EmailMessage, location: Location, body_html: str) -> str | None:
     """A reply in a ticket's email thread: its subject names the ticket, and the AI's answer is a public comment
-    on the ticket as well (the team's replies are comments already). None when the proposal has no ticket."""
-    ticket = ticket_of(session, action.id)
+    on the ticket as well (the team's replies are comments already). None when the conversation has no ticket."""
+    ticket = ticket_of(session, message.action_id, message.conversation_id)
     if ticket is None:
         return None
     if message.author is Sender.ai and session.get(TicketComment, message.delivery_id) is None:
@@ -145,10 +150,12 @@ def _in_ticket_thread(session: Session, message: EmailMessage, action: ProposedA
     return f"Re: [{ticket.number}] {ticket.subject}"
 
 
-def _row(message: EmailMessage, action: ProposedAction, email: OutgoingEmail, provider: str) -> Delivery:
+def _row(message: EmailMessage, action: ProposedAction | None, customer: Customer, email: OutgoingEmail,
+         provider: str) -> Delivery:  # fmt: skip
     return new_delivery(
         delivery_id=message.delivery_id,
         action=action,
+        customer=customer,
         conversation_id=message.conversation_id,
         channel=message.channel,
         provider=provider,

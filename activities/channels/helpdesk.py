@@ -31,9 +31,9 @@ from models.messages import (
     TicketRequest,
     TimelineEvent,
 )
-from models.tables import Customer, Delivery, HelpdeskDepartment, Location, Operator, ProposedAction
+from models.tables import Conversation, Customer, Delivery, HelpdeskDepartment, Location, Operator, ProposedAction
 from models.timeline import add_timeline_entry
-from providers.helpdesk import HelpDesk, NewTicket, comment_from_customer, ticket_of
+from providers.helpdesk import HelpDesk, NewTicket, pass_to_ticket, ticket_of
 
 
 class HelpdeskActivities:
@@ -46,7 +46,10 @@ class HelpdeskActivities:
     def open_ticket(self, request: TicketRequest) -> DeliveryResult:
         """Open the ticket and tell the customer; a retry finds what was already done."""
 
-        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+        def prepare(
+            session: Session, action: ProposedAction | None, customer: Customer, location: Location
+        ) -> Prepared:
+            assert action is not None, "a takeover follows its proposal"
             if not customer.email:
                 raise ApplicationError(
                     f"Customer {customer.name} has no email address to tell about the ticket; add one first.",
@@ -71,7 +74,7 @@ class HelpdeskActivities:
                 conversation_id=request.conversation_id,
             )
             where = f" in {department.name}" if department else ""
-            row = new_delivery(delivery_id=request.delivery_id, action=action, conversation_id=None,
+            row = new_delivery(delivery_id=request.delivery_id, action=action, customer=customer, conversation_id=None,
                                channel=Channel.helpdesk, provider=self._helpdesk.name, to_address=customer.email,
                                from_address=f"{location.name} help desk", subject=subject,
                                body_html=ticket.body_html, message_id=f"ticket-{request.delivery_id}")  # fmt: skip
@@ -108,7 +111,7 @@ class HelpdeskActivities:
             location = session.get(Location, request.location_id)
             assert location is not None, "the conversation's location"
             brief = brief_html(session, request, now)
-            existing = ticket_of(session, request.action_id)
+            existing = ticket_of(session, request.action_id, request.conversation_id)
         author = f"{location.name} AI assistant"
         escalation = request.escalation
         if existing is not None and existing.conversation_id == request.conversation_id:
@@ -135,12 +138,8 @@ class HelpdeskActivities:
     @activity.defn
     def pass_to_ticket(self, passed: ForTheTeam) -> None:
         """A message after the escalation: a public comment on the ticket (open again) and on the timeline."""
-        message = passed.message
         with session_scope(self._engine) as session:
-            action = session.get(ProposedAction, passed.action_id)
-            customer = session.get(Customer, action.customer_id) if action else None
-            assert action is not None and customer is not None, "the conversation's records"
-            ticket = comment_from_customer(session, action.id, f"inbound:{message.id}", customer.name,
-                                           message.body, message.received_at)  # fmt: skip
-            entry = TimelineEvent.from_customer(message, action.id, passed.conversation_id)
-            add_timeline_entry(session, entry.model_copy(update={"ticket_id": ticket.id if ticket else None}))
+            conversation = session.get(Conversation, passed.conversation_id)
+            customer = session.get(Customer, conversation.customer_id) if conversation else None
+            assert customer is not None, "the conversation's customer"
+            pass_to_ticket(session, passed.message, passed.action_id, passed.conversation_id, customer.name)

@@ -30,7 +30,10 @@ class VoiceActivities:
         timeline. A retry finds what was already done (each is a delivery of its own)."""
         links: list[str] = []
 
-        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+        def prepare(
+            session: Session, action: ProposedAction | None, customer: Customer, location: Location
+        ) -> Prepared:
+            assert action is not None, "a call follows its proposal"
             number = international_phone(customer.mobile_phone)
             if number is None:
                 raise ApplicationError(
@@ -53,6 +56,7 @@ class VoiceActivities:
             delivery = new_delivery(
                 delivery_id=call.delivery_id,
                 action=action,
+                customer=customer,
                 conversation_id=None,
                 channel=Channel.voice,
                 provider=self._provider.name,
@@ -74,7 +78,10 @@ class VoiceActivities:
     def _text_links(self, call: CallRequest, links: list[str]) -> None:
         text_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{call.delivery_id}"))
 
-        def prepare(session: Session, action: ProposedAction, customer: Customer, location: Location) -> Prepared:
+        def prepare(
+            session: Session, action: ProposedAction | None, customer: Customer, location: Location
+        ) -> Prepared:
+            assert action is not None, "a call follows its proposal"
             number = international_phone(customer.mobile_phone)
             assert number is not None, "the call to this number was placed"
             body = f"{location.name}: the link{'s' if len(links) > 1 else ''} from our call: {' '.join(links)}"
@@ -82,6 +89,7 @@ class VoiceActivities:
             delivery = new_delivery(
                 delivery_id=text_id,
                 action=action,
+                customer=customer,
                 conversation_id=None,
                 channel=Channel.sms,
                 provider=self._provider.name,

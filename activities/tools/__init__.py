@@ -129,7 +129,7 @@ class ToolActivities:
 
 def _record(session: Session, call: ToolCall, result: ToolResult) -> None:
     """The use on the conversation's timeline: what was asked, and what came back (quoted, up to a length)."""
-    if call.action_id is None:
+    if call.conversation_id is None:  # a call made before tool uses were recorded
         return
     asked = ", ".join(f"{name} {value}" for name, value in call.arguments.items())
     found = json.dumps(result.content, ensure_ascii=False, default=str) if result.ok else f"refused: {result.error}"

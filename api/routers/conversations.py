@@ -47,6 +47,6 @@ def get_conversation(conversation_id: str, session: SessionDep, operator: Curren
     return {
         **conversation.model_dump(),
         "customer": CustomerRef(id=customer.id, name=customer.name),
-        "timeline": timeline(session, conversation.proposed_action_id),
-        "conversions": conversions_of(session, conversation.proposed_action_id),
+        "timeline": timeline(session, conversation.proposed_action_id, conversation.id),
+        "conversions": conversions_of(session, conversation.proposed_action_id, conversation.id),
     }

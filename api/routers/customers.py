@@ -1,21 +1,38 @@
-"""Customers' consent: opting out stops every outreach that has not been delivered yet."""
+"""Customers: their consent (opting out stops every outreach that has not been delivered yet), and the links that
+sign them in to the members' chat."""
 
 from fastapi import APIRouter, HTTPException, status
+from sqlmodel import Session
 
 from api.auth import can_access
-from api.deps import ClientDep, CurrentOperator, SessionDep
-from api.schemas import OptOutResult
+from api.deps import ClientDep, CurrentOperator, MemberPortal, SessionDep, SettingsDep
+from api.routers.chat import new_chat_link
+from api.schemas import ChatLink, OptOutResult
 from inbound import consent
-from models.tables import Customer
+from models.tables import Customer, Operator
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
+
+
+def _visible_customer(session: Session, operator: Operator, customer_id: str) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or not can_access(operator, customer.location_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No customer with id {customer_id!r}.")
+    return customer
 
 
 @router.post("/{customer_id}/opt-out", response_model=OptOutResult)
 async def opt_out(customer_id: str, session: SessionDep, operator: CurrentOperator, client: ClientDep) -> OptOutResult:
     """Record the opt-out and cancel the customer's proposals that have not been delivered (see `inbound.consent`)."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or not can_access(operator, customer.location_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No customer with id {customer_id!r}.")
+    customer = _visible_customer(session, operator, customer_id)
     cancelled = await consent.opt_out(session, client, customer)
     return OptOutResult(customer_id=customer_id, opted_out=True, cancelled=cancelled)
+
+
+@router.post("/{customer_id}/chat-link", response_model=ChatLink)
+def chat_link(customer_id: str, session: SessionDep, operator: MemberPortal, settings: SettingsDep) -> ChatLink:
+    """A link that signs the customer in to the members' chat, for the member portal to hand its signed-in member
+    (it expires after OUTREACH_CHAT_LINK_HOURS)."""
+    customer = _visible_customer(session, operator, customer_id)
+    link, expires_at = new_chat_link(session, settings, customer)
+    return ChatLink(link=link, expires_at=expires_at)

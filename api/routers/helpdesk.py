@@ -112,22 +112,25 @@ def update_ticket(ticket_id: str, body: TicketUpdate, session: SessionDep, opera
 async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, operator: Reviewer, client: ClientDep,
                   settings: SettingsDep) -> dict[str, Any]:  # fmt: skip
     """A public comment or an internal note by the operator (sanitised like every operator HTML). A public one
-    on a proposal's ticket is emailed to the customer in the ticket's thread and lands on its timeline."""
+    on the ticket of a proposal or of a members' chat is emailed to the customer in the ticket's thread and lands
+    on its timeline."""
     ticket = _visible_ticket(session, operator, ticket_id)
     html = sanitize_html(body.body_html)
     if not html.strip():
         raise HTTPException(422, detail="body_html: the comment is empty once scripts and styles are removed.")
     now = datetime.now(UTC)
     comment_id = str(uuid.uuid4())
-    if body.public and ticket.proposed_action_id is not None:
+    if body.public and (ticket.proposed_action_id or ticket.conversation_id):
         # Started before the comment is saved: if the workflow service is away the request fails whole (503),
         # and the operator's retry neither duplicates the comment nor leaves it unsent.
-        thread = ticket_thread(session, ticket.proposed_action_id)
+        thread = ticket_thread(session, ticket.proposed_action_id, ticket.conversation_id)
         reply = EmailMessage(
             delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticket-reply:{comment_id}")),
             action_id=ticket.proposed_action_id, conversation_id=ticket.conversation_id,
             location_id=ticket.location_id, customer_id=ticket.requester_id, channel=Channel.helpdesk,
-            subject=ticket.subject, body_html=html, in_reply_to=thread[-1] if thread else None, references=thread,
+            # A chat's first email from the team starts the ticket's thread: its subject names the ticket.
+            subject=ticket.subject if thread else f"[{ticket.number}] {ticket.subject}", body_html=html,
+            in_reply_to=thread[-1] if thread else None, references=thread,
             author=Sender.operator,
         )  # fmt: skip
         await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),

@@ -26,6 +26,7 @@ def list_outbox(
     pagination: PaginationDep,
     location_id: str | None = None,
     proposed_action_id: str | None = None,
+    conversation_id: str | None = None,
 ) -> dict[str, Any]:
     """Deliveries of the operator's locations that stayed on this machine, newest first."""
     conditions = [
@@ -34,5 +35,7 @@ def list_outbox(
     ]
     if proposed_action_id is not None:
         conditions.append(col(Delivery.proposed_action_id) == proposed_action_id)
+    if conversation_id is not None:
+        conditions.append(col(Delivery.conversation_id) == conversation_id)
     query = select(Delivery).where(*conditions)
     return pagination.fetch(session, query, col(Delivery.created_at).desc(), col(Delivery.id))

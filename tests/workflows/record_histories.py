@@ -21,7 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from demo.seed import seed_demo_data
 from domain import search_attributes
-from domain.ids import conversation_id
+from domain.ids import chat_id, conversation_id
+from inbound import chat
 from models.db import make_engine
 from models.messages import (
     ApproveRequest,
@@ -38,7 +39,7 @@ from models.messages import (
     SnoozeRequest,
 )
 from models.migrate import upgrade
-from models.tables import ProposedAction
+from models.tables import Customer, ProposedAction
 from settings import Settings
 from worker import build_worker
 from workflows.conversation import ConversationWorkflow
@@ -132,6 +133,19 @@ async def record() -> None:
         )  # fmt: skip
         print(f"conversation:recorded-escalation: {escalated}")
 
+        # Journey 5: a member writes in the members' chat (each message an update, the first starting the
+        # conversation): the opening hours, a day pass for next Tuesday (two tools), then a person: escalated.
+        with Session(engine) as session:
+            member = session.get(Customer, escalating.customer_id)
+            assert member is not None
+            for body in ("What are your opening hours?", "Can I get a day pass for next Tuesday?",
+                         "I'd like to talk to a person, please."):  # fmt: skip
+                said = CustomerMessage(id=str(uuid.uuid4()), channel=Channel.chat, body=body,
+                                       received_at=datetime.now(UTC))  # fmt: skip
+                answer = await chat.say(session, client, task_queue, member, said)
+            print(f"{chat_id(member.id)}: {answer.status}")
+        await client.get_workflow_handle(chat_id(member.id)).result()  # the escalated chat records it, and ends
+
         # The team replies on a ticket, and a mailbox is read (this one has no IMAP server: the run says so).
         with Session(engine) as session:
             replied = session.get(ProposedAction, sent_id)
@@ -155,6 +169,7 @@ async def record() -> None:
             "outreach_cancelled_by_opt_out": cancelled_id,
             "conversation_resolved": conversation_id(sent_id),
             "conversation_escalated": "conversation:recorded-escalation",
+            "conversation_chat_escalated": chat_id(member.id),
         }
         HISTORIES.mkdir(exist_ok=True)
         for name, workflow_id in histories.items():
