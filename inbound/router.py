@@ -138,34 +138,45 @@ async def simulate(session: Session, router: Router, action: ProposedAction, bod
         raise NothingToReplyTo(
             f"This proposal is {action.status}, so nothing was sent yet to reply to; approve it first."
         )
-    return await _written_here(session, router, action, delivery, body, "sandbox")
+    return await _written_here(session, router, delivery, body, "sandbox")
 
 
 async def requester_comment(session: Session, router: Router, ticket: Ticket, body: str) -> InboundMessage:
     """The customer comments on their ticket through the help desk itself (its portal or its API): routed like
     a reply to the ticket's email."""
-    action = session.get(ProposedAction, ticket.proposed_action_id) if ticket.proposed_action_id else None
-    delivery = last_delivery(session, action.id, Channel.helpdesk) if action else None
-    if action is None or delivery is None:
-        raise NothingToReplyTo(f"Ticket {ticket.number} did not come from a proposal, so no conversation follows it.")
-    return await _written_here(session, router, action, delivery, body, "helpdesk")
+    if ticket.proposed_action_id is None and ticket.conversation_id is None:
+        raise NothingToReplyTo(
+            f"Ticket {ticket.number} follows no proposal and no chat, so no conversation follows it."
+        )
+    delivery = last_delivery(session, ticket.proposed_action_id, Channel.helpdesk, ticket.conversation_id)
+    if delivery is None:
+        raise NothingToReplyTo(f"Nothing about ticket {ticket.number} was emailed to the customer yet, so their "
+                               "comment answers nothing; answer the ticket first, or add what they said as the "
+                               "team.")  # fmt: skip
+    return await _written_here(session, router, delivery, body, "helpdesk")
 
 
-async def _written_here(session: Session, router: Router, action: ProposedAction, delivery: Delivery, body: str,
+async def _written_here(session: Session, router: Router, delivery: Delivery, body: str,
                         source: str) -> InboundMessage:  # fmt: skip
     """A customer's message that came through us rather than by mail, kept and routed as mail is."""
-    customer = session.get(Customer, action.customer_id)
+    customer = session.get(Customer, delivery.customer_id)
     address, name = (customer.email or "", customer.name) if customer else ("", "")
     mail = InboundMail(message_id=f"<{uuid.uuid4()}@{source}.invalid>", sender=address, sender_name=name,
                        recipients=(), subject=f"Re: {delivery.subject}", references=(delivery.message_id,),
                        text=body, reply=body, kind=InboundKind.reply)  # fmt: skip
-    row = _keep(session, router, mail, Arrival(source), _Match(delivery, location_id=action.location_id))
+    row = _keep(session, router, mail, Arrival(source), _Match(delivery, location_id=delivery.location_id))
     await route(session, router, row)
     return row
 
 
-def last_delivery(session: Session, action_id: str, channel: Channel | None = None) -> Delivery | None:
-    query = select(Delivery).where(col(Delivery.proposed_action_id) == action_id)
+def last_delivery(
+    session: Session, action_id: str | None, channel: Channel | None = None, conversation_id: str | None = None
+) -> Delivery | None:
+    """The latest delivery of an outreach; for a members' chat, which has none, of its conversation."""
+    mine = (
+        col(Delivery.proposed_action_id) == action_id if action_id else col(Delivery.conversation_id) == conversation_id
+    )
+    query = select(Delivery).where(mine)
     if channel is not None:
         query = query.where(col(Delivery.channel) == channel)
     return session.exec(query.order_by(col(Delivery.created_at).desc())).first()

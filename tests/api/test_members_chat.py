@@ -156,15 +156,19 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
                 select(TicketComment).where(col(TicketComment.ticket_id) == ticket.id)))  # fmt: skip
 
     await poll(on_ticket, "the customer's answer on the ticket")
+    # As is a comment they make through the help desk itself.
+    by_portal = await stack.http.post(f"/api/helpdesk/tickets/{ticket.id}/requester-comments",
+                                      json={"body": "And is there parking?"})  # fmt: skip
+    assert by_portal.status_code == 202, by_portal.text
 
     # The chat's transcript, for the customer: both ways, the team's email included, no tool steps.
     transcript = (await stack.http.get("/api/chat/transcript", headers={"Authorization": "", **link})).json()
     lines = [(line["sender"], line["body"]) for line in transcript["lines"]]
     assert transcript["status"] == "escalated"
     assert lines[0] == ("customer", "What are your opening hours?") and lines[1][0] == "ai"
-    assert [sender for sender, _ in lines].count("customer") == 6  # the day pass, sent twice, is one message
+    assert [sender for sender, _ in lines].count("customer") == 7  # the day pass, sent twice, is one message
     assert ("operator", "Dogs are welcome on Fridays.") in lines
-    assert ("customer", "Great, see you Friday!") in lines
+    assert lines[-2:] == [("customer", "Great, see you Friday!"), ("customer", "And is there parking?")]
 
     # For the operators: a conversation like any other, with no proposal, every step on its timeline.
     detail = (await stack.http.get(f"/api/conversations/chat:{customer.id}")).json()
