@@ -145,6 +145,7 @@ def build_worker(
             conversation.converse,
             email.send_email,
             voice.place_call,
+            voice.text_links,
             helpdesk.open_ticket,
             helpdesk.escalate,
             helpdesk.pass_to_ticket,

@@ -39,6 +39,8 @@ def _paragraphs(*lines: str) -> str:
 
 
 def _signature_html(context: ComposeContext) -> str:
+    if not context.signed:
+        return ""
     lines = context.signature.splitlines() or [f"The {context.location_name} team"]
     return "<br>".join(escape(line) for line in lines)
 

@@ -31,6 +31,7 @@ from domain.content import html_to_text, sanitize_html
 from domain.opt_out import asks_to_opt_out
 from models.messages import (
     AgentType,
+    Channel,
     Escalation,
     EscalationReason,
     Sender,
@@ -117,7 +118,9 @@ class ConversationActivities:
             resources = list(session.exec(named)) if model else []
             profile = customer_profile(session, customer, location, datetime.now(UTC)) if model else []
         today = datetime.now(ZoneInfo(location.time_zone)).date()
-        context = replace(compose_context(location, customer, facts), today=today)
+        # A chat message or a call is no letter: no signature.
+        live = request.message.channel in (Channel.chat, Channel.voice)
+        context = replace(compose_context(location, customer, facts), today=today, signed=not live)
         story = {
             "location": location.name,
             "today": today.isoformat(),
@@ -138,6 +141,7 @@ class ConversationActivities:
             else "none: the customer wrote in themselves, in the members' chat",
             "exchange_so_far": [{"from": entry.sender.value, "text": entry.body} for entry in entries],
             "new_message_from_customer": request.message.body,
+            "channel": request.message.channel.value,
         }
         earlier = [entry.body for entry in entries if entry.sender is Sender.customer]
         return Situation(action.agent_type if action else None, context, earlier, disputed, story, resources)

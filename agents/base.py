@@ -48,6 +48,7 @@ class ComposeContext:
     personality: str = ""
     language: str = "en"
     today: date | None = None  # the location's own date, for the days customers name ("next Tuesday")
+    signed: bool = True  # an email ends with the signature; a chat message or a call does not
 
     @property
     def first_name(self) -> str:

@@ -3,7 +3,8 @@ read) and NUL characters in the path or query (422: no database stores them, and
 
 import json
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -58,7 +59,7 @@ class BodySizeLimit:
         await self.app(scope, counted, send)
 
 
-async def refuse_nul(request: Request) -> None:
+async def refuse_nul(request: HTTPConnection) -> None:
     texts = [request.url.path, *(part for item in request.query_params.multi_items() for part in item)]
     if any("\x00" in text for text in texts):
         raise HTTPException(

@@ -29,7 +29,7 @@ from api.routers import (
     outbox,
     usage,
 )
-from api.webhooks import sendgrid, twilio
+from api.webhooks import relay, sendgrid, twilio
 from models.db import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
     for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,
-                   helpdesk, usage, chat, sendgrid, twilio):  # fmt: skip
+                   helpdesk, usage, chat, sendgrid, twilio, relay):  # fmt: skip
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)

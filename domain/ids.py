@@ -15,6 +15,12 @@ CANCEL = "cancel"
 CONVERTED = "converted"
 # The update a members' chat message is sent by: it answers with the AI's reply once the turn is done.
 CHAT_MESSAGE = "chat_message"
+# A live call: the customer picked up (the outreach starts its conversation), each thing they say (an update
+# answered with what to say), what the AI actually said, and the call's end.
+CALL_ANSWERED = "call_answered"
+CALL_TURN = "call_turn"
+CALL_SAID = "call_said"
+CALL_ENDED = "call_ended"
 
 
 def outreach_id(pattern: Pattern) -> str:

@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from agents.policy import CONVERSATION_IDLE
 from domain.ids import CHAT_MESSAGE, CONVERSATION_WORKFLOW, chat_id
-from models.messages import Channel, ChatAnswer, ConversationInput, ConversationStatus, CustomerMessage
+from models.messages import Channel, ConversationInput, ConversationStatus, CustomerMessage, LiveAnswer
 from models.tables import Conversation, Customer
 from providers.helpdesk import pass_to_ticket
 
@@ -31,7 +31,7 @@ class ChatUnavailable(Exception):
 
 
 async def say(session: Session, client: Client, task_queue: str, customer: Customer,
-              message: CustomerMessage) -> ChatAnswer:  # fmt: skip
+              message: CustomerMessage) -> LiveAnswer:  # fmt: skip
     """The customer's message, answered by the AI; or, once the chat is escalated, passed to the team."""
     opening = ConversationInput(conversation_id=chat_id(customer.id), action_id=None, location_id=customer.location_id,
                                 customer_id=customer.id, channel=Channel.chat, subject=SUBJECT,
@@ -41,14 +41,14 @@ async def say(session: Session, client: Client, task_queue: str, customer: Custo
         if conversation is not None and conversation.status is ConversationStatus.escalated:
             pass_to_ticket(session, message, None, conversation.id, customer.name)
             session.commit()
-            return ChatAnswer(message_id=message.id, reply_html="", status=ConversationStatus.escalated)
+            return LiveAnswer(message_id=message.id, reply_html="", status=ConversationStatus.escalated)
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             CONVERSATION_WORKFLOW, opening, id=opening.conversation_id, task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )  # fmt: skip
         try:
             return await client.execute_update_with_start_workflow(
-                CHAT_MESSAGE, message, start_workflow_operation=start, result_type=ChatAnswer
+                CHAT_MESSAGE, message, start_workflow_operation=start, result_type=LiveAnswer
             )
         except WorkflowUpdateFailedError:
             # The conversation is ending (escalated, resolved, gone quiet) as the message arrives: once its run

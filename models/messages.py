@@ -450,6 +450,16 @@ class CallRequest(BaseModel):
     voice_script: str
 
 
+class LinksByText(BaseModel):
+    """Links texted to the customer because a call cannot give them; `text_id` is the idempotency key."""
+
+    text_id: str
+    action_id: str | None
+    customer_id: str
+    links: list[str]
+    conversation_id: str | None = None  # the call's conversation, for the links its AI gave
+
+
 class DeliveryReport(BaseModel):
     """What a provider reported about a delivery after it went out (a bounce, a drop, a failed call)."""
 
@@ -619,13 +629,32 @@ class ForTheTeam(BaseModel):
     conversation_id: str
 
 
-class ChatAnswer(BaseModel):
-    """What the members' chat shows after a customer's message: the AI's answer (empty when there is nothing to
-    say, or when the team has the conversation) and where the conversation stands."""
+class LiveAnswer(BaseModel):
+    """The answer to a customer who waits for it — in the members' chat, or on a call — and where the conversation
+    stands. Empty when there is nothing to say, or when the team has the conversation."""
 
     message_id: str
     reply_html: str
     status: ConversationStatus
+    spoken: str = ""  # on a call: what to say (no URL: `links` went by text message)
+    links: list[str] = Field(default_factory=list)
+
+
+class CallUtterance(BaseModel):
+    """What the AI actually said on a call in answer to `message_id`: all of it or, when the customer talked over
+    it, up to there (Twilio's `utteranceUntilInterrupt`); `dropped` when the call ended while it was said."""
+
+    message_id: str
+    said: str
+    at: datetime
+    interrupted: bool = False
+    dropped: bool = False
+
+
+class CallEnded(BaseModel):
+    """The call is over: the customer hung up, the AI ended it, or Twilio reported its end."""
+
+    reason: str
 
 
 class Converted(BaseModel):

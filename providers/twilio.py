@@ -1,7 +1,9 @@
-"""Twilio: outbound calls that speak the approved script, and the text messages that carry a call's links, with
-the `twilio` SDK.
+"""Twilio: outbound calls — the approved script as the greeting, then a live conversation with the AI over
+ConversationRelay — and the text messages that carry a call's links, with the `twilio` SDK.
 
-Each call and message names its status callback with our delivery id, so Twilio's reports find their delivery
+A call asks Twilio to tell a person from an answering machine first; our TwiML endpoint then answers with the
+live conversation (`relay_twiml`) or, for a machine, a short message without links (`voicemail_twiml`). Each call
+and message names its status callback with our delivery id, so Twilio's reports find their delivery
 (`api/webhooks/twilio.py`). After an ambiguous attempt Twilio is asked: a call or message from our number to
 the customer created since the attempt is the one we placed; none means none was placed.
 """
@@ -15,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Connect, VoiceResponse
 from urllib3.exceptions import NewConnectionError
 
 from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable
@@ -51,10 +53,9 @@ class TwilioVoice:
         self._callbacks = callback_base_url.rstrip("/")
 
     def call(self, call: OutgoingCall) -> str:
-        twiml = VoiceResponse()
-        twiml.say(call.script, voice=call.voice, language=call.language)
         created = _asking_twilio(lambda: self._client.calls.create(
-            to=call.to_number, from_=self._from, twiml=str(twiml),
+            to=call.to_number, from_=self._from, url=f"{self._callbacks}/webhooks/twilio/calls/{call.call_id}/twiml",
+            method="POST", machine_detection="DetectMessageEnd",
             status_callback=f"{self._callbacks}/webhooks/twilio/calls/{call.call_id}",
             status_callback_event=CALL_EVENTS, status_callback_method="POST",
         ))  # fmt: skip
@@ -74,6 +75,32 @@ class TwilioVoice:
     def confirm_text(self, attempt: Attempt) -> str | None:
         texts = _asking_twilio(lambda: self._client.messages.list(to=attempt.to_address, from_=self._from, limit=20))
         return _created_since(texts, attempt)
+
+
+def relay_twiml(relay_url: str, ended_url: str, greeting: str, voice: str, language: str,
+                parameters: dict[str, str]) -> str:  # fmt: skip
+    """The call connected to our WebSocket: the greeting said first, then the conversation; Twilio calls
+    `ended_url` when it is over."""
+    connect = Connect(action=ended_url, method="POST")
+    relay = connect.conversation_relay(url=relay_url, welcome_greeting=greeting, voice=voice, language=language,
+                                       dtmf_detection=True, interruptible="any")  # fmt: skip
+    for name, value in parameters.items():
+        relay.parameter(name=name, value=value)
+    return str(VoiceResponse().append(connect))
+
+
+def voicemail_twiml(message: str, voice: str, language: str) -> str:
+    """An answering machine: the message, said once, and goodbye."""
+    twiml = VoiceResponse()
+    twiml.say(message, voice=voice, language=language)
+    twiml.hangup()
+    return str(twiml)
+
+
+def hang_up_twiml() -> str:
+    twiml = VoiceResponse()
+    twiml.hangup()
+    return str(twiml)
 
 
 def _created_since(resources: list[Any], attempt: Attempt) -> str | None:

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Top to bottom: a room may import its own modules and any room below it, never one above.
 LAYERS: list[set[str]] = [
-    {"cli", "devstack", "benchmarks", "evaluation", "demo", "worker"},
+    {"cli", "devstack", "call_simulator", "benchmarks", "evaluation", "demo", "worker"},
     {"api"},
     {"schedules"},
     {"workflows"},

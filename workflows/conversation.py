@@ -7,6 +7,7 @@ escalate (a help-desk ticket with the team's brief), or keep listening until the
 conversations continue-as-new so their history stays small.
 """
 
+import uuid
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,14 +15,25 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
     from activities.channels.helpdesk import HelpdeskActivities
+    from activities.channels.voice import VoiceActivities
     from activities.db import DbActivities
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
     from domain.content import html_to_text
-    from domain.ids import CHAT_MESSAGE, CONVERSATION_WORKFLOW, CONVERTED, CUSTOMER_REPLIED
+    from domain.ids import (
+        CALL_ENDED,
+        CALL_SAID,
+        CALL_TURN,
+        CHAT_MESSAGE,
+        CONVERSATION_WORKFLOW,
+        CONVERTED,
+        CUSTOMER_REPLIED,
+    )
+    from domain.speech import for_a_call
     from models.messages import (
+        CallEnded,
+        CallUtterance,
         Channel,
-        ChatAnswer,
         ConversationInput,
         ConversationOpening,
         ConversationStatus,
@@ -31,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         EmailMessage,
         EscalationRequest,
         ForTheTeam,
+        LinksByText,
+        LiveAnswer,
         Sender,
         TimelineEvent,
         ToolCall,
@@ -67,14 +81,16 @@ FINAL_STATUS = {
 class ConversationWorkflow:
     @workflow.init
     def __init__(self, input: ConversationInput) -> None:
+        self._input = input
         self._inbox: list[CustomerMessage] = list(input.inbox)
         self._status = ConversationStatus.open
         self._converted: Converted | None = None
         # Ids of the messages taken in: the same mail routed twice (a webhook retried after a crash) is one turn.
         self._seen: list[str] = [*input.seen, *(message.id for message in input.inbox)]
         self._in_turn: str | None = None  # the message whose turn is under way
-        # The chat messages whose sender waits for the answer (the update's callers), and the answers.
-        self._awaited: dict[str, ChatAnswer | None] = {}
+        # The messages whose sender waits for the answer (a chat, a call), and the answers.
+        self._awaited: dict[str, LiveAnswer | None] = {}
+        self._call_over: CallEnded | None = None
 
     @workflow.run
     async def run(self, input: ConversationInput) -> ConversationStatus:
@@ -95,13 +111,14 @@ class ConversationWorkflow:
             )
         last_message_id = input.last_message_id
         while True:
-            if not self._inbox and self._converted is None and workflow.info().is_continue_as_new_suggested():
+            quiet = self._converted is None and self._call_over is None
+            if not self._inbox and quiet and workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:]}
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self._inbox) or self._converted is not None,
+                    lambda: bool(self._inbox) or self._converted is not None or self._call_over is not None,
                     timeout=input.idle_timeout,
                     timeout_summary="Conversation goes quiet",
                 )
@@ -110,16 +127,19 @@ class ConversationWorkflow:
                 return await self._finish(input, ConversationStatus.closed, f"Closed: no reply for {days} days.")
             if not self._inbox and self._converted is not None:
                 return await self._finish(input, ConversationStatus.resolved, f"Resolved: {self._converted.note}")
+            if not self._inbox and self._call_over is not None:
+                return await self._finish(input, ConversationStatus.closed, f"Closed: {self._call_over.reason}.")
             message = self._inbox.pop(0)
             self._in_turn = message.id
-            turn, last_message_id = await self._answer(input, message, last_message_id)
+            turn = await self._turn(input, message)
+            last_message_id, spoken, links = await self._deliver(input, message, turn, last_message_id)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
                 await self._escalate(input, turn)
             # A customer who wrote again in the meantime is not done: keep the conversation going.
             going_on = turn.outcome is TurnOutcome.reply or (turn.outcome is TurnOutcome.resolve and bool(self._inbox))
-            self._answered(
-                message.id, turn.reply_html, ConversationStatus.open if going_on else FINAL_STATUS[turn.outcome]
-            )
+            status = ConversationStatus.open if going_on else FINAL_STATUS[turn.outcome]
+            self._answered(message.id, LiveAnswer(message_id=message.id, reply_html=turn.reply_html, status=status,
+                                                  spoken=spoken, links=links))  # fmt: skip
             if going_on:
                 continue
             return await self._finish(input, FINAL_STATUS[turn.outcome], turn.summary)
@@ -132,13 +152,41 @@ class ConversationWorkflow:
             self._inbox.append(message)
 
     @workflow.update(name=CHAT_MESSAGE)
-    async def chat_message(self, message: CustomerMessage) -> ChatAnswer:
+    async def chat_message(self, message: CustomerMessage) -> LiveAnswer:
         """A message in the members' chat, answered once its turn is done. The same message sent again (a
         client's retry) is one turn, and gets the same answer."""
+        return await self._awaiting(message)
+
+    @workflow.update(name=CALL_TURN)
+    async def call_turn(self, message: CustomerMessage) -> LiveAnswer:
+        """What the customer said on the call, answered with what the AI says back (and the links it texted)."""
+        return await self._awaiting(message)
+
+    @workflow.signal(name=CALL_SAID)
+    async def call_said(self, utterance: CallUtterance) -> None:
+        """What the AI actually said on the call: all of its answer, or up to where the customer talked over it."""
+        ending = " [the customer talked over the rest]" if utterance.interrupted else ""
+        ending += " [the call ended while this was said]" if utterance.dropped else ""
+        await workflow.execute_activity_method(
+            DbActivities.record_event,
+            TimelineEvent(id=f"answer:{utterance.message_id}", action_id=self._input.action_id,
+                          conversation_id=self._input.conversation_id, sender=Sender.ai, channel=Channel.voice,
+                          body=utterance.said + ending, at=utterance.at),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary="What the AI said on the call",
+        )  # fmt: skip
+
+    @workflow.signal(name=CALL_ENDED)
+    def call_ended(self, ended: CallEnded) -> None:
+        """The call is over; the conversation ends with it once its last turn is done."""
+        self._call_over = self._call_over or ended
+
+    async def _awaiting(self, message: CustomerMessage) -> LiveAnswer:
+        """Take a message whose sender waits for the answer, and answer when its turn is done."""
         pending = message.id == self._in_turn or any(queued.id == message.id for queued in self._inbox)
         if message.id in self._seen and not pending and message.id not in self._awaited:
             # Answered before this run continued as new: the conversation's transcript has the answer.
-            return ChatAnswer(message_id=message.id, reply_html="", status=self._status)
+            return LiveAnswer(message_id=message.id, reply_html="", status=self._status)
         self._awaited.setdefault(message.id, None)
         self.customer_replied(message)
         await workflow.wait_condition(lambda: self._awaited[message.id] is not None)
@@ -147,15 +195,22 @@ class ConversationWorkflow:
         return answer
 
     @chat_message.validator
-    def _still_open(self, message: CustomerMessage) -> None:
+    def _chat_open(self, message: CustomerMessage) -> None:
+        self._still_open()
+
+    @call_turn.validator
+    def _call_open(self, message: CustomerMessage) -> None:
+        self._still_open()
+
+    def _still_open(self) -> None:
         # A conversation that is ending takes no new message: the sender tries again, and a new run reopens it.
         if self._status is not ConversationStatus.open:
             raise ValueError(f"The conversation is {self._status.value}; send the message again to reopen it.")
 
-    def _answered(self, message_id: str, reply_html: str, status: ConversationStatus) -> None:
+    def _answered(self, message_id: str, answer: LiveAnswer) -> None:
         self._in_turn = None
         if message_id in self._awaited:
-            self._awaited[message_id] = ChatAnswer(message_id=message_id, reply_html=reply_html, status=status)
+            self._awaited[message_id] = answer
 
     @workflow.signal(name=CONVERTED)
     def converted(self, conversion: Converted) -> None:
@@ -166,11 +221,8 @@ class ConversationWorkflow:
     def status(self) -> ConversationStatus:
         return self._status
 
-    async def _answer(
-        self, input: ConversationInput, message: CustomerMessage, in_reply_to: str | None
-    ) -> tuple[Turn, str | None]:
-        """Log the customer's message, let the AI answer it and send the answer (and its message id) in the
-        customer's thread, from the address they wrote to."""
+    async def _turn(self, input: ConversationInput, message: CustomerMessage) -> Turn:
+        """Log the customer's message and let the AI answer it, using tools round after round."""
         await log_customer_message(message, input.action_id, input.conversation_id)
         request = TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message)
         turn = await self._think(request)
@@ -191,18 +243,35 @@ class ConversationWorkflow:
                     request.steps.append(ToolStep(request=tool, result=result))
                 request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
                 turn = await self._think(request)
+        return turn
+
+    async def _deliver(
+        self, input: ConversationInput, message: CustomerMessage, turn: Turn, in_reply_to: str | None
+    ) -> tuple[str | None, str, list[str]]:
+        """Give the answer on the conversation's channel: by email in the customer's thread (from the address they
+        wrote to), on the chat's timeline, or to be said on the call (its links texted). Answers the thread's
+        last message id, and for a call what to say and the links texted."""
         if not turn.reply_html:
-            return turn, in_reply_to  # nothing to say (a thank-you for an answer): the thread stays as it is
+            return in_reply_to, "", []  # nothing to say (a thank-you for an answer): the thread stays as it is
         if input.channel is Channel.chat:  # the chat shows the answer itself: it goes on the timeline
-            await workflow.execute_activity_method(
-                DbActivities.record_event,
-                TimelineEvent(id=f"answer:{message.id}", action_id=None, conversation_id=input.conversation_id,
-                              sender=Sender.ai, channel=Channel.chat, body=html_to_text(turn.reply_html),
-                              at=workflow.now()),
-                start_to_close_timeout=DB_TIMEOUT,
-                summary="Answer in the chat",
-            )  # fmt: skip
-            return turn, in_reply_to
+            await self._record_answer(input, message, Channel.chat, html_to_text(turn.reply_html), "Answer in the chat")
+            return in_reply_to, "", []
+        if input.channel is Channel.voice:
+            spoken, links = for_a_call(turn.reply_html)
+            if links:
+                await workflow.execute_activity_method(
+                    VoiceActivities.text_links,
+                    LinksByText(text_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{message.id}")),
+                                action_id=input.action_id, customer_id=input.customer_id, links=links,
+                                conversation_id=input.conversation_id),
+                    start_to_close_timeout=SEND_TIMEOUT,
+                    heartbeat_timeout=SEND_HEARTBEAT,
+                    summary="Text the links of the answer",
+                )  # fmt: skip
+            if turn.outcome is not TurnOutcome.reply:
+                # The call ends after this answer: it is on the timeline now, whole.
+                await self._record_answer(input, message, Channel.voice, spoken, "The AI's last words on the call")
+            return in_reply_to, spoken, links
         delivery = await workflow.execute_activity_method(
             EmailActivities.send_email,
             EmailMessage(
@@ -222,7 +291,17 @@ class ConversationWorkflow:
             heartbeat_timeout=SEND_HEARTBEAT,
             summary="Send the AI answer",
         )
-        return turn, delivery.message_id
+        return delivery.message_id, "", []
+
+    async def _record_answer(self, input: ConversationInput, message: CustomerMessage, channel: Channel,
+                             body: str, summary: str) -> None:  # fmt: skip
+        await workflow.execute_activity_method(
+            DbActivities.record_event,
+            TimelineEvent(id=f"answer:{message.id}", action_id=input.action_id, conversation_id=input.conversation_id,
+                          sender=Sender.ai, channel=channel, body=body, at=workflow.now()),
+            start_to_close_timeout=DB_TIMEOUT,
+            summary=summary,
+        )  # fmt: skip
 
     @staticmethod
     async def _think(request: TurnRequest) -> Turn:
@@ -277,7 +356,7 @@ class ConversationWorkflow:
         while self._inbox:
             message = self._inbox.pop(0)
             await log_customer_message(message, input.action_id, input.conversation_id, status)
-            self._answered(message.id, "", status)
+            self._answered(message.id, LiveAnswer(message_id=message.id, reply_html="", status=status))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return status
 

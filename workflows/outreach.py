@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import search_attributes as sa
     from domain.business_hours import OpeningHours
     from domain.content import html_to_text, line_break_problem, sanitize_html
-    from domain.ids import CANCEL, CUSTOMER_REPLIED, DELIVERY_STATUS, OUTREACH_WORKFLOW, conversation_id
+    from domain.ids import CALL_ANSWERED, CANCEL, CUSTOMER_REPLIED, DELIVERY_STATUS, OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
         UNDELIVERABLE,
@@ -108,6 +108,7 @@ class OutreachWorkflow:
         self._state = OutreachState(created_at=now, expires_at=now + input.policy.expiry)
         self._inbox: list[CustomerMessage] = []
         self._seen: set[str] = set()
+        self._call_answered = False  # the customer picked up the call: the conversation starts on the line
         # Bumped on every status change so the decision timer re-arms.
         self._version = 0
         # Read-model writes happen in the order of the status changes that caused them.
@@ -146,13 +147,13 @@ class OutreachWorkflow:
         try:
             # A bounce reported meanwhile fails the proposal: no reply will come.
             await workflow.wait_condition(
-                lambda: bool(self._inbox) or self._state.status is not ActionStatus.sent,
+                lambda: bool(self._inbox) or self._call_answered or self._state.status is not ActionStatus.sent,
                 timeout=input.policy.reply_window,
                 timeout_summary="Reply window closes",
             )
         except TimeoutError:
             return await self._finish()
-        if not self._inbox:
+        if not self._inbox and not self._call_answered:
             return await self._finish()
         return await self._finish(await self._run_conversation())
 
@@ -315,6 +316,11 @@ class OutreachWorkflow:
         await workflow.wait_condition(lambda: self._state.status not in SENDING)
         if self._state.status is ActionStatus.sent:
             await self._set_status(ActionStatus.failed, f"Delivery failed: {report.detail}")
+
+    @workflow.signal(name=CALL_ANSWERED)
+    def call_answered(self) -> None:
+        """The customer picked up the call and talks with the AI on the line: its conversation starts now."""
+        self._call_answered = True
 
     @workflow.signal(name=CUSTOMER_REPLIED)
     def customer_replied(self, message: CustomerMessage) -> None:

@@ -14,7 +14,7 @@ from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import variables
 from domain.contacts import international_phone
 from domain.content import spoken_and_links
-from models.messages import CallRequest, Channel, DeliveryResult
+from models.messages import CallRequest, Channel, DeliveryResult, LinksByText
 from models.tables import Customer, Location, ProposedAction
 from providers.voice import OutgoingCall, OutgoingText, VoiceProvider
 
@@ -72,33 +72,40 @@ class VoiceActivities:
 
         placed = deliver_once(self._engine, call.delivery_id, call.action_id, call.customer_id, prepare)
         if links:
-            self._text_links(call, links)
+            text_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{call.delivery_id}"))
+            self._text(LinksByText(text_id=text_id, action_id=call.action_id, customer_id=call.customer_id,
+                                   links=links))  # fmt: skip
         return placed
 
-    def _text_links(self, call: CallRequest, links: list[str]) -> None:
-        text_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{call.delivery_id}"))
+    @activity.defn
+    def text_links(self, links: LinksByText) -> DeliveryResult:
+        """Text the customer the links the AI gave during a call (it says it did), once: on the timeline too."""
+        return self._text(links)
 
+    def _text(self, links: LinksByText) -> DeliveryResult:
         def prepare(
             session: Session, action: ProposedAction | None, customer: Customer, location: Location
         ) -> Prepared:
-            assert action is not None, "a call follows its proposal"
             number = international_phone(customer.mobile_phone)
-            assert number is not None, "the call to this number was placed"
-            body = f"{location.name}: the link{'s' if len(links) > 1 else ''} from our call: {' '.join(links)}"
-            outgoing = OutgoingText(text_id=text_id, to_number=number, body=body)
+            if number is None:
+                raise ApplicationError(f"{customer.name} has no mobile number to text the links to.",
+                                       type="NoRecipient", non_retryable=True)  # fmt: skip
+            found = links.links
+            body = f"{location.name}: the link{'s' if len(found) > 1 else ''} from our call: {' '.join(found)}"
+            outgoing = OutgoingText(text_id=links.text_id, to_number=number, body=body)
             delivery = new_delivery(
-                delivery_id=text_id,
+                delivery_id=links.text_id,
                 action=action,
                 customer=customer,
-                conversation_id=None,
+                conversation_id=links.conversation_id,
                 channel=Channel.sms,
                 provider=self._provider.name,
                 to_address=number,
                 from_address=location.name,
                 subject=f"Links of the call to {customer.name}",
                 body_html=f"<p>{escape(body)}</p>",
-                message_id=f"sms-{text_id}",
+                message_id=f"sms-{links.text_id}",
             )
             return Prepared(delivery, body, lambda: self._provider.text(outgoing), self._provider.confirm_text)
 
-        deliver_once(self._engine, text_id, call.action_id, call.customer_id, prepare)
+        return deliver_once(self._engine, links.text_id, links.action_id, links.customer_id, prepare)

@@ -16,8 +16,13 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import ClientDep, SessionDep, SettingsDep
+from api.webhooks.relay import relay_url
 from domain.contacts import international_phone
-from inbound import delivery_events, texts
+from domain.content import html_to_text
+from inbound import calls, delivery_events, texts
+from models.messages import Channel
+from models.tables import Delivery, Location
+from providers.twilio import hang_up_twiml, relay_twiml, voicemail_twiml
 from settings import Settings
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
@@ -57,7 +62,7 @@ async def incoming_text(
     answer = MessagingResponse()
     if reply:
         answer.message(reply)
-    return Response(content=str(answer), media_type="application/xml")
+    return _twiml(str(answer))
 
 
 @router.post("/calls/{delivery_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -78,3 +83,58 @@ async def status_callback(
     state = params.get("CallStatus") or params.get("MessageStatus", "")
     event = delivery_events.from_twilio(delivery_id, idempotency_token or f"{sid}:{state}", params)
     await delivery_events.apply(session, client, [event])
+
+
+@router.post("/calls/{delivery_id}/twiml", response_class=Response)
+async def call_answered(
+    delivery_id: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+) -> Response:
+    """Twilio asks what the call does once it is answered (and whether by a person): a person gets the approved
+    script as the greeting, then the AI on the line (ConversationRelay); an answering machine gets the script
+    alone — its links went by text message when the call was placed — and the timeline says so."""
+    params = await _signed_form(request, settings, signature)
+    delivery = session.get(Delivery, delivery_id)
+    location = session.get(Location, delivery.location_id) if delivery else None
+    if delivery is None or location is None or delivery.channel is not Channel.voice or not delivery.proposed_action_id:
+        return _twiml(hang_up_twiml())
+    script = html_to_text(delivery.body_html)
+    answered_by = params.get("AnsweredBy", "unknown")
+    if answered_by.startswith("machine") or answered_by == "fax":
+        note = "Reached voicemail: left the call's message (without links; those went by text message)."
+        sid = params.get("CallSid", "")
+        event = delivery_events.DeliveryEvent(provider="twilio", event_id=f"{sid}:voicemail", kind="voicemail",
+                                              delivery_id=delivery.id, provider_message_id=sid or None, status=None,
+                                              note=note)  # fmt: skip
+        await delivery_events.apply(session, client, [event])
+        return _twiml(voicemail_twiml(script, location.call_voice, location.call_language))
+    base = settings.public_base_url.rstrip("/")
+    return _twiml(relay_twiml(relay_url(settings), f"{base}/webhooks/twilio/calls/{delivery.id}/ended", script,
+                              location.call_voice, location.call_language,
+                              {"action_id": delivery.proposed_action_id, "delivery_id": delivery.id}))  # fmt: skip
+
+
+@router.post("/calls/{delivery_id}/ended", response_class=Response)
+async def live_call_ended(
+    delivery_id: str,
+    request: Request,
+    session: SessionDep,
+    client: ClientDep,
+    settings: SettingsDep,
+    signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
+) -> Response:
+    """Twilio's action callback when the call's live session is over: the conversation ends, and so does the call."""
+    params = await _signed_form(request, settings, signature)
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is not None and delivery.proposed_action_id:
+        how = params.get("SessionStatus") or params.get("CallStatus") or "completed"
+        await calls.call_over(client, delivery.proposed_action_id, f"the call ended ({how})")
+    return _twiml(hang_up_twiml())
+
+
+def _twiml(twiml: str) -> Response:
+    return Response(content=twiml, media_type="application/xml")

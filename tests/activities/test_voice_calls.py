@@ -55,15 +55,19 @@ def test_the_call_speaks_the_script_and_texts_its_link(engine: Engine, fake: Fak
     result = ActivityEnvironment().run(activities.place_call, call)
     [placed], [text] = fake.calls, fake.messages
     assert (placed["to"], placed["from"]) == ("+31612345678", FROM_NUMBER)
-    assert placed["twiml"] == (
-        '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US" voice="Polly.Joanna">Hello Ada, your '
-        "invoice is overdue. You can pay it at the link today. I have sent you the link by text message.</Say>"
-        "</Response>"
+    # Twilio asks our TwiML endpoint what to do once it knows who answered (the script is the delivery's).
+    assert (placed["url"], placed["machine_detection"]) == (
+        f"{PUBLIC}/webhooks/twilio/calls/{call.delivery_id}/twiml",
+        "DetectMessageEnd",
     )
     assert placed["status_callback"] == f"{PUBLIC}/webhooks/twilio/calls/{call.delivery_id}"
     assert placed["status_callback_event"] == ["initiated", "ringing", "answered", "completed"]
     assert text["body"] == f"Test Space {LOCATION_ID}: the link from our call: https://pay.example.com/inv/1"
     rows = deliveries(engine)
+    assert rows[Channel.voice].body_html == (
+        "<p>Hello Ada, your invoice is overdue. You can pay it at the link today. I have sent you the link by text "
+        "message.</p>"
+    )
     assert (rows[Channel.voice].provider_message_id, rows[Channel.voice].status) == (placed["sid"], DeliveryStatus.sent)
     assert (rows[Channel.sms].provider_message_id, rows[Channel.sms].status) == (text["sid"], DeliveryStatus.sent)
     assert text["status_callback"] == f"{PUBLIC}/webhooks/twilio/messages/{rows[Channel.sms].id}"

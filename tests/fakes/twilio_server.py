@@ -50,11 +50,19 @@ class FakeTwilio:
         self, resource: dict[str, Any], state: str, **extra: str
     ) -> tuple[str, dict[str, str], dict[str, str]]:
         """The status callback Twilio posts about `resource`: its URL, form and signed headers."""
-        url = resource["status_callback"]
+        is_call = resource["sid"].startswith("CA")
+        return self.signed(resource["status_callback"], resource, **{
+            ("CallStatus" if is_call else "MessageStatus"): state, **extra})  # fmt: skip
+
+    def answered(self, call: dict[str, Any], answered_by: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        """What Twilio posts to the call's URL once it is answered, with its answering-machine verdict."""
+        return self.signed(call["url"], call, CallStatus="in-progress", AnsweredBy=answered_by)
+
+    def signed(self, url: str, resource: dict[str, Any], **extra: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        """A request Twilio makes about `resource` to `url`: the URL, the form and the signed headers."""
         is_call = resource["sid"].startswith("CA")
         params = {"AccountSid": ACCOUNT_SID, "To": resource["to"], "From": resource["from"],
-                  ("CallSid" if is_call else "MessageSid"): resource["sid"],
-                  ("CallStatus" if is_call else "MessageStatus"): state, **extra}  # fmt: skip
+                  ("CallSid" if is_call else "MessageSid"): resource["sid"], **extra}  # fmt: skip
         headers = {
             "X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, params),
             "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
@@ -126,7 +134,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 "status": "queued",
                 "date_created": format_datetime(datetime.now(UTC), usegmt=True),
                 "status_callback": form.get("StatusCallback"),
-                "twiml": form.get("Twiml"),
+                "url": form.get("Url"),
+                "machine_detection": form.get("MachineDetection"),
                 "body": form.get("Body"),
                 "status_callback_event": [value for key, value in pairs if key == "StatusCallbackEvent"],
             }

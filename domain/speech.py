@@ -1,0 +1,62 @@
+"""An answer as it is said on a call: sentences without markup, no URL (the links go by text message, and the
+answer says so), and amounts, dates and times the way a person says them ("1,250 euros", "Tuesday, December 1",
+"9 AM to 6 PM") — what a text-to-speech voice would otherwise read out symbol by symbol."""
+
+import html
+import re
+from datetime import date
+
+from domain.content import spoken_and_links
+
+_ANCHOR = re.compile(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.S)
+_CURRENCIES = {"€": "euros", "$": "dollars", "£": "pounds"}
+_MONEY = re.compile(r"([€$£])\s?(\d[\d,]*)(?:\.(\d{2}))?")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_RANGE = re.compile(r"\b(\d{1,2}):(\d{2})\s*(?:-|\u2013|to)\s*(\d{1,2}):(\d{2})\b")
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+
+
+def for_a_call(body_html: str) -> tuple[str, list[str]]:
+    """What to say for an answer written in HTML, and the links to text instead."""
+    links = [html.unescape(url) for url, _ in _ANCHOR.findall(body_html)]
+    text = _ANCHOR.sub(lambda found: found.group(2), body_html)
+    text = re.sub(r"<li>", " ", text)
+    text = re.sub(r"</li>", ".", text)
+    text = re.sub(r"</(p|ul|ol|h\d|blockquote)>|<br\s*/?>", " ", text)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+    text = re.sub(r"\.\s*\.", ".", re.sub(r":\s*\.", ":", text))
+    spoken, bare = spoken_and_links(said(re.sub(r"\s+", " ", text).strip()))
+    links = list(dict.fromkeys([*links, *bare]))
+    if links and not bare:
+        spoken += f" I have sent you the link{'s' if len(links) > 1 else ''} by text message."
+    return spoken, links
+
+
+def said(text: str) -> str:
+    """Amounts, ISO dates and clock times in words a voice says naturally."""
+    text = _MONEY.sub(_money, text)
+    text = _ISO_DATE.sub(_date, text)
+    text = _RANGE.sub(lambda m: f"{_clock(int(m[1]), int(m[2]))} to {_clock(int(m[3]), int(m[4]))}", text)
+    return _TIME.sub(lambda m: _clock(int(m[1]), int(m[2])), text)
+
+
+def _money(found: re.Match[str]) -> str:
+    whole, cents = found[2].rstrip(","), found[3]
+    amount = f"{whole} {_CURRENCIES[found[1]]}"
+    return amount if not cents or cents == "00" else f"{amount} {int(cents)}"
+
+
+def _date(found: re.Match[str]) -> str:
+    try:
+        day = date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return found[0]
+    return f"{day:%A}, {day:%B} {day.day}"
+
+
+def _clock(hour: int, minute: int) -> str:
+    if hour > 23 or minute > 59:
+        return f"{hour}:{minute:02d}"
+    suffix = "AM" if hour < 12 else "PM"
+    shown = hour % 12 or 12
+    return f"{shown} {suffix}" if minute == 0 else f"{shown}:{minute:02d} {suffix}"
