@@ -81,6 +81,24 @@ def schedules_sync(
     typer.echo(f"Detection schedules in place for: {', '.join(locations) or 'no locations'}")
 
 
+@app.command("call-simulator")
+def call_simulator(
+    action_id: Annotated[str, typer.Argument(help="The id of a voice outreach that was placed")],
+) -> None:
+    """Be the customer on a call, without a phone: type what you say, hear the AI (Twilio's ConversationRelay
+    protocol against this deployment's WebSocket)."""
+    from api.webhooks.relay import relay_key, relay_url
+    from call_simulator import simulate
+    from devstack import PORTAL_SECRET_FILE
+
+    settings = get_settings()
+    kept = settings.data_dir / PORTAL_SECRET_FILE  # `make run` signs with the secret it keeps there
+    key = relay_key(settings) or (kept.read_text().strip() if kept.exists() else None)
+    if key is None:
+        raise typer.BadParameter("No key to sign the call with: set OUTREACH_PORTAL_LINK_SECRET (or run make run).")
+    asyncio.run(simulate(relay_url(settings), key, action_id))
+
+
 @app.command("register-search-attributes")
 def search_attributes_register() -> None:
     """Register our custom search attributes on a Temporal cluster (once per namespace)."""

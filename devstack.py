@@ -138,6 +138,10 @@ def refuse_taken_port(port: int, what: str, advice: str) -> None:
         )
 
 
+# The demo's portal-link secret, kept in the data directory: it signs chat links and the call simulator's calls.
+PORTAL_SECRET_FILE = "portal-link-secret"
+
+
 def kept_secret(path: Path) -> str:
     """A random secret made once and kept in `path` (readable by its owner only)."""
     if not path.exists():
@@ -187,9 +191,9 @@ def run_dev_stack(settings: Settings) -> None:
         created = seed_demo_data(engine)
         token = ensure_dev_admin(engine, data_dir / "dev-admin-token")
 
-        # The demo's members' chat signs its links with a secret of this data directory (kept, so a link handed
-        # out before a restart still works after it), unless one is configured.
-        os.environ.setdefault("OUTREACH_PORTAL_LINK_SECRET", kept_secret(data_dir / "portal-link-secret"))
+        # The demo's chat links and simulated calls are signed with a secret of this data directory (kept, so a link
+        # handed out before a restart still works after it), unless one is configured.
+        os.environ.setdefault("OUTREACH_PORTAL_LINK_SECRET", kept_secret(data_dir / PORTAL_SECRET_FILE))
         start(Child("worker", [sys.executable, "-m", "cli", "worker"]))
         api = start(Child("API", [sys.executable, "-m", "cli", "api"]))
         wait_for_port(settings.api_port, api, "The API")
