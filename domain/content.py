@@ -48,14 +48,14 @@ def line_break_problem(field: str, value: str) -> str | None:
     return None
 
 
-_LINK = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]", re.IGNORECASE)
+LINK = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]", re.IGNORECASE)
 
 
 def spoken_and_links(script: str) -> tuple[str, list[str]]:
     """A call script as it is said, and the links in it. Nobody can take down a URL read aloud, so each is
     said as "the link" and the links go out by text message; the script then says so."""
-    links = list(dict.fromkeys(_LINK.findall(script)))
+    links = list(dict.fromkeys(LINK.findall(script)))
     if not links:
         return script, []
-    spoken = _LINK.sub("the link", script).strip()
+    spoken = LINK.sub("the link", script).strip()
     return f"{spoken} I have sent you the link{'s' if len(links) > 1 else ''} by text message.", links

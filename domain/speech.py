@@ -6,7 +6,7 @@ import html
 import re
 from datetime import date
 
-from domain.content import spoken_and_links
+from domain.content import LINK
 
 _ANCHOR = re.compile(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.S)
 _CURRENCIES = {"€": "euros", "$": "dollars", "£": "pounds"}
@@ -17,7 +17,8 @@ _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 
 def for_a_call(body_html: str) -> tuple[str, list[str]]:
-    """What to say for an answer written in HTML, and the links to text instead."""
+    """What to say for an answer written in HTML — each link said as its words, or "the link" — and the links,
+    to text instead (`texted` says so)."""
     links = [html.unescape(url) for url, _ in _ANCHOR.findall(body_html)]
     text = _ANCHOR.sub(lambda found: found.group(2), body_html)
     text = re.sub(r"<li>", " ", text)
@@ -25,11 +26,17 @@ def for_a_call(body_html: str) -> tuple[str, list[str]]:
     text = re.sub(r"</(p|ul|ol|h\d|blockquote)>|<br\s*/?>", " ", text)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
     text = re.sub(r"\.\s*\.", ".", re.sub(r":\s*\.", ":", text))
-    spoken, bare = spoken_and_links(said(re.sub(r"\s+", " ", text).strip()))
-    links = list(dict.fromkeys([*links, *bare]))
-    if links and not bare:
-        spoken += f" I have sent you the link{'s' if len(links) > 1 else ''} by text message."
-    return spoken, links
+    links += LINK.findall(text)
+    text = LINK.sub("the link", text)
+    return said(re.sub(r"\s+", " ", text).strip()), list(dict.fromkeys(links))
+
+
+def texted(links: list[str], sent: bool) -> str:
+    """The sentence that follows an answer whose links were texted — or could not be."""
+    what = "the links" if len(links) > 1 else "the link"
+    if sent:
+        return f"I have sent you {what} by text message."
+    return f"I couldn't text you {what}; you'll find {'them' if len(links) > 1 else 'it'} in the member portal."
 
 
 def said(text: str) -> str:

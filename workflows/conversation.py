@@ -11,6 +11,8 @@ import uuid
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channels.email import EmailActivities
@@ -29,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         CONVERTED,
         CUSTOMER_REPLIED,
     )
-    from domain.speech import for_a_call
+    from domain.speech import for_a_call, texted
     from models.messages import (
         CallEnded,
         CallUtterance,
@@ -67,6 +69,9 @@ MAX_TOOL_ROUNDS = 4
 
 # An escalation opens a help-desk ticket with the team's brief; what the customer writes after it goes there.
 ESCALATION_TICKETS = "escalation-tickets"
+
+# The customer waits on the line: a text that does not go out after a few tries is said so, not waited for.
+LIVE_RETRIES = RetryPolicy(maximum_attempts=3)
 
 # How many message ids a conversation remembers across continue-as-new: a duplicate arrives within minutes.
 SEEN_KEPT = 100
@@ -259,15 +264,7 @@ class ConversationWorkflow:
         if input.channel is Channel.voice:
             spoken, links = for_a_call(turn.reply_html)
             if links:
-                await workflow.execute_activity_method(
-                    VoiceActivities.text_links,
-                    LinksByText(text_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{message.id}")),
-                                action_id=input.action_id, customer_id=input.customer_id, links=links,
-                                conversation_id=input.conversation_id),
-                    start_to_close_timeout=SEND_TIMEOUT,
-                    heartbeat_timeout=SEND_HEARTBEAT,
-                    summary="Text the links of the answer",
-                )  # fmt: skip
+                spoken = f"{spoken} {texted(links, await self._text(input, message, links))}"
             if turn.outcome is not TurnOutcome.reply:
                 # The call ends after this answer: it is on the timeline now, whole.
                 await self._record_answer(input, message, Channel.voice, spoken, "The AI's last words on the call")
@@ -292,6 +289,23 @@ class ConversationWorkflow:
             summary="Send the AI answer",
         )
         return delivery.message_id, "", []
+
+    async def _text(self, input: ConversationInput, message: CustomerMessage, links: list[str]) -> bool:
+        """Text the links a call's answer gives; whether they went (a number that cannot take a text is said)."""
+        try:
+            await workflow.execute_activity_method(
+                VoiceActivities.text_links,
+                LinksByText(text_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"links-of:{message.id}")),
+                            action_id=input.action_id, customer_id=input.customer_id, links=links,
+                            conversation_id=input.conversation_id),
+                start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT,
+                summary="Text the links of the answer",
+                retry_policy=LIVE_RETRIES,
+            )  # fmt: skip
+        except ActivityError:
+            return False
+        return True
 
     async def _record_answer(self, input: ConversationInput, message: CustomerMessage, channel: Channel,
                              body: str, summary: str) -> None:  # fmt: skip

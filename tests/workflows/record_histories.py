@@ -26,6 +26,8 @@ from inbound import chat
 from models.db import make_engine
 from models.messages import (
     ApproveRequest,
+    CallEnded,
+    CallUtterance,
     CancelRequest,
     Channel,
     ConversationInput,
@@ -146,6 +148,30 @@ async def record() -> None:
             print(f"{chat_id(member.id)}: {answer.status}")
         await client.get_workflow_handle(chat_id(member.id)).result()  # the escalated chat records it, and ends
 
+        # Journey 6: a live call. What the customer says is an update answered with what to say; what the AI
+        # said comes back (the second answer talked over), and the call's end closes the conversation.
+        with Session(engine) as session:
+            called = session.get(ProposedAction, cancelled_id)
+            assert called is not None
+        call = await client.start_workflow(
+            ConversationWorkflow.run,
+            ConversationInput(conversation_id="conversation:recorded-call", action_id=cancelled_id, location_id="ams",
+                              customer_id=called.customer_id, channel=Channel.voice, subject="Your membership",
+                              idle_timeout=timedelta(days=7)),
+            id="conversation:recorded-call", task_queue=task_queue,
+        )  # fmt: skip
+        for n, words in enumerate(("Can I bring guests to the space?", "Are you a real person or a bot?")):
+            heard = CustomerMessage(id=f"call:recorded:{n}", channel=Channel.voice, body=words,
+                                    received_at=datetime.now(UTC))  # fmt: skip
+            answer = await call.execute_update(ConversationWorkflow.call_turn, heard)
+            said = answer.spoken if n == 0 else " ".join(answer.spoken.split()[:3])
+            await call.signal(
+                ConversationWorkflow.call_said,
+                CallUtterance(message_id=heard.id, said=said, at=datetime.now(UTC), interrupted=n > 0),
+            )
+        await call.signal(ConversationWorkflow.call_ended, CallEnded(reason="the call ended (hang-up)"))
+        print(f"conversation:recorded-call: {await call.result()}")
+
         # The team replies on a ticket, and a mailbox is read (this one has no IMAP server: the run says so).
         with Session(engine) as session:
             replied = session.get(ProposedAction, sent_id)
@@ -170,6 +196,7 @@ async def record() -> None:
             "conversation_resolved": conversation_id(sent_id),
             "conversation_escalated": "conversation:recorded-escalation",
             "conversation_chat_escalated": chat_id(member.id),
+            "conversation_call_closed": "conversation:recorded-call",
         }
         HISTORIES.mkdir(exist_ok=True)
         for name, workflow_id in histories.items():
