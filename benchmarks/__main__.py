@@ -5,6 +5,7 @@ the same on a laptop and a CI runner. Exits non-zero when a ratio misses its goa
   database   the detection scan and the check before send    vs  raw SQL reading the same rows  (database.py)
   inbox      list and detail over HTTP, small and large inbox vs  a bare endpoint, same bytes   (inbox.py)
   engine     detection → pending, memory, approve, history    vs  the skeleton outreach          (engine.py)
+  voice      a call's last word → the answer's first token    vs  a bare WebSocket echo          (voice.py)
 
 SQLite files in a temporary directory by default; OUTREACH_BENCH_POSTGRES_URL (a server's maintenance database,
 e.g. postgresql://postgres@127.0.0.1:5432/postgres) runs them on fresh PostgreSQL databases instead.
@@ -22,8 +23,10 @@ from benchmarks.database import bench_database
 from benchmarks.engine import bench_engine, product_side, skeleton_side
 from benchmarks.inbox import bench_inbox
 from benchmarks.measure import Result, report
-from benchmarks.stack import Api, Process, dev_server, process_env
+from benchmarks.stack import BENCH_SECRET, Api, Process, dev_server, process_env
+from benchmarks.voice import bench_voice
 from demo.bulk import seed_proposals
+from demo.seed import seed_demo_data
 from models.db import make_engine
 from models.migrate import fresh_database
 from models.operators import create_operator
@@ -38,10 +41,11 @@ class Scale:
     approves: int  # per round
     rounds: int
     seconds: float  # per request-rate measurement
+    voice_turns: int  # customer turns on calls
 
 
 BENCH = Scale(customers=20_000, small_inbox=1_000, large_inbox=100_000, outreaches=300, approves=20, rounds=3,
-              seconds=2.0)  # fmt: skip
+              seconds=2.0, voice_turns=200)  # fmt: skip
 
 
 async def run(scale: Scale, scratch: Path, postgres_url: str | None = None) -> list[Result]:
@@ -55,6 +59,7 @@ async def run(scale: Scale, scratch: Path, postgres_url: str | None = None) -> l
         try:
             results = bench_database(scan_engine, scale.customers, scale.rounds)
             small_pending = seed_proposals(small_engine, "inbox", scale.small_inbox)
+            seed_demo_data(small_engine, customers=30)  # the demo space the voice benchmark calls
             large_pending = seed_proposals(large_engine, "inbox", scale.large_inbox)
             print(f"seeded inboxes of {scale.small_inbox:,} and {scale.large_inbox:,} proposals", flush=True)
             tokens = [
@@ -90,6 +95,8 @@ async def run(scale: Scale, scratch: Path, postgres_url: str | None = None) -> l
                         outreaches=scale.outreaches,
                         approves=scale.approves,
                     )
+                    results += await bench_voice(env.client, small_engine, small_api, queues["product"], BENCH_SECRET,
+                                                 scale.voice_turns)  # fmt: skip
             finally:
                 await env.shutdown()
             return results

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import search_attributes
 
 BIN = Path(sys.executable).parent
+BENCH_SECRET = "bench-portal-link-secret"
 START_DEADLINE = 60.0
 
 
@@ -81,6 +82,8 @@ def process_env(database_url: str, temporal_address: str, task_queue: str) -> di
         "TEMPORAL_ADDRESS": temporal_address,
         "OUTREACH_TASK_QUEUE": task_queue,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        # Signs the calls the voice benchmark places on the relay (there is no Twilio).
+        "OUTREACH_PORTAL_LINK_SECRET": BENCH_SECRET,
     }
 
 
@@ -90,7 +93,9 @@ class Api:
     def __init__(self, name: str, env: dict[str, str], token: str, scratch: Path) -> None:
         self.port = free_port()
         args = ["-m", "uvicorn", "benchmarks.served:app", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = Process(name, args, env, scratch)
+        # Reached at its own address: the URL a call's handshake is signed over.
+        self.process = Process(name, args, {**env, "OUTREACH_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}"},
+                               scratch)  # fmt: skip
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         deadline = time.monotonic() + START_DEADLINE

@@ -31,12 +31,12 @@ def for_a_call(body_html: str) -> tuple[str, list[str]]:
     return said(re.sub(r"\s+", " ", text).strip()), list(dict.fromkeys(links))
 
 
-def texted(links: list[str], sent: bool) -> str:
-    """The sentence that follows an answer whose links were texted — or could not be."""
-    what = "the links" if len(links) > 1 else "the link"
-    if sent:
-        return f"I have sent you {what} by text message."
-    return f"I couldn't text you {what}; you'll find {'them' if len(links) > 1 else 'it'} in the member portal."
+def texted(spoken: str, links: list[str], sent: bool) -> str:
+    """The answer, and the sentence that says its links were texted — or could not be."""
+    what, them = ("the links", "them") if len(links) > 1 else ("the link", "it")
+    then = (f"I have sent you {what} by text message." if sent
+            else f"I couldn't text you {what}; you'll find {them} in the member portal.")  # fmt: skip
+    return f"{spoken}{'' if spoken.endswith(('.', '!', '?')) else '.'} {then}"
 
 
 def said(text: str) -> str:

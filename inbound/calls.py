@@ -50,7 +50,10 @@ class CallSession:
         self.over = False
 
     async def picked_up(self) -> None:
-        """The customer is on the line: the outreach starts its conversation, and this waits until it runs."""
+        """The customer is on the line: the outreach starts its conversation (unless it runs already: the call
+        connected again), and this waits until it runs."""
+        if await self._running():
+            return
         try:
             await self._client.get_workflow_handle(self._action_id).signal(CALL_ANSWERED)
         except RPCError as error:
@@ -59,17 +62,19 @@ class CallSession:
             raise CallNotLive(f"No outreach {self._action_id!r} is waiting for this call.") from error
         deadline = asyncio.get_running_loop().time() + STARTING_SECONDS
         while asyncio.get_running_loop().time() < deadline:
-            try:
-                described = await self._conversation.describe()
-            except RPCError as error:
-                if error.status != RPCStatusCode.NOT_FOUND:
-                    raise
-            else:
-                if described.status is WorkflowExecutionStatus.RUNNING:
-                    return
-                raise CallNotLive("This call's conversation is over.")
+            if await self._running():
+                return
             await asyncio.sleep(STARTING_POLL)  # the outreach starts the conversation in a moment
         raise CallNotLive("The call's conversation did not start.")
+
+    async def _running(self) -> bool:
+        try:
+            described = await self._conversation.describe()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return False
+        return described.status is WorkflowExecutionStatus.RUNNING
 
     async def heard(self, words: str) -> LiveAnswer:
         """The customer finished saying something: the AI's answer, and where the conversation stands. The answer

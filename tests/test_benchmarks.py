@@ -11,7 +11,8 @@ from benchmarks.__main__ import Scale, run
 from benchmarks.measure import report
 from tests.conftest import BACKENDS, POSTGRES_URL
 
-SMALL = Scale(customers=200, small_inbox=100, large_inbox=1_000, outreaches=8, approves=2, rounds=1, seconds=0.2)
+SMALL = Scale(customers=200, small_inbox=100, large_inbox=1_000, outreaches=8, approves=2, rounds=1, seconds=0.2,
+              voice_turns=6)  # fmt: skip
 HOT_PATHS = [
     "detection scan, 90 patterns",
     "check before send, 90 deliveries",
@@ -26,6 +27,8 @@ HOT_PATHS = [
     "approve round trip over HTTP, p95",
     "history of one journey, events",
     "history of one journey, bytes",
+    "voice turn, last word → first token, p50 (6)",
+    "voice turn, last word → first token, p95 (6)",
 ]
 
 

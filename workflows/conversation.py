@@ -264,7 +264,7 @@ class ConversationWorkflow:
         if input.channel is Channel.voice:
             spoken, links = for_a_call(turn.reply_html)
             if links:
-                spoken = f"{spoken} {texted(links, await self._text(input, message, links))}"
+                spoken = texted(spoken, links, await self._text(input, message, links))
             if turn.outcome is not TurnOutcome.reply:
                 # The call ends after this answer: it is on the timeline now, whole.
                 await self._record_answer(input, message, Channel.voice, spoken, "The AI's last words on the call")

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from demo.seed import seed_demo_data
 from domain import search_attributes
-from domain.ids import chat_id, conversation_id
+from domain.ids import CALL_TURN, chat_id, conversation_id
 from inbound import chat
 from models.db import make_engine
 from models.messages import (
@@ -35,6 +35,7 @@ from models.messages import (
     DetectionInput,
     DraftEdit,
     EmailMessage,
+    LiveAnswer,
     MailboxSyncInput,
     RejectRequest,
     Sender,
@@ -161,13 +162,13 @@ async def record() -> None:
             id="conversation:recorded-call", task_queue=task_queue,
         )  # fmt: skip
         for n, words in enumerate(("Can I bring guests to the space?", "Are you a real person or a bot?")):
-            heard = CustomerMessage(id=f"call:recorded:{n}", channel=Channel.voice, body=words,
-                                    received_at=datetime.now(UTC))  # fmt: skip
-            answer = await call.execute_update(ConversationWorkflow.call_turn, heard)
-            said = answer.spoken if n == 0 else " ".join(answer.spoken.split()[:3])
+            words_heard = CustomerMessage(id=f"call:recorded:{n}", channel=Channel.voice, body=words,
+                                          received_at=datetime.now(UTC))  # fmt: skip
+            answer = await call.execute_update(CALL_TURN, words_heard, result_type=LiveAnswer)
+            voiced = answer.spoken if n == 0 else " ".join(answer.spoken.split()[:3])
             await call.signal(
                 ConversationWorkflow.call_said,
-                CallUtterance(message_id=heard.id, said=said, at=datetime.now(UTC), interrupted=n > 0),
+                CallUtterance(message_id=words_heard.id, said=voiced, at=datetime.now(UTC), interrupted=n > 0),
             )
         await call.signal(ConversationWorkflow.call_ended, CallEnded(reason="the call ended (hang-up)"))
         print(f"conversation:recorded-call: {await call.result()}")
