@@ -34,6 +34,7 @@ from models.messages import (
     ConversationInput,
     Draft,
     OutreachState,
+    Pattern,
     ProposalRecord,
     Sender,
     StatusChange,
@@ -51,18 +52,22 @@ QUESTIONS = (
 )
 
 
-def voice_outreach(engine: Engine, call: int) -> tuple[str, str]:
-    """A renewal at Austin, delivered as a call to a customer with a mobile number: its id and the customer's."""
-    now = datetime.now(UTC)
+def renewal_by_phone(engine: Engine) -> Pattern:
+    """A renewal due at Austin, for a customer with a mobile number."""
     with Session(engine) as session:
         location = session.get(Location, LOCATION)
         renewals = select(AgentConfig).where(col(AgentConfig.location_id) == LOCATION,
                                              col(AgentConfig.agent_type) == AgentType.contract_renewal)  # fmt: skip
         config = session.exec(renewals).one()
         assert location is not None
-        scan = start_scan(session, LOCATION, agent_policy(config, location), now)
+        scan = start_scan(session, LOCATION, agent_policy(config, location), datetime.now(UTC))
         assert scan is not None
-        found = next(found for found in scan_page(session, scan, None, 50, 0).patterns if found.customer_mobile_valid)
+        return next(found for found in scan_page(session, scan, None, 50, 0).patterns if found.customer_mobile_valid)
+
+
+def voice_outreach(engine: Engine, found: Pattern, call: int) -> str:
+    """The renewal, as an outreach of its own delivered as a call (the `call`-th): its id."""
+    now = datetime.now(UTC)
     pattern = found.model_copy(update={"dedup_key": f"{found.dedup_key}:call-{call}"})
     action_id = f"outreach:{LOCATION}:{pattern.dedup_key}"
     draft = Draft(channel=Channel.voice, subject=pattern.reason, body_html=f"<p>{escape(pattern.reason)}</p>",
@@ -72,21 +77,22 @@ def voice_outreach(engine: Engine, call: int) -> tuple[str, str]:
         record=ProposalRecord(action_id=action_id, pattern=pattern, state=state),
         entry=TimelineEvent(id=f"{action_id}:sent", action_id=action_id, sender=Sender.system, body="Called.", at=now),
     ))  # fmt: skip
-    return action_id, pattern.customer_id
+    return action_id
 
 
 async def bench_voice(client: Client, engine: Engine, api: Api, task_queue: str, key: str, turns: int) -> list[Result]:
+    renewal = renewal_by_phone(engine)
     relay = f"ws://127.0.0.1:{api.port}/webhooks/twilio/relay"
     echo = f"ws://127.0.0.1:{api.port}/bench/echo"
     measured: list[float] = []
     baseline: list[float] = []
     async with websockets.connect(echo) as bare:
         while len(measured) < turns:
-            action_id, customer_id = voice_outreach(engine, len(measured))
+            action_id = voice_outreach(engine, renewal, len(measured))
             conversation = await client.start_workflow(
                 ConversationWorkflow.run,
                 ConversationInput(conversation_id=conversation_id(action_id), action_id=action_id,
-                                  location_id=LOCATION, customer_id=customer_id, channel=Channel.voice,
+                                  location_id=LOCATION, customer_id=renewal.customer_id, channel=Channel.voice,
                                   subject="Your renewal", idle_timeout=timedelta(hours=1)),
                 id=conversation_id(action_id), task_queue=task_queue,
             )  # fmt: skip

@@ -86,7 +86,7 @@ async def status_callback(
 
 
 @router.post("/calls/{delivery_id}/twiml", response_class=Response)
-async def call_answered(
+async def answered_call(
     delivery_id: str,
     request: Request,
     session: SessionDep,
