@@ -1,9 +1,13 @@
-"""A live call, end to end: the renewal journey by voice through the call simulator — the client that speaks
-Twilio ConversationRelay's protocol to our WebSocket as Twilio does. The customer asks about private offices (the
-offices and prices said, the viewing link texted), talks over an answer (only what was said is kept), and asks to
-work something out (escalated: a ticket with the call's transcript, and the call ends). A forged handshake is
-refused; a call dropped mid-answer leaves a consistent transcript; 0 on the keypad asks for a person."""
+"""A live call, end to end, with Twilio's API played by the fake server (the call placed and the texts sent
+through the real SDK) and the call itself by the call simulator — the client that speaks Twilio
+ConversationRelay's protocol to our WebSocket as Twilio does, its handshake signed with the auth token. The
+renewal journey by voice: the customer asks about private offices (the offices and prices said, the viewing link
+texted through Twilio), talks over an answer (only what was said is kept), and asks to work something out
+(escalated: a ticket with the call's transcript, and the call ends). A forged handshake is refused; a call dropped
+mid-answer leaves a consistent transcript, a call naming no waiting outreach is ended politely; 0 on the keypad
+asks for a person."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +22,26 @@ from models.tables import Delivery, Ticket, TicketComment
 from settings import Settings
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
-SANDBOX_KEY = "live-call-test-secret"  # without Twilio, the handshake is signed with the portal-link secret
+PUBLIC = "https://outreach.example.com"
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, portal_link_secret=SANDBOX_KEY)
+def twilio() -> Iterator[FakeTwilio]:
+    with fake_twilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, twilio: FakeTwilio) -> Settings:
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
+                    twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
+                    twilio_api_url=twilio.base_url)  # fmt: skip
 
 
 async def live_call(stack: Stack, agent_type: str | None = None) -> dict[str, Any]:
-    """A voice outreach approved and placed (the sandbox places it at once)."""
+    """A voice outreach approved and placed through Twilio."""
     action = await callable_proposal(stack, agent_type)
     assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={"channel": "voice"})).status_code == 200
 
@@ -39,7 +52,8 @@ async def live_call(stack: Stack, agent_type: str | None = None) -> dict[str, An
     return action
 
 
-def call(stack: Stack, settings: Settings, action: dict[str, Any], key: str = SANDBOX_KEY) -> RelayCall:
+def call(stack: Stack, settings: Settings, action: dict[str, Any], key: str = AUTH_TOKEN) -> RelayCall:
+    """The call Twilio connects to our WebSocket: signed over the public URL, which the proxy forwards here."""
     local = str(stack.http.base_url).replace("http", "ws", 1).rstrip("/") + "/webhooks/twilio/relay"
     return RelayCall(local, key, action["id"], signed_as=relay_url(settings))
 
@@ -53,7 +67,7 @@ async def conversation(stack: Stack, action: dict[str, Any], status: str) -> dic
 
 
 async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_team(
-    stack: Stack, settings: Settings
+    stack: Stack, settings: Settings, twilio: FakeTwilio
 ) -> None:
     action = await live_call(stack, "contract_renewal")
     async with call(stack, settings, action) as line:
@@ -86,10 +100,13 @@ async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_te
     assert spoken[-1] == ("ai", handed.text)
     tools = [entry["tool"] for entry in detail["timeline"] if entry["tool"]]
     assert tools[:2] == ["plans_and_prices", "portal_link"]
+    # The viewing link went by text message, through Twilio, while the customer was on the line.
+    [texted] = [text for text in twilio.messages if "/book?" in text["body"]]
+    assert texted["to"] == twilio.calls[0]["to"]
     with Session(stack.engine) as session:
         texts = session.exec(select(Delivery).where(col(Delivery.conversation_id) == conversation_id(action["id"]),
                                                     col(Delivery.channel) == "sms")).all()  # fmt: skip
-        assert len(texts) == 1 and "/book?" in texts[0].body_html
+        assert [text.provider_message_id for text in texts] == [texted["sid"]]
         [ticket] = session.exec(
             select(Ticket).where(col(Ticket.conversation_id) == conversation_id(action["id"]))
         ).all()
@@ -112,6 +129,10 @@ async def test_a_forged_handshake_is_refused_and_a_dropped_call_keeps_a_consiste
     action = await live_call(stack)
     async with call(stack, settings, action, key="not-the-secret") as forged:
         assert await forged.ended() is None and forged.closed_with == 1008
+    # A genuine call that names no outreach waiting for it is told so, politely, and ended.
+    async with call(stack, settings, {"id": "outreach:atx:none"}) as stranger:
+        assert "I can't continue this call" in (await stranger.hear()).text
+        assert await stranger.ended() == {"type": "end", "handoffData": '{"reason": "not live"}'}
 
     async with call(stack, settings, action) as line:
         answer = await line.say("Are you a real person or a bot?")
