@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# What the tests need from Debian, installed when missing: dovecot, the real IMAP server of the mailbox tests.
+# What the tests need from Debian, installed when missing: dovecot, the real IMAP server of the mailbox tests, and
+# chromium, the real browser of the web app's tests.
 DOVECOT := /usr/sbin/dovecot
+CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval bench scale chaos histories clean
+.PHONY: run test lint typecheck unit eval bench scale chaos histories screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -29,12 +31,16 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy .
 
-unit: $(INSTALLED) $(DOVECOT)
+unit: $(INSTALLED) $(DOVECOT) $(CHROMIUM)
 	$(BIN)/pytest
 
 $(DOVECOT):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends dovecot-imapd
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
 ## Composition quality: scenarios x checks, a pass rate per check (offline, or OUTREACH_LLM_MODEL).
 eval: $(INSTALLED)
@@ -57,6 +63,10 @@ chaos: $(INSTALLED)
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)
 	$(BIN)/python -m tests.workflows.record_histories
+
+## The web app's main screens, taken by its browser tests, for the README.
+screenshots: $(INSTALLED) $(CHROMIUM)
+	OUTREACH_SCREENSHOTS=docs/screenshots $(BIN)/pytest -n 0 -p no:cacheprovider tests/web -k sqlite
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

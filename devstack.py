@@ -207,6 +207,7 @@ def run_dev_stack(settings: Settings) -> None:
         print(
             f"""
   Proactive Outreach is running.
+    Web app      http://{settings.api_host}:{settings.api_port}/app   (sign in with the admin token)
     API docs     http://{settings.api_host}:{settings.api_port}/docs
     Temporal UI  {"the cluster's own Web UI" if cluster else f"http://localhost:{settings.dev_ui_port}"}
     Database     {settings.resolved_database_url}

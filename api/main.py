@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -29,6 +30,7 @@ from api.routers import (
     outbox,
     usage,
 )
+from api.web import pages
 from api.webhooks import relay, sendgrid, twilio
 from models.db import make_engine
 from settings import Settings, get_settings
@@ -63,6 +65,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)
+    app.include_router(pages.router)
+    app.mount("/app/static", StaticFiles(directory=pages.STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,44 @@
+"""The JSON API, asked in-process (no network) with the signed-in operator's token: the same authentication,
+per-location authorization, validation and words as any other client of the API."""
+
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+
+class ApiRefused(Exception):
+    """The API answered 4xx: its status and its `detail`, a sentence a person can act on."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class Api:
+    def __init__(self, request: Request, token: str) -> None:
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=request.app), base_url="http://api",
+                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+
+    async def __aenter__(self) -> "Api":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._client.aclose()
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self._answer(self._client.get(path, params={k: v for k, v in params.items() if v}))
+
+    async def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return await self._answer(self._client.request(method, path, json=body))
+
+    @staticmethod
+    async def _answer(pending: Any) -> Any:
+        response: httpx.Response = await pending
+        if response.status_code >= 400:
+            detail = (
+                response.json().get("detail") if response.headers.get("content-type") == "application/json" else None
+            )
+            raise ApiRefused(response.status_code, str(detail or response.text))
+        return response.json()

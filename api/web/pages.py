@@ -1,0 +1,220 @@
+"""The web app's pages: sign-in, the AI Inbox (list, metrics, the detail panel, the takeover form and the
+decisions), and the Conversations. Each reads and changes things through the JSON API (`client.py`); a refusal is
+shown in the API's words, next to what the operator was doing."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from api.web import session
+from api.web.client import Api, ApiRefused
+from domain.content import sanitize_html
+from domain.variables import ALLOWED
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Stored HTML is shown only as the API would send it: sanitised again, never taken as it is.
+templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body_html or ""))
+templates.env.filters["todatetime"] = datetime.fromisoformat
+STATIC = Path(__file__).parent / "static"
+
+STATUSES = ("pending", "snoozed", "approved", "deferred", "auto_executed", "sent", "rejected", "expired",
+            "cancelled", "failed")  # fmt: skip
+AGENTS = ("due_invoice", "contract_renewal", "lead_follow_up", "first_booking")
+CHANNELS = {"ai_email": "AI assisted email", "voice": "Voice", "email": "Email message", "helpdesk": "Help desk"}
+PRIORITIES = ("low", "normal", "high", "critical")
+
+
+def _page(request: Request, name: str, token: str | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    csrf = session.csrf_token(token) if token else ""
+    return templates.TemplateResponse(request, name, {"csrf": csrf, "channels": CHANNELS, **context},
+                                      status_code=status_code)  # fmt: skip
+
+
+def _to_sign_in() -> RedirectResponse:
+    return RedirectResponse("/app/sign-in", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_form(request: Request) -> HTMLResponse:
+    return _page(request, "sign_in.html", None)
+
+
+@router.post("/sign-in", response_model=None)
+async def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
+    try:
+        async with Api(request, token.strip()) as api:
+            await api.get("/api/inbox/summary")
+    except ApiRefused as refused:
+        return _page(request, "sign_in.html", None, status_code=401, error=refused.detail)
+    signed_in = RedirectResponse("/app", status_code=303)
+    signed_in.set_cookie(session.COOKIE, token.strip(), httponly=True, samesite="strict",
+                         secure=session.secure(request), path="/app")  # fmt: skip
+    return signed_in
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> RedirectResponse:
+    token = session.token_of(request)
+    if token:
+        await session.check_csrf(request, token)
+    signed_out = _to_sign_in()
+    signed_out.delete_cookie(session.COOKIE, path="/app")
+    return signed_out
+
+
+@router.get("", response_class=HTMLResponse, response_model=None)
+async def inbox(
+    request: Request,
+    status: str = "pending",
+    agent_type: str = "",
+    channel: str = "",
+    location_id: str = "",
+    q: str = "",
+) -> Response:
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    filters = {"status": status, "agent_type": agent_type, "channel": channel, "location_id": location_id, "q": q}
+    try:
+        async with Api(request, token) as api:
+            page = await api.get("/api/inbox", page_size=50, **filters)
+            summary = await api.get("/api/inbox/summary", location_id=location_id)
+            locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "inbox.html", token, status_code=refused.status, error=refused.detail,
+                     filters=filters, items=[], total=0, summary=None, locations=[], statuses=STATUSES,
+                     agents=AGENTS, now=datetime.now(UTC))  # fmt: skip
+    return _page(request, "inbox.html", token, filters=filters, items=page["items"], total=page["total"],
+                 summary=summary, locations=locations, statuses=STATUSES, agents=AGENTS,
+                 now=datetime.now(UTC))  # fmt: skip
+
+
+@router.get("/inbox/{action_id}", response_class=HTMLResponse, response_model=None)
+async def detail(request: Request, action_id: str, done: str = "", channel: str = "") -> Response:
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    return await _detail(request, token, action_id, done=done, channel=channel)
+
+
+async def _detail(request: Request, token: str, action_id: str, *, done: str = "", channel: str = "",
+                  error: str = "", status_code: int = 200, form: dict[str, str] | None = None) -> Response:  # fmt: skip
+    try:
+        async with Api(request, token) as api:
+            proposal = await api.get(f"/api/inbox/{action_id}")
+            departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    chosen = channel or (form or {}).get("channel") or proposal["channel"]
+    return _page(request, "detail.html", token, status_code=status_code, p=proposal, done=done, error=error,
+                 chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
+                 variables=ALLOWED, form=form or {}, now=datetime.now(UTC))  # fmt: skip
+
+
+def _option(proposal: dict[str, Any], channel: str) -> dict[str, Any]:
+    """What the product says of a channel for this customer: whether it reaches them, and the warning."""
+    return next((option for option in proposal["channel_options"] if option["channel"] == channel),
+                {"channel": channel, "available": False, "warning": "This channel is not offered."})  # fmt: skip
+
+
+@router.get("/inbox/{action_id}/takeover", response_class=HTMLResponse, response_model=None)
+async def takeover_fields(request: Request, action_id: str, channel: str) -> Response:
+    """The part of the takeover form that changes with the channel, and the product's words about it."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    try:
+        async with Api(request, token) as api:
+            proposal = await api.get(f"/api/inbox/{action_id}")
+            departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
+    except ApiRefused as refused:
+        return HTMLResponse(f"<p class='error'>{refused.detail}</p>", status_code=refused.status)
+    return _page(request, "_channel_fields.html", token, p=proposal, chosen=channel,
+                 option=_option(proposal, channel), departments=departments, priorities=PRIORITIES,
+                 form={})  # fmt: skip
+
+
+@router.post("/preview", response_class=HTMLResponse)
+async def preview(request: Request, body_html: Annotated[str, Form()] = "") -> HTMLResponse:
+    """The body as it will be sent: sanitised exactly as the API sanitises it on approval."""
+    token = session.token_of(request)
+    if token is None:
+        return HTMLResponse("", status_code=401)
+    await session.check_csrf(request, token)
+    return HTMLResponse(sanitize_html(body_html) or "<p><em>Nothing to send.</em></p>")
+
+
+@router.post("/inbox/{action_id}/{decision}", response_model=None)
+async def decide(request: Request, action_id: str, decision: str) -> Response:
+    """Approve (with the takeover's channel and edits), reject or snooze: the API decides, and says why not."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    await session.check_csrf(request, token)
+    form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    body = _decision_body(decision, form)
+    if body is None:
+        return await _detail(request, token, action_id, error=f"There is no decision {decision!r}.", status_code=404)
+    try:
+        async with Api(request, token) as api:
+            await api.send("POST", f"/api/inbox/{action_id}/{decision}", body)
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return await _detail(request, token, action_id, error=refused.detail, status_code=refused.status, form=form)
+    return RedirectResponse(f"/app/inbox/{action_id}?done={decision}", status_code=303)
+
+
+def _decision_body(decision: str, form: dict[str, str]) -> dict[str, Any] | None:
+    if decision == "reject":
+        return {"reason": form.get("reason", "")}
+    if decision == "snooze":
+        return {"until": form.get("until", "")}
+    if decision != "approve":
+        return None
+    fields = ("channel", "subject", "body_html", "voice_script", "send_from", "department_id", "priority",
+              "internal_notes", "review_notes")  # fmt: skip
+    return {name: form[name] for name in fields if form.get(name)}
+
+
+@router.get("/conversations", response_class=HTMLResponse, response_model=None)
+async def conversations(request: Request, q: str = "", status: str = "") -> Response:
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    try:
+        async with Api(request, token) as api:
+            page = await api.get("/api/conversations", q=q, status=status, page_size=50)
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "conversations.html", token, status_code=refused.status, error=refused.detail,
+                     items=[], q=q, status=status)  # fmt: skip
+    return _page(request, "conversations.html", token, items=page["items"], q=q, status=status)
+
+
+@router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
+async def conversation(request: Request, conversation_id: str, fragment: str = "") -> Response:
+    """A conversation's timeline; `fragment=timeline` is the part the page polls for what arrived since."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    try:
+        async with Api(request, token) as api:
+            found = await api.get(f"/api/conversations/{conversation_id}")
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    name = "_timeline.html" if fragment == "timeline" else "conversation.html"
+    return _page(request, name, token, c=found, timeline=found["timeline"])

@@ -1,0 +1,38 @@
+"""Signing in to the web app: the operator's API token, kept in an HttpOnly, SameSite=Strict cookie (Secure
+behind https), so no script of a page can read it and no other site can send it. Every form that changes
+something also carries a CSRF token derived from the session (and htmx sends it as a header), checked on each
+POST: a page of another site cannot forge one."""
+
+import hashlib
+import hmac
+
+from fastapi import HTTPException, Request, status
+
+COOKIE = "outreach_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def token_of(request: Request) -> str | None:
+    return request.cookies.get(COOKIE) or None
+
+
+def csrf_token(token: str) -> str:
+    """The session's CSRF token: derived from its API token, so it needs no storage and changes with it."""
+    return hmac.new(token.encode(), b"outreach-web-csrf", hashlib.sha256).hexdigest()
+
+
+async def check_csrf(request: Request, token: str) -> None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        field = form.get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if not sent or not hmac.compare_digest(sent, csrf_token(token)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The form has expired; reload the page and try again.")
+
+
+def secure(request: Request) -> bool:
+    """Whether the cookie may only travel over https: whenever the app is reached over it."""
+    settings = request.app.state.settings
+    return str(settings.public_base_url).startswith("https://") or request.url.scheme == "https"

@@ -1,0 +1,48 @@
+// The web app's few behaviours beyond htmx: the rich-text editor (what is edited is what is posted, and the
+// server sanitises it on approval), the variable picker, the confirmation dialog and the snooze time's zone.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const editor = document.getElementById("editor");
+  const body = document.getElementById("body_html");
+  if (editor && body) {
+    const sync = () => { body.value = editor.innerHTML; };
+    editor.addEventListener("input", sync);
+    editor.closest("form").addEventListener("submit", sync);
+    document.querySelectorAll(".toolbar [data-command]").forEach((button) => {
+      button.addEventListener("click", () => {
+        editor.focus();
+        const command = button.dataset.command;
+        const value = command === "createLink" ? window.prompt("Link address (https://…)") : null;
+        if (command !== "createLink" || value) document.execCommand(command, false, value);
+        sync();
+      });
+    });
+    document.querySelectorAll("select.variables").forEach((picker) => {
+      picker.addEventListener("change", () => {
+        if (!picker.value) return;
+        editor.focus();
+        document.execCommand("insertText", false, picker.value);
+        picker.value = "";
+        sync();
+      });
+    });
+  }
+  document.querySelectorAll("[data-confirm]").forEach((button) => {
+    const dialog = document.getElementById(button.dataset.confirm);
+    button.addEventListener("click", () => {
+      if (editor && body) body.value = editor.innerHTML;
+      if (button.form && !button.form.reportValidity()) return;
+      dialog.showModal();
+    });
+  });
+  document.querySelectorAll("dialog [data-close]").forEach((button) => {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  });
+  document.querySelectorAll("form[data-local-time]").forEach((form) => {
+    form.addEventListener("submit", () => {
+      const local = form.querySelector("input[type=datetime-local]");
+      form.querySelector("input[name=until]").value = new Date(local.value).toISOString();
+    });
+  });
+});

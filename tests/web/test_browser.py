@@ -1,0 +1,138 @@
+"""The operators' web app in a real browser: Debian's chromium, driven by Playwright through its executable (no
+browser is downloaded; `make test` installs chromium when it is missing, and these tests fail rather than skip
+without it). Sign in, filter the inbox, open a proposal, switch the channel and read the product's words about
+it, edit and approve through the confirmation dialog, see it sent, play the customer's reply and watch it arrive
+on the conversation's timeline; an operator of another location sees none of it.
+
+`OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README."""
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from models.operators import create_operator
+from tests.conftest import Stack, poll
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = os.environ.get("OUTREACH_SCREENSHOTS")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is not installed: `make test` installs it (Debian's chromium).")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+async def signed_in(browser: Browser, stack: Stack, token: str) -> Page:
+    page = await browser.new_page(base_url=str(stack.http.base_url), viewport={"width": 1280, "height": 900})
+    await page.goto("/app")
+    await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
+    await page.get_by_label("Your API token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(browser: Browser, stack: Stack) -> None:
+    action = await stack.pending_email()
+    detail: dict[str, Any] = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+
+    page = await browser.new_page(base_url=str(stack.http.base_url))
+    await page.goto("/app/sign-in")
+    await page.get_by_label("Your API token").fill("not-a-token")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The bearer token is not valid")
+    page = await signed_in(browser, stack, stack.admin_token)
+    cookie = next(c for c in await page.context.cookies() if c["name"] == "outreach_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+    # The inbox, filtered to one agent without a page load.
+    await page.get_by_label("Agent").select_option("due_invoice")
+    await expect(page.locator(".row .meta").first).to_contain_text("due invoice")
+    metas = await page.locator(".row .meta").all_inner_texts()
+    assert metas and all(meta.startswith("due invoice") for meta in metas)
+    await shot(page, "inbox")
+
+    # The proposal: why, how sure, who, the draft; the channel's own words, as the API says them.
+    await page.goto(f"/app/inbox/{action['id']}")
+    await expect(page.get_by_role("heading", name=detail["subject"])).to_be_visible()
+    await expect(page.get_by_text(detail["reason"]).first).to_be_visible()
+    voice = next(option for option in detail["channel_options"] if option["channel"] == "voice")
+    await page.get_by_label("Channel").select_option("voice")
+    await expect(page.locator("#channel-fields")).to_contain_text(voice["warning"])
+    await shot(page, "takeover-voice")
+    await page.get_by_label("Channel").select_option("ai_email")
+    await expect(page.locator("#channel-fields")).not_to_contain_text(voice["warning"])
+
+    # Edit, preview what will be sent (sanitised), approve through the dialog.
+    await page.get_by_label("Subject").fill("About your invoice, once more")
+    editor = page.locator("#editor")
+    await editor.click()
+    await page.keyboard.press("Control+End")
+    await page.keyboard.type(" See you soon.")
+    await page.evaluate("document.getElementById('editor').insertAdjacentHTML('beforeend', '<script>x()</script>')")
+    await editor.press("End")
+    await page.get_by_text("Preview what will be sent").click()
+    await expect(page.locator("#preview")).to_contain_text("See you soon.")
+    assert "<script" not in await page.locator("#preview").inner_html()
+    await page.get_by_label("Review notes").fill("Checked with finance")
+    await page.get_by_role("button", name="Approve and send").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    await shot(page, "approve-dialog")
+    await dialog.get_by_role("button", name="Yes, approve and send").click()
+    await expect(page.get_by_role("status")).to_contain_text("Approved.")
+
+    async def sent() -> bool:
+        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+
+    await poll(sent, "the approved email to be sent")
+    await page.reload()
+    await expect(page.locator(".badge.status")).to_have_text("sent")
+    sent_detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+    assert sent_detail["subject"] == "About your invoice, once more"
+    assert "See you soon." in sent_detail["body_html"] and "<script" not in sent_detail["body_html"]
+
+    # The customer replies; the conversation's page shows it, and the AI's answer, as they arrive.
+    said = {"proposed_action_id": action["id"], "body": "Can you remind me what this covers?"}
+    assert (await stack.http.post("/api/dev/simulate-reply", json=said)).status_code == 202
+    conversation = f"/app/conversations/conversation:{action['id']}"
+
+    async def opened() -> bool:
+        return (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).status_code == 200
+
+    await poll(opened, "the conversation to open")
+    await page.goto(conversation)
+    timeline = page.locator("#live")
+    await expect(timeline).to_contain_text("Can you remind me what this covers?", timeout=15_000)
+    await expect(timeline.locator(".from-ai").last).to_contain_text("covers", timeout=15_000)
+    await shot(page, "conversation")
+
+
+async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
+    action = await stack.pending_email()  # at Amsterdam
+    austin = create_operator(stack.engine, name="Austin desk", email="desk@atx.example", location_ids=["atx"],
+                             is_admin=False)  # fmt: skip
+    page = await signed_in(browser, stack, austin)
+    await page.get_by_label("Status").select_option("")
+    await expect(page.locator(".count")).to_be_visible()
+    assert not [meta for meta in await page.locator(".row .meta").all_inner_texts() if "· ams ·" in meta]
+    await page.goto(f"/app/inbox/{action['id']}")
+    await expect(page.get_by_role("alert")).to_have_text(f"No proposed action with id {action['id']!r}.")
+    response = await page.request.post(f"/app/inbox/{action['id']}/approve", form={"channel": "ai_email"})
+    assert response.status == 403  # no CSRF token from another page: refused before anything
