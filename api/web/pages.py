@@ -3,6 +3,7 @@ decisions), and the Conversations. Each reads and changes things through the JSO
 shown in the API's words, next to what the operator was doing."""
 
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,7 +139,7 @@ async def takeover_fields(request: Request, action_id: str, channel: str) -> Res
             proposal = await api.get(f"/api/inbox/{action_id}")
             departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
     except ApiRefused as refused:
-        return HTMLResponse(f"<p class='error'>{refused.detail}</p>", status_code=refused.status)
+        return HTMLResponse(f'<p class="error" role="alert">{escape(refused.detail)}</p>', status_code=refused.status)
     return _page(request, "_channel_fields.html", token, p=proposal, chosen=channel,
                  option=_option(proposal, channel), departments=departments, priorities=PRIORITIES,
                  form={})  # fmt: skip
@@ -218,3 +219,87 @@ async def conversation(request: Request, conversation_id: str, fragment: str = "
         return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
     name = "_timeline.html" if fragment == "timeline" else "conversation.html"
     return _page(request, name, token, c=found, timeline=found["timeline"])
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)
+async def ticket(request: Request, ticket_id: str) -> Response:
+    """A help-desk ticket: an escalation's brief for the team, and every comment since."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    try:
+        async with Api(request, token) as api:
+            found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    return _page(request, "ticket.html", token, t=found)
+
+
+AGENT_FIELDS = {"threshold_days": int, "cooldown_days": int, "daily_max": int, "expiry_hours": int,
+                "confidence_threshold": int, "default_channel": str, "custom_instructions": str}  # fmt: skip
+SWITCHES = ("enabled", "auto_execute", "enforce_business_hours")
+
+
+@router.get("/agents", response_class=HTMLResponse, response_model=None)
+async def agents(request: Request, location_id: str = "") -> Response:
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    return await _agents(request, token, location_id)
+
+
+async def _agents(request: Request, token: str, location_id: str, *, saved: str = "", error: str = "",
+                  failed: str = "", status_code: int = 200) -> Response:  # fmt: skip
+    try:
+        async with Api(request, token) as api:
+            configs = await api.get("/api/agents")
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    locations = sorted({config["location_id"] for config in configs})
+    shown = location_id if location_id in locations else (locations[0] if locations else "")
+    return _page(request, "agents.html", token, status_code=status_code, configs=[
+        config for config in configs if config["location_id"] == shown], locations=locations, location_id=shown,
+        saved=saved, failed=failed, agent_error=error)  # fmt: skip
+
+
+@router.post("/agents/{agent_type}", response_model=None)
+async def save_agent(request: Request, agent_type: str, location_id: str) -> Response:
+    """An agent's configuration, as the form has it; the API validates it and says what is wrong."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    await session.check_csrf(request, token)
+    form = await request.form()
+    changes: dict[str, Any] = {name: form.get(name) == "on" for name in SWITCHES}
+    for name, kind in AGENT_FIELDS.items():
+        value = form.get(name)
+        if isinstance(value, str) and value != "":
+            changes[name] = int(value) if kind is int and value.lstrip("-").isdigit() else value
+    try:
+        async with Api(request, token) as api:
+            await api.send("PUT", f"/api/agents/{agent_type}?location_id={location_id}", changes)
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return await _agents(request, token, location_id, error=refused.detail, failed=agent_type,
+                             status_code=refused.status)  # fmt: skip
+    return await _agents(request, token, location_id, saved=agent_type)
+
+
+@router.post("/agents/{agent_type}/preview", response_class=HTMLResponse, response_model=None)
+async def dry_run(request: Request, agent_type: str, location_id: str) -> Response:
+    """What the agent would propose now, and why the others are skipped: nothing is written."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    await session.check_csrf(request, token)
+    try:
+        async with Api(request, token) as api:
+            found = await api.send("POST", f"/api/agents/{agent_type}/preview?location_id={location_id}")
+    except ApiRefused as refused:
+        return HTMLResponse(f'<p class="error" role="alert">{escape(refused.detail)}</p>', status_code=refused.status)
+    return _page(request, "_dry_run.html", token, run=found)

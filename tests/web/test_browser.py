@@ -2,7 +2,9 @@
 browser is downloaded; `make test` installs chromium when it is missing, and these tests fail rather than skip
 without it). Sign in, filter the inbox, open a proposal, switch the channel and read the product's words about
 it, edit and approve through the confirmation dialog, see it sent, play the customer's reply and watch it arrive
-on the conversation's timeline; an operator of another location sees none of it.
+on the conversation's timeline, then the escalation's ticket with its brief; configure an agent (a refused value
+in the API's words, then saved) and run it dry; choose Voice where calls are on and read its warning; an
+operator of another location sees none of it.
 
 `OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README."""
 
@@ -15,7 +17,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from domain.channels import VOICE_HOURS
 from models.operators import create_operator
+from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -123,6 +127,17 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(timeline.locator(".from-ai").last).to_contain_text("covers", timeout=15_000)
     await shot(page, "conversation")
 
+    # Asked for a person, the AI hands over: the escalation's ticket is one click away, with the team's brief.
+    asked = {"proposed_action_id": action["id"], "body": "I'd like to talk to a person, please."}
+    assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
+    await expect(timeline).to_contain_text("Escalated to the team: ticket", timeout=15_000)
+    await timeline.get_by_role("link", name="The help-desk ticket").click()
+    await expect(page.get_by_role("heading", name=re.compile(r"^Ticket T-"))).to_be_visible()
+    brief = page.locator(".note")
+    await expect(brief).to_contain_text("Escalated by the AI")
+    await expect(brief).to_contain_text("Can you remind me what this covers?")
+    await shot(page, "ticket")
+
 
 async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
     action = await stack.pending_email()  # at Amsterdam
@@ -136,3 +151,35 @@ async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser,
     await expect(page.get_by_role("alert")).to_have_text(f"No proposed action with id {action['id']!r}.")
     response = await page.request.post(f"/app/inbox/{action['id']}/approve", form={"channel": "ai_email"})
     assert response.status == 403  # no CSRF token from another page: refused before anything
+
+
+async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(browser: Browser, stack: Stack) -> None:
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.get_by_role("link", name="Agents").click()
+    await page.get_by_label("Location").select_option("ams")
+    renewal = page.locator("section.agent", has=page.get_by_role("heading", name="Contract renewal"))
+    await renewal.get_by_label("Confidence threshold (%)").fill("150")
+    await renewal.get_by_role("button", name="Save").click()
+    renewal = page.locator("section.agent", has=page.get_by_role("heading", name="Contract renewal"))
+    await expect(renewal.get_by_role("alert")).to_contain_text(
+        "confidence_threshold: Input should be less than or equal to 100"
+    )
+    await renewal.get_by_label("Confidence threshold (%)").fill("85")
+    await renewal.get_by_label("Send without review at or above the confidence threshold").check()
+    await renewal.get_by_role("button", name="Save").click()
+    renewal = page.locator("section.agent", has=page.get_by_role("heading", name="Contract renewal"))
+    await expect(renewal.get_by_role("status")).to_contain_text("Saved")
+    saved = (await stack.http.get("/api/agents/contract_renewal", params={"location_id": "ams"})).json()
+    assert (saved["confidence_threshold"], saved["auto_execute"]) == (85, True)
+    await renewal.get_by_role("button", name="Dry run").click()
+    run = (await stack.http.post("/api/agents/contract_renewal/preview", params={"location_id": "ams"})).json()
+    await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {run['would_propose']} now.")
+    await expect(renewal.locator(".dry-run")).to_contain_text("already proposed")
+    await shot(page, "agents")
+
+    # At Austin calls are on: choosing Voice shows what the product says of calls, before any click.
+    action = await callable_proposal(stack)
+    await page.goto(f"/app/inbox/{action['id']}")
+    await page.get_by_label("Channel").select_option("voice")
+    await expect(page.get_by_role("note")).to_have_text(VOICE_HOURS)
+    await expect(page.get_by_label("Call script")).to_have_value(action["voice_script"])
