@@ -22,6 +22,7 @@ from models.messages import (
     SmtpSecurity,
     TicketStatus,
 )
+from models.operators import Permission
 from models.tables import EmailAccountFields, ProposedActionBase
 from providers.smtp import SECRET_REF
 
@@ -343,6 +344,15 @@ class DetectionRun(_Body):
 class DetectionRunStarted(BaseModel):
     location_id: str
     workflow_id: str
+
+
+class OperatorSelf(BaseModel):
+    id: str
+    name: str
+    email: str
+    is_admin: bool
+    location_ids: list[str] = Field(description="Empty for an admin, who sees every location")
+    permissions: list[Permission]
 
 
 class ChatLink(BaseModel):

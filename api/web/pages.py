@@ -2,6 +2,7 @@
 decisions), and the Conversations. Each reads and changes things through the JSON API (`client.py`); a refusal is
 shown in the API's words, next to what the operator was doing."""
 
+import asyncio
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -16,6 +17,7 @@ from api.web import session
 from api.web.client import Api, ApiRefused
 from domain.content import sanitize_html
 from domain.variables import ALLOWED
+from models.operators import Permission
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -29,6 +31,9 @@ STATUSES = ("pending", "snoozed", "approved", "deferred", "auto_executed", "sent
 AGENTS = ("due_invoice", "contract_renewal", "lead_follow_up", "first_booking")
 CHANNELS = {"ai_email": "AI assisted email", "voice": "Voice", "email": "Email message", "helpdesk": "Help desk"}
 PRIORITIES = ("low", "normal", "high", "critical")
+OPENING_SECONDS = 5.0
+# What the pages offer only to an operator the API would let do it.
+REVIEW, CONFIGURE = Permission.proposed_action.value, Permission.agent_config.value
 
 
 def _page(request: Request, name: str, token: str | None, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -112,6 +117,7 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
         async with Api(request, token) as api:
             proposal = await api.get(f"/api/inbox/{action_id}")
             departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
+            me = await api.get("/api/me")
     except ApiRefused as refused:
         if refused.status == 401:
             return _to_sign_in()
@@ -119,7 +125,8 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, done=done, error=error,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
-                 variables=ALLOWED, form=form or {}, now=datetime.now(UTC))  # fmt: skip
+                 variables=ALLOWED, form=form or {}, may_review=REVIEW in me["permissions"],
+                 sandbox=request.app.state.settings.sandbox)  # fmt: skip
 
 
 def _option(proposal: dict[str, Any], channel: str) -> dict[str, Any]:
@@ -153,6 +160,43 @@ async def preview(request: Request, body_html: Annotated[str, Form()] = "") -> H
         return HTMLResponse("", status_code=401)
     await session.check_csrf(request, token)
     return HTMLResponse(sanitize_html(body_html) or "<p><em>Nothing to send.</em></p>")
+
+
+@router.post("/inbox/{action_id}/reply", response_model=None)
+async def reply_as_customer(request: Request, action_id: str) -> Response:
+    """The sandbox plays the customer: a reply to what was sent, as if by mail; then to the conversation."""
+    token = session.token_of(request)
+    if token is None:
+        return _to_sign_in()
+    await session.check_csrf(request, token)
+    body = (await request.form()).get("body")
+    reply = {"proposed_action_id": action_id, "body": body if isinstance(body, str) else ""}
+    try:
+        async with Api(request, token) as api:
+            accepted = await api.send("POST", "/api/dev/simulate-reply", reply)
+            opened = await _opened(api, accepted["conversation_id"])
+    except ApiRefused as refused:
+        if refused.status == 401:
+            return _to_sign_in()
+        return await _detail(request, token, action_id, error=refused.detail, status_code=refused.status)
+    if not opened:  # still opening: the proposal's timeline shows the reply meanwhile
+        return RedirectResponse(f"/app/inbox/{action_id}?done=reply", status_code=303)
+    return RedirectResponse(f"/app/conversations/{accepted['conversation_id']}", status_code=303)
+
+
+async def _opened(api: Api, conversation_id: str) -> bool:
+    """Whether the conversation a reply opens is there, waiting a few seconds for its workflow to open it."""
+    deadline = asyncio.get_running_loop().time() + OPENING_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await api.get(f"/api/conversations/{conversation_id}")
+        except ApiRefused as refused:
+            if refused.status != 404:
+                raise
+            await asyncio.sleep(0.1)  # the conversation's workflow opens it in a moment
+            continue
+        return True
+    return False
 
 
 @router.post("/inbox/{action_id}/{decision}", response_model=None)
@@ -255,6 +299,7 @@ async def _agents(request: Request, token: str, location_id: str, *, saved: str 
     try:
         async with Api(request, token) as api:
             configs = await api.get("/api/agents")
+            me = await api.get("/api/me")
     except ApiRefused as refused:
         if refused.status == 401:
             return _to_sign_in()
@@ -263,7 +308,7 @@ async def _agents(request: Request, token: str, location_id: str, *, saved: str 
     shown = location_id if location_id in locations else (locations[0] if locations else "")
     return _page(request, "agents.html", token, status_code=status_code, configs=[
         config for config in configs if config["location_id"] == shown], locations=locations, location_id=shown,
-        saved=saved, failed=failed, agent_error=error)  # fmt: skip
+        saved=saved, failed=failed, agent_error=error, may_configure=CONFIGURE in me["permissions"])  # fmt: skip
 
 
 @router.post("/agents/{agent_type}", response_model=None)

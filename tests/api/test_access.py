@@ -10,6 +10,7 @@ from models.operators import Permission, create_operator, grant
 from tests.conftest import Stack, poll, poll_emailable
 
 ROUTES = [
+    ("GET", "/api/me"),
     ("GET", "/api/inbox"),
     ("GET", "/api/inbox/some-id"),
     ("POST", "/api/inbox/some-id/approve"),

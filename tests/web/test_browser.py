@@ -112,24 +112,20 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     assert sent_detail["subject"] == "About your invoice, once more"
     assert "See you soon." in sent_detail["body_html"] and "<script" not in sent_detail["body_html"]
 
-    # The customer replies; the conversation's page shows it, and the AI's answer, as they arrive.
-    said = {"proposed_action_id": action["id"], "body": "Can you remind me what this covers?"}
-    assert (await stack.http.post("/api/dev/simulate-reply", json=said)).status_code == 202
-    conversation = f"/app/conversations/conversation:{action['id']}"
-
-    async def opened() -> bool:
-        return (await stack.http.get(f"/api/conversations/conversation:{action['id']}")).status_code == 200
-
-    await poll(opened, "the conversation to open")
-    await page.goto(conversation)
+    # The customer replies (the sandbox plays them, from the proposal's page); the conversation's page shows the
+    # reply, and the AI's answer, as they arrive.
+    await page.get_by_label("Reply as the customer (sandbox)").fill("Can you remind me what this covers?")
+    await page.get_by_role("button", name="Send the reply").click()
+    await expect(page).to_have_url(re.compile(f"/app/conversations/conversation:{re.escape(action['id'])}$"))
     timeline = page.locator("#live")
     await expect(timeline).to_contain_text("Can you remind me what this covers?", timeout=15_000)
     await expect(timeline.locator(".from-ai").last).to_contain_text("covers", timeout=15_000)
     await shot(page, "conversation")
 
     # Asked for a person, the AI hands over: the escalation's ticket is one click away, with the team's brief.
-    asked = {"proposed_action_id": action["id"], "body": "I'd like to talk to a person, please."}
-    assert (await stack.http.post("/api/dev/simulate-reply", json=asked)).status_code == 202
+    await page.goto(f"/app/inbox/{action['id']}")
+    await page.get_by_label("Reply as the customer (sandbox)").fill("I'd like to talk to a person, please.")
+    await page.get_by_role("button", name="Send the reply").click()
     await expect(timeline).to_contain_text("Escalated to the team: ticket", timeout=15_000)
     await timeline.get_by_role("link", name="The help-desk ticket").click()
     await expect(page.get_by_role("heading", name=re.compile(r"^Ticket T-"))).to_be_visible()
@@ -151,6 +147,17 @@ async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser,
     await expect(page.get_by_role("alert")).to_have_text(f"No proposed action with id {action['id']!r}.")
     response = await page.request.post(f"/app/inbox/{action['id']}/approve", form={"channel": "ai_email"})
     assert response.status == 403  # no CSRF token from another page: refused before anything
+
+    # An operator of the location who may read but not decide or configure is offered neither.
+    reader = create_operator(stack.engine, name="Amsterdam reader", email="reader@ams.example", location_ids=["ams"],
+                             is_admin=False, permissions=[])  # fmt: skip
+    page = await signed_in(browser, stack, reader)
+    await page.goto(f"/app/inbox/{action['id']}")
+    await expect(page.get_by_role("note")).to_contain_text("that needs the proposedAction permission")
+    await expect(page.get_by_role("button", name="Approve and send")).to_have_count(0)
+    await page.goto("/app/agents")
+    await expect(page.get_by_role("note")).to_contain_text("that needs the agentConfig permission")
+    await expect(page.get_by_role("button", name="Save")).to_have_count(0)
 
 
 async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(browser: Browser, stack: Stack) -> None:
