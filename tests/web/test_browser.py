@@ -72,6 +72,16 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     assert metas and all(meta.startswith("due invoice") for meta in metas)
     await shot(page, "inbox")
 
+    # A proposal opens in the inbox's panel, beside the list.
+    await page.get_by_label("Status").select_option("pending")
+    await page.get_by_label("Search").fill(detail["customer"]["name"])
+    await expect(page).to_have_url(re.compile(r"[?&]q=[^&]+"))  # the list is searched as the operator types
+    await page.locator(".row a", has_text=detail["subject"]).first.click()
+    await expect(page.locator("#panel").get_by_role("heading", name=detail["subject"])).to_be_visible()
+    await expect(page).to_have_url(re.compile(f"/app/inbox/{re.escape(action['id'])}$"))
+    await expect(page.locator("#rows")).to_be_visible()
+    await shot(page, "inbox-panel")
+
     # The proposal: why, how sure, who, the draft; the channel's own words, as the API says them.
     await page.goto(f"/app/inbox/{action['id']}")
     await expect(page.get_by_role("heading", name=detail["subject"])).to_be_visible()

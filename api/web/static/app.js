@@ -2,14 +2,15 @@
 // server sanitises it on approval), the variable picker, the confirmation dialog and the snooze time's zone.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
-  const editor = document.getElementById("editor");
-  const body = document.getElementById("body_html");
+// Run on the page as loaded and on every part htmx swaps in (a proposal opened in the inbox's panel).
+htmx.onLoad((root) => {
+  const editor = root.querySelector("#editor");
+  const body = root.querySelector("#body_html");
   if (editor && body) {
     const sync = () => { body.value = editor.innerHTML; };
     editor.addEventListener("input", sync);
     editor.closest("form").addEventListener("submit", sync);
-    document.querySelectorAll(".toolbar [data-command]").forEach((button) => {
+    root.querySelectorAll(".toolbar [data-command]").forEach((button) => {
       button.addEventListener("click", () => {
         editor.focus();
         const command = button.dataset.command;
@@ -18,7 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
         sync();
       });
     });
-    document.querySelectorAll("select.variables").forEach((picker) => {
+    root.querySelectorAll("select.variables").forEach((picker) => {
       picker.addEventListener("change", () => {
         if (!picker.value) return;
         editor.focus();
@@ -28,7 +29,7 @@ document.addEventListener("DOMContentLoaded", () => {
       });
     });
   }
-  document.querySelectorAll("[data-confirm]").forEach((button) => {
+  root.querySelectorAll("[data-confirm]").forEach((button) => {
     const dialog = document.getElementById(button.dataset.confirm);
     button.addEventListener("click", () => {
       if (editor && body) body.value = editor.innerHTML;
@@ -36,10 +37,10 @@ document.addEventListener("DOMContentLoaded", () => {
       dialog.showModal();
     });
   });
-  document.querySelectorAll("dialog [data-close]").forEach((button) => {
+  root.querySelectorAll("dialog [data-close]").forEach((button) => {
     button.addEventListener("click", () => button.closest("dialog").close());
   });
-  document.querySelectorAll("form[data-local-time]").forEach((form) => {
+  root.querySelectorAll("form[data-local-time]").forEach((form) => {
     form.addEventListener("submit", () => {
       const local = form.querySelector("input[type=datetime-local]");
       form.querySelector("input[name=until]").value = new Date(local.value).toISOString();
