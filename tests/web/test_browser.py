@@ -4,7 +4,7 @@ without it). Sign in, filter the inbox, open a proposal, switch the channel and 
 it, edit and approve through the confirmation dialog, see it sent, play the customer's reply and watch it arrive
 on the conversation's timeline, then the escalation's ticket with its brief; configure an agent (a refused value
 in the API's words, then saved) and run it dry; choose Voice where calls are on and read its warning; an
-operator of another location sees none of it.
+operator of another location sees none of it; a proposal snoozed and rejected; every screen fits a tablet.
 
 `OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README."""
 
@@ -200,3 +200,33 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     await page.get_by_label("Channel").select_option("voice")
     await expect(page.get_by_role("note")).to_have_text(VOICE_HOURS)
     await expect(page.get_by_label("Call script")).to_have_value(action["voice_script"])
+
+
+async def test_a_proposal_is_snoozed_then_rejected_with_a_reason(browser: Browser, stack: Stack) -> None:
+    action = await stack.pending_email()
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.goto(f"/app/inbox/{action['id']}")
+    await page.get_by_label("Snooze until").fill("2000-01-01T09:00")
+    await page.get_by_role("button", name="Snooze").click()
+    await expect(page.get_by_role("alert")).to_have_text("The snooze time must be in the future.")
+    later = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["expires_at"][:10] + "T08:00"
+    await page.get_by_label("Snooze until").fill(later)
+    await page.get_by_role("button", name="Snooze").click()
+    await expect(page.get_by_role("status")).to_contain_text("Snoozed. The proposal is now snoozed.")
+    await page.get_by_label("Reject, because").fill("Paid at the front desk")
+    await page.get_by_role("button", name="Reject").click()
+    await expect(page.get_by_role("status")).to_contain_text("Rejected. The proposal is now rejected.")
+    rejected = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+    assert (rejected["status"], rejected["reject_reason"]) == ("rejected", "Paid at the front desk")
+
+
+async def test_on_a_tablet_nothing_runs_off_the_screen(browser: Browser, stack: Stack) -> None:
+    action = await stack.pending_email()
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.set_viewport_size({"width": 820, "height": 1180})
+    for path in ("/app", f"/app/inbox/{action['id']}", "/app/conversations", "/app/agents"):
+        await page.goto(path)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a tablet's screen"
+    await page.goto(f"/app/inbox/{action['id']}")
+    await shot(page, "tablet-proposal")

@@ -47,3 +47,13 @@ htmx.onLoad((root) => {
     });
   });
 });
+
+// Expiry countdowns tick while the inbox is open.
+function countDown() {
+  document.querySelectorAll("[data-expires]").forEach((element) => {
+    const left = Math.floor((Date.parse(element.dataset.expires) - Date.now()) / 60000);
+    element.textContent = left <= 0 ? "expired"
+      : `expires in ${Math.floor(left / 1440)}d ${Math.floor((left % 1440) / 60)}h ${left % 60}m`;
+  });
+}
+setInterval(countDown, 30000);
