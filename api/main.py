@@ -7,7 +7,6 @@ from fastapi import Depends, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -66,8 +65,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         app.include_router(module.router)
     if settings.sandbox:
         app.include_router(dev.router)
-    app.include_router(pages.router)
-    app.mount("/app/static", StaticFiles(directory=pages.STATIC), name="static")
+    pages.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

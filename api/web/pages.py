@@ -8,8 +8,9 @@ from html import escape
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
@@ -46,6 +47,27 @@ def _to_sign_in() -> RedirectResponse:
     return RedirectResponse("/app/sign-in", status_code=303)
 
 
+def install(app: FastAPI) -> None:
+    """Serve the web app: its pages, its static files, and what a page does when the API refuses it — a session
+    that is over signs in again; any other refusal is said in the API's words (in place, for a part htmx swaps)."""
+    app.include_router(router)
+    app.mount("/app/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(session.NotSignedIn)
+    async def not_signed_in(_request: Request, _error: session.NotSignedIn) -> Response:
+        return _to_sign_in()
+
+    @app.exception_handler(ApiRefused)
+    async def refused(request: Request, error: ApiRefused) -> Response:
+        if error.status == 401:
+            signed_out = _to_sign_in()
+            signed_out.delete_cookie(session.COOKIE, path="/app")
+            return signed_out
+        if request.headers.get("HX-Request"):
+            return HTMLResponse(f'<p class="error" role="alert">{escape(error.detail)}</p>', status_code=error.status)
+        return _page(request, "missing.html", session.token_of(request), status_code=error.status, error=error.detail)
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request) -> HTMLResponse:
     return _page(request, "sign_in.html", None)
@@ -77,51 +99,36 @@ async def sign_out(request: Request) -> RedirectResponse:
 @router.get("", response_class=HTMLResponse, response_model=None)
 async def inbox(
     request: Request,
+    token: session.SignedIn,
     status: str = "pending",
     agent_type: str = "",
     channel: str = "",
     location_id: str = "",
     q: str = "",
 ) -> Response:
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
     filters = {"status": status, "agent_type": agent_type, "channel": channel, "location_id": location_id, "q": q}
-    try:
-        async with Api(request, token) as api:
-            page = await api.get("/api/inbox", page_size=50, **filters)
-            summary = await api.get("/api/inbox/summary", location_id=location_id)
-            locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "inbox.html", token, status_code=refused.status, error=refused.detail,
-                     filters=filters, items=[], total=0, summary=None, locations=[], statuses=STATUSES,
-                     agents=AGENTS, now=datetime.now(UTC))  # fmt: skip
+    async with Api(request, token) as api:
+        page = await api.get("/api/inbox", page_size=50, **filters)
+        summary = await api.get("/api/inbox/summary", location_id=location_id)
+        locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
     return _page(request, "inbox.html", token, filters=filters, items=page["items"], total=page["total"],
                  summary=summary, locations=locations, statuses=STATUSES, agents=AGENTS,
                  now=datetime.now(UTC))  # fmt: skip
 
 
 @router.get("/inbox/{action_id}", response_class=HTMLResponse, response_model=None)
-async def detail(request: Request, action_id: str, done: str = "", channel: str = "") -> Response:
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
+async def detail(
+    request: Request, token: session.SignedIn, action_id: str, done: str = "", channel: str = ""
+) -> Response:
     return await _detail(request, token, action_id, done=done, channel=channel)
 
 
 async def _detail(request: Request, token: str, action_id: str, *, done: str = "", channel: str = "",
                   error: str = "", status_code: int = 200, form: dict[str, str] | None = None) -> Response:  # fmt: skip
-    try:
-        async with Api(request, token) as api:
-            proposal = await api.get(f"/api/inbox/{action_id}")
-            departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
-            me = await api.get("/api/me")
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    async with Api(request, token) as api:
+        proposal = await api.get(f"/api/inbox/{action_id}")
+        departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
+        me = await api.get("/api/me")
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, done=done, error=error,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
@@ -136,38 +143,26 @@ def _option(proposal: dict[str, Any], channel: str) -> dict[str, Any]:
 
 
 @router.get("/inbox/{action_id}/takeover", response_class=HTMLResponse, response_model=None)
-async def takeover_fields(request: Request, action_id: str, channel: str) -> Response:
+async def takeover_fields(request: Request, token: session.SignedIn, action_id: str, channel: str) -> Response:
     """The part of the takeover form that changes with the channel, and the product's words about it."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
-    try:
-        async with Api(request, token) as api:
-            proposal = await api.get(f"/api/inbox/{action_id}")
-            departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
-    except ApiRefused as refused:
-        return HTMLResponse(f'<p class="error" role="alert">{escape(refused.detail)}</p>', status_code=refused.status)
+    async with Api(request, token) as api:
+        proposal = await api.get(f"/api/inbox/{action_id}")
+        departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
     return _page(request, "_channel_fields.html", token, p=proposal, chosen=channel,
                  option=_option(proposal, channel), departments=departments, priorities=PRIORITIES,
                  form={})  # fmt: skip
 
 
 @router.post("/preview", response_class=HTMLResponse)
-async def preview(request: Request, body_html: Annotated[str, Form()] = "") -> HTMLResponse:
+async def preview(request: Request, token: session.SignedIn, body_html: Annotated[str, Form()] = "") -> HTMLResponse:
     """The body as it will be sent: sanitised exactly as the API sanitises it on approval."""
-    token = session.token_of(request)
-    if token is None:
-        return HTMLResponse("", status_code=401)
     await session.check_csrf(request, token)
     return HTMLResponse(sanitize_html(body_html) or "<p><em>Nothing to send.</em></p>")
 
 
 @router.post("/inbox/{action_id}/reply", response_model=None)
-async def reply_as_customer(request: Request, action_id: str) -> Response:
+async def reply_as_customer(request: Request, token: session.SignedIn, action_id: str) -> Response:
     """The sandbox plays the customer: a reply to what was sent, as if by mail; then to the conversation."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
     await session.check_csrf(request, token)
     body = (await request.form()).get("body")
     reply = {"proposed_action_id": action_id, "body": body if isinstance(body, str) else ""}
@@ -177,7 +172,7 @@ async def reply_as_customer(request: Request, action_id: str) -> Response:
             opened = await _opened(api, accepted["conversation_id"])
     except ApiRefused as refused:
         if refused.status == 401:
-            return _to_sign_in()
+            raise  # the session is over: `install`'s handler sends the browser to sign in
         return await _detail(request, token, action_id, error=refused.detail, status_code=refused.status)
     if not opened:  # still opening: the proposal's timeline shows the reply meanwhile
         return RedirectResponse(f"/app/inbox/{action_id}?done=reply", status_code=303)
@@ -200,11 +195,8 @@ async def _opened(api: Api, conversation_id: str) -> bool:
 
 
 @router.post("/inbox/{action_id}/{decision}", response_model=None)
-async def decide(request: Request, action_id: str, decision: str) -> Response:
+async def decide(request: Request, token: session.SignedIn, action_id: str, decision: str) -> Response:
     """Approve (with the takeover's channel and edits), reject or snooze: the API decides, and says why not."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     body = _decision_body(decision, form)
@@ -215,7 +207,7 @@ async def decide(request: Request, action_id: str, decision: str) -> Response:
             await api.send("POST", f"/api/inbox/{action_id}/{decision}", body)
     except ApiRefused as refused:
         if refused.status == 401:
-            return _to_sign_in()
+            raise  # the session is over: `install`'s handler sends the browser to sign in
         return await _detail(request, token, action_id, error=refused.detail, status_code=refused.status, form=form)
     return RedirectResponse(f"/app/inbox/{action_id}?done={decision}", status_code=303)
 
@@ -233,51 +225,26 @@ def _decision_body(decision: str, form: dict[str, str]) -> dict[str, Any] | None
 
 
 @router.get("/conversations", response_class=HTMLResponse, response_model=None)
-async def conversations(request: Request, q: str = "", status: str = "") -> Response:
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
-    try:
-        async with Api(request, token) as api:
-            page = await api.get("/api/conversations", q=q, status=status, page_size=50)
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "conversations.html", token, status_code=refused.status, error=refused.detail,
-                     items=[], q=q, status=status)  # fmt: skip
+async def conversations(request: Request, token: session.SignedIn, q: str = "", status: str = "") -> Response:
+    async with Api(request, token) as api:
+        page = await api.get("/api/conversations", q=q, status=status, page_size=50)
     return _page(request, "conversations.html", token, items=page["items"], q=q, status=status)
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
-async def conversation(request: Request, conversation_id: str, fragment: str = "") -> Response:
+async def conversation(request: Request, token: session.SignedIn, conversation_id: str, fragment: str = "") -> Response:
     """A conversation's timeline; `fragment=timeline` is the part the page polls for what arrived since."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
-    try:
-        async with Api(request, token) as api:
-            found = await api.get(f"/api/conversations/{conversation_id}")
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    async with Api(request, token) as api:
+        found = await api.get(f"/api/conversations/{conversation_id}")
     name = "_timeline.html" if fragment == "timeline" else "conversation.html"
     return _page(request, name, token, c=found, timeline=found["timeline"])
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)
-async def ticket(request: Request, ticket_id: str) -> Response:
+async def ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
     """A help-desk ticket: an escalation's brief for the team, and every comment since."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
-    try:
-        async with Api(request, token) as api:
-            found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    async with Api(request, token) as api:
+        found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
     return _page(request, "ticket.html", token, t=found)
 
 
@@ -287,23 +254,15 @@ SWITCHES = ("enabled", "auto_execute", "enforce_business_hours")
 
 
 @router.get("/agents", response_class=HTMLResponse, response_model=None)
-async def agents(request: Request, location_id: str = "") -> Response:
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
+async def agents(request: Request, token: session.SignedIn, location_id: str = "") -> Response:
     return await _agents(request, token, location_id)
 
 
 async def _agents(request: Request, token: str, location_id: str, *, saved: str = "", error: str = "",
                   failed: str = "", status_code: int = 200) -> Response:  # fmt: skip
-    try:
-        async with Api(request, token) as api:
-            configs = await api.get("/api/agents")
-            me = await api.get("/api/me")
-    except ApiRefused as refused:
-        if refused.status == 401:
-            return _to_sign_in()
-        return _page(request, "missing.html", token, status_code=refused.status, error=refused.detail)
+    async with Api(request, token) as api:
+        configs = await api.get("/api/agents")
+        me = await api.get("/api/me")
     locations = sorted({config["location_id"] for config in configs})
     shown = location_id if location_id in locations else (locations[0] if locations else "")
     return _page(request, "agents.html", token, status_code=status_code, configs=[
@@ -312,11 +271,8 @@ async def _agents(request: Request, token: str, location_id: str, *, saved: str 
 
 
 @router.post("/agents/{agent_type}", response_model=None)
-async def save_agent(request: Request, agent_type: str, location_id: str) -> Response:
+async def save_agent(request: Request, token: session.SignedIn, agent_type: str, location_id: str) -> Response:
     """An agent's configuration, as the form has it; the API validates it and says what is wrong."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
     await session.check_csrf(request, token)
     form = await request.form()
     changes: dict[str, Any] = {name: form.get(name) == "on" for name in SWITCHES}
@@ -329,22 +285,16 @@ async def save_agent(request: Request, agent_type: str, location_id: str) -> Res
             await api.send("PUT", f"/api/agents/{agent_type}?location_id={location_id}", changes)
     except ApiRefused as refused:
         if refused.status == 401:
-            return _to_sign_in()
+            raise  # the session is over: `install`'s handler sends the browser to sign in
         return await _agents(request, token, location_id, error=refused.detail, failed=agent_type,
                              status_code=refused.status)  # fmt: skip
     return await _agents(request, token, location_id, saved=agent_type)
 
 
 @router.post("/agents/{agent_type}/preview", response_class=HTMLResponse, response_model=None)
-async def dry_run(request: Request, agent_type: str, location_id: str) -> Response:
+async def dry_run(request: Request, token: session.SignedIn, agent_type: str, location_id: str) -> Response:
     """What the agent would propose now, and why the others are skipped: nothing is written."""
-    token = session.token_of(request)
-    if token is None:
-        return _to_sign_in()
     await session.check_csrf(request, token)
-    try:
-        async with Api(request, token) as api:
-            found = await api.send("POST", f"/api/agents/{agent_type}/preview?location_id={location_id}")
-    except ApiRefused as refused:
-        return HTMLResponse(f'<p class="error" role="alert">{escape(refused.detail)}</p>', status_code=refused.status)
+    async with Api(request, token) as api:
+        found = await api.send("POST", f"/api/agents/{agent_type}/preview?location_id={location_id}")
     return _page(request, "_dry_run.html", token, run=found)

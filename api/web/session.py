@@ -5,16 +5,31 @@ POST: a page of another site cannot forge one."""
 
 import hashlib
 import hmac
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 
 COOKIE = "outreach_session"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
+class NotSignedIn(Exception):
+    """No session: the page sends the browser to sign in."""
+
+
 def token_of(request: Request) -> str | None:
     return request.cookies.get(COOKIE) or None
+
+
+async def signed_in(request: Request) -> str:
+    token = token_of(request)
+    if token is None:
+        raise NotSignedIn
+    return token
+
+
+SignedIn = Annotated[str, Depends(signed_in)]
 
 
 def csrf_token(token: str) -> str:

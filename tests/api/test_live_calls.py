@@ -7,11 +7,8 @@ texted through Twilio), talks over an answer (only what was said is kept), and a
 mid-answer leaves a consistent transcript, a call naming no waiting outreach is ended politely; 0 on the keypad
 asks for a person."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 
@@ -20,24 +17,11 @@ from call_simulator import RelayCall
 from domain.ids import conversation_id
 from models.tables import Delivery, Ticket, TicketComment
 from settings import Settings
-from tests.api.test_voice_channel import callable_proposal
+
+# The stack's Twilio is the fake server, as for the calls the voice channel places.
+from tests.api.test_voice_channel import callable_proposal, settings, twilio  # noqa: F401 (fixtures)
 from tests.conftest import Stack, poll
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
-
-PUBLIC = "https://outreach.example.com"
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with fake_twilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str, twilio: FakeTwilio) -> Settings:
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
-                    twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-                    twilio_api_url=twilio.base_url)  # fmt: skip
+from tests.fakes.twilio_server import AUTH_TOKEN, FakeTwilio
 
 
 async def live_call(stack: Stack, agent_type: str | None = None) -> dict[str, Any]:
@@ -52,7 +36,7 @@ async def live_call(stack: Stack, agent_type: str | None = None) -> dict[str, An
     return action
 
 
-def call(stack: Stack, settings: Settings, action: dict[str, Any], key: str = AUTH_TOKEN) -> RelayCall:
+def call(stack: Stack, settings: Settings, action: dict[str, Any], key: str = AUTH_TOKEN) -> RelayCall:  # noqa: F811
     """The call Twilio connects to our WebSocket: signed over the public URL, which the proxy forwards here."""
     local = str(stack.http.base_url).replace("http", "ws", 1).rstrip("/") + "/webhooks/twilio/relay"
     return RelayCall(local, key, action["id"], signed_as=relay_url(settings))
@@ -67,7 +51,9 @@ async def conversation(stack: Stack, action: dict[str, Any], status: str) -> dic
 
 
 async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_team(
-    stack: Stack, settings: Settings, twilio: FakeTwilio
+    stack: Stack,
+    settings: Settings,  # noqa: F811
+    twilio: FakeTwilio,  # noqa: F811
 ) -> None:
     action = await live_call(stack, "contract_renewal")
     async with call(stack, settings, action) as line:
@@ -124,7 +110,8 @@ async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_te
 
 
 async def test_a_forged_handshake_is_refused_and_a_dropped_call_keeps_a_consistent_transcript(
-    stack: Stack, settings: Settings
+    stack: Stack,
+    settings: Settings,  # noqa: F811
 ) -> None:
     action = await live_call(stack)
     async with call(stack, settings, action, key="not-the-secret") as forged:
@@ -144,7 +131,7 @@ async def test_a_forged_handshake_is_refused_and_a_dropped_call_keeps_a_consiste
     assert "Closed: the call ended (hang-up)." in bodies
 
 
-async def test_zero_on_the_keypad_asks_for_a_person(stack: Stack, settings: Settings) -> None:
+async def test_zero_on_the_keypad_asks_for_a_person(stack: Stack, settings: Settings) -> None:  # noqa: F811
     action = await live_call(stack)
     async with call(stack, settings, action) as line:
         handed = await line.press("0")
