@@ -45,6 +45,7 @@ class ToolContext:
     def money(self, cents: int) -> str:
         return format_money(cents, self.location.currency)
 
-    def portal_link(self, purpose: str, reference: str = "") -> str:
-        link = portal_links.PortalLink(purpose, self.customer.id, reference, self.now + self.links.lifetime)
+    def portal_link(self, purpose: str, reference: str = "", issued: datetime | None = None) -> str:
+        """A signed link, good for the links' lifetime from when it was first issued (a retry answers the same)."""
+        link = portal_links.PortalLink(purpose, self.customer.id, reference, (issued or self.now) + self.links.lifetime)
         return portal_links.make(self.links.secret, self.location.portal_url, link)

@@ -122,7 +122,7 @@ def _confirmation(context: ToolContext, booking: Booking, resource: Resource) ->
             "until": f"{context.hours.local(booking.ends_at):%H:%M}", "location": location.name,
             "address": location.address, "wifi_network": location.wifi_network,
             "wifi_password": location.wifi_password,
-            "booking_link": context.portal_link("book", booking.id)}  # fmt: skip
+            "booking_link": context.portal_link("book", booking.id, booking.created_at)}  # fmt: skip
 
 
 def _add_once(context: ToolContext, *rows: Any) -> Booking | None:
