@@ -79,7 +79,7 @@ class CallSession:
     async def heard(self, words: str) -> LiveAnswer:
         """The customer finished saying something: the AI's answer, and where the conversation stands. The answer
         before it was said in full (the customer let it finish)."""
-        await self._said_in_full()
+        await self._said(None)
         self._turns += 1
         message = CustomerMessage(id=f"call:{self._call_sid}:{self._turns}", channel=Channel.voice, body=words,
                                   received_at=datetime.now(UTC))  # fmt: skip
@@ -96,27 +96,23 @@ class CallSession:
 
     async def interrupted(self, said: str) -> None:
         """The customer talked over the answer: only what was said before is on the timeline."""
-        saying, self._saying = self._saying, None
-        if saying is not None:
-            await self._tell(CALL_SAID, CallUtterance(message_id=saying.message_id, said=said.strip(),
-                                                      at=saying.since, interrupted=True))  # fmt: skip
+        await self._said(said.strip(), interrupted=True)
 
     async def ended(self, reason: str) -> None:
         """The call is over (once, however many ways it is reported); an answer being said is marked so."""
         if self.over:
             return
         self.over = True
-        saying, self._saying = self._saying, None
-        if saying is not None:
-            await self._tell(CALL_SAID, CallUtterance(message_id=saying.message_id, said=saying.spoken,
-                                                      at=saying.since, dropped=True))  # fmt: skip
+        await self._said(None, dropped=True)
         await self._tell(CALL_ENDED, CallEnded(reason=reason))
 
-    async def _said_in_full(self) -> None:
+    async def _said(self, said: str | None, *, interrupted: bool = False, dropped: bool = False) -> None:
+        """Record the answer being said, if one is: `said` of it (None: all of it), and how it ended."""
         saying, self._saying = self._saying, None
         if saying is not None:
-            await self._tell(CALL_SAID, CallUtterance(message_id=saying.message_id, said=saying.spoken,
-                                                      at=saying.since))  # fmt: skip
+            utterance = CallUtterance(message_id=saying.message_id, said=saying.spoken if said is None else said,
+                                      at=saying.since, interrupted=interrupted, dropped=dropped)  # fmt: skip
+            await self._tell(CALL_SAID, utterance)
 
     async def _tell(self, signal: str, what: CallUtterance | CallEnded) -> None:
         await _tell(self._conversation, signal, what)

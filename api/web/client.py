@@ -1,6 +1,7 @@
 """The JSON API, asked in-process (no network) with the signed-in operator's token: the same authentication,
 per-location authorization, validation and words as any other client of the API."""
 
+from collections.abc import Awaitable
 from typing import Any
 
 import httpx
@@ -34,8 +35,8 @@ class Api:
         return await self._answer(self._client.request(method, path, json=body))
 
     @staticmethod
-    async def _answer(pending: Any) -> Any:
-        response: httpx.Response = await pending
+    async def _answer(pending: Awaitable[httpx.Response]) -> Any:
+        response = await pending
         if response.status_code >= 400:
             detail = (
                 response.json().get("detail") if response.headers.get("content-type") == "application/json" else None
