@@ -102,11 +102,23 @@ def _digits(amount: str) -> str:
 
 
 def _fact_dates(facts: dict[str, str | int]) -> set[date]:
+    """The dates the facts state: ISO dates, and written ones that name their year (a tool's refusal says
+    "closed on Saturday 06 June 2026")."""
     found = set()
     for value in facts.values():
         for match in ISO_DATE.finditer(str(value)):
             found.add(date(int(match[1]), int(match[2]), int(match[3])))
+        for match in WRITTEN_DATE.finditer(str(value)):
+            if match[3] or match[6]:
+                found.add(_written(match))
     return found
+
+
+def _written(match: re.Match[str]) -> date:
+    """A WRITTEN_DATE match as a date (the year 1 when it names none)."""
+    month_name = (match[1] or match[5]).lower()[:3]
+    month = next(i for i, name in enumerate(MONTHS, start=1) if name.startswith(month_name))
+    return date(int(match[3] or match[6] or 1), month, int(match[2] or match[4]))
 
 
 def invented_facts(text: str, facts: dict[str, str | int]) -> list[str]:
@@ -128,10 +140,8 @@ def invented_facts(text: str, facts: dict[str, str | int]) -> list[str]:
         if date(int(match[1]), int(match[2]), int(match[3])) not in dates:
             invented.append(match[0])
     for match in WRITTEN_DATE.finditer(text):
-        month_name = (match[1] or match[5]).lower()[:3]
-        month = next(i for i, name in enumerate(MONTHS, start=1) if name.startswith(month_name))
-        day = int(match[2] or match[4])
-        year = match[3] or match[6]
-        if not any(d.month == month and d.day == day and (year is None or d.year == int(year)) for d in dates):
+        written, year = _written(match), match[3] or match[6]
+        same_day = [d for d in dates if (d.month, d.day) == (written.month, written.day)]
+        if not any(not year or d.year == written.year for d in same_day):
             invented.append(match[0])
     return invented

@@ -101,6 +101,8 @@ def unfounded(text: str, facts: dict[str, str | int], steps: list[ToolStep], res
     known = dict(facts)
     for n, step in enumerate(steps):
         _values(step.result.content, known, f"step{n}")
+        if step.result.error:  # a refusal states facts too: "closed on Saturday 06 June; next open Monday 08 June"
+            known[f"step{n}.error"] = step.result.error
     found = " ".join(str(value) for value in known.values())
     text = html.unescape(text)  # a link in an href has its & written &amp;
     invented = invented_facts(text, known)

@@ -105,6 +105,9 @@ LOCATIONS = [
     ),
 ]
 
+# The days every demo location closes for, in this year and the next.
+HOLIDAYS = ("01-01", "12-25")
+
 FAQ = [
     (
         "What are the opening hours?",
@@ -149,7 +152,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             time_zone=demo.time_zone,
             currency=demo.currency,
             business_hours=demo.hours,
-            closures=[],
+            closures=[f"{year}-{day}" for year in (today.year, today.year + 1) for day in HOLIDAYS],
             persona_tone=demo.tone,
             persona_personality="upbeat, on first-name terms with members"
             if demo.tone == "warm"

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
+import time_machine
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
@@ -55,6 +56,10 @@ from settings import Settings
 from workflows.conversation import MAX_TOOL_ROUNDS
 
 LOCATION = "ams"
+# The labelled turns speak as customers do on an ordinary working day ("a day pass tomorrow", "next Tuesday"), so
+# the eval runs on such a day, whatever the calendar says: the same engine scores the same on a Friday, a weekend or
+# a holiday, and runs compare. What the engine does when "tomorrow" is closed is tested on each kind of day.
+EVAL_DAY = datetime(2026, 6, 2, 7, 30, tzinfo=UTC)  # a Tuesday morning at the location
 ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL = "answer", "clarify", "escalate", "opt out"
 R = EscalationReason
 
@@ -190,6 +195,7 @@ class Outcome:
     label: str
     reason: EscalationReason | None
     tools: list[str]
+    answer: str = ""  # what the customer was told
     problems: list[str] = field(default_factory=list)
 
 
@@ -250,7 +256,8 @@ class Bench:
                                 sender=Sender.ai, channel=channel, body=turn.reply_html,
                                 at=datetime.now(UTC)))  # fmt: skip
         tools = [step.request.name for step in request.steps]
-        outcome = Outcome(labelled, label_of(turn, tools), turn.escalation.reason if turn.escalation else None, tools)
+        reason = turn.escalation.reason if turn.escalation else None
+        outcome = Outcome(labelled, label_of(turn, tools), reason, tools, turn.reply_html)
         outcome.problems = self._problems(labelled, outcome, turn, request.steps)
         return outcome
 
@@ -374,7 +381,7 @@ def report(outcomes: list[Outcome], journeys: dict[str, list[Outcome]]) -> tuple
 
 
 async def evaluate_conversations(settings: Settings) -> tuple[list[str], list[str]]:
-    with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory:
+    with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory, time_machine.travel(EVAL_DAY, tick=True):
         bench = Bench(settings, Path(directory))
         outcomes = [outcome for labelled in TURNS for outcome in await bench.conversation([labelled])]
         journeys = {name: await bench.conversation(turns) for name, turns in JOURNEYS.items()}

@@ -10,12 +10,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import psycopg
 import pytest
+import time_machine
 import uvicorn
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import Engine
@@ -81,6 +83,25 @@ def engine(session_engine: Engine) -> Iterator[Engine]:
     with session_scope(session_engine) as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
             session.execute(table.delete())
+
+
+# The kinds of day date-dependent code has broken on, at 09:00 UTC (11:00 at the demo's Amsterdam location, 04:00 at
+# Austin): an ordinary weekday, a Friday (tomorrow is closed), a Saturday (today is closed) and one of the demo
+# space's closures (Christmas Day 2025, a Thursday).
+DAYS = {
+    "weekday": datetime(2026, 6, 3, 9, tzinfo=UTC),
+    "friday": datetime(2026, 6, 5, 9, tzinfo=UTC),
+    "saturday": datetime(2026, 6, 6, 9, tzinfo=UTC),
+    "closure": datetime(2025, 12, 25, 9, tzinfo=UTC),
+}
+
+
+@pytest.fixture(params=list(DAYS))
+def every_day(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """The test runs on each kind of day in turn, the clock pinned there (and ticking): a test that passes on
+    the day it was written but not on a Friday fails today, not on the next Friday."""
+    with time_machine.travel(DAYS[request.param], tick=True):
+        yield DAYS[request.param]
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 from activities.channels.email import Mailboxes, ReplyAddresses
 from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
+from domain.business_hours import OpeningHours
+from domain.dates import mentioned_day
 from models.db import session_scope
 from models.messages import (
     ActionStatus,
@@ -159,3 +161,15 @@ def proposal(engine: Engine) -> StatusChange:
         ),
         entry=TimelineEvent(id="entry-1", action_id=action_id, sender=Sender.system, body="Proposed", at=now),
     )
+
+
+def next_open_weekday(location: Location) -> tuple[str, date]:
+    """The first of "next Tuesday", "next Wednesday", … the location is open on, and its date on the location's
+    calendar today: a holiday can fall on next Tuesday, and a test that asks for it must not fail that week."""
+    hours = OpeningHours(location.time_zone, location.business_hours, frozenset(location.closures))
+    today = hours.local(datetime.now(UTC)).date()
+    for name in ("Tuesday", "Wednesday", "Thursday", "Monday", "Friday"):
+        day = mentioned_day(f"next {name}", today)
+        if day is not None and hours.windows(day):
+            return f"next {name}", day
+    raise AssertionError(f"{location.id} is open on no weekday next week")

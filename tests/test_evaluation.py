@@ -1,5 +1,7 @@
 """The evaluation suite: the offline composer passes every check, and every check can fail."""
 
+from datetime import datetime
+
 from activities import offline
 from evaluation.__main__ import evaluate
 from evaluation.checks import CHECKS
@@ -8,7 +10,7 @@ from evaluation.scenarios import Scenario, scenarios
 from models.messages import AgentType, Channel, Draft, EscalationReason
 
 
-async def test_the_offline_composer_passes_every_check_of_every_scenario() -> None:
+async def test_the_offline_composer_passes_every_check_of_every_scenario(every_day: datetime) -> None:
     assert len(scenarios()) >= 24
     assert await evaluate() == 0
 

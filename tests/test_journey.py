@@ -1,7 +1,7 @@
 """The spine end to end, over HTTP like an operator and a customer: detect → inbox → approve →
 outbox → simulated reply → conversation timeline, on the real dev server."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,9 +10,10 @@ from temporalio.client import WorkflowExecutionStatus
 
 from domain import portal_links
 from domain.content import format_money
-from models.tables import Booking, Customer, Invoice, InvoiceLine
+from models.tables import Booking, Customer, Invoice, InvoiceLine, Location
 from settings import Settings
 from tests.conftest import Stack, emailable, poll, poll_emailable
+from tests.factories import next_open_weekday
 
 
 def invoice_of(stack: Stack, action: dict[str, Any]) -> tuple[Invoice, Customer]:
@@ -266,9 +267,11 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
 async def test_a_lead_asking_for_a_day_pass_next_tuesday_gets_one(stack: Stack) -> None:
     action = await pending_of(stack, "lead_follow_up")
     await approved_and_sent(stack, action)
-    answer = (await say(stack, action, "Yes, I'd love to try a day pass for next Tuesday.", 3))[2]["body"]
-    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
-    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    with Session(stack.engine) as session:
+        location = session.get(Location, "ams")
+        assert location is not None
+    next_weekday, tuesday = next_open_weekday(location)  # next Tuesday, unless a holiday falls on it
+    answer = (await say(stack, action, f"Yes, I'd love to try a day pass for {next_weekday}.", 3))[2]["body"]
     assert f"Your day pass is for {tuesday:%A} {tuesday.day} {tuesday:%B}, 09:00 to 18:00, at Canal House " \
            "Amsterdam, Herengracht 182" in answer  # fmt: skip
     assert "The Wi-Fi is CanalHouse-Members, password tulips-and-bikes." in answer

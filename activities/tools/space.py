@@ -8,7 +8,7 @@ the last desk get one booking between them, on SQLite and PostgreSQL alike.
 import datetime as dt
 import re
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
@@ -54,11 +54,12 @@ class FaqArgs(Arguments):
 def _window(context: ToolContext, day: date, start: time | None, end: time | None) -> tuple[datetime, datetime]:
     """The asked-for local times as UTC instants, inside one of the day's opening windows, not in the past."""
     windows = context.hours.windows(day)
-    if not windows:
-        opening = context.hours.next_opening(context.now)
-        after = f"; it is next open {context.hours.local(opening):%A %d %B at %H:%M}" if opening else ""
-        raise ToolRefused(f"{context.location.name} is closed on {day:%A %d %B %Y}{after}.")
     zone = context.hours.local(context.now).tzinfo
+    if not windows:
+        # The next opening after the day asked for: on a Friday morning "closed tomorrow; next open today" helps no one.
+        opening = context.hours.next_opening(max(context.now, datetime.combine(day + timedelta(days=1), time(0), zone)))
+        after = f"; it is next open {context.hours.local(opening):%A %d %B %Y at %H:%M}" if opening else ""
+        raise ToolRefused(f"{context.location.name} is closed on {day:%A %d %B %Y}{after}.")
     opens, closes = windows[0]  # without times: the day's first opening window
     begins = datetime.combine(day, start, zone) if start else opens
     ends = datetime.combine(day, end, zone) if end else closes

@@ -17,13 +17,13 @@ from sqlmodel import Session, col, select
 
 from api.main import create_app
 from domain import portal_links
-from domain.dates import mentioned_day
 from models.operators import Permission, create_operator
 from models.tables import Booking, Customer, Delivery, Invoice, Location, Ticket, TicketComment
 from settings import Settings
 from tests.api.test_inbound_replies import INBOUND, SECRET, answering, post
 from tests.api.test_sendgrid_events import fake  # noqa: F401 (the fake SendGrid fixture)
 from tests.conftest import Stack, poll
+from tests.factories import next_open_weekday
 from tests.fakes import mail_clients
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid
 
@@ -83,10 +83,10 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
         f"{location.portal_url}/pay-invoice?customer={customer.id}&amp;ref={invoice.number}" in invoices["reply_html"]
     )
 
-    # A day pass for next Tuesday, in the location's own calendar; the same message sent twice is one pass.
-    tuesday = mentioned_day("next Tuesday", datetime.now(ZoneInfo(location.time_zone)).date())
-    assert tuesday is not None
-    asked = "Can I get a day pass for next Tuesday?"
+    # A day pass for next Tuesday (or the next weekday the location opens), in the location's own calendar; the
+    # same message sent twice is one pass.
+    next_weekday, tuesday = next_open_weekday(location)
+    asked = f"Can I get a day pass for {next_weekday}?"
     day_pass = await say(stack, link, asked, message_id="day-pass-1")
     again = await say(stack, link, asked, message_id="day-pass-1")
     assert again == day_pass
