@@ -9,11 +9,13 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 
-from settings import PROJECT_ROOT
+# Beside `models/` in the source tree and in an installed wheel alike (`alembic.ini` is for the alembic command).
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
     config.attributes["configure_logging"] = False
     return config
