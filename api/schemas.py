@@ -205,6 +205,7 @@ class OutboxItem(BaseModel):
     body_html: str
     message_id: str
     in_reply_to: str | None
+    headers: dict[str, str] | None  # an email's headers as they would have been sent (Reply-To, the thread, …)
     created_at: datetime
 
 

@@ -393,6 +393,8 @@ class Delivery(SQLModel, table=True):
     # The provider's id of the message or call (SendGrid's X-Message-Id, a call SID): the source link.
     provider_message_id: str | None = Field(default=None, index=True)
     in_reply_to: str | None = None
+    # An email's headers as they went (or, in the sandbox, would have gone) out: Reply-To, the thread, …
+    headers: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 

@@ -3,6 +3,7 @@ real one). In the sandbox the delivery row the channel activity writes *is* the 
 `GET /api/outbox`."""
 
 from dataclasses import dataclass, field
+from email.utils import formataddr
 from typing import Protocol
 
 from providers.outcomes import Attempt
@@ -32,6 +33,19 @@ class OutgoingEmail:
             return {}
         chain = [*dict.fromkeys([*self.references, self.in_reply_to])]
         return {"In-Reply-To": self.in_reply_to, "References": " ".join(chain)}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers the email goes out with (the sending date aside), as the outbox shows them."""
+        return {
+            "From": formataddr((self.from_name, self.from_email)),
+            "To": self.to_address,
+            "Subject": self.subject,
+            "Message-ID": self.message_id,
+            **({"Reply-To": self.reply_to} if self.reply_to else {}),
+            **self.thread_headers,
+            **QUIET_AUTO_REPLIES,
+        }
 
 
 # Out-of-office robots stay quiet: they would otherwise answer the AI and wake it for nothing.

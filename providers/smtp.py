@@ -16,12 +16,12 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 from pathlib import Path
 
 from models.messages import EmailPreset, SmtpSecurity
 from models.tables import EmailAccount
-from providers.email import QUIET_AUTO_REPLIES, OutgoingEmail
+from providers.email import OutgoingEmail
 from providers.outcomes import Ambiguous, Attempt, Refused, Unavailable, Unconfirmed
 
 TIMEOUT_SECONDS = 8.0  # per step (connect, log in, send): together under the send's heartbeat timeout
@@ -137,15 +137,9 @@ class SmtpMailer:
 
 def _message(email: OutgoingEmail) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((email.from_name, email.from_email))
-    message["To"] = email.to_address
-    message["Subject"] = email.subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = email.message_id
-    if email.reply_to:
-        message["Reply-To"] = email.reply_to
-    for name, value in {**email.thread_headers, **QUIET_AUTO_REPLIES}.items():
+    for name, value in email.headers.items():
         message[name] = value
+    message["Date"] = formatdate(localtime=False, usegmt=True)
     message.set_content(email.body_text)
     message.add_alternative(email.body_html, subtype="html")
     return message

@@ -222,6 +222,10 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
     action = await stack.pending_email()
     invoice, _ = invoice_of(stack, action)
     await approved_and_sent(stack, action)
+    # The sandbox outbox shows the email as it would have gone out: its reply address, signed for this delivery.
+    [sent] = (await stack.http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()["items"]
+    assert sent["headers"]["Reply-To"].startswith("reply+") and sent["headers"]["Message-ID"] == sent["message_id"]
+    assert sent["headers"]["To"] == sent["to_address"] and sent["headers"]["Subject"] == sent["subject"]
     answer = (await say(stack, action, "Can you remind me what this covers?", 3))[2]["body"]
     with Session(stack.engine) as session:
         lines = session.exec(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice.id)).all()

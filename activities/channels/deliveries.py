@@ -174,6 +174,7 @@ def new_delivery(
     body_html: str,
     message_id: str,
     in_reply_to: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Delivery:
     """The row written before the provider is called, stamped with the attempt's time."""
     return Delivery(
@@ -192,5 +193,6 @@ def new_delivery(
         body_html=body_html,
         message_id=message_id,
         in_reply_to=in_reply_to,
+        headers=headers,
         created_at=datetime.now(UTC),
     )

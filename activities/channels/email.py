@@ -165,4 +165,5 @@ def _row(message: EmailMessage, action: ProposedAction | None, customer: Custome
         body_html=email.body_html,
         message_id=email.message_id,
         in_reply_to=email.in_reply_to,
+        headers=email.headers,
     )

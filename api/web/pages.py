@@ -53,6 +53,11 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/app/static", StaticFiles(directory=STATIC), name="static")
 
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """Whoever opens the server's address finds the web app (the API's reference is at /docs)."""
+        return RedirectResponse("/app", status_code=307)
+
     @app.exception_handler(session.NotSignedIn)
     async def not_signed_in(_request: Request, _error: session.NotSignedIn) -> Response:
         return _to_sign_in()

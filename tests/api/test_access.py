@@ -147,6 +147,11 @@ async def test_snoozed_proposals_can_still_be_decided_and_replies_need_a_sent_me
     assert again.status_code == 409
 
 
+async def test_the_servers_address_leads_to_the_web_app(stack: Stack) -> None:
+    home = await stack.http.get("/", follow_redirects=False)
+    assert home.status_code == 307 and home.headers["location"] == "/app"
+
+
 async def test_health_reports_database_and_temporal(stack: Stack) -> None:
     response = await stack.http.get("/healthz")
     assert response.status_code == 200
