@@ -46,7 +46,8 @@ def verify(secret: str, url: str, now: datetime) -> PortalLink:
     except (KeyError, ValueError):
         raise InvalidPortalLink("The link is incomplete.") from None
     expected = _signature(secret, purpose, customer_id, reference, expires)
-    if purpose not in PURPOSES or not hmac.compare_digest(signature, expected):
+    # Compared as bytes: any text may arrive in a link, and compare_digest refuses non-ASCII strings.
+    if purpose not in PURPOSES or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise InvalidPortalLink("The link's signature does not match: it was altered.")
     expires_at = datetime.fromtimestamp(expires, UTC)
     if expires_at <= now:

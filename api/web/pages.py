@@ -3,6 +3,7 @@ decisions), and the Conversations. Each reads and changes things through the JSO
 shown in the API's words, next to what the operator was doing."""
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -21,6 +22,7 @@ from domain.variables import ALLOWED
 from models.operators import Permission
 
 router = APIRouter(prefix="/app", include_in_schema=False)
+NUMBER = re.compile(r"-?[0-9]{1,15}")
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Stored HTML is shown only as the API would send it: sanitised again, never taken as it is.
 templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body_html or ""))
@@ -284,7 +286,9 @@ async def save_agent(request: Request, token: session.SignedIn, agent_type: str,
     for name, kind in AGENT_FIELDS.items():
         value = form.get(name)
         if isinstance(value, str) and value != "":
-            changes[name] = int(value) if kind is int and value.lstrip("-").isdigit() else value
+            # Only plain ASCII digits are a number here ("²" is a digit to Python); anything else goes to the API
+            # as typed, which says what is wrong with it.
+            changes[name] = int(value) if kind is int and NUMBER.fullmatch(value) else value
     try:
         async with Api(request, token) as api:
             await api.send("PUT", f"/api/agents/{agent_type}?location_id={location_id}", changes)

@@ -43,7 +43,8 @@ async def check_csrf(request: Request, token: str) -> None:
         form = await request.form()
         field = form.get(CSRF_FIELD)
         sent = field if isinstance(field, str) else None
-    if not sent or not hmac.compare_digest(sent, csrf_token(token)):
+    # Compared as bytes: a header may hold any character, and compare_digest refuses non-ASCII strings.
+    if not sent or not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The form has expired; reload the page and try again.")
 
 

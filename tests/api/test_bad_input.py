@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
+from api.web import session as web_session
 from domain.channels import UNTRACKED_REPLIES
 from models.tables import LeadInquiry
 from tests.api.test_access import first_pending
@@ -123,3 +124,13 @@ async def test_a_lead_follow_up_that_was_sent_marks_the_inquiry_followed_up(stac
         inquiry = session.get(LeadInquiry, inquiry_id)
         assert inquiry is not None
         assert inquiry.followed_up_at is not None
+
+
+async def test_the_web_apps_forms_answer_in_words_whatever_is_typed(stack: Stack) -> None:
+    signed_in = {"Cookie": f"{web_session.COOKIE}={stack.admin_token}"}
+    form = {"csrf": web_session.csrf_token(stack.admin_token), "daily_max": "²"}  # a digit to Python, not a number
+    odd = await stack.http.post("/app/agents/due_invoice", params={"location_id": "ams"}, data=form, headers=signed_in)
+    assert odd.status_code == 422 and "daily_max" in odd.text
+    forged = {**signed_in, web_session.CSRF_HEADER: "é".encode()}  # a header of any bytes
+    refused = await stack.http.post("/app/agents/due_invoice", params={"location_id": "ams"}, headers=forged)
+    assert refused.status_code == 403 and "reload the page" in refused.text

@@ -198,6 +198,7 @@ async def test_the_chat_signs_in_only_with_a_valid_chat_link(stack: Stack) -> No
     parts = urlsplit(link)
     fields = {name: values[0] for name, values in parse_qs(parts.query).items()}
     someone_else = parts._replace(query=urlencode({**fields, "customer": f"{customer.id}0"})).geturl()
+    not_ascii = parts._replace(query=urlencode({**fields, "sig": "é" + fields["sig"][1:]})).geturl()
     expired_at = datetime.now(UTC) - timedelta(minutes=1)
     expired = portal_links.make(PORTAL_SECRET, location.portal_url,
                                 portal_links.PortalLink("chat", customer.id, "", expired_at))  # fmt: skip
@@ -207,6 +208,7 @@ async def test_the_chat_signs_in_only_with_a_valid_chat_link(stack: Stack) -> No
     cases = [
         (None, "Missing chat link"),
         (someone_else, "it was altered"),
+        (not_ascii, "it was altered"),
         (expired, "The link expired on"),
         (profile, "does not sign anyone in to the chat"),
         ("https://portal.example/chat", "The link is incomplete"),
