@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     dev_temporal_port: int = 7233
     dev_ui_port: int = 8233
 
+    # The database connections each API or worker process may hold (PostgreSQL), and how long a request waits for
+    # one before it is answered 503: processes x (size + overflow) must stay under the server's max_connections.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'outreach.db'}"

@@ -25,7 +25,7 @@ from activities.tools.context import PortalLinks
 from activities.turns import ConversationActivities
 from inbound import consent
 from inbound.router import router_for
-from models.db import make_engine
+from models.db import process_engine
 from models.messages import SmtpSecurity
 from providers.email import EmailProvider, SandboxEmail
 from providers.helpdesk import BuiltInHelpDesk
@@ -161,7 +161,7 @@ async def run_worker(build: Callable[[Client, Engine, Settings], Worker] = build
     """Run until SIGTERM or SIGINT, then stop polling and let in-flight activities finish."""
     settings = get_settings()
     client = await connect()
-    worker = build(client, make_engine(settings.resolved_database_url), settings)
+    worker = build(client, process_engine(settings), settings)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

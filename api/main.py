@@ -8,6 +8,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -32,9 +34,11 @@ from api.routers import (
 )
 from api.web import pages
 from api.webhooks import relay, sendgrid, twilio
-from models.db import make_engine
+from models.db import process_engine
 from settings import Settings, get_settings
 from temporal_client import connect
+
+RETRY_AFTER_SECONDS = 5
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
@@ -44,7 +48,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.engine = engine or make_engine(settings.resolved_database_url)
+        app.state.engine = engine or process_engine(settings)
         app.state.client = client or await connect(lazy=True)
         app.state.operators = OperatorCache(settings.operator_cache_seconds)
         yield
@@ -78,6 +82,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
             content={"detail": "; ".join(problems), "errors": jsonable_encoder(error.errors())},
         )
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
+        # The database is down, or every pooled connection is busy: a moment's wait is the answer, not a 500.
+        return unavailable("The database could not be reached or is busy; try again shortly.")
+
     @app.exception_handler(RPCError)
     async def temporal_error(_request: Request, error: RPCError) -> JSONResponse:
         return temporal_unavailable(error.status.name)
@@ -93,9 +103,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
 
 
 def temporal_unavailable(reason: str) -> JSONResponse:
+    return unavailable(f"The workflow service could not be reached ({reason}); try again shortly.")
+
+
+def unavailable(detail: str) -> JSONResponse:
+    """503, with when to try again: what a client (or a load balancer) does about a dependency that is away."""
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        content={"detail": f"The workflow service could not be reached ({reason}); try again shortly."},
+        content={"detail": detail},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

@@ -7,13 +7,18 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
+from settings import Settings
 
-def make_engine(url: str) -> Engine:
-    """Build an engine; SQLite gets the settings that let a worker and an API share one file."""
+
+def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30.0) -> Engine:
+    """Build an engine; SQLite gets the settings that let a worker and an API share one file. The pool's size is
+    per process: the API and the worker size theirs from the settings."""
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout
+        )
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -27,6 +32,16 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def process_engine(settings: Settings) -> Engine:
+    """The engine of an API or worker process: the configured database, its pool sized by the settings."""
+    return make_engine(
+        settings.resolved_database_url,
+        settings.db_pool_size,
+        settings.db_max_overflow,
+        settings.db_pool_timeout_seconds,
+    )
 
 
 @contextmanager

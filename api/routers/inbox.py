@@ -296,6 +296,9 @@ def get_action(action_id: str, session: SessionDep, operator: CurrentOperator) -
 async def _decide(
     client: Client, session: Session, operator: Operator, action: ProposedAction, update: Any, request: Any
 ) -> dict[str, Any]:
+    # The update can wait seconds for a worker: it must not hold a pooled connection meanwhile, or a burst of
+    # decisions drains the pool and every other request waits (read, release, await, read again).
+    session.close()
     try:
         await client.get_workflow_handle(action.id).execute_update(update, request)
     except WorkflowUpdateFailedError as error:
@@ -311,8 +314,7 @@ async def _decide(
             status.HTTP_409_CONFLICT,
             detail=f"This proposal is already {action.status}; only pending or snoozed proposals can be decided.",
         ) from error
-    session.refresh(action)
-    return _detail(session, action, operator)
+    return _detail(session, visible_action(session, operator, action.id), operator)
 
 
 @router.patch("/{action_id}", response_model=InboxDetail)

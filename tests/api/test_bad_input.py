@@ -131,6 +131,7 @@ async def test_the_web_apps_forms_answer_in_words_whatever_is_typed(stack: Stack
     form = {"csrf": web_session.csrf_token(stack.admin_token), "daily_max": "²"}  # a digit to Python, not a number
     odd = await stack.http.post("/app/agents/due_invoice", params={"location_id": "ams"}, data=form, headers=signed_in)
     assert odd.status_code == 422 and "daily_max" in odd.text
-    forged = {**signed_in, web_session.CSRF_HEADER: "é".encode()}  # a header of any bytes
+    forged = [(name.encode(), value.encode()) for name, value in signed_in.items()]
+    forged.append((web_session.CSRF_HEADER.encode(), "é".encode()))  # a header of any bytes
     refused = await stack.http.post("/app/agents/due_invoice", params={"location_id": "ams"}, headers=forged)
     assert refused.status_code == 403 and "reload the page" in refused.text
