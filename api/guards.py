@@ -66,3 +66,40 @@ async def refuse_nul(request: HTTPConnection) -> None:
             422,
             detail="The path or a query parameter contains a NUL character (%00); remove it.",
         )
+
+
+# The web app's pages load only their own scripts and styles, are never framed by another site (clickjacking),
+# and are never kept by a browser or proxy cache: they show customers' data.
+WEB_APP_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+class WebAppHeaders:
+    """Adds `WEB_APP_HEADERS` to every answer under `prefix` (the web app), whatever route or error made it."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not (scope["path"] + "/").startswith(self.prefix + "/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in WEB_APP_HEADERS}
+                kept = [(name, value) for name, value in message.get("headers", []) if name.lower() not in names]
+                message = {**message, "headers": [*kept, *WEB_APP_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

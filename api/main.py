@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.auth import OperatorCache
-from api.guards import BodySizeLimit, refuse_nul
+from api.guards import BodySizeLimit, WebAppHeaders, refuse_nul
 from api.routers import (
     agents,
     chat,
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         lifespan=lifespan,
         dependencies=[Depends(refuse_nul)],
     )
+    app.add_middleware(WebAppHeaders, prefix="/app")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
     for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,

@@ -152,6 +152,15 @@ async def test_the_servers_address_leads_to_the_web_app(stack: Stack) -> None:
     assert home.status_code == 307 and home.headers["location"] == "/app"
 
 
+async def test_the_web_app_is_never_framed_cached_or_given_another_sites_scripts(stack: Stack) -> None:
+    for path in ("/app/sign-in", "/app", "/app/static/app.js"):
+        answer = await stack.http.get(path, follow_redirects=False)
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy, path
+        assert answer.headers["cache-control"] == "no-store" and answer.headers["x-frame-options"] == "DENY", path
+    assert "content-security-policy" not in (await stack.http.get("/api/me")).headers  # the JSON API is no page
+
+
 async def test_health_reports_database_and_temporal(stack: Stack) -> None:
     response = await stack.http.get("/healthz")
     assert response.status_code == 200
