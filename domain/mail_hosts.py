@@ -88,9 +88,11 @@ def refusal(host: str, port: int, addresses: Sequence[str] | None, allowlist: Al
     problem = host_problem(host)
     if problem:
         return problem
-    if allowlist.allows(host, addresses or ()):
+    if addresses is None:  # an address is what it says, resolved or not
+        addresses = [normalized_host(host)] if _address(normalized_host(host)) else []
+    if allowlist.allows(host, addresses):
         return None
-    for address in addresses or ():
+    for address in addresses:
         problem = address_problem(address)
         if problem:
             return (f"{host} is not a public mail server: {problem}. Only an admin can allow-list a host in "
@@ -134,8 +136,10 @@ def _kind(address: Address) -> str | None:
         return "a multicast address"
     if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
         return "in the shared address space of carrier-grade NAT"
+    if address.is_reserved:
+        return "a reserved address"
     if address.is_private:
         return "a private address"
-    if address.is_reserved or not address.is_global:
+    if not address.is_global:
         return "a reserved address"
     return None
