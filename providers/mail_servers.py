@@ -39,6 +39,7 @@ ALLOWED_SECRETS = (
     f"or file:<name> (a file in the folder {SECRETS_DIR_SETTING}) — never the password itself"
 )
 _ENV_REF = re.compile(rf"^env:{SECRET_PREFIX}[A-Za-z0-9_]+$")
+IN_CLEAR = "a password is only sent over TLS: use starttls or ssl, with a certificate valid for the host name"
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -121,14 +122,16 @@ class MailServerRules:
             return None
         return f"{ref[:100]!r} is not allowed; {ALLOWED_SECRETS}"
 
-    def host_problem(self, host: str, port: int) -> str | None:
-        """Why an account may not name `host`:`port` as a server, or None. Resolves the host (it blocks): a name
-        that does not resolve yet is let through, as every connection checks it again."""
+    def server_problem(self, server: MailServer) -> str | None:
+        """Why an account may not name `server`, or None. Resolves the host (it blocks): a name that does not
+        resolve yet is let through, as every connection checks it again."""
+        if _in_clear(server):
+            return IN_CLEAR
         try:
-            addresses: list[str] | None = self._resolve(host, port)
+            addresses: list[str] | None = self._resolve(server.host, server.port)
         except (OSError, UnicodeError):
             addresses = None
-        return refusal(host, port, addresses, self._allowlist)
+        return refusal(server.host, server.port, addresses, self._allowlist)
 
     def password(self, server: MailServer, protocol: str) -> str:
         """The server's password, read where the account says it is, if the rules allow it; raises
@@ -154,9 +157,8 @@ class MailServerRules:
 
     def addresses(self, server: MailServer, protocol: str) -> list[str]:
         """Where to connect for `server`: its host resolved once and checked; raises MailServerProblem."""
-        if server.username and server.security is SmtpSecurity.none:
-            raise MailServerProblem(server, protocol, Failure.not_allowed,
-                                    "a password is only sent over TLS: use starttls or ssl")  # fmt: skip
+        if _in_clear(server):
+            raise MailServerProblem(server, protocol, Failure.not_allowed, IN_CLEAR)
         try:
             addresses = self._resolve(server.host, server.port)
         except (OSError, UnicodeError) as error:
@@ -194,6 +196,10 @@ class MailServerRules:
             return content.decode(), f"the file {where} is empty"
         except UnicodeDecodeError:
             return "", f"the file {where} is not UTF-8 text"
+
+
+def _in_clear(server: MailServer) -> bool:
+    return bool(server.username) and server.security is SmtpSecurity.none
 
 
 def connect(addresses: Sequence[str], port: int, timeout: float | None) -> socket.socket:

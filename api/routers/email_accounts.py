@@ -69,16 +69,11 @@ def _server_problem(account: EmailAccount, rules: MailServerRules) -> str | None
     problem = rules.secret_ref_problem(account.secret_ref)
     if problem:
         return f"secret_ref: {problem}"
-    servers = [("SMTP", "smtp", account.smtp_host, account.smtp_port, account.smtp_security)]
-    if account.imap_host:
-        servers.append(("IMAP", "imap", account.imap_host, account.imap_port, account.imap_security))
-    for protocol, prefix, host, port, security in servers:
-        if security is SmtpSecurity.none:
-            return (f"{prefix}_security: none would send the password unencrypted; use starttls or ssl (the "
-                    "server's certificate must be valid for its host name).")  # fmt: skip
-        problem = rules.host_problem(host, port)
+    servers = [("SMTP", account_server(account))] + ([("IMAP", account_imap(account))] if account.imap_host else [])
+    for protocol, server in servers:
+        problem = rules.server_problem(server)
         if problem:
-            return f"{prefix}_host: the {protocol} server {host}:{port} may not be used: {problem}."
+            return f"The {protocol} server {server.host}:{server.port} may not be used: {problem}."
     return None
 
 
@@ -103,8 +98,8 @@ def get_account(account_id: str, session: SessionDep, operator: CurrentOperator)
 
 
 @router.post("", response_model=EmailAccountManaged, status_code=status.HTTP_201_CREATED)
-async def create_account(body: EmailAccountCreate, session: SessionDep, operator: MailboxManager, client: ClientDep,
-                         settings: SettingsDep, rules: MailServerRulesDep) -> EmailAccount:  # fmt: skip
+async def create_account(body: EmailAccountCreate, session: SessionDep, operator: MailboxManager,
+                         rules: MailServerRulesDep) -> EmailAccount:  # fmt: skip
     """Connect an account; it sends, and its mail is read for replies when sync is on and it has an IMAP
     server, once its connection test passes (`POST …/{id}/test`)."""
     if not may(operator, Permission.mail_server):

@@ -305,11 +305,11 @@ async def test_no_password_without_tls_and_a_verified_certificate(
     for change in ({"smtp_security": "none"}, {"imap_host": ALLOWED, "imap_port": 143, "imap_security": "none"}):
         answer = await stack.http.post("/api/email-accounts", json=account_body(smtp, **change))
         assert answer.status_code == 422, change
-        assert "none would send the password unencrypted; use starttls or ssl" in answer.json()["detail"]
+        assert "may not be used: a password is only sent over TLS: use starttls or ssl" in answer.json()["detail"]
     plain = left_by_an_earlier_version(stack, smtp_port=smtp.port, smtp_security=SmtpSecurity.none)
     assert (await connection_tested(stack, plain))["last_error"] == (
         f"{MAILBOX}: the SMTP server {ALLOWED}:{smtp.port} is not allowed (a password is only sent over TLS: use "
-        "starttls or ssl)."
+        "starttls or ssl, with a certificate valid for the host name)."
     )
     # A server whose certificate no trusted authority issued: as good as a stranger in the middle.
     stranger = issue(tmp_path / "stranger")
@@ -348,7 +348,7 @@ async def test_mail_hosts_are_public_and_on_mail_ports(stack: Stack, smtp: Mailb
             assert words in answer.json()["detail"], answer.json()["detail"]
     answer = await stack.http.post("/api/email-accounts", json=account_body(smtp, smtp_host="127.0.0.1"))
     assert answer.json()["detail"] == (
-        f"smtp_host: the SMTP server 127.0.0.1:{smtp.port} may not be used: 127.0.0.1 is not a public mail server: "
+        f"The SMTP server 127.0.0.1:{smtp.port} may not be used: 127.0.0.1 is not a public mail server: "
         "127.0.0.1 is a loopback address (this machine). Only an admin can allow-list a host in "
         "OUTREACH_MAIL_HOST_ALLOWLIST."
     )
