@@ -57,15 +57,11 @@ async def ensure_schedule(client: Client, location: Location, settings: Settings
     return await _ensure(client, detection_id(location.id), detection_schedule(location, settings))
 
 
-def syncs(account: EmailAccount) -> bool:
-    return account.syncing and bool(account.imap_host)
-
-
 async def ensure_mailbox_sync(client: Client, account: EmailAccount, settings: Settings) -> None:
-    """The account's sync schedule when it is read for replies (sync on, an IMAP server), none otherwise; a new
-    or changed one runs at once."""
+    """The account's sync schedule when it is read for replies (sync on, an IMAP server) and connected, none
+    otherwise; a new or changed one runs at once."""
     schedule_id = mailbox_sync_id(account.id)
-    if not syncs(account):
+    if not account.syncs:
         with contextlib.suppress(RPCError):  # none there: nothing to remove
             await client.get_schedule_handle(schedule_id).delete()
         return
@@ -104,7 +100,7 @@ async def sync_schedules(client: Client, engine: Engine, settings: Settings, *, 
     for account in accounts:
         await ensure_mailbox_sync(client, account, settings)
     wanted = {detection_id(location.id) for location in locations}
-    wanted |= {mailbox_sync_id(account.id) for account in accounts if syncs(account)}
+    wanted |= {mailbox_sync_id(account.id) for account in accounts if account.syncs}
     async for listed in await client.list_schedules():
         if listed.id.startswith((SCHEDULE_PREFIX, MAILBOX_PREFIX)) and listed.id not in wanted:
             await client.get_schedule_handle(listed.id).delete()

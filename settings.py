@@ -7,10 +7,10 @@ variables and profiles through `temporalio.envconfig` (see `temporal_client.conn
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     smtp_port: int = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_username: str = ""
+    smtp_password: str = ""
+    # Connected email accounts name where their password is (`secret_ref`): an environment variable named
+    # OUTREACH_MAILBOX_SECRET_<NAME>, or a file in this folder (none: files are not used). Nothing else is read.
+    mailbox_secrets_dir: Path | None = None
+    # Mail servers accounts may reach besides public ones on mail ports (comma-separated host names, addresses or
+    # networks such as 10.1.2.0/24): an in-house server, on any port.
+    mail_host_allowlist: Annotated[tuple[str, ...], NoDecode] = ()
     # Calls and their text messages go through Twilio when all three are set, else to the sandbox outbox.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
@@ -111,10 +118,18 @@ class Settings(BaseSettings):
         """The portal links' secret; the demo's portal is not real, so without one its links prove nothing."""
         return self.portal_link_secret or "sandbox-portal-links-prove-nothing"
 
+    @field_validator("mail_host_allowlist", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return tuple(entry.strip() for entry in value.split(",") if entry.strip()) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _real_providers_need_their_secrets(self) -> "Settings":
         if self.sendgrid_api_key and not self.reply_token_secret:
             raise ValueError("OUTREACH_REPLY_TOKEN_SECRET must be set when the AI email goes through SendGrid.")
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError("OUTREACH_SMTP_SECURITY=none would send the relay's password unencrypted: use starttls "
+                             "or ssl, or no OUTREACH_SMTP_USERNAME for a relay that needs no login.")  # fmt: skip
         return self
 
 

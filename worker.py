@@ -31,8 +31,9 @@ from providers.email import EmailProvider, SandboxEmail
 from providers.helpdesk import BuiltInHelpDesk
 from providers.imap import ImapReader
 from providers.llm import language_model
+from providers.mail_servers import MailServer, MailServerRules
 from providers.sendgrid import SendGridEmail
-from providers.smtp import SmtpMailer, SmtpServer
+from providers.smtp import SmtpMailer
 from providers.twilio import TwilioVoice
 from providers.voice import SandboxVoice, VoiceProvider
 from settings import Settings, get_settings
@@ -85,14 +86,15 @@ def email_provider(settings: Settings) -> EmailProvider:
     return SandboxEmail()
 
 
-def mailboxes(settings: Settings) -> Mailboxes:
+def mailboxes(settings: Settings, rules: MailServerRules) -> Mailboxes:
     """SMTP for the `email` channel, and the relay of the location default (None: the sandbox outbox)."""
     relay = None
     if settings.smtp_host:
-        relay = SmtpServer(host=settings.smtp_host, port=settings.smtp_port,
+        relay = MailServer(host=settings.smtp_host, port=settings.smtp_port,
                            security=SmtpSecurity(settings.smtp_security), username=settings.smtp_username,
-                           secret_ref="env:OUTREACH_SMTP_PASSWORD", name=f"the relay {settings.smtp_host}")  # fmt: skip
-    return Mailboxes(SmtpMailer(), relay)
+                           name=f"the relay {settings.smtp_host}", configured=True,
+                           password=settings.smtp_password)  # fmt: skip
+    return Mailboxes(SmtpMailer(rules), relay)
 
 
 def voice_provider(settings: Settings) -> VoiceProvider:
@@ -118,10 +120,11 @@ def build_worker(
     llm = LlmActivities(engine, model)
     conversation = ConversationActivities(engine, model, settings.critical_dispute_cents)
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
-    email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
+    rules = MailServerRules.from_settings(settings)
+    email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings, rules))
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
-    mail = MailboxActivities(engine, ImapReader(), router_for(client, settings))
+    mail = MailboxActivities(engine, ImapReader(rules), router_for(client, settings))
     tools = ToolActivities(
         engine,
         PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)),

@@ -35,8 +35,9 @@ class MailboxActivities:
         """Read the account's new mail and route each message to its conversation (or keep it unmatched)."""
         with Session(self._engine) as session:
             account = session.get(EmailAccount, request.email_account_id)
-            if account is None or not account.syncing or not account.imap_host:
-                return MailboxSyncResult(note="Not synced: the account is gone, has sync off, or has no IMAP server.")
+            if account is None or not account.syncs:
+                return MailboxSyncResult(note="Not synced: the account is gone, has sync off, has no IMAP server, "
+                                         "or is not connected.")  # fmt: skip
             result = MailboxSyncResult()
             for left in session.exec(select(InboundMessage).where(
                     col(InboundMessage.email_account_id) == account.id,

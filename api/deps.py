@@ -20,6 +20,7 @@ from api.auth import OperatorCache, may, operator_for_token, unauthorized
 from inbound.router import Router, router_for
 from models.operators import Permission, hash_token
 from models.tables import Operator
+from providers.mail_servers import MailServerRules
 from settings import Settings
 
 
@@ -42,6 +43,10 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_mail_server_rules(request: Request) -> MailServerRules:
+    return request.app.state.mail_server_rules
+
+
 async def get_router(request: Request) -> Router:
     return router_for(request.app.state.client, request.app.state.settings)
 
@@ -50,6 +55,7 @@ SessionDep = Annotated[Session, Depends(get_db)]
 RouterDep = Annotated[Router, Depends(get_router)]
 ClientDep = Annotated[Client, Depends(get_client)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MailServerRulesDep = Annotated[MailServerRules, Depends(get_mail_server_rules)]
 
 # Far beyond any real list, and small enough that the offset stays a sane number for every database driver.
 MAX_PAGE = 1_000_000
@@ -109,14 +115,19 @@ def _look_up(engine: Engine, cache: OperatorCache, token_hash: str) -> Operator 
 CurrentOperator = Annotated[Operator, Depends(get_current_operator)]
 
 
+def forbidden(operator: Operator, permission: Permission) -> HTTPException:
+    """The 403 naming the permission the operator lacks, and the command that grants it."""
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        detail=f"{operator.name} may not {permission.allows}: that needs the {permission.value} permission. "
+        f"An admin can grant it: outreach operators grant {operator.email} --permission {permission.value}",
+    )
+
+
 def _requiring(permission: Permission) -> Callable[[Operator], Awaitable[Operator]]:
     async def check(operator: CurrentOperator) -> Operator:
         if not may(operator, permission):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail=f"{operator.name} may not {permission.allows}: that needs the {permission.value} permission. "
-                f"An admin can grant it: outreach operators grant {operator.email} --permission {permission.value}",
-            )
+            raise forbidden(operator, permission)
         return operator
 
     return check

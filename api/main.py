@@ -35,6 +35,7 @@ from api.routers import (
 from api.web import pages
 from api.webhooks import relay, sendgrid, twilio
 from models.db import process_engine
+from providers.mail_servers import MailServerRules
 from settings import Settings, get_settings
 from temporal_client import connect
 
@@ -44,6 +45,7 @@ RETRY_AFTER_SECONDS = 5
 def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
     """Build the app; tests hand in their own engine and client, production builds them at start-up."""
     settings = settings or get_settings()
+    mail_server_rules = MailServerRules.from_settings(settings)  # a bad allow-list entry stops the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         app.state.engine = engine or process_engine(settings)
         app.state.client = client or await connect(lazy=True)
         app.state.operators = OperatorCache(settings.operator_cache_seconds)
+        app.state.mail_server_rules = mail_server_rules
         yield
         if engine is None:
             app.state.engine.dispose()

@@ -24,7 +24,7 @@ from models.messages import (
 )
 from models.operators import Permission
 from models.tables import EmailAccountFields, ProposedActionBase
-from providers.smtp import SECRET_REF
+from providers.mail_servers import SECRET_PREFIX
 
 T = TypeVar("T")
 
@@ -434,15 +434,8 @@ class SendFromOption(BaseModel):
     warning: str | None
 
 
-def _secret_ref(value: str) -> str:
-    if not SECRET_REF.match(value):
-        raise ValueError("name where the password is — env:VARIABLE or file:/path — never the password itself")
-    return value
-
-
-SecretRef = Annotated[
-    str, Field(max_length=500, examples=["env:BILLING_MAILBOX_PASSWORD"]), AfterValidator(_secret_ref)
-]
+# Checked where the deployment's rules are known (its secrets folder): the router answers 422 naming what is allowed.
+SecretRef = Annotated[str, Field(max_length=500, examples=[f"env:{SECRET_PREFIX}BILLING", "file:billing-ams"])]
 
 
 class EmailAccountCreate(_Body):
@@ -480,12 +473,21 @@ class EmailAccountUpdate(_Body):
 
 
 class EmailAccountPublic(EmailAccountFields):
+    """A connected email account as every operator of its location sees it."""
+
     id: str
     location_id: str
     status: EmailAccountStatus
-    last_error: str | None
     tested_at: datetime | None
     synced_at: datetime | None
+
+
+class EmailAccountManaged(EmailAccountPublic):
+    """The account as those who manage it (`emailAccount`) see it: also where its password is, and what went
+    wrong when it was last tested and synced."""
+
+    secret_ref: str
+    last_error: str | None
     sync_error: str | None
 
 

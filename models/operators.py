@@ -22,6 +22,7 @@ class Permission(StrEnum):
     proposed_action = "proposedAction"
     agent_config = "agentConfig"
     email_account = "emailAccount"
+    mail_server = "mailServer"
     space_events = "spaceEvents"
     member_chat = "memberChat"
 
@@ -31,6 +32,8 @@ class Permission(StrEnum):
             Permission.proposed_action: "review proposals (approve, reject, snooze, edit)",
             Permission.agent_config: "configure agents and detection, and run detection",
             Permission.email_account: "connect email accounts and send from them",
+            Permission.mail_server: "choose the mail servers of email accounts (hosts, ports, security) and where "
+            "their passwords are",
             Permission.space_events: "report the space's events (invoices paid, bookings, renewals, new members)",
             Permission.member_chat: "issue the members' chat links the space's member portal hands its members",
         }[self]

@@ -399,8 +399,7 @@ class Delivery(SQLModel, table=True):
 
 
 class EmailAccountFields(SQLModel):
-    """What an operator sets on a connected email account. The password or OAuth token is never stored: the
-    account names where it is (`secret_ref`), and the processes that send read it from there."""
+    """What an operator sets on a connected email account, but where its password is."""
 
     email: str
     display_name: str = ""
@@ -412,21 +411,34 @@ class EmailAccountFields(SQLModel):
     imap_port: int = 993
     imap_security: SmtpSecurity = Field(default=SmtpSecurity.ssl, sa_type=_enum(SmtpSecurity))
     username: str
-    secret_ref: str  # "env:VARIABLE" or "file:/path"
     # Its mail is read for replies (the mailbox sync); without it replies would not be tracked.
     syncing: bool = True
 
 
 class EmailAccount(EmailAccountFields, table=True):
+    """A connected email account. Its password or OAuth token is never stored: the account names where it is
+    (`secret_ref`, see providers/mail_servers.py), and the processes that connect read it from there."""
+
     __tablename__ = "email_account"
     id: str = Field(primary_key=True)
     location_id: str = Field(foreign_key="location.id", index=True)
+    secret_ref: str
     status: EmailAccountStatus = Field(default=EmailAccountStatus.disconnected, sa_type=_enum(EmailAccountStatus))
     last_error: str | None = None
     tested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The mailbox sync's last run: when it finished, and what went wrong if it failed.
     synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sync_error: str | None = None
+
+    @property
+    def reads_mail(self) -> bool:
+        """Its mail is to be read for replies: sync on, and an IMAP server."""
+        return self.syncing and bool(self.imap_host)
+
+    @property
+    def syncs(self) -> bool:
+        """Its mailbox sync runs: it reads mail, and its connection passed a test since it last changed."""
+        return self.reads_mail and self.status == EmailAccountStatus.connected
 
 
 class HelpdeskDepartment(SQLModel, table=True):

@@ -11,17 +11,17 @@ left it.
 import contextlib
 import imaplib
 import re
+import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from imap_tools import AND, BaseMailBox, MailBox, MailboxLoginError, MailBoxStartTls, MailBoxUnencrypted, MailMessage
+from imap_tools import AND, BaseMailBox, MailboxLoginError, MailMessage
 
 from models.messages import SmtpSecurity
 from models.tables import EmailAccount
-from providers.outcomes import Refused, Unavailable
-from providers.smtp import SecretMissing, read_secret
+from providers.mail_servers import Failure, MailServer, MailServerProblem, MailServerRules, connect, failure_of, logged
 
 TIMEOUT_SECONDS = 20.0
 INBOX = "INBOX"
@@ -30,18 +30,8 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
 
 
-@dataclass(frozen=True)
-class ImapServer:
-    host: str
-    port: int
-    security: SmtpSecurity
-    username: str
-    secret_ref: str
-    name: str  # the account's address
-
-
-def account_imap(account: EmailAccount) -> ImapServer:
-    return ImapServer(host=account.imap_host, port=account.imap_port, security=account.imap_security,
+def account_imap(account: EmailAccount) -> MailServer:
+    return MailServer(host=account.imap_host, port=account.imap_port, security=account.imap_security,
                       username=account.username, secret_ref=account.secret_ref, name=account.email)  # fmt: skip
 
 
@@ -82,14 +72,49 @@ class ImapReader:
     when a later one names it."""
 
     # Small enough that a batch is fetched well within the sync's heartbeat timeout on a slow server.
-    def __init__(self, batch: int = 50) -> None:
+    def __init__(self, rules: MailServerRules, batch: int = 50) -> None:
+        self._rules = rules
         self._batch = batch
 
     def read(
-        self, server: ImapServer, positions: dict[str, Position], wanted: Callable[[Headers], bool]
+        self, server: MailServer, positions: dict[str, Position], wanted: Callable[[Headers], bool]
     ) -> list[FolderRead]:
-        with _logged_in(server) as mailbox:
+        with self._logged_in(server) as mailbox:
             return [self._folder(mailbox, folder, positions.get(folder), wanted) for folder in _folders(mailbox)]
+
+    def check(self, server: MailServer) -> None:
+        """Connect and log in, as a sync would; raise Refused or Unavailable saying what went wrong."""
+        with self._logged_in(server):
+            pass
+
+    @contextmanager
+    def _logged_in(self, server: MailServer) -> Iterator[BaseMailBox]:
+        try:
+            password = self._rules.password(server, "IMAP")
+            addresses = self._rules.addresses(server, "IMAP")
+        except MailServerProblem as problem:
+            raise problem.outcome() from problem
+        mailbox: _PinnedMailBox | None = None
+        step = Failure.not_understood  # what a protocol error means depends on the step it came at
+        try:
+            mailbox = _PinnedMailBox(addresses, server)
+            if server.security is SmtpSecurity.starttls:
+                step = Failure.tls_failed
+                mailbox.client.starttls(ssl.create_default_context())
+            step = Failure.login_refused
+            mailbox.login(server.username, password, initial_folder=None)
+        except (MailboxLoginError, imaplib.IMAP4.error) as error:
+            _logout(mailbox)
+            raise logged(server, "IMAP", step, error).outcome() from error
+        except OSError as error:  # refused, timed out, TLS failed
+            _logout(mailbox)
+            raise logged(server, "IMAP", failure_of(error), error).outcome() from error
+        try:
+            yield mailbox
+        except (OSError, imaplib.IMAP4.error) as error:
+            raise logged(server, "IMAP", failure_of(error), error).outcome() from error
+        finally:
+            _logout(mailbox)
 
     def _folder(
         self, mailbox: BaseMailBox, folder: str, position: Position | None, wanted: Callable[[Headers], bool]
@@ -136,33 +161,41 @@ def _folders(mailbox: BaseMailBox) -> list[str]:
     return [sent, INBOX] if sent else [INBOX]
 
 
-@contextmanager
-def _logged_in(server: ImapServer) -> Iterator[BaseMailBox]:
-    try:
-        password = read_secret(server.secret_ref)
-    except SecretMissing as missing:
-        raise Refused(f"{server.name}: {missing}") from missing
-    mailbox: BaseMailBox
-    try:
-        if server.security is SmtpSecurity.ssl:
-            mailbox = MailBox(
-                server.host, server.port, timeout=TIMEOUT_SECONDS, ssl_context=ssl.create_default_context()
-            )
-        elif server.security is SmtpSecurity.starttls:
-            mailbox = MailBoxStartTls(server.host, server.port, timeout=TIMEOUT_SECONDS,
-                                      ssl_context=ssl.create_default_context())  # fmt: skip
-        else:
-            mailbox = MailBoxUnencrypted(server.host, server.port, timeout=TIMEOUT_SECONDS)
-        mailbox.login(server.username, password, initial_folder=None)
-    except MailboxLoginError as refused:
-        raise Refused(f"{server.name}: the IMAP server refused the login of {server.username}.") from refused
-    except (OSError, imaplib.IMAP4.error) as error:  # refused, timed out, TLS failed, a bad greeting
-        raise Unavailable(f"{server.name}: the IMAP server {server.host}:{server.port} could not be reached "
-                          f"({error}).") from error  # fmt: skip
-    try:
-        yield mailbox
-    except (OSError, imaplib.IMAP4.error) as error:
-        raise Unavailable(f"{server.name}: the IMAP connection failed while reading ({error}).") from error
-    finally:
+class _PinnedMailBox(BaseMailBox):
+    """A mailbox connected to the checked addresses, not to a new lookup of the host; TLS (implicit, or by
+    STARTTLS) verifies the certificate against the host name."""
+
+    def __init__(self, addresses: Sequence[str], server: MailServer) -> None:
+        self._addresses = addresses
+        self._server = server
+        super().__init__()
+
+    def _get_mailbox_client(self) -> imaplib.IMAP4:
+        if self._server.security is SmtpSecurity.ssl:
+            return _PinnedIMAP4SSL(self._addresses, self._server.host, self._server.port, ssl.create_default_context())
+        return _PinnedIMAP4(self._addresses, self._server.host, self._server.port)  # STARTTLS comes next
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    def __init__(self, addresses: Sequence[str], host: str, port: int) -> None:
+        self._addresses = addresses
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return connect(self._addresses, self.port, timeout)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    def __init__(self, addresses: Sequence[str], host: str, port: int, context: ssl.SSLContext) -> None:
+        self._addresses = addresses
+        super().__init__(host, port, ssl_context=context, timeout=TIMEOUT_SECONDS)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = connect(self._addresses, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _logout(mailbox: BaseMailBox | None) -> None:
+    if mailbox is not None:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):  # the connection is gone either way
             mailbox.logout()

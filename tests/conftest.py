@@ -38,6 +38,7 @@ from models.operators import create_operator
 from models.tables import ProposedAction
 from settings import Settings
 from temporal_client import register_search_attributes
+from tests.fakes.tls import Certificates, issue
 from worker import build_worker
 from workflows.detection import DetectionWorkflow
 from workflows.outreach import OutreachWorkflow
@@ -107,6 +108,12 @@ def every_day(request: pytest.FixtureRequest) -> Iterator[datetime]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url)
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """The tests' certificate authority, and the certificate of their local mail servers (localhost, 127.0.0.1)."""
+    return issue(tmp_path_factory.mktemp("tls"))
 
 
 async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:

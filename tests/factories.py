@@ -11,6 +11,7 @@ from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
 from domain.business_hours import OpeningHours
 from domain.dates import mentioned_day
+from domain.mail_hosts import Allowlist
 from models.db import session_scope
 from models.messages import (
     ActionStatus,
@@ -26,13 +27,14 @@ from models.messages import (
     TimelineEvent,
 )
 from models.tables import AgentConfig, Customer, Invoice, Location
+from providers.mail_servers import MailServerRules
 from providers.smtp import SmtpMailer
 
 LOCATION_ID = "loc-test"
 # How the tests' email activities sign reply addresses.
 REPLIES = ReplyAddresses("test-reply-secret", timedelta(days=90))
 # The `email` channel with no relay: the location default goes to the sandbox outbox.
-MAILBOXES = Mailboxes(SmtpMailer(), relay=None)
+MAILBOXES = Mailboxes(SmtpMailer(MailServerRules(Allowlist(), None)), relay=None)
 
 
 def add_location(

@@ -19,7 +19,8 @@ from models.messages import LOCATION_DEFAULT, Channel, DeliveryResult, EmailMess
 from models.tables import Customer, Delivery, EmailAccount, Location, ProposedAction, TicketComment
 from providers.email import EmailProvider, OutgoingEmail, SandboxEmail
 from providers.helpdesk import add_comment, ticket_of
-from providers.smtp import SmtpMailer, SmtpServer, account_server
+from providers.mail_servers import MailServer
+from providers.smtp import SmtpMailer, account_server
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Mailboxes:
     """How the `email` channel sends: SMTP, and the relay of the location default (None: the sandbox outbox)."""
 
     mailer: SmtpMailer
-    relay: SmtpServer | None
+    relay: MailServer | None
 
 
 class EmailActivities:
@@ -101,7 +102,7 @@ class EmailActivities:
     def _from_mailbox(self, session: Session, message: EmailMessage, action: ProposedAction | None, customer: Customer,
                       location: Location, filled: dict[str, str], body_html: str) -> Prepared:  # fmt: skip
         """The operator's takeover by email, from a connected account or the location default."""
-        server: SmtpServer | None
+        server: MailServer | None
         if message.send_from == LOCATION_DEFAULT:
             from_email, from_name = location.default_sender_email, location.default_sender_name
             server = self._mailboxes.relay

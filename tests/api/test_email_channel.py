@@ -1,4 +1,5 @@
-"""The `email` channel end to end against a real SMTP server: an operator connects the team's mailbox, tests it,
+"""The `email` channel end to end against a real SMTP server (STARTTLS with the tests' own authority, reached
+through the allow-list as a deployment's in-house server would be): an operator connects the team's mailbox, tests it,
 and approves a proposal from it or from the location default; the mail that arrives has the right sender, our
 Message-ID, the sanitised body and no injected header. Every reason an account cannot send is refused in the
 product's words before anything reaches the workflow."""
@@ -22,8 +23,10 @@ from models.operators import Permission, create_operator
 from models.tables import Delivery, TimelineEntry
 from settings import Settings
 from tests.conftest import Stack, free_port, poll
+from tests.fakes.tls import Certificates
 
 PASSWORD = "mailbox-password"
+SECRET = "OUTREACH_MAILBOX_SECRET_BILLING"  # where the tests' accounts have their password
 
 
 @dataclass
@@ -46,11 +49,13 @@ class Mailbox:
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    monkeypatch.setenv("TEST_MAILBOX_PASSWORD", PASSWORD)
+def smtp(monkeypatch: pytest.MonkeyPatch, certificates: Certificates) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 offering STARTTLS, and logins only over it."""
+    monkeypatch.setenv(SECRET, PASSWORD)
+    certificates.trusted(monkeypatch)
     mailbox = Mailbox(port=free_port())
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, authenticator=mailbox.authenticate,
-                            auth_require_tls=False)  # fmt: skip
+                            tls_context=certificates.server_context(), auth_require_tls=True)  # fmt: skip
     controller.start()
     yield mailbox
     controller.stop()
@@ -58,15 +63,16 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, smtp: Mailbox) -> Settings:
-    """The location default goes through the test SMTP server as a relay that needs no login."""
+    """The location default goes through the test SMTP server as a relay that needs no login; accounts may reach
+    the tests' local servers as an admin's allow-list lets them reach an in-house one."""
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                    smtp_security="none")  # fmt: skip
+                    smtp_security="none", mail_host_allowlist=("127.0.0.1",))  # fmt: skip
 
 
 async def connected_account(stack: Stack, smtp: Mailbox, **overrides: Any) -> dict[str, Any]:
     body = {"location_id": "ams", "email": "billing@ams.example", "display_name": "Amsterdam Billing",
-            "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none",
-            "secret_ref": "env:TEST_MAILBOX_PASSWORD", **overrides}  # fmt: skip
+            "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "starttls",
+            "secret_ref": f"env:{SECRET}", **overrides}  # fmt: skip
     created = await stack.http.post("/api/email-accounts", json=body)
     assert created.status_code == 201, created.text
     tested = await stack.http.post(f"/api/email-accounts/{created.json()['id']}/test")
@@ -137,10 +143,10 @@ async def test_every_reason_an_account_cannot_send_is_refused_in_words(stack: St
     good = await connected_account(stack, smtp)
     elsewhere = await connected_account(stack, smtp, location_id="atx", email="billing@atx.example")
     wrong_password = await connected_account(stack, smtp, email="sales@ams.example",
-                                             secret_ref="env:NOT_SET_ANYWHERE")  # fmt: skip
+                                             secret_ref="env:OUTREACH_MAILBOX_SECRET_NOT_SET")  # fmt: skip
     not_syncing = await connected_account(stack, smtp, email="team@ams.example", syncing=False)
     untested = (await stack.http.post("/api/email-accounts", json={
-        "location_id": "ams", "email": "new@ams.example", "smtp_host": "127.0.0.1", "secret_ref": "env:X"}
+        "location_id": "ams", "email": "new@ams.example", "smtp_host": "127.0.0.1", "secret_ref": f"env:{SECRET}"}
     )).json()  # fmt: skip
     disconnected = await stack.http.post(f"/api/email-accounts/{good['id']}/disconnect")
     assert disconnected.json()["status"] == "disconnected"
@@ -148,7 +154,8 @@ async def test_every_reason_an_account_cannot_send_is_refused_in_words(stack: St
     cases = {
         elsewhere["id"]: "The email account billing@atx.example belongs to another location",
         wrong_password["id"]: "The email account sales@ams.example failed its last connection test (sales@ams.example: "
-        "The environment variable NOT_SET_ANYWHERE holding the password is not set.)",
+        f"the SMTP server 127.0.0.1:{smtp.port} has no usable password (the environment variable "
+        "OUTREACH_MAILBOX_SECRET_NOT_SET is not set).)",
         not_syncing["id"]: "The email account team@ams.example is not syncing, so the customer's reply would not be "
         "tracked",
         untested["id"]: "The email account new@ams.example is not connected; test its connection",
@@ -172,7 +179,7 @@ async def test_every_reason_an_account_cannot_send_is_refused_in_words(stack: St
 
 
 async def test_accounts_refuse_secrets_and_line_breaks_and_need_the_permission(stack: Stack, smtp: Mailbox) -> None:
-    base = {"location_id": "ams", "email": "ops@ams.example", "smtp_host": "127.0.0.1", "secret_ref": "env:X"}
+    base = {"location_id": "ams", "email": "ops@ams.example", "smtp_host": "127.0.0.1", "secret_ref": f"env:{SECRET}"}
     for change, words in (
         ({"secret_ref": "hunter2"}, "never the password itself"),
         ({"display_name": "Ops\r\nBcc: everyone@example.com"}, "cannot contain line breaks"),

@@ -22,25 +22,28 @@ from tests.conftest import Stack, poll
 from tests.fakes import mail_clients
 from tests.fakes.dovecot import Dovecot, running_dovecot
 from tests.fakes.mail_clients import Reply
+from tests.fakes.tls import Certificates
 from workflows.mailbox_sync import MailboxSyncWorkflow
 
 MAILBOX = "billing@ams.example"
 
 
 @pytest.fixture
-def imap() -> Iterator[Dovecot]:
-    with running_dovecot({MAILBOX: PASSWORD}) as server:
+def imap(certificates: Certificates) -> Iterator[Dovecot]:
+    with running_dovecot({MAILBOX: PASSWORD}, certificates) as server:
         yield server
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    # Syncs run when a test says so (after the first, when the account is connected), never by the clock.
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1))
+    # Syncs run when a test says so (after the first, when the account is connected), never by the clock. The
+    # local servers are reached through the allow-list, as a deployment's in-house ones would be.
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1),
+                    mail_host_allowlist=("127.0.0.1",))  # fmt: skip
 
 
 async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811
-    account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=imap.port, imap_security="none")
+    account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=imap.port, imap_security="ssl")
 
     async def first_sync() -> dict[str, Any] | None:
         found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()

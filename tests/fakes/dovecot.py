@@ -1,7 +1,9 @@
 """Not a fake: Debian's dovecot, the IMAP server most mail hosts run, started for the tests unprivileged on a free
-high port with a mail store in a temporary folder (`make test` installs it when it is missing). Mail is put in
-with IMAP APPEND, as a mail server delivering it would leave it; the server can be restarted, and a folder can
-be renumbered (a new UIDVALIDITY, as after a restore) the way dovecot itself would do it."""
+high port with a mail store in a temporary folder (`make test` installs it when it is missing). It speaks IMAP
+over TLS only, with the certificate of the tests' own authority (tests/fakes/tls.py), as the product sends a
+password nowhere else. Mail is put in with IMAP APPEND, as a mail server delivering it would leave it; the server
+can be restarted, and a folder can be renumbered (a new UIDVALIDITY, as after a restore) the way dovecot itself
+would do it."""
 
 import os
 import pwd
@@ -16,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from imap_tools import MailBoxUnencrypted
+from imap_tools import MailBox
+
+from tests.fakes.tls import Certificates
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
@@ -35,6 +39,7 @@ def _service_user() -> tuple[str, str, int, int]:
 class Dovecot:
     root: Path
     port: int
+    certificates: Certificates
     users: dict[str, str] = field(default_factory=dict)  # login → password
     process: subprocess.Popen[bytes] | None = None
 
@@ -47,6 +52,8 @@ class Dovecot:
         for folder in ("run", "state", "mail", "home"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             os.chown(self.root / folder, uid, gid)
+        shutil.copy(self.certificates.cert_file, self.root / "cert.pem")
+        shutil.copy(self.certificates.key_file, self.root / "key.pem")
         (self.root / "users").write_text(
             "".join(f"{name}:{{PLAIN}}{password}\n" for name, password in self.users.items())
         )
@@ -56,8 +63,9 @@ state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+ssl = required
+ssl_cert = <{self.root}/cert.pem
+ssl_key = <{self.root}/key.pem
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_internal_group = {internal}
@@ -83,10 +91,11 @@ namespace inbox {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    port = {self.port}
+    port = 0
   }}
   inet_listener imaps {{
-    port = 0
+    port = {self.port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -105,7 +114,13 @@ service anvil {{
         deadline = time.monotonic() + 30
         while True:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                # Whether it answers, whatever names its certificate is for.
+                context = self.certificates.client_context()
+                context.check_hostname = False
+                with (
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1) as plain,
+                    context.wrap_socket(plain) as connection,
+                ):
                     if connection.recv(64).startswith(b"* OK"):
                         return
             except OSError:
@@ -125,12 +140,16 @@ service anvil {{
         self.stop()
         self.start()
 
+    def _mailbox(self, user: str) -> MailBox:
+        mailbox = MailBox("127.0.0.1", self.port, ssl_context=self.certificates.client_context())
+        return mailbox.login(user, self.users[user], initial_folder=None)
+
     def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
-        with MailBoxUnencrypted("127.0.0.1", self.port).login(user, self.users[user], initial_folder=None) as box:
+        with self._mailbox(user) as box:
             box.append(raw, folder)
 
     def uid_validity(self, user: str, folder: str = "INBOX") -> int:
-        with MailBoxUnencrypted("127.0.0.1", self.port).login(user, self.users[user], initial_folder=None) as box:
+        with self._mailbox(user) as box:
             return int(box.folder.status(folder, ["UIDVALIDITY"])["UIDVALIDITY"])
 
     def renumber(self, user: str, folder: str = "INBOX") -> None:
@@ -147,14 +166,14 @@ service anvil {{
 
 
 @contextmanager
-def running_dovecot(users: dict[str, str]) -> Iterator[Dovecot]:
+def running_dovecot(users: dict[str, str], certificates: Certificates) -> Iterator[Dovecot]:
     """A dovecot of its own on a free port, its mail store in a folder its unprivileged users can reach (the
     tests' own temporary folders are private to the user running them)."""
     if not Path(DOVECOT).exists():
         pytest.fail("dovecot is not installed: `make test` installs it (Debian's dovecot-imapd).")
     root = Path(tempfile.mkdtemp(prefix="outreach-dovecot-"))
     root.chmod(0o755)
-    server = Dovecot(root=root, port=_free_port(), users=users)
+    server = Dovecot(root=root, port=_free_port(), certificates=certificates, users=users)
     try:
         server.write_config()
         server.start()
