@@ -75,7 +75,11 @@ def address_problem(address: str) -> str | None:
     parsed = _address(address)
     if parsed is None:
         return f"{address!r} is not an IP address"
-    for inner in reversed(_wrapped(parsed)):  # what it carries first: the outer address often just looks odd
+    carried = _wrapped(parsed)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
+        # A mapped address is the IPv4 address itself (older Pythons call the mapping range reserved).
+        carried = carried[1:]
+    for inner in reversed(carried):  # what it carries first: the outer address often just looks odd
         problem = _kind(inner)
         if problem:
             return f"{address} is {problem}" if inner == parsed else f"{address} carries {inner}, {problem}"
