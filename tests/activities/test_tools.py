@@ -13,12 +13,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from activities.tools import TOOLS, ToolActivities, tool_schemas
-from activities.tools.context import PortalLinks
+from activities.tools.context import BookingCaps, PortalLinks
 from demo.seed import seed_demo_data
 from domain import portal_links
 from domain.business_hours import OpeningHours
 from models.messages import ToolCall, ToolResult
 from models.tables import Booking, Customer, Invoice, Location
+from settings import Settings
 
 SECRET = "portal-test-secret"
 LINKS = PortalLinks(SECRET, timedelta(days=14))
@@ -32,9 +33,10 @@ class Cancelled(list[str]):
 
 
 @pytest.fixture
-def tools(engine: Engine) -> ToolActivities:
+def tools(engine: Engine, settings: Settings) -> ToolActivities:
     seed_demo_data(engine, customers=12)
-    return ToolActivities(engine, LINKS, Cancelled())
+    caps = BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day)
+    return ToolActivities(engine, LINKS, caps, Cancelled())
 
 
 def use(
@@ -97,9 +99,9 @@ def test_a_booking_is_made_once_per_request_and_a_taken_desk_is_refused(engine: 
 
 def test_two_conversations_racing_for_the_last_desk_get_one_booking(engine: Engine, tools: ToolActivities) -> None:
     day = open_day(engine).isoformat()
-    for n in range(1, 8):  # every desk but the last is taken that morning
-        assert use(tools, "book_resource", key=f"other:{n}", resource_id=f"ams-desk-{n}", date=day, start="09:00",
-                   end="13:00").ok  # fmt: skip
+    for n in range(1, 8):  # every desk but the last is taken that morning, by seven other members
+        assert use(tools, "book_resource", key=f"other:{n}", customer=f"ams-c{n + 4:03d}", resource_id=f"ams-desk-{n}",
+                   date=day, start="09:00", end="13:00").ok  # fmt: skip
     results: list[ToolResult] = []
     start = threading.Barrier(2)
 

@@ -46,7 +46,7 @@ def turn(engine: Engine, action_id: str, text: str, steps: list[ToolStep] | None
     message = CustomerMessage(id=f"m-{abs(hash(text))}", channel=Channel.ai_email, body=text,
                               received_at=datetime.now(UTC))  # fmt: skip
     request = TurnRequest(conversation_id=CONVERSATION, action_id=action_id, message=message, steps=steps or [])
-    return asyncio.run(ActivityEnvironment().run(ConversationActivities(engine, None, critical).converse, request))
+    return asyncio.run(ActivityEnvironment().run(ConversationActivities(engine, None, critical, 0).converse, request))
 
 
 def said_before(engine: Engine, action_id: str, *texts: str) -> None:
