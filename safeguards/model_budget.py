@@ -39,9 +39,13 @@ def spent(session: Session, location: Location, default_usd: float, now: datetim
     so_far = spent_this_month(session, location, now)
     if so_far < ceiling:
         return None
-    month = local_month_start(now, location.time_zone)
-    return (f"The AI's monthly model budget for {location.name} is spent: ${so_far:,.2f} of ${ceiling:,.2f} in "
-            f"{month:%B %Y}.")  # fmt: skip
+    month = f"{local_month_start(now, location.time_zone):%B %Y}"
+    return f"The AI's monthly model budget for {location.name} is spent: {_usd(so_far)} of {_usd(ceiling)} in {month}."
+
+
+def _usd(amount: float) -> str:
+    """Dollars and cents; a fraction of a cent (a small test budget) to the digits that show it."""
+    return f"${amount:,.2f}" if amount >= 0.01 else f"${amount:.6g}"
 
 
 def record(session: Session, location_id: str, usage: Usage, purpose: str, reference: str, at: datetime) -> None:

@@ -129,6 +129,18 @@ def test_tools_that_keep_failing_hand_the_turn_to_the_team(engine: Engine, actio
     assert answer.escalation is not None and answer.escalation.reason is EscalationReason.tools_failed
 
 
+def test_a_booking_over_the_ais_cap_hands_the_turn_to_the_team(engine: Engine, action_id: str) -> None:
+    capped = step("buy_day_pass", ok=False)
+    capped.result = capped.result.model_copy(update={"limit_reached": True, "error": "At most 3 in a conversation."})
+    answer = turn(engine, action_id, "And one more day pass for Friday, please.", [capped])
+    assert answer.outcome is TurnOutcome.escalate and answer.escalation is not None
+    assert (answer.escalation.reason, answer.escalation.detail) == (
+        EscalationReason.booking_limit,
+        "At most 3 in a conversation.",
+    )
+    assert answer.reply_html.startswith("<p>I can't make more bookings for you myself, Ada, so I've passed your")
+
+
 def test_a_question_no_intent_knows_is_answered_from_the_faq_or_goes_to_the_team(
     engine: Engine, action_id: str
 ) -> None:
