@@ -157,9 +157,16 @@ class ConversationActivities:
         return Situation(action.agent_type if action else None, context, earlier, disputed, story, resources,
                          location.id, spent)  # fmt: skip
 
-    async def _call_model(self, model: LanguageModel, situation: Situation, request: TurnRequest,
-                          chat: list[dict[str, Any]], functions: list[dict[str, Any]], only: str | None,
-                          temperature: float) -> list[FunctionCall]:  # fmt: skip
+    async def _call_model(
+        self,
+        model: LanguageModel,
+        situation: Situation,
+        request: TurnRequest,
+        chat: list[dict[str, Any]],
+        functions: list[dict[str, Any]],
+        only: str | None,
+        temperature: float,
+    ) -> list[FunctionCall]:
         """One model call, its cost written down against the location's budget before its answer is judged."""
         called = await model.call_functions(chat, functions, only, temperature=temperature)
         await asyncio.to_thread(self._spend, situation.location_id, request.conversation_id, called.usage)
@@ -167,8 +174,8 @@ class ConversationActivities:
 
     def _spend(self, location_id: str, conversation_id: str, usage: Usage) -> None:
         with session_scope(self._engine) as session:
-            model_budget.record(session, location_id, usage, model_budget.CONVERSATION, conversation_id,
-                                datetime.now(UTC))  # fmt: skip
+            at = datetime.now(UTC)
+            model_budget.record(session, location_id, usage, model_budget.CONVERSATION, conversation_id, at)
 
     def _priced(self, situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:
         """The escalation with the priority that follows from why, the same way whoever decided it."""

@@ -52,5 +52,13 @@ def record(session: Session, location_id: str, usage: Usage, purpose: str, refer
     """Write down one model call and what it cost (a retried activity's call is another call, billed again)."""
     if usage == Usage():
         return  # no answer, no bill (a timeout, a refused request)
-    session.add(ModelSpend(id=str(uuid.uuid4()), location_id=location_id, at=at, purpose=purpose, reference=reference,
-                           **usage.model_dump()))  # fmt: skip
+    session.add(
+        ModelSpend(
+            id=str(uuid.uuid4()),
+            location_id=location_id,
+            at=at,
+            purpose=purpose,
+            reference=reference,
+            **usage.model_dump(),
+        )
+    )

@@ -74,13 +74,22 @@ def _within_limits(customer: ChatCustomer, address: ClientAddress, engine: Engin
     database, so every API process counts the same); over a limit, 429 with when to try again."""
     minute, day = timedelta(minutes=1), timedelta(days=1)
     limits = [
-        (RateLimit("chat-address", settings.chat_messages_per_address_minute, minute), address,
-         "from your network address: at most {most} a minute"),
-        (RateLimit("chat-minute", settings.chat_messages_per_minute, minute), customer.id,
-         "from you: at most {most} a minute"),
-        (RateLimit("chat-day", settings.chat_messages_per_day, day), customer.id,
-         "from you today: at most {most} a day"),
-    ]  # fmt: skip
+        (
+            RateLimit("chat-address", settings.chat_messages_per_address_minute, minute),
+            address,
+            "from your network address: at most {most} a minute",
+        ),
+        (
+            RateLimit("chat-minute", settings.chat_messages_per_minute, minute),
+            customer.id,
+            "from you: at most {most} a minute",
+        ),
+        (
+            RateLimit("chat-day", settings.chat_messages_per_day, day),
+            customer.id,
+            "from you today: at most {most} a day",
+        ),
+    ]
     now = datetime.now(UTC)
     for limit, who, what in limits:
         wait = take(engine, limit, who, now)

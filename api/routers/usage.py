@@ -55,7 +55,15 @@ def usage(
         .order_by(day.desc(), agent_type.desc())
     ).all()
     return [
-        UsageRow(day=on, agent_type=agent, proposals=proposals, model_drafts=drafts, fallbacks=fallbacks,
-                 prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost)
+        UsageRow(
+            day=on,
+            agent_type=agent,
+            proposals=proposals,
+            model_drafts=drafts,
+            fallbacks=fallbacks,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=cost,
+        )
         for on, agent, proposals, drafts, fallbacks, prompt, completion, cost in totals
-    ]  # fmt: skip
+    ]

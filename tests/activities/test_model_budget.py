@@ -100,8 +100,9 @@ async def test_a_good_draft_is_written_down_with_its_cost(engine: Engine, settin
 
 
 async def turn(engine: Engine, settings: Settings, action_id: str, body: str) -> Turn:
-    activities = ConversationActivities(engine, language_model(settings), settings.critical_dispute_cents,
-                                        settings.llm_monthly_budget_usd)  # fmt: skip
+    activities = ConversationActivities(
+        engine, language_model(settings), settings.critical_dispute_cents, settings.llm_monthly_budget_usd
+    )
     message = CustomerMessage(id=str(uuid.uuid4()), channel=Channel.ai_email, body=body, received_at=datetime.now(UTC))
     request = TurnRequest(conversation_id=f"conversation:{action_id}", action_id=action_id, message=message)
     answered: Turn = await ActivityEnvironment().run(activities.converse, request)
@@ -155,8 +156,9 @@ def test_the_month_is_the_locations_own(engine: Engine) -> None:
     chicago_jan = datetime(2027, 1, 31, 20, 0, tzinfo=ZoneInfo("America/Chicago"))  # 02:00 UTC, 1 February
     with session_scope(engine) as session:
         for n, (location, at) in enumerate([(LOCATION_ID, amsterdam_jan), ("loc-chicago", chicago_jan)]):
-            session.add(ModelSpend(id=f"spend-{n}", location_id=location, at=at, purpose="draft", reference="x",
-                                   cost_usd=1.0))  # fmt: skip
+            session.add(
+                ModelSpend(id=f"spend-{n}", location_id=location, at=at, purpose="draft", reference="x", cost_usd=1.0)
+            )
         amsterdam, chicago = session.get(Location, LOCATION_ID), session.get(Location, "loc-chicago")
         assert amsterdam is not None and chicago is not None
         february = datetime(2027, 2, 1, 0, 30, tzinfo=UTC)  # Amsterdam: February; Chicago: still January

@@ -31,8 +31,9 @@ PORTAL_SECRET = "chat-limits-portal-secret"
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, portal_link_secret=PORTAL_SECRET,
-                    ai_bookings_per_conversation=1)  # fmt: skip
+    return Settings(
+        data_dir=tmp_path, DATABASE_URL=database_url, portal_link_secret=PORTAL_SECRET, ai_bookings_per_conversation=1
+    )
 
 
 @asynccontextmanager
@@ -47,9 +48,14 @@ async def api_process(stack: Stack, peer: str = "192.0.2.10", **settings: Any) -
 
 def members(stack: Stack, count: int) -> list[Customer]:
     with Session(stack.engine) as session:
-        return list(session.exec(select(Customer).where(col(Customer.location_id) == "ams",
-                                                        col(Customer.opted_out).is_(False))
-                                 .order_by(col(Customer.id)).limit(count)))  # fmt: skip
+        return list(
+            session.exec(
+                select(Customer)
+                .where(col(Customer.location_id) == "ams", col(Customer.opted_out).is_(False))
+                .order_by(col(Customer.id))
+                .limit(count)
+            )
+        )
 
 
 async def link_for(stack: Stack, customer: Customer) -> dict[str, str]:
@@ -67,8 +73,9 @@ async def send(http: httpx.AsyncClient, link: dict[str, str], text: str, forward
 def customer_lines(stack: Stack, customer: Customer) -> int:
     """How many of the customer's chat messages reached the conversation."""
     with Session(stack.engine) as session:
-        written = select(TimelineEntry).where(col(TimelineEntry.conversation_id) == f"chat:{customer.id}",
-                                              col(TimelineEntry.sender) == Sender.customer)  # fmt: skip
+        written = select(TimelineEntry).where(
+            col(TimelineEntry.conversation_id) == f"chat:{customer.id}", col(TimelineEntry.sender) == Sender.customer
+        )
         return len(session.exec(written).all())
 
 
@@ -116,8 +123,9 @@ async def test_one_address_is_limited_whatever_customer_or_forwarded_address_it_
 
     # Behind a proxy the settings name, each client is the address the proxy forwarded for: the last one it names
     # that is no proxy of ours (what a client wrote into the header itself comes before it, and does not count).
-    async with api_process(stack, peer="10.1.2.3", trusted_proxies="10.0.0.0/8",
-                           chat_messages_per_address_minute=1) as proxied:  # fmt: skip
+    async with api_process(
+        stack, peer="10.1.2.3", trusted_proxies="10.0.0.0/8", chat_messages_per_address_minute=1
+    ) as proxied:
         assert (await send(proxied, links[2], "Opening hours?", "203.0.113.50")).status_code == 200
         assert (await send(proxied, links[2], "And the address?", "203.0.113.50, 203.0.113.51")).status_code == 200
         assert (await send(proxied, links[2], "And the Wi-Fi?", "203.0.113.50")).status_code == 429
@@ -177,10 +185,19 @@ async def test_once_the_monthly_model_budget_is_spent_the_team_answers_and_no_mo
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     [member] = members(stack, 1)
     with session_scope(stack.engine) as session:  # this month's calls so far: the budget of 5 dollars and more
-        session.add(ModelSpend(id="earlier", location_id="ams", at=datetime.now(UTC), purpose="conversation",
-                               reference="chat:someone", cost_usd=5.01))  # fmt: skip
-    model = settings.model_copy(update={"llm_model": "openai/gpt-4o-mini", "llm_api_base": llm.base_url,
-                                        "llm_monthly_budget_usd": 5.0})  # fmt: skip
+        session.add(
+            ModelSpend(
+                id="earlier",
+                location_id="ams",
+                at=datetime.now(UTC),
+                purpose="conversation",
+                reference="chat:someone",
+                cost_usd=5.01,
+            )
+        )
+    model = settings.model_copy(
+        update={"llm_model": "openai/gpt-4o-mini", "llm_api_base": llm.base_url, "llm_monthly_budget_usd": 5.0}
+    )
     async with worker_for(stack.client, stack.engine, model) as worker:
         link = await link_for(stack, member)
         async with api_process(stack, task_queue=worker.task_queue) as api:

@@ -27,9 +27,19 @@ def summed_by_hand(engine: Engine, location_id: str, since: datetime) -> list[di
             if row.created_at < since:
                 continue
             key = (row.created_at.astimezone(UTC).date().isoformat(), row.agent_type.value)
-            total = totals.setdefault(key, {"day": key[0], "agent_type": key[1], "proposals": 0, "model_drafts": 0,
-                                            "fallbacks": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                                            "cost_usd": 0.0})  # fmt: skip
+            total = totals.setdefault(
+                key,
+                {
+                    "day": key[0],
+                    "agent_type": key[1],
+                    "proposals": 0,
+                    "model_drafts": 0,
+                    "fallbacks": 0,
+                    "prompt_tokens": 0,
+                    "completion_tokens": 0,
+                    "cost_usd": 0.0,
+                },
+            )
             total["proposals"] += 1
             total["model_drafts"] += row.composed_by != "offline"
             total["fallbacks"] += row.fallback_reason is not None
@@ -49,9 +59,12 @@ async def test_usage_is_summed_by_the_database_per_agent_and_utc_day(engine: Eng
         for n, action_id in enumerate(ids):
             model = n % 3 != 0
             usage = {"prompt_tokens": 420 * model, "completion_tokens": 180 * model, "cost_usd": 0.000171 * (n % 7)}
-            changes = {"created_at": times[n % len(times)], "agent_type": AGENTS[n % len(AGENTS)],
-                       "composed_by": "openai/gpt-4o-mini" if model else "offline",
-                       "fallback_reason": "TimeoutError: no answer" if n % 5 == 0 else None}  # fmt: skip
+            changes = {
+                "created_at": times[n % len(times)],
+                "agent_type": AGENTS[n % len(AGENTS)],
+                "composed_by": "openai/gpt-4o-mini" if model else "offline",
+                "fallback_reason": "TimeoutError: no answer" if n % 5 == 0 else None,
+            }
             session.execute(
                 update(ProposedAction).where(col(ProposedAction.id) == action_id).values(**changes, **usage)
             )
