@@ -6,6 +6,7 @@ variables and profiles through `temporalio.envconfig` (see `temporal_client.conn
 
 from datetime import timedelta
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -93,6 +94,22 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # --- limits: what a customer in the members' chat, or a script, can spend of our money and our space ---
+    # Messages to the members' chat: per customer a minute and a (UTC) day, per client address a minute;
+    # generous for a person typing, tight for a script. Counted in the database, so they hold across API processes.
+    chat_messages_per_minute: int = Field(default=10, ge=1)
+    chat_messages_per_day: int = Field(default=100, ge=1)
+    chat_messages_per_address_minute: int = Field(default=30, ge=1)
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed: the client address is
+    # then the last one the list names that is not itself a trusted proxy. Empty: the direct peer, always.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
+    # Bookings and day passes the AI may make: per conversation, and per customer on a day of their location.
+    ai_bookings_per_conversation: int = Field(default=3, ge=0)
+    ai_bookings_per_customer_day: int = Field(default=5, ge=0)
+    # What model calls may cost per location in its local calendar month (USD, litellm's estimate); a location's
+    # own `llm_monthly_budget_usd` overrides it. 0: no ceiling. Reached: drafts come from the offline composer
+    # and conversations go to the team.
+    llm_monthly_budget_usd: float = Field(default=50.0, ge=0)
 
     @property
     def resolved_database_url(self) -> str:
@@ -118,10 +135,10 @@ class Settings(BaseSettings):
         """The portal links' secret; the demo's portal is not real, so without one its links prove nothing."""
         return self.portal_link_secret or "sandbox-portal-links-prove-nothing"
 
-    @field_validator("mail_host_allowlist", mode="before")
+    @field_validator("mail_host_allowlist", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        return tuple(entry.strip() for entry in value.split(",") if entry.strip()) if isinstance(value, str) else value
+        return [entry.strip() for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _real_providers_need_their_secrets(self) -> "Settings":

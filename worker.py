@@ -21,7 +21,7 @@ from activities.detection import DetectionActivities
 from activities.llm import LlmActivities
 from activities.mailboxes import MailboxActivities
 from activities.tools import ToolActivities
-from activities.tools.context import PortalLinks
+from activities.tools.context import BookingCaps, PortalLinks
 from activities.turns import ConversationActivities
 from inbound import consent
 from inbound.router import router_for
@@ -117,8 +117,9 @@ def build_worker(
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
     model = language_model(settings)
-    llm = LlmActivities(engine, model)
-    conversation = ConversationActivities(engine, model, settings.critical_dispute_cents)
+    llm = LlmActivities(engine, model, settings.llm_monthly_budget_usd)
+    conversation = ConversationActivities(engine, model, settings.critical_dispute_cents,
+                                          settings.llm_monthly_budget_usd)  # fmt: skip
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     rules = MailServerRules.from_settings(settings)
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings, rules))
@@ -128,6 +129,7 @@ def build_worker(
     tools = ToolActivities(
         engine,
         PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)),
+        BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day),
         partial(consent.cancel_undelivered, client),
     )
     return new_worker(

@@ -69,7 +69,7 @@ class DbActivities:
         with session_scope(self._engine) as session:
             existing = session.get(Conversation, opening.conversation_id)
             if existing is not None and existing.status != ConversationStatus.open:
-                ended, existing.status = existing.status, ConversationStatus.open
+                ended, existing.status, existing.opened_at = existing.status, ConversationStatus.open, opening.at
                 add_timeline_entry(
                     session,
                     TimelineEvent(
@@ -93,6 +93,7 @@ class DbActivities:
                         status=ConversationStatus.open,
                         started_at=opening.at,
                         updated_at=opening.at,
+                        opened_at=opening.at,
                     )
                 )
             action = session.get(ProposedAction, opening.action_id) if opening.action_id else None

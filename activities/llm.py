@@ -23,6 +23,7 @@ from activities.prompts import ComposedDraft, invented_facts, messages
 from agents.base import ComposeContext
 from agents.registry import AGENTS
 from domain.content import html_to_text, sanitize_html
+from models.db import session_scope
 from models.messages import (
     AgentType,
     Channel,
@@ -31,6 +32,7 @@ from models.messages import (
 )
 from models.tables import Booking, Customer, Invoice, Location, Plan
 from providers.llm import LanguageModel, Usage
+from safeguards import model_budget
 
 # Attempts the model gets before the offline composer takes over.
 LLM_ATTEMPTS = 3
@@ -112,16 +114,19 @@ async def model_draft(
 
 
 class LlmActivities:
-    def __init__(self, engine: Engine, model: LanguageModel | None) -> None:
+    def __init__(self, engine: Engine, model: LanguageModel | None, budget_usd: float) -> None:
         self._engine = engine
         # None: no model is configured, and the offline composer writes every draft.
         self._model = model
+        self._budget_usd = budget_usd  # a location's monthly model budget, unless it sets its own
 
-    def _context(self, request: OutreachInput) -> tuple[ComposeContext, dict[str, object]]:
-        """The location's persona and what we know of the customer, read fresh for each draft."""
+    def _context(self, request: OutreachInput) -> tuple[ComposeContext, dict[str, object], str | None]:
+        """The location's persona and what we know of the customer, read fresh for each draft; and why no model
+        may write it (the location's monthly budget spent), if so."""
         pattern = request.pattern
         with Session(self._engine) as session:
             location = get(session, Location, pattern.location_id)
+            spent = model_budget.spent(session, location, self._budget_usd, datetime.now(UTC)) if self._model else None
             customer = get(session, Customer, pattern.customer_id)
             paid = session.exec(
                 select(Invoice).where(
@@ -151,7 +156,11 @@ class LlmActivities:
             "invoices_paid_late": late,
             "bookings_last_30_days": recent_bookings,
         }
-        return context, history
+        return context, history, spent
+
+    def _spend(self, location_id: str, outreach_id: str, usage: Usage) -> None:
+        with session_scope(self._engine) as session:
+            model_budget.record(session, location_id, usage, model_budget.DRAFT, outreach_id, datetime.now(UTC))
 
     @activity.defn
     async def compose_draft(self, request: OutreachInput) -> Draft:
@@ -164,18 +173,22 @@ class LlmActivities:
             return await self._compose(request, spent)
 
     async def _compose(self, request: OutreachInput, spent: Usage) -> Draft:
-        context, history = await asyncio.to_thread(self._context, request)
+        context, history, budget_spent = await asyncio.to_thread(self._context, request)
         pattern, channel = request.pattern, request.policy.channel
         fallback = offline.compose(pattern.agent_type, context, channel)
         if self._model is None:
             return fallback
+        if budget_spent:
+            return _charged(spent, fallback.model_copy(update={"fallback_reason": budget_spent}))
+        outreach_id = activity.info().workflow_id or pattern.dedup_key
         try:
             draft = await model_draft(
                 self._model, pattern.agent_type, channel, context, history, request.policy.custom_instructions
             )
-            return _charged(spent, draft)
         except Exception as error:
-            spent += error.usage if isinstance(error, DraftRejected) else Usage()
+            billed = error.usage if isinstance(error, DraftRejected) else Usage()
+            await asyncio.to_thread(self._spend, pattern.location_id, outreach_id, billed)
+            spent += billed
             reason = f"{type(error).__name__}: {error}"[:300]
             permanent = type(error).__name__ in {"AuthenticationError", "BadRequestError", "NotFoundError"}
             if permanent or activity.info().attempt >= LLM_ATTEMPTS:
@@ -185,3 +198,7 @@ class LlmActivities:
                 )
             activity.heartbeat(spent)
             raise ApplicationError(f"The model's draft was not usable: {reason}", type=type(error).__name__) from error
+        await asyncio.to_thread(
+            self._spend, pattern.location_id, outreach_id, Usage.model_validate(draft, from_attributes=True)
+        )
+        return _charged(spent, draft)

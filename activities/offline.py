@@ -30,7 +30,7 @@ from models.messages import (
 # Escalations whose handover begins with an apology.
 SORRY = frozenset({EscalationReason.dispute, EscalationReason.complaint, EscalationReason.frustrated,
                    EscalationReason.asked_twice, EscalationReason.tools_failed,
-                   EscalationReason.ai_unavailable})  # fmt: skip
+                   EscalationReason.ai_unavailable, EscalationReason.ai_budget_spent})  # fmt: skip
 
 
 def _paragraphs(*lines: str) -> str:
@@ -217,6 +217,8 @@ def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
     first, location = escape(context.first_name), escape(context.location_name)
     if escalation.reason is EscalationReason.outside_scope:
         opening = f"That's one I can't answer myself, {first}, so I've passed your question"
+    elif escalation.reason is EscalationReason.booking_limit:
+        opening = f"I can't make more bookings for you myself, {first}, so I've passed your request"
     elif escalation.reason in SORRY or escalation.priority in (Priority.high, Priority.critical):
         opening = f"I'm sorry about this, {first}. I've passed it"
     else:

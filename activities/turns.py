@@ -29,6 +29,7 @@ from agents.base import ComposeContext
 from domain import escalation
 from domain.content import html_to_text, sanitize_html
 from domain.opt_out import asks_to_opt_out
+from models.db import session_scope
 from models.messages import (
     AgentType,
     Channel,
@@ -41,7 +42,8 @@ from models.messages import (
     TurnRequest,
 )
 from models.tables import Conversation, Customer, Invoice, Location, ProposedAction, Resource, TimelineEntry
-from providers.llm import LanguageModel
+from providers.llm import FunctionCall, LanguageModel, Usage
+from safeguards import model_budget
 
 # Errors of the provider that a retry cannot fix: the conversation goes to the team at once.
 PERMANENT = frozenset({"AuthenticationError", "BadRequestError", "NotFoundError"})
@@ -58,13 +60,17 @@ class Situation:
     disputed_cents: int
     story: dict[str, Any]  # the DATA block a model reads
     resources: list[str]  # the location's resources by name: an answer may name only those the tools found
+    location_id: str
+    budget_spent: str | None  # why no model may be called (the location's monthly budget spent), if so
 
 
 class ConversationActivities:
-    def __init__(self, engine: Engine, model: LanguageModel | None, critical_dispute_cents: int) -> None:
+    def __init__(self, engine: Engine, model: LanguageModel | None, critical_dispute_cents: int,
+                 budget_usd: float) -> None:  # fmt: skip
         self._engine = engine
         self._model = model  # None: the offline engine answers
         self._critical_dispute_cents = critical_dispute_cents
+        self._budget_usd = budget_usd  # a location's monthly model budget, unless it sets its own
 
     @activity.defn
     async def converse(self, request: TurnRequest) -> Turn:
@@ -75,6 +81,9 @@ class ConversationActivities:
             return await self._in_their_words(situation, request, ruled)
         if self._model is None:
             return self._with_priority(situation, request, self._offline(situation, request))
+        if situation.budget_spent:
+            spent = Escalation(reason=EscalationReason.ai_budget_spent, detail=situation.budget_spent)
+            return offline.handed_over(situation.context, self._priced(situation, spent, request))
         try:
             return self._with_priority(situation, request, await self._model_turn(self._model, situation, request))
         except Exception as error:
@@ -117,6 +126,7 @@ class ConversationActivities:
             named = select(Resource.name).where(col(Resource.location_id) == location.id)
             resources = list(session.exec(named)) if model else []
             profile = customer_profile(session, customer, location, datetime.now(UTC)) if model else []
+            spent = model_budget.spent(session, location, self._budget_usd, datetime.now(UTC)) if model else None
         today = datetime.now(ZoneInfo(location.time_zone)).date()
         # A chat message or a call is no letter: no signature.
         live = request.message.channel in (Channel.chat, Channel.voice)
@@ -144,7 +154,28 @@ class ConversationActivities:
             "channel": request.message.channel.value,
         }
         earlier = [entry.body for entry in entries if entry.sender is Sender.customer]
-        return Situation(action.agent_type if action else None, context, earlier, disputed, story, resources)
+        return Situation(action.agent_type if action else None, context, earlier, disputed, story, resources,
+                         location.id, spent)  # fmt: skip
+
+    async def _call_model(
+        self,
+        model: LanguageModel,
+        situation: Situation,
+        request: TurnRequest,
+        chat: list[dict[str, Any]],
+        functions: list[dict[str, Any]],
+        only: str | None,
+        temperature: float,
+    ) -> list[FunctionCall]:
+        """One model call, its cost written down against the location's budget before its answer is judged."""
+        called = await model.call_functions(chat, functions, only, temperature=temperature)
+        await asyncio.to_thread(self._spend, situation.location_id, request.conversation_id, called.usage)
+        return called.calls
+
+    def _spend(self, location_id: str, conversation_id: str, usage: Usage) -> None:
+        with session_scope(self._engine) as session:
+            at = datetime.now(UTC)
+            model_budget.record(session, location_id, usage, model_budget.CONVERSATION, conversation_id, at)
 
     def _priced(self, situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:
         """The escalation with the priority that follows from why, the same way whoever decided it."""
@@ -156,6 +187,10 @@ class ConversationActivities:
         """What the engine decides whatever the AI would: an opt-out (the tool first, then one polite sentence),
         and the escalations a customer must never be kept from."""
         text, steps = request.message.body, request.steps
+        capped = next((step.result for step in steps if step.result.limit_reached), None)
+        if capped is not None:  # nothing was booked: a person makes it, or decides not to
+            handed = Escalation(reason=EscalationReason.booking_limit, detail=capped.error or "")
+            return offline.handed_over(situation.context, self._priced(situation, handed, request))
         opting_out = any(step.request.name == OPT_OUT for step in steps)
         if asks_to_opt_out(text) and not opting_out:
             return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
@@ -177,16 +212,15 @@ class ConversationActivities:
     async def _in_their_words(self, situation: Situation, request: TurnRequest, ruled: Turn) -> Turn:
         """What the engine decided, said by the model in the customer's language; the engine's own (English)
         words when there is no model or its answer is not usable, so a decision is never held up by it."""
-        if self._model is None or ruled.tool_calls:
+        if self._model is None or ruled.tool_calls or situation.budget_spent:
             return ruled
         chat = turn_prompts.messages(situation.story, request.steps)
         chat.insert(
             1, {"role": "system", "content": turn_prompts.decided(ruled.outcome, html_to_text(ruled.reply_html))}
         )
         try:
-            called = await self._model.call_functions(chat, [turn_prompts.answer_function()], turn_prompts.ANSWER,
-                                                      temperature=0.2)  # fmt: skip
-            [call] = called.calls
+            [call] = await self._call_model(self._model, situation, request, chat, [turn_prompts.answer_function()],
+                                            turn_prompts.ANSWER, temperature=0.2)  # fmt: skip
             answer = _checked(call.arguments, situation, request)
         except Exception as error:
             activity.logger.warning("The engine's own words are used: %s", f"{type(error).__name__}: {error}"[:300])
@@ -204,20 +238,19 @@ class ConversationActivities:
         return offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
                               request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
 
-    @staticmethod
-    async def _model_turn(model: LanguageModel, situation: Situation, request: TurnRequest) -> Turn:
+    async def _model_turn(self, model: LanguageModel, situation: Situation, request: TurnRequest) -> Turn:
         """One model call: the tools it wants next, or its checked answer."""
         chat = turn_prompts.messages(situation.story, request.steps)
         functions = [*tool_schemas(), turn_prompts.answer_function()]
         only = turn_prompts.ANSWER if request.answer_now else None
-        called = await model.call_functions(chat, functions, only, temperature=0.3)
-        answers = [call for call in called.calls if call.name == turn_prompts.ANSWER]
+        calls = await self._call_model(model, situation, request, chat, functions, only, temperature=0.3)
+        answers = [call for call in calls if call.name == turn_prompts.ANSWER]
         if not answers:
-            if not called.calls:
+            if not calls:
                 raise ValueError("the model called no function")
             # Arguments that are not JSON still go to the tool, which answers what is wrong with them.
             wanted = [ToolRequest(call_id=call.call_id, name=call.name, arguments=_arguments(call.arguments))
-                      for call in called.calls]  # fmt: skip
+                      for call in calls]  # fmt: skip
             return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Using tools.", tool_calls=wanted)
         answer = _checked(answers[0].arguments, situation, request)
         reply_html = sanitize_html(answer.reply_html)

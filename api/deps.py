@@ -6,6 +6,7 @@ back costs more than most of them do.
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
@@ -51,11 +52,37 @@ async def get_router(request: Request) -> Router:
     return router_for(request.app.state.client, request.app.state.settings)
 
 
+# The longest client address kept as a key: an IPv6 address with a zone fits; anything longer is not an address.
+ADDRESS_CHARS = 64
+
+
+async def get_client_address(request: Request) -> str:
+    """Who sent the request: the direct peer; behind a proxy named in OUTREACH_TRUSTED_PROXIES, the address that
+    proxy says it forwarded for (the last one in X-Forwarded-For that is not itself a trusted proxy). A header from
+    anyone else is ignored: a client cannot choose its own address."""
+    trusted = request.app.state.settings.trusted_proxies
+    address = request.client.host if request.client else ""
+    forwarded = [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    while _is_within(address, trusted) and forwarded:
+        address = forwarded.pop()
+    return address[:ADDRESS_CHARS]
+
+
+def _is_within(address: str, networks: list[IPv4Network | IPv6Network]) -> bool:
+    try:
+        parsed = ip_address(address)
+    except ValueError:  # not an address: no proxy of ours
+        return False
+    return any(parsed in network for network in networks)
+
+
 SessionDep = Annotated[Session, Depends(get_db)]
 RouterDep = Annotated[Router, Depends(get_router)]
 ClientDep = Annotated[Client, Depends(get_client)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MailServerRulesDep = Annotated[MailServerRules, Depends(get_mail_server_rules)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 # Far beyond any real list, and small enough that the offset stays a sane number for every database driver.
 MAX_PAGE = 1_000_000

@@ -69,3 +69,9 @@ def local_day_start(at: datetime, time_zone: str) -> datetime:
     from here, never from UTC's midnight."""
     zone = ZoneInfo(time_zone)
     return datetime.combine(at.astimezone(zone).date(), time(0), zone)
+
+
+def local_month_start(at: datetime, time_zone: str) -> datetime:
+    """The midnight that began `at`'s calendar month on the location's clock: a monthly budget counts from here."""
+    zone = ZoneInfo(time_zone)
+    return datetime.combine(at.astimezone(zone).date().replace(day=1), time(0), zone)

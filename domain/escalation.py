@@ -21,6 +21,9 @@ LABELS = {
     EscalationReason.asked_twice: "The customer asked the same question twice.",
     EscalationReason.tools_failed: "The AI's tools failed repeatedly.",
     EscalationReason.ai_unavailable: "The AI could not give a usable answer.",
+    EscalationReason.ai_budget_spent: "The AI's monthly model budget for this location is spent.",
+    EscalationReason.booking_limit: "The customer reached the most bookings and day passes the AI may make; a person "
+    "can make more.",
 }
 
 PERSON = re.compile(

@@ -22,7 +22,7 @@ from activities.db import DbActivities
 from activities.llm import LLM_ATTEMPTS
 from activities.offline import NOT_UNDERSTOOD
 from activities.tools import OPT_OUT, ToolActivities
-from activities.tools.context import PortalLinks
+from activities.tools.context import BookingCaps, PortalLinks
 from activities.turn_prompts import unfounded
 from activities.turns import ConversationActivities
 from agents.policy import agent_policy
@@ -216,8 +216,12 @@ class Bench:
         self.engine: Engine = make_engine(url)
         seed_demo_data(self.engine, customers=30)
         self.proposals = _proposals(self.engine)
-        self.turns = ConversationActivities(self.engine, language_model(settings), settings.critical_dispute_cents)
-        self.tools = ToolActivities(self.engine, PortalLinks("eval-portal-secret", timedelta(days=14)), _no_cancel)
+        self.turns = ConversationActivities(self.engine, language_model(settings), settings.critical_dispute_cents,
+                                            settings.llm_monthly_budget_usd)  # fmt: skip
+        caps = BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day)
+        self.tools = ToolActivities(
+            self.engine, PortalLinks("eval-portal-secret", timedelta(days=14)), caps, _no_cancel
+        )
         with Session(self.engine) as session:
             self.resources = list(session.exec(select(Resource.name)))
         self._conversations = 0

@@ -546,6 +546,8 @@ class ToolResult(BaseModel):
     ok: bool
     content: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    # Refused because the AI has made as many bookings and day passes as it may: the team takes it from there.
+    limit_reached: bool = False
 
 
 class ToolRequest(BaseModel):
@@ -585,6 +587,8 @@ class EscalationReason(StrEnum):
     asked_twice = "asked_twice"
     tools_failed = "tools_failed"
     ai_unavailable = "ai_unavailable"  # the model gave no usable answer, attempt after attempt
+    ai_budget_spent = "ai_budget_spent"  # the location's monthly model budget is spent
+    booking_limit = "booking_limit"  # the AI made as many bookings and day passes as it may
 
 
 class Escalation(BaseModel):

@@ -44,7 +44,11 @@ DEFAULT_PERMISSIONS = (Permission.proposed_action,)
 
 
 def operator_id_for(email: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+    """The operator's id: readable (the address's words) and its own (a digest of the whole address), so two
+    addresses never share one — `a.b@x.com` and `a-b@x.com` are two operators; the same address in other capitals
+    is the same one."""
+    address = email.lower()
+    return f"{re.sub(r'[^a-z0-9]+', '-', address).strip('-')[:40]}-{hashlib.sha256(address.encode()).hexdigest()[:12]}"
 
 
 def normalized_email(email: str) -> str:

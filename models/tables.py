@@ -98,6 +98,9 @@ class Location(SQLModel, table=True):
     customer_min_gap_hours: int = 48
     # How often detection runs here; None uses OUTREACH_DETECTION_INTERVAL.
     detection_interval_minutes: int | None = None
+    # What model calls may cost here per local calendar month (USD); None uses OUTREACH_LLM_MONTHLY_BUDGET_USD,
+    # 0 sets no ceiling.
+    llm_monthly_budget_usd: float | None = None
 
 
 class Plan(SQLModel, table=True):
@@ -191,6 +194,8 @@ class Booking(SQLModel, table=True):
     # Who asked for it, once: a conversation's tool call ("{workflow id}:{call id}"); a retry finds it here.
     request_key: str | None = Field(default=None, unique=True)
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The conversation whose AI made it, which the AI's bookings per conversation are counted by.
+    conversation_id: str | None = Field(default=None, index=True)
 
 
 class FaqArticle(SQLModel, table=True):
@@ -334,6 +339,9 @@ class Conversation(SQLModel, table=True):
     status: ConversationStatus = Field(sa_type=_enum(ConversationStatus))
     started_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # When it last opened (started, or reopened by a customer writing again): the AI's bookings per conversation
+    # count from here. None: opened before this was kept, at `started_at`.
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Conversion(SQLModel, table=True):
@@ -538,3 +546,33 @@ class MailboxFolder(SQLModel, table=True):
     uid_validity: int = Field(sa_type=BigInteger)  # IMAP's are 32-bit unsigned
     last_uid: int = Field(sa_type=BigInteger)
     synced_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+class RateLimitUse(SQLModel, table=True):
+    """How much of one limit one client has used ("{limit}:{who}"), shared by every API process: each request
+    adds the limit's interval to `clear_at`, the moment the use has drained away; a request that would push it
+    more than the limit's period ahead is refused. A row whose moment has passed is as good as none."""
+
+    __tablename__ = "rate_limit_use"
+    key: str = Field(primary_key=True)
+    clear_at: float = Field(index=True)  # seconds since the epoch: arithmetic alike on every database
+
+
+class ModelSpend(SQLModel, table=True):
+    """One model call and what it cost, billed whether or not its answer was used: a location's monthly model
+    budget is the sum of these."""
+
+    __tablename__ = "model_spend"
+    __table_args__ = (Index("ix_model_spend_location_at", "location_id", "at"),)
+    id: str = Field(primary_key=True)
+    location_id: str = Field(foreign_key="location.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    # What it was for: a draft of the outreach, or a turn of the conversation (its workflow id).
+    purpose: str  # "draft" | "conversation"
+    reference: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0

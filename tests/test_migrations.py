@@ -1,11 +1,18 @@
 """The Alembic migrations build exactly the schema the models describe, on every backend."""
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel, select
 
-from models.migrate import ours, upgrade
+from models.db import make_engine
+from models.migrate import alembic_config, fresh_database, ours, upgrade
+from models.operators import Permission, create_operator, grant, operator_id_for
+from models.tables import Operator
+from tests.conftest import POSTGRES_URL
 
 
 def test_migrations_match_the_models(engine: Engine, database_url: str) -> None:
@@ -15,3 +22,29 @@ def test_migrations_match_the_models(engine: Engine, database_url: str) -> None:
             MigrationContext.configure(connection, opts={"include_object": ours}), SQLModel.metadata
         )
     assert differences == []
+
+
+def test_operators_made_before_keep_their_tokens_under_ids_two_addresses_cannot_share(
+    tmp_path: Path, database_url: str
+) -> None:
+    postgres = None if database_url.startswith("sqlite") else POSTGRES_URL
+    with fresh_database(tmp_path, "operator_ids", postgres) as url:
+        command.downgrade(alembic_config(url), "0014")
+        engine = make_engine(url)
+        with engine.begin() as connection:  # as `operators create` wrote them before
+            connection.execute(
+                text("INSERT INTO operator (id, name, email, token_hash, is_admin, location_ids, permissions) VALUES "
+                     "('a-b-x-example', 'Anna', 'a.b@x.example', 'hash-anna', false, '[\"ams\"]', '[]'), "
+                     "('dev-admin', 'Demo admin', 'admin@outreach.example', 'hash-admin', true, '[]', '[]')")
+            )  # fmt: skip
+        upgrade(url)
+        # The new address no longer takes the old one's place, and the old one is still found by its address.
+        create_operator(engine, name="Alex", email="a-b@x.example", location_ids=["ams"], is_admin=False)
+        assert grant(engine, "a.b@x.example", [Permission.agent_config]) == ["agentConfig"]
+        with Session(engine) as session:
+            operators = {row.email: row for row in session.exec(select(Operator))}
+        engine.dispose()
+    assert operators["a.b@x.example"].id == operator_id_for("a.b@x.example")
+    assert operators["a.b@x.example"].token_hash == "hash-anna"  # its token still signs it in
+    assert operators["a-b@x.example"].id == operator_id_for("a-b@x.example") != operators["a.b@x.example"].id
+    assert operators["admin@outreach.example"].id == "dev-admin"

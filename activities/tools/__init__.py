@@ -21,7 +21,7 @@ from sqlmodel import Session
 from temporalio import activity
 
 from activities.tools import billing, consent, space
-from activities.tools.context import PortalLinks, ToolContext, ToolRefused
+from activities.tools.context import BookingCaps, LimitReached, PortalLinks, ToolContext, ToolRefused
 from inbound import conversions
 from models.db import session_scope
 from models.messages import Sender, TimelineEvent, ToolCall, ToolResult
@@ -81,9 +81,11 @@ def tool_schemas() -> list[dict[str, Any]]:
 
 
 class ToolActivities:
-    def __init__(self, engine: Engine, links: PortalLinks, cancel: Callable[[list[str]], Awaitable[None]]) -> None:
+    def __init__(self, engine: Engine, links: PortalLinks, caps: BookingCaps,
+                 cancel: Callable[[list[str]], Awaitable[None]]) -> None:  # fmt: skip
         self._engine = engine
         self._links = links
+        self._caps = caps
         self._cancel = cancel  # cancels the outreaches an opt-out leaves undelivered (inbound.consent)
 
     @activity.defn
@@ -119,12 +121,14 @@ class ToolActivities:
         location, customer = session.get(Location, call.location_id), session.get(Customer, call.customer_id)
         if location is None or customer is None or customer.location_id != location.id:
             return ToolResult(name=call.name, ok=False, error="The customer is not known at this location.")
-        context = ToolContext(session, location, customer, datetime.now(UTC), call.request_key, self._links)
+        context = ToolContext(session, location, customer, datetime.now(UTC), call.request_key, self._links,
+                              self._caps, call.conversation_id)  # fmt: skip
         try:
             return ToolResult(name=call.name, ok=True, content=tool.run(context, arguments))
         except ToolRefused as refused:
             session.rollback()  # whatever the tool began is undone; the refusal is still recorded
-            return ToolResult(name=call.name, ok=False, error=str(refused))
+            return ToolResult(name=call.name, ok=False, error=str(refused),
+                              limit_reached=isinstance(refused, LimitReached))  # fmt: skip
 
 
 def _record(session: Session, call: ToolCall, result: ToolResult) -> None:

@@ -23,10 +23,23 @@ class ToolRefused(Exception):
     """Why a tool cannot do what was asked, in words the AI can say to the customer."""
 
 
+class LimitReached(ToolRefused):
+    """The AI has made as many bookings and day passes as it may: a person can make more."""
+
+
 @dataclass(frozen=True)
 class PortalLinks:
     secret: str
     lifetime: timedelta
+
+
+@dataclass(frozen=True)
+class BookingCaps:
+    """How many bookings and day passes the AI may make: in one conversation (since it last opened), and for one
+    customer on a day of their location. Over them, a person decides."""
+
+    per_conversation: int
+    per_customer_day: int
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,8 @@ class ToolContext:
     now: datetime
     request_key: str
     links: PortalLinks
+    caps: BookingCaps
+    conversation_id: str | None  # None: a use made before tool uses were recorded on a conversation
 
     @property
     def hours(self) -> OpeningHours:

@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from activities.tools.context import Arguments, ToolContext, ToolRefused
-from domain.business_hours import WEEKDAYS
-from models.tables import Booking, Invoice, InvoiceLine, Location, Plan, Resource
+from activities.tools.context import Arguments, LimitReached, ToolContext, ToolRefused
+from domain.business_hours import WEEKDAYS, local_day_start
+from models.tables import Booking, Conversation, Customer, Invoice, InvoiceLine, Location, Plan, Resource
 
 Kind = Literal["desk", "meeting_room", "office"]
 _KIND_WORDS = {"desk": "desk", "meeting_room": "meeting room", "office": "office"}
@@ -115,6 +115,39 @@ def _lock(context: ToolContext, statement: Any) -> None:
     context.session.execute(statement)
 
 
+def _within_caps(context: ToolContext) -> None:
+    """Before the AI makes a new booking or day pass: it has not made as many as it may, in this conversation
+    since it opened and for this customer today. The customer is locked first, so two tool uses racing each other
+    count each other; a retried use never gets here (it finds its booking first), so it never counts twice."""
+    _lock(context, update(Customer).where(col(Customer.id) == context.customer.id).values(name=Customer.name))
+    caps, session = context.caps, context.session
+
+    def made(*since: Any) -> int:
+        by_the_ai = (
+            select(func.count())
+            .select_from(Booking)
+            .where(col(Booking.customer_id) == context.customer.id, col(Booking.request_key).is_not(None), *since)
+        )
+        return session.exec(by_the_ai).one()
+
+    conversation = session.get(Conversation, context.conversation_id) if context.conversation_id else None
+    if conversation is not None:
+        opened = conversation.opened_at or conversation.started_at
+        here = made(col(Booking.conversation_id) == conversation.id, col(Booking.created_at) >= opened)
+        if here >= caps.per_conversation:
+            raise LimitReached(
+                f"The AI may make at most {caps.per_conversation} bookings and day passes in one conversation and "
+                f"has made {here} in this one: nothing was booked, and the team takes the request from here."
+            )
+    today = made(col(Booking.created_at) >= local_day_start(context.now, context.location.time_zone))
+    if today >= caps.per_customer_day:
+        raise LimitReached(
+            f"The AI may make at most {caps.per_customer_day} bookings and day passes for a customer in a day and "
+            f"has made {today} for {context.customer.name} today: nothing was booked, and the team takes the "
+            "request from here."
+        )
+
+
 def _confirmation(context: ToolContext, booking: Booking, resource: Resource) -> dict[str, Any]:
     location = context.location
     return {"booking_id": booking.id, "resource": _resource(context, resource),
@@ -143,6 +176,7 @@ def book_resource(context: ToolContext, args: BookingArgs) -> dict[str, Any]:
         raise ToolRefused(f"There is no resource {args.resource_id!r} at {context.location.name}.")
     if (earlier := _earlier(context)) is not None:
         return _confirmation(context, earlier, resource)
+    _within_caps(context)
     begins, ends = _window(context, args.date, args.start, args.end)
     _lock(context, update(Resource).where(col(Resource.id) == resource.id).values(name=Resource.name))
     if resource not in _free(context, resource.kind, begins, ends):
@@ -151,7 +185,7 @@ def book_resource(context: ToolContext, args: BookingArgs) -> dict[str, Any]:
         raise ToolRefused(f"{resource.name} is already taken then.{alternatives}")
     booking = Booking(id=str(uuid.uuid5(uuid.NAMESPACE_URL, context.request_key)), customer_id=context.customer.id,
                       resource_id=resource.id, starts_at=begins, ends_at=ends, request_key=context.request_key,
-                      created_at=context.now)  # fmt: skip
+                      created_at=context.now, conversation_id=context.conversation_id)  # fmt: skip
     raced = _add_once(context, booking)
     return _confirmation(context, raced or booking, resource)
 
@@ -163,6 +197,7 @@ def buy_day_pass(context: ToolContext, args: DayPassArgs) -> dict[str, Any]:
         return _day_pass(context, earlier, desk)
     if not context.location.day_pass_price_cents:
         raise ToolRefused(f"{context.location.name} does not sell day passes.")
+    _within_caps(context)
     begins, ends = _window(context, args.date, None, None)
     begins = max(begins, context.now)
     _lock(context, update(Location).where(col(Location.id) == context.location.id).values(name=Location.name))
@@ -171,7 +206,8 @@ def buy_day_pass(context: ToolContext, args: DayPassArgs) -> dict[str, Any]:
         raise ToolRefused(f"Every desk is taken on {args.date:%A %d %B}; try another day.")
     key = str(uuid.uuid5(uuid.NAMESPACE_URL, context.request_key))
     booking = Booking(id=key, customer_id=context.customer.id, resource_id=free[0].id, starts_at=begins, ends_at=ends,
-                      kind="day_pass", request_key=context.request_key, created_at=context.now)  # fmt: skip
+                      kind="day_pass", request_key=context.request_key, created_at=context.now,
+                      conversation_id=context.conversation_id)  # fmt: skip
     number = f"{context.location.id.upper()}-DP-{key[:8].upper()}"
     price = context.location.day_pass_price_cents
     invoice = Invoice(id=f"day-pass-{key}", location_id=context.location.id, customer_id=context.customer.id,

@@ -9,13 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from sqlmodel import Session, col, select
 
-from api.deps import ClientDep, SessionDep, SettingsDep
+from api.deps import ClientAddress, ClientDep, EngineDep, SessionDep, SettingsDep
 from api.schemas import ChatLine, ChatMessageIn, ChatReply, ChatTranscript
 from domain import portal_links
 from domain.ids import chat_id
 from inbound import chat
 from models.messages import Channel, ConversationStatus, CustomerMessage, Sender
 from models.tables import Conversation, Customer, Location, TimelineEntry
+from safeguards.rate_limits import RateLimit, forget_drained, take
 from settings import Settings
 
 router = APIRouter(prefix="/api/chat", tags=["members' chat"])
@@ -62,7 +63,47 @@ def _signed_in(
 ChatCustomer = Annotated[Customer, Depends(_signed_in)]
 
 
-@router.post("/messages", response_model=ChatReply)
+def _waiting(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes" if seconds < 7200 else f"{round(seconds / 3600)} hours"
+
+
+def _within_limits(customer: ChatCustomer, address: ClientAddress, engine: EngineDep, settings: SettingsDep) -> None:
+    """Each message costs a turn of the AI: per client address, then per customer, at most so many (counted in the
+    database, so every API process counts the same); over a limit, 429 with when to try again."""
+    minute, day = timedelta(minutes=1), timedelta(days=1)
+    limits = [
+        (
+            RateLimit("chat-address", settings.chat_messages_per_address_minute, minute),
+            address,
+            "from your network address: at most {most} a minute",
+        ),
+        (
+            RateLimit("chat-minute", settings.chat_messages_per_minute, minute),
+            customer.id,
+            "from you: at most {most} a minute",
+        ),
+        (
+            RateLimit("chat-day", settings.chat_messages_per_day, day),
+            customer.id,
+            "from you today: at most {most} a day",
+        ),
+    ]
+    now = datetime.now(UTC)
+    for limit, who, what in limits:
+        wait = take(engine, limit, who, now)
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"Too many chat messages {what.format(most=limit.most)}. This one was not taken: send it "
+                f"again in {_waiting(wait)}.",
+                headers={"Retry-After": str(wait)},
+            )
+    forget_drained(engine, now)
+
+
+@router.post("/messages", response_model=ChatReply, dependencies=[Depends(_within_limits)])
 async def send_message(body: ChatMessageIn, customer: ChatCustomer, session: SessionDep, client: ClientDep,
                        settings: SettingsDep) -> ChatReply:  # fmt: skip
     """The customer's message and the AI's answer, once its turn is done (it may use tools: a booking, a day

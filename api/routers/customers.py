@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException, status
 from sqlmodel import Session
 
 from api.auth import can_access
-from api.deps import ClientDep, CurrentOperator, MemberPortal, SessionDep, SettingsDep
+from api.deps import ClientDep, MemberPortal, Reviewer, SessionDep, SettingsDep
 from api.routers.chat import new_chat_link
 from api.schemas import ChatLink, OptOutResult
 from inbound import consent
@@ -22,8 +22,9 @@ def _visible_customer(session: Session, operator: Operator, customer_id: str) ->
 
 
 @router.post("/{customer_id}/opt-out", response_model=OptOutResult)
-async def opt_out(customer_id: str, session: SessionDep, operator: CurrentOperator, client: ClientDep) -> OptOutResult:
-    """Record the opt-out and cancel the customer's proposals that have not been delivered (see `inbound.consent`)."""
+async def opt_out(customer_id: str, session: SessionDep, operator: Reviewer, client: ClientDep) -> OptOutResult:
+    """Record the opt-out and cancel the customer's proposals that have not been delivered (see `inbound.consent`).
+    It cancels proposals, so it needs what deciding them needs: the proposedAction permission."""
     customer = _visible_customer(session, operator, customer_id)
     cancelled = await consent.opt_out(session, client, customer)
     return OptOutResult(customer_id=customer_id, opted_out=True, cancelled=cancelled)

@@ -49,7 +49,9 @@ def good_answer(input: OutreachInput, **changes: str) -> str:
 async def compose(engine: Engine, settings: Settings, input: OutreachInput, attempt: int = 1) -> Any:
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=attempt)
-    return await env.run(LlmActivities(engine, language_model(settings)).compose_draft, input)
+    return await env.run(
+        LlmActivities(engine, language_model(settings), settings.llm_monthly_budget_usd).compose_draft, input
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +110,9 @@ async def test_a_rejected_answer_is_billed_to_the_draft_that_follows(
     env.on_heartbeat = lambda *details: beats.append(details)
     with pytest.raises(ApplicationError):
         await env.run(
-            LlmActivities(engine, language_model(model_settings(settings, llm))).compose_draft,
+            LlmActivities(
+                engine, language_model(model_settings(settings, llm)), settings.llm_monthly_budget_usd
+            ).compose_draft,
             input,
         )
     # The attempt beats while it works; its last beat carries what the rejected answer cost.
@@ -117,7 +121,9 @@ async def test_a_rejected_answer_is_billed_to_the_draft_that_follows(
     # The retry starts from the last heartbeat, as Temporal hands it over.
     env.info = dataclasses.replace(env.info, attempt=2, heartbeat_details=[spent.model_dump()])
     draft = await env.run(
-        LlmActivities(engine, language_model(model_settings(settings, llm))).compose_draft,
+        LlmActivities(
+            engine, language_model(model_settings(settings, llm)), settings.llm_monthly_budget_usd
+        ).compose_draft,
         input,
     )
     assert (draft.prompt_tokens, draft.completion_tokens) == (840, 360)

@@ -81,7 +81,8 @@ async def turn(engine: Engine, settings: Settings, action_id: str, body: str, at
                answer_now: bool = False, steps: list[ToolStep] | None = None) -> Turn:  # fmt: skip
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, attempt=attempt)
-    activities = ConversationActivities(engine, language_model(settings), settings.critical_dispute_cents)
+    activities = ConversationActivities(engine, language_model(settings), settings.critical_dispute_cents,
+                                        settings.llm_monthly_budget_usd)  # fmt: skip
     request = TurnRequest(conversation_id=f"conversation:{action_id}", action_id=action_id, message=message(body),
                           answer_now=answer_now, steps=steps or [])  # fmt: skip
     return await env.run(activities.converse, request)

@@ -13,12 +13,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from activities.tools import TOOLS, ToolActivities, tool_schemas
-from activities.tools.context import PortalLinks
+from activities.tools.context import BookingCaps, PortalLinks
 from demo.seed import seed_demo_data
 from domain import portal_links
 from domain.business_hours import OpeningHours
-from models.messages import ToolCall, ToolResult
-from models.tables import Booking, Customer, Invoice, Location
+from models.db import session_scope
+from models.messages import Channel, ConversationStatus, ToolCall, ToolResult
+from models.tables import Booking, Conversation, Customer, Invoice, Location
+from settings import Settings
 
 SECRET = "portal-test-secret"
 LINKS = PortalLinks(SECRET, timedelta(days=14))
@@ -32,15 +34,16 @@ class Cancelled(list[str]):
 
 
 @pytest.fixture
-def tools(engine: Engine) -> ToolActivities:
+def tools(engine: Engine, settings: Settings) -> ToolActivities:
     seed_demo_data(engine, customers=12)
-    return ToolActivities(engine, LINKS, Cancelled())
+    caps = BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day)
+    return ToolActivities(engine, LINKS, caps, Cancelled())
 
 
-def use(
-    tools: ToolActivities, name: str, key: str = "wf:1", customer: str = "ams-c001", **arguments: Any
-) -> ToolResult:
-    call = ToolCall(request_key=key, location_id="ams", customer_id=customer, name=name, arguments=arguments)
+def use(tools: ToolActivities, name: str, key: str = "wf:1", customer: str = "ams-c001",
+        conversation: str | None = None, **arguments: Any) -> ToolResult:  # fmt: skip
+    call = ToolCall(request_key=key, location_id="ams", customer_id=customer, name=name, arguments=arguments,
+                    conversation_id=conversation)  # fmt: skip
     return asyncio.run(tools.use_tool(call))
 
 
@@ -97,9 +100,9 @@ def test_a_booking_is_made_once_per_request_and_a_taken_desk_is_refused(engine: 
 
 def test_two_conversations_racing_for_the_last_desk_get_one_booking(engine: Engine, tools: ToolActivities) -> None:
     day = open_day(engine).isoformat()
-    for n in range(1, 8):  # every desk but the last is taken that morning
-        assert use(tools, "book_resource", key=f"other:{n}", resource_id=f"ams-desk-{n}", date=day, start="09:00",
-                   end="13:00").ok  # fmt: skip
+    for n in range(1, 8):  # every desk but the last is taken that morning, by seven other members
+        assert use(tools, "book_resource", key=f"other:{n}", customer=f"ams-c{n + 4:03d}", resource_id=f"ams-desk-{n}",
+                   date=day, start="09:00", end="13:00").ok  # fmt: skip
     results: list[ToolResult] = []
     start = threading.Barrier(2)
 
@@ -116,6 +119,133 @@ def test_two_conversations_racing_for_the_last_desk_get_one_booking(engine: Engi
     assert sorted(result.ok for result in results) == [False, True]
     [refused] = [result for result in results if not result.ok]
     assert "already taken" in (refused.error or "") and "Nothing of that kind is free then" in (refused.error or "")
+
+
+def open_conversation(engine: Engine, conversation_id: str, customer: str) -> None:
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        session.add(
+            Conversation(
+                id=conversation_id,
+                location_id="ams",
+                customer_id=customer,
+                channel=Channel.chat,
+                subject="Members' chat",
+                status=ConversationStatus.open,
+                started_at=now,
+                updated_at=now,
+                opened_at=now,
+            )
+        )
+
+
+def made_by_the_ai(engine: Engine, customer: str) -> list[str | None]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Booking.request_key)
+                .where(col(Booking.customer_id) == customer, col(Booking.request_key).is_not(None))
+                .order_by(col(Booking.request_key))
+            )
+        )
+
+
+def test_the_ai_makes_at_most_so_many_bookings_per_conversation_and_per_customer_day(
+    engine: Engine, tools: ToolActivities
+) -> None:
+    day = open_day(engine).isoformat()
+
+    def book(key: str, desk: int, conversation: str, customer: str = "ams-c001", hour: int = 9) -> ToolResult:
+        return use(
+            tools,
+            "book_resource",
+            key=key,
+            customer=customer,
+            conversation=conversation,
+            resource_id=f"ams-desk-{desk}",
+            date=day,
+            start=f"{hour:02}:00",
+            end=f"{hour + 1:02}:00",
+        )
+
+    open_conversation(engine, "chat:ams-c001", "ams-c001")
+    assert all(book(f"a:{n}", n, "chat:ams-c001").ok for n in (1, 2, 3))
+    fourth = book("a:4", 4, "chat:ams-c001")
+    assert (fourth.ok, fourth.limit_reached) == (False, True)
+    assert "at most 3 bookings and day passes in one conversation" in (fourth.error or "")
+    assert book("a:3", 3, "chat:ams-c001").ok  # a retried use finds its booking: it never counts twice
+
+    # Another conversation of the same customer, the same day: two more, then the customer's day is full.
+    open_conversation(engine, "conversation:elsewhere", "ams-c001")
+    assert use(tools, "buy_day_pass", key="b:1", conversation="conversation:elsewhere", date=day).ok
+    assert book("b:2", 5, "conversation:elsewhere").ok
+    sixth = use(tools, "buy_day_pass", key="b:3", conversation="conversation:elsewhere", date=day)
+    assert (sixth.ok, sixth.limit_reached) == (False, True)
+    assert "at most 5 bookings and day passes for a customer in a day" in (sixth.error or "")
+    assert made_by_the_ai(engine, "ams-c001") == ["a:1", "a:2", "a:3", "b:1", "b:2"]  # nothing refused was made
+    with Session(engine) as session:
+        assert (
+            len(
+                session.exec(
+                    select(Invoice).where(
+                        col(Invoice.customer_id) == "ams-c001", col(Invoice.id).startswith("day-pass-")
+                    )
+                ).all()
+            )
+            == 1
+        )
+
+    # A conversation that opens again (the customer wrote after it ended) counts from its reopening.
+    open_conversation(engine, "chat:ams-c002", "ams-c002")
+    assert all(book(f"c:{n}", n, "chat:ams-c002", "ams-c002").ok for n in (6, 7, 8))
+    with session_scope(engine) as session:
+        reopened = session.get(Conversation, "chat:ams-c002")
+        assert reopened is not None
+        reopened.opened_at = datetime.now(UTC)
+    assert book("c:4", 1, "chat:ams-c002", "ams-c002", hour=10).ok
+
+
+def test_tool_uses_racing_for_a_customers_last_booking_get_one(engine: Engine, tools: ToolActivities) -> None:
+    day = open_day(engine).isoformat()
+    open_conversation(engine, "chat:ams-c003", "ams-c003")
+    for n in (1, 2):
+        assert use(
+            tools,
+            "book_resource",
+            key=f"earlier:{n}",
+            customer="ams-c003",
+            conversation="chat:ams-c003",
+            resource_id=f"ams-desk-{n}",
+            date=day,
+            start="09:00",
+            end="10:00",
+        ).ok
+    results: list[ToolResult] = []
+    start = threading.Barrier(2)
+
+    def race(desk: int) -> None:
+        start.wait()
+        results.append(
+            use(
+                tools,
+                "book_resource",
+                key=f"race:{desk}",
+                customer="ams-c003",
+                conversation="chat:ams-c003",
+                resource_id=f"ams-desk-{desk}",
+                date=day,
+                start="09:00",
+                end="10:00",
+            )
+        )
+
+    threads = [threading.Thread(target=race, args=(desk,)) for desk in (3, 4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted((result.ok, result.limit_reached) for result in results) == [(False, True), (True, False)]
+    assert len(made_by_the_ai(engine, "ams-c003")) == 3
 
 
 def test_a_day_pass_comes_with_its_desk_wifi_and_payment_link(engine: Engine, tools: ToolActivities) -> None:

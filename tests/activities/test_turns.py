@@ -46,7 +46,7 @@ def turn(engine: Engine, action_id: str, text: str, steps: list[ToolStep] | None
     message = CustomerMessage(id=f"m-{abs(hash(text))}", channel=Channel.ai_email, body=text,
                               received_at=datetime.now(UTC))  # fmt: skip
     request = TurnRequest(conversation_id=CONVERSATION, action_id=action_id, message=message, steps=steps or [])
-    return asyncio.run(ActivityEnvironment().run(ConversationActivities(engine, None, critical).converse, request))
+    return asyncio.run(ActivityEnvironment().run(ConversationActivities(engine, None, critical, 0).converse, request))
 
 
 def said_before(engine: Engine, action_id: str, *texts: str) -> None:
@@ -127,6 +127,18 @@ def test_tools_that_keep_failing_hand_the_turn_to_the_team(engine: Engine, actio
     failing = [step("invoice_details", ok=False), step("portal_link", ok=False)]
     answer = turn(engine, action_id, "Can you remind me what this covers?", failing)
     assert answer.escalation is not None and answer.escalation.reason is EscalationReason.tools_failed
+
+
+def test_a_booking_over_the_ais_cap_hands_the_turn_to_the_team(engine: Engine, action_id: str) -> None:
+    capped = step("buy_day_pass", ok=False)
+    capped.result = capped.result.model_copy(update={"limit_reached": True, "error": "At most 3 in a conversation."})
+    answer = turn(engine, action_id, "And one more day pass for Friday, please.", [capped])
+    assert answer.outcome is TurnOutcome.escalate and answer.escalation is not None
+    assert (answer.escalation.reason, answer.escalation.detail) == (
+        EscalationReason.booking_limit,
+        "At most 3 in a conversation.",
+    )
+    assert answer.reply_html.startswith("<p>I can't make more bookings for you myself, Ada, so I've passed your")
 
 
 def test_a_question_no_intent_knows_is_answered_from_the_faq_or_goes_to_the_team(

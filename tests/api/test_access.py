@@ -5,8 +5,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
 
-from models.operators import Permission, create_operator, grant
+import cli
+from api.auth import operator_for_token
+from api.main import create_app
+from models.operators import Permission, create_operator, grant, hash_token
+from models.tables import Operator
+from settings import Settings, get_settings
 from tests.conftest import Stack, poll, poll_emailable
 
 ROUTES = [
@@ -211,3 +219,34 @@ async def test_changing_things_needs_the_permission_for_it(stack: Stack) -> None
     assert rejected.status_code == 403
     assert "needs the proposedAction permission" in rejected.json()["detail"]
     assert (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "snoozed"
+
+
+async def test_operators_whose_addresses_differ_only_in_punctuation_are_two(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As an admin does it: `outreach operators create`, each printing a new token.
+    monkeypatch.setenv("DATABASE_URL", settings.resolved_database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    tokens = {}
+    for name, email in [("Anna Bell", "a.b@x.example"), ("Alex Berg", "a-b@x.example")]:
+        created = runner.invoke(cli.app, ["operators", "create", name, email, "--location", "ams"])
+        assert created.exit_code == 0, created.output
+        tokens[email] = created.output.strip()
+    get_settings.cache_clear()
+    app = create_app(settings, engine)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url="http://api") as http:  # fmt: skip
+        who = {email: (await http.get("/api/me", headers={"Authorization": f"Bearer {token}"})).json()
+               for email, token in tokens.items()}  # fmt: skip
+    assert [(who[email]["name"], who[email]["email"]) for email in tokens] == [
+        ("Anna Bell", "a.b@x.example"),
+        ("Alex Berg", "a-b@x.example"),
+    ]
+    assert who["a.b@x.example"]["id"] != who["a-b@x.example"]["id"]
+    # The same address again is the same operator, with a new token: the old one stops working.
+    again = create_operator(engine, name="Anna Bell", email="A.B@x.example", location_ids=["ams"], is_admin=False)
+    with Session(engine) as session:
+        assert len(session.exec(select(Operator)).all()) == 2
+        assert operator_for_token(session, hash_token(again)) is not None
+        assert operator_for_token(session, hash_token(tokens["a.b@x.example"])) is None

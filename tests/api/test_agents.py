@@ -137,7 +137,16 @@ async def test_opting_out_cancels_every_waiting_proposal_of_the_customer(stack: 
     items = await poll(proposed, "the proposals")
     customer_id = items[0]["customer"]["id"]
     theirs = {item["id"] for item in items if item["customer"]["id"] == customer_id}
-    response = await stack.http.post(f"/api/customers/{customer_id}/opt-out")
+    # Opting out cancels proposals: it needs what deciding them needs, which a new operator has by default.
+    configurer = stack.as_operator(create_operator(stack.engine, name="Ops", email="ops@ams.example",
+                                                   location_ids=["ams"], is_admin=False,
+                                                   permissions=[Permission.agent_config]))  # fmt: skip
+    refused = await stack.http.post(f"/api/customers/{customer_id}/opt-out", headers=configurer)
+    assert refused.status_code == 403 and "needs the proposedAction permission" in refused.json()["detail"]
+    assert {(await stack.http.get(f"/api/inbox/{action_id}")).json()["status"] for action_id in theirs} == {"pending"}
+    desk = stack.as_operator(create_operator(stack.engine, name="Desk", email="desk@ams.example",
+                                             location_ids=["ams"], is_admin=False))  # fmt: skip
+    response = await stack.http.post(f"/api/customers/{customer_id}/opt-out", headers=desk)
     assert response.status_code == 200
     assert set(response.json()["cancelled"]) == theirs
 
