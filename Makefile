@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval bench scale chaos histories screenshots clean
+.PHONY: run test lint typecheck unit eval bench scale chaos fuzz histories screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -59,6 +59,11 @@ scale: $(INSTALLED)
 ## A worker killed mid-send, 20 times over: every email, call and text reaches its provider exactly once.
 chaos: $(INSTALLED)
 	OUTREACH_CHAOS_ROUNDS=20 $(BIN)/pytest -n 0 -s tests/test_chaos.py
+
+## Requests generated from the API's OpenAPI document and signed webhook posts, many per operation (make test
+## sends a few): none may answer a server error.
+fuzz: $(INSTALLED)
+	OUTREACH_FUZZ_EXAMPLES=300 $(BIN)/pytest -n 0 -s tests/api/test_fuzz.py
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)
