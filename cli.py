@@ -1,10 +1,12 @@
 """`outreach`: the command line for operators and engineers."""
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from models.operators import DEFAULT_PERMISSIONS, Permission
 from settings import get_settings
@@ -18,10 +20,16 @@ app.add_typer(operators_app, name="operators")
 
 @app.command()
 def dev() -> None:
-    """Run the whole stack on embedded defaults (what `make run` does)."""
+    """Run the whole stack on embedded defaults, in development (what `make run` does)."""
     from devstack import run_dev_stack
 
-    run_dev_stack(get_settings())
+    os.environ["OUTREACH_DEVELOPMENT"] = "1"  # for the processes it starts, too
+    try:
+        settings = get_settings()
+    except ValidationError as refused:  # development with a provider that reaches real customers
+        typer.echo(refused.errors()[0]["msg"].removeprefix("Value error, "), err=True)
+        raise typer.Exit(2) from None
+    run_dev_stack(settings)
 
 
 @app.command()

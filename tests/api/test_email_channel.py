@@ -21,7 +21,7 @@ from models.messages import DeliveryStatus
 from models.operators import Permission, create_operator
 from models.tables import Delivery, TimelineEntry
 from settings import Settings
-from tests.conftest import Stack, free_port, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, poll
 
 PASSWORD = "mailbox-password"
 
@@ -60,7 +60,8 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
 def settings(tmp_path: Path, database_url: str, smtp: Mailbox) -> Settings:
     """The location default goes through the test SMTP server as a relay that needs no login."""
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                    smtp_security="none")  # fmt: skip
+                    smtp_security="none", reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def connected_account(stack: Stack, smtp: Mailbox, **overrides: Any) -> dict[str, Any]:

@@ -36,7 +36,9 @@ def imap() -> Iterator[Dovecot]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # Syncs run when a test says so (after the first, when the account is connected), never by the clock.
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1))
+    return Settings(
+        data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1), development=True
+    )
 
 
 async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811

@@ -14,7 +14,7 @@ import pytest
 from models.db import session_scope
 from models.tables import Location
 from settings import Settings
-from tests.conftest import Stack, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
 PUBLIC = "https://outreach.example.com"
@@ -30,7 +30,8 @@ def twilio() -> Iterator[FakeTwilio]:
 def settings(tmp_path: Path, database_url: str, twilio: FakeTwilio) -> Settings:
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
                     twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-                    twilio_api_url=twilio.base_url)  # fmt: skip
+                    twilio_api_url=twilio.base_url, reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def callable_proposal(stack: Stack, agent_type: str | None = None) -> dict[str, Any]:
