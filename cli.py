@@ -94,17 +94,31 @@ def call_simulator(
     action_id: Annotated[str, typer.Argument(help="The id of a voice outreach that was placed")],
 ) -> None:
     """Be the customer on a call, without a phone: type what you say, hear the AI (Twilio's ConversationRelay
-    protocol against this deployment's WebSocket)."""
-    from api.webhooks.relay import relay_key, relay_url
+    protocol against this deployment's WebSocket, on the call's own session as its TwiML would hand it out)."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, col, select
+
+    from api.webhooks.relay import connection, relay_key
     from call_simulator import simulate
     from devstack import PORTAL_SECRET_FILE
+    from models.db import make_engine
+    from models.messages import Channel
+    from models.tables import Delivery
 
     settings = get_settings()
     kept = settings.data_dir / PORTAL_SECRET_FILE  # `make run` signs with the secret it keeps there
     key = relay_key(settings) or (kept.read_text().strip() if kept.exists() else None)
     if key is None:
         raise typer.BadParameter("No key to sign the call with: set OUTREACH_PORTAL_LINK_SECRET (or run make run).")
-    asyncio.run(simulate(relay_url(settings), key, action_id))
+    with Session(make_engine(settings.resolved_database_url)) as db:
+        placed = select(Delivery).where(col(Delivery.proposed_action_id) == action_id,
+                                        col(Delivery.channel) == Channel.voice)  # fmt: skip
+        call = db.exec(placed.order_by(col(Delivery.created_at).desc())).first()
+    if call is None or call.provider_message_id is None:
+        raise typer.BadParameter(f"No call of outreach {action_id!r} was placed: approve it as a call first.")
+    connect = connection(settings.public_base_url, key, call, call.provider_message_id, datetime.now(UTC))
+    asyncio.run(simulate(connect, key, call.provider_message_id))
 
 
 @app.command("register-search-attributes")

@@ -109,9 +109,12 @@ async def test_a_person_gets_the_ai_on_the_line_and_a_machine_the_message_alone(
         person = await twilio_posts.post(urlsplit(url).path, data=params, headers=headers)
         assert person.status_code == 200 and person.headers["content-type"] == "application/xml"
         relay = person.text
-        assert 'url="wss://outreach.example.com/webhooks/twilio/relay"' in relay
+        # The call's own session: its delivery and call SID in the address, which expires in minutes.
+        delivery_id = urlsplit(url).path.split("/")[-2]
+        assert f'url="wss://outreach.example.com/webhooks/twilio/relay/{delivery_id}/{call["sid"]}/' in relay
         assert f'welcomeGreeting="{said} text message."' in relay and "pay.example" not in relay
         assert f'<Parameter name="action_id" value="{action["id"]}" />' in relay
+        assert f'<Parameter name="delivery_id" value="{delivery_id}" />' in relay
         assert f'<Connect action="{PUBLIC}/webhooks/twilio/calls/' in relay
 
         url, params, headers = twilio.answered(call, "machine_end_beep")
