@@ -1,6 +1,7 @@
 """Be the customer on a call, without a phone: a client of our live-voice WebSocket that speaks Twilio
-ConversationRelay's protocol as Twilio does — a signed handshake, `setup` naming the outreach, each thing the
-customer says as a `prompt`, `interrupt`, `dtmf` — and hears the answer as Twilio's voice would, token by token.
+ConversationRelay's protocol as Twilio does — a signed handshake to the call's own session address, `setup` with
+the call SID and the parameters the TwiML gave, each thing the customer says as a `prompt`, `interrupt`, `dtmf` —
+and hears the answer as Twilio's voice would, token by token.
 
 `outreach call-simulator <action id>` plays a call typed in a terminal; the tests and `make bench` drive calls
 with it too.
@@ -10,11 +11,14 @@ import asyncio
 import contextlib
 import json
 import uuid
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 import websockets
 from twilio.request_validator import RequestValidator
+
+from api.webhooks.relay import CallConnection
 
 # How long a call waits for the server before it gives up on an answer.
 ANSWER_SECONDS = 60.0
@@ -37,31 +41,46 @@ def signature(key: str, url: str) -> str:
     return str(RequestValidator(key).compute_signature(url, {}))
 
 
-class RelayCall:
-    """One call on the WebSocket at `url`, signed with `key`, about the outreach `action_id`. The signature is
-    over `signed_as` when it differs (the public URL Twilio calls, when a proxy forwards it to `url`). What the
-    server sends is read as it comes: the answers' tokens, and the `end` that closes the call."""
+def connection_in(twiml: str) -> CallConnection:
+    """Where the TwiML that answered a call connects it, as Twilio reads it: the session's address and the
+    parameters its `setup` carries."""
+    relay = ET.fromstring(twiml).find("./Connect/ConversationRelay")
+    if relay is None:
+        raise ValueError(f"The TwiML connects the call to no ConversationRelay: {twiml}")
+    parameters = {str(found.get("name")): str(found.get("value")) for found in relay.iter("Parameter")}
+    return CallConnection(str(relay.get("url")), parameters)
 
-    def __init__(self, url: str, key: str, action_id: str, call_sid: str | None = None,
+
+class RelayCall:
+    """One call, `call_sid`, on the WebSocket at `url` with the `setup` `parameters`, its handshake signed with
+    `key`. The signature is over `signed_as` when it differs (the public URL Twilio calls, when a proxy forwards
+    it to `url`). What the server sends is read as it comes: the answers' tokens, and the `end` that closes the
+    call."""
+
+    def __init__(self, url: str, key: str, call_sid: str, parameters: dict[str, str],
                  signed_as: str | None = None) -> None:  # fmt: skip
-        self._url, self._key, self._action_id = url, key, action_id
+        self._url, self._key, self.call_sid, self._parameters = url, key, call_sid, parameters
         self._signed_as = signed_as or url
-        self.call_sid = call_sid or f"CA{uuid.uuid4().hex}"
         self._socket: websockets.ClientConnection | None = None
         self._received: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._reading: asyncio.Task[None] | None = None
         self.end: dict[str, Any] | None = None  # the server's `end`, once it came
         self.closed_with: int | None = None  # the close code, once the server closed the call
+        self.refused: int | None = None  # the HTTP status, when the server refused the handshake itself
 
     async def __aenter__(self) -> Self:
         headers = {"X-Twilio-Signature": signature(self._key, self._signed_as)}
-        self._socket = await websockets.connect(self._url, additional_headers=headers)
+        try:
+            self._socket = await websockets.connect(self._url, additional_headers=headers)
+        except websockets.InvalidStatus as refused:  # a server closing before it accepts answers 403
+            self.refused = refused.response.status_code
+            await self._received.put(None)
+            return self
         self._reading = asyncio.create_task(self._read(self._socket))
         with contextlib.suppress(websockets.ConnectionClosed):  # refused at once: `closed_with` says why
             await self._send({"type": "setup", "sessionId": f"VX{uuid.uuid4().hex}", "callSid": self.call_sid,
                               "from": "+15005550006", "to": "+15005550001", "direction": "outbound-api",
-                              "callStatus": "in-progress",
-                              "customParameters": {"action_id": self._action_id}})  # fmt: skip
+                              "callStatus": "in-progress", "customParameters": self._parameters})  # fmt: skip
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -99,7 +118,7 @@ class RelayCall:
 
     async def ended(self) -> dict[str, Any] | None:
         """Wait for the server to end the call (its `end`, or closing the socket); the `end`, if one came."""
-        while self.end is None and self.closed_with is None:
+        while self.end is None and self.closed_with is None and self.refused is None:
             if await self._next() is None:
                 break
         return self.end
@@ -125,7 +144,7 @@ class RelayCall:
         await self._received.put(None)
 
     async def _next(self) -> dict[str, Any] | None:
-        if self._received.empty() and self.closed_with is not None:
+        if self._received.empty() and (self.closed_with is not None or self.refused is not None):
             return None
         return await asyncio.wait_for(self._received.get(), timeout=ANSWER_SECONDS)
 
@@ -134,9 +153,12 @@ class RelayCall:
         await self._socket.send(json.dumps(message))
 
 
-async def simulate(url: str, key: str, action_id: str) -> None:
+async def simulate(connect: CallConnection, key: str, call_sid: str) -> None:
     """A call typed in the terminal: each line is said; an empty line hangs up."""
-    async with RelayCall(url, key, action_id) as call:
+    async with RelayCall(connect.url, key, call_sid, connect.parameters) as call:
+        if call.refused is not None:
+            print(f"The API refused the call (HTTP {call.refused}); its log says why.", flush=True)
+            return
         print("On the call. Type what you say; an empty line hangs up; '#0' presses 0 on the keypad.", flush=True)
         while call.end is None and call.closed_with is None:
             words = await asyncio.to_thread(input, "you> ")

@@ -1,10 +1,12 @@
 """`outreach`: the command line for operators and engineers."""
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from models.operators import DEFAULT_PERMISSIONS, Permission
 from settings import get_settings
@@ -18,10 +20,16 @@ app.add_typer(operators_app, name="operators")
 
 @app.command()
 def dev() -> None:
-    """Run the whole stack on embedded defaults (what `make run` does)."""
+    """Run the whole stack on embedded defaults, in development (what `make run` does)."""
     from devstack import run_dev_stack
 
-    run_dev_stack(get_settings())
+    os.environ["OUTREACH_DEVELOPMENT"] = "1"  # for the processes it starts, too
+    try:
+        settings = get_settings()
+    except ValidationError as refused:  # development with a provider that reaches real customers
+        typer.echo(refused.errors()[0]["msg"].removeprefix("Value error, "), err=True)
+        raise typer.Exit(2) from None
+    run_dev_stack(settings)
 
 
 @app.command()
@@ -86,17 +94,31 @@ def call_simulator(
     action_id: Annotated[str, typer.Argument(help="The id of a voice outreach that was placed")],
 ) -> None:
     """Be the customer on a call, without a phone: type what you say, hear the AI (Twilio's ConversationRelay
-    protocol against this deployment's WebSocket)."""
-    from api.webhooks.relay import relay_key, relay_url
+    protocol against this deployment's WebSocket, on the call's own session as its TwiML would hand it out)."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, col, select
+
+    from api.webhooks.relay import connection, relay_key
     from call_simulator import simulate
     from devstack import PORTAL_SECRET_FILE
+    from models.db import make_engine
+    from models.messages import Channel
+    from models.tables import Delivery
 
     settings = get_settings()
     kept = settings.data_dir / PORTAL_SECRET_FILE  # `make run` signs with the secret it keeps there
     key = relay_key(settings) or (kept.read_text().strip() if kept.exists() else None)
     if key is None:
         raise typer.BadParameter("No key to sign the call with: set OUTREACH_PORTAL_LINK_SECRET (or run make run).")
-    asyncio.run(simulate(relay_url(settings), key, action_id))
+    with Session(make_engine(settings.resolved_database_url)) as db:
+        placed = select(Delivery).where(col(Delivery.proposed_action_id) == action_id,
+                                        col(Delivery.channel) == Channel.voice)  # fmt: skip
+        call = db.exec(placed.order_by(col(Delivery.created_at).desc())).first()
+    if call is None or call.provider_message_id is None:
+        raise typer.BadParameter(f"No call of outreach {action_id!r} was placed: approve it as a call first.")
+    connect = connection(settings.public_base_url, key, call, call.provider_message_id, datetime.now(UTC))
+    asyncio.run(simulate(connect, key, call.provider_message_id))
 
 
 @app.command("register-search-attributes")

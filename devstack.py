@@ -1,4 +1,5 @@
-"""`make run`: the whole stack on one laptop, on embedded defaults.
+"""`make run`: the whole stack on one laptop, on embedded defaults, in development (`OUTREACH_DEVELOPMENT`: the
+sandbox's helpers are on, and no provider that reaches real customers may be configured).
 
 Temporal dev server (state under .data/) → migrations → demo data → worker + API → detection
 schedules with a first run. A process that dies is restarted with a short backoff (and says so); Ctrl-C
@@ -138,8 +139,12 @@ def refuse_taken_port(port: int, what: str, advice: str) -> None:
         )
 
 
-# The demo's portal-link secret, kept in the data directory: it signs chat links and the call simulator's calls.
+# The demo's signing secrets, kept in the data directory: the portal-link secret signs chat links and the call
+# simulator's calls, the reply-token secret the sandbox emails' reply addresses.
 PORTAL_SECRET_FILE = "portal-link-secret"
+REPLY_SECRET_FILE = "reply-token-secret"
+# Where the demo admin's token is kept; `make run` says where, never the token itself (its output may be logged).
+ADMIN_TOKEN_FILE = "dev-admin-token"
 
 
 def kept_secret(path: Path) -> str:
@@ -189,11 +194,13 @@ def run_dev_stack(settings: Settings) -> None:
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         created = seed_demo_data(engine)
-        token = ensure_dev_admin(engine, data_dir / "dev-admin-token")
+        token_file = data_dir / ADMIN_TOKEN_FILE
+        ensure_dev_admin(engine, token_file)
 
-        # The demo's chat links and simulated calls are signed with a secret of this data directory (kept, so a link
-        # handed out before a restart still works after it), unless one is configured.
+        # The demo signs with secrets of this data directory (kept, so a link or reply address handed out before a
+        # restart still works after it), unless some are configured: never with the fixed ones anyone can read.
         os.environ.setdefault("OUTREACH_PORTAL_LINK_SECRET", kept_secret(data_dir / PORTAL_SECRET_FILE))
+        os.environ.setdefault("OUTREACH_REPLY_TOKEN_SECRET", kept_secret(data_dir / REPLY_SECRET_FILE))
         start(Child("worker", [sys.executable, "-m", "cli", "worker"]))
         api = start(Child("API", [sys.executable, "-m", "cli", "api"]))
         wait_for_port(settings.api_port, api, "The API")
@@ -212,9 +219,9 @@ def run_dev_stack(settings: Settings) -> None:
     Temporal UI  {"the cluster's own Web UI" if cluster else f"http://localhost:{settings.dev_ui_port}"}
     Database     {settings.resolved_database_url}
     Demo data    {"created" if created else "kept from the last run"} · locations: {", ".join(locations)}
-    Admin token  {token}   (also in {data_dir / "dev-admin-token"})
+    Admin token  in {token_file}   (cat it: the web app's sign-in and the API's bearer token)
 
-  Try:  curl -H "Authorization: Bearer $(cat {data_dir / "dev-admin-token"})" \\
+  Try:  curl -H "Authorization: Bearer $(cat {token_file})" \\
           http://{settings.api_host}:{settings.api_port}/api/inbox?status=pending
   Press Ctrl-C to stop everything.
 """,

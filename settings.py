@@ -116,24 +116,33 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'outreach.db'}"
 
     @property
-    def sandbox(self) -> bool:
-        """True when some deliveries go to the database outbox instead of a real provider."""
-        return not (self.sendgrid_api_key and self.twilio)
-
-    @property
     def twilio(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
 
+    # Development (`make run` sets it): the sandbox's helpers are served — /api/dev, where an operator plays the
+    # customer and the space's systems, and the web app's "Reply as the customer" — and the signing secrets may be
+    # left unset (fixed ones that prove nothing stand in). Never together with a provider that reaches customers.
+    development: bool = False
+
+    @property
+    def real_providers(self) -> list[str]:
+        """The configured providers that reach real customers, named by the settings that configure them."""
+        configured = {
+            "SendGrid (OUTREACH_SENDGRID_API_KEY)": bool(self.sendgrid_api_key),
+            "Twilio (OUTREACH_TWILIO_*)": self.twilio,
+            "an SMTP relay (OUTREACH_SMTP_HOST)": bool(self.smtp_host),
+        }
+        return [provider for provider, on in configured.items() if on]
+
     @property
     def reply_secret(self) -> str:
-        """The reply tokens' secret. Sandbox email never leaves the machine and its replies are simulated, so
-        without one configured its tokens are signed with a fixed secret that proves nothing."""
-        return self.reply_token_secret or "sandbox-reply-tokens-prove-nothing"
+        """The reply tokens' secret; in development, without one, a fixed secret that proves nothing."""
+        return self.reply_token_secret or (DEVELOPMENT_REPLY_SECRET if self.development else "")
 
     @property
     def portal_secret(self) -> str:
-        """The portal links' secret; the demo's portal is not real, so without one its links prove nothing."""
-        return self.portal_link_secret or "sandbox-portal-links-prove-nothing"
+        """The portal links' secret; in development, without one, a fixed secret that proves nothing."""
+        return self.portal_link_secret or (DEVELOPMENT_PORTAL_SECRET if self.development else "")
 
     @field_validator("mail_host_allowlist", "trusted_proxies", mode="before")
     @classmethod
@@ -148,6 +157,51 @@ class Settings(BaseSettings):
             raise ValueError("OUTREACH_SMTP_SECURITY=none would send the relay's password unencrypted: use starttls "
                              "or ssl, or no OUTREACH_SMTP_USERNAME for a relay that needs no login.")  # fmt: skip
         return self
+
+    @model_validator(mode="after")
+    def _development_never_reaches_customers(self) -> "Settings":
+        if self.development and self.real_providers:
+            raise ValueError(
+                f"OUTREACH_DEVELOPMENT is on while {' and '.join(self.real_providers)} reaches real customers. "
+                "Development lets an operator play the customer and signs with secrets anyone can read: unset "
+                "OUTREACH_DEVELOPMENT in production, or unset the provider to try things out."
+            )
+        return self
+
+    def refuse_unsigned(self) -> None:
+        """What the API and a worker check as they start: outside development, and wherever mail comes in, every
+        signing secret is set and long enough. A connected mailbox reaches real customers too, and these settings
+        cannot see one, so outside development no provider is no excuse."""
+        if self.development and not self.sendgrid_inbound_secret:
+            return
+        secrets = {
+            "OUTREACH_REPLY_TOKEN_SECRET": self.reply_token_secret,
+            "OUTREACH_PORTAL_LINK_SECRET": self.portal_link_secret,
+        }
+        if self.sendgrid_inbound_secret:  # optional; but a short one is a webhook anyone can post to
+            secrets["OUTREACH_SENDGRID_INBOUND_SECRET"] = self.sendgrid_inbound_secret
+        weak = [
+            f"{name} is {f'only {len(value.encode())} bytes' if value else 'unset'}"
+            for name, value in secrets.items()
+            if len(value.encode()) < MIN_SECRET_BYTES
+        ]
+        if weak:
+            raise InsecureSettings(
+                f"{'; '.join(weak)}. Outside development, and whenever inbound mail is on, what reaches customers "
+                f"is signed (reply addresses, portal and chat links): each secret needs {MIN_SECRET_BYTES} "
+                "bytes or more. Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'. "
+                "On a laptop, with no provider configured, OUTREACH_DEVELOPMENT=1 (make run sets it) needs none."
+            )
+
+
+# Development's stand-in secrets: public, so what they sign proves nothing (see `Settings.development`).
+DEVELOPMENT_REPLY_SECRET = "sandbox-reply-tokens-prove-nothing"
+DEVELOPMENT_PORTAL_SECRET = "sandbox-portal-links-prove-nothing"
+MIN_SECRET_BYTES = 32
+
+
+class InsecureSettings(Exception):
+    """A process that would reach customers is configured without the secrets that keep it safe."""
 
 
 @lru_cache

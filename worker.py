@@ -113,7 +113,9 @@ def build_worker(
     task_queue: str | None = None,
     **worker_options: object,
 ) -> Worker:
-    """Register every workflow and activity on one task queue."""
+    """Register every workflow and activity on one task queue; refused (`InsecureSettings`) without the signing
+    secrets production needs."""
+    settings.refuse_unsigned()
     db = DbActivities(engine)
     detection = DetectionActivities(engine, client)
     model = language_model(settings)

@@ -1,4 +1,4 @@
-"""The FastAPI application: operators' API, provider webhooks and sandbox helpers."""
+"""The FastAPI application: operators' API, provider webhooks and, in development, the sandbox's helpers."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.refuse_unsigned()
         app.state.settings = settings
         app.state.engine = engine or process_engine(settings)
         app.state.client = client or await connect(lazy=True)
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,
                    helpdesk, usage, chat, me, sendgrid, twilio, relay):  # fmt: skip
         app.include_router(module.router)
-    if settings.sandbox:
+    if settings.development:
         app.include_router(dev.router)
     pages.install(app)
 

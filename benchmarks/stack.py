@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain import search_attributes
 
 BIN = Path(sys.executable).parent
-BENCH_SECRET = "bench-portal-link-secret"
+BENCH_SECRET = "bench-portal-link-secret-of-production-length"
 START_DEADLINE = 60.0
 
 
@@ -82,8 +82,9 @@ def process_env(database_url: str, temporal_address: str, task_queue: str) -> di
         "TEMPORAL_ADDRESS": temporal_address,
         "OUTREACH_TASK_QUEUE": task_queue,
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        # Signs the calls the voice benchmark places on the relay (there is no Twilio).
+        # Signs the calls the voice benchmark places on the relay (there is no Twilio); production needs both.
         "OUTREACH_PORTAL_LINK_SECRET": BENCH_SECRET,
+        "OUTREACH_REPLY_TOKEN_SECRET": "bench-reply-token-secret-of-production-length",
     }
 
 

@@ -12,6 +12,7 @@ number.
 
 import asyncio
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from html import escape
 
@@ -19,10 +20,13 @@ import websockets
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.client import Client
+from temporalio.testing import ActivityEnvironment
 
+from activities.channels.voice import VoiceActivities
 from activities.db import DbActivities
 from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
+from api.webhooks.relay import connection
 from benchmarks.measure import Result, percentile
 from benchmarks.stack import Api
 from call_simulator import RelayCall
@@ -30,6 +34,7 @@ from domain.ids import conversation_id
 from models.messages import (
     ActionStatus,
     AgentType,
+    CallRequest,
     Channel,
     ConversationInput,
     Draft,
@@ -40,7 +45,8 @@ from models.messages import (
     StatusChange,
     TimelineEvent,
 )
-from models.tables import AgentConfig, Location
+from models.tables import AgentConfig, Delivery, Location
+from providers.voice import SandboxVoice
 from workflows.conversation import ConversationWorkflow
 
 LOCATION = "atx"
@@ -65,8 +71,8 @@ def renewal_by_phone(engine: Engine) -> Pattern:
         return next(found for found in scan_page(session, scan, None, 50, 0).patterns if found.customer_mobile_valid)
 
 
-def voice_outreach(engine: Engine, found: Pattern, call: int) -> str:
-    """The renewal, as an outreach of its own delivered as a call (the `call`-th): its id."""
+def voice_outreach(engine: Engine, found: Pattern, call: int) -> Delivery:
+    """The renewal, as an outreach of its own delivered as a call (the `call`-th), placed in the sandbox: the call."""
     now = datetime.now(UTC)
     pattern = found.model_copy(update={"dedup_key": f"{found.dedup_key}:call-{call}"})
     action_id = f"outreach:{LOCATION}:{pattern.dedup_key}"
@@ -77,18 +83,24 @@ def voice_outreach(engine: Engine, found: Pattern, call: int) -> str:
         record=ProposalRecord(action_id=action_id, pattern=pattern, state=state),
         entry=TimelineEvent(id=f"{action_id}:sent", action_id=action_id, sender=Sender.system, body="Called.", at=now),
     ))  # fmt: skip
-    return action_id
+    placed = CallRequest(delivery_id=str(uuid.uuid4()), action_id=action_id, location_id=LOCATION,
+                         customer_id=pattern.customer_id, voice_script=pattern.reason)  # fmt: skip
+    ActivityEnvironment().run(VoiceActivities(engine, SandboxVoice()).place_call, placed)
+    with Session(engine) as session:
+        delivery = session.get(Delivery, placed.delivery_id)
+    assert delivery is not None and delivery.provider_message_id is not None, "the call was placed"
+    return delivery
 
 
 async def bench_voice(client: Client, engine: Engine, api: Api, task_queue: str, key: str, turns: int) -> list[Result]:
     renewal = renewal_by_phone(engine)
-    relay = f"ws://127.0.0.1:{api.port}/webhooks/twilio/relay"
     echo = f"ws://127.0.0.1:{api.port}/bench/echo"
     measured: list[float] = []
     baseline: list[float] = []
     async with websockets.connect(echo) as bare:
         while len(measured) < turns:
-            action_id = voice_outreach(engine, renewal, len(measured))
+            call = voice_outreach(engine, renewal, len(measured))
+            action_id, call_sid = str(call.proposed_action_id), str(call.provider_message_id)
             conversation = await client.start_workflow(
                 ConversationWorkflow.run,
                 ConversationInput(conversation_id=conversation_id(action_id), action_id=action_id,
@@ -96,12 +108,13 @@ async def bench_voice(client: Client, engine: Engine, api: Api, task_queue: str,
                                   subject="Your renewal", idle_timeout=timedelta(hours=1)),
                 id=conversation_id(action_id), task_queue=task_queue,
             )  # fmt: skip
-            # The signature is over the public URL the API was told (its default, this host and port).
-            async with RelayCall(relay, key, action_id, signed_as=relay) as call:
+            # The call's session, under the public URL the API was told (this host and port).
+            connect = connection(f"http://127.0.0.1:{api.port}", key, call, call_sid, datetime.now(UTC))
+            async with RelayCall(connect.url, key, call_sid, connect.parameters) as line:
                 for question in QUESTIONS[: turns - len(measured)]:
-                    heard = await call.say(question)
+                    heard = await line.say(question)
                     if not heard.tokens:
-                        raise RuntimeError(f"no answer to {question!r} on the call: {call.end or call.closed_with}")
+                        raise RuntimeError(f"no answer to {question!r} on the call: {line.end or line.closed_with}")
                     measured.append(heard.first_token_after)
                     baseline.append(await _echoed(bare, question))
             await conversation.result()  # the hang-up closes the conversation

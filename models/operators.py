@@ -99,7 +99,7 @@ def grant(engine: Engine, email: str, permissions: Sequence[Permission]) -> list
         return operator.permissions
 
 
-def ensure_dev_admin(engine: Engine, token_file: Path) -> str:
+def ensure_dev_admin(engine: Engine, token_file: Path) -> None:
     """The demo admin of `make run`: its token lives in `token_file` and survives restarts."""
     token = token_file.read_text().strip() if token_file.exists() else secrets.token_urlsafe(32)
     with session_scope(engine) as session:
@@ -115,4 +115,3 @@ def ensure_dev_admin(engine: Engine, token_file: Path) -> str:
         )
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
-    return token

@@ -105,9 +105,15 @@ def every_day(request: pytest.FixtureRequest) -> Iterator[datetime]:
         yield DAYS[request.param]
 
 
+# What production signs with: settings with a provider that reaches (fake) customers need both.
+REPLY_SECRET = "test-reply-token-secret-of-production-length"
+PORTAL_SECRET = "test-portal-link-secret-of-production-length"
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url)
+    """Development, as `make run`: the sandbox's providers, and its helpers (`/api/dev`) to play the customer."""
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True)
 
 
 @pytest.fixture(scope="session")

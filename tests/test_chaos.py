@@ -29,14 +29,13 @@ from benchmarks.stack import Process
 from models.messages import ActionStatus, ApproveRequest, Channel, OutreachInput
 from models.tables import ProposedAction
 from settings import Settings
-from tests.conftest import poll, served_api
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, poll, served_api
 from tests.factories import add_customer, add_invoice, add_location, policy
 from tests.fakes.sendgrid_server import API_KEY, Answer, FakeSendGrid, fake_sendgrid
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 from workflows.outreach import OutreachWorkflow
 
 ROUNDS = int(os.environ.get("OUTREACH_CHAOS_ROUNDS", "1"))
-SECRET = "chaos-reply-secret"
 
 
 @pytest.fixture
@@ -86,7 +85,8 @@ async def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(
     task_queue = f"chaos-{uuid.uuid4()}"
     settings = Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
                         sendgrid_api_url=sendgrid.base_url, sendgrid_webhook_public_key=sendgrid.public_key,
-                        reply_token_secret=SECRET, task_queue=task_queue)  # fmt: skip
+                        reply_token_secret=REPLY_SECRET, portal_link_secret=PORTAL_SECRET,
+                        task_queue=task_queue)  # fmt: skip
     # The API receives SendGrid's Event Webhook: its `processed` events prove an email went out.
     async with served_api(settings, engine, temporal) as api_url:
         sendgrid.events_to = f"{api_url}/webhooks/sendgrid/events"
@@ -97,7 +97,8 @@ async def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(
             "OUTREACH_TASK_QUEUE": task_queue,
             "OUTREACH_SENDGRID_API_KEY": API_KEY,
             "OUTREACH_SENDGRID_API_URL": sendgrid.base_url,
-            "OUTREACH_REPLY_TOKEN_SECRET": SECRET,
+            "OUTREACH_REPLY_TOKEN_SECRET": REPLY_SECRET,
+            "OUTREACH_PORTAL_LINK_SECRET": PORTAL_SECRET,
             "OUTREACH_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "OUTREACH_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "OUTREACH_TWILIO_FROM_NUMBER": FROM_NUMBER,

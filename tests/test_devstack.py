@@ -75,10 +75,14 @@ async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_not
     output: list[str] = []
 
     async with make_run(env, output):
+        # Where to read the admin token, never the token itself: make run's output may be kept in logs.
         token = (tmp_path / "dev-admin-token").read_text().strip()
-        assert token in "".join(output)
+        assert token not in "".join(output) and f"Admin token  in {tmp_path / 'dev-admin-token'}" in "".join(output)
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=api, headers=headers) as http:
+            # It is development: the sandbox's helpers are there (this one says what it cannot find).
+            played = await http.post("/api/dev/simulate-conversion", json={"proposed_action_id": "nope"})
+            assert played.json()["detail"] == "No proposed action with id 'nope'."
 
             async def proposals() -> dict[str, Any] | None:
                 inbox = (await http.get("/api/inbox", params={"page_size": 1})).json()
@@ -225,3 +229,16 @@ async def test_make_run_refuses_a_temporal_server_it_did_not_start(tmp_path: Pat
     assert f"Port {ports['temporal']} is already in use by something `make run` did not start" in said
     assert f"TEMPORAL_ADDRESS=127.0.0.1:{ports['temporal']}" in said
     assert not port_open(ports["api"])
+
+
+async def test_make_run_refuses_a_provider_that_reaches_real_customers(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("temporal", "ui", "api")}
+    env = newcomer_env(tmp_path, ports) | {"OUTREACH_SMTP_HOST": "smtp.example.com"}
+    process = await asyncio.create_subprocess_exec(
+        str(BIN / "outreach"), "dev", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    said = output.decode()
+    assert process.returncode == 2, said
+    assert "OUTREACH_DEVELOPMENT is on while an SMTP relay (OUTREACH_SMTP_HOST) reaches real customers" in said
+    assert not port_open(ports["temporal"]) and not port_open(ports["api"])

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowExecutionStatus
 from domain import portal_links
 from domain.content import format_money
 from models.tables import Booking, Customer, Invoice, InvoiceLine, Location
-from settings import Settings
+from settings import DEVELOPMENT_PORTAL_SECRET
 from tests.conftest import Stack, emailable, poll, poll_emailable
 from tests.factories import next_open_weekday
 
@@ -233,7 +233,7 @@ async def test_asked_what_an_invoice_covers_the_ai_looks_it_up_line_by_line(stac
     for line in lines:
         assert f"{line.description}" in answer and format_money(line.amount_cents, invoice.currency) in answer
     link = next(word for word in answer.split() if "/pay-invoice?" in word).strip("().")
-    assert portal_links.verify(Settings().portal_secret, link, datetime.now(UTC)).reference == invoice.number
+    assert portal_links.verify(DEVELOPMENT_PORTAL_SECRET, link, datetime.now(UTC)).reference == invoice.number
 
     # The history shows the lookup as a step of its own, between the two thoughts of the turn.
     history = await stack.client.get_workflow_handle(f"conversation:{action['id']}").fetch_history()

@@ -1,12 +1,13 @@
-"""Development helpers, mounted only while the sandbox provider is active: play the customer, and the space's
-own systems."""
+"""Development helpers, mounted only with OUTREACH_DEVELOPMENT (`make run`): play the customer, and the space's own
+systems. Each needs the permission of what it stands in for: a reply answers a proposal an operator reviews
+(`proposedAction`); a conversion is what the space's systems report (`spaceEvents`, as `POST /api/events`)."""
 
 import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import ClientDep, CurrentOperator, RouterDep, SessionDep
+from api.deps import ClientDep, Reviewer, RouterDep, SessionDep, SpaceReporter
 from api.queries import visible_action
 from api.schemas import ConversionPublic, ReplyAccepted, SimulatedConversion, SimulatedReply
 from domain.ids import conversation_id
@@ -15,12 +16,12 @@ from inbound.router import NothingToReplyTo, simulate
 from models.messages import ActionStatus, AgentType
 from models.tables import Contract, Conversion, Customer, Invoice
 
-router = APIRouter(prefix="/api/dev", tags=["sandbox"])
+router = APIRouter(prefix="/api/dev", tags=["development"])
 
 
 @router.post("/simulate-reply", response_model=ReplyAccepted, status_code=status.HTTP_202_ACCEPTED)
 async def simulate_reply(
-    body: SimulatedReply, session: SessionDep, operator: CurrentOperator, router: RouterDep
+    body: SimulatedReply, session: SessionDep, operator: Reviewer, router: RouterDep
 ) -> ReplyAccepted:
     """Reply as the customer to the last message of an outreach; the AI answers asynchronously."""
     action = visible_action(session, operator, body.proposed_action_id)
@@ -33,7 +34,7 @@ async def simulate_reply(
 
 @router.post("/simulate-conversion", response_model=ConversionPublic)
 async def simulate_conversion(
-    body: SimulatedConversion, session: SessionDep, operator: CurrentOperator, client: ClientDep
+    body: SimulatedConversion, session: SessionDep, operator: SpaceReporter, client: ClientDep
 ) -> Conversion:
     """Do what a delivered outreach asked, as the customer would and the space's systems would report it: pay the
     invoice, renew the contract, make the first booking, become a member."""

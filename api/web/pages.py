@@ -140,7 +140,7 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, done=done, error=error,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
                  variables=ALLOWED, form=form or {}, may_review=REVIEW in me["permissions"],
-                 sandbox=request.app.state.settings.sandbox)  # fmt: skip
+                 development=request.app.state.settings.development)  # fmt: skip
 
 
 def _option(proposal: dict[str, Any], channel: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deps import ClientDep, SessionDep, SettingsDep
-from api.webhooks.relay import relay_url
+from api.webhooks.relay import connection, relay_key
 from domain.contacts import international_phone
 from domain.content import html_to_text
 from inbound import calls, delivery_events, texts
@@ -112,10 +112,13 @@ async def answered_call(
                                               note=note)  # fmt: skip
         await delivery_events.apply(session, client, [event])
         return _twiml(voicemail_twiml(script, location.call_voice, location.call_language))
-    base = settings.public_base_url.rstrip("/")
-    return _twiml(relay_twiml(relay_url(settings), f"{base}/webhooks/twilio/calls/{delivery.id}/ended", script,
-                              location.call_voice, location.call_language,
-                              {"action_id": delivery.proposed_action_id, "delivery_id": delivery.id}))  # fmt: skip
+    key = relay_key(settings)
+    assert key is not None, "a signed request came, so Twilio is configured"
+    # The call's own session: only this call, only while it goes on, only for a few minutes.
+    connect = connection(settings.public_base_url, key, delivery, params.get("CallSid", ""), datetime.now(UTC))
+    ended = f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/calls/{delivery.id}/ended"
+    return _twiml(relay_twiml(connect.url, ended, script, location.call_voice, location.call_language,
+                              connect.parameters))  # fmt: skip
 
 
 @router.post("/calls/{delivery_id}/ended", response_class=Response)

@@ -22,7 +22,7 @@ from models.messages import DeliveryStatus
 from models.operators import Permission, create_operator
 from models.tables import Delivery, TimelineEntry
 from settings import Settings
-from tests.conftest import Stack, free_port, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, poll
 from tests.fakes.tls import Certificates
 
 PASSWORD = "mailbox-password"
@@ -66,7 +66,8 @@ def settings(tmp_path: Path, database_url: str, smtp: Mailbox) -> Settings:
     """The location default goes through the test SMTP server as a relay that needs no login; accounts may reach
     the tests' local servers as an admin's allow-list lets them reach an in-house one."""
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                    smtp_security="none", mail_host_allowlist=("127.0.0.1",))  # fmt: skip
+                    smtp_security="none", mail_host_allowlist=("127.0.0.1",), reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def connected_account(stack: Stack, smtp: Mailbox, **overrides: Any) -> dict[str, Any]:

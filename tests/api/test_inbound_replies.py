@@ -17,12 +17,12 @@ from domain import reply_tokens
 from domain.ids import conversation_id
 from settings import Settings
 from tests.api.test_sendgrid_events import approved_and_sent, fake  # noqa: F401 (the fake SendGrid fixture)
-from tests.conftest import Stack, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes import mail_clients
 from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, inbound_parse
 
-SECRET = "inbound-test-secret"
+SECRET = "inbound-test-secret-of-production-length"
 INBOUND = f"/webhooks/sendgrid/inbound/{SECRET}"
 ATTACHMENT_CAP = 2_000
 MAX_MAIL = 200_000
@@ -32,7 +32,7 @@ MAX_MAIL = 200_000
 def settings(tmp_path: Path, database_url: str, fake: FakeSendGrid) -> Settings:  # noqa: F811
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
                     sendgrid_api_url=fake.base_url, sendgrid_webhook_public_key=fake.public_key,
-                    reply_token_secret="test-reply-secret", sendgrid_inbound_secret=SECRET,
+                    reply_token_secret=REPLY_SECRET, portal_link_secret=PORTAL_SECRET, sendgrid_inbound_secret=SECRET,
                     inbound_attachment_max_bytes=ATTACHMENT_CAP, inbound_max_bytes=MAX_MAIL)  # fmt: skip
 
 
@@ -100,9 +100,9 @@ async def test_a_bad_reply_address_attaches_to_nothing_until_an_operator_attache
     domain = mail["reply_to"]["email"].rpartition("@")[2]
     later = datetime.now(UTC) + timedelta(days=30)
     tampered = token[:-1] + ("a" if token[-1] != "a" else "b")
-    expired = reply_tokens.issue("test-reply-secret", claims.delivery_id, action["location_id"],
+    expired = reply_tokens.issue(REPLY_SECRET, claims.delivery_id, action["location_id"],
                                  datetime.now(UTC) - timedelta(days=1))  # fmt: skip
-    elsewhere = reply_tokens.issue("test-reply-secret", claims.delivery_id, "atx", later)
+    elsewhere = reply_tokens.issue(REPLY_SECRET, claims.delivery_id, "atx", later)
     for bad, words in ((tampered, "signature does not match"), (expired, "expired"),
                        (elsewhere, "signature does not match")):  # fmt: skip
         reply = answering(mail, "Please call me instead.", to=reply_tokens.address(bad, domain))
@@ -187,7 +187,7 @@ async def test_the_webhook_refuses_with_a_reason(stack: Stack, fake: FakeSendGri
 
 
 async def test_without_a_secret_the_inbound_webhook_says_what_to_configure(tmp_path: Path, database_url: str) -> None:
-    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url))
+    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True))
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                                    base_url="http://api") as http:  # fmt: skip
         answer = await http.post("/webhooks/sendgrid/inbound/anything", content=b"")

@@ -3,43 +3,61 @@ through the real SDK) and the call itself by the call simulator — the client t
 ConversationRelay's protocol to our WebSocket as Twilio does, its handshake signed with the auth token. The
 renewal journey by voice: the customer asks about private offices (the offices and prices said, the viewing link
 texted through Twilio), talks over an answer (only what was said is kept), and asks to work something out
-(escalated: a ticket with the call's transcript, and the call ends). A forged handshake is refused; a call dropped
-mid-answer leaves a consistent transcript, a call naming no waiting outreach is ended politely; 0 on the keypad
-asks for a person."""
+(escalated: a ticket with the call's transcript, and the call ends). A call dropped mid-answer leaves a consistent
+transcript, a call whose outreach no longer waits for it is ended politely; 0 on the keypad asks for a person.
 
+Each call connects to a session address of its own, which our TwiML hands Twilio when the customer answers. As an
+attacker who saw a handshake would: a forged signature, the address altered to name another call, an expired
+address, a call SID that is not the delivery's, a call that already ended — each refused before the socket is
+accepted (1008 before accepting: the handshake is answered 403); a `setup` naming another outreach or call than
+its address — closed with 1008."""
+
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 
-from api.webhooks.relay import relay_url
-from call_simulator import RelayCall
+from api.webhooks.relay import CallConnection, connection
+from call_simulator import RelayCall, connection_in
 from domain.ids import conversation_id
 from models.tables import Delivery, Ticket, TicketComment
-from settings import Settings
 
 # The stack's Twilio is the fake server, as for the calls the voice channel places.
-from tests.api.test_voice_channel import callable_proposal, settings, twilio  # noqa: F401 (fixtures)
+from tests.api.test_voice_channel import PUBLIC, callable_proposal, settings, twilio  # noqa: F401 (fixtures)
 from tests.conftest import Stack, poll
 from tests.fakes.twilio_server import AUTH_TOKEN, FakeTwilio
 
 
-async def live_call(stack: Stack, agent_type: str | None = None) -> dict[str, Any]:
-    """A voice outreach approved and placed through Twilio."""
+async def live_call(stack: Stack, twilio: FakeTwilio, agent_type: str | None = None) -> dict[str, Any]:  # noqa: F811
+    """A voice outreach approved and placed through Twilio; its call's `sid`, `delivery` and `connect`ion as our
+    TwiML hands them to Twilio when the customer answers."""
     action = await callable_proposal(stack, agent_type)
     assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={"channel": "voice"})).status_code == 200
 
-    async def placed() -> bool:
-        return (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
+    async def placed() -> dict[str, Any] | None:
+        if (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] != "sent":
+            return None
+        with Session(stack.engine) as session:
+            delivery = session.exec(select(Delivery).where(col(Delivery.proposed_action_id) == action["id"],
+                                                           col(Delivery.channel) == "voice")).one()  # fmt: skip
+        return next(call for call in twilio.calls if call["sid"] == delivery.provider_message_id)
 
-    await poll(placed, "the call to be placed")
-    return action
+    placed_call = await poll(placed, "the call to be placed")
+    url, params, headers = twilio.answered(placed_call, "human")
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as twilio_posts:
+        twiml = (await twilio_posts.post(urlsplit(url).path, data=params, headers=headers)).text
+    delivery_id = urlsplit(url).path.split("/")[-2]
+    return {**action, "sid": placed_call["sid"], "delivery": delivery_id, "connect": connection_in(twiml)}
 
 
-def call(stack: Stack, settings: Settings, action: dict[str, Any], key: str = AUTH_TOKEN) -> RelayCall:  # noqa: F811
-    """The call Twilio connects to our WebSocket: signed over the public URL, which the proxy forwards here."""
-    local = str(stack.http.base_url).replace("http", "ws", 1).rstrip("/") + "/webhooks/twilio/relay"
-    return RelayCall(local, key, action["id"], signed_as=relay_url(settings))
+def call(stack: Stack, connect: CallConnection, call_sid: str, key: str = AUTH_TOKEN, **setup: str) -> RelayCall:
+    """The call Twilio connects to our WebSocket: signed over the public URL, which the proxy forwards here, its
+    `setup` with the parameters the TwiML gave (unless `setup` says otherwise)."""
+    local = connect.url.replace(PUBLIC.replace("https", "wss"), str(stack.http.base_url).replace("http", "ws", 1))
+    return RelayCall(local, key, call_sid, {**connect.parameters, **setup}, signed_as=connect.url)
 
 
 async def conversation(stack: Stack, action: dict[str, Any], status: str) -> dict[str, Any]:
@@ -52,11 +70,10 @@ async def conversation(stack: Stack, action: dict[str, Any], status: str) -> dic
 
 async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_team(
     stack: Stack,
-    settings: Settings,  # noqa: F811
     twilio: FakeTwilio,  # noqa: F811
 ) -> None:
-    action = await live_call(stack, "contract_renewal")
-    async with call(stack, settings, action) as line:
+    action = await live_call(stack, twilio, "contract_renewal")
+    async with call(stack, action["connect"], action["sid"]) as line:
         offices = await line.say("I've been thinking about switching to a private office. What options do you have?")
         assert "a month" in offices.text and "dollars" in offices.text and "$" not in offices.text
         assert "http" not in offices.text and offices.text.endswith("I have sent you the link by text message.")
@@ -109,19 +126,9 @@ async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_te
     assert len(updates) == 3 and "text_links" in activities and "escalate" in activities
 
 
-async def test_a_forged_handshake_is_refused_and_a_dropped_call_keeps_a_consistent_transcript(
-    stack: Stack,
-    settings: Settings,  # noqa: F811
-) -> None:
-    action = await live_call(stack)
-    async with call(stack, settings, action, key="not-the-secret") as forged:
-        assert await forged.ended() is None and forged.closed_with == 1008
-    # A genuine call that names no outreach waiting for it is told so, politely, and ended.
-    async with call(stack, settings, {"id": "outreach:atx:none"}) as stranger:
-        assert "I can't continue this call" in (await stranger.hear()).text
-        assert await stranger.ended() == {"type": "end", "handoffData": '{"reason": "not live"}'}
-
-    async with call(stack, settings, action) as line:
+async def test_a_dropped_call_keeps_a_consistent_transcript(stack: Stack, twilio: FakeTwilio) -> None:  # noqa: F811
+    action = await live_call(stack, twilio)
+    async with call(stack, action["connect"], action["sid"]) as line:
         answer = await line.say("Are you a real person or a bot?")
         assert "AI assistant" in answer.text
     # Hung up while the answer was said: it is on the timeline, marked so, and the conversation is closed.
@@ -129,11 +136,62 @@ async def test_a_forged_handshake_is_refused_and_a_dropped_call_keeps_a_consiste
     bodies = [entry["body"] for entry in detail["timeline"]]
     assert f"{answer.text} [the call ended while this was said]" in bodies
     assert "Closed: the call ended (hang-up)." in bodies
+    # The conversation is over, so the call is: its session is no more, however valid its address.
+    async with call(stack, action["connect"], action["sid"]) as again:
+        assert again.refused == 403
 
 
-async def test_zero_on_the_keypad_asks_for_a_person(stack: Stack, settings: Settings) -> None:  # noqa: F811
-    action = await live_call(stack)
-    async with call(stack, settings, action) as line:
+async def test_a_call_whose_outreach_no_longer_waits_is_ended_politely(stack: Stack, twilio: FakeTwilio) -> None:  # noqa: F811
+    action = await live_call(stack, twilio)
+    await stack.client.get_workflow_handle(action["id"]).terminate("an engineer stopped it")
+    async with call(stack, action["connect"], action["sid"]) as line:
+        assert "I can't continue this call" in (await line.hear()).text
+        assert await line.ended() == {"type": "end", "handoffData": '{"reason": "not live"}'}
+
+
+async def test_a_session_is_its_own_calls_and_only_while_it_goes_on(stack: Stack, twilio: FakeTwilio) -> None:  # noqa: F811
+    mine, theirs = await live_call(stack, twilio), await live_call(stack, twilio)
+    connect, sid = mine["connect"], mine["sid"]
+    other = CallConnection(connect.url.replace(mine["delivery"], theirs["delivery"]).replace(sid, theirs["sid"]),
+                           theirs["connect"].parameters)  # fmt: skip
+    with Session(stack.engine) as session:
+        delivery = session.get(Delivery, mine["delivery"])
+    assert delivery is not None
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    refused_handshakes = {
+        # Whoever saw this call's handshake cannot forge its signature,
+        "a forged signature": call(stack, connect, sid, key="not-the-auth-token"),
+        # nor point it at another customer's call (the signatures are over the address),
+        "another call's address": call(stack, other, theirs["sid"]),
+        # nor use one we made minutes ago, or one naming a call SID that is not the delivery's.
+        "an expired address": call(stack, connection(PUBLIC, AUTH_TOKEN, delivery, sid, long_ago), sid),
+        "another call SID": call(
+            stack, connection(PUBLIC, AUTH_TOKEN, delivery, theirs["sid"], datetime.now(UTC)), theirs["sid"]
+        ),
+    }
+    for what, handshake in refused_handshakes.items():
+        async with handshake as line:
+            assert line.refused == 403 and line.closed_with is None, what
+    # A genuine session whose setup names another outreach, another delivery or another call is closed.
+    for setup_sid, setup in ((sid, {"action_id": theirs["id"]}), (sid, {"delivery_id": theirs["delivery"]}),
+                             (theirs["sid"], {})):  # fmt: skip
+        async with call(stack, connect, setup_sid, **setup) as line:
+            assert await line.ended() is None and line.closed_with == 1008, setup or setup_sid
+    # Twilio reports the call completed: its session is over, even at a fresh address.
+    [placed] = [found for found in twilio.calls if found["sid"] == sid]
+    url, params, headers = twilio.callback(placed, "completed", CallDuration="42")
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as twilio_posts:
+        assert (await twilio_posts.post(urlsplit(url).path, data=params, headers=headers)).status_code == 204
+    async with call(stack, connection(PUBLIC, AUTH_TOKEN, delivery, sid, datetime.now(UTC)), sid) as line:
+        assert line.refused == 403
+    # The other customer's call, untouched by all this, goes on.
+    async with call(stack, theirs["connect"], theirs["sid"]) as line:
+        assert "AI assistant" in (await line.say("Are you a real person or a bot?")).text
+
+
+async def test_zero_on_the_keypad_asks_for_a_person(stack: Stack, twilio: FakeTwilio) -> None:  # noqa: F811
+    action = await live_call(stack, twilio)
+    async with call(stack, action["connect"], action["sid"]) as line:
         handed = await line.press("0")
         assert "follow up by email" in handed.text
         assert (await line.ended()) is not None

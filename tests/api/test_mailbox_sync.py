@@ -39,7 +39,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     # Syncs run when a test says so (after the first, when the account is connected), never by the clock. The
     # local servers are reached through the allow-list, as a deployment's in-house ones would be.
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1),
-                    mail_host_allowlist=("127.0.0.1",))  # fmt: skip
+                    mail_host_allowlist=("127.0.0.1",), development=True)  # fmt: skip
 
 
 async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811

@@ -22,19 +22,17 @@ from models.tables import Booking, Customer, Delivery, Invoice, Location, Ticket
 from settings import Settings
 from tests.api.test_inbound_replies import INBOUND, SECRET, answering, post
 from tests.api.test_sendgrid_events import fake  # noqa: F401 (the fake SendGrid fixture)
-from tests.conftest import Stack, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.factories import next_open_weekday
 from tests.fakes import mail_clients
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid
-
-PORTAL_SECRET = "chat-test-portal-secret"
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, fake: FakeSendGrid) -> Settings:  # noqa: F811
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
                     sendgrid_api_url=fake.base_url, sendgrid_webhook_public_key=fake.public_key,
-                    reply_token_secret="test-reply-secret", sendgrid_inbound_secret=SECRET,
+                    reply_token_secret=REPLY_SECRET, sendgrid_inbound_secret=SECRET,
                     portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
@@ -229,7 +227,7 @@ async def test_the_chat_signs_in_only_with_a_valid_chat_link(stack: Stack) -> No
 
 
 async def test_without_its_own_secret_the_chat_is_off(tmp_path: Path, database_url: str) -> None:
-    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url))
+    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True))
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                                    base_url="http://api") as http:  # fmt: skip
         answer = await http.post("/api/chat/messages", json={"text": "Hi"}, headers={"X-Chat-Link": "x"})

@@ -16,7 +16,7 @@ from api.main import create_app
 from models.messages import DeliveryStatus
 from models.tables import Customer, Delivery, ProviderEvent, TimelineEntry
 from settings import Settings
-from tests.conftest import Stack, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, fake_sendgrid
 
 EVENTS = "/webhooks/sendgrid/events"
@@ -33,7 +33,7 @@ def settings(tmp_path: Path, database_url: str, fake: FakeSendGrid) -> Settings:
     """The stack with the AI email going through (fake) SendGrid."""
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_api_key=API_KEY,
                     sendgrid_api_url=fake.base_url, sendgrid_webhook_public_key=fake.public_key,
-                    reply_token_secret="test-reply-secret")  # fmt: skip
+                    reply_token_secret=REPLY_SECRET, portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def approved_and_sent(stack: Stack, fake: FakeSendGrid) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -143,7 +143,7 @@ async def test_a_signed_body_that_is_not_a_list_of_events_is_a_400(stack: Stack,
 
 
 async def test_without_a_verification_key_the_webhook_says_what_to_configure(tmp_path: Path, database_url: str) -> None:
-    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url))
+    app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True))
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                                    base_url="http://api") as http:  # fmt: skip
         answer = await http.post(EVENTS, content=b"[]")

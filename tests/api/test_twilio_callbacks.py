@@ -22,6 +22,7 @@ from models.messages import CallRequest, Channel, DeliveryStatus
 from models.tables import Customer, Delivery, ProviderEvent, TimelineEntry
 from providers.twilio import TwilioVoice
 from settings import Settings
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET
 from tests.factories import LOCATION_ID, proposal
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
@@ -41,7 +42,8 @@ async def twilio(
     """The API as Twilio reaches it: no operator token, only signatures."""
     settings = Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
                         twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
-                        twilio_from_number=FROM_NUMBER)  # fmt: skip
+                        twilio_from_number=FROM_NUMBER, reply_token_secret=REPLY_SECRET,
+                        portal_link_secret=PORTAL_SECRET)  # fmt: skip
     app = create_app(settings, engine, temporal)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                                    base_url=PUBLIC) as http:  # fmt: skip

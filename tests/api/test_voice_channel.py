@@ -14,7 +14,7 @@ import pytest
 from models.db import session_scope
 from models.tables import Location
 from settings import Settings
-from tests.conftest import Stack, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
 PUBLIC = "https://outreach.example.com"
@@ -30,7 +30,8 @@ def twilio() -> Iterator[FakeTwilio]:
 def settings(tmp_path: Path, database_url: str, twilio: FakeTwilio) -> Settings:
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
                     twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-                    twilio_api_url=twilio.base_url)  # fmt: skip
+                    twilio_api_url=twilio.base_url, reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def callable_proposal(stack: Stack, agent_type: str | None = None) -> dict[str, Any]:
@@ -108,9 +109,12 @@ async def test_a_person_gets_the_ai_on_the_line_and_a_machine_the_message_alone(
         person = await twilio_posts.post(urlsplit(url).path, data=params, headers=headers)
         assert person.status_code == 200 and person.headers["content-type"] == "application/xml"
         relay = person.text
-        assert 'url="wss://outreach.example.com/webhooks/twilio/relay"' in relay
+        # The call's own session: its delivery and call SID in the address, which expires in minutes.
+        delivery_id = urlsplit(url).path.split("/")[-2]
+        assert f'url="wss://outreach.example.com/webhooks/twilio/relay/{delivery_id}/{call["sid"]}/' in relay
         assert f'welcomeGreeting="{said} text message."' in relay and "pay.example" not in relay
         assert f'<Parameter name="action_id" value="{action["id"]}" />' in relay
+        assert f'<Parameter name="delivery_id" value="{delivery_id}" />' in relay
         assert f'<Connect action="{PUBLIC}/webhooks/twilio/calls/' in relay
 
         url, params, headers = twilio.answered(call, "machine_end_beep")

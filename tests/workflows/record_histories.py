@@ -61,7 +61,7 @@ async def record() -> None:
     upgrade(url)
     engine = make_engine(url)
     seed_demo_data(engine)
-    settings = Settings(data_dir=data_dir, DATABASE_URL=url)
+    settings = Settings(data_dir=data_dir, DATABASE_URL=url, development=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         data_converter=pydantic_data_converter,
