@@ -22,7 +22,7 @@ from schemathesis.core.result import Ok
 
 from models.operators import Permission, create_operator
 from settings import Settings
-from tests.conftest import Stack
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack
 from tests.fakes.sendgrid_server import FakeSendGrid, fake_sendgrid
 
 EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES", "8"))
@@ -46,9 +46,10 @@ def sendgrid() -> Iterator[FakeSendGrid]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, sendgrid: FakeSendGrid) -> Settings:
-    """The stack with the members' chat on and SendGrid's Event Webhook verifying: their checks are fuzzed too."""
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_webhook_public_key=sendgrid.public_key,
-                    portal_link_secret="fuzz-portal-secret-of-at-least-32-bytes")  # fmt: skip
+    """The stack in development (its `/api/dev` is fuzzed too), with the members' chat on and SendGrid's Event
+    Webhook verifying."""
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True, reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET, sendgrid_webhook_public_key=sendgrid.public_key)  # fmt: skip
 
 
 def server_errors(base_url: str, token: str, examples: int) -> list[str]:
