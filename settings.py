@@ -150,9 +150,7 @@ class Settings(BaseSettings):
         return [entry.strip() for entry in value.split(",") if entry.strip()] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _real_providers_need_their_secrets(self) -> "Settings":
-        if self.sendgrid_api_key and not self.reply_token_secret:
-            raise ValueError("OUTREACH_REPLY_TOKEN_SECRET must be set when the AI email goes through SendGrid.")
+    def _no_relay_password_in_the_clear(self) -> "Settings":
         if self.smtp_username and self.smtp_security == "none":
             raise ValueError("OUTREACH_SMTP_SECURITY=none would send the relay's password unencrypted: use starttls "
                              "or ssl, or no OUTREACH_SMTP_USERNAME for a relay that needs no login.")  # fmt: skip

@@ -23,23 +23,29 @@ from models.db import session_scope
 from models.messages import Sender
 from models.tables import Booking, Customer, Location, ModelSpend, Ticket, TicketComment, TimelineEntry
 from settings import Settings
-from tests.conftest import Stack, free_port, worker_for
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, worker_for
 from tests.fakes.openai_server import FakeOpenAI, fake_openai
-
-PORTAL_SECRET = "chat-limits-portal-secret"
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path, DATABASE_URL=database_url, portal_link_secret=PORTAL_SECRET, ai_bookings_per_conversation=1
+        data_dir=tmp_path,
+        DATABASE_URL=database_url,
+        portal_link_secret=PORTAL_SECRET,
+        reply_token_secret=REPLY_SECRET,
+        ai_bookings_per_conversation=1,
     )
 
 
 @asynccontextmanager
 async def api_process(stack: Stack, peer: str = "192.0.2.10", **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """One more API process on the stack's database and worker, its clients connecting from `peer`."""
-    configured = Settings(portal_link_secret=PORTAL_SECRET, **{"task_queue": stack.task_queue, **settings})
+    configured = Settings(
+        portal_link_secret=PORTAL_SECRET,
+        reply_token_secret=REPLY_SECRET,
+        **{"task_queue": stack.task_queue, **settings},
+    )
     app = create_app(configured, stack.engine, stack.client)
     transport = httpx.ASGITransport(app=app, client=(peer, 40_000))
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as http:

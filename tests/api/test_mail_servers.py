@@ -29,7 +29,7 @@ from models.operators import Permission, create_operator, grant
 from models.tables import EmailAccount
 from settings import Settings
 from tests.api.test_email_channel import PASSWORD, SECRET, Mailbox, smtp  # noqa: F401
-from tests.conftest import Stack, free_port, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, poll
 from tests.fakes.dovecot import Dovecot, running_dovecot
 from tests.fakes.tls import Certificates, issue
 from workflows.mailbox_sync import MailboxSyncWorkflow
@@ -56,7 +56,8 @@ def secrets_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, secrets_dir: Path) -> Settings:
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1),
-                    mail_host_allowlist=(ALLOWED,), mailbox_secrets_dir=secrets_dir)  # fmt: skip
+                    mail_host_allowlist=(ALLOWED,), mailbox_secrets_dir=secrets_dir, reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 @dataclass
