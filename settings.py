@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # How long an API process trusts an operator it has looked up: a revoked token or a changed permission takes
     # effect within this time; 0 looks the operator up on every request.
     operator_cache_seconds: float = 5.0
+    # A web app session ends after this long unused, and this long after sign-in however used.
+    web_session_idle_minutes: int = Field(default=60, ge=1)
+    web_session_hours: int = Field(default=12, ge=1)
     # Larger request bodies are refused with 413 before they are read.
     max_request_bytes: int = 1_048_576
     # Where providers reach this API (webhooks and callbacks), e.g. https://outreach.example.com. Twilio signs

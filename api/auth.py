@@ -2,13 +2,18 @@
 
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from fastapi import HTTPException, status
 from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, col, select
 
 from models.operators import Permission
-from models.tables import Operator
+from models.tables import Operator, WebSession
+
+# How stale a web session's "last seen" may be before a request writes it again: idle expiry is that precise, and
+# a page's burst of requests costs one write, not one each.
+SEEN_EVERY = timedelta(minutes=1)
 
 
 class OperatorCache:
@@ -26,6 +31,10 @@ class OperatorCache:
             return None
         return entry[1]
 
+    def forget(self, token_hash: str) -> None:
+        """A token that ends now (a web session signed out) is not trusted from the cache either."""
+        self._known.pop(token_hash, None)
+
     def keep(self, token_hash: str, operator: Operator) -> Operator:
         # A copy belonging to no session: nothing a request's session does can expire or change it.
         copy = Operator(**operator.model_dump())
@@ -33,8 +42,25 @@ class OperatorCache:
         return copy
 
 
-def operator_for_token(session: Session, token_hash: str) -> Operator | None:
-    return session.exec(select(Operator).where(col(Operator.token_hash) == token_hash)).first()
+def operator_for_token(session: Session, token_hash: str, idle: timedelta) -> Operator | None:
+    """The operator a bearer token stands for: an operator's own API token, or a live web app session, which is
+    kept alive by its use (and ends once idle for `idle` or past its expiry)."""
+    operator = session.exec(select(Operator).where(col(Operator.token_hash) == token_hash)).first()
+    if operator is not None:
+        return operator
+    web = session.get(WebSession, token_hash)
+    if web is None:
+        return None
+    now = datetime.now(UTC)
+    if now >= web.expires_at or now - web.last_seen_at >= idle:
+        session.delete(web)
+        session.commit()
+        return None
+    if now - web.last_seen_at >= SEEN_EVERY:
+        web.last_seen_at = now
+        session.add(web)
+        session.commit()
+    return session.get(Operator, web.operator_id)
 
 
 def unauthorized(detail: str) -> HTTPException:

@@ -6,6 +6,7 @@ back costs more than most of them do.
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated, Any
 
@@ -127,15 +128,16 @@ async def get_current_operator(
     token_hash = hash_token(credentials.credentials)
     operator = cache.get(token_hash)
     if operator is None:
-        operator = await run_in_threadpool(_look_up, request.app.state.engine, cache, token_hash)
+        idle = timedelta(minutes=request.app.state.settings.web_session_idle_minutes)
+        operator = await run_in_threadpool(_look_up, request.app.state.engine, cache, token_hash, idle)
     if operator is None:
         raise unauthorized("The bearer token is not valid; ask an admin for a new one (outreach operators create).")
     return operator
 
 
-def _look_up(engine: Engine, cache: OperatorCache, token_hash: str) -> Operator | None:
+def _look_up(engine: Engine, cache: OperatorCache, token_hash: str, idle: timedelta) -> Operator | None:
     with Session(engine) as session:
-        operator = operator_for_token(session, token_hash)
+        operator = operator_for_token(session, token_hash, idle)
         return None if operator is None else cache.keep(token_hash, operator)
 
 

@@ -240,6 +240,19 @@ class Operator(SQLModel, table=True):
     permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the web app. Its cookie holds a random token (never the operator's API token) whose
+    hash is the key; it ends when the operator signs out, after `web_session_idle_minutes` unused, or
+    `web_session_hours` after sign-in, whichever comes first."""
+
+    __tablename__ = "web_session"
+    token_hash: str = Field(primary_key=True)
+    operator_id: str = Field(foreign_key="operator.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # --- read model (written only by activities) -------------------------------------------------
 
 

@@ -14,12 +14,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from api.web import session
 from api.web.client import Api, ApiRefused
 from domain.content import sanitize_html
 from domain.variables import ALLOWED
-from models.operators import Permission
+from models.operators import Permission, hash_token
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 NUMBER = re.compile(r"-?[0-9]{1,15}")
@@ -75,21 +76,38 @@ def install(app: FastAPI) -> None:
         return _page(request, "missing.html", session.token_of(request), status_code=error.status, error=error.detail)
 
 
+def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None) -> HTMLResponse:
+    """The sign-in form, with a fresh token of its own in a cookie and in the form: only this page can post it."""
+    sign_in_token = session.new_sign_in_token()
+    page = _page(request, "sign_in.html", None, status_code=status_code, error=error, sign_in_csrf=sign_in_token)
+    page.set_cookie(session.SIGN_IN_COOKIE, sign_in_token, httponly=True, samesite="strict",
+                    secure=session.secure(request), path="/app/sign-in")  # fmt: skip
+    return page
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request) -> HTMLResponse:
-    return _page(request, "sign_in.html", None)
+    return _sign_in_page(request)
 
 
 @router.post("/sign-in", response_model=None)
-async def sign_in(request: Request, token: Annotated[str, Form()]) -> Response:
+async def sign_in(request: Request, token: Annotated[str, Form()],
+                  sign_in_csrf: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    if not session.sign_in_allowed(request, sign_in_csrf):
+        return _sign_in_page(request, 403, "The sign-in form has expired; sign in again from this page.")
     try:
         async with Api(request, token.strip()) as api:
-            await api.get("/api/inbox/summary")
+            await api.get("/api/me")
     except ApiRefused as refused:
-        return _page(request, "sign_in.html", None, status_code=401, error=refused.detail)
+        return _sign_in_page(request, 401, refused.detail)
+    hours = request.app.state.settings.web_session_hours
+    started = await run_in_threadpool(session.start, request.app.state.engine, token.strip(), hours)
+    if started is None:  # a web session's own token: it signs in nothing new
+        return _sign_in_page(request, 401, "Sign in with your API token (outreach operators create), not a session.")
     signed_in = RedirectResponse("/app", status_code=303)
-    signed_in.set_cookie(session.COOKIE, token.strip(), httponly=True, samesite="strict",
+    signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
                          secure=session.secure(request), path="/app")  # fmt: skip
+    signed_in.delete_cookie(session.SIGN_IN_COOKIE, path="/app/sign-in")
     return signed_in
 
 
@@ -98,6 +116,8 @@ async def sign_out(request: Request) -> RedirectResponse:
     token = session.token_of(request)
     if token:
         await session.check_csrf(request, token)
+        await run_in_threadpool(session.end, request.app.state.engine, token)
+        request.app.state.operators.forget(hash_token(token))
     signed_out = _to_sign_in()
     signed_out.delete_cookie(session.COOKIE, path="/app")
     return signed_out

@@ -248,5 +248,5 @@ async def test_operators_whose_addresses_differ_only_in_punctuation_are_two(
     again = create_operator(engine, name="Anna Bell", email="A.B@x.example", location_ids=["ams"], is_admin=False)
     with Session(engine) as session:
         assert len(session.exec(select(Operator)).all()) == 2
-        assert operator_for_token(session, hash_token(again)) is not None
-        assert operator_for_token(session, hash_token(tokens["a.b@x.example"])) is None
+        assert operator_for_token(session, hash_token(again), timedelta(hours=1)) is not None
+        assert operator_for_token(session, hash_token(tokens["a.b@x.example"]), timedelta(hours=1)) is None
