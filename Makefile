@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval bench scale chaos fuzz histories screenshots clean
+.PHONY: run test lint typecheck unit eval bench scale chaos fuzz load histories screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -64,6 +64,11 @@ chaos: $(INSTALLED)
 ## sends a few): none may answer a server error.
 fuzz: $(INSTALLED)
 	OUTREACH_FUZZ_EXAMPLES=300 $(BIN)/pytest -n 0 -s tests/api/test_fuzz.py
+
+## 200 concurrent decisions through two API processes on PostgreSQL, a worker killed mid-batch: no server error,
+## one winner per proposal, no email twice or lost, /healthz under a second (not part of make test).
+load: $(INSTALLED)
+	OUTREACH_TEST_POSTGRES=1 OUTREACH_LOAD=1 $(BIN)/pytest -n 0 -s tests/test_load.py -k postgresql
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)

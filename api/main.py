@@ -34,7 +34,7 @@ from api.routers import (
 )
 from api.web import pages
 from api.webhooks import relay, sendgrid, twilio
-from models.db import process_engine
+from models.db import make_engine, process_engine
 from providers.mail_servers import MailServerRules
 from settings import Settings, get_settings
 from temporal_client import connect
@@ -52,12 +52,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
         settings.refuse_unsigned()
         app.state.settings = settings
         app.state.engine = engine or process_engine(settings)
+        # The health probe has a connection of its own: under load it must not queue behind the traffic it reports on.
+        app.state.health_engine = engine or make_engine(settings.resolved_database_url, pool_size=1, max_overflow=0)
         app.state.client = client or await connect(lazy=True)
         app.state.operators = OperatorCache(settings.operator_cache_seconds)
         app.state.mail_server_rules = mail_server_rules
         yield
         if engine is None:
             app.state.engine.dispose()
+            app.state.health_engine.dispose()
 
     app = FastAPI(
         title="Proactive Outreach",

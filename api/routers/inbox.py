@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import case, exists, func, or_, tuple_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -314,7 +315,12 @@ async def _decide(
             status.HTTP_409_CONFLICT,
             detail=f"This proposal is already {action.status}; only pending or snoozed proposals can be decided.",
         ) from error
-    return _detail(session, visible_action(session, operator, action.id), operator)
+    return await run_in_threadpool(_detail_of, session, operator, action.id)
+
+
+def _detail_of(session: Session, operator: Operator, action_id: str) -> dict[str, Any]:
+    """A decision's answer, read again after the workflow recorded it (on a thread: it is a dozen queries)."""
+    return _detail(session, visible_action(session, operator, action_id), operator)
 
 
 @router.patch("/{action_id}", response_model=InboxDetail)
@@ -322,7 +328,7 @@ async def edit(
     action_id: str, body: EditBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Edit the subject, body or call script of a pending or snoozed proposal."""
-    action = visible_action(session, operator, action_id)
+    action = await run_in_threadpool(visible_action, session, operator, action_id)
     request = DraftEdit(operator_id=operator.id, **body.model_dump())
     return await _decide(client, session, operator, action, OutreachWorkflow.edit_draft, request)
 
@@ -332,6 +338,13 @@ async def approve(
     action_id: str, body: ApproveBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Approve for delivery, optionally with edits (channel, subject, body_html)."""
+    action = await run_in_threadpool(_approvable, session, operator, action_id, body)
+    request = ApproveRequest(operator_id=operator.id, **body.model_dump())
+    return await _decide(client, session, operator, action, OutreachWorkflow.approve, request)
+
+
+def _approvable(session: Session, operator: Operator, action_id: str, body: ApproveBody) -> ProposedAction:
+    """The proposal, if the approval's own choices are possible (the workflow judges the rest)."""
     action = visible_action(session, operator, action_id)
     if body.channel is not None and body.channel not in set(Channel):
         # Not a channel at all: say which ones this proposal can use (the workflow judges the known ones).
@@ -344,8 +357,7 @@ async def approve(
         problem = department_problem(session, body.department_id, action.location_id)
     if problem:
         raise HTTPException(422, detail=problem)
-    request = ApproveRequest(operator_id=operator.id, **body.model_dump())
-    return await _decide(client, session, operator, action, OutreachWorkflow.approve, request)
+    return action
 
 
 @router.post("/{action_id}/reject", response_model=InboxDetail)
@@ -353,7 +365,7 @@ async def reject(
     action_id: str, body: RejectBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Reject: nothing is sent."""
-    action = visible_action(session, operator, action_id)
+    action = await run_in_threadpool(visible_action, session, operator, action_id)
     request = RejectRequest(operator_id=operator.id, reason=body.reason)
     return await _decide(client, session, operator, action, OutreachWorkflow.reject, request)
 
@@ -363,6 +375,6 @@ async def snooze(
     action_id: str, body: SnoozeBody, session: SessionDep, operator: Reviewer, client: ClientDep
 ) -> dict[str, Any]:
     """Hide until a time; the proposal then returns to the inbox."""
-    action = visible_action(session, operator, action_id)
+    action = await run_in_threadpool(visible_action, session, operator, action_id)
     request = SnoozeRequest(operator_id=operator.id, until=body.until)
     return await _decide(client, session, operator, action, OutreachWorkflow.snooze, request)
