@@ -30,6 +30,12 @@ from models.messages import InboundKind
 _PARSER = EmailReplyParser(languages=[language for language in MAIL_LANGUAGES if len(language) == 2])
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+# How much of a mail the reply parsers read (the whole text is kept): enough for any reply a person writes.
+TEXT_PARSED_MAX_CHARS = 32_000
+HTML_PARSED_MAX_CHARS = 256_000
+_LINE_CHARS = 200
+# Where a long line was cut for the parsers: invisible marks they keep on both sides, taken out after.
+_CONTINUED = "\u2063\n\u2063"
 
 
 @dataclass(frozen=True)
@@ -94,25 +100,42 @@ def reply_text(text: str, html: str = "") -> str:
     """Only the new part of a reply: quoted history, intro lines and signatures cut. HTML-only mail has its
     quoted blocks found in the HTML, where clients mark them."""
     if not text and html:
-        shown = [part for expanded, part in quotequail.quote_html(html, quote_intro_line=True) if expanded]
+        shown = [part for expanded, part in quotequail.quote_html(html[:HTML_PARSED_MAX_CHARS], quote_intro_line=True)
+                 if expanded]  # fmt: skip
         text = html_to_text("".join(shown[:1])) or html_to_text(html)
-    replies = _PARSER.read(text.replace("\r\n", "\n")).replies
+    readable = _readable(text)
+    replies = _PARSER.read(readable).replies
     new = replies[0].body if replies else ""  # the body: the reply without its signature
     parts = quotequail.quote(new, quote_intro_line=True)
     new = parts[0][1] if parts and parts[0][0] else ""
     # A reply that is all quote (a forward, say) is better shown whole than empty.
-    return new.strip() or text.strip()
+    return (new.strip() or readable.strip()).replace(_CONTINUED, "")
+
+
+def _readable(text: str) -> str:
+    """What the reply parsers are given: the first `TEXT_PARSED_MAX_CHARS` of the text (what is new in a reply
+    is at its top), no line longer than `_LINE_CHARS` (a longer one goes on, marked, on the next line), and
+    no two blank lines in a row. Their regular expressions take time far beyond linear on long lines and long
+    blank runs; in pieces this size, they are fast."""
+    lines: list[str] = []
+    for line in text[:TEXT_PARSED_MAX_CHARS].replace("\r\n", "\n").split("\n"):
+        if line.strip() or (lines and lines[-1].strip()):
+            lines.append(_CONTINUED.join(line[at : at + _LINE_CHARS] for at in range(0, len(line), _LINE_CHARS)))
+    return "\n".join(lines)
 
 
 def without_quoted(reply: str, ours: str) -> str:
     """`reply` without our own message pasted back into it unmarked (some clients quote with no marker at
-    all): it ends where a run of lines of our message begins."""
-    our_lines = {_plain(line) for line in ours.splitlines() if _plain(line)}
+    all): it ends where a run of lines of our message begins. One pass over the lines, however many."""
+    our_lines = {plain for line in ours.splitlines() if (plain := _plain(line))}
+    run = min(3, len(our_lines))
     lines = reply.splitlines()
-    for index in range(len(lines)):
-        following = [_plain(later) for later in lines[index:] if _plain(later)][:3]
-        if len(following) == min(3, len(our_lines)) and following and all(one in our_lines for one in following):
-            return "\n".join(lines[:index]).strip() or reply
+    said = [index for index, line in enumerate(lines) if _plain(line)]  # the lines that say something
+    for start in range(len(said) - run + 1 if run else 0):
+        if all(_plain(lines[index]) in our_lines for index in said[start : start + run]):
+            # The run begins right after the line before it that said something.
+            cut = said[start - 1] + 1 if start else 0
+            return "\n".join(lines[:cut]).strip() or reply
     return reply
 
 
