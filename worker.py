@@ -121,7 +121,7 @@ def build_worker(
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings))
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
-    mail = MailboxActivities(engine, ImapReader(), router_for(client, settings))
+    mail = MailboxActivities(engine, ImapReader(settings.inbound_max_bytes), router_for(client, settings))
     tools = ToolActivities(
         engine,
         PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)),

@@ -1,5 +1,6 @@
 """The FastAPI application: operators' API, provider webhooks and sandbox helpers."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,10 +37,13 @@ from models.db import make_engine
 from settings import Settings, get_settings
 from temporal_client import connect
 
+_OLD_SECRET_HIDDEN = sendgrid.OldSecretHidden()
+
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
     """Build the app; tests hand in their own engine and client, production builds them at start-up."""
     settings = settings or get_settings()
+    logging.getLogger("uvicorn.access").addFilter(_OLD_SECRET_HIDDEN)  # once: a logger keeps a filter once
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

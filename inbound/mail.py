@@ -77,8 +77,7 @@ def parse(raw: bytes) -> InboundMail:
     text, html = _bodies(mail)
     bounce = _bounce(mail)
     return InboundMail(
-        # Without a Message-ID (some clients and scripts leave it out), the same bytes still get the same id.
-        message_id=own_id[0] if own_id else f"<{hashlib.sha256(raw).hexdigest()[:32]}@inbound.invalid>",
+        message_id=own_id[0] if own_id else made_message_id(raw),
         sender=sender.lower(),
         sender_name=sender_name,
         recipients=tuple(
@@ -94,6 +93,12 @@ def parse(raw: bytes) -> InboundMail:
         bounce=bounce,
         attachments=() if mail.get_content_type() == "multipart/report" else _attachments(mail),
     )
+
+
+def made_message_id(raw: bytes) -> str:
+    """The id of a mail without a Message-ID (some clients and scripts leave it out), or one that cannot be
+    read: the same bytes get the same id."""
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@inbound.invalid>"
 
 
 def reply_text(text: str, html: str = "") -> str:
@@ -144,12 +149,13 @@ def _plain(line: str) -> str:
 
 
 def _header(mail: Message, name: str) -> str:
-    """A header as text; one too malformed to parse reads as empty rather than failing the whole mail."""
+    """A header as text; one the `email` package cannot parse (it raises what a malformed header makes it
+    raise: a group address such as `To: a:b:c;;` raises AttributeError) is read as written."""
     try:
         value = mail.get(name)
-    except (ValueError, IndexError, TypeError):
-        return ""
-    return " ".join(str(value).split()) if value is not None else ""
+    except Exception:
+        value = next((raw for key, raw in mail.raw_items() if key.lower() == name.lower()), None)
+    return " ".join(str(value).replace("\x00", "").split()) if value is not None else ""
 
 
 def _message_ids(value: str) -> list[str]:
@@ -171,7 +177,9 @@ def _bodies(mail: EmailMessage) -> tuple[str, str]:
     """The plain-text and HTML bodies (either may be empty)."""
     plain = mail.get_body(preferencelist=("plain",))
     html = mail.get_body(preferencelist=("html",))
-    return (_content(plain) if plain is not None else "").strip(), (_content(html) if html is not None else "")
+    # A NUL has no place in text, and PostgreSQL refuses to keep one.
+    text, markup = (_content(plain) if plain is not None else ""), (_content(html) if html is not None else "")
+    return text.replace("\x00", "").strip(), markup.replace("\x00", "")
 
 
 def _kind(mail: Message) -> InboundKind:
@@ -222,6 +230,6 @@ def _attachments(mail: EmailMessage) -> tuple[Attachment, ...]:
         payload = part.get_payload(decode=True)
         if part.is_multipart() or not isinstance(payload, bytes):
             continue  # a forwarded message's own parts: its text is already in the body
-        found.append(Attachment(filename=part.get_filename() or "attachment", content_type=part.get_content_type(),
-                                content=payload))  # fmt: skip
+        filename = (part.get_filename() or "attachment").replace("\x00", "")
+        found.append(Attachment(filename=filename, content_type=part.get_content_type(), content=payload))
     return tuple(found)

@@ -21,7 +21,7 @@ from domain.dates import mentioned_day
 from models.operators import Permission, create_operator
 from models.tables import Booking, Customer, Delivery, Invoice, Location, Ticket, TicketComment
 from settings import Settings
-from tests.api.test_inbound_replies import INBOUND, SECRET, answering, post
+from tests.api.test_inbound_replies import SECRET, answering, post
 from tests.api.test_sendgrid_events import fake  # noqa: F401 (the fake SendGrid fixture)
 from tests.conftest import Stack, poll
 from tests.fakes import mail_clients
@@ -147,7 +147,7 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
 
     # The customer answers that email: back to the ticket (the team's), never to the AI.
     reply = answering(mail, "Great, see you Friday!")
-    routed = await post(stack, mail_clients.gmail(reply), reply.to, path=INBOUND)
+    routed = await post(stack, mail_clients.gmail(reply), reply.to)
     assert routed.json()["status"] == "routed", routed.text
 
     async def on_ticket() -> bool:
