@@ -178,8 +178,8 @@ async def test_the_webhook_refuses_with_a_reason(stack: Stack, fake: FakeSendGri
         assert wrong.headers["www-authenticate"].startswith("Basic")
     too_large = await post(stack, raw + b"x" * MAX_MAIL, "reply+x@canalhouse.example")
     assert too_large.status_code == 413 and f"{MAX_MAIL:,} bytes" in too_large.json()["detail"]
-    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as stranger:
-        unreadable = await stranger.post(INBOUND, json={}, headers={"Authorization": "Basic %%%"})
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as anyone:
+        unreadable = await anyone.post(INBOUND, json={}, headers={"Authorization": "Basic %%%"})
         assert unreadable.status_code == 401
     async with httpx.AsyncClient(base_url=str(stack.http.base_url), auth=("sendgrid", SECRET)) as sendgrid:
         moved = await sendgrid.post(f"{INBOUND}/{SECRET}", content=raw)
