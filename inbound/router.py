@@ -140,7 +140,7 @@ async def receive_raw(
     except Exception as error:  # whatever strange bytes make the `email` package raise
         problem = f"It could not be read as an email ({type(error).__name__})."
         return keep_failed(session, raw, arrival, made_message_id(raw), problem)
-    mail = dataclasses.replace(mail, recipients=(*mail.recipients, *also_to))
+    mail = dataclasses.replace(mail, recipients=tuple(dict.fromkeys((*mail.recipients, *also_to))))
     try:
         return await receive(session, router, mail, arrival)
     except Exception as error:

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from domain.ids import mailbox_sync_id
+from inbound.router import WORKFLOW_BODY_MAX_CHARS
 from models.messages import MailboxSyncInput, MailboxSyncResult
 from models.tables import Delivery, InboundMessage
 from settings import Settings
@@ -25,6 +26,7 @@ from tests.fakes.mail_clients import Reply
 from workflows.mailbox_sync import MailboxSyncWorkflow
 
 MAILBOX = "billing@ams.example"
+MAX_MAIL = 5_000_000
 
 
 @pytest.fixture
@@ -36,7 +38,8 @@ def imap() -> Iterator[Dovecot]:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     # Syncs run when a test says so (after the first, when the account is connected), never by the clock.
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1))
+    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1),
+                    inbound_max_bytes=MAX_MAIL)  # fmt: skip
 
 
 async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811
@@ -169,3 +172,44 @@ async def test_each_message_is_read_once_across_restarts_and_renumbering(
         kept = session.exec(select(InboundMessage.reply).where(col(InboundMessage.email_account_id) == account["id"]))
         assert sorted(kept) == ["First.", "Second, after the server restarted.",
                                 "Third, after the folder was renumbered."]  # fmt: skip
+
+
+async def test_no_message_stops_the_mailbox(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    """A header the `email` package cannot parse, a reply larger than the workflow service takes, a mail larger
+    than we download: each is kept (as `failed` when it cannot be handled, with why), and what comes after is
+    read."""
+    account = await synced_account(stack, smtp, imap)
+    action, ours = await emailed_from(stack, account, smtp)
+
+    def reply(new: str) -> Reply:
+        return Reply(new=new, sender=ours["To"], to=MAILBOX, in_reply_to=ours["Message-ID"])
+
+    group = reply("Can I pay on Friday?")  # a group address: `AttributeError` in the `email` package
+    imap.append(
+        MAILBOX, mail_clients.gmail(group).replace(f"To: {MAILBOX}".encode(), b"To: a:b:c;;, " + MAILBOX.encode())
+    )
+    huge = reply("Paid. " * 250_000)  # 3 MB with its HTML twin: over the 2 MB a workflow takes in one message
+    imap.append(MAILBOX, mail_clients.gmail(huge))
+    too_large = reply("x" * MAX_MAIL)
+    imap.append(MAILBOX, mail_clients.gmail(too_large))
+    after = reply("Still there?")
+    imap.append(MAILBOX, mail_clients.gmail(after))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=3, routed=3, failed=1)
+    assert (await sync(stack, account["id"])).read == 0  # the position moved past each of them
+
+    found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
+    assert found["sync_error"] is None
+    [failed] = (await stack.http.get("/api/inbound", params={"status": "failed"})).json()["items"]
+    assert "larger than the 5,000,000" in failed["problem"] and "OUTREACH_INBOUND_MAX_BYTES" in failed["problem"]
+    with Session(stack.engine) as session:
+        kept = {row.message_id: row for row in session.exec(select(InboundMessage))}
+    assert kept[group.message_id].reply == "Can I pay on Friday?"
+    assert kept[huge.message_id].text.startswith(huge.new.strip())  # the whole of it stays in the database
+    assert kept[failed_id := too_large.message_id].status == "failed" and kept[failed_id].raw is None
+    bodies = [entry["body"] for entry in await timeline(stack, action["id"], 4) if entry["sender"] == "customer"]
+    assert "Can I pay on Friday?" in bodies and "Still there?" in bodies
+    assert max(len(body) for body in bodies) <= WORKFLOW_BODY_MAX_CHARS
