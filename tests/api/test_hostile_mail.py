@@ -108,8 +108,8 @@ async def test_the_inbound_secret_is_never_in_the_access_log(
 async def test_a_timestamp_that_is_not_a_number_is_refused(stack: Stack, timestamp: str) -> None:
     async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as sendgrid:
         answer = await sendgrid.post("/webhooks/sendgrid/events", content=b"[]", headers={
-            "X-Twilio-Email-Event-Webhook-Signature": b"c2lnbmF0dXJl",
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp.encode(),
+            b"X-Twilio-Email-Event-Webhook-Signature": b"c2lnbmF0dXJl",
+            b"X-Twilio-Email-Event-Webhook-Timestamp": timestamp.encode(),
         })  # fmt: skip
     assert answer.status_code == 403, answer.text  # was 500 for "²" and for 5,000 digits
     assert "timestamp" in answer.json()["detail"]
