@@ -261,11 +261,24 @@ def last_delivery(
 
 
 def _match(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> _Match:
-    if mail.bounce is not None and (bounced := _sent_with(session, mail.bounce.message_ids)) is not None:
+    if mail.bounce is not None and (bounced := _bounced_delivery(session, router, mail, arrival)) is not None:
         return _Match(bounced, location_id=bounced.location_id)
     if arrival.account is not None:
         return _by_thread(session, mail, arrival.account)
     return _by_token(session, router, mail)
+
+
+def _bounced_delivery(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> Delivery | None:
+    """The delivery a bounce reports, of the location it came home to only: a report read from one location's
+    mailbox, or sent to a reply address (signed for one location), names a Message-ID anyone could copy, and
+    must not fail another location's delivery."""
+    assert mail.bounce is not None
+    if arrival.account is not None:
+        location = arrival.account.location_id
+    else:
+        token = _by_token(session, router, mail)
+        location = token.delivery.location_id if token.delivery is not None else None
+    return _sent_with(session, mail.bounce.message_ids, location) if location is not None else None
 
 
 def _by_token(session: Session, router: Router, mail: InboundMail) -> _Match:

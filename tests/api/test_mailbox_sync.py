@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from domain.ids import mailbox_sync_id
 from inbound.router import WORKFLOW_BODY_MAX_CHARS
 from models.messages import MailboxSyncInput, MailboxSyncResult
-from models.tables import Delivery, InboundMessage
+from models.tables import Delivery, InboundMessage, Location
 from settings import Settings
 from tests.api.test_email_channel import PASSWORD, Mailbox, connected_account, sent, smtp  # noqa: F401
 from tests.conftest import Stack, poll
@@ -213,3 +213,27 @@ async def test_no_message_stops_the_mailbox(
     bodies = [entry["body"] for entry in await timeline(stack, action["id"], 4) if entry["sender"] == "customer"]
     assert "Can I pay on Friday?" in bodies and "Still there?" in bodies
     assert max(len(body) for body in bodies) <= WORKFLOW_BODY_MAX_CHARS
+
+
+async def test_a_bounce_fails_only_a_delivery_of_the_mailbox_location(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    account = await synced_account(stack, smtp, imap)
+    await emailed_from(stack, account, smtp)
+    with Session(stack.engine) as session:
+        ours = session.exec(select(Delivery)).one()
+        other = session.exec(select(Location.id).where(col(Location.id) != ours.location_id)).first()
+        assert other is not None
+        elsewhere = Delivery(**{**ours.model_dump(), "id": "elsewhere", "location_id": other,
+                                "message_id": "<elsewhere@other.example>"})  # fmt: skip
+        session.add(elsewhere)
+        session.commit()
+        status, customer = ours.status, ours.to_address
+    # A report naming another location's Message-ID (anyone who saw it can copy it) reaches this mailbox.
+    imap.append(MAILBOX, mail_clients.bounce("<elsewhere@other.example>", customer, MAILBOX, "550 User unknown"))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=1, unmatched=1)
+    with Session(stack.engine) as session:
+        kept = session.get(Delivery, "elsewhere")
+        assert kept is not None and kept.status == status  # not bounced
