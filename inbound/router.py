@@ -273,6 +273,7 @@ def _bounced_delivery(session: Session, router: Router, mail: InboundMail, arriv
     mailbox, or sent to a reply address (signed for one location), names a Message-ID anyone could copy, and
     must not fail another location's delivery."""
     assert mail.bounce is not None
+    location: str | None
     if arrival.account is not None:
         location = arrival.account.location_id
     else:
