@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # listed on the timeline but its bytes are not kept.
     inbound_max_bytes: int = 31_457_280
     inbound_attachment_max_bytes: int = 10_485_760
+    # Mail that matched no conversation (or failed) is deleted this many days after it came, unless an operator
+    # attached it; its attachments' bytes are never kept, only what each file was.
+    unmatched_mail_retention_days: int = Field(default=30, ge=1)
     # How often each connected mailbox is read for replies.
     mailbox_sync_interval: timedelta = timedelta(minutes=1)
     # The relay the `email` channel's location default sends through (its password in OUTREACH_SMTP_PASSWORD);

@@ -39,11 +39,13 @@ from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
+from workflows.inbound_retention import InboundRetentionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 from workflows.ticket_reply import TicketReplyWorkflow
 
-WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow]
+WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow,
+             InboundRetentionWorkflow]  # fmt: skip
 # Database activities are synchronous (SQLModel sessions); they run on this pool.
 ACTIVITY_THREADS = 16
 # On shutdown, running activities get this long to finish before they are cancelled (and retried
@@ -150,6 +152,7 @@ def build_worker(
             helpdesk.escalate,
             helpdesk.pass_to_ticket,
             mail.sync_mailbox,
+            mail.forget_unmatched_mail,
             tools.use_tool,
         ],
         task_queue=task_queue,

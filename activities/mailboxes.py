@@ -7,7 +7,7 @@ kept but had not routed yet.
 """
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, exists
@@ -18,8 +18,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.heartbeats import beating
-from inbound.router import Arrival, Router, keep_failed, receive_raw, route_again
-from models.messages import InboundStatus, MailboxSyncInput, MailboxSyncResult
+from inbound.router import Arrival, Router, forget_unmatched, keep_failed, receive_raw, route_again
+from models.messages import (
+    InboundRetentionInput,
+    InboundRetentionResult,
+    InboundStatus,
+    MailboxSyncInput,
+    MailboxSyncResult,
+)
 from models.tables import Delivery, EmailAccount, InboundMessage, MailboxFolder
 from providers.imap import Headers, ImapReader, Position, account_imap
 from providers.outcomes import Refused, Unavailable
@@ -55,6 +61,13 @@ class MailboxActivities:
             session.add(account)
             session.commit()
             return result
+
+    @activity.defn
+    def forget_unmatched_mail(self, request: InboundRetentionInput) -> InboundRetentionResult:
+        """Delete the mail no conversation took (unmatched or failed) once its retention has passed."""
+        with Session(self._engine) as session:
+            deleted = forget_unmatched(session, datetime.now(UTC) - timedelta(days=request.days))
+        return InboundRetentionResult(deleted=deleted)
 
     async def _sync(self, session: Session, account: EmailAccount) -> MailboxSyncResult:
         result = MailboxSyncResult()

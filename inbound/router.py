@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -187,6 +188,22 @@ def keep_failed(session: Session, raw: bytes | None, arrival: Arrival, message_i
     session.add(row)
     session.commit()
     return row
+
+
+def forget_unmatched(session: Session, before: datetime) -> int:
+    """Delete the mail that matched no conversation (or failed) and came before `before`, with its attachments'
+    records: what no operator attached in its time is a stranger's, not ours to keep. Answers how many."""
+    old = select(InboundMessage.id).where(
+        col(InboundMessage.status).in_([InboundStatus.unmatched, InboundStatus.failed]),
+        col(InboundMessage.received_at) < before,
+    )
+    ids = list(session.exec(old).all())
+    for batch in range(0, len(ids), 500):
+        chunk = ids[batch : batch + 500]
+        session.execute(delete(InboundAttachment).where(col(InboundAttachment.inbound_message_id).in_(chunk)))
+        session.execute(delete(InboundMessage).where(col(InboundMessage.id).in_(chunk)))
+        session.commit()
+    return len(ids)
 
 
 async def attach(session: Session, router: Router, row: InboundMessage, action: ProposedAction) -> InboundMessage:

@@ -141,6 +141,14 @@ class MailboxSyncResult(BaseModel):
     note: str | None = None
 
 
+class InboundRetentionInput(BaseModel):
+    days: int  # unmatched and failed mail older than this is deleted
+
+
+class InboundRetentionResult(BaseModel):
+    deleted: int = 0
+
+
 # --- detection -------------------------------------------------------------------------------
 
 

@@ -1,11 +1,14 @@
 """What a stranger who can email us, or reach our webhooks, can send: a mail the `email` package cannot parse is
 kept and answered 200 (SendGrid would otherwise post it again for days); 2 MB of hostile HTML is read while
 every other route keeps answering; the Inbound Parse secret never reaches an access log; a timestamp header
-that is not a plain number is refused, not a 500."""
+that is not a plain number is refused, not a 500; a stranger's mail keeps no files and is deleted after its
+retention."""
 
 import asyncio
 import logging
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,12 +16,18 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api.main import create_app
+from models.messages import InboundRetentionInput, InboundStatus
+from models.tables import InboundAttachment, InboundMessage
 from settings import Settings
 from tests.conftest import Stack, free_port, poll
+from tests.fakes import mail_clients
+from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import inbound_parse
+from workflows.inbound_retention import InboundRetentionWorkflow
 
 SECRET = "inbound-hostile-test-secret"
 INBOUND = "/webhooks/sendgrid/inbound"
@@ -113,3 +122,42 @@ async def test_a_timestamp_that_is_not_a_number_is_refused(stack: Stack, timesta
         })  # fmt: skip
     assert answer.status_code == 403, answer.text  # was 500 for "²" and for 5,000 digits
     assert "timestamp" in answer.json()["detail"]
+
+
+async def test_unmatched_mail_keeps_no_files_and_is_deleted_after_its_retention(stack: Stack) -> None:
+    base_url = str(stack.http.base_url)
+
+    async def from_a_stranger(new: str) -> str:
+        stranger = Reply(new=new, sender="seo@else.example", to="hello@canalhouse.example")
+        answer = await post(base_url, mail_clients.with_attachment(stranger, "offer.pdf", b"%PDF" * 100))
+        assert answer.json()["status"] == "unmatched", answer.text
+        return str(answer.json()["id"])
+
+    old, attached, recent = [await from_a_stranger(f"Buy our services ({n})") for n in range(3)]
+    [listed] = (await stack.http.get(f"/api/inbound/{old}")).json()["attachments"]
+    assert (listed["filename"], listed["size"], listed["kept"], listed["link"]) == ("offer.pdf", 400, False, None)
+    with Session(stack.engine) as session:
+        assert (
+            session.exec(select(InboundAttachment.content).where(col(InboundAttachment.content).is_not(None))).all()
+            == []
+        )
+        for kept_id in (old, attached):
+            row = session.get(InboundMessage, kept_id)
+            assert row is not None
+            row.received_at = datetime.now(UTC) - timedelta(days=31)
+            row.status = InboundStatus.routed if kept_id == attached else row.status  # an operator attached it
+            session.add(row)
+        session.commit()
+
+    forgotten = await stack.client.execute_workflow(
+        InboundRetentionWorkflow.run, InboundRetentionInput(days=30), id=f"retention-{uuid.uuid4()}",
+        task_queue=stack.task_queue,
+    )  # fmt: skip
+    assert forgotten.deleted == 1
+    assert (await stack.http.get(f"/api/inbound/{old}")).status_code == 404
+    assert (await stack.http.get(f"/api/inbound/{attached}")).status_code == 200
+    assert (await stack.http.get(f"/api/inbound/{recent}")).status_code == 200
+    with Session(stack.engine) as session:
+        assert (
+            session.exec(select(InboundAttachment).where(col(InboundAttachment.inbound_message_id) == old)).all() == []
+        )
