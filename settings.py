@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
     sendgrid_webhook_public_key: str = ""
-    # Inbound Parse posts replies to /webhooks/sendgrid/inbound/{this secret}; empty: the webhook is off.
+    # Inbound Parse posts replies to /webhooks/sendgrid/inbound with this as its Basic-authentication password (user
+    # `sendgrid`, in the URL SendGrid is given); empty: the webhook is off.
     sendgrid_inbound_secret: str = ""
     # An inbound mail (SendGrid's limit is 30 MB) is refused above this; an attachment above the second is
     # listed on the timeline but its bytes are not kept.
