@@ -67,6 +67,14 @@ async def test_a_mail_the_email_package_cannot_parse_is_kept_and_answered(stack:
     assert kept["recipients"] == ["reply+token@canalhouse.example"]
 
 
+async def test_a_mail_with_nul_characters_is_kept(stack: Stack) -> None:
+    with_nul = mail().replace(b"Can I pay", b"Can\x00 I pay").replace(b"Subject: Re:", b"Subject: Re:\x00")
+    answer = await post(str(stack.http.base_url), with_nul)
+    assert answer.status_code == 200, answer.text  # PostgreSQL refuses a NUL in text: it is not kept
+    kept = (await stack.http.get(f"/api/inbound/{answer.json()['id']}")).json()
+    assert (kept["reply"], kept["subject"]) == ("Can I pay on Friday?", "Re: your invoice")
+
+
 async def test_the_api_answers_while_a_hostile_mail_is_read(stack: Stack) -> None:
     hostile = mail(html='<a href="' * 110_000 + "<p>" + "<" * 500_000 + "<a " * 200_000)
     assert len(hostile) > 2_000_000

@@ -210,7 +210,13 @@ async def test_no_message_stops_the_mailbox(
     assert kept[group.message_id].reply == "Can I pay on Friday?"
     assert kept[huge.message_id].text.startswith(huge.new.strip())  # the whole of it stays in the database
     assert kept[failed_id := too_large.message_id].status == "failed" and kept[failed_id].raw is None
-    bodies = [entry["body"] for entry in await timeline(stack, action["id"], 4) if entry["sender"] == "customer"]
+
+    async def customer_said() -> list[str] | None:
+        entries = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+        bodies = [entry["body"] for entry in entries if entry["sender"] == "customer"]
+        return bodies if len(bodies) == 3 else None
+
+    bodies = await poll(customer_said, "the three replies on the timeline")
     assert "Can I pay on Friday?" in bodies and "Still there?" in bodies
     assert max(len(body) for body in bodies) <= WORKFLOW_BODY_MAX_CHARS
 
