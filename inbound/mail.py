@@ -29,6 +29,7 @@ from models.messages import InboundKind
 # Every language the reply parser knows (one of its entries is a test fixture, not a language).
 _PARSER = EmailReplyParser(languages=[language for language in MAIL_LANGUAGES if len(language) == 2])
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_SPACES = re.compile(r"\s+")
 _AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 # How much of a mail the reply parsers read (the whole text is kept): enough for any reply a person writes.
 TEXT_PARSED_MAX_CHARS = 32_000
@@ -145,7 +146,9 @@ def without_quoted(reply: str, ours: str) -> str:
 
 
 def _plain(line: str) -> str:
-    return " ".join(line.lstrip("> ").split()).lower()
+    # One pass and one string, however many words: a split into a list of words costs more than linear time in
+    # memory traffic on a line of 100,000 of them.
+    return _SPACES.sub(" ", line.lstrip("> ")).strip().lower()
 
 
 def _header(mail: Message, name: str) -> str:
