@@ -128,7 +128,10 @@ class ImapReader:
 
 def _headers(mailbox: BaseMailBox, uids: list[int]) -> list[tuple[int, Headers]]:
     def first(message: MailMessage, name: str) -> str:
-        return " ".join(message.headers.get(name, ("",))[0].split())
+        # Raw 8-bit bytes in a header come as lone surrogates, which no database takes: they are read as the
+        # `email` package reads them (U+FFFD), so the ids agree; a NUL has no place in a header either.
+        value = message.headers.get(name, ("",))[0].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return " ".join(value.replace("\x00", "").split())
 
     found: list[tuple[int, Headers]] = []
     if not uids:

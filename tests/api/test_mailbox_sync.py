@@ -180,8 +180,8 @@ async def test_no_message_stops_the_mailbox(
     imap: Dovecot,
 ) -> None:
     """A header the `email` package cannot parse, a reply larger than the workflow service takes, a mail larger
-    than we download: each is kept (as `failed` when it cannot be handled, with why), and what comes after is
-    read."""
+    than we download, a raw byte in a Message-ID: each is kept (as `failed` when it cannot be handled, with why)
+    or passed over, and what comes after is read."""
     account = await synced_account(stack, smtp, imap)
     action, ours = await emailed_from(stack, account, smtp)
 
@@ -196,6 +196,9 @@ async def test_no_message_stops_the_mailbox(
     imap.append(MAILBOX, mail_clients.gmail(huge))
     too_large = reply("x" * MAX_MAIL)
     imap.append(MAILBOX, mail_clients.gmail(too_large))
+    # Spam with a raw 8-bit byte in its Message-ID: no database takes the text IMAP makes of it.
+    imap.append(MAILBOX, b"From: seo@spam.example\r\nTo: billing@ams.example\r\nMessage-ID: <caf\xe9@spam.example>\r\n"
+                         b"Subject: Offer\r\n\r\nBuy now\r\n")  # fmt: skip
     after = reply("Still there?")
     imap.append(MAILBOX, mail_clients.gmail(after))
     assert await sync(stack, account["id"]) == MailboxSyncResult(read=3, routed=3, failed=1)
