@@ -4,6 +4,8 @@ answering a forwarded message does not join it; the team's own answer from their
 stays in the thread, and so does the customer's answer to it; the team's other mail is never read; a bounce fails
 the delivery; and across a server restart and a renumbered folder each message is read once."""
 
+import socketserver
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -246,3 +248,41 @@ async def test_a_bounce_fails_only_a_delivery_of_the_mailbox_location(
     with Session(stack.engine) as session:
         kept = session.get(Delivery, "elsewhere")
         assert kept is not None and kept.status == status  # not bounced
+
+
+class _Garbled(socketserver.StreamRequestHandler):
+    """An IMAP server that logs in and lists its folders, then answers STATUS with numbers that are not."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"* OK IMAP4rev1 ready\r\n")
+        while line := self.rfile.readline():
+            tag, _, command = line.decode().strip().partition(" ")
+            verb = command.split(" ")[0].upper()
+            if verb == "CAPABILITY":
+                self.wfile.write(b"* CAPABILITY IMAP4rev1\r\n")
+            elif verb == "LIST":
+                self.wfile.write(b'* LIST (\\HasNoChildren) "/" INBOX\r\n')
+            elif verb == "STATUS":
+                self.wfile.write(b"* STATUS INBOX (UIDVALIDITY one UIDNEXT two)\r\n")
+            elif verb == "LOGOUT":
+                self.wfile.write(b"* BYE\r\n" + f"{tag} OK bye\r\n".encode())
+                return
+            self.wfile.write(f"{tag} OK done\r\n".encode())
+
+
+async def test_whatever_stops_a_sync_is_written_to_the_account(stack: Stack, smtp: Mailbox) -> None:  # noqa: F811
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=server.server_address[1],
+                                          imap_security="none")  # fmt: skip
+
+        async def stopped() -> str | None:
+            found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
+            return found["sync_error"]
+
+        # Was empty: the account looked healthy while no sync ever finished.
+        assert "The sync stopped on an unexpected error" in await poll(stopped, "the sync's error on the account")
+    finally:
+        server.shutdown()
+        server.server_close()
