@@ -1,5 +1,5 @@
 """Temporal Schedules, reconciled with the database: detection, one per location; the mailbox sync, one per
-connected email account that is read for replies."""
+connected email account that is read for replies; and one that forgets unmatched mail after its retention."""
 
 import contextlib
 from datetime import timedelta
@@ -21,15 +21,17 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from domain.ids import detection_id, mailbox_sync_id
-from models.messages import DetectionInput, MailboxSyncInput
+from domain.ids import INBOUND_RETENTION_ID, detection_id, mailbox_sync_id
+from models.messages import DetectionInput, InboundRetentionInput, MailboxSyncInput
 from models.tables import EmailAccount, Location
 from settings import Settings
 from workflows.detection import DetectionWorkflow
+from workflows.inbound_retention import InboundRetentionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 
 SCHEDULE_PREFIX = detection_id("")
 MAILBOX_PREFIX = mailbox_sync_id("")
+RETENTION_INTERVAL = timedelta(days=1)
 
 
 def interval_of(location: Location, settings: Settings) -> timedelta:
@@ -74,6 +76,17 @@ async def ensure_mailbox_sync(client: Client, account: EmailAccount, settings: S
     await (await _ensure(client, schedule_id, schedule)).trigger()
 
 
+async def ensure_inbound_retention(client: Client, settings: Settings) -> ScheduleHandle:
+    """The daily run that deletes unmatched mail older than `OUTREACH_UNMATCHED_MAIL_RETENTION_DAYS`."""
+    return await _ensure(client, INBOUND_RETENTION_ID, Schedule(
+        action=ScheduleActionStartWorkflow(InboundRetentionWorkflow.run,
+                                           InboundRetentionInput(days=settings.unmatched_mail_retention_days),
+                                           id=INBOUND_RETENTION_ID, task_queue=settings.task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RETENTION_INTERVAL)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    ))  # fmt: skip
+
+
 async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
     try:
         return await client.create_schedule(schedule_id, schedule)
@@ -88,8 +101,9 @@ async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> Sched
 
 
 async def sync_schedules(client: Client, engine: Engine, settings: Settings, *, trigger: bool = False) -> list[str]:
-    """One detection schedule per location and one sync schedule per synced mailbox, no more: create or update
-    them, delete those of removed locations and accounts, and optionally start a detection run now."""
+    """One detection schedule per location, one sync schedule per synced mailbox (no more), and the inbound
+    mail's retention: create or update them, delete those of removed locations and accounts, and optionally start
+    a detection run now."""
     with Session(engine) as session:
         locations = list(session.exec(select(Location).order_by(col(Location.id))).all())
         accounts = list(session.exec(select(EmailAccount)).all())
@@ -99,6 +113,7 @@ async def sync_schedules(client: Client, engine: Engine, settings: Settings, *, 
             await handle.trigger()
     for account in accounts:
         await ensure_mailbox_sync(client, account, settings)
+    await ensure_inbound_retention(client, settings)
     wanted = {detection_id(location.id) for location in locations}
     wanted |= {mailbox_sync_id(account.id) for account in accounts if account.syncs}
     async for listed in await client.list_schedules():

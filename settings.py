@@ -53,12 +53,16 @@ class Settings(BaseSettings):
     sendgrid_api_url: str = "https://api.sendgrid.com"
     # The Event Webhook's verification key, as SendGrid's mail settings show it (base64).
     sendgrid_webhook_public_key: str = ""
-    # Inbound Parse posts replies to /webhooks/sendgrid/inbound/{this secret}; empty: the webhook is off.
+    # Inbound Parse posts replies to /webhooks/sendgrid/inbound with this as its Basic-authentication password (user
+    # `sendgrid`, in the URL SendGrid is given); empty: the webhook is off.
     sendgrid_inbound_secret: str = ""
     # An inbound mail (SendGrid's limit is 30 MB) is refused above this; an attachment above the second is
     # listed on the timeline but its bytes are not kept.
     inbound_max_bytes: int = 31_457_280
     inbound_attachment_max_bytes: int = 10_485_760
+    # Mail that matched no conversation (or failed) is deleted this many days after it came, unless an operator
+    # attached it; its attachments' bytes are never kept, only what each file was.
+    unmatched_mail_retention_days: int = Field(default=30, ge=1)
     # How often each connected mailbox is read for replies.
     mailbox_sync_interval: timedelta = timedelta(minutes=1)
     # The relay the `email` channel's location default sends through (its password in OUTREACH_SMTP_PASSWORD);

@@ -40,11 +40,13 @@ from settings import Settings, get_settings
 from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
+from workflows.inbound_retention import InboundRetentionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 from workflows.ticket_reply import TicketReplyWorkflow
 
-WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow]
+WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow,
+             InboundRetentionWorkflow]  # fmt: skip
 # Database activities are synchronous (SQLModel sessions); they run on this pool.
 ACTIVITY_THREADS = 16
 # On shutdown, running activities get this long to finish before they are cancelled (and retried
@@ -127,7 +129,7 @@ def build_worker(
     email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings, rules))
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
-    mail = MailboxActivities(engine, ImapReader(rules), router_for(client, settings))
+    mail = MailboxActivities(engine, ImapReader(rules, settings.inbound_max_bytes), router_for(client, settings))
     tools = ToolActivities(
         engine,
         PortalLinks(settings.portal_secret, timedelta(days=settings.portal_link_days)),
@@ -157,6 +159,7 @@ def build_worker(
             helpdesk.escalate,
             helpdesk.pass_to_ticket,
             mail.sync_mailbox,
+            mail.forget_unmatched_mail,
             tools.use_tool,
         ],
         task_queue=task_queue,

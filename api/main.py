@@ -1,5 +1,6 @@
 """The FastAPI application: operators' API, provider webhooks and, in development, the sandbox's helpers."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,12 +41,14 @@ from settings import Settings, get_settings
 from temporal_client import connect
 
 RETRY_AFTER_SECONDS = 5
+_OLD_SECRET_HIDDEN = sendgrid.OldSecretHidden()
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None, client: Client | None = None) -> FastAPI:
     """Build the app; tests hand in their own engine and client, production builds them at start-up."""
     settings = settings or get_settings()
     mail_server_rules = MailServerRules.from_settings(settings)  # a bad allow-list entry stops the start
+    logging.getLogger("uvicorn.access").addFilter(_OLD_SECRET_HIDDEN)  # once: a logger keeps a filter once
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,11 +19,14 @@ A reply goes to the outreach while it runs; once it is over, to its conversation
 still going takes it, or a new run reopens the conversation. A late reply is answered, never lost.
 """
 
+import asyncio
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -34,7 +37,7 @@ from domain import reply_tokens
 from domain.content import html_to_text
 from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED, conversation_id
 from inbound import delivery_events
-from inbound.mail import InboundMail, without_quoted
+from inbound.mail import InboundMail, made_message_id, parse, without_quoted
 from models.messages import (
     ActionStatus,
     Channel,
@@ -99,6 +102,17 @@ class NothingToReplyTo(Exception):
     """The outreach has not been delivered, so a reply cannot be about it."""
 
 
+# What a workflow is handed of a customer's message (the whole of it stays in the database): far below the
+# workflow service's payload limit (2 MB), and more than any answer needs.
+WORKFLOW_BODY_MAX_CHARS = 32_000
+# A failed mail's text is its raw bytes as text, this far, for an operator to read; the bytes are kept whole.
+_FAILED_TEXT_CHARS = 64_000
+# What says the database or the workflow service is away, not that the mail is bad: raised, for the sender to
+# try the same mail again (the webhook's retry, the next sync). The lazy workflow client reports a server it
+# cannot reach with a RuntimeError.
+_AWAY = (OperationalError, InterfaceError, RuntimeError)
+
+
 def inbound_id(message_id: str) -> str:
     """The row of a mail, from its Message-ID: the same mail, however often it arrives, is one row."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"inbound-mail:{message_id}"))
@@ -112,6 +126,84 @@ async def receive(session: Session, router: Router, mail: InboundMail, arrival: 
     if row.status is InboundStatus.received:
         await route(session, router, row)
     return row
+
+
+async def receive_raw(
+    session: Session, router: Router, raw: bytes, arrival: Arrival, also_to: tuple[str, ...] = ()
+) -> InboundMessage:
+    """Read a raw mail, keep it and route it (`also_to`: recipients known from the envelope). Reading runs in a
+    thread: it is work on a stranger's bytes, and the event loop serves everyone else meanwhile. A mail that
+    cannot be read, kept or routed is kept as `failed`, with the reason and its raw bytes, never raised (the
+    same mail again finds that row); only what says the database or the workflow service is away is raised,
+    for the same mail to be tried again."""
+    try:
+        mail = await asyncio.to_thread(parse, raw)
+    except Exception as error:  # whatever strange bytes make the `email` package raise
+        problem = f"It could not be read as an email ({type(error).__name__})."
+        return keep_failed(session, raw, arrival, made_message_id(raw), problem)
+    mail = dataclasses.replace(mail, recipients=tuple(dict.fromkeys((*mail.recipients, *also_to))))
+    try:
+        return await receive(session, router, mail, arrival)
+    except Exception as error:
+        problem = _failure(error)
+        session.rollback()
+        return keep_failed(session, raw, arrival, mail.message_id, problem)
+
+
+async def route_again(session: Session, router: Router, row: InboundMessage) -> None:
+    """Route a mail an earlier attempt kept and did not route; one that cannot be routed is marked `failed`."""
+    try:
+        await route(session, router, row)
+    except Exception as error:
+        problem = _failure(error)
+        session.rollback()
+        keep_failed(session, None, Arrival(row.source), row.message_id, problem)
+
+
+def _failure(error: Exception) -> str:
+    """Why a mail failed, for the operator; what says the database or the workflow service is away is raised
+    again instead, for the same mail to be tried again."""
+    if isinstance(error, _AWAY) or (isinstance(error, RPCError) and error.status != RPCStatusCode.INVALID_ARGUMENT):
+        raise error
+    if isinstance(error, RPCError):
+        return ("The workflow service refused it (it is too large, say), so no conversation got it; read it here "
+                "and answer it yourself.")  # fmt: skip
+    return f"It could not be kept or routed ({type(error).__name__}); read it here."
+
+
+def keep_failed(session: Session, raw: bytes | None, arrival: Arrival, message_id: str, problem: str) -> InboundMessage:
+    """Keep a mail that could not be handled as `failed`, with why: its raw bytes (when they were read), and as
+    much of them as text as an operator needs to read it. One kept before keeps what it had."""
+    message_id = message_id.replace("\x00", "")
+    row = session.get(InboundMessage, inbound_id(message_id))
+    if row is None:
+        row = InboundMessage(
+            id=inbound_id(message_id), source=arrival.source, message_id=message_id, sender="", subject="",
+            email_account_id=arrival.account.id if arrival.account else None,
+            location_id=arrival.account.location_id if arrival.account else None, kind=InboundKind.reply,
+            text=(raw or b"")[:_FAILED_TEXT_CHARS].decode("utf-8", errors="replace").replace("\x00", ""), reply="",
+            status=InboundStatus.failed, received_at=datetime.now(UTC),
+        )  # fmt: skip
+    row.status, row.problem, row.raw = InboundStatus.failed, problem, raw or row.raw
+    session.add(row)
+    session.commit()
+    return row
+
+
+def forget_unmatched(session: Session, before: datetime) -> int:
+    """Delete the mail that matched no conversation (or failed) and came before `before`, with its attachments'
+    records: what no operator attached in its time is a stranger's, not ours to keep. Answers how many."""
+    old = select(InboundMessage.id).where(
+        col(InboundMessage.status).in_([InboundStatus.unmatched, InboundStatus.failed]),
+        col(InboundMessage.received_at) < before,
+    )
+    ids = list(session.exec(old).all())
+    for batch in range(0, len(ids), 500):
+        chunk = ids[batch : batch + 500]
+        session.execute(delete(InboundAttachment).where(col(InboundAttachment.inbound_message_id).in_(chunk)))
+        session.execute(delete(InboundMessage).where(col(InboundMessage.id).in_(chunk)))
+        session.commit()
+    return len(ids)
 
 
 async def attach(session: Session, router: Router, row: InboundMessage, action: ProposedAction) -> InboundMessage:
@@ -186,11 +278,25 @@ def last_delivery(
 
 
 def _match(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> _Match:
-    if mail.bounce is not None and (bounced := _sent_with(session, mail.bounce.message_ids)) is not None:
+    if mail.bounce is not None and (bounced := _bounced_delivery(session, router, mail, arrival)) is not None:
         return _Match(bounced, location_id=bounced.location_id)
     if arrival.account is not None:
         return _by_thread(session, mail, arrival.account)
     return _by_token(session, router, mail)
+
+
+def _bounced_delivery(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> Delivery | None:
+    """The delivery a bounce reports, of the location it came home to only: a report read from one location's
+    mailbox, or sent to a reply address (signed for one location), names a Message-ID anyone could copy, and
+    must not fail another location's delivery."""
+    assert mail.bounce is not None
+    location: str | None
+    if arrival.account is not None:
+        location = arrival.account.location_id
+    else:
+        token = _by_token(session, router, mail)
+        location = token.delivery.location_id if token.delivery is not None else None
+    return _sent_with(session, mail.bounce.message_ids, location) if location is not None else None
 
 
 def _by_token(session: Session, router: Router, mail: InboundMail) -> _Match:
@@ -289,7 +395,8 @@ def _keep(session: Session, router: Router, mail: InboundMail, arrival: Arrival,
         session.add(row)
         session.flush()
         for position, attachment in enumerate(mail.attachments):
-            kept = len(attachment.content) <= router.attachment_max_bytes
+            # A stranger's files are not ours to keep: of unmatched mail, only what each file was.
+            kept = delivery is not None and len(attachment.content) <= router.attachment_max_bytes
             session.add(InboundAttachment(id=f"{row.id}:{position}", inbound_message_id=row.id,
                                           filename=attachment.filename, content_type=attachment.content_type,
                                           size=len(attachment.content),
@@ -373,7 +480,7 @@ async def _hand_over(
     message = CustomerMessage(
         id=row.id,
         channel=_channel(row, delivery, action),
-        body=row.reply,
+        body=row.reply[:WORKFLOW_BODY_MAX_CHARS],
         received_at=row.received_at,
         in_reply_to=delivery.message_id,
         references=[*row.references, row.message_id],

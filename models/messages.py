@@ -126,6 +126,7 @@ class InboundStatus(StrEnum):
     received = "received"  # kept, not yet on a timeline (routing it is under way, or is retried)
     routed = "routed"  # on its conversation's timeline
     unmatched = "unmatched"  # belongs to no conversation we know: kept for an operator to attach
+    failed = "failed"  # could not be read, kept whole or routed (the problem says why): kept raw for the team
 
 
 class MailboxSyncInput(BaseModel):
@@ -136,7 +137,16 @@ class MailboxSyncResult(BaseModel):
     read: int = 0  # messages fetched in full
     routed: int = 0  # on a conversation's timeline
     unmatched: int = 0  # kept for an operator
+    failed: int = 0  # could not be read, kept or routed (or too large to download): kept with the reason
     note: str | None = None
+
+
+class InboundRetentionInput(BaseModel):
+    days: int  # unmatched and failed mail older than this is deleted
+
+
+class InboundRetentionResult(BaseModel):
+    deleted: int = 0
 
 
 # --- detection -------------------------------------------------------------------------------

@@ -528,13 +528,14 @@ class InboundMessage(SQLModel, table=True):
     references: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     kind: InboundKind = Field(sa_type=_enum(InboundKind))
     status: InboundStatus = Field(sa_type=_enum(InboundStatus), index=True)
-    problem: str | None = None  # why it matched nothing, for the operator who looks
+    problem: str | None = None  # why it matched nothing (or failed), for the operator who looks
     text: str  # everything it said
     reply: str  # only what was new
     proposed_action_id: str | None = Field(default=None, foreign_key="proposed_action.id", index=True)
     conversation_id: str | None = None
     delivery_id: str | None = None  # our message it answers (or, for a bounce, the one that bounced)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    raw: bytes | None = Field(default=None, sa_type=LargeBinary)  # the mail as it came, when it `failed`
 
 
 class InboundAttachment(SQLModel, table=True):

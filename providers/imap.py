@@ -26,6 +26,8 @@ from providers.mail_servers import Failure, MailServer, MailServerProblem, MailS
 TIMEOUT_SECONDS = 20.0
 INBOX = "INBOX"
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 # The names servers give the Sent folder when they do not mark it `\Sent` (RFC 6154).
 _SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "Sent Mail", "[Gmail]/Sent Mail", "INBOX.Sent")
 
@@ -55,7 +57,9 @@ class Headers:
 @dataclass(frozen=True)
 class NewMail:
     uid: int
-    raw: bytes
+    raw: bytes | None  # None: larger than the reader takes (`size` says how large), not downloaded
+    size: int
+    headers: Headers | None = None  # of one too large, what is known of it
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,11 @@ class ImapReader:
     in the order the messages came (Sent first), so it can count a message it wanted as part of the thread
     when a later one names it."""
 
-    # Small enough that a batch is fetched well within the sync's heartbeat timeout on a slow server.
-    def __init__(self, rules: MailServerRules, batch: int = 50) -> None:
+    # Small enough that a batch is read well within the sync's heartbeat timeout on a slow server. A message
+    # over `max_bytes` is never downloaded (its size is asked first); the others are fetched one at a time.
+    def __init__(self, rules: MailServerRules, max_bytes: int, batch: int = 50) -> None:
         self._rules = rules
+        self.max_bytes = max_bytes
         self._batch = batch
 
     def read(
@@ -131,24 +137,46 @@ class ImapReader:
         chosen = uids[: self._batch]
         if not chosen:
             return FolderRead(folder, Position(validity, max(after, highest)), [])
-        fetch = [str(uid) for uid, headers in _headers(mailbox, chosen) if wanted(headers)]
-        fetched = mailbox.fetch(uid_list=fetch, mark_seen=False, bulk=True) if fetch else []
-        mail = sorted((NewMail(int(message.uid or 0), message.obj.as_bytes()) for message in fetched),
-                      key=lambda new: new.uid)  # fmt: skip
-        return FolderRead(folder, Position(validity, chosen[-1]), mail)
+        sizes = _sizes(mailbox, chosen)
+        small = [uid for uid in chosen if sizes.get(uid, 0) <= self.max_bytes]
+        large = [uid for uid in chosen if sizes.get(uid, 0) > self.max_bytes]
+        fetch = [str(uid) for uid, headers in _headers(mailbox, small) if wanted(headers)]
+        fetched = mailbox.fetch(uid_list=fetch, mark_seen=False, bulk=False) if fetch else []
+        mail = [NewMail(int(message.uid or 0), message.obj.as_bytes(), sizes.get(int(message.uid or 0), 0))
+                for message in fetched]  # fmt: skip
+        # One of ours too large to read: what its headers say is all that is known of it.
+        mail += [
+            NewMail(uid, None, sizes[uid], headers) for uid, headers in _headers(mailbox, large) if wanted(headers)
+        ]
+        return FolderRead(folder, Position(validity, chosen[-1]), sorted(mail, key=lambda new: new.uid))
 
 
 def _headers(mailbox: BaseMailBox, uids: list[int]) -> list[tuple[int, Headers]]:
     def first(message: MailMessage, name: str) -> str:
-        return " ".join(message.headers.get(name, ("",))[0].split())
+        # Raw 8-bit bytes in a header come as lone surrogates, which no database takes: they are read as the
+        # `email` package reads them (U+FFFD), so the ids agree; a NUL has no place in a header either.
+        value = message.headers.get(name, ("",))[0].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return " ".join(value.replace("\x00", "").split())
 
-    found = []
+    found: list[tuple[int, Headers]] = []
+    if not uids:
+        return found
     for message in mailbox.fetch(uid_list=[str(uid) for uid in uids], headers_only=True, mark_seen=False, bulk=True):
         thread = f"{first(message, 'references')} {first(message, 'in-reply-to')}"
         headers = Headers(message_id=first(message, "message-id"), references=tuple(_MESSAGE_ID.findall(thread)),
                           content_type=first(message, "content-type").lower())  # fmt: skip
         found.append((int(message.uid or 0), headers))
     return found
+
+
+def _sizes(mailbox: BaseMailBox, uids: list[int]) -> dict[int, int]:
+    """Each message's size in bytes, as the server counts it, before anything of it is downloaded."""
+    answer = mailbox.client.uid("FETCH", ",".join(str(uid) for uid in uids), "(UID RFC822.SIZE)")
+    sizes = {}
+    for line in answer[1] if answer[0] == "OK" else []:
+        if isinstance(line, bytes) and (uid := _UID.search(line)) and (size := _SIZE.search(line)):
+            sizes[int(uid[1])] = int(size[1])
+    return sizes
 
 
 def _folders(mailbox: BaseMailBox) -> list[str]:

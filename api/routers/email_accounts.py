@@ -162,7 +162,7 @@ async def test_connection(account_id: str, session: SessionDep, operator: Mailbo
     try:
         await run_in_threadpool(SmtpMailer(rules).check, account_server(account))
         if account.reads_mail:
-            await run_in_threadpool(ImapReader(rules).check, account_imap(account))
+            await run_in_threadpool(ImapReader(rules, settings.inbound_max_bytes).check, account_imap(account))
     except (Refused, Unavailable) as problem:
         account.status, account.last_error = EmailAccountStatus.error, str(problem)
     else:

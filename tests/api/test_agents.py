@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from temporalio.client import ScheduleOverlapPolicy
 
+from domain.ids import INBOUND_RETENTION_ID
 from models.operators import Permission, create_operator
 from models.tables import Location
 from schedules import ensure_schedule, sync_schedules
@@ -201,8 +202,8 @@ async def test_schedules_sync_keeps_exactly_one_schedule_per_location(stack: Sta
 
     async def reconciled() -> set[str] | None:
         ids = {listed.id async for listed in await client.list_schedules()}
-        return ids if ids == {"detection:ams", "detection:atx"} else None
+        return ids if ids == {"detection:ams", "detection:atx", INBOUND_RETENTION_ID} else None
 
-    await poll(reconciled, "stale schedules to be removed and every location to have one")
+    await poll(reconciled, "stale schedules to be removed, every location to have one, and one retention")
     description = await client.get_schedule_handle("detection:ams").describe()
     assert description.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP

@@ -23,7 +23,7 @@ from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, inbound_parse
 
 SECRET = "inbound-test-secret-of-production-length"
-INBOUND = f"/webhooks/sendgrid/inbound/{SECRET}"
+INBOUND = "/webhooks/sendgrid/inbound"
 ATTACHMENT_CAP = 2_000
 MAX_MAIL = 200_000
 
@@ -36,11 +36,12 @@ def settings(tmp_path: Path, database_url: str, fake: FakeSendGrid) -> Settings:
                     inbound_attachment_max_bytes=ATTACHMENT_CAP, inbound_max_bytes=MAX_MAIL)  # fmt: skip
 
 
-async def post(stack: Stack, raw: bytes, to: str, path: str = INBOUND) -> httpx.Response:
-    """What SendGrid posts: no operator token, the secret in the URL."""
+async def post(stack: Stack, raw: bytes, to: str, secret: str = SECRET) -> httpx.Response:
+    """What SendGrid posts: no operator token, the secret as Basic authentication in the URL it was given."""
     body, headers = inbound_parse(raw, [to])
-    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as sendgrid:
-        return await sendgrid.post(path, content=body, headers=headers)
+    url = httpx.URL(str(stack.http.base_url)).copy_with(username="sendgrid", password=secret, path=INBOUND)
+    async with httpx.AsyncClient() as sendgrid:
+        return await sendgrid.post(url, content=body, headers=headers)
 
 
 def answering(mail: dict[str, Any], new: str, **fields: Any) -> Reply:
@@ -171,11 +172,18 @@ async def test_attachments_are_listed_and_kept_up_to_the_cap(stack: Stack, fake:
 
 async def test_the_webhook_refuses_with_a_reason(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
     raw = mail_clients.gmail(Reply(new="Hello"))
-    wrong = await post(stack, raw, "reply+x@canalhouse.example", path="/webhooks/sendgrid/inbound/guess")
-    assert wrong.status_code == 403 and "secret does not match" in wrong.json()["detail"]
+    for guess in ("guess", SECRET[:-1], SECRET + "x", "é" + SECRET):
+        wrong = await post(stack, raw, "reply+x@canalhouse.example", secret=guess)
+        assert wrong.status_code == 401 and "HTTP Basic authentication" in wrong.json()["detail"], wrong.text
+        assert wrong.headers["www-authenticate"].startswith("Basic")
     too_large = await post(stack, raw + b"x" * MAX_MAIL, "reply+x@canalhouse.example")
     assert too_large.status_code == 413 and f"{MAX_MAIL:,} bytes" in too_large.json()["detail"]
-    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as sendgrid:
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as anyone:
+        unreadable = await anyone.post(INBOUND, json={}, headers={"Authorization": "Basic %%%"})
+        assert unreadable.status_code == 401
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url), auth=("sendgrid", SECRET)) as sendgrid:
+        moved = await sendgrid.post(f"{INBOUND}/{SECRET}", content=raw)
+        assert moved.status_code == 410 and "HTTP Basic authentication" in moved.json()["detail"]
         as_json = await sendgrid.post(INBOUND, json={"email": "x"})
         assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["detail"]
         body, headers = inbound_parse(raw, ["reply+x@canalhouse.example"])
@@ -190,7 +198,7 @@ async def test_without_a_secret_the_inbound_webhook_says_what_to_configure(tmp_p
     app = create_app(Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True))
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                                    base_url="http://api") as http:  # fmt: skip
-        answer = await http.post("/webhooks/sendgrid/inbound/anything", content=b"")
+        answer = await http.post("/webhooks/sendgrid/inbound", content=b"")
     assert answer.status_code == 503
     assert "OUTREACH_SENDGRID_INBOUND_SECRET" in answer.json()["detail"]
 

@@ -4,6 +4,8 @@ answering a forwarded message does not join it; the team's own answer from their
 stays in the thread, and so does the customer's answer to it; the team's other mail is never read; a bounce fails
 the delivery; and across a server restart and a renumbered folder each message is read once."""
 
+import socketserver
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -14,8 +16,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from domain.ids import mailbox_sync_id
+from inbound.router import WORKFLOW_BODY_MAX_CHARS
 from models.messages import MailboxSyncInput, MailboxSyncResult
-from models.tables import Delivery, InboundMessage
+from models.tables import Delivery, InboundMessage, Location
 from settings import Settings
 from tests.api.test_email_channel import PASSWORD, Mailbox, connected_account, sent, smtp  # noqa: F401
 from tests.conftest import Stack, poll
@@ -26,6 +29,7 @@ from tests.fakes.tls import Certificates
 from workflows.mailbox_sync import MailboxSyncWorkflow
 
 MAILBOX = "billing@ams.example"
+MAX_MAIL = 5_000_000
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     # Syncs run when a test says so (after the first, when the account is connected), never by the clock. The
     # local servers are reached through the allow-list, as a deployment's in-house ones would be.
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, mailbox_sync_interval=timedelta(hours=1),
-                    mail_host_allowlist=("127.0.0.1",), development=True)  # fmt: skip
+                    mail_host_allowlist=("127.0.0.1",), inbound_max_bytes=MAX_MAIL, development=True)  # fmt: skip
 
 
 async def synced_account(stack: Stack, smtp: Mailbox, imap: Dovecot) -> dict[str, Any]:  # noqa: F811
@@ -172,3 +176,115 @@ async def test_each_message_is_read_once_across_restarts_and_renumbering(
         kept = session.exec(select(InboundMessage.reply).where(col(InboundMessage.email_account_id) == account["id"]))
         assert sorted(kept) == ["First.", "Second, after the server restarted.",
                                 "Third, after the folder was renumbered."]  # fmt: skip
+
+
+async def test_no_message_stops_the_mailbox(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    """A header the `email` package cannot parse, a reply larger than the workflow service takes, a mail larger
+    than we download, a raw byte in a Message-ID: each is kept (as `failed` when it cannot be handled, with why)
+    or passed over, and what comes after is read."""
+    account = await synced_account(stack, smtp, imap)
+    action, ours = await emailed_from(stack, account, smtp)
+
+    def reply(new: str) -> Reply:
+        return Reply(new=new, sender=ours["To"], to=MAILBOX, in_reply_to=ours["Message-ID"])
+
+    group = reply("Can I pay on Friday?")  # a group address: `AttributeError` in the `email` package
+    imap.append(
+        MAILBOX, mail_clients.gmail(group).replace(f"To: {MAILBOX}".encode(), b"To: a:b:c;;, " + MAILBOX.encode())
+    )
+    huge = reply("Paid. " * 250_000)  # 3 MB with its HTML twin: over the 2 MB a workflow takes in one message
+    imap.append(MAILBOX, mail_clients.gmail(huge))
+    too_large = reply("x" * MAX_MAIL)
+    imap.append(MAILBOX, mail_clients.gmail(too_large))
+    # Spam with a raw 8-bit byte in its Message-ID: no database takes the text IMAP makes of it.
+    imap.append(MAILBOX, b"From: seo@spam.example\r\nTo: billing@ams.example\r\nMessage-ID: <caf\xe9@spam.example>\r\n"
+                         b"Subject: Offer\r\n\r\nBuy now\r\n")  # fmt: skip
+    after = reply("Still there?")
+    imap.append(MAILBOX, mail_clients.gmail(after))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=3, routed=3, failed=1)
+    assert (await sync(stack, account["id"])).read == 0  # the position moved past each of them
+
+    found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
+    assert found["sync_error"] is None
+    [failed] = (await stack.http.get("/api/inbound", params={"status": "failed"})).json()["items"]
+    assert "larger than the 5,000,000" in failed["problem"] and "OUTREACH_INBOUND_MAX_BYTES" in failed["problem"]
+    with Session(stack.engine) as session:
+        kept = {row.message_id: row for row in session.exec(select(InboundMessage))}
+    assert kept[group.message_id].reply == "Can I pay on Friday?"
+    assert kept[huge.message_id].text.startswith(huge.new.strip())  # the whole of it stays in the database
+    assert kept[failed_id := too_large.message_id].status == "failed" and kept[failed_id].raw is None
+
+    async def customer_said() -> list[str] | None:
+        entries = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+        bodies = [entry["body"] for entry in entries if entry["sender"] == "customer"]
+        return bodies if len(bodies) == 3 else None
+
+    bodies = await poll(customer_said, "the three replies on the timeline")
+    assert "Can I pay on Friday?" in bodies and "Still there?" in bodies
+    assert max(len(body) for body in bodies) <= WORKFLOW_BODY_MAX_CHARS
+
+
+async def test_a_bounce_fails_only_a_delivery_of_the_mailbox_location(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    imap: Dovecot,
+) -> None:
+    account = await synced_account(stack, smtp, imap)
+    await emailed_from(stack, account, smtp)
+    with Session(stack.engine) as session:
+        ours = session.exec(select(Delivery)).one()
+        other = session.exec(select(Location.id).where(col(Location.id) != ours.location_id)).first()
+        assert other is not None
+        elsewhere = Delivery(**{**ours.model_dump(), "id": "elsewhere", "location_id": other,
+                                "message_id": "<elsewhere@other.example>"})  # fmt: skip
+        session.add(elsewhere)
+        session.commit()
+        status, customer = ours.status, ours.to_address
+    # A report naming another location's Message-ID (anyone who saw it can copy it) reaches this mailbox.
+    imap.append(MAILBOX, mail_clients.bounce("<elsewhere@other.example>", customer, MAILBOX, "550 User unknown"))
+    assert await sync(stack, account["id"]) == MailboxSyncResult(read=1, unmatched=1)
+    with Session(stack.engine) as session:
+        kept = session.get(Delivery, "elsewhere")
+        assert kept is not None and kept.status == status  # not bounced
+
+
+class _Garbled(socketserver.StreamRequestHandler):
+    """An IMAP server that logs in and lists its folders, then answers STATUS with numbers that are not."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"* OK IMAP4rev1 ready\r\n")
+        while line := self.rfile.readline():
+            tag, _, command = line.decode().strip().partition(" ")
+            verb = command.split(" ")[0].upper()
+            if verb == "CAPABILITY":
+                self.wfile.write(b"* CAPABILITY IMAP4rev1\r\n")
+            elif verb == "LIST":
+                self.wfile.write(b'* LIST (\\HasNoChildren) "/" INBOX\r\n')
+            elif verb == "STATUS":
+                self.wfile.write(b"* STATUS INBOX (UIDVALIDITY one UIDNEXT two)\r\n")
+            elif verb == "LOGOUT":
+                self.wfile.write(b"* BYE\r\n" + f"{tag} OK bye\r\n".encode())
+                return
+            self.wfile.write(f"{tag} OK done\r\n".encode())
+
+
+async def test_whatever_stops_a_sync_is_written_to_the_account(stack: Stack, smtp: Mailbox) -> None:  # noqa: F811
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=server.server_address[1],
+                                          imap_security="none")  # fmt: skip
+
+        async def stopped() -> str | None:
+            found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
+            return found["sync_error"]
+
+        # Was empty: the account looked healthy while no sync ever finished.
+        assert "The sync stopped on an unexpected error" in await poll(stopped, "the sync's error on the account")
+    finally:
+        server.shutdown()
+        server.server_close()

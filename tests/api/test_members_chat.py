@@ -20,7 +20,7 @@ from domain import portal_links
 from models.operators import Permission, create_operator
 from models.tables import Booking, Customer, Delivery, Invoice, Location, Ticket, TicketComment
 from settings import Settings
-from tests.api.test_inbound_replies import INBOUND, SECRET, answering, post
+from tests.api.test_inbound_replies import SECRET, answering, post
 from tests.api.test_sendgrid_events import fake  # noqa: F401 (the fake SendGrid fixture)
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.factories import next_open_weekday
@@ -145,7 +145,7 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
 
     # The customer answers that email: back to the ticket (the team's), never to the AI.
     reply = answering(mail, "Great, see you Friday!")
-    routed = await post(stack, mail_clients.gmail(reply), reply.to, path=INBOUND)
+    routed = await post(stack, mail_clients.gmail(reply), reply.to)
     assert routed.json()["status"] == "routed", routed.text
 
     async def on_ticket() -> bool:

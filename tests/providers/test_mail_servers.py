@@ -25,6 +25,7 @@ from tests.fakes.tls import Certificates, issue
 USER = "billing@ams.example"
 # A name no resolver knows: only the tests' own resolver answers for it.
 NAME = "mail.rebinding.test"
+MAX_BYTES = 1_000_000  # what the reader downloads of one message; these tests only log in
 
 
 class Rebinding:
@@ -79,10 +80,12 @@ def test_smtp_connects_to_the_address_it_checked_and_verifies_the_name(smtp: Mai
 def test_imap_connects_to_the_address_it_checked_and_verifies_the_name(named: Certificates) -> None:
     with running_dovecot({USER: PASSWORD}, named) as dovecot:
         resolver = Rebinding()
-        ImapReader(rules(resolver)).check(server(NAME, dovecot.port, SmtpSecurity.ssl))
+        ImapReader(rules(resolver), MAX_BYTES).check(server(NAME, dovecot.port, SmtpSecurity.ssl))
         assert resolver.asked == 1
         with pytest.raises(Refused, match="failed TLS"):
-            ImapReader(rules(Rebinding())).check(server("impostor.rebinding.test", dovecot.port, SmtpSecurity.ssl))
+            ImapReader(rules(Rebinding()), MAX_BYTES).check(
+                server("impostor.rebinding.test", dovecot.port, SmtpSecurity.ssl)
+            )
 
 
 def test_the_relay_named_in_the_settings_is_not_held_to_the_rules_for_accounts(smtp: Mailbox) -> None:

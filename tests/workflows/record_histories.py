@@ -35,6 +35,7 @@ from models.messages import (
     DetectionInput,
     DraftEdit,
     EmailMessage,
+    InboundRetentionInput,
     LiveAnswer,
     MailboxSyncInput,
     RejectRequest,
@@ -47,6 +48,7 @@ from settings import Settings
 from worker import build_worker
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
+from workflows.inbound_retention import InboundRetentionWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 from workflows.ticket_reply import TicketReplyWorkflow
@@ -186,11 +188,14 @@ async def record() -> None:
         )  # fmt: skip
         await client.execute_workflow(MailboxSyncWorkflow.run, MailboxSyncInput(email_account_id="acct-none"),
                                       id="mailbox-sync:recorded", task_queue=task_queue)  # fmt: skip
+        await client.execute_workflow(InboundRetentionWorkflow.run, InboundRetentionInput(days=30),
+                                      id="inbound-retention:recorded", task_queue=task_queue)  # fmt: skip
 
         histories = {
             "detection": "detection:ams",
             "ticket_reply": "ticket-reply:recorded",
             "mailbox_sync": "mailbox-sync:recorded",
+            "inbound_retention": "inbound-retention:recorded",
             "outreach_sent_and_resolved": sent_id,
             "outreach_rejected_by_signal": rejected_id,
             "outreach_cancelled_by_opt_out": cancelled_id,
