@@ -17,6 +17,7 @@ from api.main import create_app
 from models.messages import ActionStatus
 from models.operators import Permission, create_operator
 from settings import Settings
+from tests.api.test_web_sessions import sign_in
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET
 from tests.factories import LOCATION_ID, proposal
 
@@ -95,7 +96,6 @@ async def test_the_web_app_offers_to_reply_as_the_customer_only_in_development(
     development = Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True)
     for settings, offered in ((production, False), (development, True)):
         async with api(settings, engine) as http:
-            signed_in = await http.post("/app/sign-in", data={"token": admin}, follow_redirects=True)
-            assert signed_in.status_code == 200
+            await sign_in(http, admin)
             page = await http.get(f"/app/inbox/{action_id}")
             assert page.status_code == 200 and ("Reply as the customer" in page.text) is offered

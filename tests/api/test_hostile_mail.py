@@ -23,13 +23,13 @@ from api.main import create_app
 from models.messages import InboundRetentionInput, InboundStatus
 from models.tables import InboundAttachment, InboundMessage
 from settings import Settings
-from tests.conftest import Stack, free_port, poll
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, poll
 from tests.fakes import mail_clients
 from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import inbound_parse
 from workflows.inbound_retention import InboundRetentionWorkflow
 
-SECRET = "inbound-hostile-test-secret"
+SECRET = "inbound-hostile-test-secret-of-production-length"
 INBOUND = "/webhooks/sendgrid/inbound"
 
 
@@ -37,7 +37,8 @@ INBOUND = "/webhooks/sendgrid/inbound"
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path, DATABASE_URL=database_url, sendgrid_inbound_secret=SECRET,
                     sendgrid_webhook_public_key="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
-                    inbound_max_bytes=4_000_000)  # fmt: skip
+                    inbound_max_bytes=4_000_000, reply_token_secret=REPLY_SECRET,
+                    portal_link_secret=PORTAL_SECRET)  # fmt: skip
 
 
 async def post(base_url: str, raw: bytes) -> httpx.Response:

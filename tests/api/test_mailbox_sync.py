@@ -5,6 +5,7 @@ stays in the thread, and so does the customer's answer to it; the team's other m
 the delivery; and across a server restart and a renumbered folder each message is read once."""
 
 import socketserver
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
@@ -272,12 +273,28 @@ class _Garbled(socketserver.StreamRequestHandler):
             self.wfile.write(f"{tag} OK done\r\n".encode())
 
 
-async def test_whatever_stops_a_sync_is_written_to_the_account(stack: Stack, smtp: Mailbox) -> None:  # noqa: F811
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Garbled)
+class _OverTls(socketserver.ThreadingTCPServer):
+    """The garbled server behind implicit TLS, as every mail server an account may use is."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.context = context
+        super().__init__(("127.0.0.1", 0), _Garbled)
+
+    def get_request(self) -> tuple[ssl.SSLSocket, Any]:
+        connection, address = super().get_request()
+        return self.context.wrap_socket(connection, server_side=True), address
+
+
+async def test_whatever_stops_a_sync_is_written_to_the_account(
+    stack: Stack,
+    smtp: Mailbox,  # noqa: F811
+    certificates: Certificates,
+) -> None:
+    server = _OverTls(certificates.server_context())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         account = await connected_account(stack, smtp, imap_host="127.0.0.1", imap_port=server.server_address[1],
-                                          imap_security="none")  # fmt: skip
+                                          imap_security="ssl")  # fmt: skip
 
         async def stopped() -> str | None:
             found = (await stack.http.get(f"/api/email-accounts/{account['id']}")).json()
