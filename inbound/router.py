@@ -477,6 +477,16 @@ def _channel(row: InboundMessage, delivery: Delivery, action: ProposedAction | N
 async def _hand_over(
     session: Session, router: Router, row: InboundMessage, action: ProposedAction, delivery: Delivery
 ) -> None:
+    known = row.sender in _customer_addresses(session, delivery)
+    if not known:  # the team hears of it, whatever the AI makes of the message
+        customer = session.get(Customer, delivery.customer_id)
+        add_timeline_entry(session, TimelineEvent(
+            id=f"unknown-sender:{row.id}", action_id=row.proposed_action_id, conversation_id=row.conversation_id,
+            sender=Sender.system, at=row.received_at,
+            body=f"This reply came from {row.sender}, not from {customer.name if customer else 'the customer'}'s "
+                 "own address (a forwarded email?): the AI answers it, but books and buys nothing on its word.",
+        ))  # fmt: skip
+        session.commit()
     message = CustomerMessage(
         id=row.id,
         channel=_channel(row, delivery, action),
@@ -485,6 +495,7 @@ async def _hand_over(
         in_reply_to=delivery.message_id,
         references=[*row.references, row.message_id],
         send_from=row.email_account_id,
+        sender_known=known,
     )
     try:
         await router.client.get_workflow_handle(action.id).signal(CUSTOMER_REPLIED, message)

@@ -501,6 +501,9 @@ class CustomerMessage(BaseModel):
     # the connected account it was written to (None: the AI's reply address).
     references: list[str] = Field(default_factory=list)
     send_from: str | None = None
+    # False: an email from an address that is not the customer's (a forwarded email's reader, holding its reply
+    # address). It is answered, but nothing is booked or bought on its word, and the team is told.
+    sender_known: bool = True
 
 
 class OutreachOutcome(BaseModel):
@@ -547,6 +550,8 @@ class ToolCall(BaseModel):
     # Where the use goes on the timeline (None: nowhere, for calls made before tool uses were recorded there).
     action_id: str | None = None
     conversation_id: str | None = None
+    # The message that asked came from the customer's own address (or a signed-in chat, or their call).
+    sender_known: bool = True
 
 
 class ToolResult(BaseModel):

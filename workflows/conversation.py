@@ -255,7 +255,7 @@ class ConversationWorkflow:
                         ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
                                  location_id=input.location_id, customer_id=input.customer_id, name=tool.name,
                                  arguments=tool.arguments, action_id=input.action_id,
-                                 conversation_id=input.conversation_id),
+                                 conversation_id=input.conversation_id, sender_known=message.sender_known),
                         DB_TIMEOUT,
                         f"Tool {tool.name}",
                     )  # fmt: skip

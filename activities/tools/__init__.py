@@ -29,6 +29,10 @@ from models.tables import Customer, Location
 from models.timeline import add_timeline_entry
 
 OPT_OUT = "opt_out"
+UNKNOWN_SENDER = (
+    "This message did not come from the customer's own email address, so nothing is booked or bought on it; the "
+    "customer can ask from their own address, and our team has been told."
+)
 # How much of a tool's result its timeline entry quotes; the whole result is in the workflow's history.
 QUOTED_CHARS = 600
 
@@ -118,6 +122,10 @@ class ToolActivities:
         except ValidationError as invalid:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in invalid.errors())
             return ToolResult(name=call.name, ok=False, error=f"The arguments are not valid: {problems}.")
+        if tool.changes_state and call.name != OPT_OUT and not call.sender_known:
+            # A reply address travels with a forwarded email: its reader may ask, but not spend in the customer's
+            # name. An opt-out is honoured from anyone in the thread: it only stops what we send.
+            return ToolResult(name=call.name, ok=False, error=UNKNOWN_SENDER)
         location, customer = session.get(Location, call.location_id), session.get(Customer, call.customer_id)
         if location is None or customer is None or customer.location_id != location.id:
             return ToolResult(name=call.name, ok=False, error="The customer is not known at this location.")

@@ -310,3 +310,25 @@ def test_every_tool_is_offered_to_a_model_with_its_arguments() -> None:
     offered = {schema["function"]["name"]: schema["function"] for schema in tool_schemas()}
     assert offered.keys() == TOOLS.keys()
     assert set(offered["book_resource"]["parameters"]["required"]) == {"resource_id", "date", "start", "end"}
+
+
+def test_a_message_from_an_unknown_address_buys_and_books_nothing_but_may_opt_out(
+    engine: Engine, tools: ToolActivities
+) -> None:
+    day = open_day(engine).isoformat()
+
+    def from_a_stranger(name: str, **arguments: Any) -> ToolResult:
+        call = ToolCall(request_key=f"wf:{name}", location_id="ams", customer_id="ams-c005", name=name,
+                        arguments=arguments, sender_known=False)  # fmt: skip
+        return asyncio.run(tools.use_tool(call))
+
+    refused = from_a_stranger("buy_day_pass", date=day)
+    assert not refused.ok and "did not come from the customer's own email address" in (refused.error or "")
+    assert from_a_stranger("check_availability", kind="desk", date=day).ok  # asking is fine
+    with Session(engine) as session:
+        assert not session.exec(select(Booking).where(col(Booking.customer_id) == "ams-c005")).all()
+        assert from_a_stranger("opt_out").ok  # stopping what we send is honoured from anyone in the thread
+        customer = session.get(Customer, "ams-c005")
+        assert customer is not None
+        session.refresh(customer)
+        assert customer.opted_out

@@ -10,17 +10,21 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 
 from api.main import create_app
 from domain import reply_tokens
 from domain.ids import conversation_id
+from models.tables import Booking, Location
 from settings import Settings
 from tests.api.test_sendgrid_events import approved_and_sent, fake  # noqa: F401 (the fake SendGrid fixture)
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
+from tests.factories import next_open_weekday
 from tests.fakes import mail_clients
 from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, inbound_parse
+from tests.test_journey import pending_of
 
 SECRET = "inbound-test-secret-of-production-length"
 INBOUND = "/webhooks/sendgrid/inbound"
@@ -286,3 +290,40 @@ async def test_a_ticket_thread_carries_the_customer_the_ai_and_the_team(
     brief = again["comments"][-1]
     assert not brief["public"] and "Escalated by the AI</strong> (dispute" in brief["body_html"]
     assert "Which invoice was this again?" in brief["body_html"]  # the transcript
+
+
+async def test_a_forwarded_emails_reader_is_answered_but_books_nothing_and_the_team_is_told(
+    stack: Stack,
+    fake: FakeSendGrid,  # noqa: F811
+) -> None:
+    """A reply address is a bearer token for whoever holds the email: the customer's colleague it was forwarded
+    to may ask, but a day pass is not bought in the customer's name on a stranger's word."""
+    action = await pending_of(stack, "lead_follow_up")
+    assert (await stack.http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
+    mail = await poll(lambda: _taken(fake, action["id"]), "the follow-up to reach SendGrid")
+    with Session(stack.engine) as session:
+        location = session.get(Location, "ams")
+        assert location is not None
+    next_weekday, _ = next_open_weekday(location)
+    reply = answering(mail, f"Yes please, book me a day pass for {next_weekday}.", sender="colleague@elsewhere.example",
+                      sender_name="A Colleague")  # fmt: skip
+    assert (await post(stack, mail_clients.gmail(reply), reply.to)).json()["status"] == "routed"
+
+    async def answered() -> list[dict[str, Any]] | None:
+        entries = await timeline(stack, action["id"])
+        said = [entry for entry in entries if entry["sender"] == "ai" and entry["channel"]]
+        return entries if len(said) >= 2 else None  # the follow-up, and the answer
+
+    entries = await poll(answered, "the AI to answer the forwarded email's reader")
+    answer = [entry for entry in entries if entry["sender"] == "ai" and entry["channel"]][-1]["body"]
+    assert "Your day pass is for" not in answer
+    flags = [entry["body"] for entry in entries if entry["sender"] == "system"]
+    assert any("colleague@elsewhere.example" in flag and "books and buys nothing" in flag for flag in flags), flags
+    with Session(stack.engine) as session:
+        assert not session.exec(select(Booking).where(col(Booking.customer_id) == action["customer"]["id"])).all()
+    tools = [entry["body"] for entry in entries if entry.get("tool") == "buy_day_pass"]
+    assert not tools or all("did not come from the customer's own email address" in tool for tool in tools)
+
+
+async def _taken(fake: FakeSendGrid, action_id: str) -> dict[str, Any] | None:  # noqa: F811
+    return next((mail for mail in fake.accepted if mail["custom_args"].get("action_id") == action_id), None)
