@@ -34,12 +34,22 @@ class Api:
     async def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return await self._answer(self._client.request(method, path, json=body))
 
+    async def download(self, path: str) -> httpx.Response:
+        """A file the API serves (an attachment): the response itself, or ApiRefused."""
+        response = await self._client.get(path)
+        _refused(response)
+        return response
+
     @staticmethod
     async def _answer(pending: Awaitable[httpx.Response]) -> Any:
         response = await pending
-        if response.status_code >= 400:
-            detail = (
-                response.json().get("detail") if response.headers.get("content-type") == "application/json" else None
-            )
-            raise ApiRefused(response.status_code, str(detail or response.text))
+        _refused(response)
         return response.json()
+
+
+def _refused(response: httpx.Response) -> None:
+    """Raise the API's refusal (4xx) in its own words."""
+    if response.status_code >= 400:
+        json = response.headers.get("content-type") == "application/json"
+        detail = response.json().get("detail") if json else None
+        raise ApiRefused(response.status_code, str(detail or response.text))

@@ -28,6 +28,12 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Stored HTML is shown only as the API would send it: sanitised again, never taken as it is.
 templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body_html or ""))
 templates.env.filters["todatetime"] = datetime.fromisoformat
+# The API's links to what a timeline entry came from, as the web app's pages that show them: a browser holds no
+# bearer token, so an /api link would answer 401 there.
+WEB_PAGES = {"/api/helpdesk/tickets/": "/app/tickets/", "/api/inbound/": "/app/inbound/"}
+templates.env.filters["app_link"] = lambda link: next(
+    (page + link.removeprefix(api) for api, page in WEB_PAGES.items() if link.startswith(api)), link
+)
 STATIC = Path(__file__).parent / "static"
 
 STATUSES = ("pending", "snoozed", "approved", "deferred", "auto_executed", "sent", "rejected", "expired",
@@ -273,6 +279,23 @@ async def ticket(request: Request, token: session.SignedIn, ticket_id: str) -> R
     async with Api(request, token) as api:
         found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
     return _page(request, "ticket.html", token, t=found)
+
+
+@router.get("/inbound/{inbound_id}", response_class=HTMLResponse, response_model=None)
+async def inbound_mail(request: Request, token: session.SignedIn, inbound_id: str) -> Response:
+    """A mail that came home, as the team reads it: what was new in it, all of it, its attachments."""
+    async with Api(request, token) as api:
+        found = await api.get(f"/api/inbound/{inbound_id}")
+    return _page(request, "mail.html", token, m=found)
+
+
+@router.get("/inbound/{inbound_id}/attachments/{position}", response_model=None)
+async def inbound_attachment(request: Request, token: session.SignedIn, inbound_id: str, position: int) -> Response:
+    """An attachment, downloaded as the API hands it out (never shown inline)."""
+    async with Api(request, token) as api:
+        found = await api.download(f"/api/inbound/{inbound_id}/attachments/{position}")
+    keep = ("content-type", "content-disposition", "x-content-type-options")
+    return Response(found.content, headers={name: found.headers[name] for name in keep if name in found.headers})
 
 
 AGENT_FIELDS = {"threshold_days": int, "cooldown_days": int, "daily_max": int, "expiry_hours": int,

@@ -19,6 +19,7 @@ from domain.ids import conversation_id
 from models.tables import Booking, Location
 from settings import Settings
 from tests.api.test_sendgrid_events import approved_and_sent, fake  # noqa: F401 (the fake SendGrid fixture)
+from tests.api.test_web_sessions import sign_in
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.factories import next_open_weekday
 from tests.fakes import mail_clients
@@ -172,6 +173,17 @@ async def test_attachments_are_listed_and_kept_up_to_the_cap(stack: Stack, fake:
     assert download.content == small
     assert download.headers["content-disposition"] == 'attachment; filename="receipt.pdf"'
     assert download.headers["content-type"] == "application/octet-stream"
+
+    # In the web app, the timeline's links open the web app's own pages: a browser has no bearer token.
+    async with httpx.AsyncClient(base_url=str(stack.http.base_url)) as browser:
+        await sign_in(browser, stack.admin_token)
+        page = await browser.get(f"/app/conversations/{conversation_id(action['id'])}")
+        mail_page = f"/app/inbound/{entries[0]['source']['link'].rpartition('/')[2]}"
+        assert mail_page in page.text and 'href="/api/' not in page.text
+        shown = await browser.get(mail_page)
+        assert shown.status_code == 200 and "Attached: receipt.pdf" in shown.text and "receipt.pdf" in shown.text
+        file = await browser.get(kept["link"].replace("/api/inbound/", "/app/inbound/"))
+        assert file.content == small and file.headers["content-disposition"] == 'attachment; filename="receipt.pdf"'
 
 
 async def test_the_webhook_refuses_with_a_reason(stack: Stack, fake: FakeSendGrid) -> None:  # noqa: F811
