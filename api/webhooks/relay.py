@@ -104,7 +104,7 @@ async def relay(websocket: WebSocket, delivery_id: str, call_sid: str, expires: 
     await websocket.accept()
     session: CallSession | None = None
     try:
-        setup = await websocket.receive_json()
+        setup = await _received(websocket)
         parameters = {"action_id": action_id, "delivery_id": delivery_id}
         expected = {"type": "setup", "callSid": call_sid, "customParameters": parameters}
         if not isinstance(setup, dict) or any(setup.get(field) != value for field, value in expected.items()):
@@ -115,7 +115,9 @@ async def relay(websocket: WebSocket, delivery_id: str, call_sid: str, expires: 
         session = CallSession(client, action_id, call_sid)
         await session.picked_up()
         while not session.over:
-            await _take(websocket, session, await websocket.receive_json())
+            message = await _received(websocket)
+            if isinstance(message, dict):
+                await _take(websocket, session, message)
     except WebSocketDisconnect:
         if session is not None:
             await session.ended("the call ended (hang-up)")
@@ -146,6 +148,19 @@ def _going_on(engine: Engine, delivery_id: str, call_sid: str) -> str:
     if conversation is not None and conversation.status is not ConversationStatus.open:
         raise HandshakeRefused(f"the conversation of call {call_sid!r} is {conversation.status.value}")
     return action.id
+
+
+async def _received(websocket: WebSocket) -> Any:
+    """The next message, as JSON; a frame that is not JSON text is passed over (None), so one bad message never
+    ends a customer's call."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    try:
+        return json.loads(message.get("text") or "")
+    except ValueError:
+        log.warning("A call's relay sent a message that is not JSON text; it is passed over.")
+        return None
 
 
 async def _take(websocket: WebSocket, session: CallSession, message: dict[str, Any]) -> None:

@@ -189,6 +189,19 @@ async def test_a_session_is_its_own_calls_and_only_while_it_goes_on(stack: Stack
         assert "AI assistant" in (await line.say("Are you a real person or a bot?")).text
 
 
+async def test_a_message_that_is_not_json_is_passed_over_and_the_call_goes_on(
+    stack: Stack,
+    twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    action = await live_call(stack, twilio)
+    async with call(stack, action["connect"], action["sid"]) as line:
+        assert line._socket is not None
+        for garbled in ("{not json", b"\x00\xff", "[1, 2]", '"just a string"'):
+            await line._socket.send(garbled)
+        assert "AI assistant" in (await line.say("Are you a real person or a bot?")).text
+        assert line.closed_with is None
+
+
 async def test_zero_on_the_keypad_asks_for_a_person(stack: Stack, twilio: FakeTwilio) -> None:  # noqa: F811
     action = await live_call(stack, twilio)
     async with call(stack, action["connect"], action["sid"]) as line:
