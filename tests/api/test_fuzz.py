@@ -1,6 +1,7 @@
 """Requests generated from the API's own OpenAPI document — every operation, valid and invalid input alike — sent
-over real HTTP by an operator of one location with every permission, and by a stranger without a token; and
-SendGrid's Event Webhook posts of any JSON, signed with its real key: none may answer a server error (503 is the
+over real HTTP by an operator of one location with every permission, and by a stranger without a token; SendGrid's
+Event Webhook posts of any JSON, signed with its real key; and Twilio's callbacks of any form, signed as Twilio
+signs them: none may answer a server error (503 is the
 documented answer of something not configured or away). `make test` sends a few per operation; `make fuzz` sends
 many (`OUTREACH_FUZZ_EXAMPLES`)."""
 
@@ -19,11 +20,19 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Ok
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from temporalio.client import Client
+from twilio.request_validator import RequestValidator
 
+from api.main import create_app
 from models.operators import Permission, create_operator
+from models.tables import Delivery
 from settings import Settings
+from tests.api.test_twilio_callbacks import PUBLIC, fake, placed_call  # noqa: F401 (the fake Twilio fixture)
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack
 from tests.fakes.sendgrid_server import FakeSendGrid, fake_sendgrid
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
 EXAMPLES = int(os.environ.get("OUTREACH_FUZZ_EXAMPLES", "8"))
 UNAVAILABLE = 503  # not configured, or a dependency away: said in words, and not a fault
@@ -104,3 +113,50 @@ async def test_no_signed_event_webhook_post_answers_500(stack: Stack, sendgrid: 
     base_url = str(stack.http.base_url).rstrip("/")
     errors = await asyncio.to_thread(signed_event_errors, base_url, sendgrid, EXAMPLES)
     assert not errors, "\n".join(errors)
+
+
+# What Twilio posts, every field of any text; and the paths it posts to, for deliveries that exist and do not.
+TWILIO_FIELDS = ["AccountSid", "CallSid", "MessageSid", "CallStatus", "MessageStatus", "AnsweredBy", "From", "To",
+                 "Body", "CallDuration", "ErrorCode", "HandoffData", "SmsSid", "NumMedia"]  # fmt: skip
+TWILIO_FORMS = st.dictionaries(st.sampled_from(TWILIO_FIELDS) | st.text(max_size=8), st.text(max_size=40), max_size=8)
+TWILIO_PATHS = ["/webhooks/twilio/sms", "/webhooks/twilio/calls/{id}", "/webhooks/twilio/messages/{id}",
+                "/webhooks/twilio/calls/{id}/twiml", "/webhooks/twilio/calls/{id}/ended"]  # fmt: skip
+
+
+async def test_no_signed_twilio_post_answers_500(
+    tmp_path: Path,
+    database_url: str,
+    engine: Engine,
+    temporal: Client,
+    fake: FakeTwilio,  # noqa: F811
+) -> None:
+    """Twilio's callbacks, with its real signature over our public URL, of any form: a refusal or a no-op in our
+    words, never a server error. The app is served in-process (Twilio configured: no development routes)."""
+    placed_call(engine, fake)  # a call and its text message, placed through the fake Twilio: real deliveries
+    with Session(engine) as session:
+        targets = [*session.exec(select(Delivery.id)), "nope"]
+    settings = Settings(data_dir=tmp_path, DATABASE_URL=database_url, public_base_url=PUBLIC,
+                        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
+                        reply_token_secret=REPLY_SECRET, portal_link_secret=PORTAL_SECRET)  # fmt: skip
+    app = create_app(settings, engine, temporal)
+    loop = asyncio.get_running_loop()
+    found: list[str] = []
+    answered: set[int] = set()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                                   base_url=PUBLIC) as http:  # fmt: skip
+
+        @hypothesis_settings(max_examples=EXAMPLES * 4, deadline=None, database=None, derandomize=True,
+                             suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(path=st.sampled_from(TWILIO_PATHS), target=st.sampled_from(targets), form=TWILIO_FORMS)
+        def send(path: str, target: str, form: dict[str, str]) -> None:
+            url = PUBLIC + path.format(id=target)
+            headers = {"X-Twilio-Signature": RequestValidator(AUTH_TOKEN).compute_signature(url, form)}
+            post = http.post(url, data=form, headers=headers)
+            response = asyncio.run_coroutine_threadsafe(post, loop).result(timeout=60)
+            answered.add(response.status_code)
+            if response.status_code >= 500:
+                found.append(f"{path} {form!r} → {response.status_code}: {response.text[:300]}")
+
+        await asyncio.to_thread(send)
+    assert not found, "\n".join(found)
+    assert any(code < 400 for code in answered), answered  # the signatures were good: the handlers themselves ran
