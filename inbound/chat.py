@@ -46,6 +46,8 @@ async def say(session: Session, client: Client, task_queue: str, customer: Custo
             CONVERSATION_WORKFLOW, opening, id=opening.conversation_id, task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )  # fmt: skip
+        # The AI's turn takes seconds: the request holds no pooled connection meanwhile (what it loaded stays).
+        session.close()
         try:
             return await client.execute_update_with_start_workflow(
                 CHAT_MESSAGE, message, start_workflow_operation=start, result_type=LiveAnswer

@@ -20,6 +20,7 @@ async def run_detection(
 ) -> DetectionRunStarted:
     """Run the location's detection now (skipped if a run is still going)."""
     location = visible_location(session, operator, body.location_id)
+    session.close()  # no pooled connection held while Temporal answers; the location stays as it was read
     handle = await ensure_schedule(client, location, settings)
     await handle.trigger(overlap=ScheduleOverlapPolicy.SKIP)
     return DetectionRunStarted(location_id=location.id, workflow_id=detection_id(location.id))
@@ -48,5 +49,7 @@ async def update_schedule(
     location.detection_interval_minutes = body.interval_minutes
     session.add(location)
     session.commit()
+    session.refresh(location)
+    session.close()  # no pooled connection held while Temporal answers
     await ensure_schedule(client, location, settings)
     return DetectionSchedule(location_id=location.id, interval_minutes=body.interval_minutes)
