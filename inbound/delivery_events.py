@@ -35,10 +35,20 @@ class DeliveryEvent:
 
 def from_sendgrid(event: dict[str, Any]) -> DeliveryEvent | None:
     """One Event Webhook event; None when it is not one (no event id)."""
-    event_id, kind = event.get("sg_event_id"), str(event.get("event", ""))
-    if not isinstance(event_id, str) or not event_id:
+
+    def text(name: str) -> str | None:
+        """A field as text a database takes (no lone surrogate, no NUL), or None when it is no text at all."""
+        value = event.get(name)
+        if isinstance(value, bool | int | float):
+            value = str(value)
+        if not isinstance(value, str):
+            return None
+        return value.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")
+
+    event_id, kind = text("sg_event_id"), text("event") or ""
+    if not event_id:
         return None
-    to, reason = event.get("email", "the customer"), str(event.get("reason") or event.get("response") or "")
+    to, reason = text("email") or "the customer", text("reason") or text("response") or ""
     status, note, opts_out = None, None, False
     if kind == "delivered":
         status, note = DeliveryStatus.delivered, f"Delivered to {to}."
@@ -55,14 +65,14 @@ def from_sendgrid(event: dict[str, Any]) -> DeliveryEvent | None:
         note, opts_out = f"{to} marked the email as spam; they are opted out of outreach.", True
     elif kind in ("unsubscribe", "group_unsubscribe"):
         note, opts_out = f"{to} unsubscribed; they are opted out of outreach.", True
-    message_id = event.get("sg_message_id")
+    message_id = text("sg_message_id")
     return DeliveryEvent(
         provider="sendgrid",
         event_id=event_id,
         kind=kind,
-        delivery_id=event.get("delivery_id") if isinstance(event.get("delivery_id"), str) else None,
+        delivery_id=text("delivery_id"),
         # SendGrid's event message id is its X-Message-Id with a suffix of its own after a dot.
-        provider_message_id=message_id.partition(".")[0] if isinstance(message_id, str) else None,
+        provider_message_id=message_id.partition(".")[0] if message_id else None,
         status=status,
         note=note,
         opts_out=opts_out,

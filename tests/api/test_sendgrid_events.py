@@ -149,3 +149,20 @@ async def test_without_a_verification_key_the_webhook_says_what_to_configure(tmp
         answer = await http.post(EVENTS, content=b"[]")
     assert answer.status_code == 503
     assert "OUTREACH_SENDGRID_WEBHOOK_PUBLIC_KEY" in answer.json()["detail"]
+
+
+async def test_signed_events_of_text_no_database_takes_are_read_not_refused_with_500(
+    stack: Stack,
+    fake: FakeSendGrid,
+) -> None:
+    """JSON may carry what no database stores (lone surrogates, NUL) and any type where text belongs; a signed
+    post of it is read as far as it goes (found by the fuzz run, on PostgreSQL)."""
+    events = [
+        {"sg_event_id": "event-\udaca\x00", "event": "delivered\udc1e", "email": "a\x00@b.example",
+         "delivery_id": "\udaca", "sg_message_id": "x\udc00.filter"},
+        {"sg_event_id": 5, "event": [], "delivery_id": {}, "sg_message_id": []},
+    ]  # fmt: skip
+    body, headers = fake.signed(events)
+    answer = await post(stack, body, headers)
+    assert answer.status_code == 204, answer.text
+    assert (await post(stack, body, headers)).status_code == 204  # and again: the same events, applied once
