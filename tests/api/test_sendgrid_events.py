@@ -157,7 +157,7 @@ async def test_signed_events_of_text_no_database_takes_are_read_not_refused_with
 ) -> None:
     """JSON may carry what no database stores (lone surrogates, NUL) and any type where text belongs; a signed
     post of it is read as far as it goes (found by the fuzz run, on PostgreSQL)."""
-    events = [
+    events: list[dict[str, Any]] = [
         {"sg_event_id": "event-\udaca\x00", "event": "delivered\udc1e", "email": "a\x00@b.example",
          "delivery_id": "\udaca", "sg_message_id": "x\udc00.filter"},
         {"sg_event_id": 5, "event": [], "delivery_id": {}, "sg_message_id": []},
