@@ -43,6 +43,8 @@ async def signed_in(browser: Browser, stack: Stack, token: str) -> Page:
     await page.get_by_label("Your API token").fill(token)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    # The heading shows as soon as the page is parsed; its scripts (htmx, the app's own) run before `load`.
+    await page.wait_for_load_state("load")
     return page
 
 
