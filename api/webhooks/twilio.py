@@ -42,7 +42,8 @@ async def _signed_form(request: Request, settings: Settings, signature: str | No
         url += f"?{request.url.query}"
     if not signature or not RequestValidator(settings.twilio_auth_token).validate(url, params, signature):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="The Twilio signature does not match the request.")
-    return params
+    # Checked as signed, then read without the NUL characters no database stores (Twilio sends none).
+    return {name.replace("\x00", ""): value.replace("\x00", "") for name, value in params.items()}
 
 
 @router.post("/sms", response_class=Response)
