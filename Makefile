@@ -68,7 +68,7 @@ fuzz: $(INSTALLED)
 ## 200 concurrent decisions through two API processes on PostgreSQL, a worker killed mid-batch: no server error,
 ## one winner per proposal, no email twice or lost, /healthz under a second (not part of make test).
 load: $(INSTALLED)
-	OUTREACH_TEST_POSTGRES=1 OUTREACH_LOAD=1 $(BIN)/pytest -n 0 -s tests/test_load.py -k postgresql
+	OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -n 0 -s -m load tests/test_load.py -k postgresql
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)
