@@ -32,8 +32,9 @@ async def get_engine(request: Request) -> Engine:
 
 async def get_db(engine: Annotated[Engine, Depends(get_engine)]) -> AsyncIterator[Session]:
     # Opening a session does no I/O (it connects on its first query, in the endpoint's thread), so this runs on
-    # the event loop: no hop to a thread and back on every request.
-    with Session(engine) as session:
+    # the event loop: no hop to a thread and back on every request. What a commit wrote stays readable without
+    # reading it again: a route that commits and then awaits the workflow service holds no connection meanwhile.
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import DELIVERY_STATUS
 from inbound import consent
+from models.db import release
 from models.messages import UNDELIVERABLE, Channel, DeliveryReport, DeliveryStatus, Sender, TimelineEvent
 from models.tables import Customer, Delivery, ProviderEvent
 from models.timeline import add_timeline_entry
@@ -124,14 +125,15 @@ async def apply(session: Session, client: Client, events: list[DeliveryEvent]) -
         if session.get(ProviderEvent, key) is not None:
             continue
         delivery = session.get(Delivery, event.delivery_id) if event.delivery_id else None
-        session.add(ProviderEvent(id=key, delivery_id=delivery.id if delivery else None, received_at=_now()))
         if delivery is not None:
-            _record(session, delivery, event)
+            _record(session, delivery, event)  # again on a retry: it changes nothing twice
             # A text message only carries a call's links: the call is the outreach.
             outreach = delivery.conversation_id is None and delivery.channel is not Channel.sms
             if event.status in UNDELIVERABLE and outreach and delivery.proposed_action_id and event.note:
                 # Before the event is marked seen: if the workflow cannot be told, the provider's retry can.
+                release(session)
                 await _report(client, delivery.proposed_action_id, delivery.id, event.status, event.note)
+        session.add(ProviderEvent(id=key, delivery_id=delivery.id if delivery else None, received_at=_now()))
         session.commit()
         applied += 1
         customer = session.get(Customer, delivery.customer_id) if delivery is not None else None

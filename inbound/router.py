@@ -38,6 +38,7 @@ from domain.content import html_to_text
 from domain.ids import CONVERSATION_WORKFLOW, CUSTOMER_REPLIED, conversation_id
 from inbound import delivery_events
 from inbound.mail import InboundMail, made_message_id, parse, without_quoted
+from models.db import release
 from models.messages import (
     ActionStatus,
     Channel,
@@ -497,6 +498,7 @@ async def _hand_over(
         send_from=row.email_account_id,
         sender_known=known,
     )
+    release(session)
     try:
         await router.client.get_workflow_handle(action.id).signal(CUSTOMER_REPLIED, message)
     except RPCError as error:

@@ -44,6 +44,13 @@ def process_engine(settings: Settings) -> Engine:
     )
 
 
+def release(session: Session) -> None:
+    """Commit, and so give the session's connection back to the pool, before awaiting what can take seconds (the
+    workflow service, a mail server): held meanwhile, a burst of such awaits drains the pool and every other
+    request queues behind them. What the session loaded stays readable: its sessions do not expire on commit."""
+    session.commit()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

@@ -39,6 +39,7 @@ from models.tables import ProposedAction
 from settings import Settings
 from temporal_client import register_search_attributes
 from tests.fakes.tls import Certificates, issue
+from tests.held_connections import HeldConnections
 from worker import build_worker
 from workflows.detection import DetectionWorkflow
 from workflows.outreach import OutreachWorkflow
@@ -286,11 +287,13 @@ async def poll_emailable(
 
 
 @asynccontextmanager
-async def served_api(settings: Settings, engine: Engine, client: Client) -> AsyncIterator[str]:
+async def served_api(
+    settings: Settings, engine: Engine, client: Client, watch: HeldConnections | None = None
+) -> AsyncIterator[str]:
     """The API served over real HTTP on a free port, as `outreach api` serves it; answers its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, engine, client), host="127.0.0.1", port=free_port(), log_level="warning")
-    )
+    app = create_app(settings, engine, client)
+    served = watch.served(app) if watch else app
+    server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=free_port(), log_level="warning"))
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:
@@ -305,20 +308,27 @@ async def served_api(settings: Settings, engine: Engine, client: Client) -> Asyn
 
 
 @pytest.fixture
-async def stack(temporal: Client, engine: Engine, settings: Settings) -> AsyncIterator[Stack]:
+async def stack(temporal: Client, engine: Engine, settings: Settings, database_url: str) -> AsyncIterator[Stack]:
     # A third of the demo: every agent still finds its situations, and each detection run starts a third of the
     # outreaches, which is most of what an end-to-end test costs.
     seed_demo_data(engine, customers=STACK_CUSTOMERS)
     token = create_operator(engine, name="Admin", email="admin@test.example", location_ids=[], is_admin=True)
     client = temporal
+    # The API has its own pool, as in production, watched: no request may wait on the workflow service while it
+    # holds a connection — every test on the stack checks it for the routes it calls.
+    api_engine = make_engine(database_url)
+    watch = HeldConnections(api_engine)
+    api_client = Client(**{**client.config(), "interceptors": [watch]})
     async with worker_for(client, engine, settings) as worker:
         # What the API starts (schedules, reopened conversations) runs on this worker's task queue.
         served = settings.model_copy(update={"task_queue": worker.task_queue})
         async with (
-            served_api(served, engine, client) as base_url,
+            served_api(served, api_engine, api_client, watch) as base_url,
             httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http,
         ):
             yield Stack(http=http, client=client, engine=engine, task_queue=worker.task_queue, admin_token=token)
+    api_engine.dispose()
+    assert not watch.offences, watch.offences
 
 
 async def start_outreach(

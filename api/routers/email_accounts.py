@@ -27,6 +27,7 @@ from api.deps import (
 )
 from api.queries import visible_location
 from api.schemas import EmailAccountCreate, EmailAccountManaged, EmailAccountPublic, EmailAccountUpdate
+from models.db import release
 from models.messages import EmailAccountStatus, SmtpSecurity
 from models.operators import Permission, normalized_email
 from models.tables import EmailAccount, Operator
@@ -46,8 +47,7 @@ _CONNECTION = _SERVERS | {"username"}
 
 def _saved(session: Session, account: EmailAccount) -> EmailAccount:
     session.add(account)
-    session.commit()
-    session.refresh(account)
+    session.commit()  # and the connection goes back to the pool: what follows awaits the workflow service
     return account
 
 
@@ -159,6 +159,7 @@ async def test_connection(account_id: str, session: SessionDep, operator: Mailbo
     """Connect and log in to the account's SMTP server as a send would, and to its IMAP server as the mailbox
     sync would when it syncs; connected (and synced) if both work, else what went wrong."""
     account = _visible(session, operator, account_id)
+    release(session)  # the servers can take their time to answer
     try:
         await run_in_threadpool(SmtpMailer(rules).check, account_server(account))
         if account.reads_mail:

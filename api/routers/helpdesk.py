@@ -27,6 +27,7 @@ from api.schemas import (
 from domain.content import sanitize_html
 from domain.ids import ticket_reply_id
 from inbound import router as inbound_router
+from models.db import release
 from models.messages import Channel, EmailMessage, Sender, TicketStatus
 from models.tables import HelpdeskDepartment, Operator, Ticket, TicketComment
 from providers.helpdesk import add_comment
@@ -133,6 +134,7 @@ async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, oper
             in_reply_to=thread[-1] if thread else None, references=thread,
             author=Sender.operator,
         )  # fmt: skip
+        release(session)
         await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),
                                     task_queue=settings.task_queue)  # fmt: skip
     add_comment(session, ticket.id, comment_id, Sender.operator, operator.name, html, public=body.public, at=now)
