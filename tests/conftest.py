@@ -318,7 +318,8 @@ async def stack(temporal: Client, engine: Engine, settings: Settings, database_u
     # holds a connection — every test on the stack checks it for the routes it calls.
     api_engine = make_engine(database_url)
     watch = HeldConnections(api_engine)
-    api_client = Client(**{**client.config(), "interceptors": [watch]})
+    api_client = Client(client.service_client, namespace=client.namespace, data_converter=client.data_converter,
+                        interceptors=[watch])  # fmt: skip
     async with worker_for(client, engine, settings) as worker:
         # What the API starts (schedules, reopened conversations) runs on this worker's task queue.
         served = settings.model_copy(update={"task_queue": worker.task_queue})

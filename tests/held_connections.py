@@ -24,7 +24,7 @@ _CALLS = ("start_workflow", "signal_workflow", "start_workflow_update", "start_u
 class HeldConnections(temporal.Interceptor):
     def __init__(self, engine: Engine) -> None:
         self.offences: list[str] = []
-        self._holders: dict[int, int] = {}  # connection record → request
+        self._holders: dict[int, int | None] = {}  # connection record → request (None: outside any)
         event.listen(engine, "checkout", self._checked_out)
         event.listen(engine, "checkin", self._checked_in)
 
