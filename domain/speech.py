@@ -2,13 +2,13 @@
 answer says so), and amounts, dates and times the way a person says them ("1,250 euros", "Tuesday, December 1",
 "9 AM to 6 PM") — what a text-to-speech voice would otherwise read out symbol by symbol."""
 
-import html
 import re
 from datetime import date
 
-from domain.content import LINK
+from domain.content import LINK, html_to_text
 
-_ANCHOR = re.compile(r'<a [^>]*href="([^"]+)"[^>]*>(.*?)</a>', re.S)
+# The target html_to_text writes after a link's words: "Pay here (https://…)".
+_TARGET = re.compile(r" \(" + LINK.pattern.removeprefix(r"\b") + r"\)", re.IGNORECASE)
 _CURRENCIES = {"€": "euros", "$": "dollars", "£": "pounds"}
 _MONEY = re.compile(r"([€$£])\s?(\d[\d,]*)(?:\.(\d{2}))?")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -18,16 +18,13 @@ _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 def for_a_call(body_html: str) -> tuple[str, list[str]]:
     """What to say for an answer written in HTML — each link said as its words, or "the link" — and the links,
-    to text instead (`texted` says so)."""
-    links = [html.unescape(url) for url, _ in _ANCHOR.findall(body_html)]
-    text = _ANCHOR.sub(lambda found: found.group(2), body_html)
-    text = re.sub(r"<li>", " ", text)
-    text = re.sub(r"</li>", ".", text)
-    text = re.sub(r"</(p|ul|ol|h\d|blockquote)>|<br\s*/?>", " ", text)
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
-    text = re.sub(r"\.\s*\.", ".", re.sub(r":\s*\.", ":", text))
-    links += LINK.findall(text)
-    text = LINK.sub("the link", text)
+    to text instead (`texted` says so). Built on the linear HTML-to-text pass: the answer can echo what a customer
+    wrote, and it is read inside the conversation's workflow."""
+    lines = [line.strip() for line in html_to_text(body_html).splitlines() if line.strip()]
+    # Each paragraph, list item or heading is a sentence of its own when said aloud.
+    text = " ".join(line if line.endswith((".", "!", "?", ":")) else f"{line}." for line in lines)
+    links = LINK.findall(text)
+    text = LINK.sub("the link", _TARGET.sub("", text))  # a link's target, after its words, is not said
     return said(re.sub(r"\s+", " ", text).strip()), list(dict.fromkeys(links))
 
 
