@@ -233,6 +233,21 @@ class Stack:
         return await poll_emailable(self.http, proposed, "a due_invoice proposal to a customer with an address")
 
 
+def process_env(temporal: Client, database_url: str, task_queue: str, **settings: str) -> dict[str, str]:
+    """The environment of a worker or API process the test starts apart from itself, as production configures
+    one: the test's database, workflow service and task queue, production-length secrets, and `settings`."""
+    return {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": temporal.namespace,
+        "OUTREACH_TASK_QUEUE": task_queue,
+        "OUTREACH_REPLY_TOKEN_SECRET": REPLY_SECRET,
+        "OUTREACH_PORTAL_LINK_SECRET": PORTAL_SECRET,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        **settings,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -29,7 +29,7 @@ from benchmarks.stack import Process
 from models.messages import ActionStatus, ApproveRequest, Channel, OutreachInput
 from models.tables import ProposedAction
 from settings import Settings
-from tests.conftest import PORTAL_SECRET, REPLY_SECRET, poll, served_api
+from tests.conftest import PORTAL_SECRET, REPLY_SECRET, poll, process_env, served_api
 from tests.factories import add_customer, add_invoice, add_location, policy
 from tests.fakes.sendgrid_server import API_KEY, Answer, FakeSendGrid, fake_sendgrid
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
@@ -90,22 +90,13 @@ async def test_a_worker_killed_mid_send_loses_and_duplicates_nothing(
     # The API receives SendGrid's Event Webhook: its `processed` events prove an email went out.
     async with served_api(settings, engine, temporal) as api_url:
         sendgrid.events_to = f"{api_url}/webhooks/sendgrid/events"
-        env = {
-            "DATABASE_URL": database_url,
-            "TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
-            "TEMPORAL_NAMESPACE": temporal.namespace,
-            "OUTREACH_TASK_QUEUE": task_queue,
-            "OUTREACH_SENDGRID_API_KEY": API_KEY,
-            "OUTREACH_SENDGRID_API_URL": sendgrid.base_url,
-            "OUTREACH_REPLY_TOKEN_SECRET": REPLY_SECRET,
-            "OUTREACH_PORTAL_LINK_SECRET": PORTAL_SECRET,
-            "OUTREACH_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "OUTREACH_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "OUTREACH_TWILIO_FROM_NUMBER": FROM_NUMBER,
-            "OUTREACH_TWILIO_API_URL": twilio.base_url,
-            "OUTREACH_PUBLIC_BASE_URL": api_url,
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        }
+        env = process_env(
+            temporal, database_url, task_queue,
+            OUTREACH_SENDGRID_API_KEY=API_KEY, OUTREACH_SENDGRID_API_URL=sendgrid.base_url,
+            OUTREACH_TWILIO_ACCOUNT_SID=ACCOUNT_SID, OUTREACH_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            OUTREACH_TWILIO_FROM_NUMBER=FROM_NUMBER, OUTREACH_TWILIO_API_URL=twilio.base_url,
+            OUTREACH_PUBLIC_BASE_URL=api_url,
+        )  # fmt: skip
         lost = duplicated = 0
         worker = Process("worker", ["-m", "worker"], env, tmp_path)
         try:

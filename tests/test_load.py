@@ -28,7 +28,7 @@ from benchmarks.stack import Process
 from models.messages import ActionStatus, Channel, DeliveryStatus, OutreachInput
 from models.operators import create_operator
 from models.tables import Delivery, ProposedAction
-from tests.conftest import PORTAL_SECRET, REPLY_SECRET, free_port, poll
+from tests.conftest import free_port, poll, process_env
 from tests.factories import add_customer, add_invoice, add_location, policy
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, fake_sendgrid
 from workflows.outreach import OutreachWorkflow
@@ -86,18 +86,11 @@ async def test_concurrent_decisions_across_processes_have_one_winner_and_one_del
         pytest.skip("the pool of a real database server, as production has (make load runs PostgreSQL only)")
     task_queue = f"load-{uuid.uuid4()}"
     token = create_operator(engine, name="Load admin", email="admin@load.example", location_ids=[], is_admin=True)
-    env = {
-        "DATABASE_URL": database_url,
-        "TEMPORAL_ADDRESS": temporal.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": temporal.namespace,
-        "OUTREACH_TASK_QUEUE": task_queue,
-        "OUTREACH_SENDGRID_API_KEY": API_KEY,
-        "OUTREACH_SENDGRID_API_URL": sendgrid.base_url,
-        "OUTREACH_SENDGRID_WEBHOOK_PUBLIC_KEY": sendgrid.public_key,
-        "OUTREACH_REPLY_TOKEN_SECRET": REPLY_SECRET,
-        "OUTREACH_PORTAL_LINK_SECRET": PORTAL_SECRET,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    }
+    env = process_env(
+        temporal, database_url, task_queue,
+        OUTREACH_SENDGRID_API_KEY=API_KEY, OUTREACH_SENDGRID_API_URL=sendgrid.base_url,
+        OUTREACH_SENDGRID_WEBHOOK_PUBLIC_KEY=sendgrid.public_key,
+    )  # fmt: skip
     ports = [free_port(), free_port()]
     # SendGrid's signed `processed` events prove an email went out when the worker that sent it died mid-send.
     sendgrid.events_to = f"http://127.0.0.1:{ports[0]}/webhooks/sendgrid/events"
