@@ -19,10 +19,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities import offline
 from activities.heartbeats import beating
-from activities.prompts import ComposedDraft, invented_facts, messages
+from activities.prompts import ComposedDraft, messages
 from agents.base import ComposeContext
 from agents.registry import AGENTS
 from domain.content import html_to_text, sanitize_html
+from domain.facts import invented_facts
 from models.db import session_scope
 from models.messages import (
     AgentType,

@@ -106,6 +106,11 @@ class Agent:
     # Marks the situation followed up once the outreach was delivered (facts, delivery time).
     delivered: Callable[[Session, dict[str, Any], datetime], None] | None = None
 
+    def link_html(self, context: ComposeContext, wording: Wording | None = None) -> str:
+        """The link every message of this agent carries, in its words."""
+        said = wording or self.wording(context)
+        return f'<a href="{context.fact(self.link_fact)}">{said.link_text}</a>'
+
     def candidates(self, scan: Scan) -> Candidates:
         """Candidates a proposal may be made for: not opted out, never proposed."""
         return self.source(scan).where(col(Customer.opted_out).is_(False), ~self.proposed(scan))
@@ -115,6 +120,19 @@ class Agent:
         return exists().where(
             col(ProposedAction.location_id) == scan.location.id, col(ProposedAction.dedup_key) == self.dedup_key
         )
+
+
+def paragraphs(*lines: str) -> str:
+    """Each line a paragraph; a list stays a list."""
+    return "".join(line if line.startswith("<ul>") else f"<p>{line}</p>" for line in lines if line)
+
+
+def signature_html(context: ComposeContext) -> str:
+    """The location's signature, when the message is signed (an email; a chat message or a call is not)."""
+    if not context.signed:
+        return ""
+    lines = context.signature.splitlines() or [f"The {context.location_name} team"]
+    return "<br>".join(escape(line) for line in lines)
 
 
 def dedup(agent_type: AgentType, column: Any) -> Any:

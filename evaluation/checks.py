@@ -3,9 +3,10 @@
 import re
 from collections.abc import Callable
 
-from activities.prompts import MAX_SCRIPT_WORDS, URL, invented_facts
+from activities.prompts import MAX_SCRIPT_WORDS
 from agents.registry import AGENTS
 from domain.content import html_to_text
+from domain.facts import URL, invented_facts
 from evaluation.scenarios import KEY_FACTS, Scenario
 from models.messages import AgentType, Channel, Draft
 

@@ -1,8 +1,8 @@
 """`make eval`, conversations: labelled customer turns over every agent type and the members' chat, and the three
-journeys, through the
-real turn (`converse`) and the real tools on a demo database of its own — the offline engine, or the configured
-model. Each turn is labelled with what should happen (answer, clarify, escalate with its reason, opt out) and, where
-it matters, the tools that should be used; every answer must state only what the facts and the tools' results say.
+journeys, through the real turn loop (`run_turn`, as the workflow runs it), the real thinking activity and the real
+tools on a demo database of its own — the offline engine, or the configured model. Each turn is labelled with what
+should happen (answer, clarify, escalate with its reason, opt out) and, where it matters, the tools that should be
+used; every answer must state only what the facts and the tools' results say.
 """
 
 import tempfile
@@ -20,13 +20,15 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.db import DbActivities
 from activities.llm import LLM_ATTEMPTS
-from activities.offline import NOT_UNDERSTOOD
-from activities.tools import OPT_OUT, ToolActivities
+from activities.tools import ToolActivities
 from activities.tools.context import BookingCaps, PortalLinks
-from activities.turn_prompts import unfounded
 from activities.turns import ConversationActivities
 from agents.policy import agent_policy
 from agents.scan import scan_page, start_scan
+from conversation.model import unfounded
+from conversation.offline import NOT_UNDERSTOOD
+from conversation.policy import OPT_OUT
+from conversation.turn import run_turn
 from demo.seed import seed_demo_data
 from models.db import make_engine, session_scope
 from models.messages import (
@@ -43,6 +45,8 @@ from models.messages import (
     StatusChange,
     TimelineEvent,
     ToolCall,
+    ToolRequest,
+    ToolResult,
     ToolStep,
     Turn,
     TurnOutcome,
@@ -53,7 +57,6 @@ from models.tables import AgentConfig, Invoice, Location, Resource
 from models.timeline import add_timeline_entry
 from providers.llm import language_model
 from settings import Settings
-from workflows.conversation import MAX_TOOL_ROUNDS
 
 LOCATION = "ams"
 # The labelled turns speak as customers do on an ordinary working day ("a day pass tomorrow", "next Tuesday"), so
@@ -245,17 +248,14 @@ class Bench:
                                   received_at=datetime.now(UTC))  # fmt: skip
         self._log(TimelineEvent.from_customer(message, action_id, conversation_id))
         request = TurnRequest(conversation_id=conversation_id, action_id=action_id, message=message)
-        turn = await self._think(request)
-        for round_ in range(MAX_TOOL_ROUNDS):
-            if not turn.tool_calls:
-                break
-            for wanted in turn.tool_calls:
-                call = ToolCall(request_key=f"{message.id}:{wanted.call_id}", location_id=LOCATION,
-                                customer_id=proposal.customer_id, name=wanted.name, arguments=wanted.arguments,
-                                action_id=action_id, conversation_id=conversation_id)  # fmt: skip
-                request.steps.append(ToolStep(request=wanted, result=await self.tools.use_tool(call)))
-            request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
-            turn = await self._think(request)
+
+        async def use(wanted: ToolRequest) -> ToolResult:
+            call = ToolCall(request_key=f"{message.id}:{wanted.call_id}", location_id=LOCATION,
+                            customer_id=proposal.customer_id, name=wanted.name, arguments=wanted.arguments,
+                            action_id=action_id, conversation_id=conversation_id)  # fmt: skip
+            return await self.tools.use_tool(call)
+
+        turn = await run_turn(request, self._think, use)
         self._log(TimelineEvent(id=f"answer:{message.id}", action_id=action_id, conversation_id=conversation_id,
                                 sender=Sender.ai, channel=channel, body=turn.reply_html,
                                 at=datetime.now(UTC)))  # fmt: skip

@@ -14,6 +14,8 @@ LAYERS: list[set[str]] = [
     {"schedules"},
     {"workflows"},
     {"activities"},
+    # The conversational AI: the activities that think and the workflow's turn loop are adapters over it.
+    {"conversation"},
     # Below the activities: the mailbox sync activity routes what it reads as the webhooks do. It names the
     # workflows it signals by type (domain.ids), so it needs none of them.
     {"inbound"},

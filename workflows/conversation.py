@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
+    from conversation.turn import run_turn
     from domain.content import html_to_text
     from domain.ids import (
         CALL_ENDED,
@@ -52,7 +53,8 @@ with workflow.unsafe.imports_passed_through():
         Sender,
         TimelineEvent,
         ToolCall,
-        ToolStep,
+        ToolRequest,
+        ToolResult,
         Turn,
         TurnOutcome,
         TurnRequest,
@@ -65,9 +67,8 @@ SEND_TIMEOUT = timedelta(minutes=1)
 # is noticed within this, and the retry asks the provider before sending again.
 SEND_HEARTBEAT = timedelta(seconds=30)
 
-# A turn may use tools (each its own activity), round after round, up to this many rounds before it answers.
+# A turn may use tools (each its own activity), round after round (`conversation.turn`).
 TOOLS_IN_TURNS = "tools-in-turns"
-MAX_TOOL_ROUNDS = 4
 
 # An escalation opens a help-desk ticket with the team's brief; what the customer writes after it goes there.
 ESCALATION_TICKETS = "escalation-tickets"
@@ -244,25 +245,16 @@ class ConversationWorkflow:
         else:
             await log_customer_message(message, input.action_id, input.conversation_id)
         request = TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message)
-        turn = await self._think(request)
-        if workflow.patched(TOOLS_IN_TURNS):
-            for round_ in range(MAX_TOOL_ROUNDS):
-                if not turn.tool_calls:
-                    break
-                for tool in turn.tool_calls:
-                    result = await self._step(
-                        ToolActivities.use_tool,
-                        ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
-                                 location_id=input.location_id, customer_id=input.customer_id, name=tool.name,
-                                 arguments=tool.arguments, action_id=input.action_id,
-                                 conversation_id=input.conversation_id, sender_known=message.sender_known),
-                        DB_TIMEOUT,
-                        f"Tool {tool.name}",
-                    )  # fmt: skip
-                    request.steps.append(ToolStep(request=tool, result=result))
-                request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
-                turn = await self._think(request)
-        return turn
+
+        async def use(tool: ToolRequest) -> ToolResult:
+            call = ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
+                            location_id=input.location_id, customer_id=input.customer_id, name=tool.name,
+                            arguments=tool.arguments, action_id=input.action_id,
+                            conversation_id=input.conversation_id, sender_known=message.sender_known)  # fmt: skip
+            result: ToolResult = await self._step(ToolActivities.use_tool, call, DB_TIMEOUT, f"Tool {tool.name}")
+            return result
+
+        return await run_turn(request, self._think, use, lambda: workflow.patched(TOOLS_IN_TURNS))
 
     async def _deliver(
         self, input: ConversationInput, message: CustomerMessage, turn: Turn, in_reply_to: str | None

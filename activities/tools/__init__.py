@@ -22,13 +22,13 @@ from temporalio import activity
 
 from activities.tools import billing, consent, space
 from activities.tools.context import BookingCaps, LimitReached, PortalLinks, ToolContext, ToolRefused
+from conversation.policy import OPT_OUT
 from inbound import conversions
 from models.db import session_scope
 from models.messages import Sender, TimelineEvent, ToolCall, ToolResult
 from models.tables import Customer, Location
 from models.timeline import add_timeline_entry
 
-OPT_OUT = "opt_out"
 UNKNOWN_SENDER = (
     "This message did not come from the customer's own email address, so nothing is booked or bought on it; the "
     "customer can ask from their own address, and our team has been told."

@@ -6,7 +6,6 @@ the last desk get one booking between them, on SQLite and PostgreSQL alike.
 """
 
 import datetime as dt
-import re
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from activities.tools.context import Arguments, LimitReached, ToolContext, ToolRefused
+from conversation.understanding import search_words
 from domain.business_hours import WEEKDAYS, local_day_start
 from models.tables import Booking, Conversation, Customer, Invoice, InvoiceLine, Location, Plan, Resource
 
@@ -248,16 +248,6 @@ def location_details(context: ToolContext, _args: NoArguments) -> dict[str, Any]
               for day in WEEKDAYS}  # fmt: skip
     return {"name": location.name, "address": location.address, "time_zone": location.time_zone,
             "opening_hours": weekly, "closed_on": sorted(location.closures), "portal": location.portal_url}  # fmt: skip
-
-
-# Words that say nothing about what is asked; the rest are searched for, any of them.
-STOP_WORDS = {"the", "and", "for", "can", "you", "your", "are", "what", "how", "with", "does", "have", "there", "any",
-         "our", "who", "why", "when", "where", "will", "would", "could", "about", "this", "that", "from"}  # fmt: skip
-
-
-def search_words(text: str) -> list[str]:
-    """The words of a question worth searching for."""
-    return [word for word in re.findall(r"[^\W_]+", text.lower()) if len(word) > 2 and word not in STOP_WORDS]
 
 
 def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:

@@ -4,8 +4,9 @@ import pytest
 from pydantic import ValidationError
 
 from activities.offline import compose
-from activities.prompts import ComposedDraft, invented_facts
+from activities.prompts import ComposedDraft
 from agents.base import ComposeContext
+from domain.facts import invented_facts
 from models.messages import AgentType, Channel
 
 FACTS: dict[str, str | int] = {

@@ -3,8 +3,9 @@ and no way for data to inject markup."""
 
 import pytest
 
-from activities.offline import answer, compose, detect_intent
+from activities.offline import compose
 from agents.base import ComposeContext
+from conversation.offline import answer, detect_intent
 from models.messages import AgentType, Channel, TurnOutcome
 
 FACTS: dict[str, str | int] = {

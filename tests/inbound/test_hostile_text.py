@@ -11,11 +11,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from activities.offline import detect_intent
-from activities.tools.space import search_words
+from conversation.offline import detect_intent
+from conversation.policy import triggered
+from conversation.understanding import search_words
 from domain.content import html_to_text, spoken_and_links, unescape
 from domain.dates import mentioned_day
-from domain.escalation import triggered
 from domain.opt_out import asks_to_opt_out
 from inbound.mail import TEXT_PARSED_MAX_CHARS, parse, reply_text, without_quoted
 from models.messages import AgentType

@@ -3,7 +3,7 @@ makes whatever the AI says must fire on what they are for, not on words that mer
 
 import pytest
 
-from domain.escalation import triggered
+from conversation.policy import triggered
 from domain.opt_out import asks_to_opt_out
 from models.messages import EscalationReason
 

@@ -1,4 +1,5 @@
-"""What the model is told for a conversation turn, the function it answers with, and the check of its answer.
+"""The model path of a turn: what the model is told, the function it answers with, the check of its answer, and
+the turn itself (tools to use, or the answer).
 
 The customer's words — every message of the exchange — travel inside the DATA block, which the system prompt
 declares to be data, as are the tools' results. The answer is a call of the `answer` function: the reply, the
@@ -10,12 +11,19 @@ resource it names.
 import html
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from activities.prompts import invented_facts
-from models.messages import EscalationReason, ToolStep, TurnOutcome
+from conversation.situation import Situation
+from domain.content import html_to_text, sanitize_html
+from domain.facts import invented_facts
+from models.messages import Escalation, EscalationReason, ToolRequest, ToolStep, Turn, TurnOutcome, TurnRequest
+from providers.llm import FunctionCall, LanguageModel, Usage
+
+# Writes a model call's cost down against the location's budget (before its answer is judged: it was billed).
+Spend = Callable[[Usage], Awaitable[None]]
 
 ANSWER = "answer"
 
@@ -110,3 +118,68 @@ def unfounded(text: str, facts: dict[str, str | int], steps: list[ToolStep], res
     if PRETENDS.search(text):
         invented.append("claims to be a person")
     return invented
+
+
+class Thinking:
+    """The model's part of a turn: the configured model, the tools it is offered, and where its cost is written."""
+
+    def __init__(self, model: LanguageModel, tools: list[dict[str, Any]], spend: Spend) -> None:
+        self._model = model
+        self._tools = tools
+        self._spend = spend
+
+    async def _call(self, chat: list[dict[str, Any]], functions: list[dict[str, Any]], only: str | None,
+                    temperature: float) -> list[FunctionCall]:  # fmt: skip
+        called = await self._model.call_functions(chat, functions, only, temperature=temperature)
+        await self._spend(called.usage)
+        return called.calls
+
+    async def turn(self, situation: Situation, request: TurnRequest) -> Turn:
+        """One model call: the tools it wants next, or its checked answer."""
+        chat = messages(situation.story, request.steps)
+        only = ANSWER if request.answer_now else None
+        calls = await self._call(chat, [*self._tools, answer_function()], only, temperature=0.3)
+        answers = [call for call in calls if call.name == ANSWER]
+        if not answers:
+            if not calls:
+                raise ValueError("the model called no function")
+            # Arguments that are not JSON still go to the tool, which answers what is wrong with them.
+            wanted = [ToolRequest(call_id=call.call_id, name=call.name, arguments=_arguments(call.arguments))
+                      for call in calls]  # fmt: skip
+            return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Using tools.", tool_calls=wanted)
+        answer = checked(answers[0].arguments, situation, request)
+        reply_html = sanitize_html(answer.reply_html)
+        summary = answer.summary or html_to_text(reply_html)[:200]
+        # Without a reason the engine assumes one (`policy.with_priority`), as for every escalation.
+        said = answer.escalation_reason if answer.outcome is TurnOutcome.escalate else None
+        return Turn(reply_html=reply_html, outcome=answer.outcome, summary=summary,
+                    escalation=Escalation(reason=said, detail=summary) if said else None)  # fmt: skip
+
+    async def in_their_words(self, situation: Situation, request: TurnRequest, ruled: Turn) -> Turn:
+        """What the engine decided, said by the model in the customer's language; the engine's own words when
+        the model's answer is not usable, so a decision is never held up by it."""
+        chat = messages(situation.story, request.steps)
+        chat.insert(1, {"role": "system", "content": decided(ruled.outcome, html_to_text(ruled.reply_html))})
+        [call] = await self._call(chat, [answer_function()], ANSWER, temperature=0.2)
+        answer = checked(call.arguments, situation, request)
+        return ruled.model_copy(update={"reply_html": sanitize_html(answer.reply_html)})
+
+
+def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnAnswer:
+    """The model's `answer` call, or ValueError: malformed, or stating what neither the facts nor the tools say."""
+    try:
+        answer = TurnAnswer.model_validate_json(arguments)
+    except ValidationError as error:
+        raise ValueError(f"malformed answer: {error.errors()[0]['msg']}") from error
+    invented = unfounded(answer.reply_html, situation.context.facts, request.steps, situation.resources)
+    if invented:
+        raise ValueError(f"states what neither the facts nor the tools say: {', '.join(invented)}")
+    return answer
+
+
+def _arguments(raw: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(raw or "{}")
+    except json.JSONDecodeError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"malformed_json": raw[:500]}

@@ -1,0 +1,184 @@
+"""The offline engine's answers: deterministic, no model, no network — the default when no LLM is configured, so
+they must read as what the team would write. It answers what `understanding` makes of the message, from what the
+tools found; what it does not understand it looks up in the FAQ, and what the FAQ does not answer goes to the team.
+Every value that comes from data is HTML-escaped."""
+
+import re
+from html import escape
+
+from agents.base import ComposeContext, Intent, paragraphs, signature_html
+from agents.registry import AGENTS
+from conversation import members_chat
+from conversation.understanding import IDENTITY, search_words
+from models.messages import (
+    AgentType,
+    Escalation,
+    EscalationReason,
+    Priority,
+    ToolRequest,
+    ToolStep,
+    Turn,
+    TurnOutcome,
+)
+
+# Escalations whose handover begins with an apology.
+SORRY = frozenset({EscalationReason.dispute, EscalationReason.complaint, EscalationReason.frustrated,
+                   EscalationReason.asked_twice, EscalationReason.tools_failed,
+                   EscalationReason.ai_unavailable, EscalationReason.ai_budget_spent})  # fmt: skip
+
+
+# What any customer may say, whatever the outreach was about, after an agent's own intents. A request for a
+# person, a dispute or frustration never reaches these: the engine hands those to the team first.
+_LINK = Intent(
+    TurnOutcome.reply,
+    "link",
+    r"\b(link|how (do|can) i (pay|book|renew)|where.*(pay|book|renew)|pay online)\b",
+    "Sent the link again.",
+)
+_THANKS = Intent(
+    TurnOutcome.resolve,
+    "thanks",
+    r"\b(thanks|thank you|cheers|will do|on it|got it|sounds good|perfect)\b",
+    "Customer acknowledged the outreach.",
+)
+_ABOUT = Intent(
+    TurnOutcome.reply,
+    "about",
+    r"\b(what is (this|it) about|what'?s this( about)?|which invoice|what do you mean|who (is this|are you))\b",
+    "Answered with what the outreach is about and its link.",
+)
+_WHO = Intent(
+    TurnOutcome.reply,
+    "who",
+    IDENTITY.pattern,
+    "Said it is the location's AI assistant, and offered a person.",
+    lambda context: [
+        f"I'm the AI assistant of {escape(context.location_name)}, {escape(context.first_name)}, not a person. "
+        "If you'd rather talk to someone on our team, just say so and I'll pass it on."
+    ],
+)
+_FAQ = "search_faq"
+# What a turn says of itself when the engine did not understand: it said what it can help with (the outreach and
+# its link; in the members' chat, what the tools do) and offered the team.
+NOT_UNDERSTOOD = "Not understood: said what it can help with, and offered the team."
+# An FAQ article answers a question when more than this share of its own question's words were asked.
+FAQ_COVERAGE = 0.5
+
+
+def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
+    """The first intent whose words the message contains, or None for anything else; in the members' chat
+    (`agent_type` None), the chat's own. A question is not taken for a mere thank-you."""
+    question = "?" in message
+    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK) if agent_type else members_chat.INTENTS
+    for intent in (_WHO, *about, *(() if question else (_THANKS,))):
+        if re.search(intent.words, message, re.I):
+            return intent
+    return None
+
+
+def answer(
+    agent_type: AgentType | None,
+    context: ComposeContext,
+    message: str,
+    steps: list[ToolStep],
+    answer_now: bool = False,
+    answered_before: bool = False,
+) -> Turn:
+    """Answer one customer message about the outreach (or in the members' chat, `agent_type` None) and decide
+    what happens next. An intent that uses tools
+    asks for them (`tool_calls`), round after round, then answers from what they found (`steps`). A question no
+    intent knows is looked up in the FAQ, and goes to the team when the FAQ has no answer either."""
+    intent = detect_intent(agent_type, message)
+    if intent is not None and intent.uses is not None and intent.answered is not None:
+        wanted = [] if answer_now else intent.uses(context, message, steps)
+        if wanted:
+            return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=wanted)
+        found = intent.answered(context, steps)
+        return Turn(reply_html=paragraphs(*found, signature_html(context)), outcome=intent.outcome,
+                    summary=intent.summary)  # fmt: skip
+    if intent is None and "?" in message:
+        return _from_faq(context, message, steps)
+    agent = AGENTS[agent_type] if agent_type else None
+    first = escape(context.first_name)
+    # The outreach's link goes with every answer about it; the members' chat has no outreach.
+    link = agent.link_html(context) if agent else ""
+    lines: list[str]
+    if intent is None or intent is _ABOUT:
+        lines = (
+            [
+                f"Thanks for your reply, {first}.",
+                agent.recap(context),
+                link,
+                "If you'd rather talk it through with our team, just say so and I'll pass it on.",
+            ]
+            if agent
+            else members_chat.help_lines(context)
+        )
+        outcome, summary = TurnOutcome.reply, _ABOUT.summary if intent is _ABOUT else NOT_UNDERSTOOD
+    elif intent is _THANKS and answered_before:
+        # A thank-you for an answer needs none back: answering it would invite another, and so on.
+        return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Customer acknowledged the answer.")
+    else:
+        outcome, summary = intent.outcome, intent.summary
+        if intent.lines is not None:
+            lines = [*intent.lines(context), link] if outcome is TurnOutcome.reply else intent.lines(context)
+        elif outcome is TurnOutcome.escalate:
+            return handed_over(context, Escalation(reason=EscalationReason.needs_judgement, detail=summary))
+        elif intent is _LINK:
+            lines = [f"Of course, {first}, here it is again:", link]
+        else:
+            lines = [f"You're welcome, {first}! Let us know if there's anything else we can help with."]
+    return Turn(reply_html=paragraphs(*lines, signature_html(context)), outcome=outcome, summary=summary)
+
+
+def _from_faq(context: ComposeContext, message: str, steps: list[ToolStep]) -> Turn:
+    """The FAQ's best answer to a question no intent knows; none: the team takes the question."""
+    if not steps:
+        return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Looked the question up in the FAQ.",
+                    tool_calls=[ToolRequest(call_id="faq", name=_FAQ, arguments={"query": message[:200]})])  # fmt: skip
+    results = steps[-1].result.content.get("results", []) if steps[-1].result.ok else []
+    if not results or not _covers(results[0], message):
+        unanswered = Escalation(
+            reason=EscalationReason.outside_scope, detail="Neither the tools nor the FAQ answer it."
+        )
+        return handed_over(context, unanswered)
+    best = results[0]
+    lines = [
+        f"Good question, {escape(context.first_name)}. From our FAQ, <em>{escape(best['question'])}</em>",
+        escape(best["answer"]),
+        "If that doesn't answer it, just say so and I'll pass your question to our team.",
+    ]
+    return Turn(reply_html=paragraphs(*lines, signature_html(context)), outcome=TurnOutcome.reply,
+                summary="Answered from the FAQ.")  # fmt: skip
+
+
+def _covers(article: dict[str, str], question: str) -> bool:
+    """Whether the article answers the question, not merely shares a word with it ("bring my dog" is not "bring
+    guests"): most of the article's own question is in the customer's words (by their first five letters)."""
+    asked = {word[:5] for word in search_words(question)}
+    answers = {word[:5] for word in search_words(article["question"])}
+    return bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
+
+
+def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
+    """Tell the customer the team takes it from here, by email; sorry first when something went wrong for them."""
+    first, location = escape(context.first_name), escape(context.location_name)
+    if escalation.reason is EscalationReason.outside_scope:
+        opening = f"That's one I can't answer myself, {first}, so I've passed your question"
+    elif escalation.reason is EscalationReason.booking_limit:
+        opening = f"I can't make more bookings for you myself, {first}, so I've passed your request"
+    elif escalation.reason in SORRY or escalation.priority in (Priority.high, Priority.critical):
+        opening = f"I'm sorry about this, {first}. I've passed it"
+    else:
+        opening = f"Thanks, {first}. I've passed this"
+    line = f"{opening} to our team at {location} together with our conversation, and someone will follow up by email."
+    return Turn(reply_html=paragraphs(line, signature_html(context)), outcome=TurnOutcome.escalate,
+                summary=escalation.detail, escalation=escalation)  # fmt: skip
+
+
+def opted_out(context: ComposeContext) -> Turn:
+    """The one polite sentence an opt-out gets, and nothing after it."""
+    line = (f"Of course, {escape(context.first_name)}: you won't hear from {escape(context.location_name)} again, "
+            "and sorry for the bother.")  # fmt: skip
+    return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve,
+                summary="The customer asked to hear no more and is opted out.")  # fmt: skip

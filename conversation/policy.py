@@ -1,0 +1,107 @@
+"""What the engine decides whatever answers (the model or the offline engine): this is where the AI decides to
+opt a customer out or to hand the conversation to the team.
+
+An opt-out comes first: the `opt_out` tool, then one polite sentence. The AI decides most escalations itself (a
+structured field of its answer); these triggers are the ones the engine applies whatever the AI says, because a
+customer must never be kept from a person by an AI that missed them: an explicit ask for a person, a billing
+dispute or a complaint, frustration, the same question asked twice, tools that keep failing, and a booking limit
+reached. The priority follows from why, the same way whoever decided it: High when the customer is frustrated (or
+disputes a bill), Critical for a dispute over a large amount.
+"""
+
+from conversation import offline
+from conversation.situation import Situation
+from conversation.understanding import COMPLAINT, DISPUTE, IDENTITY, PERSON, asked_before, frustrated
+from domain.opt_out import asks_to_opt_out
+from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
+
+OPT_OUT = "opt_out"  # the tool that opts the customer out
+# Tool results that failed within one turn before the engine stops trying and hands over.
+FAILED_TOOLS_LIMIT = 2
+
+LABELS = {
+    EscalationReason.asked_for_person: "The customer asked for a person.",
+    EscalationReason.dispute: "The customer disputes a charge.",
+    EscalationReason.complaint: "The customer has a complaint.",
+    EscalationReason.frustrated: "The customer is frustrated.",
+    EscalationReason.needs_judgement: "It needs a person's judgement (terms, a discount, an arrangement).",
+    EscalationReason.outside_scope: "The question is outside what the AI's tools and the FAQ cover.",
+    EscalationReason.asked_twice: "The customer asked the same question twice.",
+    EscalationReason.tools_failed: "The AI's tools failed repeatedly.",
+    EscalationReason.ai_unavailable: "The AI could not give a usable answer.",
+    EscalationReason.ai_budget_spent: "The AI's monthly model budget for this location is spent.",
+    EscalationReason.booking_limit: "The customer reached the most bookings and day passes the AI may make; a person "
+    "can make more.",
+}
+
+
+def escalation(reason: EscalationReason, text: str, disputed_cents: int, critical_cents: int) -> Escalation:
+    """The escalation with its priority: Critical for a dispute over a large amount; High for any other dispute
+    or a frustrated customer."""
+    if reason is EscalationReason.dispute:
+        level = Priority.critical if disputed_cents >= critical_cents else Priority.high
+    else:
+        level = Priority.high if reason is EscalationReason.frustrated or frustrated(text) else Priority.normal
+    return Escalation(reason=reason, priority=level, detail=LABELS[reason])
+
+
+def complaint_or_dispute(text: str) -> EscalationReason | None:
+    if DISPUTE.search(text):
+        return EscalationReason.dispute
+    return EscalationReason.complaint if COMPLAINT.search(text) else None
+
+
+def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationReason | None:
+    """The reason the engine escalates this message whatever the AI decides, or None."""
+    if sensitive := complaint_or_dispute(text):
+        return sensitive
+    if PERSON.search(text) and not IDENTITY.search(text):
+        return EscalationReason.asked_for_person
+    if frustrated(text):
+        return EscalationReason.frustrated
+    if asked_before(text, earlier):
+        return EscalationReason.asked_twice
+    if failed_tools >= FAILED_TOOLS_LIMIT:
+        return EscalationReason.tools_failed
+    return None
+
+
+def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:
+    """The escalation with the priority that follows from why, the same way whoever decided it."""
+    handed = escalation(said.reason, request.message.body, situation.disputed_cents, situation.critical_dispute_cents)
+    return handed.model_copy(update={"detail": said.detail or handed.detail})
+
+
+def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
+    """What the engine decides whatever the AI would, or None: an opt-out (the tool first, then one polite
+    sentence), and the escalations a customer must never be kept from."""
+    text, steps = request.message.body, request.steps
+    capped = next((step.result for step in steps if step.result.limit_reached), None)
+    if capped is not None:  # nothing was booked: a person makes it, or decides not to
+        handed = Escalation(reason=EscalationReason.booking_limit, detail=capped.error or "")
+        return offline.handed_over(situation.context, priced(situation, handed, request))
+    opting_out = any(step.request.name == OPT_OUT for step in steps)
+    if asks_to_opt_out(text) and not opting_out:
+        return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
+                    tool_calls=[ToolRequest(call_id=OPT_OUT, name=OPT_OUT)])  # fmt: skip
+    if opting_out and asks_to_opt_out(text):
+        turn = offline.opted_out(situation.context)
+        # An opt-out is no complaint, unless it also is one.
+        also = complaint_or_dispute(text)
+        if also is None:
+            return turn
+        handed = priced(situation, Escalation(reason=also), request)
+        return turn.model_copy(update={"outcome": TurnOutcome.escalate, "escalation": handed,
+                                       "summary": f"{turn.summary} {handed.detail}"})  # fmt: skip
+    reason = triggered(text, situation.earlier, sum(not step.result.ok for step in steps))
+    if reason is None:
+        return None
+    return offline.handed_over(situation.context, priced(situation, Escalation(reason=reason), request))
+
+
+def with_priority(situation: Situation, request: TurnRequest, turn: Turn) -> Turn:
+    """An escalating turn with its reason (assumed: a person's judgement) and the priority that follows."""
+    if turn.outcome is not TurnOutcome.escalate:
+        return turn
+    said = turn.escalation or Escalation(reason=EscalationReason.needs_judgement, detail=turn.summary)
+    return turn.model_copy(update={"escalation": priced(situation, said, request)})

@@ -1,0 +1,60 @@
+"""One step of a turn: the engine's own rules first (`policy`), then the model — or, without one, the offline
+engine. Its answer is checked against the facts; a model that gives no usable answer, attempt after attempt, hands
+the conversation to the team honestly."""
+
+import logging
+
+from conversation import offline, policy
+from conversation.model import Thinking
+from conversation.situation import Situation
+from models.messages import Escalation, EscalationReason, Turn, TurnRequest
+
+# Errors of the provider that another attempt cannot fix: the conversation goes to the team at once.
+PERMANENT = frozenset({"AuthenticationError", "BadRequestError", "NotFoundError"})
+
+logger = logging.getLogger(__name__)
+
+
+class Unusable(Exception):
+    """The model's answer was not usable this time; another attempt may do better."""
+
+    def __init__(self, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+
+
+async def think(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:
+    """The next step of the turn: tools to use, or the answer and what happens next. Raises Unusable when the
+    model's answer cannot be used and this is not the `last_attempt`."""
+    ruled = policy.ruled(situation, request)
+    if ruled is not None:
+        return await _in_their_words(thinking, situation, request, ruled)
+    if thinking is None:
+        turn = offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
+                              request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
+        return policy.with_priority(situation, request, turn)
+    if situation.budget_spent:
+        spent = Escalation(reason=EscalationReason.ai_budget_spent, detail=situation.budget_spent)
+        return offline.handed_over(situation.context, policy.priced(situation, spent, request))
+    try:
+        return policy.with_priority(situation, request, await thinking.turn(situation, request))
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:300]
+        if type(error).__name__ not in PERMANENT and not last_attempt:
+            raise Unusable(reason, type(error).__name__) from error
+        logger.warning("The model gave no usable answer; the team takes over: %s", reason)
+        unusable = Escalation(reason=EscalationReason.ai_unavailable,
+                              detail=f"The AI could not give a usable answer ({reason}).")  # fmt: skip
+        return offline.handed_over(situation.context, policy.priced(situation, unusable, request))
+
+
+async def _in_their_words(thinking: Thinking | None, situation: Situation, request: TurnRequest, ruled: Turn) -> Turn:
+    """What the engine decided, in the customer's language when a model can say it; else in its own words."""
+    if thinking is None or ruled.tool_calls or situation.budget_spent:
+        return ruled
+    try:
+        return await thinking.in_their_words(situation, request, ruled)
+    except Exception as error:
+        logger.warning("The engine's own words are used: %s", f"{type(error).__name__}: {error}"[:300])
+        return ruled
