@@ -23,6 +23,9 @@ LABELS = {
     EscalationReason.asked_for_person: "The customer asked for a person.",
     EscalationReason.dispute: "The customer disputes a charge.",
     EscalationReason.complaint: "The customer has a complaint.",
+    EscalationReason.legal: "The customer threatens legal action.",
+    EscalationReason.personal_data: "The customer asks for their personal data to be erased or exported.",
+    EscalationReason.facilities: "The customer reports a problem in the space (access, Wi-Fi, something broken).",
     EscalationReason.frustrated: "The customer is frustrated.",
     EscalationReason.needs_judgement: "It needs a person's judgement (terms, a discount, an arrangement).",
     EscalationReason.outside_scope: "The question is outside what the AI's tools and the FAQ cover.",
@@ -35,11 +38,17 @@ LABELS = {
 }
 
 
+# Escalations that always take this priority, whatever else the message says.
+PRIORITIES = {EscalationReason.legal: Priority.critical, EscalationReason.personal_data: Priority.high}
+
+
 def escalation(reason: EscalationReason, text: str, disputed_cents: int, critical_cents: int) -> Escalation:
-    """The escalation with its priority: Critical for a dispute over a large amount; High for any other dispute
-    or a frustrated customer."""
+    """The escalation with its priority: Critical for a legal threat or a dispute over a large amount; High for
+    any other dispute, a personal-data request or a frustrated customer."""
     if reason is EscalationReason.dispute:
         level = Priority.critical if disputed_cents >= critical_cents else Priority.high
+    elif reason in PRIORITIES:
+        level = PRIORITIES[reason]
     else:
         level = Priority.high if reason is EscalationReason.frustrated or frustrated(text) else Priority.normal
     return Escalation(reason=reason, priority=level, detail=LABELS[reason])

@@ -1,18 +1,24 @@
 """Run every scenario through the composer, and every labelled customer turn and journey through the
-conversation's AI, and print a pass rate per check (`evaluation/conversations.py` for the conversations).
+conversation's AI, and print a pass rate per check (`evaluation/conversations.py` for the conversations); every
+turn's decision, reason, tools and answer go to a JSON report.
 
 Offline by default; with OUTREACH_LLM_MODEL set, the configured model writes the drafts and answers the customers
-(a draft the model gets wrong on every attempt counts as failing every check). Exits non-zero when any offline
-check fails, so `make eval` guards the offline composer's and the offline engine's quality bar.
+(a draft the model gets wrong on every attempt counts as failing every check). `OUTREACH_EVAL_TURNS` names one more
+set of labelled turns to score (`make eval TURNS=file.jsonl`). Exits non-zero when any offline check of the
+composer, the engine's own turns or the journeys fails, so `make eval` guards the offline quality bar; the other
+sets are reported, the held-out rate being the one that counts.
 """
 
 import asyncio
+import json
+import os
 import sys
+from pathlib import Path
 
 from activities import offline
 from activities.llm import LLM_ATTEMPTS, model_draft
 from evaluation.checks import CHECKS
-from evaluation.conversations import evaluate_conversations
+from evaluation.conversations import BadTurns, evaluate_conversations
 from evaluation.scenarios import Scenario, scenarios
 from models.messages import Draft
 from providers.llm import language_model
@@ -58,11 +64,20 @@ async def evaluate() -> int:
     if failures:
         print("\nFailures:\n" + "\n".join(failures))
     print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
-    lines, missed = await evaluate_conversations(settings)
-    print("\n".join(lines))
-    if missed:
-        print("\nFailures:\n" + "\n".join(missed))
-    return 1 if (failures or missed) and not settings.llm_model else 0
+    extra = os.environ.get("OUTREACH_EVAL_TURNS")
+    try:
+        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None)
+    except BadTurns as bad:
+        print(f"The labelled turns cannot be read: {bad}")
+        return 2
+    print("\n".join(evaluated.lines))
+    written = settings.data_dir / "eval-report.json"
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(json.dumps(evaluated.report, ensure_ascii=False, indent=1, default=str))
+    print(f"\nEvery turn's decision, reason, tools and answer: {written}")
+    if evaluated.failures:
+        print("\nFailures (the engine's own turns and the journeys):\n" + "\n".join(evaluated.failures))
+    return 1 if (failures or evaluated.failures) and not settings.llm_model else 0
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+from typing import Literal
 
 import time_machine
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
@@ -30,6 +32,7 @@ from conversation.offline import NOT_UNDERSTOOD
 from conversation.policy import OPT_OUT
 from conversation.turn import run_turn
 from demo.seed import seed_demo_data
+from domain.content import html_to_text
 from models.db import make_engine, session_scope
 from models.messages import (
     ActionStatus,
@@ -63,133 +66,101 @@ LOCATION = "ams"
 # the eval runs on such a day, whatever the calendar says: the same engine scores the same on a Friday, a weekend or
 # a holiday, and runs compare. What the engine does when "tomorrow" is closed is tested on each kind of day.
 EVAL_DAY = datetime(2026, 6, 2, 7, 30, tzinfo=UTC)  # a Tuesday morning at the location
-ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL = "answer", "clarify", "escalate", "opt out"
+ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL = "answer", "clarify", "escalate", "opt_out"
+EXPECTS = (ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL)
 R = EscalationReason
+CHAT = "chat"  # the members' chat, which the customer started: no agent's outreach before it
+
+TURNS_DIR = Path(__file__).parent / "turns"
+# The labelled turns, in sets: the ones the offline engine was written against (its regression bar: every one must
+# pass), the ones written apart from it that it may be tuned on, and the held-out ones nothing is ever tuned on —
+# their rate is the one that counts.
+SETS = {"engine": "engine.jsonl", "tuning": "tuning.jsonl", "held-out": "held_out.jsonl"}
+GATED = "engine"
 
 
-@dataclass(frozen=True)
-class Labelled:
-    """A customer's turn and what should happen: `label`, the escalation's `reason`, the `tools` to use (None:
-    any), and words the answer must contain."""
+class Labelled(BaseModel):
+    """A customer's turn and what should happen — one line of a turns file: `expect`, the escalation's `reason`,
+    the `tools` a right answer uses (any one of them counts; [] none; absent: any way of answering), words the
+    answer must contain (`says`), and the language it is written in."""
 
-    agent: AgentType | None  # None: the members' chat, which the customer started
-    text: str
-    label: str
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agent: AgentType | None  # None: the members' chat ("chat" in a file)
+    text: str = Field(min_length=1)
+    expect: Literal["answer", "clarify", "escalate", "opt_out"]
     reason: EscalationReason | None = None
     tools: tuple[str, ...] | None = None
     says: tuple[str, ...] = ()
+    language: str | None = None
+
+    @field_validator("agent", mode="before")
+    @classmethod
+    def chat_is_no_agent(cls, agent: object) -> object:
+        return None if agent == CHAT else agent
 
 
-DI, CR, LF, FB = AgentType.due_invoice, AgentType.contract_renewal, AgentType.lead_follow_up, AgentType.first_booking
-MC = None  # the members' chat
+class BadTurns(ValueError):
+    """A turns file that cannot be read, with the line that says why."""
 
-TURNS: list[Labelled] = [
-    # overdue invoice
-    Labelled(DI, "Can you remind me what this covers?", ANSWER, tools=("invoice_details",)),
-    Labelled(DI, "What am I paying for exactly?", ANSWER, tools=("invoice_details",)),
-    Labelled(DI, "Could you send me the link again?", ANSWER, tools=()),
-    Labelled(DI, "I already paid it last Friday.", ANSWER, tools=()),
-    Labelled(DI, "Thanks, will do!", ANSWER, tools=()),
-    Labelled(DI, "ok", CLARIFY),
-    Labelled(DI, "Hmm, not sure about this one", CLARIFY),
-    Labelled(DI, "I need a payment plan, money is tight this month", ESCALATE, R.needs_judgement),
-    Labelled(DI, "Could I split it into two payments?", ESCALATE, R.needs_judgement),
-    Labelled(DI, "I was charged twice for this!", ESCALATE, R.dispute),
-    Labelled(DI, "I dispute this invoice, I never used the meeting rooms", ESCALATE, R.dispute),
-    Labelled(DI, "THIS IS THE THIRD REMINDER I GET FOR A PAID INVOICE", ESCALATE, R.frustrated),
-    Labelled(DI, "Can I talk to someone in your finance team?", ESCALATE, R.asked_for_person),
-    Labelled(DI, "Please stop emailing me about this.", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(DI, "How do I pay an invoice?", ANSWER, tools=(), says=("here it is again",)),
-    Labelled(DI, "Do you accept payment in bitcoin?", ESCALATE, R.outside_scope, tools=("search_faq",)),
-    # contract renewal
-    Labelled(CR, "I've been thinking about switching to a private office. What options do you have?", ANSWER,
-             tools=("plans_and_prices", "portal_link"), says=("a month",)),
-    Labelled(CR, "What other plans do you have?", ANSWER, tools=("plans_and_prices", "portal_link")),
-    Labelled(CR, "Those prices are higher than I expected. Can we work something out?", ESCALATE, R.needs_judgement),
-    Labelled(CR, "Is there a discount if I renew for two years?", ESCALATE, R.needs_judgement),
-    Labelled(CR, "I'm thinking of leaving at the end of my contract", ESCALATE, R.needs_judgement),
-    Labelled(CR, "Please send me the renewal link", ANSWER, tools=()),
-    Labelled(CR, "Great, thanks!", ANSWER, tools=()),
-    Labelled(CR, "I'd like to speak to a manager about my contract", ESCALATE, R.asked_for_person),
-    Labelled(CR, "I want to make a complaint about the noise on the second floor", ESCALATE, R.complaint),
-    Labelled(CR, "This is unacceptable, the heating has been broken for weeks", ESCALATE, R.frustrated),
-    Labelled(CR, "Unsubscribe", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(CR, "Bitte keine E-Mails mehr", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(CR, "Can I bring guests to the space?", ANSWER, tools=("search_faq",), says=("Register guests",)),
-    Labelled(CR, "Do you have showers and bike storage?", ESCALATE, R.outside_scope, tools=("search_faq",)),
-    Labelled(CR, "maybe", CLARIFY),
-    Labelled(CR, "Let me think about it", CLARIFY),
-    # lead follow-up
-    Labelled(LF, "Yes, I'd love to try a day pass for next Tuesday.", ANSWER,
-             tools=("check_availability", "buy_day_pass"), says=("Wi-Fi", "09:00 to 18:00")),
-    Labelled(LF, "Could I come in for a day pass tomorrow?", ANSWER, tools=("check_availability", "buy_day_pass")),
-    Labelled(LF, "How much is a private office for four people?", ANSWER, tools=("plans_and_prices",),
-             says=("Office 2.4, for up to 4: €1,650.00 a month",)),
-    Labelled(LF, "What are your prices?", ANSWER, tools=("plans_and_prices",), says=("a day pass is €35.00",)),
-    Labelled(LF, "Could you give me a discount if I sign for a year?", ESCALATE, R.needs_judgement),
-    Labelled(LF, "I'd like to book a tour", ANSWER, tools=()),
-    Labelled(LF, "Thanks for following up!", ANSWER, tools=()),
-    Labelled(LF, "Can I speak to a human please?", ESCALATE, R.asked_for_person),
-    Labelled(LF, "Please remove me from your mailing list", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(LF, "No me escriban más, gracias", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(LF, "Is there a day pass?", ANSWER, tools=(), says=("Which day would you like",)),
-    Labelled(LF, "What time do you open in the morning?", ESCALATE, R.outside_scope, tools=("search_faq",)),
-    Labelled(LF, "Your sales person was really rude on the phone", ESCALATE, R.complaint),
-    Labelled(LF, "We found another space already", CLARIFY),
-    Labelled(LF, "hi", CLARIFY),
-    # first booking
-    Labelled(FB, "How do I book a meeting room?", ANSWER, tools=(), says=("book",)),
-    Labelled(FB, "Where can I book?", ANSWER, tools=()),
-    Labelled(FB, "Thanks for the reminder!", ANSWER, tools=()),
-    Labelled(FB, "Can I bring guests?", ANSWER, tools=("search_faq",), says=("Register guests",)),
-    Labelled(FB, "Is there parking nearby?", ESCALATE, R.outside_scope, tools=("search_faq",)),
-    Labelled(FB, "Can someone call me to explain how it works?", ESCALATE, R.asked_for_person),
-    Labelled(FB, "I was billed for a membership I never agreed to", ESCALATE, R.dispute),
-    Labelled(FB, "I'm really disappointed with the onboarding so far", ESCALATE, R.frustrated),
-    Labelled(FB, "STOP", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(FB, "Arrêtez de m'écrire s'il vous plaît", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(FB, "Don't email me, call me instead", ESCALATE, R.asked_for_person),
-    Labelled(FB, "sure", CLARIFY),
-    Labelled(FB, "I haven't had time yet", CLARIFY),
-    Labelled(FB, "Are you a real person or a bot?", ANSWER, tools=(), says=("AI assistant",)),
-    Labelled(FB, "I'm not happy with how I was treated at reception", ESCALATE, R.complaint),
-    Labelled(FB, "Where do I book a desk?", ANSWER, tools=()),
-    # the members' chat: no outreach, the customer writes in themselves
-    Labelled(MC, "Do I have any unpaid invoices?", ANSWER, tools=("invoice_details",), says=("pay-invoice",)),
-    Labelled(MC, "What are your opening hours?", ANSWER, tools=("location_details",), says=("Monday",)),
-    Labelled(MC, "What's your address?", ANSWER, tools=("location_details",), says=("Herengracht",)),
-    Labelled(MC, "How much is a private office?", ANSWER, tools=("plans_and_prices", "portal_link"),
-             says=("a month",)),
-    Labelled(MC, "Can I get a day pass for next Tuesday?", ANSWER, tools=("check_availability", "buy_day_pass"),
-             says=("Wi-Fi",)),
-    Labelled(MC, "I'd like to book a meeting room", ANSWER, tools=("portal_link",), says=("/book?",)),
-    Labelled(MC, "Can I bring guests to the space?", ANSWER, tools=("search_faq",), says=("Register guests",)),
-    Labelled(MC, "Can I bring my dog?", ESCALATE, R.outside_scope, tools=("search_faq",)),
-    Labelled(MC, "Could I get a discount on my membership?", ESCALATE, R.needs_judgement),
-    Labelled(MC, "I want to speak to a manager", ESCALATE, R.asked_for_person),
-    Labelled(MC, "You charged me twice this month!", ESCALATE, R.dispute),
-    Labelled(MC, "Please stop sending me messages", OPT_OUT_LABEL, tools=(OPT_OUT,)),
-    Labelled(MC, "Am I talking to a bot?", ANSWER, tools=(), says=("AI assistant",)),
-    Labelled(MC, "hmm", CLARIFY),
-]  # fmt: skip
+
+def load(path: Path) -> list[Labelled]:
+    """The labelled turns of a JSON-lines file (one object a line, blank lines skipped)."""
+    turns = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            turn = Labelled.model_validate_json(line)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "line"
+            raise BadTurns(f"{path}:{number}: {where}: {problem['msg']}") from error
+        if turn.expect == ESCALATE and turn.reason is None:
+            raise BadTurns(f"{path}:{number}: reason: an escalation says why (one of {', '.join(R)})")
+        turns.append(turn)
+    return turns
+
+
+def labelled_sets(extra: Path | None = None) -> dict[str, list[Labelled]]:
+    """Every set, by name; `extra` (`make eval TURNS=file.jsonl`) as one more."""
+    sets = {name: load(TURNS_DIR / file) for name, file in SETS.items()}
+    if extra is not None:
+        sets[extra.name] = load(extra)
+    return sets
+
+
+DI, CR, LF = AgentType.due_invoice, AgentType.contract_renewal, AgentType.lead_follow_up
+
+
+def said(agent: AgentType, text: str, expect: str, **labels: object) -> Labelled:
+    return Labelled.model_validate({"agent": agent, "text": text, "expect": expect, **labels})
+
 
 # The three journeys, turn after turn in one conversation.
 JOURNEYS: dict[str, list[Labelled]] = {
     "overdue invoice": [
-        Labelled(DI, "Can you remind me what this covers?", ANSWER, tools=("invoice_details",), says=("pay-invoice",)),
-        Labelled(DI, "Thanks, paid it just now.", ANSWER, tools=()),
+        said(DI, "Can you remind me what this covers?", ANSWER, tools=("invoice_details",), says=("pay-invoice",)),
+        said(DI, "Thanks, paid it just now.", ANSWER, tools=()),
     ],
     "lead follow-up": [
-        Labelled(LF, "Yes, I'd love to try a day pass for next Tuesday.", ANSWER,
-                 tools=("check_availability", "buy_day_pass"), says=("Tuesday", "Wi-Fi", "/book?")),
+        said(LF, "Yes, I'd love to try a day pass for next Tuesday.", ANSWER,
+             tools=("check_availability", "buy_day_pass"), says=("Tuesday", "Wi-Fi", "/book?")),
     ],
     "contract renewal": [
-        Labelled(CR, "I've been thinking about switching to a private office. What options do you have?", ANSWER,
-                 tools=("plans_and_prices", "portal_link"), says=("Office 2.4", "a month", "Book a viewing")),
-        Labelled(CR, "Those prices are higher than I expected. Can we work something out?", ESCALATE,
-                 R.needs_judgement),
+        said(CR, "I've been thinking about switching to a private office. What options do you have?", ANSWER,
+             tools=("plans_and_prices", "portal_link"), says=("Office 2.4", "a month", "Book a viewing")),
+        said(CR, "Those prices are higher than I expected. Can we work something out?", ESCALATE,
+             reason=R.needs_judgement),
     ],
 }  # fmt: skip
+
+
+def right_tools(labelled: Labelled, used: list[str]) -> bool:
+    """Whether the tools used are what a right answer uses: any one of those named, or none when none are."""
+    if labelled.tools is None:
+        return True
+    return bool(set(used) & set(labelled.tools)) if labelled.tools else not used
 
 
 @dataclass
@@ -283,12 +254,14 @@ class Bench:
 
     def _problems(self, labelled: Labelled, outcome: Outcome, turn: Turn, steps: list[ToolStep]) -> list[str]:
         found = []
-        if outcome.label != labelled.label:
-            found.append(f"decision: {outcome.label}, expected {labelled.label}")
+        if outcome.label != labelled.expect:
+            found.append(f"decision: {outcome.label}, expected {labelled.expect}")
         elif labelled.reason is not None and outcome.reason is not labelled.reason:
             found.append(f"escalation reason: {outcome.reason}, expected {labelled.reason.value}")
-        if labelled.tools is not None and sorted(outcome.tools) != sorted(labelled.tools):
-            found.append(f"tools: {outcome.tools}, expected {list(labelled.tools)}")
+        if not right_tools(labelled, outcome.tools):
+            found.append(
+                f"tools: {outcome.tools}, expected {'one of ' if labelled.tools else ''}{list(labelled.tools or ())}"
+            )
         invented = unfounded(turn.reply_html, self.proposals[labelled.agent].facts, steps, self.resources)
         if invented:
             found.append(f"facts: states {', '.join(invented)}")
@@ -343,51 +316,93 @@ def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
     return found
 
 
-def report(outcomes: list[Outcome], journeys: dict[str, list[Outcome]]) -> tuple[list[str], list[str]]:
-    """The report's lines, and the failures."""
-    everything = outcomes + [outcome for steps in journeys.values() for outcome in steps]
-    labels = [ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL]
-    agents = {o.labelled.agent for o in outcomes}
-    chat = " and the members' chat" if None in agents else ""
-    lines = [f"Evaluated {len(outcomes)} labelled turns over {len(agents - {None})} agents{chat}, and "
-             f"{len(journeys)} journeys ({sum(map(len, journeys.values()))} turns).", ""]  # fmt: skip
-
-    def rate(name: str, passed: int, total: int) -> str:
-        return f"  {name:<28} {passed:>3}/{total:<3} {100 * passed / total if total else 100:5.1f}%"
-
-    decided = sum(1 for o in outcomes if o.label == o.labelled.label)
-    lines.append(rate("decision (4 labels)", decided, len(outcomes)))
-    with_tools = [o for o in everything if o.labelled.tools is not None]
-    lines.append(rate("tool use", sum(1 for o in with_tools if sorted(o.tools) == sorted(o.labelled.tools or ())),
-                      len(with_tools)))  # fmt: skip
-    lines.append(rate("facts exact", sum(1 for o in everything if not any(p.startswith("facts") for p in o.problems)),
-                      len(everything)))  # fmt: skip
-    escalations = [o for o in everything if o.labelled.label == ESCALATE]
-    lines.append(rate("escalation reason", sum(1 for o in escalations if o.reason is o.labelled.reason),
-                      len(escalations)))  # fmt: skip
-    lines.append(rate("journeys", sum(1 for steps in journeys.values() if not any(o.problems for o in steps)),
-                      len(journeys)))  # fmt: skip
-    matrix = Counter((o.labelled.label, o.label) for o in outcomes)
-    lines += ["", "  Decisions (rows: expected, columns: what happened)",
-              "  " + " " * 10 + "".join(f"{label:>10}" for label in labels)]  # fmt: skip
-    lines += ["  " + f"{expected:<10}" + "".join(f"{matrix[(expected, got)]:>10}" for got in labels)
-              for expected in labels]  # fmt: skip
-    counts = Counter((o.labelled.label == ESCALATE, o.label == ESCALATE) for o in outcomes)
-    lines += ["", "  Escalation    escalated  not escalated",
-              f"  should        {counts[(True, True)]:>9}  {counts[(True, False)]:>13}",
-              f"  should not    {counts[(False, True)]:>9}  {counts[(False, False)]:>13}"]  # fmt: skip
-    failures = [f"  {o.labelled.agent.value if o.labelled.agent else 'chat'}: {o.labelled.text!r}: "
-                f"{'; '.join(o.problems)}"
-                for o in outcomes if o.problems]  # fmt: skip
-    failures += [f"  journey {name}, {o.labelled.text!r}: {'; '.join(o.problems)}"
-                 for name, steps in journeys.items() for o in steps if o.problems]  # fmt: skip
-    return lines, failures
+def _rate(name: str, passed: int, total: int) -> str:
+    return f"  {name:<30} {passed:>3}/{total:<3} {100 * passed / total if total else 100:5.1f}%"
 
 
-async def evaluate_conversations(settings: Settings) -> tuple[list[str], list[str]]:
+def _table(title: str, rows: list[str], columns: list[str], counts: Counter[tuple[str, str]]) -> list[str]:
+    width = max(len(name) for name in [*rows, *columns, ""]) + 2
+    lines = ["", f"  {title} (rows: expected, columns: what happened)",
+             "  " + " " * width + "".join(f"{column:>{width}}" for column in columns)]  # fmt: skip
+    return lines + ["  " + f"{row:<{width}}" + "".join(f"{counts[(row, column)]:>{width}}" for column in columns)
+                    for row in rows]  # fmt: skip
+
+
+def _reason(outcome: Outcome) -> str:
+    return outcome.reason.value if outcome.label == ESCALATE and outcome.reason else f"({outcome.label})"
+
+
+def report(name: str, outcomes: list[Outcome]) -> list[str]:
+    """A set's rates and its confusion matrices: decisions by label, escalations by reason."""
+    agents = Counter(o.labelled.agent.value if o.labelled.agent else CHAT for o in outcomes)
+    languages = Counter(o.labelled.language or "?" for o in outcomes)
+    lines = [f"{name}: {len(outcomes)} labelled turns; agents {dict(sorted(agents.items()))}; "
+             f"languages {dict(sorted(languages.items()))}", ""]  # fmt: skip
+    decided = sum(1 for o in outcomes if o.label == o.labelled.expect)
+    lines.append(_rate("decision (4 labels)", decided, len(outcomes)))
+    with_tools = [o for o in outcomes if o.labelled.tools is not None]
+    lines.append(_rate("tool use", sum(1 for o in with_tools if right_tools(o.labelled, o.tools)), len(with_tools)))
+    lines.append(_rate("facts exact", sum(1 for o in outcomes if not any(p.startswith("facts") for p in o.problems)),
+                       len(outcomes)))  # fmt: skip
+    escalations = [o for o in outcomes if o.labelled.expect == ESCALATE]
+    lines.append(_rate("escalation reason", sum(1 for o in escalations if o.reason is o.labelled.reason),
+                       len(escalations)))  # fmt: skip
+    opt_outs = [o for o in outcomes if o.labelled.expect == OPT_OUT_LABEL]
+    lines.append(_rate("every opt-out caught", sum(1 for o in opt_outs if o.label == OPT_OUT_LABEL), len(opt_outs)))
+    persons = [o for o in escalations if o.labelled.reason is R.asked_for_person]
+    lines.append(_rate("every ask for a person caught", sum(1 for o in persons if o.label == ESCALATE), len(persons)))
+    lines += _table("Decisions", list(EXPECTS), list(EXPECTS),
+                    Counter((o.labelled.expect, o.label) for o in outcomes))  # fmt: skip
+    reasons = Counter((str(o.labelled.reason), _reason(o)) for o in escalations)
+    expected = sorted({row for row, _ in reasons})
+    got = sorted({column for _, column in reasons}, key=lambda column: (column.startswith("("), column))
+    lines += _table("Escalation reasons", expected, got, reasons)
+    return lines
+
+
+def failures_of(outcomes: list[Outcome]) -> list[str]:
+    return [f"  {o.labelled.agent.value if o.labelled.agent else CHAT}: {o.labelled.text!r}: {'; '.join(o.problems)}"
+            for o in outcomes if o.problems]  # fmt: skip
+
+
+def _turns_report(outcomes: list[Outcome]) -> list[dict[str, object]]:
+    return [{"agent": o.labelled.agent.value if o.labelled.agent else CHAT, "text": o.labelled.text,
+             "expect": o.labelled.expect, "reason": o.labelled.reason, "language": o.labelled.language,
+             "decision": o.label, "decided_reason": o.reason, "tools": o.tools, "answer": html_to_text(o.answer),
+             "problems": o.problems} for o in outcomes]  # fmt: skip
+
+
+@dataclass
+class Evaluated:
+    lines: list[str]  # the report, to print
+    failures: list[str]  # what fails the bar: the engine's own set and the journeys
+    report: dict[str, object]  # every turn: decision, reason, tools, the answer's text
+
+
+async def evaluate_conversations(settings: Settings, extra: Path | None = None) -> Evaluated:
+    """Every labelled set and the journeys through the real turn, on a pinned working day."""
+    sets = labelled_sets(extra)
     with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory, time_machine.travel(EVAL_DAY, tick=True):
         bench = Bench(settings, Path(directory))
-        outcomes = [outcome for labelled in TURNS for outcome in await bench.conversation([labelled])]
+        scored = {name: [outcome for labelled in turns for outcome in await bench.conversation([labelled])]
+                  for name, turns in sets.items()}  # fmt: skip
         journeys = {name: await bench.conversation(turns) for name, turns in JOURNEYS.items()}
         bench.engine.dispose()
-    return report(outcomes, journeys)
+    lines: list[str] = []
+    for name, outcomes in scored.items():
+        lines += [*report(name, outcomes), ""]
+    passed = sum(1 for steps in journeys.values() if not any(o.problems for o in steps))
+    lines.append(_rate("journeys (word for word)", passed, len(journeys)))
+    failures = failures_of(scored[GATED])
+    failures += [f"  journey {name}, {o.labelled.text!r}: {'; '.join(o.problems)}"
+                 for name, steps in journeys.items() for o in steps if o.problems]  # fmt: skip
+    every = {name: _turns_report(outcomes) for name, outcomes in scored.items()}
+    return Evaluated(
+        lines,
+        failures,
+        {
+            "day": EVAL_DAY.isoformat(),
+            "sets": every,
+            "journeys": {name: _turns_report(steps) for name, steps in journeys.items()},
+        },
+    )

@@ -596,9 +596,12 @@ class EscalationReason(StrEnum):
     asked_for_person = "asked_for_person"
     dispute = "dispute"  # a billing dispute
     complaint = "complaint"
+    legal = "legal"  # a threat of legal action, a lawyer, an authority, a chargeback
     frustrated = "frustrated"
     needs_judgement = "needs_judgement"  # negotiation, a discount, contract terms, a payment arrangement
     outside_scope = "outside_scope"  # neither the tools nor the FAQ answer it
+    personal_data = "personal_data"  # a request to erase or export what we hold on the customer
+    facilities = "facilities"  # a problem in the space for the team: access, Wi-Fi, something broken
     asked_twice = "asked_twice"
     tools_failed = "tools_failed"
     ai_unavailable = "ai_unavailable"  # the model gave no usable answer, attempt after attempt

@@ -1,11 +1,26 @@
 """The evaluation suite: the offline composer passes every check, and every check can fail."""
 
 from datetime import datetime
+from pathlib import Path
+
+import pytest
 
 from activities import offline
 from evaluation.__main__ import evaluate
 from evaluation.checks import CHECKS
-from evaluation.conversations import ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL, TURNS, Outcome, report
+from evaluation.conversations import (
+    ANSWER,
+    ESCALATE,
+    EXPECTS,
+    BadTurns,
+    Labelled,
+    Outcome,
+    failures_of,
+    labelled_sets,
+    load,
+    report,
+    right_tools,
+)
 from evaluation.scenarios import Scenario, scenarios
 from models.messages import AgentType, Channel, Draft, EscalationReason
 
@@ -43,13 +58,42 @@ def test_each_check_catches_what_it_is_for() -> None:
         assert check(email, good_email) is None, name
 
 
-def test_the_conversation_set_covers_every_agent_and_decision_and_its_report_catches_a_miss() -> None:
-    assert len(TURNS) >= 60
-    assert {turn.agent for turn in TURNS} == {*AgentType, None}  # every agent type, and the members' chat
-    assert {turn.label for turn in TURNS} == {ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL}
-    assert all(turn.reason is not None for turn in TURNS if turn.label == ESCALATE)
-    wanted = TURNS[0]
+def test_every_set_covers_every_agent_and_decision_and_the_report_catches_a_miss() -> None:
+    sets = labelled_sets()
+    assert len(sets["tuning"]) + len(sets["held-out"]) >= 250
+    for name, turns in sets.items():
+        assert {turn.agent for turn in turns} == {*AgentType, None}, name  # every agent type, and the chat
+        assert {turn.expect for turn in turns} == set(EXPECTS), name
+    # Held out: nothing the engine was written or tuned against says the same.
+    seen = {" ".join(turn.text.lower().split()) for name in ("engine", "tuning") for turn in sets[name]}
+    assert not [turn.text for turn in sets["held-out"] if " ".join(turn.text.lower().split()) in seen]
+    wanted = sets["engine"][0]
     missed = Outcome(wanted, ESCALATE, EscalationReason.needs_judgement, [], problems=["decision: escalate"])
-    lines, failures = report([missed], {})
-    assert failures and "decision (4 labels)            0/1" in "\n".join(lines)
-    assert "should not            1" in "\n".join(lines)  # an escalation that should not have been
+    lines = "\n".join(report("engine", [missed]))
+    assert "decision (4 labels)              0/1 " in lines
+    assert failures_of([missed])
+
+
+def test_a_turns_file_that_cannot_be_read_says_which_line_and_why(tmp_path: Path) -> None:
+    good = (
+        '{"agent": "chat", "text": "What are your opening hours?", "expect": "answer", "tools": ["location_details"]}'
+    )
+    written = tmp_path / "extra.jsonl"
+    written.write_text(good + "\n\n" + good.replace('"chat"', '"chatbot"') + "\n")
+    with pytest.raises(BadTurns, match=r"extra.jsonl:3: agent"):
+        load(written)
+    written.write_text('{"agent": "chat", "text": "I want a manager", "expect": "escalate"}\n')
+    with pytest.raises(BadTurns, match=r"extra.jsonl:1: reason"):
+        load(written)
+    written.write_text(good + "\n")
+    assert load(written)[0].agent is None and labelled_sets(written)[written.name] == load(written)
+
+
+def test_tools_count_when_a_right_answer_uses_any_one_of_them() -> None:
+    named = Labelled(
+        agent=None, text="a day pass on Tuesday?", expect=ANSWER, tools=("check_availability", "buy_day_pass")
+    )
+    assert right_tools(named, ["check_availability"]) and not right_tools(named, ["search_faq"])
+    none = named.model_copy(update={"tools": ()})
+    assert right_tools(none, []) and not right_tools(none, ["search_faq"])
+    assert right_tools(named.model_copy(update={"tools": None}), ["search_faq"])
