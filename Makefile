@@ -42,9 +42,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
-## Composition quality: scenarios x checks, a pass rate per check (offline, or OUTREACH_LLM_MODEL).
+## Composition and conversation quality: scenarios x checks, and the labelled turns (engine, tuning, held-out; plus
+## TURNS=file.jsonl), offline or with OUTREACH_LLM_MODEL.
 eval: $(INSTALLED)
-	$(BIN)/python -m evaluation
+	OUTREACH_EVAL_TURNS=$(TURNS) $(BIN)/python -m evaluation
 
 ## Hot paths timed against same-run baselines, reported as ratios with goals (not part of make test).
 bench: $(INSTALLED)
