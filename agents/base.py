@@ -75,13 +75,13 @@ class Wording:
 
 @dataclass(frozen=True)
 class Intent:
-    """Something a customer may say in reply to this agent's outreach, and what the offline engine does.
-    `lines` None: the engine's own words for the outcome (escalation: the team takes over). An intent that
-    `uses` tools has them run first, and its answer is written from their results (`answered`)."""
+    """Something a customer may say in reply to this agent's outreach, and what the offline engine does. `name` is
+    what the conversation's understanding calls it (the intents of `conversation/examples.jsonl`). `lines` None:
+    the engine's own words for the outcome. An intent that `uses` tools has them run first, and its answer is
+    written from their results (`answered`)."""
 
     outcome: TurnOutcome
     name: str
-    words: str  # a regular expression, matched case-insensitively
     summary: str
     lines: Callable[[ComposeContext], list[str]] | None = None
     # The next tools to use, given the message and what the tools found so far (none left: answer).

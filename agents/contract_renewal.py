@@ -128,18 +128,9 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     intents=(
-        # Terms, discounts and leaving need a person's judgement; before "offices", as they mention prices too.
-        Intent(
-            TurnOutcome.escalate,
-            "negotiation",
-            r"\b(discount|work something out|negotiat\w*|deal|cheaper|too (high|expensive|much)|higher than (i )?"
-            r"expected|lower (the )?price|cancel|leav(e|ing)|move out)\b",
-            "Customer wants to negotiate the terms or leave; handed to the team.",
-        ),
         Intent(
             TurnOutcome.reply,
-            "offices",
-            r"\b(other plans?|switch\w*|upgrade|downgrade|private offices?|offices?|options|prices?|what plans)\b",
+            "prices",
             "Listed the private offices and plans with their prices, and the link to book a viewing.",
             uses=_offer_tools,
             answered=_offer,

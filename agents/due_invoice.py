@@ -130,10 +130,11 @@ def _covers(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
 
 
 def _paid(context: ComposeContext) -> list[str]:
+    # Never marked paid on the customer's word: the team checks, and the payment marks it when it arrives.
     return [
         f"Thanks for letting us know, {escape(context.first_name)}!",
-        f"Payments can take a business day or two to show up. I've noted that invoice "
-        f"{context.fact('invoice_number')} is paid; if it still shows as open after that, our team will get in touch.",
+        f"Payments can take a business day or two to show up. I've told our team you paid invoice "
+        f"{context.fact('invoice_number')}; if it still shows as open after that, they'll get in touch.",
     ]
 
 
@@ -149,17 +150,8 @@ AGENT = Agent(
     recap=_recap,
     intents=(
         Intent(
-            TurnOutcome.escalate,
-            "arrangement",
-            r"\b(extension|more time|payment plan|instal?lments?|can'?t pay|cannot pay|split (the|it|this)|"
-            r"(in|into) (two|2|three|3) (parts|payments))\b",
-            "Customer asked for a payment arrangement; handed to the team.",
-        ),
-        Intent(
             TurnOutcome.reply,
-            "covers",
-            r"\b(what (does|is) (this|it|the invoice) (cover|for)|remind me what|break ?down|line items?|"
-            r"what am i paying|what('s| is) (this|it) for)\b",
+            "invoice_detail",
             "Explained what the invoice covers, line by line, with its payment link.",
             uses=_invoice_lookup,
             answered=_covers,
@@ -167,7 +159,6 @@ AGENT = Agent(
         Intent(
             TurnOutcome.resolve,
             "paid",
-            r"\b(already paid|just paid|have paid|paid it|(it.?s|is|got it,?) paid|transferred)\b",
             "Customer says the invoice is paid.",
             _paid,
         ),

@@ -97,8 +97,7 @@ AGENT = Agent(
     intents=(
         Intent(
             TurnOutcome.reply,
-            "how_to_book",
-            r"\b(how (do|can) i book|how does (it|booking) work|walk-?through|show me)\b",
+            "link",
             "Explained how to book and sent the booking link.",
             _walk_through,
         ),

@@ -145,17 +145,9 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     intents=(
-        # A deal needs a person; before "pricing", as it mentions prices too.
-        Intent(
-            TurnOutcome.escalate,
-            "negotiation",
-            r"\b(discount|deal|cheaper|negotiat\w*|lower (the )?price|work something out|contract terms?)\b",
-            "The lead wants to negotiate; handed to the team.",
-        ),
         Intent(
             TurnOutcome.reply,
-            "pricing",
-            r"\b(price|prices|pricing|cost|how much|rates?|private offices?|plans?)\b",
+            "prices",
             "Listed the private offices and plans with their prices, and the tour link.",
             uses=_price_lookup,
             answered=_prices,
@@ -163,15 +155,13 @@ AGENT = Agent(
         Intent(
             TurnOutcome.reply,
             "day_pass",
-            r"\b(day ?pass|try (it|you|the space) out|come in (on|for|next|this))\b",
             "The lead asked for a day pass; checked the day and bought it.",
             uses=day_pass_tools,
             answered=_day_pass,
         ),
         Intent(
             TurnOutcome.reply,
-            "visit",
-            r"\b(tour|visit|come by|day pass|try|look around|see the space)\b",
+            "tour",
             "The lead wants to visit; sent the tour link.",
             _tour,
         ),

@@ -6,7 +6,8 @@
 - `policy.py` — where the AI decides to opt a customer out or hand the conversation to the team, and at which
   priority.
 - `understanding.py` — what the customer's message says: the signals and intents the engine acts on.
-- `offline.py` — the offline engine's answers; `members_chat.py` — what it understands in the members' chat.
+- `offline.py` — the offline engine's answers; `questions.py` — what any customer may ask it anywhere (all the
+  members' chat knows), answered from the tools.
 - `model.py` — the model path: its prompt, the `answer` function, the check of its answer.
 - `situation.py` — what a turn knows beyond the message.
 """

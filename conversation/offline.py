@@ -3,13 +3,12 @@ they must read as what the team would write. It answers what `understanding` mak
 tools found; what it does not understand it looks up in the FAQ, and what the FAQ does not answer goes to the team.
 Every value that comes from data is HTML-escaped."""
 
-import re
 from html import escape
 
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
-from conversation import members_chat
-from conversation.understanding import IDENTITY, search_words
+from conversation import questions
+from conversation.understanding import FAQ_ALIKE, alike, search_words, understand
 from models.messages import (
     AgentType,
     Escalation,
@@ -29,51 +28,56 @@ SORRY = frozenset({EscalationReason.dispute, EscalationReason.complaint, Escalat
 
 # What any customer may say, whatever the outreach was about, after an agent's own intents. A request for a
 # person, a dispute or frustration never reaches these: the engine hands those to the team first.
-_LINK = Intent(
-    TurnOutcome.reply,
-    "link",
-    r"\b(link|how (do|can) i (pay|book|renew)|where.*(pay|book|renew)|pay online)\b",
-    "Sent the link again.",
-)
-_THANKS = Intent(
-    TurnOutcome.resolve,
-    "thanks",
-    r"\b(thanks|thank you|cheers|will do|on it|got it|sounds good|perfect)\b",
-    "Customer acknowledged the outreach.",
-)
-_ABOUT = Intent(
-    TurnOutcome.reply,
-    "about",
-    r"\b(what is (this|it) about|what'?s this( about)?|which invoice|what do you mean|who (is this|are you))\b",
-    "Answered with what the outreach is about and its link.",
-)
+_LINK = Intent(TurnOutcome.reply, "link", "Sent the link again.")
+_THANKS = Intent(TurnOutcome.resolve, "thanks", "Customer acknowledged the outreach.")
+_ABOUT = Intent(TurnOutcome.reply, "about", "Answered with what the outreach is about and its link.")
 _WHO = Intent(
     TurnOutcome.reply,
-    "who",
-    IDENTITY.pattern,
+    "identity",
     "Said it is the location's AI assistant, and offered a person.",
     lambda context: [
         f"I'm the AI assistant of {escape(context.location_name)}, {escape(context.first_name)}, not a person. "
         "If you'd rather talk to someone on our team, just say so and I'll pass it on."
     ],
 )
+_LOST = Intent(
+    TurnOutcome.resolve,
+    "lost",
+    "The customer has decided against it (another space, not renewing); closed politely, nothing more is sent.",
+    lambda context: [
+        f"Thanks for letting us know, {escape(context.first_name)}, and no problem at all. We won't follow up on "
+        "this again; if anything changes, just reply and we'll be glad to help."
+    ],
+)
+_PAY_LATER = Intent(
+    TurnOutcome.resolve,
+    "pay_later",
+    "The customer says when they will pay; noted for the team.",
+    lambda context: [
+        f"Thanks for letting us know, {escape(context.first_name)}. I've noted when you plan to pay for our team; "
+        "the link stays valid until then."
+    ],
+)
+_QUESTION = Intent(TurnOutcome.reply, "faq", "Looked the question up in the FAQ.")
 _FAQ = "search_faq"
 # What a turn says of itself when the engine did not understand: it said what it can help with (the outreach and
 # its link; in the members' chat, what the tools do) and offered the team.
 NOT_UNDERSTOOD = "Not understood: said what it can help with, and offered the team."
+_VAGUE = Intent(TurnOutcome.reply, "vague", NOT_UNDERSTOOD)
 # An FAQ article answers a question when more than this share of its own question's words were asked.
 FAQ_COVERAGE = 0.5
 
 
 def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
-    """The first intent whose words the message contains, or None for anything else; in the members' chat
-    (`agent_type` None), the chat's own. A question is not taken for a mere thank-you."""
-    question = "?" in message
-    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK) if agent_type else members_chat.INTENTS
-    for intent in (_WHO, *about, *(() if question else (_THANKS,))):
-        if re.search(intent.words, message, re.I):
-            return intent
-    return None
+    """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
+    chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
+    mere thank-you."""
+    meant = understand(message).intent
+    # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
+    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
+    thanks = () if "?" in message else (_THANKS,)
+    known = (_WHO, *about, *questions.INTENTS, _LOST, _QUESTION, _VAGUE, *thanks)
+    return next((intent for intent in known if intent.name == meant), None)
 
 
 def answer(
@@ -96,14 +100,15 @@ def answer(
         found = intent.answered(context, steps)
         return Turn(reply_html=paragraphs(*found, signature_html(context)), outcome=intent.outcome,
                     summary=intent.summary)  # fmt: skip
-    if intent is None and "?" in message:
+    # A practical question, or one nothing else understood, is looked up; a lone "?" or "hello?" asks nothing.
+    if intent is _QUESTION or (intent is None and "?" in message and len(search_words(message)) >= 2):
         return _from_faq(context, message, steps)
     agent = AGENTS[agent_type] if agent_type else None
     first = escape(context.first_name)
     # The outreach's link goes with every answer about it; the members' chat has no outreach.
     link = agent.link_html(context) if agent else ""
     lines: list[str]
-    if intent is None or intent is _ABOUT:
+    if intent is None or intent in (_ABOUT, _VAGUE):
         lines = (
             [
                 f"Thanks for your reply, {first}.",
@@ -112,7 +117,7 @@ def answer(
                 "If you'd rather talk it through with our team, just say so and I'll pass it on.",
             ]
             if agent
-            else members_chat.help_lines(context)
+            else questions.help_lines(context)
         )
         outcome, summary = TurnOutcome.reply, _ABOUT.summary if intent is _ABOUT else NOT_UNDERSTOOD
     elif intent is _THANKS and answered_before:
@@ -154,10 +159,12 @@ def _from_faq(context: ComposeContext, message: str, steps: list[ToolStep]) -> T
 
 def _covers(article: dict[str, str], question: str) -> bool:
     """Whether the article answers the question, not merely shares a word with it ("bring my dog" is not "bring
-    guests"): most of the article's own question is in the customer's words (by their first five letters)."""
+    guests"): its own question means the same, or most of it is in the customer's words (by their first five
+    letters)."""
     asked = {word[:5] for word in search_words(question)}
     answers = {word[:5] for word in search_words(article["question"])}
-    return bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
+    covered = bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
+    return covered or alike(question, article["question"]) >= FAQ_ALIKE
 
 
 def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:

@@ -11,11 +11,20 @@ disputes a bill), Critical for a dispute over a large amount.
 
 from conversation import offline
 from conversation.situation import Situation
-from conversation.understanding import COMPLAINT, DISPUTE, IDENTITY, PERSON, asked_before, frustrated
+from conversation.understanding import asked_before, asks_for_person, meanings, shouting
 from domain.opt_out import asks_to_opt_out
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
 OPT_OUT = "opt_out"  # the tool that opts the customer out
+R = EscalationReason
+# What the customer means that the team takes over, and why — in the order one wins over another when a message
+# says several things (a legal threat outranks the dispute it is about).
+ESCALATIONS = {
+    "legal": R.legal, "dispute": R.dispute, "person": R.asked_for_person, "other_channel": R.asked_for_person,
+    "personal_data": R.personal_data, "complaint": R.complaint, "facilities": R.facilities,
+    "terms": R.needs_judgement, "frustrated": R.frustrated,
+}  # fmt: skip
+SENSITIVE = ("legal", "dispute", "complaint")
 # Tool results that failed within one turn before the engine stops trying and hands over.
 FAILED_TOOLS_LIMIT = 2
 
@@ -50,29 +59,41 @@ def escalation(reason: EscalationReason, text: str, disputed_cents: int, critica
     elif reason in PRIORITIES:
         level = PRIORITIES[reason]
     else:
-        level = Priority.high if reason is EscalationReason.frustrated or frustrated(text) else Priority.normal
+        upset = (
+            reason is EscalationReason.frustrated
+            or shouting(text)
+            or "frustrated" in {u.intent for u in meanings(text)}
+        )
+        level = Priority.high if upset else Priority.normal
     return Escalation(reason=reason, priority=level, detail=LABELS[reason])
 
 
 def complaint_or_dispute(text: str) -> EscalationReason | None:
-    if DISPUTE.search(text):
-        return EscalationReason.dispute
-    return EscalationReason.complaint if COMPLAINT.search(text) else None
+    """A dispute, a legal threat or a complaint anywhere in the message (an opt-out can be one too)."""
+    meant = {understood.intent for understood in meanings(text)}
+    return next((ESCALATIONS[intent] for intent in SENSITIVE if intent in meant), None)
 
 
 def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationReason | None:
-    """The reason the engine escalates this message whatever the AI decides, or None."""
-    if sensitive := complaint_or_dispute(text):
-        return sensitive
-    if PERSON.search(text) and not IDENTITY.search(text):
+    """The reason the engine escalates this message whatever the AI decides, or None: what the message means, by
+    the precedence of what it says, then the rules (an explicit ask for a person, the same question again, tools
+    that keep failing)."""
+    meant = {understood.intent for understood in meanings(text)}
+    strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
+    if strongest is not None:
+        return ESCALATIONS[strongest]
+    if asks_for_person(text):
         return EscalationReason.asked_for_person
-    if frustrated(text):
-        return EscalationReason.frustrated
     if asked_before(text, earlier):
         return EscalationReason.asked_twice
     if failed_tools >= FAILED_TOOLS_LIMIT:
         return EscalationReason.tools_failed
     return None
+
+
+def opts_out(text: str) -> bool:
+    """An ask to hear no more: the rule's phrases in six languages, or the meaning of the whole message."""
+    return asks_to_opt_out(text) or meanings(text)[0].intent == "opt_out"
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:
@@ -90,10 +111,10 @@ def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
         handed = Escalation(reason=EscalationReason.booking_limit, detail=capped.error or "")
         return offline.handed_over(situation.context, priced(situation, handed, request))
     opting_out = any(step.request.name == OPT_OUT for step in steps)
-    if asks_to_opt_out(text) and not opting_out:
+    if opts_out(text) and not opting_out:
         return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
                     tool_calls=[ToolRequest(call_id=OPT_OUT, name=OPT_OUT)])  # fmt: skip
-    if opting_out and asks_to_opt_out(text):
+    if opting_out and opts_out(text):
         turn = offline.opted_out(situation.context)
         # An opt-out is no complaint, unless it also is one.
         also = complaint_or_dispute(text)

@@ -7,6 +7,8 @@ used; every answer must state only what the facts and the tools' results say.
 
 import tempfile
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -379,15 +381,27 @@ class Evaluated:
     report: dict[str, object]  # every turn: decision, reason, tools, the answer's text
 
 
+@asynccontextmanager
+async def _bench(settings: Settings) -> AsyncIterator[Bench]:
+    with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory:
+        bench = Bench(settings, Path(directory))
+        try:
+            yield bench
+        finally:
+            bench.engine.dispose()
+
+
 async def evaluate_conversations(settings: Settings, extra: Path | None = None) -> Evaluated:
     """Every labelled set and the journeys through the real turn, on a pinned working day."""
     sets = labelled_sets(extra)
-    with tempfile.TemporaryDirectory(prefix="outreach-eval-") as directory, time_machine.travel(EVAL_DAY, tick=True):
-        bench = Bench(settings, Path(directory))
-        scored = {name: [outcome for labelled in turns for outcome in await bench.conversation([labelled])]
-                  for name, turns in sets.items()}  # fmt: skip
-        journeys = {name: await bench.conversation(turns) for name, turns in JOURNEYS.items()}
-        bench.engine.dispose()
+    scored: dict[str, list[Outcome]] = {}
+    with time_machine.travel(EVAL_DAY, tick=True):
+        # Each set in a space of its own: what one set books (up to the caps) changes nothing for the next.
+        for name, turns in sets.items():
+            async with _bench(settings) as bench:
+                scored[name] = [outcome for labelled in turns for outcome in await bench.conversation([labelled])]
+        async with _bench(settings) as bench:
+            journeys = {name: await bench.conversation(turns) for name, turns in JOURNEYS.items()}
     lines: list[str] = []
     for name, outcomes in scored.items():
         lines += [*report(name, outcomes), ""]

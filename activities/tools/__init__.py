@@ -59,12 +59,16 @@ TOOLS: dict[str, Tool] = {
         "Membership plans, private offices, meeting rooms and the day pass, with their prices.",
         space.NoArguments, space.plans_and_prices),
     "location_details": Tool(
-        "The location's address, opening hours and time zone.", space.NoArguments, space.location_details),
+        "A location's address, opening hours, closures and time zone (the customer's own, or another of ours by name "
+        "or city), the Wi-Fi for members, and our other locations.", space.LocationArgs, space.location_details),
     "search_faq": Tool(
         "Search the location's FAQ articles for an answer.", space.FaqArgs, space.search_faq),
     "invoice_details": Tool(
         "An invoice of the customer with its line items, status and payment link; without a number, their open "
         "invoices.", billing.InvoiceArgs, billing.invoice_details),
+    "contract_details": Tool(
+        "The customer's own contracts: plan, monthly price, start and end dates, whether renewed or cancelled.",
+        space.NoArguments, billing.contract_details),
     "portal_link": Tool(
         "A signed, expiring link into the member portal: pay an invoice, book, or the customer's profile.",
         billing.PortalLinkArgs, billing.portal_link),

@@ -1,4 +1,5 @@
-"""Tools on the customer's account: an invoice with its line items, and signed links into the member portal."""
+"""Tools on the customer's account: an invoice with its line items, their contracts, and signed links into the
+member portal."""
 
 from typing import Any, Literal
 
@@ -6,7 +7,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from activities.tools.context import Arguments, ToolContext, ToolRefused
-from models.tables import Invoice, InvoiceLine
+from models.tables import Contract, Invoice, InvoiceLine, Plan
 
 
 class InvoiceArgs(Arguments):
@@ -50,6 +51,18 @@ def invoice_details(context: ToolContext, args: InvoiceArgs) -> dict[str, Any]:
         select(Invoice).where(col(Invoice.customer_id) == context.customer.id, col(Invoice.paid_at).is_(None))
         .order_by(col(Invoice.due_date))).all()  # fmt: skip
     return {"invoices": [_described(context, invoice) for invoice in unpaid]}
+
+
+def contract_details(context: ToolContext, _args: Arguments) -> dict[str, Any]:
+    """The customer's own contracts at the location, latest first: plan, price, dates, and whether renewed."""
+    rows = context.session.exec(
+        select(Contract, Plan).join(Plan, col(Plan.id) == col(Contract.plan_id))
+        .where(col(Contract.customer_id) == context.customer.id, col(Contract.location_id) == context.location.id)
+        .order_by(col(Contract.ends_on).desc())).all()  # fmt: skip
+    return {"contracts": [{"plan": plan.name, "monthly_price": context.money(plan.monthly_price_cents),
+                           "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat(),
+                           "renewed": contract.renewed, "cancelled": contract.cancelled}
+                          for contract, plan in rows]}  # fmt: skip
 
 
 def portal_link(context: ToolContext, args: PortalLinkArgs) -> dict[str, Any]:

@@ -16,9 +16,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from activities.tools.context import Arguments, LimitReached, ToolContext, ToolRefused
-from conversation.understanding import search_words
+from conversation.understanding import FAQ_ALIKE, alike, search_words
 from domain.business_hours import WEEKDAYS, local_day_start
-from models.tables import Booking, Conversation, Customer, Invoice, InvoiceLine, Location, Plan, Resource
+from models.tables import (
+    Booking,
+    Conversation,
+    Customer,
+    FaqArticle,
+    Invoice,
+    InvoiceLine,
+    Location,
+    Plan,
+    Resource,
+)
 
 Kind = Literal["desk", "meeting_room", "office"]
 _KIND_WORDS = {"desk": "desk", "meeting_room": "meeting room", "office": "office"}
@@ -242,20 +252,53 @@ def plans_and_prices(context: ToolContext, _args: NoArguments) -> dict[str, Any]
     }
 
 
-def location_details(context: ToolContext, _args: NoArguments) -> dict[str, Any]:
+class LocationArgs(Arguments):
+    location: str | None = Field(
+        default=None, max_length=100, description="Another location's name or city; without it, the customer's own"
+    )
+
+
+def location_details(context: ToolContext, args: LocationArgs) -> dict[str, Any]:
+    """A location's address, hours and closures (the customer's own, or another by name or city), what members
+    need on arrival, and the other locations."""
+    locations = list(context.session.exec(select(Location).order_by(col(Location.name))))
     location = context.location
+    if args.location:
+        asked = args.location.strip().lower()
+        found = [place for place in locations if asked in (place.id, *place.name.lower().split()) or
+                 asked in place.name.lower() or asked in place.address.lower()]  # fmt: skip
+        if not found:
+            names = ", ".join(place.name for place in locations)
+            raise ToolRefused(f"There is no location called {args.location!r}; the locations are {names}.")
+        location = found[0]
     weekly = {day: ", ".join(f"{start}-{end}" for start, end in location.business_hours.get(day, [])) or "closed"
               for day in WEEKDAYS}  # fmt: skip
-    return {"name": location.name, "address": location.address, "time_zone": location.time_zone,
-            "opening_hours": weekly, "closed_on": sorted(location.closures), "portal": location.portal_url}  # fmt: skip
+    details: dict[str, Any] = {
+        "name": location.name, "address": location.address, "time_zone": location.time_zone,
+        "opening_hours": weekly, "closed_on": sorted(location.closures), "portal": location.portal_url,
+        "other_locations": [{"name": place.name, "address": place.address}
+                            for place in locations if place.id != location.id],
+    }  # fmt: skip
+    if context.customer.kind == "member" and location.wifi_network:  # what members need on arrival
+        details |= {"wifi_network": location.wifi_network, "wifi_password": location.wifi_password}
+    return details
 
 
 def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
-    """The database's own full-text search over the FAQ (FTS5 on SQLite, a `tsvector` index on PostgreSQL: both
-    kept by migration 0010), best match first."""
-    words = search_words(args.query)
-    if not words:
-        return {"results": []}
+    """The FAQ articles that answer the query, best first: the database's own full-text search (FTS5 on SQLite, a
+    `tsvector` index on PostgreSQL: both kept by migration 0010) beside a ranking by meaning over the location's
+    articles ("can I bring a visitor?" finds the one about guests, in any of the six languages it knows)."""
+    session, location = context.session, context.location.id
+    by_words = _faq_by_words(context, search_words(args.query)) if search_words(args.query) else []
+    articles = session.exec(select(FaqArticle).where(col(FaqArticle.location_id) == location)).all()
+    ranked = sorted(((alike(args.query, article.question), article.question, article.answer) for article in articles),
+                    reverse=True)  # fmt: skip
+    by_meaning = [(question, answer) for score, question, answer in ranked[:3] if score >= FAQ_ALIKE]
+    merged = list(dict.fromkeys([*by_meaning, *by_words]))[:3]
+    return {"results": [{"question": question, "answer": answer} for question, answer in merged]}
+
+
+def _faq_by_words(context: ToolContext, words: list[str]) -> list[tuple[str, str]]:
     session, location = context.session, context.location.id
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(text(
@@ -269,4 +312,4 @@ def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
             "ON faqarticle.rowid = faq_search.rowid WHERE faq_search MATCH :query AND faqarticle.location_id = "
             ":location ORDER BY bm25(faq_search) LIMIT 3"),
             {"location": location, "query": " OR ".join(f'"{word}"' for word in words)}).all()  # fmt: skip
-    return {"results": [{"question": question, "answer": answer} for question, answer in rows]}
+    return [(question, answer) for question, answer in rows]

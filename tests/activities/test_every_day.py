@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from domain.business_hours import OpeningHours
-from evaluation.conversations import ANSWER, LOCATION, Bench, Labelled
+from evaluation.conversations import ANSWER, LOCATION, Bench, said
 from models.messages import AgentType
 from models.tables import Location
 from settings import Settings
@@ -23,7 +23,7 @@ async def test_a_day_pass_for_tomorrow_is_bought_only_when_tomorrow_is_open(ever
             assert location is not None
             hours = OpeningHours(location.time_zone, location.business_hours, frozenset(location.closures))
         tomorrow = hours.local(every_day).date() + timedelta(days=1)
-        asked = Labelled(AgentType.lead_follow_up, "Could I come in for a day pass tomorrow?", ANSWER)
+        asked = said(AgentType.lead_follow_up, "Could I come in for a day pass tomorrow?", ANSWER)
         [outcome] = await bench.conversation([asked])
         bench.engine.dispose()
     assert outcome.label == ANSWER and not outcome.problems, outcome.problems

@@ -1,0 +1,230 @@
+"""What any customer may ask the offline engine in any conversation — and all the members' chat, where no agent's
+outreach set the topic, knows: their invoices and contracts, a day pass, booking, plans and prices, our locations,
+their hours and what members need on arrival. Every answer comes from the tools; what none of these covers goes
+to the FAQ, then to the team."""
+
+import calendar
+import re
+from html import escape
+from typing import Any
+
+from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists
+from conversation.understanding import slots
+from domain.business_hours import WEEKDAYS
+from models.messages import ToolRequest, ToolStep, TurnOutcome
+
+_DAY_NAMES = dict(zip(WEEKDAYS, calendar.day_name, strict=True))
+_NUMBER = r"\b[A-Z]{2,5}-\d{2,}\b"  # an invoice number as the space writes them: AMS-1042
+
+
+def _invoice_lookup(_context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    if steps:
+        return []
+    named = re.search(_NUMBER, message.upper())
+    arguments = {"invoice_number": named.group(0)} if named else {}
+    return [ToolRequest(call_id="invoices", name="invoice_details", arguments=arguments)]
+
+
+def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The invoices the tool found — each with its amount, due date, status and payment link — or none open."""
+    first = escape(context.first_name)
+    [step] = steps
+    if not step.result.ok:
+        return [f"I couldn't find that, {first}: {escape(step.result.error or 'the invoice is unknown')}",
+                "Tell me the invoice number as it is written on the invoice, or ask for our team."]  # fmt: skip
+    invoices = step.result.content.get("invoices", [])
+    if not invoices:
+        return [f"Good news, {first}: you have no open invoices with us."]
+    items = "".join(
+        f"<li>{escape(invoice['number'])}: {escape(invoice['amount'])}, due {escape(invoice['due_date'])} "
+        f"({escape(invoice['status'])})"
+        + (f' — <a href="{escape(invoice["payment_link"], quote=True)}">pay it here</a>'
+           if invoice.get("payment_link") else "")
+        + "</li>"
+        for invoice in invoices
+    )  # fmt: skip
+    return [f"Here {'is' if len(invoices) == 1 else 'are'} your invoice{'s' if len(invoices) > 1 else ''}, {first}:",
+            f"<ul>{items}</ul>", "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
+
+
+def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    if not steps:
+        return [f"Happy to set that up, {escape(context.first_name)}! Which day would you like to come in?"]
+    return day_pass_bought(context, steps)
+
+
+def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """What is free on the day, at the times and for the people the message names; without a day, the portal."""
+    if steps:
+        return []
+    asked = slots(message, context.today)
+    if asked.day is None:
+        return [ToolRequest(call_id="book", name="portal_link", arguments={"purpose": "book"})]
+    kind = asked.kind or ("meeting_room" if asked.seats > 1 else "desk")
+    arguments: dict[str, Any] = {"kind": kind, "date": asked.day.isoformat(), "seats": asked.seats}
+    if asked.start and asked.end:
+        arguments |= {"start": f"{asked.start:%H:%M}", "end": f"{asked.end:%H:%M}"}
+    return [ToolRequest(call_id="availability", name="check_availability", arguments=arguments)]
+
+
+def _booking(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    first = escape(context.first_name)
+    [found] = (step.result for step in steps)
+    if found.name == "check_availability":
+        return _free(context, found.content, found.error) if found.ok or found.error else []
+    if not found.ok:
+        return [f"I couldn't open the booking page just now, {first}; our team can book it for you if you ask."]
+    return [f"Of course, {first}! Pick the room or desk and the time that suit you here: "
+            f'<a href="{escape(found.content["link"], quote=True)}">book in the portal</a>.',
+            "Or tell me the day and I'll check what's free."]  # fmt: skip
+
+
+def _free(context: ComposeContext, found: dict[str, Any], refused: str | None) -> list[str]:
+    """What the tool found free, to book on the customer's word; or why nothing (closed, in the past, full)."""
+    first = escape(context.first_name)
+    if refused:
+        return [f"I'm sorry, {first}: {escape(refused)}", "Would another day or time suit you? Just tell me which."]
+    if not found["available"]:
+        when = f"{escape(found['date'])} from {escape(found['from'])} to {escape(found['until'])}"
+        return [f"I'm sorry, {first}: nothing of that kind is free on {when}.", "Would another day or time suit you?"]
+    items = "".join(
+        f"<li>{escape(place['name'])}, for up to {place['seats']}"
+        + (f", {escape(place['hourly_rate'])} an hour" if place.get("hourly_rate") else "") + "</li>"
+        for place in found["available"][:5]
+    )  # fmt: skip
+    return [f"Good news, {first}! Free on {escape(found['date'])} from {escape(found['from'])} to "
+            f"{escape(found['until'])}:", f"<ul>{items}</ul>",
+            "Tell me which one you'd like and I'll book it for you; nothing is booked until you say so."]  # fmt: skip
+
+
+def _price_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    if steps:
+        return []
+    return [ToolRequest(call_id="prices", name="plans_and_prices"),
+            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
+
+
+def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    first = escape(context.first_name)
+    prices, viewing = (step.result for step in steps)
+    if not prices.ok:
+        return [f"I couldn't look our prices up just now, {first}; our team can go through them with you."]
+    offices, plans = price_lists(prices.content)
+    day_pass = prices.content.get("day_pass")
+    lines = [f"Happy to help, {first}! Our plans:", plans, "And our private offices:", offices,
+             f"A day pass is {escape(day_pass)}." if day_pass else ""]  # fmt: skip
+    if viewing.ok:
+        lines.append(f'To see an office, <a href="{escape(viewing.content["link"], quote=True)}">book a viewing</a>.')
+    return lines
+
+
+def _location_tools(_context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """The customer's own location first; then another of ours, if the message names it (a word of its name or
+    address: "Austin")."""
+    if not steps:
+        return [ToolRequest(call_id="location", name="location_details")]
+    if len(steps) > 1 or not steps[0].result.ok:
+        return []
+    said = {word.lower() for word in re.findall(r"[^\W\d_]{4,}", message)}
+    for place in steps[0].result.content.get("other_locations", []):
+        named = {word.lower() for word in re.findall(r"[^\W\d_]{4,}", f"{place['name']} {place['address']}")}
+        if said & named:
+            return [ToolRequest(call_id="other-location", name="location_details",
+                                arguments={"location": place["name"]})]  # fmt: skip
+    return []
+
+
+def _location(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    first = escape(context.first_name)
+    step = steps[-1]
+    if not step.result.ok:
+        return [f"I couldn't look that up just now, {first}; our team can tell you if you ask."]
+    found = step.result.content
+    hours = "".join(f"<li>{_DAY_NAMES.get(day, escape(day))}: {escape(open_)}</li>"
+                    for day, open_ in found["opening_hours"].items())  # fmt: skip
+    closed = ", ".join(found["closed_on"])
+    others = ", ".join(f"{escape(place['name'])} ({escape(place['address'])})" for place in found["other_locations"])
+    return [f"{escape(found['name'])} is at {escape(found['address'])}. Opening hours:", f"<ul>{hours}</ul>",
+            f"Closed on {escape(closed)}." if closed else "",
+            f"The Wi-Fi is {escape(found['wifi_network'])}, password {escape(found['wifi_password'])}."
+            if found.get("wifi_network") else "",
+            f"Our other locations: {others}." if others and len(steps) == 1 else ""]  # fmt: skip
+
+
+def _contract_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    return [] if steps else [ToolRequest(call_id="contracts", name="contract_details")]
+
+
+def _contracts(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The customer's contracts as the tool found them: plan, price, dates, renewed or not."""
+    first = escape(context.first_name)
+    [step] = steps
+    if not step.result.ok:
+        return [f"I couldn't look your contract up just now, {first}; our team can go through it with you."]
+    contracts = step.result.content["contracts"]
+    if not contracts:
+        return [f"I can't find a contract in your name with us, {first}; our team can check if you ask."]
+    items = "".join(
+        f"<li>{escape(found['plan'])} at {escape(found['monthly_price'])} a month, from {escape(found['starts_on'])} "
+        f"to {escape(found['ends_on'])}"
+        + (" (renewed)" if found["renewed"] else " (cancelled)" if found["cancelled"] else "") + "</li>"
+        for found in contracts
+    )  # fmt: skip
+    return [f"Here {'is your contract' if len(contracts) == 1 else 'are your contracts'}, {first}:",
+            f"<ul>{items}</ul>"]  # fmt: skip
+
+
+INTENTS = (
+    Intent(
+        TurnOutcome.reply,
+        "invoice_detail",
+        "Listed the customer's invoices with their payment links.",
+        uses=_invoice_lookup,
+        answered=_invoices,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        "day_pass",
+        "The customer asked for a day pass; checked the day and bought it.",
+        uses=day_pass_tools,
+        answered=_day_pass,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        "availability",
+        "Checked what is free for the day, times and people asked, or sent the link to book in the portal.",
+        uses=_booking_tools,
+        answered=_booking,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        "prices",
+        "Listed the plans and private offices with their prices.",
+        uses=_price_tools,
+        answered=_prices,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        "location",
+        "Gave the location's address and opening hours.",
+        uses=_location_tools,
+        answered=_location,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        "contract_detail",
+        "Gave the customer's contract: plan, price and dates.",
+        uses=_contract_tools,
+        answered=_contracts,
+    ),
+)
+
+
+def help_lines(context: ComposeContext) -> list[str]:
+    """What the chat says when it did not understand: what it can do, and the team."""
+    return [
+        f"Sorry, {escape(context.first_name)}, I'm not sure I understood. I'm the AI assistant of "
+        f"{escape(context.location_name)}: I can show your invoices, get you a day pass, help you book, and tell "
+        "you about our plans, prices and opening hours.",
+        "Or, if you'd rather talk to someone on our team, just say so and I'll pass it on.",
+    ]
