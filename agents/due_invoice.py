@@ -149,6 +149,14 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     intents=(
+        # What an invoice reminder is about is the invoice: its lines, its amount, its link.
+        Intent(
+            TurnOutcome.reply,
+            "about",
+            "Explained what the invoice covers, line by line, with its payment link.",
+            uses=_invoice_lookup,
+            answered=_covers,
+        ),
         Intent(
             TurnOutcome.reply,
             "invoice_detail",

@@ -189,3 +189,24 @@ def opted_out(context: ComposeContext) -> Turn:
             "and sorry for the bother.")  # fmt: skip
     return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve,
                 summary="The customer asked to hear no more and is opted out.")  # fmt: skip
+
+
+# The sentence an answer in the location's language starts with for a customer who wrote in another: the offline
+# engine's words are the location's, and it says so in theirs.
+_NOT_YOUR_LANGUAGE = {
+    "nl": "Ik antwoord voorlopig in het Engels; ons team helpt je graag in het Nederlands als je dat vraagt.",
+    "de": "Ich antworte vorerst auf Englisch; unser Team hilft Ihnen gern auf Deutsch, wenn Sie darum bitten.",
+    "fr": "Je réponds pour l'instant en anglais ; notre équipe vous aidera volontiers en français si vous le demandez.",
+    "es": "Por ahora respondo en inglés; nuestro equipo le ayudará con gusto en español si lo pide.",
+    "pt": "Por enquanto respondo em inglês; a nossa equipa ajuda com todo o gosto em português, se pedir.",
+}
+
+
+def in_their_language(turn: Turn, message: str, context: ComposeContext) -> Turn:
+    """The offline answer, with one sentence in the customer's language when they wrote in another than the
+    location's (the offline engine has the location's words only)."""
+    theirs = understand(message).language
+    ours = context.language.lower().split("-")[0]
+    if not turn.reply_html or theirs is None or theirs == ours or theirs not in _NOT_YOUR_LANGUAGE:
+        return turn
+    return turn.model_copy(update={"reply_html": f"<p>{escape(_NOT_YOUR_LANGUAGE[theirs])}</p>{turn.reply_html}"})

@@ -29,10 +29,13 @@ async def think(situation: Situation, request: TurnRequest, thinking: Thinking |
     model's answer cannot be used and this is not the `last_attempt`."""
     ruled = policy.ruled(situation, request)
     if ruled is not None:
+        if thinking is None:
+            return offline.in_their_language(ruled, request.message.body, situation.context)
         return await _in_their_words(thinking, situation, request, ruled)
     if thinking is None:
         turn = offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
                               request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
+        turn = offline.in_their_language(turn, request.message.body, situation.context)
         return policy.with_priority(situation, request, turn)
     if situation.budget_spent:
         spent = Escalation(reason=EscalationReason.ai_budget_spent, detail=situation.budget_spent)

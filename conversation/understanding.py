@@ -94,6 +94,9 @@ TEMPERATURE = 0.1
 MEANING_WEIGHT = 0.3
 # Below this share the message is not understood: the engine asks, or looks the question up, rather than guess.
 CONFIDENT = 0.12
+# A sentence of a longer message counts on its own from this share: a weak reading of one sentence does not
+# outweigh what the whole message clearly says.
+SENTENCE_CONFIDENT = 0.3
 # The language is read from a message this long (letters) whose language is this likely; shorter ones ("ok", "k")
 # say nothing about it.
 LANGUAGE_LETTERS = 12
@@ -182,10 +185,11 @@ def alike(one: str, other: str) -> float:
 
 
 def meanings(text: str) -> list[Understood]:
-    """What the message means as a whole, then sentence by sentence: a message can ask two things ("I paid.
-    Please stop emailing me.")."""
+    """What the message means as a whole, then each sentence that clearly means something of its own: a message
+    can ask two things ("I paid. Please stop emailing me.")."""
     parts = [part for part in _SENTENCE.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
-    return [understand(text), *(understand(part) for part in parts[:MAX_SENTENCES] if len(parts) > 1)]
+    sentences = [understand(part) for part in parts[:MAX_SENTENCES]] if len(parts) > 1 else []
+    return [understand(text), *(meant for meant in sentences if meant.confidence >= SENTENCE_CONFIDENT)]
 
 
 @lru_cache(maxsize=1024)  # one turn reads its message in several steps
@@ -207,6 +211,7 @@ _HOUR = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?"
 _RANGE = re.compile(
     rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b", re.I
 )
+_AT = re.compile(rf"\b(?:at|om|um|à|a las|às)\s+{_HOUR}", re.I)
 _PEOPLE = re.compile(
     r"\b(\d{1,3})\s*(?:people|persons|person|pax|ppl|of us|guests|personas|personnes|personen|pessoas|mensen|leute)\b"
     r"|\b(?:we(?:'ll| will)? be|we are|we're|team of|group of|for)\s+(\d{1,3})\b",
@@ -251,6 +256,8 @@ def slots(text: str, today: date | None) -> Slots:
     if found := _RANGE.search(read):
         start = _clock(found[1], found[2], found[3], found[6])
         end = _clock(found[4], found[5], found[6], None)
+    elif (found := _AT.search(read)) and (start := _clock(found[1], found[2], found[3], None)):
+        end = time(min(start.hour + 1, 23), start.minute)  # "at 3": an hour from then
     people = _PEOPLE.search(read)
     seats = int(people[1] or people[2]) if people else 1
     kind = next((name for name, words in _KINDS.items() if words.search(read)), None)

@@ -79,6 +79,10 @@ TURNS_DIR = Path(__file__).parent / "turns"
 # their rate is the one that counts.
 SETS = {"engine": "engine.jsonl", "tuning": "tuning.jsonl", "held-out": "held_out.jsonl"}
 GATED = "engine"
+DECISION_BAR = 0.9
+# What the engine is measured against on the held-out turns (reported beside each rate).
+GOALS = {"decision (4 labels)": 0.9, "tool use": 0.9, "facts exact": 1.0, "every opt-out caught": 1.0,
+         "every ask for a person caught": 1.0}  # fmt: skip
 
 
 class Labelled(BaseModel):
@@ -319,7 +323,8 @@ def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
 
 
 def _rate(name: str, passed: int, total: int) -> str:
-    return f"  {name:<30} {passed:>3}/{total:<3} {100 * passed / total if total else 100:5.1f}%"
+    goal = f"   goal {GOALS[name]:.0%}" if name in GOALS else ""
+    return f"  {name:<30} {passed:>3}/{total:<3} {100 * passed / total if total else 100:5.1f}%{goal}"
 
 
 def _table(title: str, rows: list[str], columns: list[str], counts: Counter[tuple[str, str]]) -> list[str]:
@@ -360,6 +365,22 @@ def report(name: str, outcomes: list[Outcome]) -> list[str]:
     got = sorted({column for _, column in reasons}, key=lambda column: (column.startswith("("), column))
     lines += _table("Escalation reasons", expected, got, reasons)
     return lines
+
+
+def below_the_bar(scored: dict[str, list[Outcome]]) -> list[str]:
+    """What fails the offline engine's bar: a fact it was not given, in any set; on the turns it was written
+    against, a missed opt-out or ask for a person, or fewer than DECISION_BAR of its decisions right. The other sets
+    are measured against the goals (`GOALS`), not gated: the held-out rate is the one that counts."""
+    failures = [line for outcomes in scored.values() for line in failures_of(outcomes) if "facts:" in line]
+    own = scored[GATED]
+    missed = [o for o in own if o.labelled.expect == OPT_OUT_LABEL and o.label != OPT_OUT_LABEL]
+    missed += [o for o in own if o.labelled.reason is R.asked_for_person and o.label != ESCALATE]
+    failures += failures_of(missed)
+    right = sum(1 for o in own if o.label == o.labelled.expect)
+    if right < DECISION_BAR * len(own):
+        failures.append(f"  {GATED}: {right}/{len(own)} decisions right, under the bar of {DECISION_BAR:.0%}:")
+        failures += failures_of([o for o in own if o.label != o.labelled.expect])
+    return failures
 
 
 def failures_of(outcomes: list[Outcome]) -> list[str]:
@@ -407,7 +428,7 @@ async def evaluate_conversations(settings: Settings, extra: Path | None = None) 
         lines += [*report(name, outcomes), ""]
     passed = sum(1 for steps in journeys.values() if not any(o.problems for o in steps))
     lines.append(_rate("journeys (word for word)", passed, len(journeys)))
-    failures = failures_of(scored[GATED])
+    failures = below_the_bar(scored)
     failures += [f"  journey {name}, {o.labelled.text!r}: {'; '.join(o.problems)}"
                  for name, steps in journeys.items() for o in steps if o.problems]  # fmt: skip
     every = {name: _turns_report(outcomes) for name, outcomes in scored.items()}

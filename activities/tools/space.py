@@ -70,16 +70,22 @@ def _window(context: ToolContext, day: date, start: time | None, end: time | Non
         opening = context.hours.next_opening(max(context.now, datetime.combine(day + timedelta(days=1), time(0), zone)))
         after = f"; it is next open {context.hours.local(opening):%A %d %B %Y at %H:%M}" if opening else ""
         raise ToolRefused(f"{context.location.name} is closed on {day:%A %d %B %Y}{after}.")
-    opens, closes = windows[0]  # without times: the day's first opening window
-    begins = datetime.combine(day, start, zone) if start else opens
+    opens, closes = next(((a, b) for a, b in windows if b > context.now), windows[0])  # without times: what is left
+    # Without a start, from now on a day already begun (to the next quarter hour): "what's free today?"
+    begins = datetime.combine(day, start, zone) if start else max(opens, _next_quarter(context.now))
     ends = datetime.combine(day, end, zone) if end else closes
     if ends <= begins:
         raise ToolRefused("The end time must be after the start time.")
     if not any(open_ <= begins and ends <= close for open_, close in windows):
         raise ToolRefused(f"That is outside the opening hours on {day:%A}: {_hours_text(windows, context)}.")
     if begins < context.now:
-        raise ToolRefused(f"{begins.astimezone(zone):%A %d %B at %H:%M} is in the past; choose a later time.")
+        raise ToolRefused(f"{begins.astimezone(zone):%A %d %B %Y at %H:%M} is in the past; choose a later time.")
     return begins, ends
+
+
+def _next_quarter(moment: datetime) -> datetime:
+    later = moment + timedelta(minutes=15 - moment.minute % 15)
+    return later.replace(second=0, microsecond=0)
 
 
 def _hours_text(windows: list[tuple[datetime, datetime]], context: ToolContext) -> str:
