@@ -183,12 +183,23 @@ def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
                 summary=escalation.detail, escalation=escalation)  # fmt: skip
 
 
-def opted_out(context: ComposeContext) -> Turn:
-    """The one polite sentence an opt-out gets, and nothing after it."""
-    line = (f"Of course, {escape(context.first_name)}: you won't hear from {escape(context.location_name)} again, "
-            "and sorry for the bother.")  # fmt: skip
-    return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve,
-                summary="The customer asked to hear no more and is opted out.")  # fmt: skip
+# The one sentence an opt-out gets, in each language the engine has the words for.
+_OPTED_OUT = {
+    "en": "Of course, {first}: you won't hear from {location} again, and sorry for the bother.",
+    "nl": "Natuurlijk, {first}: je hoort niets meer van {location}, en sorry voor het ongemak.",
+    "de": "Selbstverständlich, {first}: Sie hören nichts mehr von {location}, und entschuldigen Sie die Störung.",
+    "fr": "Bien sûr, {first} : vous n'aurez plus de nouvelles de {location}, et désolés pour le dérangement.",
+    "es": "Por supuesto, {first}: no volverá a recibir mensajes de {location}, y disculpe las molestias.",
+    "pt": "Claro, {first}: não voltará a receber mensagens de {location}, e desculpe o incómodo.",
+}
+OPTED_OUT = "The customer asked to hear no more and is opted out."
+
+
+def opted_out(context: ComposeContext, message: str = "") -> Turn:
+    """The one polite sentence an opt-out gets, in the customer's language, and nothing after it."""
+    words = _OPTED_OUT.get(understand(message).language or "", _OPTED_OUT["en"]) if message else _OPTED_OUT["en"]
+    line = words.format(first=escape(context.first_name), location=escape(context.location_name))
+    return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve, summary=OPTED_OUT)
 
 
 # The sentence an answer in the location's language starts with for a customer who wrote in another: the offline
@@ -207,6 +218,7 @@ def in_their_language(turn: Turn, message: str, context: ComposeContext) -> Turn
     location's (the offline engine has the location's words only)."""
     theirs = understand(message).language
     ours = context.language.lower().split("-")[0]
-    if not turn.reply_html or theirs is None or theirs == ours or theirs not in _NOT_YOUR_LANGUAGE:
+    said_in_theirs = turn.summary == OPTED_OUT  # an opt-out's sentence is said in their language already
+    if not turn.reply_html or said_in_theirs or theirs is None or theirs == ours or theirs not in _NOT_YOUR_LANGUAGE:
         return turn
     return turn.model_copy(update={"reply_html": f"<p>{escape(_NOT_YOUR_LANGUAGE[theirs])}</p>{turn.reply_html}"})

@@ -59,11 +59,9 @@ def escalation(reason: EscalationReason, text: str, disputed_cents: int, critica
     elif reason in PRIORITIES:
         level = PRIORITIES[reason]
     else:
-        upset = (
-            reason is EscalationReason.frustrated
-            or shouting(text)
-            or "frustrated" in {u.intent for u in meanings(text)}
-        )
+        # Upset anywhere, even in a clause ("I want a manager, this is ridiculous"), raises the priority.
+        clauses = {understood.intent for understood in meanings(text, by_clause=True)}
+        upset = reason is EscalationReason.frustrated or shouting(text) or "frustrated" in clauses
         level = Priority.high if upset else Priority.normal
     return Escalation(reason=reason, priority=level, detail=LABELS[reason])
 
@@ -77,13 +75,15 @@ def complaint_or_dispute(text: str) -> EscalationReason | None:
 def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationReason | None:
     """The reason the engine escalates this message whatever the AI decides, or None: what the message means, by
     the precedence of what it says, then the rules (an explicit ask for a person, the same question again, tools
-    that keep failing)."""
+    that keep failing, a message in capitals)."""
     meant = {understood.intent for understood in meanings(text)}
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
     if strongest is not None:
         return ESCALATIONS[strongest]
     if asks_for_person(text):
         return EscalationReason.asked_for_person
+    if shouting(text):
+        return EscalationReason.frustrated
     if asked_before(text, earlier):
         return EscalationReason.asked_twice
     if failed_tools >= FAILED_TOOLS_LIMIT:
@@ -116,7 +116,7 @@ def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
         return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
                     tool_calls=[ToolRequest(call_id=OPT_OUT, name=OPT_OUT)])  # fmt: skip
     if opting_out and opts_out(text):
-        turn = offline.opted_out(situation.context)
+        turn = offline.opted_out(situation.context, text)
         # An opt-out is no complaint, unless it also is one.
         also = complaint_or_dispute(text)
         if also is None:

@@ -174,8 +174,10 @@ def _model() -> _Model:
     return _Model()
 
 
-# Where one sentence ends and the next begins; a message holds at most this many worth reading one by one.
+# Where one sentence (or clause) ends and the next begins; a message holds at most this many worth reading one by
+# one.
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CLAUSE = re.compile(r"(?<=[.!?;,])\s+|\n+")
 MAX_SENTENCES = 6
 
 
@@ -184,10 +186,11 @@ def alike(one: str, other: str) -> float:
     return _model().alike(one[:READ_CHARS], other[:READ_CHARS])
 
 
-def meanings(text: str) -> list[Understood]:
-    """What the message means as a whole, then each sentence that clearly means something of its own: a message
-    can ask two things ("I paid. Please stop emailing me.")."""
-    parts = [part for part in _SENTENCE.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
+def meanings(text: str, by_clause: bool = False) -> list[Understood]:
+    """What the message means as a whole, then each sentence (or clause) that clearly means something of its own:
+    a message can ask two things ("I paid. Please stop emailing me.")."""
+    split = _CLAUSE if by_clause else _SENTENCE
+    parts = [part for part in split.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
     sentences = [understand(part) for part in parts[:MAX_SENTENCES]] if len(parts) > 1 else []
     return [understand(text), *(meant for meant in sentences if meant.confidence >= SENTENCE_CONFIDENT)]
 

@@ -209,4 +209,4 @@ async def test_what_the_engine_decides_the_model_says_in_the_customers_language(
     # A model that fails holds nothing up: the engine's own words go out at once.
     llm.script = [Reply(status=500)]
     plain = await turn(engine, with_model(settings, llm), action_id, "Bitte keine E-Mails mehr.", steps=opted)
-    assert plain.reply_html.startswith("<p>Of course, Ada: you won't hear from")
+    assert plain.reply_html.startswith("<p>Selbstverständlich, Ada: Sie hören nichts mehr von")

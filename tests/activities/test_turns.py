@@ -69,19 +69,28 @@ def step(name: str, ok: bool = True, **content: object) -> ToolStep:
     return ToolStep(request=ToolRequest(call_id=name, name=name), result=result)
 
 
-@pytest.mark.parametrize("text", ["STOP", "Please unsubscribe me.", "Bitte keine E-Mails mehr.",
-                                  "Dejen de enviarme correos, gracias", "Veuillez me désinscrire"])  # fmt: skip
-def test_an_opt_out_in_any_words_uses_the_tool_then_says_one_polite_sentence(
-    engine: Engine, action_id: str, text: str
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("STOP", "Of course, Ada: you won't hear from Test Space loc-test again, and sorry for the bother."),
+        ("Please unsubscribe me.", "Of course, Ada: you won't hear from Test Space loc-test again, and sorry for the "
+         "bother."),
+        ("Bitte keine E-Mails mehr.", "Selbstverständlich, Ada: Sie hören nichts mehr von Test Space loc-test, und "
+         "entschuldigen Sie die Störung."),
+        ("Dejen de enviarme correos, gracias", "Por supuesto, Ada: no volverá a recibir mensajes de Test Space "
+         "loc-test, y disculpe las molestias."),
+        ("Veuillez me désinscrire", "Bien sûr, Ada : vous n'aurez plus de nouvelles de Test Space loc-test, et "
+         "désolés pour le dérangement."),
+    ],
+)  # fmt: skip
+def test_an_opt_out_in_any_words_uses_the_tool_then_says_one_polite_sentence_in_theirs(
+    engine: Engine, action_id: str, text: str, said: str
 ) -> None:
     first = turn(engine, action_id, text)
     assert [call.name for call in first.tool_calls] == ["opt_out"] and not first.reply_html
     done = turn(engine, action_id, text, [step("opt_out", opted_out=True, cancelled_proposals=[])])
     assert done.outcome is TurnOutcome.resolve and not done.tool_calls
-    assert (
-        done.reply_html
-        == "<p>Of course, Ada: you won't hear from Test Space loc-test again, and sorry for the bother.</p>"
-    )
+    assert done.reply_html == f"<p>{said}</p>"
 
 
 def test_an_opt_out_is_no_complaint_unless_it_also_is_one(engine: Engine, action_id: str) -> None:

@@ -41,6 +41,9 @@ def test_what_is_not_an_opt_out(text: str) -> None:
         ("What is the price per person for the Loft?", None),
         ("Thanks, that's perfect!", None),
         ("Can you remind me what this covers?", None),
+        ("I need a payment plan", EscalationReason.needs_judgement),
+        ("Can I get a discount for a team of three?", EscalationReason.needs_judgement),
+        ("No need to call me, just send the link", None),  # a person mentioned is not a person asked for
     ],
 )
 def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None) -> None:
