@@ -1,0 +1,84 @@
+"""The engine's understanding: what it reads from a message (intent, language, slots), what its examples are,
+and that the held-out turns are never among them."""
+
+import json
+from datetime import date, time
+
+import pytest
+
+from agents.registry import AGENTS
+from conversation import offline, policy, questions
+from conversation.understanding import EXAMPLES, Slots, meanings, slots, understand
+from evaluation.conversations import TURNS_DIR
+
+# What the engine reads by meaning and acts on outside the agents' and the questions' own intents.
+ENGINE = {"opt_out", "identity", "thanks", "link", "about", "pay_later", "lost", "faq", "vague", "paid"}
+
+
+def examples() -> list[dict[str, str]]:
+    return [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_every_intent_has_examples_in_six_languages_and_every_example_an_intent_the_engine_acts_on() -> None:
+    acted_on = ENGINE | set(policy.ESCALATIONS) | {intent.name for intent in questions.INTENTS}
+    acted_on |= {intent.name for agent in AGENTS.values() for intent in agent.intents}
+    written = examples()
+    assert {row["intent"] for row in written} == acted_on
+    for intent in acted_on:
+        languages = {row["language"] for row in written if row["intent"] == intent}
+        assert languages == {"en", "nl", "de", "fr", "es", "pt"}, intent
+
+
+def test_the_held_out_turns_are_never_examples() -> None:
+    known = {" ".join(row["text"].lower().split()) for row in examples()}
+    held_out = [json.loads(line)["text"] for line in (TURNS_DIR / "held_out.jsonl").read_text().splitlines()]
+    assert not [text for text in held_out if " ".join(text.lower().split()) in known]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [
+        ("Could you please stop sending me these emails?", "opt_out", "en"),
+        ("Ik wil graag met iemand van jullie team spreken", "person", "nl"),
+        ("Je conteste le montant de cette facture", "dispute", "fr"),
+        ("Meine Schlüsselkarte funktioniert seit gestern nicht mehr", "facilities", "de"),
+    ],
+)
+def test_a_message_is_read_by_its_meaning_and_language(text: str, intent: str, language: str) -> None:
+    understood = understand(text)
+    assert (understood.intent, understood.language) == (intent, language)
+
+
+def test_what_means_nothing_is_not_guessed() -> None:
+    assert understand("?!?").intent is None
+    assert understand("ok").language is None  # too short to tell
+
+
+def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
+    read = {understood.intent for understood in meanings("I paid it yesterday. Please stop emailing me.")}
+    assert "opt_out" in read
+
+
+@pytest.mark.parametrize(
+    ("text", "slotted"),
+    [
+        ("Is a room free this Thursday 2-4pm? We'll be 5",
+         Slots(date(2026, 6, 4), time(14), time(16), 5, "meeting_room")),
+        ("a desk for tomorrow please", Slots(date(2026, 6, 3), None, None, 1, "desk")),
+        ("an office for 8 people next Wednesday from 10:00 to 12:30", Slots(date(2026, 6, 3), time(10), time(12, 30),
+                                                                              8, "office")),
+        ("anything free at 3 today?", Slots(date(2026, 6, 2), time(15), time(16), 1, None)),
+    ],
+)  # fmt: skip
+def test_the_slots_of_a_request_for_a_space(text: str, slotted: Slots) -> None:
+    assert slots(text, date(2026, 6, 2)) == slotted  # a Tuesday
+
+
+def test_an_offline_answer_to_another_language_says_so_in_theirs() -> None:
+    turn = offline.opted_out(offline_context(), "Bitte schicken Sie mir keine E-Mails mehr")
+    assert turn.reply_html.startswith("<p>Selbstverständlich")
+
+
+def offline_context() -> "offline.ComposeContext":
+    return offline.ComposeContext(location_name="Canal House", persona_tone="warm", signature="", customer_name="Ada",
+                                  earlier_late_payments=0, facts={})  # fmt: skip
