@@ -23,6 +23,7 @@ from activities.mailboxes import MailboxActivities
 from activities.tools import ToolActivities
 from activities.tools.context import BookingCaps, PortalLinks
 from activities.turns import ConversationActivities
+from conversation.understanding import load as load_understanding
 from inbound import consent
 from inbound.router import router_for
 from models.db import process_engine
@@ -172,12 +173,15 @@ async def run_worker(build: Callable[[Client, Engine, Settings], Worker] = build
     settings = get_settings()
     client = await connect()
     worker = build(client, process_engine(settings), settings)
+    # The conversation's understanding loads in a few seconds: before the first customer waits on it (a call).
+    understanding = asyncio.get_running_loop().run_in_executor(None, load_understanding)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     async with worker:
         print(f"Worker polling task queue {settings.task_queue!r}", flush=True)
         await stop.wait()
+    await understanding
     print("Worker stopped.", flush=True)
 
 

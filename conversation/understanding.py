@@ -177,6 +177,11 @@ def _model() -> _Model:
     return _Model()
 
 
+def load() -> None:
+    """Load the model and the examples now (a worker does at start), not on the first message."""
+    _model()
+
+
 # Where one sentence (or clause) ends and the next begins; a message holds at most this many worth reading one by
 # one.
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
