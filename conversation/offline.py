@@ -8,7 +8,7 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import FAQ_ALIKE, alike, search_words, understand
+from conversation.understanding import FAQ_ALIKE, alike, meanings, search_words, understand
 from models.messages import (
     AgentType,
     Escalation,
@@ -68,11 +68,17 @@ _VAGUE = Intent(TurnOutcome.reply, "vague", NOT_UNDERSTOOD)
 FAQ_COVERAGE = 0.5
 
 
+# What a message may say beside what it asks.
+_WEAK = (None, "thanks", "vague")
+
+
 def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
     chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
     mere thank-you."""
-    meant = understand(message).intent
+    read = [understood.intent for understood in meanings(message)]
+    # A thank-you, or nothing clear, around something else ("Got it, paid. Thanks!"): the something else.
+    meant = next((intent for intent in read[1:] if intent not in _WEAK), read[0]) if read[0] in _WEAK else read[0]
     # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
     about = (*AGENTS[agent_type].intents, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
     thanks = () if "?" in message else (_THANKS,)

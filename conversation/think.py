@@ -2,12 +2,14 @@
 engine. Its answer is checked against the facts; a model that gives no usable answer, attempt after attempt, hands
 the conversation to the team honestly."""
 
+import asyncio
 import logging
 
 from conversation import offline, policy
 from conversation.model import Thinking
 from conversation.situation import Situation
 from models.messages import Escalation, EscalationReason, Turn, TurnRequest
+from providers.llm import advice
 
 # Errors of the provider that another attempt cannot fix: the conversation goes to the team at once.
 PERMANENT = frozenset({"AuthenticationError", "BadRequestError", "NotFoundError"})
@@ -26,30 +28,37 @@ class Unusable(Exception):
 
 async def think(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:
     """The next step of the turn: tools to use, or the answer and what happens next. Raises Unusable when the
-    model's answer cannot be used and this is not the `last_attempt`."""
-    ruled = policy.ruled(situation, request)
+    model's answer cannot be used and this is not the `last_attempt`. Reading the customer's words is work for a
+    thread, never for the event loop that also serves calls."""
+    ruled = await asyncio.to_thread(policy.ruled, situation, request)
     if ruled is not None:
         if thinking is None:
-            return offline.in_their_language(ruled, request.message.body, situation.context)
+            return await asyncio.to_thread(offline.in_their_language, ruled, request.message.body, situation.context)
         return await _in_their_words(thinking, situation, request, ruled)
     if thinking is None:
-        turn = offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
-                              request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
-        turn = offline.in_their_language(turn, request.message.body, situation.context)
-        return policy.with_priority(situation, request, turn)
+        return await asyncio.to_thread(_offline, situation, request)
     if situation.budget_spent:
         spent = Escalation(reason=EscalationReason.ai_budget_spent, detail=situation.budget_spent)
         return offline.handed_over(situation.context, policy.priced(situation, spent, request))
     try:
-        return policy.with_priority(situation, request, await thinking.turn(situation, request))
+        turn = await thinking.turn(situation, request)
     except Exception as error:
-        reason = f"{type(error).__name__}: {error}"[:300]
+        fix = advice(error)
+        reason = f"{type(error).__name__}: {error}"[:300] + (f" — {fix}" if fix else "")
         if type(error).__name__ not in PERMANENT and not last_attempt:
             raise Unusable(reason, type(error).__name__) from error
         logger.warning("The model gave no usable answer; the team takes over: %s", reason)
         unusable = Escalation(reason=EscalationReason.ai_unavailable,
                               detail=f"The AI could not give a usable answer ({reason}).")  # fmt: skip
         return offline.handed_over(situation.context, policy.priced(situation, unusable, request))
+    return await asyncio.to_thread(policy.with_priority, situation, request, turn)
+
+
+def _offline(situation: Situation, request: TurnRequest) -> Turn:
+    turn = offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
+                          request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
+    turn = offline.in_their_language(turn, request.message.body, situation.context)
+    return policy.with_priority(situation, request, turn)
 
 
 async def _in_their_words(thinking: Thinking | None, situation: Situation, request: TurnRequest, ruled: Turn) -> Turn:

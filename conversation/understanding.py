@@ -11,9 +11,10 @@ turns `make eval` scores; the held-out ones are never among them.
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, time
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -172,9 +173,15 @@ class _Model:
         return str(language) if likely >= LANGUAGE_LIKELY else None
 
 
-@cache
+_loading = threading.Lock()
+_loaded: list[_Model] = []
+
+
 def _model() -> _Model:
-    return _Model()
+    with _loading:  # threads asking at once wait for the one load
+        if not _loaded:
+            _loaded.append(_Model())
+        return _loaded[0]
 
 
 def load() -> None:

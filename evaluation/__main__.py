@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 from activities import offline
@@ -39,7 +40,8 @@ async def draft_for(scenario: Scenario) -> Draft | str:
     return error
 
 
-async def evaluate() -> int:
+async def evaluate(sets: Collection[str] | None = None) -> int:
+    """Every scenario and the labelled sets (or only `sets`); the exit status (0: the offline bar holds)."""
     settings = get_settings()
     composer = settings.llm_model or "offline composer"
     results: dict[str, list[str | None]] = {name: [] for name in CHECKS}
@@ -66,7 +68,7 @@ async def evaluate() -> int:
     print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
     extra = os.environ.get("OUTREACH_EVAL_TURNS")
     try:
-        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None)
+        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None, sets)
     except BadTurns as bad:
         print(f"The labelled turns cannot be read: {bad}")
         return 2

@@ -7,7 +7,7 @@ used; every answer must state only what the facts and the tools' results say.
 
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -372,7 +372,7 @@ def below_the_bar(scored: dict[str, list[Outcome]]) -> list[str]:
     against, a missed opt-out or ask for a person, or fewer than DECISION_BAR of its decisions right. The other sets
     are measured against the goals (`GOALS`), not gated: the held-out rate is the one that counts."""
     failures = [line for outcomes in scored.values() for line in failures_of(outcomes) if "facts:" in line]
-    own = scored[GATED]
+    own = scored.get(GATED, [])
     missed = [o for o in own if o.labelled.expect == OPT_OUT_LABEL and o.label != OPT_OUT_LABEL]
     missed += [o for o in own if o.labelled.reason is R.asked_for_person and o.label != ESCALATE]
     failures += failures_of(missed)
@@ -412,9 +412,10 @@ async def _bench(settings: Settings) -> AsyncIterator[Bench]:
             bench.engine.dispose()
 
 
-async def evaluate_conversations(settings: Settings, extra: Path | None = None) -> Evaluated:
-    """Every labelled set and the journeys through the real turn, on a pinned working day."""
-    sets = labelled_sets(extra)
+async def evaluate_conversations(settings: Settings, extra: Path | None = None,
+                                 only: Collection[str] | None = None) -> Evaluated:  # fmt: skip
+    """Every labelled set (or `only` these) and the journeys through the real turn, on a pinned working day."""
+    sets = {name: turns for name, turns in labelled_sets(extra).items() if only is None or name in only}
     scored: dict[str, list[Outcome]] = {}
     with time_machine.travel(EVAL_DAY, tick=True):
         # Each set in a space of its own: what one set books (up to the caps) changes nothing for the next.

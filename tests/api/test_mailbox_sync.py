@@ -125,7 +125,7 @@ async def test_replies_in_the_mailbox_join_their_thread_and_only_theirs(
                  references=[our_id])  # fmt: skip
     imap.append(MAILBOX, mail_clients.gmail(team), folder="Sent")
     imap.append(MAILBOX, bytes(ai_mail), folder="Sent")  # the server's copy of what we sent: ours already
-    again = Reply(new="Got it, paid. Thanks!", sender=customer, to=MAILBOX, in_reply_to=team.message_id)
+    again = Reply(new="I have just paid it by bank transfer.", sender=customer, to=MAILBOX, in_reply_to=team.message_id)
     imap.append(MAILBOX, mail_clients.gmail(again))
     assert await sync(stack, account["id"]) == MailboxSyncResult(read=2, routed=2)
     *_, by_team, customer_again, _ = await timeline(stack, action["id"], 6)

@@ -187,7 +187,7 @@ async def test_the_same_message_routed_twice_is_taken_once(
     with Session(engine) as session:
         senders = session.exec(
             select(TimelineEntry.sender)
-            .where(col(TimelineEntry.conversation_id) == f"conversation:{handle.id}")
+            .where(col(TimelineEntry.conversation_id) == f"conversation:{handle.id}", col(TimelineEntry.tool).is_(None))
             .order_by(col(TimelineEntry.at))
         ).all()
     assert senders == [Sender.customer, Sender.ai, Sender.system]  # one message, one answer, then quiet
