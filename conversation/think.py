@@ -8,6 +8,7 @@ from conversation import offline, policy
 from conversation.model import Thinking
 from conversation.situation import Situation
 from models.messages import Escalation, EscalationReason, Turn, TurnRequest
+from providers.llm import advice
 
 # Errors of the provider that another attempt cannot fix: the conversation goes to the team at once.
 PERMANENT = frozenset({"AuthenticationError", "BadRequestError", "NotFoundError"})
@@ -43,7 +44,8 @@ async def think(situation: Situation, request: TurnRequest, thinking: Thinking |
     try:
         return policy.with_priority(situation, request, await thinking.turn(situation, request))
     except Exception as error:
-        reason = f"{type(error).__name__}: {error}"[:300]
+        fix = advice(error)
+        reason = f"{type(error).__name__}: {error}"[:300] + (f" — {fix}" if fix else "")
         if type(error).__name__ not in PERMANENT and not last_attempt:
             raise Unusable(reason, type(error).__name__) from error
         logger.warning("The model gave no usable answer; the team takes over: %s", reason)
