@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # composer. Provider API keys come from their usual variables (OPENAI_API_KEY, …).
     llm_model: str = ""
     llm_api_base: str = ""
+    # How a model is made to call a function: "required" (hosted providers) or "auto" (what self-hosted servers
+    # support; a plain-text answer is then taken as the reply). Empty: "auto" with an api_base, else "required".
+    llm_tool_choice: Literal["", "auto", "required"] = ""
     llm_timeout_seconds: float = 30.0
     # Ports of the Temporal dev server that `make run` starts (gRPC and Web UI).
     dev_temporal_port: int = 7233

@@ -20,7 +20,7 @@ from conversation.situation import Situation
 from domain.content import html_to_text, sanitize_html
 from domain.facts import invented_facts
 from models.messages import Escalation, EscalationReason, ToolRequest, ToolStep, Turn, TurnOutcome, TurnRequest
-from providers.llm import FunctionCall, LanguageModel, Usage
+from providers.llm import LanguageModel, ModelCalls, Usage
 
 # Writes a model call's cost down against the location's budget (before its answer is judged: it was billed).
 Spend = Callable[[Usage], Awaitable[None]]
@@ -85,7 +85,8 @@ def messages(data: dict[str, Any], steps: list[ToolStep]) -> list[dict[str, Any]
     for step in steps:
         call = {"id": step.request.call_id, "type": "function",
                 "function": {"name": step.request.name, "arguments": json.dumps(step.request.arguments)}}  # fmt: skip
-        chat.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        # An empty text, not null: some servers refuse an assistant message without content.
+        chat.append({"role": "assistant", "content": "", "tool_calls": [call]})
         chat.append({"role": "tool", "tool_call_id": step.request.call_id,
                      "content": json.dumps(step.result.model_dump(), ensure_ascii=False, default=str)})  # fmt: skip
     return chat
@@ -129,25 +130,29 @@ class Thinking:
         self._spend = spend
 
     async def _call(self, chat: list[dict[str, Any]], functions: list[dict[str, Any]], only: str | None,
-                    temperature: float) -> list[FunctionCall]:  # fmt: skip
+                    temperature: float) -> ModelCalls:  # fmt: skip
         called = await self._model.call_functions(chat, functions, only, temperature=temperature)
         await self._spend(called.usage)
-        return called.calls
+        return called
 
     async def turn(self, situation: Situation, request: TurnRequest) -> Turn:
-        """One model call: the tools it wants next, or its checked answer."""
+        """One model call: the tools it wants next, or its checked answer — a plain-text answer too (what a model
+        without a forced function often writes), the engine deciding what follows."""
         chat = messages(situation.story, request.steps)
         only = ANSWER if request.answer_now else None
-        calls = await self._call(chat, [*self._tools, answer_function()], only, temperature=0.3)
-        answers = [call for call in calls if call.name == ANSWER]
-        if not answers:
-            if not calls:
-                raise ValueError("the model called no function")
+        called = await self._call(chat, [*self._tools, answer_function()], only, temperature=0.3)
+        answers = [call for call in called.calls if call.name == ANSWER]
+        if answers:
+            answer = checked(answers[0].arguments, situation, request)
+        elif called.calls:
             # Arguments that are not JSON still go to the tool, which answers what is wrong with them.
             wanted = [ToolRequest(call_id=call.call_id, name=call.name, arguments=_arguments(call.arguments))
-                      for call in calls]  # fmt: skip
+                      for call in called.calls]  # fmt: skip
             return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Using tools.", tool_calls=wanted)
-        answer = checked(answers[0].arguments, situation, request)
+        elif called.text.strip():
+            answer = founded(TurnAnswer(reply_html=as_html(called.text), outcome=TurnOutcome.reply), situation, request)
+        else:
+            raise ValueError("the model called no function and wrote nothing")
         reply_html = sanitize_html(answer.reply_html)
         summary = answer.summary or html_to_text(reply_html)[:200]
         # Without a reason the engine assumes one (`policy.with_priority`), as for every escalation.
@@ -160,9 +165,19 @@ class Thinking:
         the model's answer is not usable, so a decision is never held up by it."""
         chat = messages(situation.story, request.steps)
         chat.insert(1, {"role": "system", "content": decided(ruled.outcome, html_to_text(ruled.reply_html))})
-        [call] = await self._call(chat, [answer_function()], ANSWER, temperature=0.2)
-        answer = checked(call.arguments, situation, request)
+        called = await self._call(chat, [answer_function()], ANSWER, temperature=0.2)
+        if called.calls:
+            answer = checked(called.calls[0].arguments, situation, request)
+        else:
+            answer = founded(TurnAnswer(reply_html=as_html(called.text), outcome=ruled.outcome), situation, request)
         return ruled.model_copy(update={"reply_html": sanitize_html(answer.reply_html)})
+
+
+def as_html(text: str) -> str:
+    """A plain-text answer as HTML: each paragraph its own (an answer already in HTML stays as written)."""
+    if re.search(r"<(p|ul|ol|br)\b", text, re.I):
+        return text
+    return "".join(f"<p>{html.escape(part.strip())}</p>" for part in re.split(r"\n\s*\n", text) if part.strip())
 
 
 def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnAnswer:
@@ -171,6 +186,11 @@ def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnA
         answer = TurnAnswer.model_validate_json(arguments)
     except ValidationError as error:
         raise ValueError(f"malformed answer: {error.errors()[0]['msg']}") from error
+    return founded(answer, situation, request)
+
+
+def founded(answer: TurnAnswer, situation: Situation, request: TurnRequest) -> TurnAnswer:
+    """The answer, or ValueError when it states what neither the facts nor the tools say."""
     invented = unfounded(answer.reply_html, situation.context.facts, request.steps, situation.resources)
     if invented:
         raise ValueError(f"states what neither the facts nor the tools say: {', '.join(invented)}")

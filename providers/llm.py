@@ -5,7 +5,9 @@ price list over the network. Calls use `num_retries=0`: Temporal owns retries, s
 workflow history. Without a model there is no call at all: the offline composer writes (see `activities/`).
 """
 
+import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,7 @@ class FunctionCall:
 class ModelCalls:
     calls: list[FunctionCall]
     usage: Usage
+    text: str = ""  # what the model wrote besides (or instead of) calling a function
 
 
 def _litellm() -> Any:
@@ -73,19 +76,34 @@ class LanguageModel:
         response = await self._complete(litellm, messages, temperature, response_format={"type": "json_object"})
         return ModelAnswer(content=response.choices[0].message.content or "", usage=_usage(litellm, response))
 
+    @property
+    def tool_choice(self) -> str:
+        """ "required" where the provider supports it, else "auto" (self-hosted servers: `llm_api_base` set)."""
+        return self._settings.llm_tool_choice or ("auto" if self._settings.llm_api_base else "required")
+
     async def call_functions(
         self, messages: list[dict[str, Any]], functions: list[dict[str, Any]], only: str | None, temperature: float
     ) -> ModelCalls:
-        """The functions the model calls next (it must call one; `only` names the one it must call), and what
-        that cost; provider errors are raised."""
+        """The functions the model calls next (`only` names the one it must call), what it wrote besides, and what
+        that cost; provider errors are raised. Every dialect is spoken: with "auto" only the `only` function is
+        offered, and a call the model wrote as JSON in its text is read as a call."""
         litellm = _litellm()
-        choice: Any = {"type": "function", "function": {"name": only}} if only else "required"
-        response = await self._complete(litellm, messages, temperature, tools=functions, tool_choice=choice)
+        offered = [plain_function(function) for function in functions
+                   if not only or self.tool_choice == "required" or function["function"]["name"] == only]  # fmt: skip
+        choice: Any = "auto"
+        if self.tool_choice == "required":
+            choice = {"type": "function", "function": {"name": only}} if only else "required"
+        response = await self._complete(litellm, messages, temperature, tools=offered, tool_choice=choice)
+        message = response.choices[0].message
         calls = [
             FunctionCall(call_id=call.id, name=call.function.name, arguments=call.function.arguments or "")
-            for call in response.choices[0].message.tool_calls or []
+            for call in message.tool_calls or []
         ]
-        return ModelCalls(calls=calls, usage=_usage(litellm, response))
+        text = message.content or ""
+        if not calls:
+            calls = calls_in_text(text, {function["function"]["name"] for function in offered})
+            text = "" if calls else text
+        return ModelCalls(calls=calls, usage=_usage(litellm, response), text=text)
 
     async def _complete(self, litellm: Any, messages: list[Any], temperature: float, **options: Any) -> Any:
         return await litellm.acompletion(
@@ -110,3 +128,69 @@ def _usage(litellm: Any, response: Any) -> Usage:
         completion_tokens=getattr(tokens, "completion_tokens", 0) or 0,
         cost_usd=cost,
     )
+
+
+# What grammar builders of self-hosted servers cannot turn into a grammar; the values are checked after, by the
+# same models that wrote the schemas.
+_UNSUPPORTED = frozenset({"maxLength", "minLength", "pattern", "format", "maximum", "minimum", "exclusiveMaximum",
+                          "exclusiveMinimum", "maxItems", "minItems", "title", "default"})  # fmt: skip
+
+
+def plain_function(function: dict[str, Any]) -> dict[str, Any]:
+    """The function with its parameters' schema plain: constraints left out, references written in place."""
+    described = function["function"]
+    schema = described.get("parameters", {})
+    definitions = schema.get("$defs", {})
+
+    def plain(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return plain(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: plain(value) for key, value in node.items() if key not in _UNSUPPORTED and key != "$defs"}
+        if isinstance(node, list):
+            return [plain(item) for item in node]
+        return node
+
+    return {"type": "function", "function": {**described, "parameters": plain(schema)}}
+
+
+# A function call some models write in their text instead of as a call: a JSON object with the function's name and
+# its arguments, bare, in a code fence or in <tool_call> tags.
+_FENCED = re.compile(r"```(?:json)?\s*(.*?)```|<tool_call>(.*?)</tool_call>", re.S)
+
+
+def calls_in_text(text: str, names: set[str]) -> list[FunctionCall]:
+    """The calls of known functions written as JSON in the text (none if it holds none)."""
+    found: list[FunctionCall] = []
+    for n, candidate in enumerate([part for match in _FENCED.finditer(text) for part in match.groups() if part]
+                                  or [text]):  # fmt: skip
+        try:
+            written = json.loads(candidate.strip())
+        except json.JSONDecodeError:
+            continue
+        for call in written if isinstance(written, list) else [written]:
+            if not isinstance(call, dict):
+                continue
+            inner = call.get("function")  # {"function": {"name": …, "arguments": …}}, as a call is sent
+            said = inner if isinstance(inner, dict) else call
+            name, arguments = said.get("name"), said.get("arguments", said.get("parameters", {}))
+            if name in names:
+                written_arguments = arguments if isinstance(arguments, str) else json.dumps(arguments)
+                found.append(FunctionCall(call_id=f"text-{n}-{len(found)}", name=name, arguments=written_arguments))
+    return found
+
+
+def advice(error: Exception) -> str:
+    """What to fix when a model server refuses, in one sentence (empty when nothing can be said)."""
+    said, kind = str(error).lower(), type(error).__name__
+    if "tool_choice" in said:
+        return "the model server does not support this tool_choice: set OUTREACH_LLM_TOOL_CHOICE=auto"
+    if "grammar" in said or "schema" in said:
+        return "the model server could not build a grammar for the function schemas: check it supports tool calling"
+    if kind == "AuthenticationError":
+        return "the provider refused the API key: check the key litellm reads for OUTREACH_LLM_MODEL"
+    if kind == "NotFoundError":
+        return "the server does not serve this model: check OUTREACH_LLM_MODEL (and OUTREACH_LLM_API_BASE)"
+    if kind in ("APIConnectionError", "ServiceUnavailableError", "Timeout"):
+        return "the model server could not be reached in time: check OUTREACH_LLM_API_BASE and that it is running"
+    return ""

@@ -63,10 +63,10 @@ def action_id(engine: Engine) -> str:
     return change.record.action_id
 
 
-def with_model(settings: Settings, fake: FakeOpenAI) -> Settings:
-    return settings.model_copy(
-        update={"llm_model": "openai/gpt-4o-mini", "llm_api_base": fake.base_url, "llm_timeout_seconds": 5.0}
-    )
+def with_model(settings: Settings, fake: FakeOpenAI, tool_choice: str = "required") -> Settings:
+    """A hosted provider's model (a call can be required), or with "" a self-hosted server's, as configured."""
+    return settings.model_copy(update={"llm_model": "openai/gpt-4o-mini", "llm_api_base": fake.base_url,
+                                       "llm_timeout_seconds": 5.0, "llm_tool_choice": tool_choice})  # fmt: skip
 
 
 def message(body: str) -> CustomerMessage:

@@ -1,5 +1,11 @@
 """A local server speaking the OpenAI chat-completions wire protocol, so litellm runs for real in tests.
-Each request takes the next scripted reply: a message content, function calls, an HTTP status, or a stall."""
+Each request takes the next scripted reply: a message content, function calls, an HTTP status, or a stall.
+
+Its `dialect` makes it refuse what common self-hosted servers refuse (llama.cpp's, and others like it):
+- "auto_only": `tool_choice` other than "auto" or "none" (400);
+- "grammar": a function schema with a constraint its grammar builder cannot build (maxLength and the like, or a
+  $ref) (500);
+- "content_required": an assistant message whose content is null (400)."""
 
 import asyncio
 import contextlib
@@ -33,6 +39,28 @@ class FakeOpenAI:
     base_url: str
     script: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    dialect: set[str] = field(default_factory=set)
+
+
+_UNBUILDABLE = ('"maxLength"', '"minLength"', '"pattern"', '"$ref"', '"maximum"', '"minimum"')
+
+
+def _refusal(fake: FakeOpenAI, asked: dict[str, Any]) -> JSONResponse | None:
+    """What a server of the fake's dialect says to the request, if it refuses it."""
+    choice = asked.get("tool_choice")
+    if "auto_only" in fake.dialect and choice not in (None, "auto", "none"):
+        return _error(400, f"tool_choice {json.dumps(choice)} is not supported; only 'auto' and 'none' are")
+    if "grammar" in fake.dialect and any(word in json.dumps(asked.get("tools", [])) for word in _UNBUILDABLE):
+        return _error(500, "failed to parse grammar: unsupported schema keyword")
+    nulls = [m for m in asked.get("messages", []) if m.get("role") == "assistant" and m.get("content") is None]
+    if "content_required" in fake.dialect and nulls:
+        return _error(400, "assistant message content must be a string")
+    return None
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "invalid_request_error", "code": str(status)}},
+                        status_code=status)  # fmt: skip
 
 
 def _app(fake: FakeOpenAI) -> FastAPI:
@@ -40,7 +68,10 @@ def _app(fake: FakeOpenAI) -> FastAPI:
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> JSONResponse:
-        fake.requests.append(await request.json())
+        asked = await request.json()
+        fake.requests.append(asked)
+        if refused := _refusal(fake, asked):
+            return refused
         reply = fake.script.pop(0) if fake.script else Reply(status=500)
         if reply.stall_seconds:
             # A model that does not answer: hold the request until the client has long given up.
