@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import time_machine
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -399,7 +399,7 @@ def _turns_report(outcomes: list[Outcome]) -> list[dict[str, object]]:
 class Evaluated:
     lines: list[str]  # the report, to print
     failures: list[str]  # what fails the bar: the engine's own set and the journeys
-    report: dict[str, object]  # every turn: decision, reason, tools, the answer's text
+    report: dict[str, Any]  # every turn: decision, reason, tools, the answer's text
 
 
 @asynccontextmanager

@@ -36,7 +36,7 @@ async def test_the_offline_composer_passes_every_check_of_every_scenario(every_d
 async def test_the_offline_engine_holds_its_bar_on_every_set() -> None:
     evaluated = await evaluate_conversations(Settings(llm_model=""))
     assert not evaluated.failures, "\n".join(evaluated.failures)
-    assert set(evaluated.report["sets"]) == {"engine", "tuning", "held-out"}  # type: ignore[call-overload]
+    assert set(evaluated.report["sets"]) == {"engine", "tuning", "held-out"}
 
 
 def edited(draft: Draft, **changes: str) -> Draft:

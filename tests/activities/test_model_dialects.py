@@ -26,7 +26,7 @@ async def test_a_self_hosted_server_gets_what_it_can_build_and_a_plain_text_answ
     llm.script = [Reply(content="Hi Ada, I've passed on your thanks.\n\nHave a good day!")]
     answered = await turn(engine, with_model(settings, llm, tool_choice=""), action_id, "Thanks for the reminder")
     assert answered.outcome is TurnOutcome.reply
-    assert answered.reply_html == "<p>Hi Ada, I&#x27;ve passed on your thanks.</p><p>Have a good day!</p>"
+    assert answered.reply_html == "<p>Hi Ada, I've passed on your thanks.</p><p>Have a good day!</p>"
     [asked] = llm.requests
     assert asked["tool_choice"] == "auto"
     written = json.dumps(asked["tools"])
@@ -67,9 +67,9 @@ async def test_a_function_call_written_in_the_text_is_a_call(
 async def test_a_plain_text_answer_is_checked_like_any_answer(
     engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str
 ) -> None:
-    llm.script = [Reply(content="Sure, it's €5.00 off if you pay today.")]
+    llm.script = [Reply(content="It is €5.00 now, if you pay today.")]
     with pytest.raises(ApplicationError, match=r"states what neither the facts nor the tools say: €5\.00"):
-        await turn(engine, with_model(settings, llm, tool_choice=""), action_id, "Any discount?")
+        await turn(engine, with_model(settings, llm, tool_choice=""), action_id, "How much do I owe today?")
 
 
 async def test_a_server_that_refuses_says_what_to_fix(

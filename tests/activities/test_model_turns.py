@@ -169,9 +169,9 @@ async def test_the_model_escalates_in_a_field_and_the_engine_sets_the_priority(
         (answer("<p>I'm a real person on the team, Ada, not a bot.</p>"), "claims to be a person"),
         (answer('<p>Pay here instead: <a href="https://pay.elsewhere.example/x">pay</a></p>'), "pay.elsewhere"),
         (Reply(status=429), "RateLimitError"),
-        (Reply(content="Sure! Here is your answer."), "the model called no function"),
+        (Reply(content=""), "the model called no function and wrote nothing"),
     ],
-    ids=["pretends-to-be-a-person", "unfounded", "429", "no-function"],
+    ids=["pretends-to-be-a-person", "unfounded", "429", "nothing"],
 )
 async def test_an_unusable_answer_is_retried_then_the_team_takes_over(
     engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str, reply: Reply, problem: str
