@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Collection
 from pathlib import Path
 
 from activities import offline
@@ -40,8 +39,9 @@ async def draft_for(scenario: Scenario) -> Draft | str:
     return error
 
 
-async def evaluate(sets: Collection[str] | None = None) -> int:
-    """Every scenario and the labelled sets (or only `sets`); the exit status (0: the offline bar holds)."""
+async def evaluate(conversations: bool = True) -> int:
+    """Every scenario, and (unless not `conversations`) the labelled sets and journeys; the exit status (0: the
+    offline bar holds)."""
     settings = get_settings()
     composer = settings.llm_model or "offline composer"
     results: dict[str, list[str | None]] = {name: [] for name in CHECKS}
@@ -65,10 +65,12 @@ async def evaluate(sets: Collection[str] | None = None) -> int:
     print(f"\n  {'all checks':<{width}}  {overall:5.1f}%")
     if failures:
         print("\nFailures:\n" + "\n".join(failures))
+    if not conversations:
+        return 1 if failures and not settings.llm_model else 0
     print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
     extra = os.environ.get("OUTREACH_EVAL_TURNS")
     try:
-        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None, sets)
+        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None)
     except BadTurns as bad:
         print(f"The labelled turns cannot be read: {bad}")
         return 2

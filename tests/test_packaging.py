@@ -66,6 +66,9 @@ def test_the_wheel_holds_every_package_module_and_migration(installed: tuple[Pat
         assert module.name in names, module.name
     migrations = {path.name for path in (PROJECT_ROOT / "migrations" / "versions").glob("*.py")}
     assert migrations and {f"migrations/versions/{name}" for name in migrations} <= set(names)
+    data = [path.relative_to(PROJECT_ROOT).as_posix() for package in packages(PROJECT_ROOT)
+            for path in (PROJECT_ROOT / package.replace(".", "/")).glob("**/*.jsonl")]  # fmt: skip
+    assert data and set(data) <= set(names)  # the conversation's examples, the eval's labelled turns
     assert not any(name.startswith("tests/") for name in names)
 
 
@@ -84,3 +87,7 @@ def test_the_installed_wheel_migrates_and_imports_the_worker_and_the_api(
                             DATABASE_URL=url)  # fmt: skip
     assert imported.returncode == 0, imported.stderr
     assert all(path.startswith(str(site)) for path in imported.stdout.split()), imported.stdout
+    # The conversation's understanding loads from the installed package alone: its examples, its models.
+    understood = in_installed(site, "from conversation.understanding import understand; "
+                                    "print(understand('Please stop emailing me').intent)")  # fmt: skip
+    assert (understood.returncode, understood.stdout.strip()) == (0, "opt_out"), understood.stderr
