@@ -172,6 +172,14 @@ def price_lists(prices: dict[str, Any]) -> tuple[str, str]:
     return f"<ul>{offices}</ul>", f"<ul>{plans}</ul>"
 
 
+def prices_and_viewing(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """The plans and prices, and a link to book a viewing: what an answer about offices and prices is made of."""
+    if steps:
+        return []
+    return [ToolRequest(call_id="prices", name="plans_and_prices"),
+            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
+
+
 def human_date(iso: str | int) -> str:
     day = date.fromisoformat(str(iso))
     return f"{day.strftime('%B')} {day.day}, {day.year}"

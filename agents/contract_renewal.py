@@ -16,9 +16,10 @@ from agents.base import (
     human_date,
     make_pattern,
     price_lists,
+    prices_and_viewing,
 )
 from domain.content import format_money
-from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
+from models.messages import AgentType, Pattern, Priority, ToolStep, TurnOutcome
 from models.tables import Contract, Customer, Plan, ProposedAction
 
 
@@ -93,13 +94,6 @@ def _recap(context: ComposeContext) -> str:
     return f"Your {context.fact('plan_name')} membership ends on {end}; you can renew it here:"
 
 
-def _offer_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    if steps:
-        return []
-    return [ToolRequest(call_id="prices", name="plans_and_prices"),
-            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
-
-
 def _offer(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     """The private offices and plans with their prices, as the tools found them, and where to book a viewing."""
     first = escape(context.first_name)
@@ -132,7 +126,7 @@ AGENT = Agent(
             TurnOutcome.reply,
             "prices",
             "Listed the private offices and plans with their prices, and the link to book a viewing.",
-            uses=_offer_tools,
+            uses=prices_and_viewing,
             answered=_offer,
         ),
     ),

@@ -8,7 +8,7 @@ import re
 from html import escape
 from typing import Any
 
-from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists
+from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists, prices_and_viewing
 from conversation.understanding import slots
 from domain.business_hours import WEEKDAYS
 from models.messages import ToolRequest, ToolStep, TurnOutcome
@@ -95,13 +95,6 @@ def _free(context: ComposeContext, found: dict[str, Any], refused: str | None) -
     return [f"Good news, {first}! Free on {escape(found['date'])} from {escape(found['from'])} to "
             f"{escape(found['until'])}:", f"<ul>{items}</ul>",
             "Tell me which one you'd like and I'll book it for you; nothing is booked until you say so."]  # fmt: skip
-
-
-def _price_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    if steps:
-        return []
-    return [ToolRequest(call_id="prices", name="plans_and_prices"),
-            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
 
 
 def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
@@ -200,7 +193,7 @@ INTENTS = (
         TurnOutcome.reply,
         "prices",
         "Listed the plans and private offices with their prices.",
-        uses=_price_tools,
+        uses=prices_and_viewing,
         answered=_prices,
     ),
     Intent(
