@@ -9,6 +9,7 @@ from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
 from conversation.understanding import FAQ_ALIKE, alike, meanings, search_words, understand
+from domain.content import html_to_text
 from models.messages import (
     AgentType,
     Escalation,
@@ -198,14 +199,14 @@ _OPTED_OUT = {
     "es": "Por supuesto, {first}: no volverá a recibir mensajes de {location}, y disculpe las molestias.",
     "pt": "Claro, {first}: não voltará a receber mensagens de {location}, e desculpe o incómodo.",
 }
-OPTED_OUT = "The customer asked to hear no more and is opted out."
 
 
 def opted_out(context: ComposeContext, message: str = "") -> Turn:
     """The one polite sentence an opt-out gets, in the customer's language, and nothing after it."""
     words = _OPTED_OUT.get(understand(message).language or "", _OPTED_OUT["en"]) if message else _OPTED_OUT["en"]
     line = words.format(first=escape(context.first_name), location=escape(context.location_name))
-    return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve, summary=OPTED_OUT)
+    return Turn(reply_html=paragraphs(line), outcome=TurnOutcome.resolve,
+                summary="The customer asked to hear no more and is opted out.")  # fmt: skip
 
 
 # The sentence an answer in the location's language starts with for a customer who wrote in another: the offline
@@ -221,10 +222,11 @@ _NOT_YOUR_LANGUAGE = {
 
 def in_their_language(turn: Turn, message: str, context: ComposeContext) -> Turn:
     """The offline answer, with one sentence in the customer's language when they wrote in another than the
-    location's (the offline engine has the location's words only)."""
+    location's and the answer is not in theirs already (the engine has the location's words, and a few of theirs)."""
     theirs = understand(message).language
     ours = context.language.lower().split("-")[0]
-    said_in_theirs = turn.summary == OPTED_OUT  # an opt-out's sentence is said in their language already
-    if not turn.reply_html or said_in_theirs or theirs is None or theirs == ours or theirs not in _NOT_YOUR_LANGUAGE:
+    if not turn.reply_html or theirs is None or theirs == ours or theirs not in _NOT_YOUR_LANGUAGE:
+        return turn
+    if understand(html_to_text(turn.reply_html)).language == theirs:
         return turn
     return turn.model_copy(update={"reply_html": f"<p>{escape(_NOT_YOUR_LANGUAGE[theirs])}</p>{turn.reply_html}"})

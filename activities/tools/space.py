@@ -295,7 +295,8 @@ def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
     `tsvector` index on PostgreSQL: both kept by migration 0010) beside a ranking by meaning over the location's
     articles ("can I bring a visitor?" finds the one about guests, in any of the six languages it knows)."""
     session, location = context.session, context.location.id
-    by_words = _faq_by_words(context, search_words(args.query)) if search_words(args.query) else []
+    words = search_words(args.query)
+    by_words = _faq_by_words(context, words) if words else []
     articles = session.exec(select(FaqArticle).where(col(FaqArticle.location_id) == location)).all()
     ranked = sorted(((alike(args.query, article.question), article.question, article.answer) for article in articles),
                     reverse=True)  # fmt: skip
