@@ -186,10 +186,11 @@ def human_date(iso: str | int) -> str:
 
 
 def day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """A day pass for the day the customer names: first whether a desk is free then, then the pass itself."""
+    """A day pass for the day the customer names: first whether a desk is free then, then the pass itself; no day
+    named, what a day pass costs (to ask which day)."""
     day = mentioned_day(message, context.today) if context.today else None
     if day is None:
-        return []
+        return [] if steps else [ToolRequest(call_id="prices", name="plans_and_prices")]
     if not steps:
         return [ToolRequest(call_id="availability", name="check_availability",
                             arguments={"kind": "desk", "date": day.isoformat()})]  # fmt: skip
@@ -200,9 +201,14 @@ def day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep])
 
 
 def day_pass_bought(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    """The day pass the tools bought — when, where, the Wi-Fi, what it costs and the links — or why not."""
+    """The day pass the tools bought — when, where, the Wi-Fi, what it costs and the links — or why not; no day
+    named yet, what it costs and which day."""
     first = escape(context.first_name)
     bought = steps[-1].result
+    if bought.name == "plans_and_prices":
+        price = bought.content.get("day_pass") if bought.ok else None
+        cost = f" A day pass is {escape(price)}." if price else ""
+        return [f"Happy to set that up, {first}!{cost} Which day would you like to come in?"]
     if bought.name != "buy_day_pass" or not bought.ok:
         reason = bought.error or "every desk is taken that day"
         return [f"I'm sorry, {first}: {escape(reason)}", "Would another day suit you? Just tell me which."]

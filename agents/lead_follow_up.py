@@ -103,10 +103,10 @@ def _recap(context: ComposeContext) -> str:
 
 
 def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    if not steps:
+    """The day pass, or — no day named yet — its price, which day, and a tour to see the space first."""
+    if steps[-1].result.name == "plans_and_prices":
         tour = f'<a href="{context.fact("tour_link")}">pick a time for a tour</a>'
-        return [f"Happy to set that up, {escape(context.first_name)}! Which day would you like to come in?",
-                f"Or, to see the space first, {tour}."]  # fmt: skip
+        return [*day_pass_bought(context, steps), f"Or, to see the space first, {tour}."]
     return day_pass_bought(context, steps)
 
 

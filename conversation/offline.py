@@ -71,15 +71,22 @@ FAQ_COVERAGE = 0.5
 
 # What a message may say beside what it asks.
 _WEAK = (None, "thanks", "vague")
+# A sentence beside a thank-you is read for what it asks from this share: more likely than all else together.
+LIKELY = 0.5
 
 
 def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
     chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
     mere thank-you."""
-    read = [understood.intent for understood in meanings(message)]
-    # A thank-you, or nothing clear, around something else ("Got it, paid. Thanks!"): the something else.
-    meant = next((intent for intent in read[1:] if intent not in _WEAK), read[0]) if read[0] in _WEAK else read[0]
+    read = meanings(message)
+    meant = read[0].intent
+    if meant in _WEAK:
+        # A thank-you, or nothing clear, around something else ("Got it, paid. Thanks!"): the something else that
+        # one sentence clearly says — or, beside thanks, what one says more likely than not ("Danke! Was kostet
+        # ein Raum?").
+        likely = meanings(message, sure=LIKELY)[1:] if meant == "thanks" else []
+        meant = next((understood.intent for understood in read[1:] + likely if understood.intent not in _WEAK), meant)
     # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
     about = (*AGENTS[agent_type].intents, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
     thanks = () if "?" in message else (_THANKS,)

@@ -47,17 +47,14 @@ def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"<ul>{items}</ul>", "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
 
 
-def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    if not steps:
-        return [f"Happy to set that up, {escape(context.first_name)}! Which day would you like to come in?"]
-    return day_pass_bought(context, steps)
-
-
 def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """What is free on the day, at the times and for the people the message names; without a day, the portal."""
+    """What is free on the day, at the times and for the people the message names; without a day, the portal —
+    or, for an office, its prices and a viewing: an office without a day is one to rent by the month."""
+    asked = slots(message, context.today)
+    if asked.day is None and asked.kind == "office":
+        return prices_and_viewing(context, message, steps)
     if steps:
         return []
-    asked = slots(message, context.today)
     if asked.day is None:
         return [ToolRequest(call_id="book", name="portal_link", arguments={"purpose": "book"})]
     kind = asked.kind or ("meeting_room" if asked.seats > 1 else "desk")
@@ -69,6 +66,8 @@ def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep])
 
 def _booking(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     first = escape(context.first_name)
+    if steps[0].result.name == "plans_and_prices":
+        return _prices(context, steps)
     [found] = (step.result for step in steps)
     if found.name == "check_availability":
         return _free(context, found.content, found.error) if found.ok or found.error else []
@@ -180,7 +179,7 @@ INTENTS = (
         "day_pass",
         "The customer asked for a day pass; checked the day and bought it.",
         uses=day_pass_tools,
-        answered=_day_pass,
+        answered=day_pass_bought,
     ),
     Intent(
         TurnOutcome.reply,

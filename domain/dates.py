@@ -1,7 +1,7 @@
-"""The day a customer means, from how people say it: "today", "tomorrow", "next Tuesday", "this Friday",
-"on the 3rd", "3 December", "Dec 3", "2026-12-03". Always relative to the location's own today (its time zone
-decides what "tomorrow" is), never a day in the past. Pure: the offline conversation engine and the tools'
-callers share it.
+"""The day a customer means, from how people say it in the six languages the engine reads: "today", "tomorrow",
+"next Tuesday", "mercredi prochain", "am Freitag", "on the 3rd", "3 December", "5 de diciembre", "Dec 3",
+"2026-12-03". Always relative to the location's own today (its time zone decides what "tomorrow" is), never a day in
+the past. Pure: the offline conversation engine and the tools' callers share it.
 
 "Next Tuesday" follows how it is mostly meant in offices: the coming Tuesday, unless today is Tuesday (then the
 one a week on); "this Tuesday" is the coming one, today included.
@@ -10,24 +10,60 @@ one a week on); "this Tuesday" is the coming one, today included.
 import re
 from datetime import date, timedelta
 
-WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-               "november", "december")  # fmt: skip
+# Each weekday's and month's names, Monday and January first: English, Dutch, German, French, Spanish, Portuguese,
+# and the spellings without accents people type.
+WEEKDAYS = (
+    ("monday", "maandag", "montag", "lundi", "lunes", "segunda-feira"),
+    ("tuesday", "dinsdag", "dienstag", "mardi", "martes", "terça-feira", "terca-feira"),
+    ("wednesday", "woensdag", "mittwoch", "mercredi", "miércoles", "miercoles", "quarta-feira"),
+    ("thursday", "donderdag", "donnerstag", "jeudi", "jueves", "quinta-feira"),
+    ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira"),
+    ("saturday", "zaterdag", "samstag", "samedi", "sábado", "sabado"),
+    ("sunday", "zondag", "sonntag", "dimanche"),
+)
+# Short names, and names that are other words too ("sat", "sun"; Portuguese "segunda" is also "second", and Domingo
+# a name): a day only
+# after a word that points to one ("next", "on", "na", …).
+WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "tues", "terça", "terca"), ("wed", "quarta"),
+                  ("thu", "thur", "thurs", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
+MONTHS = (
+    ("january", "jan", "januari", "januar", "janvier", "enero", "janeiro"),
+    ("february", "feb", "februari", "februar", "février", "fevrier", "febrero", "fevereiro"),
+    ("march", "mar", "maart", "märz", "maerz", "mars", "marzo", "março", "marco"),
+    ("april", "apr", "avril", "abril"),
+    ("may", "mei", "mai", "mayo", "maio"),
+    ("june", "jun", "juni", "juin", "junio", "junho"),
+    ("july", "jul", "juli", "juillet", "julio", "julho"),
+    ("august", "aug", "augustus", "août", "aout", "agosto"),
+    ("september", "sep", "sept", "septembre", "septiembre", "setembro"),
+    ("october", "oct", "oktober", "octobre", "octubre", "outubro"),
+    ("november", "nov", "novembre", "noviembre", "novembro"),
+    ("december", "dec", "dezember", "décembre", "decembre", "diciembre", "dezembro"),
+)
+_WEEKDAY = {name: index for index, names in enumerate(WEEKDAYS) for name in names}
+_WEEKDAY_SHORT = {name: index for index, names in enumerate(WEEKDAYS_SHORT) for name in names}
+_MONTH_OF = {name: index for index, names in enumerate(MONTHS, start=1) for name in names}
 
-# Whole names; a short form only after "next", "this", "on" or "coming" ("sat" and "sun" are words too).
-_WEEKDAY_FULL = "|".join(WEEKDAY_NAMES)
-_WEEKDAY_SHORT = "mon|tues|tue|wed|thurs|thur|thu|fri|sat|sun"
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr" \
-         r"|jun|jul|aug|sept|sep|oct|nov|dec)\.?"  # fmt: skip
-_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+
+def _alternatives(names: dict[str, int]) -> str:
+    return "|".join(sorted(map(re.escape, names), key=len, reverse=True))  # the longest name first
 
 
-def _weekday(word: str) -> int:
-    return next(index for index, name in enumerate(WEEKDAY_NAMES) if name.startswith(word[:3].lower()))
-
-
-def _month(word: str) -> int:
-    return next(index for index, name in enumerate(MONTH_NAMES, start=1) if name.startswith(word[:3].lower()))
+# The words before a day that mean the one after the coming one when today is that day; the French and Spanish
+# say it after the day ("mercredi prochain", "el lunes que viene").
+_NEXT = "next|volgende|nächsten|nächste|naechste|próximo|proximo|próxima|proxima"
+_NEXT_AFTER = r"\s+(?:prochain|prochaine|que viene)\b"
+_POINTS_TO_DAY = (
+    rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta"
+)
+_TODAY = re.compile(r"\b(today|vandaag|heute|aujourd['\u2019]hui|hoy|hoje)\b")
+# "Morgen" and "mañana" are also mornings ("heute Morgen", "por la mañana").
+_TOMORROW = re.compile(r"(?<!heute )(?<!am )(?<!guten )(?<!la )(?<!esta )\b(tomorrow|tmrw|morgen|demain|mañana|manana"
+                       r"|amanhã|amanha)\b")  # fmt: skip
+_DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)})\b")
+_DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY})\s+({_alternatives(_WEEKDAY_SHORT)})\b\.?")
+_MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
 
 
 def _upcoming(today: date, month: int, day: int) -> date | None:
@@ -51,23 +87,22 @@ def mentioned_day(text: str, today: date) -> date | None:
         except ValueError:
             return None
         return found if found >= today else None
-    if re.search(r"\btoday\b", lowered):
+    if _TODAY.search(lowered):
         return today
-    if re.search(r"\b(tomorrow|tmrw)\b", lowered):
+    if _TOMORROW.search(lowered):
         return today + timedelta(days=1)
-    weekday = re.search(rf"\b(next|this|on|coming)?\s*\b({_WEEKDAY_FULL})\b", lowered) or re.search(
-        rf"\b(next|this|on|coming)\s+({_WEEKDAY_SHORT})\b\.?", lowered
-    )
-    if match := weekday:
-        ahead = (_weekday(match[2]) - today.weekday()) % 7
-        if match[1] == "next" and ahead == 0:
+    if match := _DAY_NAMED.search(lowered) or _DAY_SHORT.search(lowered):
+        weekday = _WEEKDAY.get(match[2], _WEEKDAY_SHORT.get(match[2], 0))
+        ahead = (weekday - today.weekday()) % 7
+        after = re.match(_NEXT_AFTER, lowered[match.end() :])
+        if ahead == 0 and (after or (match[1] and re.fullmatch(_NEXT, match[1]))):
             ahead = 7
         return today + timedelta(days=ahead)
-    if match := re.search(rf"\b{_ORDINAL}\s+(?:of\s+)?{_MONTH}\b", lowered):
-        return _upcoming(today, _month(match[2]), int(match[1]))
-    if match := re.search(rf"\b{_MONTH}\s+{_ORDINAL}\b", lowered):
-        return _upcoming(today, _month(match[1]), int(match[2]))
-    if match := re.search(rf"\bthe\s+{_ORDINAL}\b", lowered):
+    if match := re.search(rf"\b{_ORDINAL}\s+(?:of\s+|de\s+)?{_MONTH}(?!\w)", lowered):
+        return _upcoming(today, _MONTH_OF[match[2]], int(match[1]))
+    if match := re.search(rf"\b{_MONTH}\s+{_ORDINAL}(?!\w)", lowered):
+        return _upcoming(today, _MONTH_OF[match[1]], int(match[2]))
+    if match := re.search(rf"\bthe\s+{_ORDINAL}(?!\w)", lowered):
         day = int(match[1])
         month = today.month if day >= today.day else today.month % 12 + 1
         return _upcoming(today, month, day)

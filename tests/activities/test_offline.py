@@ -6,7 +6,7 @@ import pytest
 from activities.offline import compose
 from agents.base import ComposeContext
 from conversation.offline import answer, detect_intent
-from models.messages import AgentType, Channel, TurnOutcome
+from models.messages import AgentType, Channel, ToolResult, ToolStep, TurnOutcome
 
 FACTS: dict[str, str | int] = {
     "invoice_id": "ams-inv-1",
@@ -110,7 +110,13 @@ LEAD_FACTS: dict[str, str | int] = {
     ],
 )
 def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: TurnOutcome) -> None:
-    turn = answer(AgentType.lead_follow_up, context(facts=LEAD_FACTS), message, [])
+    lead = context(facts=LEAD_FACTS)  # no today: a day pass is not bought, its price is looked up
+    turn = answer(AgentType.lead_follow_up, lead, message, [])
+    if turn.tool_calls:
+        assert [call.name for call in turn.tool_calls] == ["plans_and_prices"]
+        price = ToolResult(name="plans_and_prices", ok=True, content={"day_pass": "€35.00"})
+        turn = answer(AgentType.lead_follow_up, lead, message, [ToolStep(request=turn.tool_calls[0], result=price)])
+        assert "A day pass is €35.00" in turn.reply_html
     assert turn.outcome is outcome
     assert "nvoice" not in turn.reply_html
     assert "Emma" in turn.reply_html

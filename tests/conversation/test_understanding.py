@@ -8,7 +8,7 @@ import pytest
 
 from agents.registry import AGENTS
 from conversation import offline, policy, questions
-from conversation.understanding import EXAMPLES, Slots, meanings, slots, understand
+from conversation.understanding import EXAMPLES, FAQ_ALIKE, Slots, alike, meanings, slots, understand
 from evaluation.conversations import TURNS_DIR
 
 # What the engine reads by meaning and acts on outside the agents' and the questions' own intents.
@@ -54,6 +54,14 @@ def test_what_means_nothing_is_not_guessed() -> None:
     assert understand("ok").language is None  # too short to tell
 
 
+def test_a_message_means_the_same_in_any_of_the_six_languages() -> None:
+    """The meaning is shared across languages: a question finds an article written in another."""
+    assert alike("Puedo traer a un invitado?", "Can I bring guests?") > alike(
+        "Can I bring my dog?", "Can I bring guests?"
+    )
+    assert alike("Mag ik een gast meenemen?", "Can I bring guests?") >= FAQ_ALIKE
+
+
 def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
     read = {understood.intent for understood in meanings("I paid it yesterday. Please stop emailing me.")}
     assert "opt_out" in read
@@ -68,6 +76,10 @@ def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
         ("an office for 8 people next Wednesday from 10:00 to 12:30", Slots(date(2026, 6, 3), time(10), time(12, 30),
                                                                               8, "office")),
         ("anything free at 3 today?", Slots(date(2026, 6, 2), time(15), time(16), 1, None)),
+        ("Une salle pour 8 personnes mercredi prochain de 10h à 12h ?",
+         Slots(date(2026, 6, 3), time(10), time(12), 8, "meeting_room")),
+        ("Hay una sala libre mañana de 9 a 11? Somos 4 personas",
+         Slots(date(2026, 6, 3), time(9), time(11), 4, "meeting_room")),
     ],
 )  # fmt: skip
 def test_the_slots_of_a_request_for_a_space(text: str, slotted: Slots) -> None:

@@ -25,6 +25,19 @@ TUESDAY = date(2026, 12, 1)
         ("Dec 3rd", MONDAY, date(2026, 12, 3)),
         ("January 5", MONDAY, date(2027, 1, 5)),  # already past this year: next year
         ("2026-12-24", MONDAY, date(2026, 12, 24)),
+        # The same ways of saying it in the other five languages the engine reads.
+        ("volgende dinsdag", TUESDAY, date(2026, 12, 8)),
+        ("kan ik morgen komen?", MONDAY, TUESDAY),
+        ("am Freitag von 10 bis 12 Uhr", MONDAY, date(2026, 12, 4)),
+        ("heute Morgen", MONDAY, MONDAY),  # a morning, not tomorrow
+        ("mercredi prochain de 10h à 12h", MONDAY, date(2026, 12, 2)),
+        ("mardi prochain", TUESDAY, date(2026, 12, 8)),
+        ("le 3 décembre", MONDAY, date(2026, 12, 3)),
+        ("el lunes por la mañana", TUESDAY, date(2026, 12, 7)),  # a morning, not tomorrow
+        ("5 de enero", MONDAY, date(2027, 1, 5)),
+        ("na próxima quinta", MONDAY, date(2026, 12, 3)),
+        ("sexta-feira às 14h", MONDAY, date(2026, 12, 4)),
+        ("hoje", MONDAY, MONDAY),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
@@ -34,7 +47,8 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
 @pytest.mark.parametrize(
     "text",
     ["Can you remind me what this covers?", "2025-01-01", "February 30", "sometime", "Money is tight",
-     "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?"],
+     "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?",
+     "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen"],
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
