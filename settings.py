@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # support; a plain-text answer is then taken as the reply). Empty: "auto" with an api_base, else "required".
     llm_tool_choice: Literal["", "auto", "required"] = ""
     llm_timeout_seconds: float = 30.0
+    # The most a model may write in one answer: a draft or a reply is at most 8,000 characters (about 2,000 tokens),
+    # and a model that runs on past it costs time and money (a self-hosted server goes on writing after a timeout).
+    llm_max_tokens: int = Field(default=2_048, ge=256)
     # Ports of the Temporal dev server that `make run` starts (gRPC and Web UI).
     dev_temporal_port: int = 7233
     dev_ui_port: int = 8233

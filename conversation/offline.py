@@ -14,6 +14,7 @@ from models.messages import (
     AgentType,
     Escalation,
     EscalationReason,
+    Offer,
     Priority,
     ToolRequest,
     ToolStep,
@@ -60,6 +61,7 @@ _PAY_LATER = Intent(
     ],
 )
 _QUESTION = Intent(TurnOutcome.reply, "faq", "Looked the question up in the FAQ.")
+BOOKED = "The customer said yes to the place proposed; booked it."
 _FAQ = "search_faq"
 # What a turn says of itself when the engine did not understand: it said what it can help with (the outreach and
 # its link; in the members' chat, what the tools do) and offered the team.
@@ -101,11 +103,18 @@ def answer(
     steps: list[ToolStep],
     answer_now: bool = False,
     answered_before: bool = False,
+    offers: list[Offer] | None = None,
 ) -> Turn:
     """Answer one customer message about the outreach (or in the members' chat, `agent_type` None) and decide
-    what happens next. An intent that uses tools
+    what happens next. A yes to what the last answer proposed (`offers`) books it. An intent that uses tools
     asks for them (`tool_calls`), round after round, then answers from what they found (`steps`). A question no
     intent knows is looked up in the FAQ, and goes to the team when the FAQ has no answer either."""
+    taken = questions.accepted(offers or [], message)
+    if taken is not None:  # a yes to what the last answer proposed: book it, then say so
+        if not steps and not answer_now:
+            return Turn(reply_html="", outcome=TurnOutcome.reply, summary=BOOKED, tool_calls=[taken.booking])
+        return Turn(reply_html=paragraphs(*questions.booked(context, steps), signature_html(context)),
+                    outcome=TurnOutcome.reply, summary=BOOKED)  # fmt: skip
     intent = detect_intent(agent_type, message)
     if intent is not None and intent.uses is not None and intent.answered is not None:
         wanted = [] if answer_now else intent.uses(context, message, steps)

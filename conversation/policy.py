@@ -94,7 +94,7 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
 def opts_out(text: str) -> bool:
     """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences)
     clearly means."""
-    return asks_to_opt_out(text) or any(understood.intent == "opt_out" for understood in meanings(text))
+    return asks_to_opt_out(text) or any(understood.intent == "opt_out" for understood in meanings(text, by_clause=True))
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:

@@ -9,9 +9,10 @@ from html import escape
 from typing import Any
 
 from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists, prices_and_viewing
-from conversation.understanding import slots
+from conversation.turn import OFFERED
+from conversation.understanding import YES_WORDS, says_no, says_yes, slots
 from domain.business_hours import WEEKDAYS
-from models.messages import ToolRequest, ToolStep, TurnOutcome
+from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
 
 _DAY_NAMES = dict(zip(WEEKDAYS, calendar.day_name, strict=True))
 _NUMBER = r"\b[A-Z]{2,5}-\d{2,}\b"  # an invoice number as the space writes them: AMS-1042
@@ -86,14 +87,39 @@ def _free(context: ComposeContext, found: dict[str, Any], refused: str | None) -
     if not found["available"]:
         when = f"{escape(found['date'])} from {escape(found['from'])} to {escape(found['until'])}"
         return [f"I'm sorry, {first}: nothing of that kind is free on {when}.", "Would another day or time suit you?"]
+    places = found["available"][:OFFERED]
     items = "".join(
         f"<li>{escape(place['name'])}, for up to {place['seats']}"
         + (f", {escape(place['hourly_rate'])} an hour" if place.get("hourly_rate") else "") + "</li>"
-        for place in found["available"][:5]
+        for place in places
     )  # fmt: skip
+    others = " Or tell me which one you'd like." if len(places) > 1 else ""
     return [f"Good news, {first}! Free on {escape(found['date'])} from {escape(found['from'])} to "
             f"{escape(found['until'])}:", f"<ul>{items}</ul>",
-            "Tell me which one you'd like and I'll book it for you; nothing is booked until you say so."]  # fmt: skip
+            f"Shall I book {escape(places[0]['name'])} for you?{others} Nothing is booked until you say "
+            "so."]  # fmt: skip
+
+
+def accepted(offers: list[Offer], message: str) -> Offer | None:
+    """What the customer takes of what the last answer proposed: the place a short answer names ("The Loft,
+    please"), or — a plain yes — the one proposed; None for a question, a no, or something else."""
+    if not offers or "?" in message or len(message.split()) > YES_WORDS or says_no(message):
+        return None
+    named = [offer for offer in offers if offer.name.lower() in message.lower()]
+    return named[0] if named else offers[0] if says_yes(message) else None
+
+
+def booked(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The booking the customer said yes to — what, when, the link — or why it could not be made."""
+    first = escape(context.first_name)
+    made = steps[-1].result
+    if not made.ok:
+        return [f"I'm sorry, {first}: {escape(made.error or 'that could not be booked')}",
+                "Would another time or place suit you? Just tell me which."]  # fmt: skip
+    found = made.content
+    return [f"Done, {first}! {escape(found['resource']['name'])} is booked for you on {escape(found['date'])} "
+            f"from {escape(found['from'])} to {escape(found['until'])}, at {escape(found['location'])}.",
+            f'<a href="{escape(found["booking_link"], quote=True)}">See your booking</a> in the portal.']  # fmt: skip
 
 
 def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:

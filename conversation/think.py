@@ -56,7 +56,7 @@ async def think(situation: Situation, request: TurnRequest, thinking: Thinking |
 
 def _offline(situation: Situation, request: TurnRequest) -> Turn:
     turn = offline.answer(situation.agent_type, situation.context, request.message.body, request.steps,
-                          request.answer_now, answered_before=bool(situation.earlier))  # fmt: skip
+                          request.answer_now, bool(situation.earlier), request.offers)  # fmt: skip
     turn = offline.in_their_language(turn, request.message.body, situation.context)
     return policy.with_priority(situation, request, turn)
 

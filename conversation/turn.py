@@ -5,11 +5,20 @@ workflow (each step an activity, so the history shows it), a live call (local ac
 Deterministic and free of I/O: it runs inside the conversation's workflow."""
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
-from models.messages import ToolRequest, ToolResult, ToolStep, Turn, TurnRequest
+from models.messages import Channel, Offer, ToolRequest, ToolResult, ToolStep, Turn, TurnOutcome, TurnRequest
 
 # Rounds of tool use in one turn; the last round's thinking must answer with what the tools found.
 MAX_TOOL_ROUNDS = 4
+# How long a proposed booking waits for the customer's yes: a chat or a call answers within minutes, an email
+# within hours; after that the place may be gone, and a "yes" is asked about again.
+CONFIRMATION_WINDOWS = {Channel.chat: timedelta(minutes=30), Channel.voice: timedelta(minutes=30)}
+EMAIL_CONFIRMATION_WINDOW = timedelta(hours=24)
+# The places an answer proposes at most.
+OFFERED = 5
+# Tools that change something: a turn that used one has done what it proposes, and offers nothing more.
+BOOKINGS = frozenset({"book_resource", "buy_day_pass"})
 
 Think = Callable[[TurnRequest], Awaitable[Turn]]
 UseTool = Callable[[ToolRequest], Awaitable[ToolResult]]
@@ -33,4 +42,28 @@ async def run_turn(request: TurnRequest, think: Think, use: UseTool, with_tools:
             request.steps.append(ToolStep(request=tool, result=await use(tool)))
         request.answer_now = round_ == MAX_TOOL_ROUNDS - 1
         turn = await think(request)
+    if turn.outcome is TurnOutcome.reply and not turn.offers:
+        turn = turn.model_copy(update={"offers": offered(request.steps)})
     return turn
+
+
+def offered(steps: list[ToolStep]) -> list[Offer]:
+    """The places a turn's tools found free, each with the booking the customer's yes makes — unless the turn
+    booked or bought something already."""
+    if any(step.request.name in BOOKINGS for step in steps):
+        return []
+    found = [step.result for step in steps if step.result.name == "check_availability" and step.result.ok]
+    if not found:
+        return []
+    free = found[-1].content
+    return [
+        Offer(name=place["name"], booking=ToolRequest(call_id=f"book-{n}", name="book_resource", arguments={
+            "resource_id": place["resource_id"], "date": free["date"], "start": free["from"], "end": free["until"]}))
+        for n, place in enumerate(free.get("available", [])[:OFFERED])
+    ]  # fmt: skip
+
+
+def still_open(offers: list[Offer], offered_at: datetime | None, now: datetime, channel: Channel) -> list[Offer]:
+    """What the last answer proposed, while the channel's confirmation window is open."""
+    window = CONFIRMATION_WINDOWS.get(channel, EMAIL_CONFIRMATION_WINDOW)
+    return offers if offered_at is not None and now - offered_at <= window else []

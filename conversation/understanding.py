@@ -54,6 +54,29 @@ def asks_for_person(text: str) -> bool:
     return False
 
 
+# A yes to what the AI proposed, in the six languages; a no anywhere in the message outweighs it. Read only when
+# something was proposed, from a short message: a yes to an offer is a rule, not a guess.
+_YES = re.compile(
+    r"\b(yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it|sounds good|perfect|great|ja|jazeker|graag|prima|"
+    r"doe maar|oké|oui|d'accord|parfait|volontiers|sí|si|vale|claro|perfecto|de acuerdo|sim|pode ser|ótimo|otimo|"
+    r"perfeito|gerne|genau|passt)\b",
+    re.I,
+)
+_NO = re.compile(r"\b(no|not|nope|nee|niet|nein|nicht|non|não|nao|don'?t|never ?mind|laat maar)\b", re.I)
+YES_WORDS = 12
+
+
+def says_no(text: str) -> bool:
+    """A no, or a not, anywhere in the message: whatever else it says, it is no yes."""
+    return bool(_NO.search(text[:READ_CHARS]))
+
+
+def says_yes(text: str) -> bool:
+    """A short yes, with no no in it ("Yes please!", "Ja, graag", "Oui, parfait")."""
+    read = text[:READ_CHARS]
+    return len(read.split()) <= YES_WORDS and bool(_YES.search(read)) and not says_no(read)
+
+
 def shouting(text: str) -> bool:
     """A message written in capitals."""
     letters = [c for c in text[:READ_CHARS] if c.isalpha()]

@@ -4,7 +4,8 @@ turn's decision, reason, tools and answer go to a JSON report.
 
 Offline by default; with OUTREACH_LLM_MODEL set, the configured model writes the drafts and answers the customers
 (a draft the model gets wrong on every attempt counts as failing every check). `OUTREACH_EVAL_TURNS` names one more
-set of labelled turns to score (`make eval TURNS=file.jsonl`). Exits non-zero when the offline composer fails a
+set of labelled turns to score (`make eval TURNS=file.jsonl`); `OUTREACH_EVAL_SETS` (comma-separated) scores only
+those sets (`make eval SETS=held-out`). Exits non-zero when the offline composer fails a
 check or the offline engine falls under its bar (`below_the_bar`), so `make eval` guards the offline quality;
 every set is reported against the goals, the held-out rate being the one that counts.
 """
@@ -69,8 +70,9 @@ async def evaluate(conversations: bool = True) -> int:
         return 1 if failures and not settings.llm_model else 0
     print(f"\nConversations, with the {settings.llm_model or 'offline engine'}:")
     extra = os.environ.get("OUTREACH_EVAL_TURNS")
+    only = [name for name in os.environ.get("OUTREACH_EVAL_SETS", "").split(",") if name] or None
     try:
-        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None)
+        evaluated = await evaluate_conversations(settings, Path(extra) if extra else None, only)
     except BadTurns as bad:
         print(f"The labelled turns cannot be read: {bad}")
         return 2

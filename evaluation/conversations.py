@@ -44,6 +44,7 @@ from models.messages import (
     CustomerMessage,
     Draft,
     EscalationReason,
+    Offer,
     OutreachState,
     ProposalRecord,
     Sender,
@@ -139,11 +140,11 @@ def labelled_sets(extra: Path | None = None) -> dict[str, list[Labelled]]:
 DI, CR, LF = AgentType.due_invoice, AgentType.contract_renewal, AgentType.lead_follow_up
 
 
-def said(agent: AgentType, text: str, expect: str, **labels: object) -> Labelled:
+def said(agent: AgentType | None, text: str, expect: str, **labels: object) -> Labelled:
     return Labelled.model_validate({"agent": agent, "text": text, "expect": expect, **labels})
 
 
-# The three journeys, turn after turn in one conversation.
+# The journeys, turn after turn in one conversation.
 JOURNEYS: dict[str, list[Labelled]] = {
     "overdue invoice": [
         said(DI, "Can you remind me what this covers?", ANSWER, tools=("invoice_details",), says=("pay-invoice",)),
@@ -158,6 +159,11 @@ JOURNEYS: dict[str, list[Labelled]] = {
              tools=("plans_and_prices", "portal_link"), says=("Office 2.4", "a month", "Book a viewing")),
         said(CR, "Those prices are higher than I expected. Can we work something out?", ESCALATE,
              reason=R.needs_judgement),
+    ],
+    "a room proposed, booked on the member's yes": [
+        said(None, "Is a meeting room free tomorrow from 10 to 12 for 4 people?", ANSWER,
+             tools=("check_availability",), says=("Shall I book",)),
+        said(None, "Yes please!", ANSWER, tools=("book_resource",), says=("is booked for you", "See your booking")),
     ],
 }  # fmt: skip
 
@@ -205,6 +211,7 @@ class Bench:
         with Session(self.engine) as session:
             self.resources = list(session.exec(select(Resource.name)))
         self._conversations = 0
+        self._offers: list[Offer] = []  # what the last answer proposed: a journey's next turn may say yes to it
 
     async def conversation(self, turns: list[Labelled]) -> list[Outcome]:
         self._conversations += 1
@@ -215,6 +222,7 @@ class Bench:
                 customer_id=self.proposals[None].customer_id, channel=Channel.chat, subject="Members' chat",
                 at=datetime.now(UTC),
             ))  # fmt: skip
+        self._offers = []
         return [await self._turn(conversation_id, labelled, n) for n, labelled in enumerate(turns)]
 
     async def _turn(self, conversation_id: str, labelled: Labelled, n: int) -> Outcome:
@@ -224,7 +232,8 @@ class Bench:
         message = CustomerMessage(id=f"{conversation_id}:{n}", channel=channel, body=labelled.text,
                                   received_at=datetime.now(UTC))  # fmt: skip
         self._log(TimelineEvent.from_customer(message, action_id, conversation_id))
-        request = TurnRequest(conversation_id=conversation_id, action_id=action_id, message=message)
+        request = TurnRequest(conversation_id=conversation_id, action_id=action_id, message=message,
+                              offers=self._offers)  # fmt: skip
 
         async def use(wanted: ToolRequest) -> ToolResult:
             call = ToolCall(request_key=f"{message.id}:{wanted.call_id}", location_id=LOCATION,
@@ -233,6 +242,7 @@ class Bench:
             return await self.tools.use_tool(call)
 
         turn = await run_turn(request, self._think, use)
+        self._offers = turn.offers
         self._log(TimelineEvent(id=f"answer:{message.id}", action_id=action_id, conversation_id=conversation_id,
                                 sender=Sender.ai, channel=channel, body=turn.reply_html,
                                 at=datetime.now(UTC)))  # fmt: skip

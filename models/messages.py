@@ -527,6 +527,8 @@ class ConversationInput(BaseModel):
     inbox: list[CustomerMessage] = Field(default_factory=list)
     continued: bool = False
     seen: list[str] = Field(default_factory=list)  # the ids of messages already taken in
+    offers: list["Offer"] = Field(default_factory=list)  # what the last answer proposed to book, and when
+    offered_at: datetime | None = None
 
 
 class ConversationOpening(BaseModel):
@@ -578,12 +580,21 @@ class ToolStep(BaseModel):
     result: ToolResult
 
 
+class Offer(BaseModel):
+    """A booking the AI proposed: made only on the customer's yes, within the channel's confirmation window."""
+
+    name: str  # the place, as the customer reads it ("Harbour Room")
+    booking: ToolRequest  # the booking to make on their yes
+
+
 class TurnRequest(BaseModel):
     conversation_id: str
     action_id: str | None  # None: the members' chat, which no outreach started
     message: CustomerMessage
     steps: list[ToolStep] = Field(default_factory=list)  # the tools used so far in this turn, with their results
     answer_now: bool = False  # the turn's last round: answer with what the tools found, ask for no more
+    # What the last answer proposed to book, while its confirmation window is open: the customer's yes makes it.
+    offers: list[Offer] = Field(default_factory=list)
 
 
 class TurnOutcome(StrEnum):
@@ -626,6 +637,8 @@ class Turn(BaseModel):
     # Tools to use first: their results come back in the next request of the same turn, and the answer follows.
     tool_calls: list[ToolRequest] = Field(default_factory=list)
     escalation: Escalation | None = None  # set when the outcome is `escalate`
+    # What the answer proposes to book, the first the one it proposes: made on the customer's yes to the next turn.
+    offers: list[Offer] = Field(default_factory=list)
 
 
 class EscalationRequest(BaseModel):

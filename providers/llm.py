@@ -52,6 +52,8 @@ def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    # A model missing from the price list costs 0 (`_usage`); the package's help banner for it is noise in the logs.
+    litellm.suppress_debug_info = True
     return litellm
 
 
@@ -111,6 +113,7 @@ class LanguageModel:
             messages=messages,
             api_base=self._settings.llm_api_base or None,
             timeout=self._settings.llm_timeout_seconds,
+            max_tokens=self._settings.llm_max_tokens,
             num_retries=0,
             temperature=temperature,
             **options,

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.db import DbActivities
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
-    from conversation.turn import run_turn
+    from conversation.turn import run_turn, still_open
     from domain.content import html_to_text
     from domain.ids import (
         CALL_ENDED,
@@ -99,6 +99,9 @@ class ConversationWorkflow:
         # The messages whose sender waits for the answer (a chat, a call), and the answers.
         self._awaited: dict[str, LiveAnswer | None] = {}
         self._call_over: CallEnded | None = None
+        # What the last answer proposed to book, and when: the customer's yes within the window makes it.
+        self._offers = list(input.offers)
+        self._offered_at = input.offered_at
 
     @workflow.run
     async def run(self, input: ConversationInput) -> ConversationStatus:
@@ -122,7 +125,8 @@ class ConversationWorkflow:
             quiet = self._converted is None and self._call_over is None
             if not self._inbox and quiet and workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:]}
+                carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:],
+                           "offers": self._offers, "offered_at": self._offered_at}  # fmt: skip
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
                 await workflow.wait_condition(
@@ -244,7 +248,9 @@ class ConversationWorkflow:
                              input.conversation_id), DB_TIMEOUT, "Log what the customer said")  # fmt: skip
         else:
             await log_customer_message(message, input.action_id, input.conversation_id)
-        request = TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message)
+        offers = still_open(self._offers, self._offered_at, workflow.now(), input.channel)
+        request = TurnRequest(conversation_id=input.conversation_id, action_id=input.action_id, message=message,
+                              offers=offers)  # fmt: skip
 
         async def use(tool: ToolRequest) -> ToolResult:
             call = ToolCall(request_key=f"{workflow.info().workflow_id}:{message.id}:{tool.call_id}",
@@ -254,7 +260,9 @@ class ConversationWorkflow:
             result: ToolResult = await self._step(ToolActivities.use_tool, call, DB_TIMEOUT, f"Tool {tool.name}")
             return result
 
-        return await run_turn(request, self._think, use, lambda: workflow.patched(TOOLS_IN_TURNS))
+        turn = await run_turn(request, self._think, use, lambda: workflow.patched(TOOLS_IN_TURNS))
+        self._offers, self._offered_at = turn.offers, workflow.now()
+        return turn
 
     async def _deliver(
         self, input: ConversationInput, message: CustomerMessage, turn: Turn, in_reply_to: str | None

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.main import create_app
 from domain import portal_links
 from models.operators import Permission, create_operator
-from models.tables import Booking, Customer, Delivery, Invoice, Location, Ticket, TicketComment
+from models.tables import Booking, Customer, Delivery, Invoice, Location, Resource, Ticket, TicketComment
 from settings import Settings
 from tests.api.test_inbound_replies import SECRET, answering, post
 from tests.api.test_sendgrid_events import fake  # noqa: F401 (the fake SendGrid fixture)
@@ -64,6 +64,13 @@ async def say(stack: Stack, link: dict[str, str], text: str, message_id: str | N
     return answer.json()
 
 
+def rooms_booked(stack: Stack, customer: Customer) -> list[tuple[str, datetime]]:
+    with Session(stack.engine) as session:
+        rooms = (select(Resource.name, Booking.starts_at).join(Resource, col(Resource.id) == col(Booking.resource_id))
+                 .where(col(Booking.customer_id) == customer.id, col(Booking.kind) != "day_pass"))  # fmt: skip
+        return list(session.exec(rooms).all())
+
+
 async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
     stack: Stack,
     fake: FakeSendGrid,  # noqa: F811
@@ -94,6 +101,18 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
         passes = session.exec(select(Booking).where(col(Booking.customer_id) == customer.id,
                                                     col(Booking.kind) == "day_pass")).all()  # fmt: skip
         assert [booking.starts_at.astimezone(ZoneInfo(location.time_zone)).date() for booking in passes] == [tuesday]
+
+    # A room is proposed, not booked; the member's yes books it.
+    room = await say(stack, link, f"Is a meeting room free {next_weekday} from 10 to 12 for 4 people?")
+    assert "Shall I book" in room["reply_html"] and room["status"] == "open"
+    assert rooms_booked(stack, customer) == []
+    booked = await say(stack, link, "Yes please!")
+    assert "is booked for you" in booked["reply_html"]
+    [(name, starts)] = rooms_booked(stack, customer)
+    assert name in unescape(room["reply_html"]).split("Shall I book")[1]  # the one proposed
+    assert starts.astimezone(ZoneInfo(location.time_zone)).replace(tzinfo=None) == datetime(
+        tuesday.year, tuesday.month, tuesday.day, 10
+    )
 
     # Asking for a person escalates: a ticket with the whole chat, what the AI tried, and who the customer is.
     handed = await say(stack, link, "I'd like to talk to a person about my membership, please.")
