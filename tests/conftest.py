@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
+from conversation.understanding import load as load_understanding
 from demo.seed import seed_demo_data
 from domain import search_attributes
 from models.db import make_engine, session_scope
@@ -335,6 +336,8 @@ async def stack(temporal: Client, engine: Engine, settings: Settings, database_u
     watch = HeldConnections(api_engine)
     api_client = Client(client.service_client, namespace=client.namespace, data_converter=client.data_converter,
                         interceptors=[watch])  # fmt: skip
+    # As `outreach worker` does at start: the understanding is loaded before a customer waits on it (once a process).
+    await asyncio.to_thread(load_understanding)
     async with worker_for(client, engine, settings) as worker:
         # What the API starts (schedules, reopened conversations) runs on this worker's task queue.
         served = settings.model_copy(update={"task_queue": worker.task_queue})
