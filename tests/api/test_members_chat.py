@@ -66,8 +66,9 @@ async def say(stack: Stack, link: dict[str, str], text: str, message_id: str | N
 
 def rooms_booked(stack: Stack, customer: Customer) -> list[tuple[str, datetime]]:
     with Session(stack.engine) as session:
+        in_the_chat = col(Booking.conversation_id) == f"chat:{customer.id}"
         rooms = (select(Resource.name, Booking.starts_at).join(Resource, col(Resource.id) == col(Booking.resource_id))
-                 .where(col(Booking.conversation_id) == f"chat:{customer.id}", col(Booking.kind) != "day_pass"))  # fmt: skip
+                 .where(in_the_chat, col(Booking.kind) != "day_pass"))  # fmt: skip
         return list(session.exec(rooms).all())
 
 
