@@ -112,7 +112,7 @@ def answer(
     taken = questions.accepted(offers or [], message)
     if taken is not None:  # a yes to what the last answer proposed: book it, then say so
         if not steps and not answer_now:
-            return Turn(reply_html="", outcome=TurnOutcome.reply, summary=BOOKED, tool_calls=[taken.booking])
+            return Turn(reply_html="", outcome=TurnOutcome.reply, summary=BOOKED, tool_calls=taken.bookings)
         return Turn(reply_html=paragraphs(*questions.booked(context, steps), signature_html(context)),
                     outcome=TurnOutcome.reply, summary=BOOKED)  # fmt: skip
     intent = detect_intent(agent_type, message)
@@ -190,8 +190,9 @@ def _covers(article: dict[str, str], question: str) -> bool:
     return covered or alike(question, article["question"]) >= FAQ_ALIKE
 
 
-def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
-    """Tell the customer the team takes it from here, by email; sorry first when something went wrong for them."""
+def handed_over(context: ComposeContext, escalation: Escalation, done: list[str] | None = None) -> Turn:
+    """Tell the customer the team takes it from here, by email; sorry first when something went wrong for them;
+    what was `done` before (the bookings made before a limit) first."""
     first, location = escape(context.first_name), escape(context.location_name)
     if escalation.reason is EscalationReason.outside_scope:
         opening = f"That's one I can't answer myself, {first}, so I've passed your question"
@@ -202,7 +203,7 @@ def handed_over(context: ComposeContext, escalation: Escalation) -> Turn:
     else:
         opening = f"Thanks, {first}. I've passed this"
     line = f"{opening} to our team at {location} together with our conversation, and someone will follow up by email."
-    return Turn(reply_html=paragraphs(line, signature_html(context)), outcome=TurnOutcome.escalate,
+    return Turn(reply_html=paragraphs(*(done or []), line, signature_html(context)), outcome=TurnOutcome.escalate,
                 summary=escalation.detail, escalation=escalation)  # fmt: skip
 
 

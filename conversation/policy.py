@@ -9,7 +9,7 @@ reached. The priority follows from why, the same way whoever decided it: High wh
 disputes a bill), Critical for a dispute over a large amount.
 """
 
-from conversation import offline
+from conversation import offline, questions
 from conversation.situation import Situation
 from conversation.understanding import asked_before, asks_for_person, meanings, shouting
 from domain.opt_out import asks_to_opt_out
@@ -110,7 +110,9 @@ def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
     capped = next((step.result for step in steps if step.result.limit_reached), None)
     if capped is not None:  # nothing was booked: a person makes it, or decides not to
         handed = Escalation(reason=EscalationReason.booking_limit, detail=capped.error or "")
-        return offline.handed_over(situation.context, priced(situation, handed, request))
+        made = [step for step in steps if step.request.name == "book_resource" and step.result.ok]
+        done = questions.booked(situation.context, made) if made else []  # the days of a weekly booking it made
+        return offline.handed_over(situation.context, priced(situation, handed, request), done)
     opting_out = any(step.request.name == OPT_OUT for step in steps)
     if opts_out(text) and not opting_out:
         return Turn(reply_html="", outcome=TurnOutcome.resolve, summary="Opting the customer out.",
@@ -124,6 +126,8 @@ def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
         handed = priced(situation, Escalation(reason=also), request)
         return turn.model_copy(update={"outcome": TurnOutcome.escalate, "escalation": handed,
                                        "summary": f"{turn.summary} {handed.detail}"})  # fmt: skip
+    if questions.accepted(request.offers, text) is not None and not asks_for_person(text):
+        return None  # a short yes to what was proposed, read by rule: not a mood to read into ("Ja, graag")
     reason = triggered(text, situation.earlier, sum(not step.result.ok for step in steps))
     if reason is None:
         return None

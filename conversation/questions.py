@@ -5,11 +5,12 @@ to the FAQ, then to the team."""
 
 import calendar
 import re
+from datetime import timedelta
 from html import escape
 from typing import Any
 
 from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists, prices_and_viewing
-from conversation.turn import OFFERED
+from conversation.turn import OFFERED, offered
 from conversation.understanding import YES_WORDS, says_no, says_yes, slots
 from domain.business_hours import WEEKDAYS
 from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
@@ -59,16 +60,20 @@ def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep])
     if asked.day is None:
         return [ToolRequest(call_id="book", name="portal_link", arguments={"purpose": "book"})]
     kind = asked.kind or ("meeting_room" if asked.seats > 1 else "desk")
-    arguments: dict[str, Any] = {"kind": kind, "date": asked.day.isoformat(), "seats": asked.seats}
+    arguments: dict[str, Any] = {"kind": kind, "seats": asked.seats}
     if asked.start and asked.end:
         arguments |= {"start": f"{asked.start:%H:%M}", "end": f"{asked.end:%H:%M}"}
-    return [ToolRequest(call_id="availability", name="check_availability", arguments=arguments)]
+    days = [asked.day + timedelta(weeks=week) for week in range(asked.weeks)]  # a weekly booking: each of its days
+    return [ToolRequest(call_id=f"availability-{n}", name="check_availability",
+                        arguments={**arguments, "date": day.isoformat()}) for n, day in enumerate(days)]  # fmt: skip
 
 
 def _booking(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     first = escape(context.first_name)
     if steps[0].result.name == "plans_and_prices":
         return _prices(context, steps)
+    if len(steps) > 1:
+        return _weekly(context, steps)
     [found] = (step.result for step in steps)
     if found.name == "check_availability":
         return _free(context, found.content, found.error) if found.ok or found.error else []
@@ -110,16 +115,40 @@ def accepted(offers: list[Offer], message: str) -> Offer | None:
 
 
 def booked(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    """The booking the customer said yes to — what, when, the link — or why it could not be made."""
+    """The bookings the customer said yes to — what, when, the links — and any that could not be made, and why."""
     first = escape(context.first_name)
-    made = steps[-1].result
-    if not made.ok:
-        return [f"I'm sorry, {first}: {escape(made.error or 'that could not be booked')}",
-                "Would another time or place suit you? Just tell me which."]  # fmt: skip
-    found = made.content
-    return [f"Done, {first}! {escape(found['resource']['name'])} is booked for you on {escape(found['date'])} "
-            f"from {escape(found['from'])} to {escape(found['until'])}, at {escape(found['location'])}.",
-            f'<a href="{escape(found["booking_link"], quote=True)}">See your booking</a> in the portal.']  # fmt: skip
+    made = [step.result.content for step in steps if step.result.ok]
+    refused = [escape(step.result.error or "that could not be booked") for step in steps if not step.result.ok]
+    if not made:
+        return [f"I'm sorry, {first}: {' '.join(refused)}", "Would another time or place suit you? Just tell me which."]
+    place, where = escape(made[0]["resource"]["name"]), escape(made[0]["location"])
+    days = "".join(f'<li>{escape(found["date"])} from {escape(found["from"])} to {escape(found["until"])}: '
+                   f'<a href="{escape(found["booking_link"], quote=True)}">see your booking</a></li>'
+                   for found in made)  # fmt: skip
+    lines = [f"Done, {first}! {place} is booked for you at {where}:", f"<ul>{days}</ul>"]
+    return lines + ([f"Not booked: {' '.join(refused)}"] if refused else [])
+
+
+def _weekly(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """A weekly booking: the place free on most of its days, which days, and the days it is not."""
+    first = escape(context.first_name)
+    offers = offered(steps)
+    refusals = " ".join(escape(step.result.error) for step in steps if step.result.error)
+    if not offers:
+        return [f"I'm sorry, {first}: nothing of that kind is free on any of those days. {refusals}".strip(),
+                "Would another day or time suit you?"]  # fmt: skip
+    best = offers[0]
+    free = [booking.arguments for booking in best.bookings]
+    missing = [str(step.request.arguments.get("date")) for step in steps
+               if str(step.request.arguments.get("date")) not in {day["date"] for day in free}]  # fmt: skip
+    days = "".join(f"<li>{escape(day['date'])} from {escape(day['start'])} to {escape(day['end'])}</li>"
+                   for day in free)  # fmt: skip
+    lines = [f"Good news, {first}! {escape(best.name)} is free on these days:", f"<ul>{days}</ul>"]
+    if missing:
+        lines.append(f"Not on {escape(', '.join(missing))}: nothing of that kind is free then. {refusals}".strip())
+    lines.append(f"Shall I book {escape(best.name)} on {'these days' if len(free) > 1 else 'that day'} for you? "
+                 "Nothing is booked until you say so.")  # fmt: skip
+    return lines
 
 
 def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:

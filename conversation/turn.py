@@ -48,19 +48,19 @@ async def run_turn(request: TurnRequest, think: Think, use: UseTool, with_tools:
 
 
 def offered(steps: list[ToolStep]) -> list[Offer]:
-    """The places a turn's tools found free, each with the booking the customer's yes makes — unless the turn
-    booked or bought something already."""
+    """The places a turn's tools found free, each with the bookings the customer's yes makes (every day it is free,
+    of a weekly booking), the place free on most days first — unless the turn booked or bought something already."""
     if any(step.request.name in BOOKINGS for step in steps):
         return []
-    found = [step.result for step in steps if step.result.name == "check_availability" and step.result.ok]
-    if not found:
-        return []
-    free = found[-1].content
-    return [
-        Offer(name=place["name"], booking=ToolRequest(call_id=f"book-{n}", name="book_resource", arguments={
-            "resource_id": place["resource_id"], "date": free["date"], "start": free["from"], "end": free["until"]}))
-        for n, place in enumerate(free.get("available", [])[:OFFERED])
-    ]  # fmt: skip
+    offers: dict[str, Offer] = {}
+    for step in steps:
+        free = step.result.content if step.result.name == "check_availability" and step.result.ok else {}
+        for place in free.get("available", []):
+            times = {"date": free["date"], "start": free["from"], "end": free["until"]}
+            booking = ToolRequest(call_id=f"book-{place['resource_id']}-{free['date']}", name="book_resource",
+                                  arguments={"resource_id": place["resource_id"], **times})  # fmt: skip
+            offers.setdefault(place["resource_id"], Offer(name=place["name"], bookings=[])).bookings.append(booking)
+    return sorted(offers.values(), key=lambda offer: -len(offer.bookings))[:OFFERED]
 
 
 def still_open(offers: list[Offer], offered_at: datetime | None, now: datetime, channel: Channel) -> list[Offer]:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from domain.dates import mentioned_day
+from domain.dates import mentioned_day, weekly
 
 # An explicit ask for a person, in the words customers use for it; other languages and other words are read by
 # meaning (the `person` intent).
@@ -255,12 +255,12 @@ def understand(text: str) -> Understood:
 
 _HOUR = r"(\d{1,2})(?:[:.h](\d{2})|h\b)?\s*(am|pm|a\.m\.|p\.m\.)?"
 _RANGE = re.compile(
-    rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b", re.I
+    rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|às|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b", re.I
 )
 _AT = re.compile(rf"\b(?:at|om|um|à|a las|às)\s+{_HOUR}", re.I)
 _PEOPLE = re.compile(
     r"\b(\d{1,3})\s*(?:people|persons|person|pax|ppl|of us|guests|personas|personnes|personen|pessoas|mensen|leute)\b"
-    r"|\b(?:we(?:'ll| will)? be|we are|we're|team of|group of|for)\s+(\d{1,3})\b",
+    r"|\b(?:we(?:'ll| will)? be|we are|we're|team of|group of|for)\s+(\d{1,3})\b(?!\s*(?:weeks?|days?|hours?|h\b))",
     re.I,
 )
 # The kind of space a message asks for, by the words customers use for it in the six languages.
@@ -272,15 +272,23 @@ _KINDS = {
 }  # fmt: skip
 
 
+# For how many weeks a weekly booking runs ("for 6 weeks", "6 semanas"): four unless it says.
+_WEEKS = re.compile(r"\b(\d{1,2})\s*(weeks|weken|wochen|semaines|semanas)\b", re.I)
+WEEKS = 4
+MAX_WEEKS = 8
+
+
 @dataclass(frozen=True)
 class Slots:
-    """What a request for a space names: the day, the times, how many people, which kind of space."""
+    """What a request for a space names: the day, the times, how many people, which kind of space, and how many
+    weeks running (1: that day only)."""
 
     day: date | None
     start: time | None
     end: time | None
     seats: int
     kind: str | None  # desk, meeting_room or office
+    weeks: int = 1
 
 
 def _clock(hour: str, minute: str | None, half: str | None, other_half: str | None) -> time | None:
@@ -307,4 +315,8 @@ def slots(text: str, today: date | None) -> Slots:
     people = _PEOPLE.search(read)
     seats = int(people[1] or people[2]) if people else 1
     kind = next((name for name, words in _KINDS.items() if words.search(read)), None)
-    return Slots(mentioned_day(read, today) if today else None, start, end, max(1, min(seats, 100)), kind)
+    weeks = 1
+    if weekly(read):
+        weeks = int(counted[1]) if (counted := _WEEKS.search(read)) else WEEKS
+    day = mentioned_day(read, today) if today else None
+    return Slots(day, start, end, max(1, min(seats, 100)), kind, max(1, min(weeks, MAX_WEEKS)))

@@ -60,8 +60,11 @@ _TODAY = re.compile(r"\b(today|vandaag|heute|aujourd['\u2019]hui|hoy|hoje)\b")
 # "Morgen" and "mañana" are also mornings ("heute Morgen", "por la mañana").
 _TOMORROW = re.compile(r"(?<!heute )(?<!am )(?<!guten )(?<!la )(?<!esta )\b(tomorrow|tmrw|morgen|demain|mañana|manana"
                        r"|amanhã|amanha)\b")  # fmt: skip
-_DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)})\b")
-_DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY})\s+({_alternatives(_WEEKDAY_SHORT)})\b\.?")
+# The words of "every" before a day.
+_EVERY = r"every|each|elke|iedere|jeden|jede|chaque|tous les|cada|todos los|todas las|toda|todas as|todos os"
+# A name may be plural ("Tuesdays", "tous les mardis").
+_DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)})s?\b")
+_DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?")
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
 
@@ -76,6 +79,19 @@ def _upcoming(today: date, month: int, day: int) -> date | None:
         if candidate >= today:
             return candidate
     return None
+
+
+# A day every week: "every Tuesday", "elke dinsdag", "jeden Dienstag", "tous les mardis", "cada martes", "todas as
+# terças", or "weekly" in so many words.
+_WEEKLY = re.compile(
+    rf"\b(?:{_EVERY})\s+(?:{_alternatives(_WEEKDAY)}|{_alternatives(_WEEKDAY_SHORT)}|week|semaine|semana|woche)s?\b"
+    r"|\b(weekly|wekelijks|wöchentlich|hebdomadaire|semanal|semanalmente)\b"
+)
+
+
+def weekly(text: str) -> bool:
+    """Whether `text` asks for the same day every week."""
+    return bool(_WEEKLY.search(text.lower()))
 
 
 def mentioned_day(text: str, today: date) -> date | None:

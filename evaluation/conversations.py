@@ -163,7 +163,12 @@ JOURNEYS: dict[str, list[Labelled]] = {
     "a room proposed, booked on the member's yes": [
         said(None, "Is a meeting room free tomorrow from 10 to 12 for 4 people?", ANSWER,
              tools=("check_availability",), says=("Shall I book",)),
-        said(None, "Yes please!", ANSWER, tools=("book_resource",), says=("is booked for you", "See your booking")),
+        said(None, "Yes please!", ANSWER, tools=("book_resource",), says=("is booked for you", "see your booking")),
+    ],
+    "a weekly room, booked where it is free": [
+        said(None, "Could we have a meeting room every Wednesday from 14:00 to 16:00 for the next 3 weeks? We're 4.",
+             ANSWER, tools=("check_availability",), says=("2026-06-03", "2026-06-10", "2026-06-17", "Shall I book")),
+        said(None, "Ja, graag", ANSWER, tools=("book_resource",), says=("is booked for you", "2026-06-17")),
     ],
 }  # fmt: skip
 

@@ -584,7 +584,7 @@ class Offer(BaseModel):
     """A booking the AI proposed: made only on the customer's yes, within the channel's confirmation window."""
 
     name: str  # the place, as the customer reads it ("Harbour Room")
-    booking: ToolRequest  # the booking to make on their yes
+    bookings: list[ToolRequest]  # what their yes books: one day, or each free day of a weekly booking
 
 
 class TurnRequest(BaseModel):

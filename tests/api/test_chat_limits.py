@@ -179,6 +179,25 @@ async def test_over_its_booking_cap_the_ai_buys_nothing_and_hands_over(stack: St
     assert "booking_limit" in brief and "at most 1 bookings and day passes in one conversation" in brief
 
 
+async def test_a_weekly_booking_over_the_cap_books_what_it_may_says_so_and_hands_over_the_rest(stack: Stack) -> None:
+    [member] = members(stack, 1)
+    link = await link_for(stack, member)
+    days = open_days(stack.engine, 14)
+    # A weekday open two weeks running, no later than its next occurrence ("every Monday": the coming one).
+    day = next(day for day in days[:5] if day + timedelta(weeks=1) in days)
+    proposed = await send(stack.http, link, f"Could I have a meeting room every {day:%A} from 14:00 to 16:00 for 2 "
+                                            "weeks?")  # fmt: skip
+    assert "Shall I book" in proposed.json()["reply_html"], proposed.json()
+    answer = (await send(stack.http, link, "Yes please")).json()
+    assert answer["status"] == "escalated"
+    assert "is booked for you" in answer["reply_html"] and day.isoformat() in answer["reply_html"]
+    assert "I can't make more bookings for you myself" in answer["reply_html"]
+    with Session(stack.engine) as session:
+        by_the_ai = select(Booking).where(col(Booking.customer_id) == member.id, col(Booking.request_key).is_not(None))
+        [booked] = session.exec(by_the_ai).all()  # the first week; a person books the second
+    assert booked.starts_at.astimezone(ZoneInfo("Europe/Amsterdam")).date() == day
+
+
 @pytest.fixture
 async def llm() -> AsyncIterator[FakeOpenAI]:
     async with fake_openai(free_port()) as fake:

@@ -30,9 +30,19 @@ def step(name: str, content: dict[str, Any], ok: bool = True) -> ToolStep:
 def test_what_the_tools_found_free_is_offered_with_the_booking_a_yes_makes() -> None:
     [harbour, loft] = offered([step("check_availability", FREE)])
     assert (harbour.name, loft.name) == ("Harbour Room", "Loft")
-    assert harbour.booking.name == "book_resource"
-    assert harbour.booking.arguments == {"resource_id": "ams-room-1", "date": "2026-06-03", "start": "10:00",
-                                         "end": "12:00"}  # fmt: skip
+    [booking] = harbour.bookings
+    assert booking.name == "book_resource"
+    assert booking.arguments == {"resource_id": "ams-room-1", "date": "2026-06-03", "start": "10:00", "end": "12:00"}
+
+
+def test_a_weekly_booking_offers_the_place_free_on_most_days_with_a_booking_for_each() -> None:
+    next_week = {**FREE, "date": "2026-06-10", "available": [FREE["available"][1]]}
+    [loft, harbour] = offered([step("check_availability", FREE), step("check_availability", next_week)])
+    assert (loft.name, [booking.arguments["date"] for booking in loft.bookings]) == (
+        "Loft",
+        ["2026-06-03", "2026-06-10"],
+    )
+    assert [booking.arguments["date"] for booking in harbour.bookings] == ["2026-06-03"]
 
 
 def test_a_turn_that_booked_or_bought_offers_nothing_more() -> None:
@@ -77,7 +87,7 @@ def test_an_offer_waits_minutes_in_a_chat_or_a_call_and_hours_by_email() -> None
 
 def test_a_model_reads_what_was_offered_with_the_arguments_a_yes_books_it_with() -> None:
     [system, data] = messages({"customer": "Ada"}, [], OFFERS)
-    assert "book it with book_resource and exactly its arguments" in system["content"]
+    assert "book it with book_resource, once for each of its arguments" in system["content"]
     shown = json.loads(data["content"].removeprefix("DATA\n```json\n").removesuffix("\n```"))
-    assert shown["offered"][1] == {"name": "Loft", "book_resource": OFFERS[1].booking.arguments}
+    assert shown["offered"][1] == {"name": "Loft", "book_resource": [OFFERS[1].bookings[0].arguments]}
     assert "offered" not in json.loads(messages({"customer": "Ada"}, [])[1]["content"][12:-4])
