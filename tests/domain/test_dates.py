@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.dates import mentioned_day
+from domain.dates import mentioned_day, weekly
 
 MONDAY = date(2026, 11, 30)
 TUESDAY = date(2026, 12, 1)
@@ -52,3 +52,13 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "every_week"),
+    [("every Tuesday", True), ("elke dinsdag", True), ("jeden Dienstag", True), ("tous les mardis", True),
+     ("cada martes", True), ("todas as terças", True), ("weekly, please", True), ("next Tuesday", False),
+     ("Is every room taken tomorrow?", False)],
+)  # fmt: skip
+def test_a_day_every_week(text: str, every_week: bool) -> None:
+    assert weekly(text) is every_week
