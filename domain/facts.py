@@ -21,24 +21,33 @@ def _digits(amount: str) -> str:
     return re.sub(r"[^\d.]", "", amount.replace(",", "")).rstrip("0").rstrip(".")
 
 
+def _day(year: int, month: int, day: int) -> date | None:
+    """The date, or None for one that is no date ("2026-13-01", "31 February")."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _fact_dates(facts: dict[str, str | int]) -> set[date]:
     """The dates the facts state: ISO dates, and written ones that name their year (a tool's refusal says
     "closed on Saturday 06 June 2026")."""
     found = set()
     for value in facts.values():
         for match in ISO_DATE.finditer(str(value)):
-            found.add(date(int(match[1]), int(match[2]), int(match[3])))
+            if day := _day(int(match[1]), int(match[2]), int(match[3])):
+                found.add(day)
         for match in WRITTEN_DATE.finditer(str(value)):
-            if match[3] or match[6]:
-                found.add(_written(match))
+            if (match[3] or match[6]) and (day := _written(match)):
+                found.add(day)
     return found
 
 
-def _written(match: re.Match[str]) -> date:
-    """A WRITTEN_DATE match as a date (the year 1 when it names none)."""
+def _written(match: re.Match[str]) -> date | None:
+    """A WRITTEN_DATE match as a date (the year 1 when it names none); None when it is no date."""
     month_name = (match[1] or match[5]).lower()[:3]
     month = next(i for i, name in enumerate(MONTHS, start=1) if name.startswith(month_name))
-    return date(int(match[3] or match[6] or 1), month, int(match[2] or match[4]))
+    return _day(int(match[3] or match[6] or 1), month, int(match[2] or match[4]))
 
 
 def invented_facts(text: str, facts: dict[str, str | int]) -> list[str]:
@@ -57,11 +66,11 @@ def invented_facts(text: str, facts: dict[str, str | int]) -> list[str]:
             invented.append(reference)
     dates = _fact_dates(facts)
     for match in ISO_DATE.finditer(text):
-        if date(int(match[1]), int(match[2]), int(match[3])) not in dates:
+        if _day(int(match[1]), int(match[2]), int(match[3])) not in dates:
             invented.append(match[0])
     for match in WRITTEN_DATE.finditer(text):
         written, year = _written(match), match[3] or match[6]
-        same_day = [d for d in dates if (d.month, d.day) == (written.month, written.day)]
-        if not any(not year or d.year == written.year for d in same_day):
+        same_day = [d for d in dates if written and (d.month, d.day) == (written.month, written.day)]
+        if not any(not year or (written and d.year == written.year) for d in same_day):
             invented.append(match[0])
     return invented

@@ -35,6 +35,8 @@ def test_stated_facts_pass() -> None:
         "due 2026-11-12",
         "pay at https://evil.example/pay",
         "a late fee of 25 EUR applies",
+        "due 2026-13-01",  # no date at all: invented, not a crash
+        "due on February 30, 2026",
     ],
 )
 def test_invented_facts_are_caught(text: str) -> None:
