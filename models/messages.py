@@ -515,6 +515,21 @@ class OutreachOutcome(BaseModel):
 # --- conversation ----------------------------------------------------------------------------
 
 
+class ToolRequest(BaseModel):
+    """A tool the AI wants used before it answers; `call_id` is unique within the conversation's turn."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class Offer(BaseModel):
+    """A booking the AI proposed: made only on the customer's yes, within the channel's confirmation window."""
+
+    name: str  # the place, as the customer reads it ("Harbour Room")
+    bookings: list[ToolRequest]  # what their yes books: one day, or each free day of a weekly booking
+
+
 class ConversationInput(BaseModel):
     conversation_id: str
     action_id: str | None  # None: the members' chat, which no outreach started
@@ -527,7 +542,7 @@ class ConversationInput(BaseModel):
     inbox: list[CustomerMessage] = Field(default_factory=list)
     continued: bool = False
     seen: list[str] = Field(default_factory=list)  # the ids of messages already taken in
-    offers: list["Offer"] = Field(default_factory=list)  # what the last answer proposed to book, and when
+    offers: list[Offer] = Field(default_factory=list)  # what the last answer proposed to book, and when
     offered_at: datetime | None = None
 
 
@@ -567,24 +582,9 @@ class ToolResult(BaseModel):
     limit_reached: bool = False
 
 
-class ToolRequest(BaseModel):
-    """A tool the AI wants used before it answers; `call_id` is unique within the conversation's turn."""
-
-    call_id: str
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-
-
 class ToolStep(BaseModel):
     request: ToolRequest
     result: ToolResult
-
-
-class Offer(BaseModel):
-    """A booking the AI proposed: made only on the customer's yes, within the channel's confirmation window."""
-
-    name: str  # the place, as the customer reads it ("Harbour Room")
-    bookings: list[ToolRequest]  # what their yes books: one day, or each free day of a weekly booking
 
 
 class TurnRequest(BaseModel):
