@@ -1,7 +1,8 @@
 """The conversational AI, one room. A newcomer's map:
 
 - `turn.py` — the turn loop (`run_turn`: think → tools → think → answer, bounded); the workflow, a live call, the
-  members' chat and `make eval` all run it.
+  members' chat and `make eval` all run it. What an answer proposes to book (its offers) and how long the
+  customer's yes may take, per channel.
 - `think.py` — one step of a turn: the engine's rules, then the model or the offline engine.
 - `policy.py` — where the AI decides to opt a customer out or hand the conversation to the team, and at which
   priority.
