@@ -11,7 +11,7 @@ from typing import Any
 
 from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists, prices_and_viewing
 from conversation.turn import OFFERED, offered
-from conversation.understanding import YES_WORDS, says_no, says_yes, slots
+from conversation.understanding import says_yes, short_answer, slots
 from domain.business_hours import WEEKDAYS
 from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
 
@@ -108,7 +108,7 @@ def _free(context: ComposeContext, found: dict[str, Any], refused: str | None) -
 def accepted(offers: list[Offer], message: str) -> Offer | None:
     """What the customer takes of what the last answer proposed: the place a short answer names ("The Loft,
     please"), or — a plain yes — the one proposed; None for a question, a no, or something else."""
-    if not offers or "?" in message or len(message.split()) > YES_WORDS or says_no(message):
+    if not offers or not short_answer(message):
         return None
     named = [offer for offer in offers if offer.name.lower() in message.lower()]
     return named[0] if named else offers[0] if says_yes(message) else None
@@ -139,8 +139,8 @@ def _weekly(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
                 "Would another day or time suit you?"]  # fmt: skip
     best = offers[0]
     free = [booking.arguments for booking in best.bookings]
-    missing = [str(step.request.arguments.get("date")) for step in steps
-               if str(step.request.arguments.get("date")) not in {day["date"] for day in free}]  # fmt: skip
+    asked = [str(step.request.arguments.get("date")) for step in steps]
+    missing = [day for day in asked if day not in {free_day["date"] for free_day in free}]
     days = "".join(f"<li>{escape(day['date'])} from {escape(day['start'])} to {escape(day['end'])}</li>"
                    for day in free)  # fmt: skip
     lines = [f"Good news, {first}! {escape(best.name)} is free on these days:", f"<ul>{days}</ul>"]

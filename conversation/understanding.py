@@ -54,8 +54,8 @@ def asks_for_person(text: str) -> bool:
     return False
 
 
-# A yes to what the AI proposed, in the six languages; a no anywhere in the message outweighs it. Read only when
-# something was proposed, from a short message: a yes to an offer is a rule, not a guess.
+# A yes to what the AI proposed, in the six languages, and a no (or a not) that outweighs it. Read only when
+# something was proposed, from a short answer: a yes to an offer is a rule, not a guess.
 _YES = re.compile(
     r"\b(yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|book it|sounds good|perfect|great|ja|jazeker|graag|prima|"
     r"doe maar|oké|oui|d'accord|parfait|volontiers|sí|si|vale|claro|perfecto|de acuerdo|sim|pode ser|ótimo|otimo|"
@@ -66,15 +66,15 @@ _NO = re.compile(r"\b(no|not|nope|nee|niet|nein|nicht|non|não|nao|don'?t|never 
 YES_WORDS = 12
 
 
-def says_no(text: str) -> bool:
-    """A no, or a not, anywhere in the message: whatever else it says, it is no yes."""
-    return bool(_NO.search(text[:READ_CHARS]))
+def short_answer(text: str) -> bool:
+    """A short answer with no no in it: one that may accept what was proposed ("Yes please!", "The Loft")."""
+    read = text[:READ_CHARS]
+    return len(read.split()) <= YES_WORDS and "?" not in read and not _NO.search(read)
 
 
 def says_yes(text: str) -> bool:
-    """A short yes, with no no in it ("Yes please!", "Ja, graag", "Oui, parfait")."""
-    read = text[:READ_CHARS]
-    return len(read.split()) <= YES_WORDS and bool(_YES.search(read)) and not says_no(read)
+    """A yes ("Yes please!", "Ja, graag", "Oui, parfait")."""
+    return bool(_YES.search(text[:READ_CHARS]))
 
 
 def shouting(text: str) -> bool:

@@ -22,8 +22,7 @@ WEEKDAYS = (
     ("sunday", "zondag", "sonntag", "dimanche"),
 )
 # Short names, and names that are other words too ("sat", "sun"; Portuguese "segunda" is also "second", and Domingo
-# a name): a day only
-# after a word that points to one ("next", "on", "na", …).
+# a name): a day only after a word that points to one ("next", "on", "na", …).
 WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "tues", "terça", "terca"), ("wed", "quarta"),
                   ("thu", "thur", "thurs", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
 MONTHS = (
@@ -42,6 +41,7 @@ MONTHS = (
 )
 _WEEKDAY = {name: index for index, names in enumerate(WEEKDAYS) for name in names}
 _WEEKDAY_SHORT = {name: index for index, names in enumerate(WEEKDAYS_SHORT) for name in names}
+_DAY_OF = {**_WEEKDAY_SHORT, **_WEEKDAY}
 _MONTH_OF = {name: index for index, names in enumerate(MONTHS, start=1) for name in names}
 
 
@@ -108,8 +108,7 @@ def mentioned_day(text: str, today: date) -> date | None:
     if _TOMORROW.search(lowered):
         return today + timedelta(days=1)
     if match := _DAY_NAMED.search(lowered) or _DAY_SHORT.search(lowered):
-        weekday = _WEEKDAY.get(match[2], _WEEKDAY_SHORT.get(match[2], 0))
-        ahead = (weekday - today.weekday()) % 7
+        ahead = (_DAY_OF[match[2]] - today.weekday()) % 7
         after = re.match(_NEXT_AFTER, lowered[match.end() :])
         if ahead == 0 and (after or (match[1] and re.fullmatch(_NEXT, match[1]))):
             ahead = 7

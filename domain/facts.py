@@ -70,7 +70,10 @@ def invented_facts(text: str, facts: dict[str, str | int]) -> list[str]:
             invented.append(match[0])
     for match in WRITTEN_DATE.finditer(text):
         written, year = _written(match), match[3] or match[6]
-        same_day = [d for d in dates if written and (d.month, d.day) == (written.month, written.day)]
-        if not any(not year or (written and d.year == written.year) for d in same_day):
+        if written is None:
+            invented.append(match[0])
+            continue
+        same_day = [d for d in dates if (d.month, d.day) == (written.month, written.day)]
+        if not any(not year or d.year == written.year for d in same_day):
             invented.append(match[0])
     return invented
