@@ -24,7 +24,8 @@ ESCALATIONS = {
     "personal_data": R.personal_data, "complaint": R.complaint, "facilities": R.facilities,
     "terms": R.needs_judgement, "frustrated": R.frustrated,
 }  # fmt: skip
-SENSITIVE = ("legal", "dispute", "complaint")
+# What an opt-out still hands to the team: it stops our messages, not the customer's claim or request.
+ALSO_WITH_OPT_OUT = ("legal", "dispute", "personal_data", "complaint")
 # Tool results that failed within one turn before the engine stops trying and hands over.
 FAILED_TOOLS_LIMIT = 2
 
@@ -66,10 +67,11 @@ def escalation(reason: EscalationReason, text: str, disputed_cents: int, critica
     return Escalation(reason=reason, priority=level, detail=LABELS[reason])
 
 
-def complaint_or_dispute(text: str) -> EscalationReason | None:
-    """A dispute, a legal threat or a complaint anywhere in the message (an opt-out can be one too)."""
+def also_with_opt_out(text: str) -> EscalationReason | None:
+    """A legal threat, a dispute, a personal-data request or a complaint anywhere in the message (an opt-out can be
+    one too)."""
     meant = {understood.intent for understood in meanings(text)}
-    return next((ESCALATIONS[intent] for intent in SENSITIVE if intent in meant), None)
+    return next((ESCALATIONS[intent] for intent in ALSO_WITH_OPT_OUT if intent in meant), None)
 
 
 def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationReason | None:
@@ -120,7 +122,7 @@ def ruled(situation: Situation, request: TurnRequest) -> Turn | None:
     if opting_out and opts_out(text):
         turn = offline.opted_out(situation.context, text)
         # An opt-out is no complaint, unless it also is one.
-        also = complaint_or_dispute(text)
+        also = also_with_opt_out(text)
         if also is None:
             return turn
         handed = priced(situation, Escalation(reason=also), request)

@@ -12,28 +12,49 @@ import re
 SMS_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "stop all"})
 
 _WRITE = r"(contact\w*|email\w*|e-mail\w*|mail\w*|messag\w*|text\w*|writ\w*|send\w*|spam\w*)"
+# What we send, in the six languages, compounds included ("verlengingsmails", "Verlängerungsmails").
+_SENT = (
+    r"\w*(e-mails?|mails?|messages?|calls?|texts?|sms|reminders?|newsletters?|berichten|herinneringen|aanmaningen|"
+    r"nachrichten|anrufe|mahnungen|erinnerungen|rappels|relances|appels|courriels|correos|mensajes|llamadas|"
+    r"recordatorios|mensagens|chamadas|lembretes)\b"
+)
 # A preference for another channel ("don't email, call me instead") is not an opt-out.
-_PREFERENCE = re.compile(r"\b(instead|rather|prefer\w*)\b", re.I)
+_PREFERENCE = re.compile(
+    r"\b(instead|rather|prefer\w*|liever|lieber|stattdessen|plut[ôo]t|pr[ée]f[èe]r\w*|en su lugar|em vez)\b", re.I
+)
 REQUEST = re.compile(
     "|".join([
         # English
         r"\bunsubscribe\b", r"\bopt(ed|ing)? ?out\b", r"\bremove me\W*$",
-        r"\bremove me from (your|the|this) (mailing )?(list|emails?|database)", r"\btake me off\b",
+        r"\bremove (me|my \w+) from (your|the|this) (mailing )?(list|emails?|database)", r"\btake me off\b",
         rf"\bstop ({_WRITE}|call\w*)\b", rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
-        r"\bno more (emails|messages|calls)\b", r"\bleave me alone\b",
+        rf"\bno (more|further) {_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
+        r"\bleave me alone\b", r"\bstop receiving\b", r"\b(take|remove|get)\b.{0,40}\b(off|from)\b.{0,30}\blists?\b",
         # Dutch
-        r"\b(afmelden|uitschrijven)\b", r"\b(stuur|bel|mail) (me|mij) (niet meer|geen)\b",
-        r"\bgeen (e-?mails|berichten) meer\b",
+        r"\b(afmelden|uitschrijven)\b",
+        r"\b(stuur|bel|mail|sms) (me|mij|ons) (alsjeblieft )?(niet meer|geen|niets meer|niks meer)\b",
+        rf"\bgeen (verdere )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
+        rf"\bstop (alsjeblieft |aub )?met (die|deze|de|jullie) {_SENT}",
+        rf"\b{_SENT} niet meer (ontvangen|krijgen)\b", r"\bniet meer (gebeld|gemaild|benaderd)\b",
+        r"\b(haal|verwijder)\b.{0,40}\b(mailing)?(lijst|lijsten|bestand)\b",
         # German
-        r"\b(abmelden|abbestellen)\b", r"\bkeine (e-?mails|nachrichten|anrufe) mehr\b",
-        r"\b(kontaktieren|schreiben) sie mich nicht\b",
+        r"\b(abmelden|abbestellen)\b", rf"\bkeine {_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
+        r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",
+        r"\baustragen\b", r"\bh[öo]rt auf mi(ch|r)\b",
+        r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
-        r"\bd[ée]sabonn\w*", r"\bd[ée]sinscri\w*", r"\bne (plus|pas) (me )?(contacter|écrire|appeler)\b",
-        r"\barr[êe]tez de m\w*",
+        r"\bd[ée]sabonn\w*", r"\bd[ée]sinscri\w*", r"\bne (plus|pas) (me |m')?(contacter|[ée]crire|appeler|envoyer)\b",
+        r"\barr[êe]tez de m\w*", rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
+        r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
         # Spanish
-        r"\bdarme de baja\b", r"\bdejen de (enviar|escribir|llamar)\w*", r"\bno me (contacten|escriban|llamen)\b",
+        r"\b(darme|dadme|denme) de baja\b", r"\bdejen de (enviar|escribir|llamar)\w*",
+        r"\bno me (contacten|escriban|llamen|env[íi]en)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
+        rf"\bno m[áa]s {_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
         # Italian, Portuguese
-        r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*", r"\bparem de (enviar|ligar)\w*",
+        r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*",
+        r"\bparem de (me )?(enviar|ligar|mandar|contactar)\w*", r"\bn[ãa]o me (contactem|enviem|mandem)\b",
+        rf"\bn[ãa]o (quero )?(receber )?mais (receber )?{_SENT}", rf"\bchega de {_SENT}", r"\bdeixar de receber\b",
+        r"\b(tirem|removam|retirem|tira|remova)\b.{0,40}\blista\b",
     ]),
     re.I,
 )  # fmt: skip

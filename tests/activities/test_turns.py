@@ -99,6 +99,9 @@ def test_an_opt_out_is_no_complaint_unless_it_also_is_one(engine: Engine, action
     complaint = turn(engine, action_id, "Unsubscribe me. And your receptionist was rude to me.", [step("opt_out")])
     assert complaint.outcome is TurnOutcome.escalate and "you won't hear from" in complaint.reply_html
     assert complaint.escalation is not None and complaint.escalation.reason is EscalationReason.complaint
+    erase = turn(engine, action_id, "Unsubscribe me. And delete all the data you hold on me.", [step("opt_out")])
+    assert erase.outcome is TurnOutcome.escalate and erase.escalation is not None
+    assert (erase.escalation.reason, erase.escalation.priority) == (EscalationReason.personal_data, Priority.high)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,13 @@ from models.messages import EscalationReason
     ["STOP", "stop", "Unsubscribe", "Please take me off your list", "stop emailing me", "Stop calling me please",
      "Don't contact me again", "No more emails, thanks", "Afmelden", "Stuur me geen mails meer",
      "Bitte abmelden", "Keine Nachrichten mehr bitte", "Je veux me désabonner", "Arrêtez de m'écrire",
-     "Quiero darme de baja", "No me escriban más", "Vorrei disiscrivermi", "Quero me descadastrar"],
+     "Quiero darme de baja", "No me escriban más", "Vorrei disiscrivermi", "Quero me descadastrar",
+     # what we send, named in each language, compounds included
+     "No further reminders please", "Can you turn off the automated messages?", "Geen verlengingsmails meer",
+     "Ik wil deze herinneringen niet meer ontvangen", "Bitte keine weiteren Mahnungen per Mail",
+     "Streichen Sie mich aus Ihrem Verteiler", "Merci de ne plus m'envoyer ces e-mails", "Je ne veux plus de rappels",
+     "No quiero recibir más correos", "Sáquenme de su lista", "Parem de me enviar estas mensagens",
+     "Não quero mais receber lembretes", "Please take my number off your list", "Haal me van jullie lijst"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -23,7 +29,9 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     "text",
     ["What time do you stop serving coffee?", "I want to cancel my membership", "Please cancel my booking",
      "Don't email me, call me instead", "I'd rather you text me than email", "Can you send the link again?",
-     "Remove me from the meeting room booking on Friday?"],
+     "Remove me from the meeting room booking on Friday?", "Não me liguem, mandem por email",
+     "Ik heb geen herinnering ontvangen", "Keine Anrufe bitte, lieber per Mail", "Put me on the waiting list",
+     "Plutôt par SMS que par mail, merci"],
 )  # fmt: skip
 def test_what_is_not_an_opt_out(text: str) -> None:
     assert not asks_to_opt_out(text)
