@@ -24,6 +24,8 @@ def agent_policy(config: AgentConfig, location: Location) -> AgentPolicy:
         conversation_idle=CONVERSATION_IDLE,
         cooldown=timedelta(days=config.cooldown_days),
         min_gap=timedelta(hours=location.customer_min_gap_hours),
+        contact_budget=location.contact_budget,
+        contact_window=timedelta(days=location.contact_budget_days),
         daily_max=config.daily_max,
         auto_execute=config.auto_execute,
         confidence_threshold=config.confidence_threshold,

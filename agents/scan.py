@@ -14,6 +14,7 @@ from domain.business_hours import local_day_start
 from models.messages import AgentPolicy, Pattern, PatternPage, SkipCounts
 from models.tables import Customer, Location
 from safeguards.confidence import score
+from safeguards.contact_budget import spent, window_start
 from safeguards.contact_history import history
 from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import proposed_today_before
@@ -40,7 +41,8 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     """One page of candidates through every safeguard.
 
     Opted-out customers and situations proposed before are filtered in SQL (and counted); cooldown,
-    the minimum gap, one proposal per customer per run and the daily maximum are applied here.
+    the minimum gap, one proposal per customer per run, the customer's contact budget and the daily maximum are
+    applied here.
     """
     agent, policy = AGENTS[scan.policy.agent_type], scan.policy
     rows_query = agent.candidates(scan).order_by(col(Customer.id), agent.key).limit(limit)
@@ -50,7 +52,8 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
             or_(col(Customer.id) > last_customer, (col(Customer.id) == last_customer) & (agent.key > last_key))
         )
     rows = session.exec(rows_query).all()
-    contacts = history(session, sorted({row[1].id for row in rows}), policy.agent_type)
+    known = history(session, sorted({row[1].id for row in rows}), policy.agent_type, window_start(scan.as_of, policy))
+    contacts = known.contacts
     remaining = (
         policy.daily_max
         - proposed_today_before(session, scan.location, policy.agent_type, scan.as_of)
@@ -62,14 +65,17 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     for situation, customer in rows:
         taken = taken and customer.id == last_customer
         last_customer, last_key = customer.id, situation.id
-        last_contact = contacts.last_contact.get(customer.id)
+        last_contact = contacts.last.get(customer.id)
         if (
             taken  # one proposal per customer and agent per run; the rest wait for the cooldown
-            or customer.id in contacts.open_by_agent
-            or in_cooldown(contacts.last_contact_by_agent.get(customer.id), scan.as_of, policy)
+            or customer.id in known.open_by_agent
+            or in_cooldown(contacts.last_by_agent.get(customer.id), scan.as_of, policy)
             or in_min_gap(last_contact, scan.as_of, policy)
         ):
             skipped.cooldown += 1
+            continue
+        if spent(contacts, customer.id, policy):  # proposed again once the window has room
+            skipped.contact_budget += 1
             continue
         if len(patterns) >= remaining:
             skipped.daily_cap += 1

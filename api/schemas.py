@@ -92,6 +92,8 @@ class InboxItem(BaseModel):
     created_at: datetime
     expires_at: datetime
     snoozed_until: datetime | None
+    held_reason: str | None = Field(description="Why an approved outreach waits: the location's hours, the "
+                                    "customer's contact budget")  # fmt: skip
     conversation_id: str | None
 
 

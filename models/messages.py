@@ -42,6 +42,8 @@ class ActionStatus(StrEnum):
 DECIDABLE = frozenset({ActionStatus.pending, ActionStatus.snoozed})
 # Statuses in which nothing has been delivered yet and the outreach can still be cancelled.
 UNDELIVERED = DECIDABLE | {ActionStatus.approved, ActionStatus.deferred, ActionStatus.auto_executed}
+# Statuses of an outreach decided for delivery and not yet delivered.
+SENDING = frozenset({ActionStatus.approved, ActionStatus.auto_executed, ActionStatus.deferred})
 
 
 class Priority(StrEnum):
@@ -49,6 +51,11 @@ class Priority(StrEnum):
     normal = "normal"
     high = "high"
     critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent."""
+        return list(Priority).index(self)
 
 
 class ConversionKind(StrEnum):
@@ -164,6 +171,9 @@ class AgentPolicy(BaseModel):
     conversation_idle: timedelta
     cooldown: timedelta = timedelta(days=14)
     min_gap: timedelta = timedelta(hours=48)
+    # The customer's contact budget, across agents: at most this many outreaches in this window.
+    contact_budget: int = 3
+    contact_window: timedelta = timedelta(days=7)
     daily_max: int = 50
     auto_execute: bool = False
     confidence_threshold: int = 90
@@ -177,6 +187,7 @@ class SkipCounts(BaseModel):
 
     opted_out: int = 0
     cooldown: int = 0
+    contact_budget: int = 0
     daily_cap: int = 0
     dedup: int = 0
 
@@ -335,12 +346,17 @@ class SendCheck(BaseModel):
     action_id: str
     policy: AgentPolicy
     at: datetime
+    # The operator approved again after the outreach was deferred as often as it may be: the contact budget yields.
+    budget_waived: bool = False
 
 
 class SendVerdict(BaseModel):
-    """Whether a delivery may go out now; `cancel_reason` says why not."""
+    """Whether a delivery may go out now: `cancel_reason` says why it never will, `held_reason` why not before
+    `held_until` (the customer's contact budget is spent, or kept for a more urgent outreach)."""
 
     cancel_reason: str | None = None
+    held_reason: str | None = None
+    held_until: datetime | None = None
 
 
 class DecisionResult(BaseModel):
@@ -363,6 +379,8 @@ class OutreachState(BaseModel):
     rejected_at: datetime | None = None
     reject_reason: str | None = None
     cancel_reason: str | None = None
+    # Why an approved outreach waits (deferred): the location's hours, the customer's contact budget.
+    held_reason: str | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
     conversation_id: str | None = None

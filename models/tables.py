@@ -96,6 +96,9 @@ class Location(SQLModel, table=True):
     day_pass_price_cents: int = 0
     # No customer hears from any agent more often than this.
     customer_min_gap_hours: int = 48
+    # Nor more than this many times in this many days, whichever agents want them: one budget per customer.
+    contact_budget: int = 3
+    contact_budget_days: int = 7
     # How often detection runs here; None uses OUTREACH_DETECTION_INTERVAL.
     detection_interval_minutes: int | None = None
     # What model calls may cost here per local calendar month (USD); None uses OUTREACH_LLM_MONTHLY_BUDGET_USD,
@@ -294,6 +297,7 @@ class ProposedActionBase(SQLModel):
     rejected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reject_reason: str | None = None
     cancel_reason: str | None = None
+    held_reason: str | None = None
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     conversation_id: str | None = None
 
@@ -310,6 +314,7 @@ class ProposedAction(ProposedActionBase, table=True):
         Index("ix_proposed_action_status_newest", "status", "created_at", "id"),
         Index("ix_proposed_action_inbox", "location_id", "status", "created_at", "id"),
         Index("ix_proposed_action_claims", "location_id", "agent_type", "delivery_claimed_at"),
+        Index("ix_proposed_action_customer_claims", "customer_id", "delivery_claimed_at"),
     )
     id: str = Field(primary_key=True)  # the outreach workflow id
     # Set in the same transaction as the last safeguard check: cooldowns, the minimum gap and the daily

@@ -1,6 +1,6 @@
 """The check right before a send: everything that may have changed since the proposal — opt-out, the
-situation itself, the cooldown, the minimum gap, the daily maximum — re-checked, and the delivery claimed in
-the same transaction, one at a time per location."""
+situation itself, the cooldown, the minimum gap, the customer's contact budget, the daily maximum — re-checked,
+and the delivery claimed in the same transaction, one at a time per location."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from models.db import session_scope
 from models.messages import SendCheck, SendVerdict
 from models.tables import Customer, Location, ProposedAction
+from safeguards.contact_budget import held, window_start
 from safeguards.contact_history import last_contacts, lock_location_sends
 from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import claimed_today
@@ -34,7 +35,7 @@ def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> Sen
         if action is None:
             raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
         verdict = _verdict(session, action, check, resolved)
-        if verdict.cancel_reason is None:
+        if verdict.cancel_reason is None and verdict.held_reason is None:
             action.delivery_claimed_at = action.delivery_claimed_at or check.at
             session.add(action)
     return verdict
@@ -50,25 +51,32 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
     if gone:
         return SendVerdict(cancel_reason=gone)
     # A retried check must not see its own claim.
-    by_agent, anyone = last_contacts(
-        session, [customer.id], action.agent_type, col(ProposedAction.id) != check.action_id
+    contacts = last_contacts(
+        session,
+        [customer.id],
+        action.agent_type,
+        window_start(check.at, policy),
+        col(ProposedAction.id) != check.action_id,
     )
 
     def local(at: datetime) -> str:
         return at.astimezone(ZoneInfo(location.time_zone)).strftime("%Y-%m-%d %H:%M")
 
-    if in_cooldown(last := by_agent.get(customer.id), check.at, policy):
+    if in_cooldown(last := contacts.last_by_agent.get(customer.id), check.at, policy):
         assert last is not None
         return SendVerdict(
             cancel_reason=f"This agent already reached the customer on {local(last)}, "
             f"within its {policy.cooldown.days}-day cooldown."
         )
-    if in_min_gap(last := anyone.get(customer.id), check.at, policy):
+    if in_min_gap(last := contacts.last.get(customer.id), check.at, policy):
         assert last is not None
         hours = int(policy.min_gap.total_seconds() // 3600)
         return SendVerdict(
             cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
         )
+    waiting = None if check.budget_waived else held(session, action, contacts, check.at, policy, location.time_zone)
+    if waiting is not None:
+        return waiting
     if claimed_today(session, location, action.agent_type, check.at, check.action_id) >= policy.daily_max:
         return SendVerdict(
             cancel_reason=f"Today's maximum of {policy.daily_max} {action.agent_type.value} deliveries "

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.messages import UNDELIVERED, ActionStatus, AgentType
@@ -15,25 +16,36 @@ from models.tables import Location, ProposedAction
 
 
 @dataclass(frozen=True)
+class Contacts:
+    """When customers were last contacted (by one agent, by any) and their contacts since a moment (the start of
+    their contact budget's window): how many, and the oldest of them."""
+
+    last_by_agent: dict[str, datetime]
+    last: dict[str, datetime]
+    since: dict[str, tuple[int, datetime]]
+
+
+@dataclass(frozen=True)
 class History:
     """What we know of the customers on one page, gathered in a few queries."""
 
-    last_contact_by_agent: dict[str, datetime]
-    last_contact: dict[str, datetime]
+    contacts: Contacts
     open_by_agent: set[str]
 
 
 def last_contacts(
-    session: Session, customer_ids: Sequence[str], agent_type: AgentType, *conditions: Any
-) -> tuple[dict[str, datetime], dict[str, datetime]]:
-    """When each customer was last contacted by this agent, and by any: the latest outreach claimed for
-    delivery and not failed."""
+    session: Session, customer_ids: Sequence[str], agent_type: AgentType, since: datetime, *conditions: Any
+) -> Contacts:
+    """Each customer's contacts: the outreaches claimed for delivery and not failed."""
     claimed = col(ProposedAction.delivery_claimed_at)
-    rows = session.exec(
-        select(
-            ProposedAction.customer_id,
+    recent = case((claimed > since, claimed))  # a contact exactly a window ago has left it
+    rows = session.execute(  # five columns: more than sqlmodel's `select` types
+        sa_select(
+            col(ProposedAction.customer_id),
             func.max(case((col(ProposedAction.agent_type) == agent_type, claimed))),
             func.max(claimed),
+            func.count(recent),
+            func.min(recent),
         )
         .where(
             col(ProposedAction.customer_id).in_(customer_ids),
@@ -43,12 +55,15 @@ def last_contacts(
         )
         .group_by(col(ProposedAction.customer_id))
     ).all()
-    by_agent = {customer_id: at for customer_id, at, _ in rows if at is not None}
-    return by_agent, {customer_id: at for customer_id, _, at in rows if at is not None}
+    return Contacts(
+        last_by_agent={customer_id: at for customer_id, at, *_ in rows if at is not None},
+        last={customer_id: at for customer_id, _, at, *_ in rows if at is not None},
+        since={customer_id: (count, oldest) for customer_id, _, _, count, oldest in rows if count},
+    )
 
 
-def history(session: Session, customer_ids: Sequence[str], agent_type: AgentType) -> History:
-    """Last contacts of a page of customers, and which of them have an undelivered proposal of this agent."""
+def history(session: Session, customer_ids: Sequence[str], agent_type: AgentType, since: datetime) -> History:
+    """Contacts of a page of customers, and which of them have an undelivered proposal of this agent."""
     open_ones = session.exec(
         select(ProposedAction.customer_id).where(
             col(ProposedAction.customer_id).in_(customer_ids),
@@ -56,8 +71,7 @@ def history(session: Session, customer_ids: Sequence[str], agent_type: AgentType
             col(ProposedAction.status).in_(UNDELIVERED),
         )
     ).all()
-    by_agent, anyone = last_contacts(session, customer_ids, agent_type)
-    return History(last_contact_by_agent=by_agent, last_contact=anyone, open_by_agent=set(open_ones))
+    return History(contacts=last_contacts(session, customer_ids, agent_type, since), open_by_agent=set(open_ones))
 
 
 def lock_location_sends(session: Session, location_id: str | ColumnElement[str]) -> None:

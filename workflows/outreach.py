@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ids import CALL_ANSWERED, CANCEL, CUSTOMER_REPLIED, DELIVERY_STATUS, OUTREACH_WORKFLOW, conversation_id
     from models.messages import (
         DECIDABLE,
+        SENDING,
         UNDELIVERABLE,
         UNDELIVERED,
         ActionStatus,
@@ -55,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         RejectRequest,
         SendCheck,
         Sender,
+        SendVerdict,
         SnoozeRequest,
         StatusChange,
         TicketRequest,
@@ -78,10 +80,11 @@ SAFEGUARDS_BEFORE_SEND = "safeguards-before-send"
 # Delivery starts once the decision is recorded: the approval answers its caller without sharing the worker
 # with the delivery's first steps, and the check before send reads the proposal as approved.
 DELIVER_AFTER_DECISION = "deliver-after-decision"
+# How often an outreach may be held back before it goes back to the operator, and how often it may be snoozed.
+HOLD_LIMIT = 5
+SNOOZE_LIMIT = 3
 
 # On the way out: approved and not yet sent, failed or cancelled.
-SENDING = frozenset({ActionStatus.approved, ActionStatus.auto_executed, ActionStatus.deferred})
-
 Request = TypeVar("Request", ApproveRequest, DraftEdit, RejectRequest, SnoozeRequest)
 
 
@@ -115,6 +118,9 @@ class OutreachWorkflow:
         self._write_lock = asyncio.Lock()
         # The draft as the read model has it (None: no row yet), so a write sends the draft only when it changed.
         self._recorded_draft: Draft | None = None
+        # How often the check before send held the outreach back (the contact budget), and how often it was snoozed.
+        self._holds = 0
+        self._snoozes = 0
 
     @workflow.run
     async def run(self, input: OutreachInput) -> OutreachOutcome:
@@ -264,6 +270,7 @@ class OutreachWorkflow:
         return await self._snooze(request)
 
     async def _snooze(self, request: SnoozeRequest) -> DecisionResult:
+        self._snoozes += 1
         self._state.snoozed_until = request.until
         note = f"Snoozed until {request.until.isoformat(timespec='minutes')}."
         return await self._decide(request, ActionStatus.snoozed, note)
@@ -275,6 +282,8 @@ class OutreachWorkflow:
             raise _invalid("The snooze time needs a time zone, e.g. 2026-11-23T09:00:00+01:00.")
         if request.until <= workflow.now():
             raise _invalid("The snooze time must be in the future.")
+        if self._snoozes >= SNOOZE_LIMIT:
+            raise _invalid(f"This proposal was snoozed {self._snoozes} times already: approve, edit or reject it.")
         cap = self._state.created_at + self._input.policy.snooze_cap
         if request.until >= cap:
             raise _invalid(
@@ -372,12 +381,9 @@ class OutreachWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
             if not await self._wait_for_business_hours():
                 return False
-            verdict = await workflow.execute_activity_method(
-                DetectionActivities.check_before_send,
-                SendCheck(action_id=workflow.info().workflow_id, policy=self._input.policy, at=workflow.now()),
-                start_to_close_timeout=DB_TIMEOUT,
-                summary="Re-check opt-out, the situation, cooldown and the daily maximum",
-            )
+            verdict = await self._check_before_send()
+            if verdict is None:
+                return False
             if verdict.cancel_reason is not None:
                 self._state.cancel_reason = verdict.cancel_reason
                 await self._set_status(ActionStatus.cancelled, f"Cancelled before delivery: {verdict.cancel_reason}")
@@ -440,6 +446,53 @@ class OutreachWorkflow:
         await self._set_status(ActionStatus.sent, f"Delivered through the {delivery.provider} provider.")
         return True
 
+    async def _check_before_send(self) -> SendVerdict | None:
+        """The last check of every safeguard, made again each time it holds the outreach back (the customer's
+        contact budget) once the hold ends. Held `HOLD_LIMIT` times, the outreach goes back to the operator, whose
+        new approval sends it whatever the budget says. None: rejected or expired there."""
+        waived = False
+        while True:
+            verdict: SendVerdict = await workflow.execute_activity_method(
+                DetectionActivities.check_before_send,
+                SendCheck(
+                    action_id=workflow.info().workflow_id, policy=self._input.policy, at=workflow.now(),
+                    budget_waived=waived,
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary="Re-check opt-out, the situation, cooldown, the contact budget and the daily maximum",
+            )  # fmt: skip
+            if verdict.held_reason is None or verdict.held_until is None:
+                return verdict
+            if self._holds >= HOLD_LIMIT:
+                self._holds, self._state.held_reason = 0, None
+                self._state.expires_at = workflow.now() + self._input.policy.expiry
+                await self._set_status(
+                    ActionStatus.pending,
+                    f"Held back {HOLD_LIMIT} times, last: {verdict.held_reason} Back in the inbox: approving it "
+                    "again sends it whatever the contact budget says.",
+                )
+                await self._wait_for_decision()
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._state.cancel_reason is not None:
+                    return SendVerdict(cancel_reason=self._state.cancel_reason)
+                if self._state.status is not ActionStatus.approved:
+                    return None
+                waived = True
+                continue
+            self._holds += 1
+            self._state.held_reason = verdict.held_reason
+            await self._set_status(ActionStatus.deferred, f"Deferred: {verdict.held_reason}")
+            try:
+                await workflow.wait_condition(
+                    lambda: self._state.cancel_reason is not None,
+                    timeout=max(verdict.held_until - workflow.now(), timedelta(0)),
+                    timeout_summary="The hold ends",
+                )
+            except TimeoutError:
+                self._state.held_reason = None
+                continue
+            return SendVerdict(cancel_reason=self._state.cancel_reason)
+
     async def _wait_for_business_hours(self) -> bool:
         """Voice always, other channels when the agent says so, go out only while the location is
         open. Deferred work waits on a durable timer, so it is never dropped; False if cancelled."""
@@ -459,10 +512,9 @@ class OutreachWorkflow:
         if opening is None or opening <= workflow.now():
             return True
         local = hours.local(opening)
-        await self._set_status(
-            ActionStatus.deferred,
-            f"Deferred until the location opens: {local:%A %Y-%m-%d %H:%M} ({spec.time_zone}).",
-        )
+        opens = f"{local:%A %Y-%m-%d %H:%M} ({spec.time_zone})"
+        self._state.held_reason = f"The location is closed until {opens}."
+        await self._set_status(ActionStatus.deferred, f"Deferred until the location opens: {opens}.")
         try:
             await workflow.wait_condition(
                 lambda: self._state.cancel_reason is not None,
@@ -470,6 +522,7 @@ class OutreachWorkflow:
                 timeout_summary="Business hours begin",
             )
         except TimeoutError:
+            self._state.held_reason = None
             return True
         await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._state.cancel_reason}")
         return False

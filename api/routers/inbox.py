@@ -82,6 +82,7 @@ _ROW: tuple[Any, ...] = (
     col(ProposedAction.created_at),
     col(ProposedAction.expires_at),
     col(ProposedAction.snoozed_until),
+    col(ProposedAction.held_reason),
     col(ProposedAction.conversation_id),
     col(Customer.id).label("customer_id"),
     col(Customer.name).label("customer_name"),

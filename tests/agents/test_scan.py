@@ -211,6 +211,22 @@ def test_the_minimum_gap_holds_across_agents(engine: Engine) -> None:
     assert len(detect(engine, as_of=NOW + timedelta(hours=2), min_gap=timedelta(hours=48)).patterns) == 1
 
 
+def test_a_customer_whose_contact_budget_is_spent_hears_from_no_other_agent_until_the_window_has_room(
+    engine: Engine,
+) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=10))
+    deliver(engine, "c1", AgentType.first_booking, NOW - timedelta(days=6), n=1)
+    deliver(engine, "c1", AgentType.contract_renewal, NOW - timedelta(days=3), n=2)
+    budget = {"contact_budget": 2, "contact_window": timedelta(days=7), "min_gap": timedelta(0)}
+    held = detect(engine, **budget)
+    assert (held.patterns, held.skipped.contact_budget) == ([], 1)
+    assert len(detect(engine, **budget | {"contact_budget": 3}).patterns) == 1
+    # A day later the first contact has left the window.
+    assert keys(detect(engine, as_of=NOW + timedelta(days=1), **budget)) == ["due_invoice:INV-1"]
+
+
 def test_one_proposal_per_customer_and_agent_per_run_even_across_pages(engine: Engine) -> None:
     add_location(engine)
     add_customer(engine, "c1")

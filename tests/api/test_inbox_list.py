@@ -133,3 +133,17 @@ async def test_a_replaced_token_stops_working_once_its_trust_runs_out(engine: En
             assert (answer.status_code == 200) is still_accepted, seconds
             wrong = await http.get("/api/inbox", headers={"Authorization": "Bearer not-a-token"})
             assert wrong.status_code == 401
+
+
+async def test_a_held_outreach_says_why_in_the_list_and_its_detail(engine: Engine, settings: Settings) -> None:
+    seed_proposals(engine, "inbox", 2)
+    why = "The customer's contact budget (3 in 7 days) is spent; it has room again on 2026-12-08 10:00 (UTC)."
+    with session_scope(engine) as session:
+        held = session.exec(select(ProposedAction)).first()
+        assert held is not None
+        held.status, held.held_reason = ActionStatus.deferred, why
+        held_id = held.id
+    async with served(settings, engine, admin(engine)) as http:
+        [row] = (await http.get("/api/inbox", params={"status": "deferred"})).json()["items"]
+        assert (row["id"], row["held_reason"]) == (held_id, why)
+        assert (await http.get(f"/api/inbox/{held_id}")).json()["held_reason"] == why

@@ -1,10 +1,12 @@
 """The last check before delivery claims the delivery in the same transaction, so the daily maximum,
-the cooldown and the minimum gap hold exactly even when outreaches race each other to send."""
+the cooldown, the minimum gap and the customer's contact budget hold exactly even when outreaches race each other
+to send."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -14,7 +16,7 @@ from agents.scan import scan_page, start_scan
 from demo.bulk import add_approved
 from domain.ids import outreach_id
 from models.db import session_scope
-from models.messages import ActionStatus, AgentType, SendCheck
+from models.messages import ActionStatus, AgentType, Priority, SendCheck, SendVerdict
 from models.tables import ProposedAction
 from safeguards.before_send import check_and_claim
 from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, policy
@@ -93,3 +95,87 @@ def test_a_claim_holds_the_customer_for_other_agents_within_the_minimum_gap(engi
         )  # fmt: skip
     reason = check(engine, other)
     assert reason is not None and "within the 48-hour minimum gap" in reason
+
+
+def other_agent(
+    engine: Engine, claim: SendCheck, agent_type: AgentType, priority: Priority, **fields: Any
+) -> SendCheck:
+    """An approved outreach of another agent to the same customer, as its workflow checks it."""
+    checked = claim.model_copy(
+        update={
+            "action_id": f"outreach:{agent_type.value}",
+            "policy": claim.policy.model_copy(update={"agent_type": agent_type}),
+        }
+    )
+    with session_scope(engine) as session:
+        session.add(
+            ProposedAction(id=checked.action_id, location_id=LOCATION_ID, agent_type=agent_type,
+                           dedup_key=f"{agent_type.value}:cust-0", customer_id="cust-0", status=ActionStatus.approved,
+                           channel=claim.policy.channel, subject="s", body_html="b", body_text="b", reason="r",
+                           confidence=90, priority=priority, created_at=NOW, expires_at=NOW, **fields)
+        )  # fmt: skip
+    return checked
+
+
+def still_there(*_: object) -> None:
+    """The situation of an outreach added by hand: still there (what is tested is the budget)."""
+
+
+BUDGET = {"contact_budget": 1, "contact_window": timedelta(days=7), "min_gap": timedelta(0)}
+
+
+def test_the_contact_budget_holds_a_customer_across_agents_until_its_window_has_room(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1, **BUDGET)
+    assert check(engine, invoice) is None
+    booking = other_agent(engine, invoice, AgentType.first_booking, Priority.normal)
+    verdict = check_and_claim(engine, booking, still_there)
+    assert verdict.cancel_reason is None and verdict.held_until == NOW + timedelta(days=7)
+    room = (NOW + timedelta(days=7)).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert verdict.held_reason == (
+        f"The customer's contact budget (1 in 7 days) is spent; it has room again on {room:%Y-%m-%d %H:%M} "
+        "(Europe/Amsterdam)."
+    )
+    assert action_row_claim(engine, booking.action_id) is None  # held, not claimed
+    # A week on, the first contact has left the window.
+    later = booking.model_copy(update={"at": NOW + timedelta(days=7)})
+    assert check_and_claim(engine, later, still_there) == SendVerdict()
+    # An operator who approved again after the holds sends it whatever the budget says.
+    renewal = other_agent(engine, invoice, AgentType.contract_renewal, Priority.normal)
+    waived = renewal.model_copy(update={"budget_waived": True})
+    assert check_and_claim(engine, waived, still_there).held_reason is None
+
+
+def test_the_more_urgent_outreach_gets_the_customers_last_place(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1, **BUDGET)
+    renewal = other_agent(engine, invoice, AgentType.contract_renewal, Priority.critical)
+    verdict = check_and_claim(engine, invoice, AGENTS[AgentType.due_invoice].resolved)
+    assert (
+        verdict.held_reason is not None and "kept for a more urgent outreach (contract_renewal)" in verdict.held_reason
+    )
+    assert verdict.held_until == NOW + timedelta(hours=4)
+    assert check_and_claim(engine, renewal, still_there).held_reason is None
+
+
+def test_racing_checks_never_exceed_a_customers_contact_budget(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1, contact_budget=2, min_gap=timedelta(0))
+    racers = [invoice] + [
+        other_agent(engine, invoice, agent_type, Priority.normal)
+        for agent_type in (AgentType.first_booking, AgentType.contract_renewal, AgentType.lead_follow_up)
+    ]
+    start = threading.Barrier(len(racers))
+
+    def race(request: SendCheck) -> SendVerdict:
+        start.wait()
+        return check_and_claim(engine, request, still_there)
+
+    with ThreadPoolExecutor(len(racers)) as pool:
+        verdicts = list(pool.map(race, racers))
+    assert sum(verdict == SendVerdict() for verdict in verdicts) == 2
+    assert sum(action_row_claim(engine, racer.action_id) is not None for racer in racers) == 2
+
+
+def action_row_claim(engine: Engine, action_id: str) -> datetime | None:
+    with Session(engine) as session:
+        action = session.get(ProposedAction, action_id)
+        assert action is not None
+        return action.delivery_claimed_at

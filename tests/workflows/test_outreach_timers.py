@@ -85,3 +85,20 @@ async def test_snooze_cannot_pass_the_hard_cap(
         assert "at the latest" in raised.value.cause.message
         assert action_row(engine, handle.id).status == ActionStatus.pending
         await handle.terminate()
+
+
+async def test_a_proposal_is_snoozed_three_times_at_most(
+    time_skipping: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine)
+    async with worker_for(time_skipping.client, engine, settings) as worker:
+        handle = await start_outreach(time_skipping.client, worker.task_queue, input, engine)
+        now = await time_skipping.get_current_time()
+        for hours in (1, 2, 3):
+            snoozed = SnoozeRequest(until=now + timedelta(hours=hours))
+            assert (await handle.execute_update(OutreachWorkflow.snooze, snoozed)).status is ActionStatus.snoozed
+        with pytest.raises(WorkflowUpdateFailedError) as raised:
+            await handle.execute_update(OutreachWorkflow.snooze, SnoozeRequest(until=now + timedelta(hours=4)))
+        assert isinstance(raised.value.cause, ApplicationError)
+        assert raised.value.cause.message == "This proposal was snoozed 3 times already: approve, edit or reject it."
+        await handle.terminate()

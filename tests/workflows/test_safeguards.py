@@ -1,6 +1,7 @@
 """Safeguards over time and inside the outreach: cooldowns across days and the daily maximum at local
 midnight on the time-skipping server; business hours (deferred across weekends, holidays and DST, never
-dropped); auto-execute only at or above the threshold; the re-check right before delivery that cancels
+dropped); the customer's contact budget across agents (held, never dropped; given back to the operator after
+too many holds); auto-execute only at or above the threshold; the re-check right before delivery that cancels
 with the reason."""
 
 import uuid
@@ -15,7 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.business_hours import WEEKDAYS
 from models.db import session_scope
-from models.messages import ActionStatus, ApproveRequest, CancelRequest, Channel, DetectionInput, DetectionResult
+from models.messages import (
+    ActionStatus,
+    AgentType,
+    ApproveRequest,
+    CancelRequest,
+    Channel,
+    DetectionInput,
+    DetectionResult,
+    Priority,
+)
 from models.tables import Delivery, Invoice, ProposedAction, TimelineEntry
 from settings import Settings
 from tests.conftest import action_row, poll, start_outreach, worker_for
@@ -237,3 +247,65 @@ async def test_an_opt_out_while_waiting_cancels_before_anything_is_sent(
         outcome = await handle.result()
     assert outcome.status is ActionStatus.cancelled
     assert action_row(engine, handle.id).cancel_reason == "The customer opted out of outreach."
+
+
+def other_outreach(
+    engine: Engine, agent_type: AgentType, claimed: datetime | None, priority: Priority = Priority.normal
+) -> None:
+    """Another agent's outreach to cust-1: delivered (`claimed` then), or approved and about to go (None)."""
+    status = ActionStatus.sent if claimed else ActionStatus.approved
+    with session_scope(engine) as session:
+        session.add(
+            ProposedAction(id=f"outreach:{agent_type.value}", location_id=LOCATION_ID, agent_type=agent_type,
+                           dedup_key=f"{agent_type.value}:cust-1", customer_id="cust-1", status=status,
+                           channel=Channel.ai_email, subject="s", body_html="b", body_text="b", reason="r",
+                           confidence=90, priority=priority, created_at=claimed or datetime.now(UTC),
+                           expires_at=datetime.now(UTC) + timedelta(days=30), delivery_claimed_at=claimed)
+        )  # fmt: skip
+
+
+BUDGET = {
+    "contact_budget": 1,
+    "contact_window": timedelta(days=7),
+    "min_gap": timedelta(0),
+    "expiry": timedelta(days=7),
+}
+
+
+async def test_an_outreach_over_the_customers_contact_budget_waits_for_room_then_goes_out(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine, **BUDGET)
+    other_outreach(engine, AgentType.first_booking, claimed=await own_clock.get_current_time() - timedelta(days=6))
+    async with worker_for(own_clock.client, engine, settings) as worker:
+        handle = await start_outreach(own_clock.client, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await poll(status_is(engine, handle.id, ActionStatus.deferred), "the outreach to be held")
+        held = action_row(engine, handle.id).held_reason
+        assert held is not None and held.startswith("The customer's contact budget (1 in 7 days) is spent;")
+        assert timeline(engine, handle.id)[-1] == f"Deferred: {held}"
+        await own_clock.sleep(timedelta(days=1, minutes=1))
+        await poll(status_is(engine, handle.id, ActionStatus.sent), "the held outreach to go out once there is room")
+        assert action_row(engine, handle.id).held_reason is None
+        await handle.terminate()
+
+
+async def test_an_outreach_held_too_often_goes_back_to_the_operator_whose_approval_sends_it(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine, **BUDGET)
+    other_outreach(engine, AgentType.contract_renewal, claimed=None, priority=Priority.critical)
+    async with worker_for(own_clock.client, engine, settings) as worker:
+        handle = await start_outreach(own_clock.client, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await poll(status_is(engine, handle.id, ActionStatus.deferred), "the outreach to yield to the urgent one")
+        assert "kept for a more urgent outreach (contract_renewal)" in timeline(engine, handle.id)[-1]
+        for _ in range(5):  # checked again every four hours, held each time
+            await own_clock.sleep(timedelta(hours=4, minutes=1))
+        await poll(status_is(engine, handle.id, ActionStatus.pending), "the outreach to go back to the inbox")
+        entries = timeline(engine, handle.id)
+        assert sum(entry.startswith("Deferred: ") for entry in entries) == 5
+        assert entries[-1].startswith("Held back 5 times, last: The customer's contact budget")
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await poll(status_is(engine, handle.id, ActionStatus.sent), "the operator's second approval to send it")
+        await handle.terminate()
