@@ -18,6 +18,7 @@ from safeguards.contact_budget import spent, window_start
 from safeguards.contact_history import history
 from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import proposed_today_before
+from safeguards.open_matters import open_matters
 
 PAGE_SIZE = 200
 
@@ -41,8 +42,8 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     """One page of candidates through every safeguard.
 
     Opted-out customers and situations proposed before are filtered in SQL (and counted); cooldown,
-    the minimum gap, one proposal per customer per run, the customer's contact budget and the daily maximum are
-    applied here.
+    the minimum gap, one proposal per customer per run, a matter the team has open with the customer, the
+    customer's contact budget and the daily maximum are applied here.
     """
     agent, policy = AGENTS[scan.policy.agent_type], scan.policy
     rows_query = agent.candidates(scan).order_by(col(Customer.id), agent.key).limit(limit)
@@ -52,8 +53,9 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
             or_(col(Customer.id) > last_customer, (col(Customer.id) == last_customer) & (agent.key > last_key))
         )
     rows = session.exec(rows_query).all()
-    known = history(session, sorted({row[1].id for row in rows}), policy.agent_type, window_start(scan.as_of, policy))
-    contacts = known.contacts
+    customer_ids = sorted({row[1].id for row in rows})
+    known = history(session, customer_ids, policy.agent_type, window_start(scan.as_of, policy))
+    contacts, matters = known.contacts, open_matters(session, customer_ids)
     remaining = (
         policy.daily_max
         - proposed_today_before(session, scan.location, policy.agent_type, scan.as_of)
@@ -73,6 +75,9 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
             or in_min_gap(last_contact, scan.as_of, policy)
         ):
             skipped.cooldown += 1
+            continue
+        if customer.id in matters:  # proposed once the team has closed it
+            skipped.open_matter += 1
             continue
         if spent(contacts, customer.id, policy):  # proposed again once the window has room
             skipped.contact_budget += 1

@@ -187,6 +187,7 @@ class SkipCounts(BaseModel):
 
     opted_out: int = 0
     cooldown: int = 0
+    open_matter: int = 0
     contact_budget: int = 0
     daily_cap: int = 0
     dedup: int = 0
@@ -348,6 +349,11 @@ class SendCheck(BaseModel):
     at: datetime
     # The operator approved again after the outreach was deferred as often as it may be: the contact budget yields.
     budget_waived: bool = False
+
+
+# How soon a held outreach looks again when nothing says when its hold ends (a more urgent outreach about to go,
+# a matter the team is working on).
+HOLD_RECHECK = timedelta(hours=4)
 
 
 class SendVerdict(BaseModel):

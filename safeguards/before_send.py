@@ -1,6 +1,7 @@
 """The check right before a send: everything that may have changed since the proposal — opt-out, the
-situation itself, the cooldown, the minimum gap, the customer's contact budget, the daily maximum — re-checked,
-and the delivery claimed in the same transaction, one at a time per location."""
+situation itself, the cooldown, the minimum gap, a matter the team has open with the customer, the customer's
+contact budget, the daily maximum — re-checked, and the delivery claimed in the same transaction, one at a time
+per location."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -11,12 +12,13 @@ from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
 from models.db import session_scope
-from models.messages import SendCheck, SendVerdict
+from models.messages import HOLD_RECHECK, SendCheck, SendVerdict
 from models.tables import Customer, Location, ProposedAction
 from safeguards.contact_budget import held, window_start
 from safeguards.contact_history import last_contacts, lock_location_sends
 from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import claimed_today
+from safeguards.open_matters import open_matters
 
 # Why the situation is gone (paid, renewed, booked), or None while it is still there: the agent knows.
 Resolved = Callable[[Session, ProposedAction], str | None]
@@ -74,6 +76,10 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
         return SendVerdict(
             cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
         )
+    matter = open_matters(session, [customer.id]).get(customer.id)
+    if matter is not None:
+        until = check.at + HOLD_RECHECK
+        return SendVerdict(held_reason=f"{matter} Checked again on {local(until)}.", held_until=until)
     waiting = None if check.budget_waived else held(session, action, contacts, check.at, policy, location.time_zone)
     if waiting is not None:
         return waiting

@@ -3,17 +3,14 @@
 urgent outreach goes first. An outreach over the budget is held (deferred, with its reason) until the window has
 room again, never dropped; detection proposes nothing to a customer whose budget is spent."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.messages import SENDING, AgentPolicy, Priority, SendVerdict
+from models.messages import HOLD_RECHECK, SENDING, AgentPolicy, Priority, SendVerdict
 from models.tables import ProposedAction
 from safeguards.contact_history import Contacts
-
-# How soon an outreach that yielded to a more urgent one looks again (the other is approved and about to go).
-RECHECK = timedelta(hours=4)
 
 
 def window_start(at: datetime, policy: AgentPolicy) -> datetime:
@@ -43,7 +40,7 @@ def held(
     urgent = more_urgent(session, action)
     if urgent and count + len(urgent) >= policy.contact_budget:
         agents = ", ".join(sorted({other.agent_type.value for other in urgent}))
-        until = at + RECHECK
+        until = at + HOLD_RECHECK
         return SendVerdict(
             held_reason=f"{budget} is kept for a more urgent outreach ({agents}); checked again on {local(until)}.",
             held_until=until,

@@ -18,15 +18,18 @@ from models.messages import (
     AgentPolicy,
     AgentType,
     Channel,
+    ConversationStatus,
     Draft,
     OutreachInput,
     OutreachState,
+    Priority,
     ProposalRecord,
     Sender,
     StatusChange,
+    TicketStatus,
     TimelineEvent,
 )
-from models.tables import AgentConfig, Customer, Invoice, Location
+from models.tables import AgentConfig, Conversation, Customer, Invoice, Location, Ticket
 from providers.mail_servers import MailServerRules
 from providers.smtp import SmtpMailer
 
@@ -175,3 +178,30 @@ def next_open_weekday(location: Location) -> tuple[str, date]:
         if day is not None and hours.windows(day):
             return f"next {name}", day
     raise AssertionError(f"{location.id} is open on no weekday next week")
+
+
+def add_open_matter(engine: Engine, customer_id: str, kind: str, at: datetime) -> str:
+    """A matter the team has open with the customer: an escalated conversation or an open help-desk ticket; its id."""
+    with session_scope(engine) as session:
+        if kind == "conversation":
+            row: Any = Conversation(
+                id=f"conversation:{customer_id}", location_id=LOCATION_ID, customer_id=customer_id,
+                channel=Channel.ai_email, subject="Invoice INV-1", status=ConversationStatus.escalated,
+                started_at=at, updated_at=at,
+            )  # fmt: skip
+        else:
+            row = Ticket(
+                id=f"ticket:{customer_id}", number="T-0001", location_id=LOCATION_ID, requester_id=customer_id,
+                subject="Invoice INV-1", status=TicketStatus.open, priority=Priority.high, created_at=at, updated_at=at,
+            )  # fmt: skip
+        session.add(row)
+        return str(row.id)
+
+
+def close_matter(engine: Engine, matter_id: str) -> None:
+    with session_scope(engine) as session:
+        conversation, ticket = session.get(Conversation, matter_id), session.get(Ticket, matter_id)
+        if conversation is not None:
+            conversation.status = ConversationStatus.closed
+        if ticket is not None:
+            ticket.status = TicketStatus.solved

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -34,7 +35,15 @@ from models.tables import (
     ProposedAction,
     Resource,
 )
-from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, policy
+from tests.factories import (
+    LOCATION_ID,
+    add_customer,
+    add_invoice,
+    add_location,
+    add_open_matter,
+    close_matter,
+    policy,
+)
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday
 TODAY = date(2026, 11, 18)
@@ -225,6 +234,18 @@ def test_a_customer_whose_contact_budget_is_spent_hears_from_no_other_agent_unti
     assert len(detect(engine, **budget | {"contact_budget": 3}).patterns) == 1
     # A day later the first contact has left the window.
     assert keys(detect(engine, as_of=NOW + timedelta(days=1), **budget)) == ["due_invoice:INV-1"]
+
+
+@pytest.mark.parametrize("kind", ["conversation", "ticket"])
+def test_no_proposal_talks_over_a_matter_the_team_has_open_with_the_customer(engine: Engine, kind: str) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=10))
+    matter = add_open_matter(engine, "c1", kind, NOW - timedelta(hours=3))
+    held = detect(engine)
+    assert (held.patterns, held.skipped.open_matter) == ([], 1)
+    close_matter(engine, matter)
+    assert keys(detect(engine)) == ["due_invoice:INV-1"]
 
 
 def test_one_proposal_per_customer_and_agent_per_run_even_across_pages(engine: Engine) -> None:

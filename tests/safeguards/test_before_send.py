@@ -19,7 +19,15 @@ from models.db import session_scope
 from models.messages import ActionStatus, AgentType, Priority, SendCheck, SendVerdict
 from models.tables import ProposedAction
 from safeguards.before_send import check_and_claim
-from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, policy
+from tests.factories import (
+    LOCATION_ID,
+    add_customer,
+    add_invoice,
+    add_location,
+    add_open_matter,
+    close_matter,
+    policy,
+)
 
 NOW = datetime.now(UTC)
 
@@ -179,3 +187,14 @@ def action_row_claim(engine: Engine, action_id: str) -> datetime | None:
         action = session.get(ProposedAction, action_id)
         assert action is not None
         return action.delivery_claimed_at
+
+
+def test_an_outreach_waits_while_the_team_has_a_matter_open_with_the_customer(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1)
+    ticket = add_open_matter(engine, "cust-0", "ticket", NOW)
+    held = check_and_claim(engine, invoice, AGENTS[AgentType.due_invoice].resolved)
+    assert held.cancel_reason is None and held.held_until == NOW + timedelta(hours=4)
+    assert (held.held_reason or "").startswith("The customer's help-desk ticket T-0001 is open. Checked again on ")
+    assert action_row_claim(engine, invoice.action_id) is None
+    close_matter(engine, ticket)
+    assert check_and_claim(engine, invoice, AGENTS[AgentType.due_invoice].resolved) == SendVerdict()
