@@ -2,25 +2,15 @@
 why it came to them, a summary, what the AI tried (each tool with what it found), the whole transcript, the
 channel, and who the customer is (open invoices, bookings, contract and plan, tenure)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from domain.content import format_money
 from models.messages import Channel, EscalationRequest, Sender
-from models.tables import (
-    Booking,
-    Contract,
-    Customer,
-    Invoice,
-    Location,
-    Plan,
-    ProposedAction,
-    Resource,
-    TimelineEntry,
-)
+from models.tables import Customer, Location, ProposedAction, TimelineEntry
+from safeguards.customer_history import customer_history
 
 _WHO = {Sender.customer: "Customer", Sender.ai: "AI", Sender.operator: "Team"}
 
@@ -81,42 +71,24 @@ def _list(items: list[str]) -> str:
 
 
 def customer_profile(session: Session, customer: Customer, location: Location, now: datetime) -> list[str]:
-    """Who the customer is to the space, in lines."""
+    """Who the customer is to the space, in lines: their history as the inbox shows it."""
+    history = customer_history(session, customer, location, now)
     zone = ZoneInfo(location.time_zone)
-    today = now.astimezone(zone).date()
     contact = ", ".join(value for value in (customer.email, customer.mobile_phone) if value)
     lines = [f"{customer.name} ({customer.kind}{f', {customer.company}' if customer.company else ''}): {contact}"]
-    if customer.joined_on:
-        months = (today.year - customer.joined_on.year) * 12 + today.month - customer.joined_on.month
-        lines.append(f"Member since {customer.joined_on.isoformat()} ({months} months).")
-    plan = session.get(Plan, customer.plan_id) if customer.plan_id else None
-    if plan:
-        lines.append(f"Plan: {plan.name}, {format_money(plan.monthly_price_cents, location.currency)} a month.")
-    contract = session.exec(
-        select(Contract).where(col(Contract.customer_id) == customer.id).order_by(col(Contract.ends_on).desc())
-    ).first()
-    if contract:
-        state = "renewed" if contract.renewed else "cancelled" if contract.cancelled else "not renewed yet"
-        lines.append(f"Contract: {contract.starts_on.isoformat()} to {contract.ends_on.isoformat()}, {state}.")
-    invoices = session.exec(
-        select(Invoice)
-        .where(col(Invoice.customer_id) == customer.id, col(Invoice.paid_at).is_(None))
-        .order_by(col(Invoice.due_date))
-    ).all()
+    if history.member_since:
+        lines.append(f"Member since {history.member_since} ({history.months_with_us} months).")
+    if history.plan:
+        lines.append(f"Plan: {history.plan}.")
+    if history.contract:
+        lines.append(f"Contract: {history.contract}.")
     lines += [
-        f"Open invoice {invoice.number}: {format_money(invoice.amount_cents, invoice.currency)}, due "
-        f"{invoice.due_date.isoformat()}" + (f" ({(today - invoice.due_date).days} days overdue)."
-                                             if invoice.due_date < today else ".")
-        for invoice in invoices
+        f"Open invoice {invoice.number}: {invoice.amount}, due {invoice.due_on}"
+        + (f" ({invoice.days_overdue} days overdue)." if invoice.days_overdue else ".")
+        for invoice in history.invoices if invoice.paid_at is None
     ] or ["No open invoices."]  # fmt: skip
-    bookings = session.exec(
-        select(Booking, Resource)
-        .join(Resource, col(Resource.id) == col(Booking.resource_id))
-        .where(col(Booking.customer_id) == customer.id, col(Booking.starts_at) >= now - timedelta(days=30))
-        .order_by(col(Booking.starts_at))
-    ).all()
-    recent = sum(1 for booking, _ in bookings if booking.starts_at < now)
-    upcoming = [f"{resource.name} on {booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"
-                for booking, resource in bookings if booking.starts_at >= now][:3]  # fmt: skip
+    recent = sum(1 for booking in history.bookings if booking.starts_at < now)
+    upcoming = [f"{booking.resource} on {booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}"
+                for booking in history.bookings if booking.starts_at >= now][:3]  # fmt: skip
     lines.append(f"Bookings: {recent} in the last 30 days; upcoming: {', '.join(upcoming) or 'none'}.")
     return lines

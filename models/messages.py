@@ -730,3 +730,74 @@ class ConversationStatusChange(BaseModel):
 
 
 StatusChange.model_rebuild()
+
+
+# --- the customer's history: what the operator sees beside a draft, and the team's brief on a ticket ----------------
+
+
+class PastOutreach(BaseModel):
+    id: str
+    agent_type: AgentType
+    status: ActionStatus
+    channel: Channel
+    priority: Priority
+    reason: str
+    created_at: datetime
+    sent_at: datetime | None
+    why_not: str | None = Field(description="Why it was cancelled, rejected, or is held")
+
+
+class PastConversation(BaseModel):
+    id: str
+    status: ConversationStatus
+    channel: Channel
+    subject: str
+    started_at: datetime
+    updated_at: datetime
+
+
+class PastTicket(BaseModel):
+    id: str
+    number: str
+    status: TicketStatus
+    priority: Priority
+    subject: str
+    created_at: datetime
+
+
+class PastInvoice(BaseModel):
+    number: str
+    amount: str
+    due_on: str  # a date: the location's day
+    paid_at: datetime | None
+    days_overdue: int = Field(description="0 when paid or not due yet")
+
+
+class PastBooking(BaseModel):
+    resource: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class CustomerHistory(BaseModel):
+    """Who the customer is to the space and what happened between us lately, newest first: the same for the inbox's
+    panel (`GET /api/customers/{id}/history`) and the escalation brief. Times are UTC; `time_zone` is the location's."""
+
+    customer_id: str
+    name: str
+    kind: str
+    company: str | None
+    email: str | None
+    mobile_phone: str | None
+    opted_out: bool
+    time_zone: str
+    member_since: str | None
+    months_with_us: int | None
+    plan: str | None
+    contract: str | None
+    open_matter: str | None = Field(description="What the team has open with them, which holds every outreach")
+    outreach: list[PastOutreach]
+    conversations: list[PastConversation]
+    tickets: list[PastTicket]
+    invoices: list[PastInvoice] = Field(description="Open ones, then those paid in the last 180 days")
+    bookings: list[PastBooking] = Field(description="The last 30 days and what is coming")

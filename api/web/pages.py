@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +29,10 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Stored HTML is shown only as the API would send it: sanitised again, never taken as it is.
 templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body_html or ""))
 templates.env.filters["todatetime"] = datetime.fromisoformat
+# A time the API gives (UTC, ISO 8601) on the location's clock; the page names the zone once.
+templates.env.filters["local"] = lambda at, zone: (
+    f"{datetime.fromisoformat(at).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+)
 # The API's links to what a timeline entry came from, as the web app's pages that show them: a browser holds no
 # bearer token, so an /api link would answer 401 there.
 WEB_PAGES = {"/api/helpdesk/tickets/": "/app/tickets/", "/api/inbound/": "/app/inbound/"}
@@ -162,8 +167,9 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
         proposal = await api.get(f"/api/inbox/{action_id}")
         departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
         me = await api.get("/api/me")
+        history = await api.get(f"/api/customers/{proposal['customer']['id']}/history")
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
-    return _page(request, "detail.html", token, status_code=status_code, p=proposal, done=done, error=error,
+    return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, done=done, error=error,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
                  variables=ALLOWED, form=form or {}, may_review=REVIEW in me["permissions"],
                  development=request.app.state.settings.development)  # fmt: skip

@@ -27,6 +27,7 @@ ROUTES = [
     ("GET", "/api/conversations"),
     ("GET", "/api/conversations/some-id"),
     ("GET", "/api/outbox"),
+    ("GET", "/api/customers/some-id/history"),
     ("POST", "/api/dev/simulate-reply"),
     ("POST", "/api/dev/simulate-conversion"),
     ("POST", "/api/events/invoice-paid"),
@@ -90,6 +91,7 @@ async def test_an_operator_sees_and_acts_only_on_its_locations(stack: Stack) -> 
         ("POST", f"/api/inbox/{ams['id']}/reject", {"reason": "no"}),
         ("POST", f"/api/inbox/{ams['id']}/snooze", {"until": "2030-01-01T09:00:00+00:00"}),
         ("GET", f"/api/conversations/{conversation_id}", None),
+        ("GET", f"/api/customers/{ams['customer']['id']}/history", None),
         ("POST", "/api/dev/simulate-reply", {"proposed_action_id": ams["id"], "body": "hi"}),
     ]
     for method, path, body in foreign:
@@ -99,6 +101,13 @@ async def test_an_operator_sees_and_acts_only_on_its_locations(stack: Stack) -> 
     assert (await stack.http.get("/api/conversations", headers=austin)).json()["total"] == 0
     assert (await stack.http.get("/api/outbox", headers=austin)).json()["total"] == 0
     assert (await stack.http.get(f"/api/conversations/{conversation_id}")).status_code == 200  # the admin does
+    # The admin sees the customer's history: the outreach sent, the conversation it started.
+    history = (await stack.http.get(f"/api/customers/{ams['customer']['id']}/history")).json()
+    assert (history["time_zone"], history["name"]) == ("Europe/Amsterdam", ams["customer"]["name"])
+    assert {"id": ams["id"], "status": "sent"}.items() <= next(
+        o for o in history["outreach"] if o["id"] == ams["id"]
+    ).items()
+    assert [talk["id"] for talk in history["conversations"]] == [conversation_id]
 
 
 async def test_unknown_ids_answer_404(stack: Stack) -> None:

@@ -146,6 +146,15 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(brief).to_contain_text("Can you remind me what this covers?")
     await shot(page, "ticket")
 
+    # Back on the proposal, the customer's history shows the conversation with the team and the ticket it opened,
+    # which holds every other outreach to them.
+    await page.goto(f"/app/inbox/{action['id']}")
+    history = page.locator(".history")
+    await expect(history).to_contain_text("escalated")
+    await expect(history.get_by_role("link", name=re.compile(r"^T-"))).to_be_visible()
+    await expect(history).to_contain_text("Every outreach waits: The customer's help-desk ticket")
+    await shot(page, "history")
+
 
 async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
     action = await stack.pending_email()  # at Amsterdam
