@@ -152,7 +152,7 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     history = page.locator(".history")
     await expect(history).to_contain_text("escalated")
     await expect(history.get_by_role("link", name=re.compile(r"^T-"))).to_be_visible()
-    await expect(history).to_contain_text("Every outreach waits: The customer's help-desk ticket")
+    await expect(history).to_contain_text("Every outreach waits: The customer's conversation")
     await shot(page, "history")
 
 
