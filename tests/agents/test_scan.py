@@ -228,7 +228,7 @@ def test_a_customer_whose_contact_budget_is_spent_hears_from_no_other_agent_unti
     add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=10))
     deliver(engine, "c1", AgentType.first_booking, NOW - timedelta(days=6), n=1)
     deliver(engine, "c1", AgentType.contract_renewal, NOW - timedelta(days=3), n=2)
-    budget = {"contact_budget": 2, "contact_window": timedelta(days=7), "min_gap": timedelta(0)}
+    budget: dict[str, Any] = {"contact_budget": 2, "contact_window": timedelta(days=7), "min_gap": timedelta(0)}
     held = detect(engine, **budget)
     assert (held.patterns, held.skipped.contact_budget) == ([], 1)
     assert len(detect(engine, **budget | {"contact_budget": 3}).patterns) == 1

@@ -7,6 +7,7 @@ with the reason."""
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -264,7 +265,7 @@ def other_outreach(
         )  # fmt: skip
 
 
-BUDGET = {
+BUDGET: dict[str, Any] = {
     "contact_budget": 1,
     "contact_window": timedelta(days=7),
     "min_gap": timedelta(0),
