@@ -17,7 +17,16 @@ from sqlmodel.sql.expression import Select
 
 from domain.contacts import international_phone
 from domain.dates import mentioned_day
-from models.messages import AgentPolicy, AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
+from models.messages import (
+    AgentCategory,
+    AgentPolicy,
+    AgentType,
+    Pattern,
+    Priority,
+    ToolRequest,
+    ToolStep,
+    TurnOutcome,
+)
 from models.tables import Booking, Customer, Location, ProposedAction
 
 
@@ -92,6 +101,10 @@ class Intent:
 @dataclass(frozen=True)
 class Agent:
     type: AgentType
+    # What it watches for, in a sentence with the threshold as N ("an invoice still unpaid N days after ..."): the
+    # operator reads it in the app and `GET /api/agents`.
+    description: str
+    threshold_days: int  # N when a location is set up
     source: Callable[[Scan], Candidates]  # rows of (situation, customer) matching the threshold
     key: Any  # the situation's id column: with the customer id, the stable sort and page key
     dedup_key: Any  # SQL expression of the pattern's dedup key
@@ -103,6 +116,10 @@ class Agent:
     # One sentence (HTML) that reminds the customer what this is about, ahead of the link.
     recap: Callable[[ComposeContext], str]
     intents: tuple[Intent, ...] = ()
+    category: AgentCategory = AgentCategory.customer
+    # Whether its proposals may be sent without review at all (auto-execute): a reminder of a fact may, a proposal
+    # that needs judgement may not, whatever the confidence.
+    auto_execute_safe: bool = False
     # Marks the situation followed up once the outreach was delivered (facts, delivery time).
     delivered: Callable[[Session, dict[str, Any], datetime], None] | None = None
 

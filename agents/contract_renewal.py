@@ -113,6 +113,9 @@ def _offer(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
 
 AGENT = Agent(
     type=AgentType.contract_renewal,
+    description="A contract ends within N days and is neither renewed nor cancelled.",
+    threshold_days=30,
+    auto_execute_safe=True,
     source=_source,
     key=col(Contract.id),
     dedup_key=dedup(AgentType.contract_renewal, col(Contract.id)),

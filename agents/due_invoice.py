@@ -140,6 +140,9 @@ def _paid(context: ComposeContext) -> list[str]:
 
 AGENT = Agent(
     type=AgentType.due_invoice,
+    description="An invoice still unpaid N days after its due date.",
+    threshold_days=5,
+    auto_execute_safe=True,
     source=_source,
     key=col(Invoice.id),
     dedup_key=dedup(AgentType.due_invoice, col(Invoice.number)),

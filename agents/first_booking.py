@@ -86,6 +86,9 @@ def _walk_through(context: ComposeContext) -> list[str]:
 
 AGENT = Agent(
     type=AgentType.first_booking,
+    description="A member joined N+ days ago and never made a booking.",
+    threshold_days=7,
+    auto_execute_safe=True,
     source=_source,
     key=col(Customer.id),
     dedup_key=dedup(AgentType.first_booking, col(Customer.id)),

@@ -136,6 +136,9 @@ def _tour(context: ComposeContext) -> list[str]:
 
 AGENT = Agent(
     type=AgentType.lead_follow_up,
+    description="A lead inquired N+ days ago and was never followed up, booked or converted.",
+    threshold_days=7,
+    auto_execute_safe=False,
     source=_source,
     key=col(LeadInquiry.id),
     dedup_key=dedup(AgentType.lead_follow_up, col(LeadInquiry.id)),

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from models.messages import AgentPolicy
-from models.tables import AgentConfig, Location
+from models.tables import AgentConfig, AgentSettings, Location
 
 # How long after delivery a reply still opens a conversation, and how long a conversation may
 # sit idle before it is closed.
@@ -14,22 +14,20 @@ SNOOZE_CAP = timedelta(days=14)
 
 
 def agent_policy(config: AgentConfig, location: Location) -> AgentPolicy:
+    """The settings a run applies: those the policy names as the settings do, as they are; the rest converted
+    (days and hours to durations) or the location's own."""
+    same = config.model_dump(include=AgentSettings.model_fields.keys() & AgentPolicy.model_fields.keys())
     return AgentPolicy(
+        **same,
         agent_type=config.agent_type,
-        threshold_days=config.threshold_days,
         channel=config.default_channel,
         expiry=timedelta(hours=config.expiry_hours),
+        cooldown=timedelta(days=config.cooldown_days),
         snooze_cap=SNOOZE_CAP,
         reply_window=REPLY_WINDOW,
         conversation_idle=CONVERSATION_IDLE,
-        cooldown=timedelta(days=config.cooldown_days),
         min_gap=timedelta(hours=location.customer_min_gap_hours),
         contact_budget=location.contact_budget,
         contact_window=timedelta(days=location.contact_budget_days),
-        daily_max=config.daily_max,
-        auto_execute=config.auto_execute,
-        confidence_threshold=config.confidence_threshold,
-        enforce_business_hours=config.enforce_business_hours,
         voice_enabled=location.voice_enabled,
-        custom_instructions=config.custom_instructions,
     )

@@ -1,13 +1,15 @@
 """Request and response bodies of the public API."""
 
 from datetime import datetime
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic.fields import FieldInfo
 
 from domain.content import line_break_problem
 from models.messages import (
     ActionStatus,
+    AgentCategory,
     AgentType,
     Channel,
     ConversationStatus,
@@ -23,7 +25,7 @@ from models.messages import (
     TicketStatus,
 )
 from models.operators import Permission
-from models.tables import EmailAccountFields, ProposedActionBase
+from models.tables import AgentSettings, EmailAccountFields, ProposedActionBase
 from providers.mail_servers import SECRET_PREFIX
 
 T = TypeVar("T")
@@ -301,34 +303,65 @@ class ReplyAccepted(BaseModel):
     message_id: str
 
 
-class AgentConfigPublic(BaseModel):
+class AgentConfigPublic(AgentSettings):
+    """An agent at a location: its settings, and what it is (from the registry of agents)."""
+
     location_id: str
     agent_type: AgentType
-    enabled: bool
-    threshold_days: int
-    cooldown_days: int
-    daily_max: int
-    expiry_hours: int
-    auto_execute: bool
-    confidence_threshold: int
-    enforce_business_hours: bool
-    default_channel: Channel
-    custom_instructions: str
+    category: AgentCategory
+    description: str
+    auto_execute_safe: bool
 
 
-class AgentConfigUpdate(_Body):
-    """Fields to change; those left out keep their value. Takes effect on the next detection run."""
+def _optional(field: FieldInfo) -> Any:
+    """The same field with its limits, optional: left out (None), the setting keeps its value."""
+    annotation: Any = field.annotation
+    return annotation | None, FieldInfo.merge_field_infos(field, default=None)
 
-    enabled: bool | None = None
-    threshold_days: int | None = Field(default=None, ge=0, le=365)
-    cooldown_days: int | None = Field(default=None, ge=0, le=365)
-    daily_max: int | None = Field(default=None, ge=0, le=10_000)
-    expiry_hours: int | None = Field(default=None, ge=1, le=24 * 30)
-    auto_execute: bool | None = None
-    confidence_threshold: int | None = Field(default=None, ge=0, le=100)
-    enforce_business_hours: bool | None = None
-    default_channel: Channel | None = None
-    custom_instructions: str | None = Field(default=None, max_length=2_000)
+
+# The settings to change, derived from `AgentSettings`: a new setting is one field there.
+AgentConfigUpdate = create_model(
+    "AgentConfigUpdate",
+    __base__=_Body,
+    __doc__="Fields to change; those left out keep their value. Takes effect on the next detection run.",
+    **{name: _optional(field) for name, field in AgentSettings.model_fields.items()},
+)
+
+
+class Choice(BaseModel):
+    value: str
+    label: str
+
+
+class AgentKind(BaseModel):
+    agent_type: AgentType
+    label: str
+    category: AgentCategory
+    description: str
+    auto_execute_safe: bool
+    threshold_days: int = Field(description="Its detection threshold when a location is set up")
+
+
+class SettingField(BaseModel):
+    """One setting of every agent, as a form shows it."""
+
+    name: str
+    label: str
+    kind: str = Field(description="switch, number, choice or text")
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    choices: list[Choice] = Field(default_factory=list)
+
+
+class Vocabulary(BaseModel):
+    """The API's enums and choices with their labels, for a client to build its filters and forms from."""
+
+    statuses: list[Choice]
+    channels: list[Choice]
+    priorities: list[Choice]
+    agents: list[AgentKind]
+    agent_settings: list[SettingField]
 
 
 class DetectionSchedule(BaseModel):

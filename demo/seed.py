@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from agents.registry import AGENTS
 from models.db import session_scope
-from models.messages import AgentType, Channel
 from models.tables import (
     AgentConfig,
     Booking,
@@ -30,12 +30,6 @@ from models.tables import (
 CUSTOMERS_PER_LOCATION = 90
 
 # Default thresholds in days, per agent type.
-DEFAULT_THRESHOLDS = {
-    AgentType.due_invoice: 5,
-    AgentType.contract_renewal: 30,
-    AgentType.lead_follow_up: 7,
-    AgentType.first_booking: 7,
-}
 
 FIRST_NAMES = [
     "Emma", "Liam", "Sophie", "Noah", "Julia", "Daan", "Mila", "Lucas", "Tess", "Finn", "Olivia", "James",
@@ -208,8 +202,8 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         for n, (question, answer) in enumerate(FAQ, start=1)
     )
     session.add_all(
-        AgentConfig(location_id=demo.id, agent_type=agent_type, threshold_days=days, default_channel=Channel.ai_email)
-        for agent_type, days in DEFAULT_THRESHOLDS.items()
+        AgentConfig(location_id=demo.id, agent_type=agent.type, threshold_days=agent.threshold_days)
+        for agent in AGENTS.values()
     )
     session.add_all(
         HelpdeskDepartment(id=f"{demo.id}-{name.lower()}", location_id=demo.id, name=name)

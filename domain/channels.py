@@ -11,6 +11,9 @@ from models.messages import LOCATION_DEFAULT, Channel, EmailAccountStatus
 DELIVERABLE = (Channel.ai_email, Channel.voice, Channel.email, Channel.helpdesk)
 # What an agent may propose on by itself; the others are an operator's takeover.
 PROPOSABLE = (Channel.ai_email, Channel.voice)
+# What an operator reads for each channel; a conversation's may also be a text message or the members' chat.
+LABELS = {Channel.ai_email: "AI assisted email", Channel.voice: "Voice", Channel.email: "Email message",
+          Channel.helpdesk: "Help desk", Channel.sms: "Text message", Channel.chat: "Members' chat"}  # fmt: skip
 
 # The product's own words, the same in the inbox's channel options, an approval's refusal and the agent config.
 NO_EMAIL = "The customer does not have an email address"

@@ -46,6 +46,13 @@ UNDELIVERED = DECIDABLE | {ActionStatus.approved, ActionStatus.deferred, ActionS
 SENDING = frozenset({ActionStatus.approved, ActionStatus.auto_executed, ActionStatus.deferred})
 
 
+class AgentCategory(StrEnum):
+    """Whom an agent's proposals are for: a customer (a message, once approved) or the team (work to create)."""
+
+    customer = "customer"
+    team = "team"
+
+
 class Priority(StrEnum):
     low = "low"
     normal = "normal"

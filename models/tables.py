@@ -21,7 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from models.messages import (
     ActionStatus,
@@ -214,21 +214,29 @@ class FaqArticle(SQLModel, table=True):
 # --- configuration ---------------------------------------------------------------------------
 
 
-class AgentConfig(SQLModel, table=True):
+class AgentSettings(SQLModel):
+    """An agent's configuration at a location, defined once: the table's columns (`AgentConfig`), the API's read
+    and update bodies, the policy a detection run applies (`agents.policy`) and the web app's form — its fields,
+    labels (`title`) and limits, read from `GET /api/meta` — all come from these fields."""
+
+    enabled: bool = Field(default=True, title="Enabled")
+    auto_execute: bool = Field(default=False, title="Send without review at or above the confidence threshold")
+    confidence_threshold: int = Field(default=90, ge=0, le=100, title="Confidence threshold (%)")
+    threshold_days: int = Field(ge=0, le=365, title="Detect after (days)")
+    cooldown_days: int = Field(default=14, ge=0, le=365, title="Cooldown (days)")
+    daily_max: int = Field(default=50, ge=0, le=10_000, title="Daily maximum")
+    expiry_hours: int = Field(default=72, ge=1, le=24 * 30, title="Proposal expires after (hours)")
+    default_channel: Channel = Field(default=Channel.ai_email, sa_type=_enum(Channel), title="Default channel")
+    enforce_business_hours: bool = Field(default=False, title="Deliver within business hours only")
+    # The column keeps no length: the limit is the API's to check.
+    custom_instructions: str = Field(default="", max_length=2_000, sa_type=AutoString, title="Custom instructions")
+
+
+class AgentConfig(AgentSettings, table=True):
     __table_args__ = (UniqueConstraint("location_id", "agent_type"),)
     id: int | None = Field(default=None, primary_key=True)
     location_id: str = Field(foreign_key="location.id")
     agent_type: AgentType = Field(sa_type=_enum(AgentType))
-    enabled: bool = True
-    threshold_days: int
-    cooldown_days: int = 14
-    daily_max: int = 50
-    expiry_hours: int = 72
-    auto_execute: bool = False
-    confidence_threshold: int = 90
-    enforce_business_hours: bool = False
-    default_channel: Channel = Field(default=Channel.ai_email, sa_type=_enum(Channel))
-    custom_instructions: str = ""
 
 
 class Operator(SQLModel, table=True):

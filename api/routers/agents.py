@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import Session, col, select
 
 from agents.preview import preview
+from agents.registry import AGENTS
 from api.auth import location_filter
 from api.deps import AgentManager, CurrentOperator, SessionDep
 from api.queries import visible_location
@@ -31,24 +32,35 @@ def _config(session: Session, location_id: str, agent_type: AgentType) -> AgentC
     return config
 
 
+def public(config: AgentConfig) -> AgentConfigPublic:
+    """The agent's settings at the location, and what it is."""
+    agent = AGENTS[config.agent_type]
+    return AgentConfigPublic(
+        **config.model_dump(), category=agent.category, description=agent.description,
+        auto_execute_safe=agent.auto_execute_safe,
+    )  # fmt: skip
+
+
 @router.get("", response_model=list[AgentConfigPublic])
-def list_agents(session: SessionDep, operator: CurrentOperator, location_id: str | None = None) -> list[AgentConfig]:
-    """Every agent of the operator's locations."""
-    return list(
-        session.exec(
-            select(AgentConfig)
-            .where(location_filter(operator, AgentConfig.location_id, location_id))
-            .order_by(col(AgentConfig.location_id), col(AgentConfig.agent_type))
-        ).all()
-    )
+def list_agents(
+    session: SessionDep, operator: CurrentOperator, location_id: str | None = None
+) -> list[AgentConfigPublic]:
+    """Every agent of the operator's locations: its settings, category (proposals for customers or for the team),
+    what it watches for, and whether it may send without review."""
+    configs = session.exec(
+        select(AgentConfig)
+        .where(location_filter(operator, AgentConfig.location_id, location_id))
+        .order_by(col(AgentConfig.location_id), col(AgentConfig.agent_type))
+    ).all()
+    return [public(config) for config in configs]
 
 
 @router.get("/{agent_type}", response_model=AgentConfigPublic)
 def get_agent(
     agent_type: AgentType, location_id: LocationQuery, session: SessionDep, operator: CurrentOperator
-) -> AgentConfig:
+) -> AgentConfigPublic:
     visible_location(session, operator, location_id)
-    return _config(session, location_id, agent_type)
+    return public(_config(session, location_id, agent_type))
 
 
 @router.put("/{agent_type}", response_model=AgentConfigPublic)
@@ -58,19 +70,21 @@ def update_agent(
     changes: AgentConfigUpdate,
     session: SessionDep,
     operator: AgentManager,
-) -> AgentConfig:
+) -> AgentConfigPublic:
     """Change an agent's configuration; the next detection run applies it."""
     location = visible_location(session, operator, location_id)
     config = _config(session, location_id, agent_type)
-    values = changes.model_dump(exclude_unset=True)
+    values = {name: value for name, value in changes.model_dump(exclude_unset=True).items() if value is not None}
     refused = proposal_refusal(values.get("default_channel", config.default_channel), location.voice_enabled)
+    if values.get("auto_execute") and not AGENTS[agent_type].auto_execute_safe:
+        refused = f"The {agent_type.value} agent's proposals always need review: it cannot auto-execute."
     if refused:
         raise HTTPException(422, detail=refused)
     config.sqlmodel_update(values)
     session.add(config)
     session.commit()
     session.refresh(config)
-    return config
+    return public(config)
 
 
 @router.post("/{agent_type}/preview", response_model=AgentPreview)

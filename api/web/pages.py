@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from api.routers.meta import VOCABULARY
 from api.web import session
 from api.web.client import Api, ApiRefused
 from domain.content import sanitize_html
@@ -41,11 +42,12 @@ templates.env.filters["app_link"] = lambda link: next(
 )
 STATIC = Path(__file__).parent / "static"
 
-STATUSES = ("pending", "snoozed", "approved", "deferred", "auto_executed", "sent", "rejected", "expired",
-            "cancelled", "failed")  # fmt: skip
-AGENTS = ("due_invoice", "contract_renewal", "lead_follow_up", "first_booking")
-CHANNELS = {"ai_email": "AI assisted email", "voice": "Voice", "email": "Email message", "helpdesk": "Help desk"}
-PRIORITIES = ("low", "normal", "high", "critical")
+# Every enum and choice, with its label, as the API gives them (`GET /api/meta`).
+CHANNELS = {choice.value: choice.label for choice in VOCABULARY.channels}
+STATUSES = [choice.value for choice in VOCABULARY.statuses]
+AGENTS = [kind.agent_type.value for kind in VOCABULARY.agents]
+PRIORITIES = [choice.value for choice in VOCABULARY.priorities]
+SETTINGS = VOCABULARY.agent_settings
 OPENING_SECONDS = 5.0
 # What the pages offer only to an operator the API would let do it.
 REVIEW, CONFIGURE = Permission.proposed_action.value, Permission.agent_config.value
@@ -304,11 +306,6 @@ async def inbound_attachment(request: Request, token: session.SignedIn, inbound_
     return Response(found.content, headers={name: found.headers[name] for name in keep if name in found.headers})
 
 
-AGENT_FIELDS = {"threshold_days": int, "cooldown_days": int, "daily_max": int, "expiry_hours": int,
-                "confidence_threshold": int, "default_channel": str, "custom_instructions": str}  # fmt: skip
-SWITCHES = ("enabled", "auto_execute", "enforce_business_hours")
-
-
 @router.get("/agents", response_class=HTMLResponse, response_model=None)
 async def agents(request: Request, token: session.SignedIn, location_id: str = "") -> Response:
     return await _agents(request, token, location_id)
@@ -323,7 +320,8 @@ async def _agents(request: Request, token: str, location_id: str, *, saved: str 
     shown = location_id if location_id in locations else (locations[0] if locations else "")
     return _page(request, "agents.html", token, status_code=status_code, configs=[
         config for config in configs if config["location_id"] == shown], locations=locations, location_id=shown,
-        saved=saved, failed=failed, agent_error=error, may_configure=CONFIGURE in me["permissions"])  # fmt: skip
+        saved=saved, failed=failed, agent_error=error, may_configure=CONFIGURE in me["permissions"],
+        settings=SETTINGS)  # fmt: skip
 
 
 @router.post("/agents/{agent_type}", response_model=None)
@@ -331,13 +329,15 @@ async def save_agent(request: Request, token: session.SignedIn, agent_type: str,
     """An agent's configuration, as the form has it; the API validates it and says what is wrong."""
     await session.check_csrf(request, token)
     form = await request.form()
-    changes: dict[str, Any] = {name: form.get(name) == "on" for name in SWITCHES}
-    for name, kind in AGENT_FIELDS.items():
-        value = form.get(name)
-        if isinstance(value, str) and value != "":
+    changes: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = form.get(setting.name)
+        if setting.kind == "switch":
+            changes[setting.name] = value == "on"
+        elif isinstance(value, str) and value != "":
             # Only plain ASCII digits are a number here ("²" is a digit to Python); anything else goes to the API
             # as typed, which says what is wrong with it.
-            changes[name] = int(value) if kind is int and NUMBER.fullmatch(value) else value
+            changes[setting.name] = int(value) if setting.kind == "number" and NUMBER.fullmatch(value) else value
     try:
         async with Api(request, token) as api:
             await api.send("PUT", f"/api/agents/{agent_type}?location_id={location_id}", changes)

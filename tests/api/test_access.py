@@ -28,6 +28,7 @@ ROUTES = [
     ("GET", "/api/conversations/some-id"),
     ("GET", "/api/outbox"),
     ("GET", "/api/customers/some-id/history"),
+    ("GET", "/api/meta"),
     ("POST", "/api/dev/simulate-reply"),
     ("POST", "/api/dev/simulate-conversion"),
     ("POST", "/api/events/invoice-paid"),

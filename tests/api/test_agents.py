@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from temporalio.client import ScheduleOverlapPolicy
 
+from api.schemas import AgentConfigUpdate
 from domain.ids import INBOUND_RETENTION_ID
+from models.messages import ActionStatus
 from models.operators import Permission, create_operator
-from models.tables import Location
+from models.tables import AgentSettings, Location
 from schedules import ensure_schedule, sync_schedules
 from settings import Settings
 from tests.conftest import Stack, emailable, poll
@@ -22,6 +24,12 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
     configs = (await http.get("/api/agents", params={"location_id": "ams"})).json()
     assert {config["agent_type"] for config in configs} == AGENT_TYPES
     assert all(not config["auto_execute"] for config in configs)  # off by default for every agent
+    kinds = {config["agent_type"]: config for config in configs}
+    assert (kinds["due_invoice"]["category"], kinds["due_invoice"]["auto_execute_safe"]) == ("customer", True)
+    assert kinds["due_invoice"]["description"] == "An invoice still unpaid N days after its due date."
+    unsafe = await http.put("/api/agents/lead_follow_up", params={"location_id": "ams"}, json={"auto_execute": True})
+    assert unsafe.status_code == 422
+    assert unsafe.json()["detail"] == "The lead_follow_up agent's proposals always need review: it cannot auto-execute."
 
     changed = await http.put(
         "/api/agents/due_invoice",
@@ -61,6 +69,22 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
     assert foreign.status_code == 404
     preview = await http.post("/api/agents/due_invoice/preview", headers=austin, params={"location_id": "ams"})
     assert preview.status_code == 404
+
+
+async def test_the_vocabulary_names_every_enum_and_every_agent_setting_with_its_limits(stack: Stack) -> None:
+    meta = (await stack.http.get("/api/meta")).json()
+    assert [choice["value"] for choice in meta["statuses"]] == list(ActionStatus)
+    assert {"value": "ai_email", "label": "AI assisted email"} in meta["channels"]
+    assert {kind["agent_type"] for kind in meta["agents"]} == AGENT_TYPES
+    # Every setting, in the update body and the vocabulary alike, from the one model that defines them.
+    settings = {setting["name"]: setting for setting in meta["agent_settings"]}
+    assert settings.keys() == AgentSettings.model_fields.keys() == AgentConfigUpdate.model_fields.keys()
+    assert settings["confidence_threshold"] == {
+        "name": "confidence_threshold", "label": "Confidence threshold (%)", "kind": "number", "minimum": 0,
+        "maximum": 100, "max_length": None, "choices": [],
+    }  # fmt: skip
+    assert [choice["value"] for choice in settings["default_channel"]["choices"]] == ["ai_email", "voice"]
+    assert (settings["enabled"]["kind"], settings["custom_instructions"]["max_length"]) == ("switch", 2_000)
 
 
 async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> None:
