@@ -184,7 +184,9 @@ async def test_make_run_restarts_a_worker_or_an_api_that_dies_and_keeps_working(
         assert stack.returncode is None  # the rest of the stack kept running
         token = (tmp_path / "dev-admin-token").read_text().strip()
         api = f"http://127.0.0.1:{ports['api']}"
-        async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bearer {token}"}) as http:
+        # An approval waits for the workflow's answer, which a worker still starting (loading the conversation's
+        # model on a busy machine) gives in seconds, not at once.
+        async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
 
             async def answering() -> list[dict[str, Any]] | None:
                 try:
