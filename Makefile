@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories screenshots clean
+.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories browser screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -83,6 +83,10 @@ load: $(INSTALLED)
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)
 	$(BIN)/python -m tests.workflows.record_histories
+
+## The browser tests on both databases (make test drives them on SQLite only).
+browser: $(INSTALLED) $(CHROMIUM)
+	OUTREACH_BROWSER_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -n 0 tests/web
 
 ## The web app's main screens, taken by its browser tests, for the README.
 screenshots: $(INSTALLED) $(CHROMIUM)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from domain.speech import for_a_call
-from tests.inbound.test_hostile_text import HTML, assert_linear
+from tests.inbound.test_hostile_text import HTML, SIZE, assert_linear
 
 
 def test_links_are_said_as_their_words_and_collected_to_be_texted() -> None:
@@ -25,4 +25,4 @@ def test_links_are_said_as_their_words_and_collected_to_be_texted() -> None:
 
 @pytest.mark.parametrize("family", HTML.values(), ids=HTML.keys())
 def test_an_answer_is_made_speech_in_linear_time(family: Callable[[int], str]) -> None:
-    assert_linear(for_a_call, family, 50_000)
+    assert_linear(for_a_call, family, SIZE)

@@ -6,7 +6,9 @@ on the conversation's timeline, then the escalation's ticket with its brief; con
 in the API's words, then saved) and run it dry; choose Voice where calls are on and read its warning; an
 operator of another location sees none of it; a proposal snoozed and rejected; every screen fits a tablet.
 
-`OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README."""
+`OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README.
+`make test` drives the browser on SQLite only, to stay fast: the app reads the API, whose own tests run on both
+databases; `make browser` drives it on both."""
 
 import os
 import re
@@ -24,6 +26,13 @@ from tests.conftest import Stack, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = os.environ.get("OUTREACH_SCREENSHOTS")
+BOTH_DATABASES = os.environ.get("OUTREACH_BROWSER_BOTH_DATABASES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _databases(database_url: str) -> None:
+    if database_url.startswith("postgresql") and not BOTH_DATABASES:
+        pytest.skip("make test drives the browser on SQLite only, to stay fast; make browser drives both databases")
 
 
 @pytest.fixture
