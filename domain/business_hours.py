@@ -75,3 +75,16 @@ def local_month_start(at: datetime, time_zone: str) -> datetime:
     """The midnight that began `at`'s calendar month on the location's clock: a monthly budget counts from here."""
     zone = ZoneInfo(time_zone)
     return datetime.combine(at.astimezone(zone).date().replace(day=1), time(0), zone)
+
+
+def quiet_until(at: datetime, window: list[str], time_zone: str) -> datetime | None:
+    """When the quiet hours holding `at` end, or None when `at` is outside them. `window` is a start and an end on
+    the wall clock of `time_zone` (the customer's), ["21:00", "08:00"], and may run past midnight."""
+    zone = ZoneInfo(time_zone)
+    local = at.astimezone(zone)
+    start, end, now = time.fromisoformat(window[0]), time.fromisoformat(window[1]), local.time()
+    if start <= end:
+        inside, ends_on = start <= now < end, local.date()
+    else:  # over midnight: the evening's part ends tomorrow morning
+        inside, ends_on = now >= start or now < end, local.date() + timedelta(days=int(now >= start))
+    return _instant(ends_on, end, zone) if inside else None

@@ -96,6 +96,9 @@ class Location(SQLModel, table=True):
     day_pass_price_cents: int = 0
     # No customer hears from any agent more often than this.
     customer_min_gap_hours: int = 48
+    # Per channel, the hours no outreach goes out on it, on the customer's clock: {"ai_email": ["21:00", "08:00"]}.
+    # A channel not named has none (calls go out in business hours whatever this says).
+    quiet_hours: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))
     # Nor more than this many times in this many days, whichever agents want them: one budget per customer.
     contact_budget: int = 3
     contact_budget_days: int = 7
@@ -125,6 +128,7 @@ class Customer(SQLModel, table=True):
     plan_id: str | None = Field(default=None, foreign_key="plan.id")
     joined_on: date | None = None
     opted_out: bool = False
+    time_zone: str | None = None  # None: the location's
 
 
 class Invoice(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """The check right before a send: everything that may have changed since the proposal — opt-out, the
-situation itself, the cooldown, the minimum gap, a matter the team has open with the customer, the customer's
-contact budget, the daily maximum — re-checked, and the delivery claimed in the same transaction, one at a time
-per location."""
+situation itself, the cooldown, the minimum gap, the channel's quiet hours on the customer's clock, a matter the
+team has open with the customer, the customer's contact budget, the daily maximum — re-checked, and the delivery
+claimed in the same transaction, one at a time per location."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
+from domain.business_hours import quiet_until
+from domain.channels import LABELS
 from models.db import session_scope
 from models.messages import HOLD_RECHECK, SendCheck, SendVerdict
 from models.tables import Customer, Location, ProposedAction
@@ -75,6 +77,14 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
         hours = int(policy.min_gap.total_seconds() // 3600)
         return SendVerdict(
             cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
+        )
+    quiet = location.quiet_hours.get(action.channel.value) if location.quiet_hours else None
+    zone = customer.time_zone or location.time_zone
+    if quiet and (until := quiet_until(check.at, quiet, zone)) is not None:
+        return SendVerdict(
+            held_reason=f"Quiet hours for {LABELS[action.channel]}: {quiet[0]} to {quiet[1]} on the customer's "
+            f"clock; it goes out on {until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone}).",
+            held_until=until,
         )
     matter = open_matters(session, [customer.id]).get(customer.id)
     if matter is not None:

@@ -4,10 +4,11 @@ hold for any time and any schedule."""
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.business_hours import WEEKDAYS, OpeningHours
+from domain.business_hours import WEEKDAYS, OpeningHours, quiet_until
 
 AMS = ZoneInfo("Europe/Amsterdam")
 OFFICE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -84,3 +85,23 @@ def test_the_next_opening_is_never_early_always_open_and_never_on_a_closure(
     # Nothing earlier was open: the moment just before is closed unless it is `at` itself.
     if opening > at:
         assert not hours.is_open(opening - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("local", "until"),
+    [
+        (datetime(2026, 12, 4, 22, 30), datetime(2026, 12, 5, 8, 0)),  # the evening: until tomorrow morning
+        (datetime(2026, 12, 5, 6, 59), datetime(2026, 12, 5, 8, 0)),  # past midnight: until this morning
+        (datetime(2026, 12, 5, 8, 0), None),  # the end is outside
+        (datetime(2026, 12, 5, 20, 59), None),
+        (datetime(2026, 3, 28, 23, 0), datetime(2026, 3, 29, 8, 0)),  # over the night the clocks go forward
+    ],
+)
+def test_quiet_hours_run_over_midnight_on_the_customers_clock(local: datetime, until: datetime | None) -> None:
+    zone = ZoneInfo("Europe/Amsterdam")
+    ends = quiet_until(local.replace(tzinfo=zone), ["21:00", "08:00"], "Europe/Amsterdam")
+    assert ends == (until.replace(tzinfo=zone) if until else None)
+    # A window within one day holds only inside it.
+    assert quiet_until(datetime(2026, 12, 5, 12, 30, tzinfo=zone), ["12:00", "14:00"], "Europe/Amsterdam") == (
+        datetime(2026, 12, 5, 14, 0, tzinfo=zone)
+    )

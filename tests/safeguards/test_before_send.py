@@ -17,7 +17,7 @@ from demo.bulk import add_approved
 from domain.ids import outreach_id
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, Priority, SendCheck, SendVerdict
-from models.tables import ProposedAction
+from models.tables import Customer, Location, ProposedAction
 from safeguards.before_send import check_and_claim
 from tests.factories import (
     LOCATION_ID,
@@ -198,3 +198,26 @@ def test_an_outreach_waits_while_the_team_has_a_matter_open_with_the_customer(en
     assert action_row_claim(engine, invoice.action_id) is None
     close_matter(engine, ticket)
     assert check_and_claim(engine, invoice, AGENTS[AgentType.due_invoice].resolved) == SendVerdict()
+
+
+def test_an_outreach_waits_for_the_end_of_its_channels_quiet_hours_on_the_customers_clock(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1)
+    with session_scope(engine) as session:
+        location = session.get(Location, LOCATION_ID)
+        assert location is not None
+        location.quiet_hours = {"ai_email": ["21:00", "08:00"]}
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    night = invoice.model_copy(update={"at": datetime(2026, 12, 4, 22, 30, tzinfo=amsterdam)})
+    held = check_and_claim(engine, night, AGENTS[AgentType.due_invoice].resolved)
+    assert held.held_until == datetime(2026, 12, 5, 8, 0, tzinfo=amsterdam)
+    assert held.held_reason == (
+        "Quiet hours for AI assisted email: 21:00 to 08:00 on the customer's clock; it goes out on 2026-12-05 08:00 "
+        "(Europe/Amsterdam)."
+    )
+    assert action_row_claim(engine, invoice.action_id) is None
+    # A customer in New York reads it at half past four in the afternoon.
+    with session_scope(engine) as session:
+        customer = session.get(Customer, "cust-0")
+        assert customer is not None
+        customer.time_zone = "America/New_York"
+    assert check_and_claim(engine, night, AGENTS[AgentType.due_invoice].resolved) == SendVerdict()

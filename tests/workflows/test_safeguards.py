@@ -27,7 +27,7 @@ from models.messages import (
     DetectionResult,
     Priority,
 )
-from models.tables import Delivery, Invoice, ProposedAction, TimelineEntry
+from models.tables import Delivery, Invoice, Location, ProposedAction, TimelineEntry
 from settings import Settings
 from tests.conftest import action_row, poll, start_outreach, worker_for
 from tests.factories import LOCATION_ID, add_customer, add_invoice, add_location, configure, overdue_invoice_input
@@ -309,4 +309,27 @@ async def test_an_outreach_held_too_often_goes_back_to_the_operator_whose_approv
         assert entries[-1].startswith("Held back 5 times, last: The customer's contact budget")
         await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
         await poll(status_is(engine, handle.id, ActionStatus.sent), "the operator's second approval to send it")
+        await handle.terminate()
+
+
+async def test_an_email_approved_at_night_waits_for_the_morning_on_the_customers_clock(
+    own_clock: WorkflowEnvironment, engine: Engine, settings: Settings
+) -> None:
+    input = overdue_invoice_input(engine, expiry=timedelta(days=7))
+    with session_scope(engine) as session:
+        location = session.get(Location, LOCATION_ID)
+        assert location is not None
+        location.quiet_hours = {"ai_email": ["21:00", "08:00"]}
+    evening = (await own_clock.get_current_time() + timedelta(days=1)).astimezone(AMS).date()
+    morning = datetime.combine(evening + timedelta(days=1), time(8), AMS)
+    await skip_to(own_clock, datetime.combine(evening, time(22, 30), AMS))
+    async with worker_for(own_clock.client, engine, settings) as worker:
+        handle = await start_outreach(own_clock.client, worker.task_queue, input, engine)
+        await handle.execute_update(OutreachWorkflow.approve, ApproveRequest())
+        await poll(status_is(engine, handle.id, ActionStatus.deferred), "the night's email to be held")
+        assert f"it goes out on {morning:%Y-%m-%d} 08:00 (Europe/Amsterdam)" in timeline(engine, handle.id)[-1]
+        await skip_to(own_clock, morning - timedelta(minutes=5))
+        assert action_row(engine, handle.id).status == ActionStatus.deferred
+        await skip_to(own_clock, morning + timedelta(minutes=1))
+        await poll(status_is(engine, handle.id, ActionStatus.sent), "the email to go out in the morning")
         await handle.terminate()
