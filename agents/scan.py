@@ -55,7 +55,7 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     rows = session.exec(rows_query).all()
     customer_ids = sorted({row[1].id for row in rows})
     known = history(session, customer_ids, policy.agent_type, window_start(scan.as_of, policy))
-    contacts, matters = known.contacts, open_matters(session, customer_ids)
+    contacts, matters = known.contacts, open_matters(session, customer_ids, scan.as_of)
     remaining = (
         policy.daily_max
         - proposed_today_before(session, scan.location, policy.agent_type, scan.as_of)

@@ -86,7 +86,7 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
             f"clock; it goes out on {until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone}).",
             held_until=until,
         )
-    matter = open_matters(session, [customer.id]).get(customer.id)
+    matter = open_matters(session, [customer.id], check.at).get(customer.id)
     if matter is not None:
         until = check.at + HOLD_RECHECK
         return SendVerdict(held_reason=f"{matter} Checked again on {local(until)}.", held_until=until)

@@ -88,7 +88,7 @@ def customer_history(session: Session, customer: Customer, location: Location, n
         time_zone=location.time_zone, member_since=customer.joined_on.isoformat() if customer.joined_on else None,
         months_with_us=months, contract=state,
         plan=f"{plan.name}, {format_money(plan.monthly_price_cents, location.currency)} a month" if plan else None,
-        open_matter=open_matters(session, [customer.id]).get(customer.id),
+        open_matter=open_matters(session, [customer.id], now).get(customer.id),
         outreach=[
             PastOutreach(id=action.id, agent_type=action.agent_type, status=action.status, channel=action.channel,
                          priority=action.priority, reason=action.reason, created_at=action.created_at,

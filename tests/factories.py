@@ -198,6 +198,17 @@ def add_open_matter(engine: Engine, customer_id: str, kind: str, at: datetime) -
         return str(row.id)
 
 
+def solve_ticket_of(engine: Engine, conversation_id: str) -> None:
+    """The team solved the ticket the conversation's escalation opened."""
+    with session_scope(engine) as session:
+        session.add(
+            Ticket(id=f"ticket-of:{conversation_id}", number="T-0002", location_id=LOCATION_ID,
+                   requester_id=conversation_id.removeprefix("conversation:"), subject="Escalated",
+                   status=TicketStatus.solved, priority=Priority.high, conversation_id=conversation_id,
+                   created_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+        )  # fmt: skip
+
+
 def close_matter(engine: Engine, matter_id: str) -> None:
     with session_scope(engine) as session:
         conversation, ticket = session.get(Conversation, matter_id), session.get(Ticket, matter_id)

@@ -43,6 +43,7 @@ from tests.factories import (
     add_open_matter,
     close_matter,
     policy,
+    solve_ticket_of,
 )
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # a Wednesday
@@ -245,6 +246,18 @@ def test_no_proposal_talks_over_a_matter_the_team_has_open_with_the_customer(eng
     held = detect(engine)
     assert (held.patterns, held.skipped.open_matter) == ([], 1)
     close_matter(engine, matter)
+    assert keys(detect(engine)) == ["due_invoice:INV-1"]
+
+
+def test_an_escalation_holds_outreach_until_its_ticket_is_solved_or_for_two_weeks(engine: Engine) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=10))
+    conversation = add_open_matter(engine, "c1", "conversation", NOW - timedelta(days=3))
+    assert detect(engine).skipped.open_matter == 1
+    # Left escalated with no ticket solved, it holds for two weeks after its last message, not for ever.
+    assert keys(detect(engine, as_of=NOW + timedelta(days=12))) == ["due_invoice:INV-1"]
+    solve_ticket_of(engine, conversation)
     assert keys(detect(engine)) == ["due_invoice:INV-1"]
 
 
