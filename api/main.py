@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
             app.state.engine.dispose()
             app.state.health_engine.dispose()
 
-    app = FastAPI(
+    # The API's reference (/docs, /redoc) with its scripts and styles served from here: no CDN, so it works offline.
+    app = FastAPIOffline(
         title="Proactive Outreach",
         description="AI proactive agents for flexible workspaces: inbox, decisions, conversations.",
         version="0.1.0",

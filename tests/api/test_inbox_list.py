@@ -2,6 +2,7 @@
 that follow every filter and every write to the read model, and rows without the draft the detail shows."""
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -147,3 +148,14 @@ async def test_a_held_outreach_says_why_in_the_list_and_its_detail(engine: Engin
         [row] = (await http.get("/api/inbox", params={"status": "deferred"})).json()["items"]
         assert (row["id"], row["held_reason"]) == (held_id, why)
         assert (await http.get(f"/api/inbox/{held_id}")).json()["held_reason"] == why
+
+
+async def test_the_api_reference_needs_nothing_from_the_internet(engine: Engine, settings: Settings) -> None:
+    async with served(settings, engine, admin(engine)) as http:
+        for page in ("/docs", "/redoc"):
+            html = (await http.get(page)).text
+            assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+            assert assets and all(asset.startswith("/") for asset in assets), assets  # none from another host
+            for asset in assets:
+                assert (await http.get(asset)).status_code == 200, asset
+        assert (await http.get("/openapi.json")).json()["info"]["title"] == "Proactive Outreach"
