@@ -90,6 +90,7 @@ class InboxItem(BaseModel):
     preview: str = Field(description="The draft's first words; the detail has all of it")
     reason: str
     confidence: int
+    confidence_reasons: list[str]
     priority: Priority
     created_at: datetime
     expires_at: datetime

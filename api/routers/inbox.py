@@ -78,6 +78,7 @@ _ROW: tuple[Any, ...] = (
     func.substr(ProposedAction.body_text, 1, PREVIEW_CHARS).label("preview"),
     col(ProposedAction.reason),
     col(ProposedAction.confidence),
+    col(ProposedAction.confidence_reasons),
     col(ProposedAction.priority),
     col(ProposedAction.created_at),
     col(ProposedAction.expires_at),

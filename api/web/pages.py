@@ -30,6 +30,10 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Stored HTML is shown only as the API would send it: sanitised again, never taken as it is.
 templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body_html or ""))
 templates.env.filters["todatetime"] = datetime.fromisoformat
+# A confidence's band, as operators read it at a glance: high (80+), medium (50-79) or low.
+templates.env.filters["band"] = lambda confidence: (
+    "high" if confidence >= 80 else "medium" if confidence >= 50 else "low"
+)
 # A time the API gives (UTC, ISO 8601) on the location's clock; the page names the zone once.
 templates.env.filters["local"] = lambda at, zone: (
     f"{datetime.fromisoformat(at).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"

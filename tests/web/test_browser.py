@@ -81,6 +81,12 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(page.locator(".row .meta").first).to_contain_text("due invoice")
     metas = await page.locator(".row .meta").all_inner_texts()
     assert metas and all(meta.startswith("due invoice") for meta in metas)
+    # Confidence in bands (high 80+, medium 50-79, low), its reasons on hover.
+    badge = page.locator(".row .badge.confidence").first
+    confidence = int((await badge.inner_text()).rstrip("%"))
+    band = "high" if confidence >= 80 else "medium" if confidence >= 50 else "low"
+    await expect(badge).to_have_class(re.compile(rf"\b{band}\b"))
+    assert (await badge.get_attribute("title") or "").startswith(f"Confidence {confidence}%: ")
     await shot(page, "inbox")
 
     # A proposal opens in the inbox's panel, beside the list.
@@ -129,6 +135,11 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await poll(sent, "the approved email to be sent")
     await page.reload()
     await expect(page.locator(".badge.status")).to_have_text("sent")
+    await page.goto("/app?status=sent")  # a sent proposal no longer expires
+    sent_row = page.locator(".row", has_text="About your invoice, once more")
+    await expect(sent_row).to_be_visible()
+    await expect(sent_row).not_to_contain_text("expires")
+    await page.goto(f"/app/inbox/{action['id']}")
     sent_detail = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
     assert sent_detail["subject"] == "About your invoice, once more"
     assert "See you soon." in sent_detail["body_html"] and "<script" not in sent_detail["body_html"]
