@@ -4,7 +4,7 @@ shown in the API's words, next to what the operator was doing."""
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -174,11 +174,24 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
         departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
         me = await api.get("/api/me")
         history = await api.get(f"/api/customers/{proposal['customer']['id']}/history")
+    presets = snooze_presets(history["time_zone"], datetime.now(UTC))
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
-    return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, done=done, error=error,
+    return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, presets=presets,
+                 done=done, error=error,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
                  variables=ALLOWED, form=form or {}, may_review=REVIEW in me["permissions"],
                  development=request.app.state.settings.development)  # fmt: skip
+
+
+def snooze_presets(time_zone: str, now: datetime) -> list[tuple[str, str]]:
+    """The snoozes operators choose most, on the location's clock: an hour, tomorrow morning, next Monday morning."""
+    zone = ZoneInfo(time_zone)
+    today = now.astimezone(zone).date()
+    morning = time(9)
+    tomorrow = datetime.combine(today + timedelta(days=1), morning, zone)
+    monday = datetime.combine(today + timedelta(days=7 - today.weekday()), morning, zone)
+    return [("In 1 hour", (now + timedelta(hours=1)).isoformat()), ("Tomorrow 09:00", tomorrow.isoformat()),
+            ("Monday 09:00", monday.isoformat())]  # fmt: skip
 
 
 def _option(proposal: dict[str, Any], channel: str) -> dict[str, Any]:
@@ -261,7 +274,7 @@ def _decision_body(decision: str, form: dict[str, str]) -> dict[str, Any] | None
     if decision == "reject":
         return {"reason": form.get("reason", "")}
     if decision == "snooze":
-        return {"until": form.get("until", "")}
+        return {"until": form.get("preset") or form.get("until", "")}
     if decision != "approve":
         return None
     fields = ("channel", "subject", "body_html", "voice_script", "send_from", "department_id", "priority",

@@ -13,8 +13,10 @@ databases; `make browser` drives it on both."""
 import os
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -238,12 +240,18 @@ async def test_a_proposal_is_snoozed_then_rejected_with_a_reason(browser: Browse
     page = await signed_in(browser, stack, stack.admin_token)
     await page.goto(f"/app/inbox/{action['id']}")
     await page.get_by_label("Snooze until").fill("2000-01-01T09:00")
-    await page.get_by_role("button", name="Snooze").click()
+    await page.get_by_role("button", name="Snooze", exact=True).click()
     await expect(page.get_by_role("alert")).to_have_text("The snooze time must be in the future.")
     later = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["expires_at"][:10] + "T08:00"
     await page.get_by_label("Snooze until").fill(later)
-    await page.get_by_role("button", name="Snooze").click()
+    await page.get_by_role("button", name="Snooze", exact=True).click()
     await expect(page.get_by_role("status")).to_contain_text("Snoozed. The proposal is now snoozed.")
+    # A preset: tomorrow at nine on the location's clock, whatever the browser's.
+    await page.get_by_role("button", name="Tomorrow 09:00").click()
+    await expect(page.get_by_role("status")).to_contain_text("Snoozed. The proposal is now snoozed.")
+    until = datetime.fromisoformat((await stack.http.get(f"/api/inbox/{action['id']}")).json()["snoozed_until"])
+    amsterdam = until.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert (amsterdam.hour, amsterdam.minute) == (9, 0) and amsterdam.date() > datetime.now(amsterdam.tzinfo).date()
     await page.get_by_label("Reject, because").fill("Paid at the front desk")
     await page.get_by_role("button", name="Reject").click()
     await expect(page.get_by_role("status")).to_contain_text("Rejected. The proposal is now rejected.")

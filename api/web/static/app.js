@@ -46,7 +46,8 @@ htmx.onLoad((root) => {
     select.addEventListener("change", () => htmx.trigger(select.form, "filter"));
   });
   root.querySelectorAll("form[data-local-time]").forEach((form) => {
-    form.addEventListener("submit", () => {
+    form.addEventListener("submit", (event) => {
+      if (event.submitter && event.submitter.name === "preset") return; // a preset names its own time
       const local = form.querySelector("input[type=datetime-local]");
       form.querySelector("input[name=until]").value = new Date(local.value).toISOString();
     });
