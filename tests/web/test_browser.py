@@ -22,7 +22,9 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from domain.channels import VOICE_HOURS
+from models.db import session_scope
 from models.operators import create_operator
+from models.tables import Customer
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
 
@@ -269,3 +271,17 @@ async def test_on_a_tablet_nothing_runs_off_the_screen(browser: Browser, stack: 
         assert overflow <= 0, f"{path} is {overflow}px wider than a tablet's screen"
     await page.goto(f"/app/inbox/{action['id']}")
     await shot(page, "tablet-proposal")
+
+
+async def test_a_proposal_no_channel_can_reach_offers_no_approval(browser: Browser, stack: Stack) -> None:
+    action = await stack.pending_email()
+    with session_scope(stack.engine) as session:
+        customer = session.get(Customer, action["customer"]["id"])
+        assert customer is not None
+        customer.email, customer.mobile_phone = None, None
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.goto(f"/app/inbox/{action['id']}")
+    await expect(page.get_by_role("note")).to_contain_text("No channel can reach")
+    await expect(page.get_by_role("note")).to_contain_text("The customer does not have an email address.")
+    await expect(page.get_by_role("button", name="Approve and send")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Reject")).to_be_visible()
