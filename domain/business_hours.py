@@ -77,6 +77,11 @@ def local_month_start(at: datetime, time_zone: str) -> datetime:
     return datetime.combine(at.astimezone(zone).date().replace(day=1), time(0), zone)
 
 
+def on_clock(at: datetime, time_zone: str) -> str:
+    """`at` as a person in `time_zone` reads it, the zone named: "2026-12-05 08:00 (Europe/Amsterdam)"."""
+    return f"{at.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} ({time_zone})"
+
+
 def quiet_until(at: datetime, window: list[str], time_zone: str) -> datetime | None:
     """When the quiet hours holding `at` end, or None when `at` is outside them. `window` is a start and an end on
     the wall clock of `time_zone` (the customer's), ["21:00", "08:00"], and may run past midnight."""

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from temporalio.exceptions import ApplicationError
 
-from domain.business_hours import quiet_until
+from domain.business_hours import on_clock, quiet_until
 from domain.channels import LABELS
 from models.db import session_scope
 from models.messages import HOLD_RECHECK, SendCheck, SendVerdict
@@ -83,13 +83,14 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
     if quiet and (until := quiet_until(check.at, quiet, zone)) is not None:
         return SendVerdict(
             held_reason=f"Quiet hours for {LABELS[action.channel]}: {quiet[0]} to {quiet[1]} on the customer's "
-            f"clock; it goes out on {until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone}).",
+            f"clock; it goes out on {on_clock(until, zone)}.",
             held_until=until,
         )
     matter = open_matters(session, [customer.id], check.at).get(customer.id)
     if matter is not None:
         until = check.at + HOLD_RECHECK
-        return SendVerdict(held_reason=f"{matter} Checked again on {local(until)}.", held_until=until)
+        return SendVerdict(held_reason=f"{matter} Checked again on {on_clock(until, location.time_zone)}.",
+                           held_until=until)  # fmt: skip
     waiting = None if check.budget_waived else held(session, action, contacts, check.at, policy, location.time_zone)
     if waiting is not None:
         return waiting

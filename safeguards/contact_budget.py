@@ -4,10 +4,10 @@ urgent outreach goes first. An outreach over the budget is held (deferred, with 
 room again, never dropped; detection proposes nothing to a customer whose budget is spent."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from domain.business_hours import on_clock
 from models.messages import HOLD_RECHECK, SENDING, AgentPolicy, Priority, SendVerdict
 from models.tables import ProposedAction
 from safeguards.contact_history import Contacts
@@ -30,19 +30,18 @@ def held(
     window), or its last places are kept for more urgent outreaches approved for the same customer."""
     count, oldest = contacts.since.get(action.customer_id, (0, at))
     budget = f"The customer's contact budget ({policy.contact_budget} in {policy.contact_window.days} days)"
-
-    def local(moment: datetime) -> str:
-        return f"{moment.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} ({time_zone})"
-
-    if count >= policy.contact_budget:
+    if spent(contacts, action.customer_id, policy):
         until = oldest + policy.contact_window
-        return SendVerdict(held_reason=f"{budget} is spent; it has room again on {local(until)}.", held_until=until)
+        return SendVerdict(
+            held_reason=f"{budget} is spent; it has room again on {on_clock(until, time_zone)}.", held_until=until
+        )
     urgent = more_urgent(session, action)
     if urgent and count + len(urgent) >= policy.contact_budget:
         agents = ", ".join(sorted({other.agent_type.value for other in urgent}))
         until = at + HOLD_RECHECK
         return SendVerdict(
-            held_reason=f"{budget} is kept for a more urgent outreach ({agents}); checked again on {local(until)}.",
+            held_reason=f"{budget} is kept for a more urgent outreach ({agents}); checked again on "
+            f"{on_clock(until, time_zone)}.",
             held_until=until,
         )
     return None

@@ -84,7 +84,6 @@ DELIVER_AFTER_DECISION = "deliver-after-decision"
 HOLD_LIMIT = 5
 SNOOZE_LIMIT = 3
 
-# On the way out: approved and not yet sent, failed or cancelled.
 Request = TypeVar("Request", ApproveRequest, DraftEdit, RejectRequest, SnoozeRequest)
 
 
@@ -118,7 +117,8 @@ class OutreachWorkflow:
         self._write_lock = asyncio.Lock()
         # The draft as the read model has it (None: no row yet), so a write sends the draft only when it changed.
         self._recorded_draft: Draft | None = None
-        # How often the check before send held the outreach back (the contact budget), and how often it was snoozed.
+        # How often the check before send held the outreach back (quiet hours, a matter the team has open, the contact
+        # budget), and how often it was snoozed.
         self._holds = 0
         self._snoozes = 0
 
@@ -447,9 +447,10 @@ class OutreachWorkflow:
         return True
 
     async def _check_before_send(self) -> SendVerdict | None:
-        """The last check of every safeguard, made again each time it holds the outreach back (the customer's
-        contact budget) once the hold ends. Held `HOLD_LIMIT` times, the outreach goes back to the operator, whose
-        new approval sends it whatever the budget says. None: rejected or expired there."""
+        """The last check of every safeguard, made again each time it holds the outreach back (quiet hours, a
+        matter the team has open, the customer's contact budget) once the hold ends. Held `HOLD_LIMIT` times, the
+        outreach goes back to the operator, whose new approval sends it whatever the budget says. None: rejected
+        or expired there."""
         waived = False
         while True:
             verdict: SendVerdict = await workflow.execute_activity_method(
