@@ -109,8 +109,9 @@ class Agent:
     key: Any  # the situation's id column: with the customer id, the stable sort and page key
     dedup_key: Any  # SQL expression of the pattern's dedup key
     pattern: Callable[[Scan, Any, Customer, Session], Pattern]
-    # Why the situation is gone (paid, renewed, booked), or None while it is still there.
-    resolved: Callable[[Session, ProposedAction], str | None]
+    # Why the situation is gone (paid, renewed, booked, a tour already begun) at a moment, or None while it is
+    # still there.
+    resolved: Callable[[Session, ProposedAction, datetime], str | None]
     link_fact: str  # the fact holding the link every email of this agent carries
     wording: Callable[[ComposeContext], Wording]
     # One sentence (HTML) that reminds the customer what this is about, ahead of the link.

@@ -1,6 +1,6 @@
 """contract_renewal: a contract ends within N days and is neither renewed nor cancelled."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from sqlmodel import Session, col, select
@@ -61,7 +61,7 @@ def _pattern(scan: Scan, contract: Contract, customer: Customer, session: Sessio
     )
 
 
-def _resolved(session: Session, action: ProposedAction) -> str | None:
+def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
     contract = session.get(Contract, str(action.facts["contract_id"]))
     if contract is not None and contract.renewed:
         return "The contract has been renewed."

@@ -1,6 +1,6 @@
 """due_invoice: an invoice still unpaid N days after its due date."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from sqlmodel import Session, col, select
@@ -54,7 +54,7 @@ def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session
     )
 
 
-def _resolved(session: Session, action: ProposedAction) -> str | None:
+def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
     invoice = session.get(Invoice, str(action.facts["invoice_id"]))
     if invoice is not None and invoice.paid_at is not None:
         return f"Invoice {invoice.number} has been paid."

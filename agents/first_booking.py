@@ -1,6 +1,6 @@
 """first_booking: a member joined N+ days ago and never made a booking."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from sqlmodel import Session, col, select
@@ -48,7 +48,7 @@ def _pattern(scan: Scan, member: Customer, customer: Customer, _session: Session
     )
 
 
-def _resolved(session: Session, action: ProposedAction) -> str | None:
+def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
     if session.exec(select(has_booked(action.customer_id))).one():
         return "The member has made a booking."
     return None

@@ -1,10 +1,11 @@
-"""lead_follow_up: a lead inquired N+ days ago and was never followed up, booked or converted."""
+"""lead_follow_up: a lead inquired N+ days ago and was never followed up, toured, booked or converted."""
 
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from agents.base import (
@@ -22,8 +23,8 @@ from agents.base import (
     make_pattern,
     price_lists,
 )
-from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
-from models.tables import Customer, LeadInquiry, ProposedAction
+from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TourStatus, TurnOutcome
+from models.tables import Customer, LeadInquiry, ProposedAction, Tour
 
 
 def _source(scan: Scan) -> Candidates:
@@ -37,7 +38,15 @@ def _source(scan: Scan) -> Candidates:
             col(LeadInquiry.followed_up_at).is_(None),
             col(LeadInquiry.converted).is_(False),
             ~has_booked(Customer.id),
+            ~_has_tour(Customer.id),
         )
+    )
+
+
+def _has_tour(customer_id: Any) -> Any:
+    """A tour booked or taken: the lead is followed up by the tour (and the tour agents)."""
+    return exists().where(
+        col(Tour.customer_id) == customer_id, col(Tour.status).in_([TourStatus.scheduled, TourStatus.attended])
     )
 
 
@@ -59,12 +68,14 @@ def _pattern(scan: Scan, inquiry: LeadInquiry, customer: Customer, _session: Ses
     )
 
 
-def _resolved(session: Session, action: ProposedAction) -> str | None:
+def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
     inquiry = session.get(LeadInquiry, str(action.facts["inquiry_id"]))
     if inquiry is not None and (inquiry.followed_up_at is not None or inquiry.converted):
         return "The lead has been followed up."
     if session.exec(select(has_booked(action.customer_id))).one():
         return "The lead has made a booking."
+    if session.exec(select(_has_tour(action.customer_id))).one():
+        return "The lead has booked a tour."
     return None
 
 
@@ -136,7 +147,7 @@ def _tour(context: ComposeContext) -> list[str]:
 
 AGENT = Agent(
     type=AgentType.lead_follow_up,
-    description="A lead inquired N+ days ago and was never followed up, booked or converted.",
+    description="A lead inquired N+ days ago and was never followed up, toured, booked or converted.",
     threshold_days=7,
     auto_execute_safe=False,
     source=_source,

@@ -1,6 +1,15 @@
 """Every agent type the product runs. A new agent type is one module in this package and one line here."""
 
-from agents import contract_renewal, due_invoice, first_booking, lead_follow_up
+from agents import (
+    booking_no_show,
+    contract_renewal,
+    due_invoice,
+    first_booking,
+    lead_follow_up,
+    re_engagement,
+    tour_no_show,
+    tour_reminder,
+)
 from agents.base import Agent
 from models.messages import AgentType
 
@@ -11,5 +20,9 @@ AGENTS: dict[AgentType, Agent] = {
         contract_renewal.AGENT,
         lead_follow_up.AGENT,
         first_booking.AGENT,
+        tour_reminder.AGENT,
+        tour_no_show.AGENT,
+        booking_no_show.AGENT,
+        re_engagement.AGENT,
     )
 }

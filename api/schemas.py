@@ -1,7 +1,7 @@
 """Request and response bodies of the public API."""
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
@@ -23,6 +23,7 @@ from models.messages import (
     Sender,
     SmtpSecurity,
     TicketStatus,
+    TourStatus,
 )
 from models.operators import Permission
 from models.tables import AgentSettings, EmailAccountFields, ProposedActionBase
@@ -239,6 +240,30 @@ class LeadConverted(_Body):
     converted_at: AwareDatetime | None = None
 
 
+class CheckInReported(_Body):
+    location_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=100)
+    check_in_id: str = Field(min_length=1, max_length=100, description="The visit's id in the space's system")
+    at: AwareDatetime | None = Field(default=None, description="When they came in (default: now)")
+    source: Literal["door", "reception", "app"] = "door"
+
+
+class TourReported(_Body):
+    """A tour booked, moved, taken, missed or cancelled: the same tour reported again is updated."""
+
+    location_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=100)
+    tour_id: str = Field(min_length=1, max_length=100, description="The tour's id in the space's system")
+    starts_at: AwareDatetime
+    status: TourStatus = TourStatus.scheduled
+
+
+class AttendanceReported(_Body):
+    location_id: str = Field(max_length=100)
+    booking_id: str = Field(min_length=1, max_length=100)
+    attended: bool
+
+
 class ConversionPublic(BaseModel):
     id: str
     kind: ConversionKind
@@ -250,6 +275,13 @@ class ConversionPublic(BaseModel):
     conversation_id: str | None
     source: str
     occurred_at: datetime
+
+
+class ActivityRecorded(BaseModel):
+    """What the space reported, as kept here, and the outreach it completes, if it completes one."""
+
+    id: str
+    conversion: ConversionPublic | None = None
 
 
 class SimulatedConversion(_Body):

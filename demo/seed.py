@@ -3,6 +3,7 @@ so every agent type has real candidates. Deterministic (fixed random seed, stabl
 idempotent: a location that already exists is left untouched."""
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,9 +13,11 @@ from sqlmodel import Session
 
 from agents.registry import AGENTS
 from models.db import session_scope
+from models.messages import TourStatus
 from models.tables import (
     AgentConfig,
     Booking,
+    CheckIn,
     Contract,
     Customer,
     FaqArticle,
@@ -25,6 +28,7 @@ from models.tables import (
     Location,
     Plan,
     Resource,
+    Tour,
 )
 
 CUSTOMERS_PER_LOCATION = 90
@@ -99,6 +103,9 @@ LOCATIONS = [
     ),
 ]
 
+# A lead's tour by (its number / 5) % 4: in how many days it is (or was) and how it went.
+TOURS = {0: (1, TourStatus.scheduled), 1: (-3, TourStatus.no_show), 2: (-9, TourStatus.attended)}
+
 # The days every demo location closes for, in this year and the next.
 HOLIDAYS = ("01-01", "12-25")
 
@@ -134,6 +141,8 @@ def seed_demo_data(engine: Engine, today: date | None = None, customers: int = C
 
 def _seed_location(session: Session, demo: DemoLocation, today: date, customers: int) -> None:
     rng = random.Random(f"outreach-demo-{demo.id}")
+    # Visits and tours draw from a sequence of their own, so the rest of the space is what it always was.
+    visits = random.Random(f"outreach-demo-visits-{demo.id}")
     tz = ZoneInfo(demo.time_zone)
 
     def at(day: date, hour: int = 10) -> datetime:
@@ -256,6 +265,12 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
                     converted=n % 7 == 0,
                 )
             )
+            # Tours: most leads have one — tomorrow, missed a few days ago, or taken.
+            tour = TOURS.get(n // 5 % 4)
+            if tour is not None:
+                session.add(Tour(id=f"{demo.id}:{customer_id}-tour", location_id=demo.id, customer_id=customer_id,
+                                 starts_at=at(today + timedelta(days=tour[0]), 11), status=tour[1],
+                                 updated_at=at(today)))  # fmt: skip
             continue
         if kind != "member":
             continue
@@ -308,6 +323,8 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         if n % 9 != 0:  # the recent joiners have not booked yet
             for b in range(rng.randint(1, 4)):
                 start = at(today - timedelta(days=rng.randint(1, 40)), 9 + b)
+                missed = b == 0 and n % 8 == 0  # every eighth member's first booking, two days ago, missed
+                start = at(today - timedelta(days=2), 9) if missed else start
                 session.add(
                     Booking(
                         id=f"{customer_id}-b{b}",
@@ -315,8 +332,24 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
                         resource_id=rng.choice(resources).id,
                         starts_at=start,
                         ends_at=start + timedelta(hours=2),
+                        attended=not missed,
                     )
                 )
+            session.add_all(_check_ins(demo, customer_id, n, today, visits, at))
+
+
+def _check_ins(
+    demo: DemoLocation, customer_id: str, n: int, today: date, rng: random.Random, at: Callable[[date, int], datetime]
+) -> list[CheckIn]:
+    """Two months of a member's visits, every two to four days: most were in this week, every sixth member has not
+    been seen for a few weeks."""
+    day = today - timedelta(days=rng.choice([16, 21, 30]) if n % 6 == 0 else rng.choice([0, 1, 2, 3, 5]))
+    found = []
+    while day > today - timedelta(days=60):
+        found.append(CheckIn(id=f"{demo.id}:{customer_id}-{day.isoformat()}", location_id=demo.id,
+                             customer_id=customer_id, at=at(day, rng.choice([8, 9, 10, 13]))))  # fmt: skip
+        day -= timedelta(days=rng.randint(2, 4))
+    return found
 
 
 def _mobile(demo: DemoLocation, n: int, rng: random.Random) -> str | None:

@@ -37,6 +37,34 @@ FACTS: dict[AgentType, dict[str, str | int]] = {
         "days_since_joining": 15,
         "booking_link": "https://portal.canalhouse.example/book",
     },
+    AgentType.tour_reminder: {
+        "tour_id": "ams:ams-c010-tour",
+        "tour_date": "2026-11-22",
+        "tour_time": "11:00",
+        "address": "Herengracht 182, 1016 BR Amsterdam",
+        "tour_link": "https://portal.canalhouse.example/tour",
+    },
+    AgentType.tour_no_show: {
+        "tour_id": "ams:ams-c015-tour",
+        "tour_date": "2026-11-18",
+        "tour_time": "14:30",
+        "address": "Herengracht 182, 1016 BR Amsterdam",
+        "tour_link": "https://portal.canalhouse.example/tour",
+    },
+    AgentType.booking_no_show: {
+        "booking_id": "ams-c016-b0",
+        "resource_name": "Harbour Room",
+        "booking_date": "2026-11-17",
+        "booking_from": "10:00",
+        "booking_until": "12:00",
+        "booking_link": "https://portal.canalhouse.example/book",
+    },
+    AgentType.re_engagement: {
+        "check_in_id": "ams:ams-c018-2026-10-30",
+        "last_visit": "2026-10-30",
+        "days_since_visit": 22,
+        "booking_link": "https://portal.canalhouse.example/book",
+    },
 }
 
 # The facts a message must state, beyond not inventing any.
@@ -45,6 +73,10 @@ KEY_FACTS: dict[AgentType, tuple[str, ...]] = {
     AgentType.contract_renewal: ("plan_name",),
     AgentType.lead_follow_up: (),
     AgentType.first_booking: (),
+    AgentType.tour_reminder: ("tour_time", "address"),
+    AgentType.tour_no_show: (),
+    AgentType.booking_no_show: ("resource_name",),
+    AgentType.re_engagement: (),
 }
 
 HISTORIES = {

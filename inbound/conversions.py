@@ -1,11 +1,12 @@
 """Conversions: the space's data saying an outreach's purpose was achieved — an invoice paid, a booking made, a
-contract renewed, a lead turned member. The space's systems report them (`/api/events/…`), the sandbox plays
-them, and a conversation's own tools make bookings.
+contract renewed, a lead turned member, a tour taken, a member seen again. The space's systems report them
+(`/api/events/…`), the sandbox plays them, and a conversation's own tools make bookings.
 
 Each is recorded once (its id names the kind and what it is about) and linked to the delivered proposal it
 followed — the situation's own proposal for an invoice or a contract, the customer's latest first-booking or lead
-outreach for a booking, their latest lead outreach for a new member — so detection → proposal → conversation →
-outcome is one chain. A conversation still going is resolved by it.
+outreach for a booking, their latest lead outreach for a new member, their latest tour outreach for a tour taken,
+their re-engagement outreach for a visit after it (once) — so detection → proposal → conversation → outcome is one
+chain. A conversation still going is resolved by it.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.ids import CONVERTED, conversation_id
 from models.messages import ActionStatus, AgentType, ConversionKind, Converted, Sender, TimelineEvent
-from models.tables import Contract, Conversation, Conversion, Customer, Invoice, ProposedAction
+from models.tables import CheckIn, Contract, Conversation, Conversion, Customer, Invoice, ProposedAction, Tour
 from models.timeline import add_timeline_entry
 
 _WHAT = {
@@ -25,11 +26,15 @@ _WHAT = {
     ConversionKind.booking_made: "Booking {reference} made.",
     ConversionKind.contract_renewed: "Contract {reference} renewed.",
     ConversionKind.lead_converted: "The lead became a member.",
+    ConversionKind.tour_attended: "Tour {reference} taken.",
+    ConversionKind.member_returned: "The member came back in.",
 }
 # The agents whose outreach a booking or a new member follows, when no situation names it.
 _FOLLOWS = {
     ConversionKind.booking_made: (AgentType.first_booking, AgentType.lead_follow_up),
     ConversionKind.lead_converted: (AgentType.lead_follow_up,),
+    ConversionKind.tour_attended: (AgentType.tour_reminder, AgentType.tour_no_show, AgentType.lead_follow_up),
+    ConversionKind.member_returned: (AgentType.re_engagement,),
 }
 
 
@@ -67,6 +72,20 @@ def booking_made(customer: Customer, booking_id: str, at: datetime, source: str)
 def lead_converted(customer: Customer, at: datetime, source: str) -> Reported:
     customer.kind = "member"
     return Reported(ConversionKind.lead_converted, customer.location_id, customer.id, customer.id, at, source)
+
+
+def tour_attended(tour: Tour, reference: str, source: str) -> Reported:
+    return Reported(ConversionKind.tour_attended, tour.location_id, tour.customer_id, reference, tour.starts_at, source)
+
+
+def member_returned(session: Session, visit: CheckIn, source: str) -> Reported | None:
+    """A visit after an outreach about not being seen, as a conversion to report — once per outreach (later
+    visits follow it too); None when no such outreach went out."""
+    action = _latest(session, visit.location_id, visit.customer_id, _FOLLOWS[ConversionKind.member_returned])
+    if action is None or action.sent_at is None or action.sent_at > visit.at:
+        return None
+    return Reported(ConversionKind.member_returned, visit.location_id, visit.customer_id, action.id, visit.at, source,
+                    proposed_action_id=action.id)  # fmt: skip
 
 
 def record(session: Session, reported: Reported) -> tuple[Conversion, bool]:
@@ -117,13 +136,25 @@ def _followed(session: Session, reported: Reported) -> ProposedAction | None:
     """The delivered proposal the conversion followed, if any."""
     if reported.proposed_action_id is not None:
         return session.get(ProposedAction, reported.proposed_action_id)
+    if reported.dedup_key is None:
+        return _latest(session, reported.location_id, reported.customer_id, _FOLLOWS[reported.kind])
     query = select(ProposedAction).where(
         col(ProposedAction.location_id) == reported.location_id,
         col(ProposedAction.customer_id) == reported.customer_id,
         col(ProposedAction.status) == ActionStatus.sent,
+        col(ProposedAction.dedup_key) == reported.dedup_key,
     )
-    if reported.dedup_key is not None:
-        query = query.where(col(ProposedAction.dedup_key) == reported.dedup_key)
-    else:
-        query = query.where(col(ProposedAction.agent_type).in_(_FOLLOWS[reported.kind]))
+    return session.exec(query.order_by(col(ProposedAction.created_at).desc())).first()
+
+
+def _latest(
+    session: Session, location_id: str, customer_id: str, agents: tuple[AgentType, ...]
+) -> ProposedAction | None:
+    """The customer's latest delivered outreach of these agents."""
+    query = select(ProposedAction).where(
+        col(ProposedAction.location_id) == location_id,
+        col(ProposedAction.customer_id) == customer_id,
+        col(ProposedAction.status) == ActionStatus.sent,
+        col(ProposedAction.agent_type).in_(agents),
+    )
     return session.exec(query.order_by(col(ProposedAction.created_at).desc())).first()

@@ -15,6 +15,10 @@ class AgentType(StrEnum):
     contract_renewal = "contract_renewal"
     lead_follow_up = "lead_follow_up"
     first_booking = "first_booking"
+    tour_reminder = "tour_reminder"
+    tour_no_show = "tour_no_show"
+    booking_no_show = "booking_no_show"
+    re_engagement = "re_engagement"
 
 
 class Channel(StrEnum):
@@ -72,6 +76,17 @@ class ConversionKind(StrEnum):
     booking_made = "booking_made"
     contract_renewed = "contract_renewed"
     lead_converted = "lead_converted"
+    tour_attended = "tour_attended"
+    member_returned = "member_returned"  # a check-in after an outreach about not being seen
+
+
+class TourStatus(StrEnum):
+    """A tour of the space, as the space's systems report it."""
+
+    scheduled = "scheduled"
+    attended = "attended"
+    no_show = "no_show"
+    cancelled = "cancelled"
 
 
 class ConversationStatus(StrEnum):

@@ -38,6 +38,7 @@ from models.messages import (
     Sender,
     SmtpSecurity,
     TicketStatus,
+    TourStatus,
 )
 
 
@@ -203,6 +204,33 @@ class Booking(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The conversation whose AI made it, which the AI's bookings per conversation are counted by.
     conversation_id: str | None = Field(default=None, index=True)
+    attended: bool | None = None  # as the space's systems report it; None until they do
+
+
+class CheckIn(SQLModel, table=True):
+    """A visit — a door, a badge reader, reception — as the space's systems report it."""
+
+    __tablename__ = "check_in"
+    # A customer's visits, newest first: when were they last seen.
+    __table_args__ = (Index("ix_check_in_customer_at", "customer_id", "at"),)
+    id: str = Field(primary_key=True)  # "{location}:{the space system's id}": a repeated report is the same visit
+    location_id: str = Field(foreign_key="location.id", index=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+    source: str = "door"  # door | reception | api
+
+
+class Tour(SQLModel, table=True):
+    """A tour of the space for a lead (or anyone), as the space's systems report it."""
+
+    # The tour agents scan one location's tours of one status by when they start.
+    __table_args__ = (Index("ix_tour_location_status_starts", "location_id", "status", "starts_at"),)
+    id: str = Field(primary_key=True)  # "{location}:{the space system's id}"
+    location_id: str = Field(foreign_key="location.id")
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    status: TourStatus = Field(sa_type=_enum(TourStatus))
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class FaqArticle(SQLModel, table=True):

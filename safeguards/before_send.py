@@ -22,8 +22,8 @@ from safeguards.cooldown import in_cooldown, in_min_gap
 from safeguards.daily_max import claimed_today
 from safeguards.open_matters import open_matters
 
-# Why the situation is gone (paid, renewed, booked), or None while it is still there: the agent knows.
-Resolved = Callable[[Session, ProposedAction], str | None]
+# Why the situation is gone at a moment (paid, renewed, booked), or None while it is still there: the agent knows.
+Resolved = Callable[[Session, ProposedAction, datetime], str | None]
 
 
 def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> SendVerdict:
@@ -51,7 +51,7 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
     location = session.get(Location, action.location_id)
     if customer is None or location is None or customer.opted_out:
         return SendVerdict(cancel_reason="The customer opted out of outreach.")
-    gone = resolved(session, action)
+    gone = resolved(session, action, check.at)
     if gone:
         return SendVerdict(cancel_reason=gone)
     # A retried check must not see its own claim.

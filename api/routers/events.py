@@ -1,6 +1,7 @@
 """What the space's own systems report — an invoice paid, a contract renewed, a booking made, a lead become a
-member — so the space's data here stays true and each outreach learns its outcome (`inbound/conversions.py`).
-Reporting the same event again changes nothing and answers the same conversion."""
+member, a visit, a tour, whether a booking was kept — so the space's data here stays true, the agents see what
+they watch for, and each outreach learns its outcome (`inbound/conversions.py`). Reporting the same event again
+changes nothing and answers the same."""
 
 from datetime import UTC, datetime
 
@@ -9,9 +10,20 @@ from sqlmodel import Session, col, select
 
 from api.auth import can_access
 from api.deps import ClientDep, SessionDep, SpaceReporter
-from api.schemas import BookingMade, ContractRenewed, ConversionPublic, InvoicePaid, LeadConverted
+from api.schemas import (
+    ActivityRecorded,
+    AttendanceReported,
+    BookingMade,
+    CheckInReported,
+    ContractRenewed,
+    ConversionPublic,
+    InvoicePaid,
+    LeadConverted,
+    TourReported,
+)
 from inbound import conversions
-from models.tables import Contract, Conversion, Customer, Invoice, Operator
+from models.messages import TourStatus
+from models.tables import Booking, CheckIn, Contract, Conversion, Customer, Invoice, Operator, Resource, Tour
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -66,3 +78,72 @@ async def lead_converted(body: LeadConverted, session: SessionDep, operator: Spa
     customer = _customer(session, operator, body.location_id, body.customer_id)
     reported = conversions.lead_converted(customer, body.converted_at or datetime.now(UTC), "api")
     return await conversions.report(session, client, reported)
+
+
+def _conflict(what: str, customer_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT,
+                         detail=f"{what} is recorded for another customer than {customer_id!r}; report it with "
+                         "its own customer, or under a new id.")  # fmt: skip
+
+
+@router.post("/check-in", response_model=ActivityRecorded)
+async def check_in(body: CheckInReported, session: SessionDep, operator: SpaceReporter,
+                   client: ClientDep) -> ActivityRecorded:  # fmt: skip
+    """A visit (a door, a badge reader, reception): the member is seen, and an outreach about not seeing them
+    learns they came back."""
+    customer = _customer(session, operator, body.location_id, body.customer_id)
+    visit_id = f"{body.location_id}:{body.check_in_id}"
+    visit = session.get(CheckIn, visit_id)
+    if visit is None:
+        visit = CheckIn(id=visit_id, location_id=body.location_id, customer_id=customer.id,
+                        at=body.at or datetime.now(UTC), source=body.source)  # fmt: skip
+        session.add(visit)
+        session.flush()
+    elif visit.customer_id != customer.id:
+        raise _conflict(f"Check-in {body.check_in_id!r}", customer.id)
+    reported = conversions.member_returned(session, visit, "api")
+    conversion = await conversions.report(session, client, reported) if reported else None
+    session.commit()
+    return ActivityRecorded(id=body.check_in_id, conversion=_public(conversion))
+
+
+@router.post("/tour", response_model=ActivityRecorded)
+async def tour(body: TourReported, session: SessionDep, operator: SpaceReporter,
+               client: ClientDep) -> ActivityRecorded:  # fmt: skip
+    """A tour booked, moved, taken, missed or cancelled. A taken tour completes the outreach that led to it."""
+    customer = _customer(session, operator, body.location_id, body.customer_id)
+    tour_id = f"{body.location_id}:{body.tour_id}"
+    found = session.get(Tour, tour_id)
+    if found is not None and found.customer_id != customer.id:
+        raise _conflict(f"Tour {body.tour_id!r}", customer.id)
+    found = found or Tour(id=tour_id, location_id=body.location_id, customer_id=customer.id,
+                          starts_at=body.starts_at, status=body.status, updated_at=datetime.now(UTC))  # fmt: skip
+    found.starts_at, found.status, found.updated_at = body.starts_at, body.status, datetime.now(UTC)
+    session.add(found)
+    conversion = None
+    if found.status is TourStatus.attended:
+        conversion = await conversions.report(session, client, conversions.tour_attended(found, body.tour_id, "api"))
+    session.commit()
+    return ActivityRecorded(id=body.tour_id, conversion=_public(conversion))
+
+
+@router.post("/booking-attendance", response_model=ActivityRecorded)
+def booking_attendance(body: AttendanceReported, session: SessionDep, operator: SpaceReporter) -> ActivityRecorded:
+    """Whether a booking was kept: a booking not kept is what the booking no-show agent follows up."""
+    booking = session.get(Booking, body.booking_id)
+    resource = session.get(Resource, booking.resource_id) if booking else None
+    if (
+        booking is None
+        or resource is None
+        or resource.location_id != body.location_id
+        or not can_access(operator, body.location_id)
+    ):
+        raise _not_found(f"booking {body.booking_id!r}", body.location_id)
+    booking.attended = body.attended
+    session.add(booking)
+    session.commit()
+    return ActivityRecorded(id=booking.id)
+
+
+def _public(conversion: Conversion | None) -> ConversionPublic | None:
+    return ConversionPublic.model_validate(conversion, from_attributes=True) if conversion else None

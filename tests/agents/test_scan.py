@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agents.preview import preview
+from agents.registry import AGENTS
 from agents.scan import scan_page, start_scan
 from models.db import session_scope
 from models.messages import (
@@ -22,10 +23,12 @@ from models.messages import (
     Pattern,
     PatternPage,
     Priority,
+    TourStatus,
 )
 from models.tables import (
     AgentConfig,
     Booking,
+    CheckIn,
     Contract,
     Customer,
     Delivery,
@@ -34,6 +37,7 @@ from models.tables import (
     Plan,
     ProposedAction,
     Resource,
+    Tour,
 )
 from tests.factories import (
     LOCATION_ID,
@@ -164,6 +168,116 @@ def test_first_booking_finds_members_who_joined_long_enough_ago_and_never_booked
     page = detect(engine, AgentType.first_booking, threshold_days=7)
     assert keys(page) == ["first_booking:idle"]
     assert page.patterns[0].priority is Priority.low
+
+
+def tour(name: str, starts: datetime, status: TourStatus, customer: str | None = None) -> Tour:
+    return Tour(id=f"{LOCATION_ID}:{name}", location_id=LOCATION_ID, customer_id=customer or name, starts_at=starts,
+                status=status, updated_at=NOW)  # fmt: skip
+
+
+def test_tour_reminder_finds_tours_of_today_and_tomorrow_on_the_locations_calendar(engine: Engine) -> None:
+    add_location(engine)  # Amsterdam: NOW is 16:00 there
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    cases = {"later-today": (datetime(2026, 11, 18, 17, 0, tzinfo=amsterdam), TourStatus.scheduled),
+             "tomorrow-late": (datetime(2026, 11, 19, 23, 30, tzinfo=amsterdam), TourStatus.scheduled),
+             "day-after": (datetime(2026, 11, 20, 0, 30, tzinfo=amsterdam), TourStatus.scheduled),
+             "begun": (datetime(2026, 11, 18, 15, 0, tzinfo=amsterdam), TourStatus.scheduled),
+             "cancelled": (datetime(2026, 11, 19, 11, 0, tzinfo=amsterdam), TourStatus.cancelled)}  # fmt: skip
+    for name, (starts, status) in cases.items():
+        add_customer(engine, name)
+        add(engine, tour(name, starts, status))
+    page = detect(engine, AgentType.tour_reminder, threshold_days=1)
+    assert keys(page) == ["tour_reminder:loc-test:later-today", "tour_reminder:loc-test:tomorrow-late"]
+    by_key = {p.dedup_key: p for p in page.patterns}
+    today = by_key["tour_reminder:loc-test:later-today"]
+    assert today.priority is Priority.high and today.facts["tour_time"] == "17:00"
+    assert by_key["tour_reminder:loc-test:tomorrow-late"].facts["tour_date"] == "2026-11-19"
+
+
+def test_tour_reminder_is_not_sent_once_the_tour_has_begun_or_was_cancelled(engine: Engine) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add(engine, tour("c1", NOW + timedelta(hours=20), TourStatus.scheduled))
+    action = ProposedAction(id="a", location_id=LOCATION_ID, agent_type=AgentType.tour_reminder, dedup_key="k",
+                            customer_id="c1", status=ActionStatus.approved, channel=Channel.ai_email, subject="s",
+                            body_html="b", body_text="b", reason="r", confidence=90, created_at=NOW, expires_at=NOW,
+                            facts={"tour_id": f"{LOCATION_ID}:c1"})  # fmt: skip
+    resolved = AGENTS[AgentType.tour_reminder].resolved
+    with Session(engine) as session:
+        assert resolved(session, action, NOW) is None
+        assert resolved(session, action, NOW + timedelta(hours=20)) == "The tour has begun: too late to remind of it."
+    with session_scope(engine) as session:
+        found = session.get(Tour, f"{LOCATION_ID}:c1")
+        assert found is not None
+        found.status = TourStatus.cancelled
+    with Session(engine) as session:
+        assert resolved(session, action, NOW) == "The tour was cancelled."
+
+
+def test_tour_no_show_follows_up_a_missed_tour_within_the_month_unless_another_was_booked(engine: Engine) -> None:
+    add_location(engine)
+    cases = {"missed": (2, None), "just-now": (0, None), "long-ago": (40, None), "rebooked": (2, TourStatus.scheduled),
+             "came-later": (5, TourStatus.attended), "member": (2, None)}  # fmt: skip
+    for name, (days, later) in cases.items():
+        add(engine, Customer(id=name, location_id=LOCATION_ID, name=f"{name} Person", email=f"{name}@x.example",
+                             kind="member" if name == "member" else "lead"))  # fmt: skip
+        add(engine, tour(name, NOW - timedelta(days=days, hours=1), TourStatus.no_show))
+        if later is not None:
+            add(engine, tour(f"{name}-again", NOW - timedelta(days=days) + timedelta(days=3), later, name))
+    assert keys(detect(engine, AgentType.tour_no_show, threshold_days=1)) == ["tour_no_show:loc-test:missed"]
+
+
+def test_booking_no_show_follows_up_bookings_reported_missed_within_two_weeks(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Resource(id="room", location_id=LOCATION_ID, name="Harbour Room", kind="meeting_room"))
+    cases = {"missed": (3, False, "booking"), "kept": (3, True, "booking"), "unknown": (3, None, "booking"),
+             "old": (20, False, "booking"), "pass": (3, False, "day_pass"), "today": (0, False, "booking")}  # fmt: skip
+    for name, (days, attended, kind) in cases.items():
+        add_customer(engine, name)
+        starts = NOW - timedelta(days=days, hours=3)
+        add(engine, Booking(id=name, customer_id=name, resource_id="room", starts_at=starts,
+                            ends_at=starts + timedelta(hours=2), attended=attended, kind=kind))  # fmt: skip
+    page = detect(engine, AgentType.booking_no_show, threshold_days=1)
+    assert keys(page) == ["booking_no_show:missed"]
+    assert page.patterns[0].facts["resource_name"] == "Harbour Room"
+    assert (page.patterns[0].facts["booking_from"], page.patterns[0].facts["booking_until"]) == ("13:00", "15:00")
+
+
+def test_re_engagement_finds_members_not_seen_for_n_days_by_their_last_visit(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Plan(id="p", location_id=LOCATION_ID, name="Flex Desk", monthly_price_cents=25_000))
+    cases = {"lapsed": ([30, 20], "member", None), "regular": ([30, 20, 3], "member", None),
+             "never": ([], "member", None), "lead": ([25], "lead", None), "leaving": ([25], "member", True),
+             "renewing-soon": ([16], "member", False)}  # fmt: skip
+    for name, (visits, kind, cancelled) in cases.items():
+        add(engine, Customer(id=name, location_id=LOCATION_ID, name=f"{name} Person", email=f"{name}@x.example",
+                             kind=kind))  # fmt: skip
+        for days in visits:
+            add(engine, CheckIn(id=f"{LOCATION_ID}:{name}-{days}", location_id=LOCATION_ID, customer_id=name,
+                                at=NOW - timedelta(days=days)))  # fmt: skip
+        if cancelled is not None:
+            add(engine, Contract(id=name, location_id=LOCATION_ID, customer_id=name, plan_id="p",
+                                 starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=20),
+                                 cancelled=cancelled))  # fmt: skip
+    page = detect(engine, AgentType.re_engagement, threshold_days=14)
+    assert keys(page) == ["re_engagement:loc-test:lapsed-20", "re_engagement:loc-test:renewing-soon-16"]
+    by_key = {p.dedup_key: p for p in page.patterns}
+    assert by_key["re_engagement:loc-test:lapsed-20"].facts["days_since_visit"] == 20
+    assert by_key["re_engagement:loc-test:lapsed-20"].priority is Priority.low
+    assert by_key["re_engagement:loc-test:renewing-soon-16"].priority is Priority.normal  # its contract ends in 20 days
+
+
+def test_a_lead_with_a_tour_booked_or_taken_needs_no_follow_up(engine: Engine) -> None:
+    add_location(engine)
+    for name, status in [("no-tour", None), ("booked", TourStatus.scheduled), ("toured", TourStatus.attended),
+                         ("missed", TourStatus.no_show)]:  # fmt: skip
+        add_customer(engine, name)
+        add(engine, LeadInquiry(id=name, location_id=LOCATION_ID, customer_id=name, message="Desk for two?",
+                                inquired_at=NOW - timedelta(days=10)))  # fmt: skip
+        if status is not None:
+            add(engine, tour(name, NOW + timedelta(days=1), status))
+    page = detect(engine, AgentType.lead_follow_up, threshold_days=7)
+    assert keys(page) == ["lead_follow_up:missed", "lead_follow_up:no-tour"]
 
 
 def test_opted_out_customers_are_never_proposed_and_are_counted(engine: Engine) -> None:

@@ -1,10 +1,15 @@
-"""The space's systems reporting conversions, and the sandbox playing them: who may, what is refused and why,
-and a conversion recorded once and linked to the outreach it followed."""
+"""The space's systems reporting conversions and activity (visits, tours, bookings kept or not), and the sandbox
+playing them: who may, what is refused and why, and a conversion recorded once and linked to the outreach it
+followed."""
+
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from agents.registry import AGENTS
+from models.messages import AgentType, TourStatus
 from models.operators import Permission, create_operator
-from models.tables import Contract, Invoice
+from models.tables import Booking, CheckIn, Contract, Invoice, ProposedAction, Tour
 from tests.conftest import Stack
 from tests.test_journey import approved_and_sent, pending_of
 
@@ -57,3 +62,79 @@ async def test_the_sandbox_plays_the_space_converting_a_delivered_outreach(stack
     with Session(stack.engine) as session:
         contract = session.get(Contract, converted.json()["reference"])
         assert contract is not None and contract.renewed
+
+
+async def test_a_member_seen_again_completes_the_outreach_about_not_being_seen_once(stack: Stack) -> None:
+    action = await pending_of(stack, "re_engagement")
+    customer = action["customer"]["id"]
+    await approved_and_sent(stack, action)
+    visit = {"location_id": "ams", "customer_id": customer, "check_in_id": "door-1"}
+    came = await stack.http.post("/api/events/check-in", json=visit)
+    assert came.status_code == 200, came.text
+    conversion = came.json()["conversion"]
+    assert (conversion["kind"], conversion["proposed_action_id"]) == ("member_returned", action["id"])
+    again = await stack.http.post("/api/events/check-in", json={**visit, "check_in_id": "door-2"})
+    assert again.json()["conversion"]["id"] == conversion["id"]  # once per outreach, however often they come
+    with Session(stack.engine) as session:
+        visits = session.exec(select(CheckIn).where(col(CheckIn.customer_id) == customer)).all()
+        assert {"ams:door-1", "ams:door-2"} <= {visit.id for visit in visits}
+        sent = session.get(ProposedAction, action["id"])
+        assert sent is not None
+        gone = AGENTS[AgentType.re_engagement].resolved(session, sent, datetime.now(UTC))
+        assert gone == "The member has been in since."
+
+    # Nobody wrote to this member about not coming in: the visit is kept, and completes nothing.
+    other = await stack.http.post("/api/events/check-in", json={**visit, "customer_id": "ams-c002",
+                                                                 "check_in_id": "door-3"})  # fmt: skip
+    assert other.status_code == 200 and other.json() == {"id": "door-3", "conversion": None}
+    cases = [
+        ({**visit, "customer_id": "ams-c002"}, 409, "Check-in 'door-1' is recorded for another customer"),
+        ({**visit, "customer_id": "atx-c001"}, 404, "No customer with id 'atx-c001' at location 'ams'."),
+        ({**visit, "source": "teleport"}, 422, "source: Input should be 'door', 'reception' or 'app'"),
+        ({**visit, "at": "2026-12-01T09:00:00"}, 422, "at: Input should have timezone info"),
+    ]
+    for body, code, detail in cases:
+        response = await stack.http.post("/api/events/check-in", json=body)
+        assert response.status_code == code and detail in response.json()["detail"], response.text
+
+
+async def test_a_tour_is_booked_moved_and_taken_and_the_outreach_before_it_learns_it(stack: Stack) -> None:
+    action = await pending_of(stack, "tour_reminder")
+    await approved_and_sent(stack, action)
+    facts = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["facts"]
+    tour_id = str(facts["tour_id"]).split(":", 1)[1]
+    tour = {"location_id": "ams", "customer_id": action["customer"]["id"], "tour_id": tour_id}
+    moved = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    response = await stack.http.post("/api/events/tour", json={**tour, "starts_at": moved.isoformat()})
+    assert response.status_code == 200 and response.json()["conversion"] is None
+    with Session(stack.engine) as session:
+        found = session.get(Tour, f"ams:{tour_id}")
+        assert found is not None and (found.starts_at, found.status) == (moved, TourStatus.scheduled)
+    taken = await stack.http.post("/api/events/tour", json={**tour, "starts_at": moved.isoformat(),
+                                                             "status": "attended"})  # fmt: skip
+    conversion = taken.json()["conversion"]
+    assert (conversion["kind"], conversion["proposed_action_id"]) == ("tour_attended", action["id"])
+
+    # A new tour of another lead is recorded; the same id for someone else is refused.
+    new = {"location_id": "ams", "customer_id": "ams-c005", "tour_id": "t-new", "starts_at": moved.isoformat()}
+    assert (await stack.http.post("/api/events/tour", json=new)).status_code == 200
+    taken_by_other = await stack.http.post("/api/events/tour", json={**new, "customer_id": "ams-c010"})
+    assert taken_by_other.status_code == 409 and "Tour 't-new' is recorded for another" in taken_by_other.text
+    unknown = await stack.http.post("/api/events/tour", json={**new, "status": "postponed"})
+    assert unknown.status_code == 422 and "status: Input should be" in unknown.json()["detail"]
+
+
+async def test_a_booking_reported_missed_is_what_the_no_show_agent_follows_up(stack: Stack) -> None:
+    with Session(stack.engine) as session:
+        booking = session.exec(select(Booking).where(col(Booking.customer_id) == "ams-c001")).first()
+        austin = session.exec(select(Booking).where(col(Booking.customer_id) == "atx-c001")).first()
+        assert booking is not None and austin is not None
+    report = {"location_id": "ams", "booking_id": booking.id, "attended": False}
+    missed = await stack.http.post("/api/events/booking-attendance", json=report)
+    assert missed.status_code == 200 and missed.json() == {"id": booking.id, "conversion": None}
+    with Session(stack.engine) as session:
+        assert session.get(Booking, booking.id).attended is False  # type: ignore[union-attr]
+    for body in ({"location_id": "ams", "booking_id": austin.id, "attended": True},
+                 {"location_id": "ams", "booking_id": "nope", "attended": True}):  # fmt: skip
+        refused = await stack.http.post("/api/events/booking-attendance", json=body)
+        assert refused.status_code == 404 and refused.json()["detail"].startswith("No booking"), refused.text

@@ -1,0 +1,111 @@
+"""re_engagement: a member who used to come in has not been seen for N+ days — a nudge back, or the first sign
+of a problem (a badge that stopped working) for the team."""
+
+from datetime import datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func
+from sqlmodel import Session, col, select
+
+from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, make_pattern
+from models.messages import AgentType, Pattern, Priority
+from models.tables import CheckIn, Contract, Customer, ProposedAction
+
+# A member whose contract ends within this is at risk of leaving: not being seen matters more.
+ENDS_SOON = timedelta(days=60)
+
+
+def _source(scan: Scan) -> Candidates:
+    last = (
+        select(col(CheckIn.customer_id).label("customer_id"), func.max(CheckIn.at).label("at"))
+        .where(col(CheckIn.location_id) == scan.location.id)
+        .group_by(col(CheckIn.customer_id))
+        .subquery()
+    )
+    leaving = exists().where(col(Contract.customer_id) == Customer.id, col(Contract.cancelled).is_(True))
+    return (
+        select(CheckIn, Customer)
+        .join(last, (last.c.customer_id == col(CheckIn.customer_id)) & (last.c.at == col(CheckIn.at)))
+        .join(Customer, col(Customer.id) == col(CheckIn.customer_id))
+        .where(
+            col(CheckIn.location_id) == scan.location.id,
+            col(CheckIn.at) <= scan.as_of - timedelta(days=scan.policy.threshold_days),
+            col(Customer.kind) == "member",
+            ~leaving,  # a member on their way out is not nudged back in
+        )
+    )
+
+
+def _pattern(scan: Scan, visit: CheckIn, customer: Customer, session: Session) -> Pattern:
+    last_visit = visit.at.astimezone(ZoneInfo(scan.location.time_zone)).date()
+    days = (scan.today - last_visit).days
+    ends = session.exec(
+        select(func.min(Contract.ends_on)).where(
+            col(Contract.customer_id) == customer.id, col(Contract.ends_on) >= scan.today,
+            col(Contract.renewed).is_(False),
+        )
+    ).one()  # fmt: skip
+    ending = ends is not None and ends - scan.today <= ENDS_SOON
+    reason = f"Last seen {days} days ago ({last_visit.isoformat()})"
+    return make_pattern(
+        scan,
+        customer,
+        dedup_key=f"{AgentType.re_engagement}:{visit.id}",
+        reason=f"{reason}; their contract ends on {ends.isoformat()}." if ending and ends else f"{reason}.",
+        priority=Priority.normal if ending else Priority.low,
+        facts={
+            "check_in_id": visit.id,
+            "last_visit": last_visit.isoformat(),
+            "days_since_visit": days,
+            "booking_link": f"{scan.location.portal_url}/book",
+        },
+    )
+
+
+def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
+    visit = session.get(CheckIn, str(action.facts["check_in_id"]))
+    if visit is None:
+        return "The visit it was about is no longer recorded."
+    if session.exec(
+        select(exists().where(col(CheckIn.customer_id) == action.customer_id, col(CheckIn.at) > visit.at))
+    ).one():
+        return "The member has been in since."
+    return None
+
+
+def _wording(context: ComposeContext) -> Wording:
+    last = escape(human_date(context.facts["last_visit"]))
+    return Wording(
+        subject=f"We miss you at {context.location_name}",
+        paragraphs=[
+            f"We haven't seen you at {escape(context.location_name)} since {last}, and wanted to check in. "
+            "Is everything working for you: your access, the Wi-Fi, the desks?",
+            "If something stands in the way, reply and we'll sort it out. And when you're ready to come back, "
+            "booking a desk or a room takes a minute:",
+        ],
+        link_text="Book a desk or a room",
+        voice=f"Hi {context.first_name}, this is {context.location_name}. We haven't seen you since "
+        f"{human_date(context.facts['last_visit'])} and wanted to check everything works for you, your access "
+        "included. If something is in the way, tell us and we'll sort it. I'll text you the booking link.",
+    )
+
+
+def _recap(context: ComposeContext) -> str:
+    return f"Booking a desk or a room at {escape(context.location_name)} takes a minute here:"
+
+
+AGENT = Agent(
+    type=AgentType.re_engagement,
+    description="A member who used to come in has not checked in for N+ days.",
+    threshold_days=14,
+    auto_execute_safe=True,
+    source=_source,
+    key=col(CheckIn.id),
+    dedup_key=dedup(AgentType.re_engagement, col(CheckIn.id)),
+    pattern=_pattern,
+    resolved=_resolved,
+    link_fact="booking_link",
+    wording=_wording,
+    recap=_recap,
+)
