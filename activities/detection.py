@@ -66,7 +66,8 @@ class DetectionActivities:
     @activity.defn
     def check_before_send(self, check: SendCheck) -> SendVerdict:
         """Re-check every safeguard right before delivery and claim the delivery (see `safeguards.before_send`)."""
-        return check_and_claim(self._engine, check, AGENTS[check.policy.agent_type].resolved)
+        agent = AGENTS[check.policy.agent_type]
+        return check_and_claim(self._engine, check, agent.resolved, agent.waiting)
 
     @activity.defn
     async def start_outreaches(self, batch: StartOutreaches) -> StartedOutreaches:

@@ -23,6 +23,7 @@ from models.messages import (
     AgentType,
     Pattern,
     Priority,
+    SendVerdict,
     ToolRequest,
     ToolStep,
     TurnOutcome,
@@ -96,6 +97,9 @@ class Intent:
     # The next tools to use, given the message and what the tools found so far (none left: answer).
     uses: Callable[[ComposeContext, str, list[ToolStep]], list[ToolRequest]] | None = None
     answered: Callable[[ComposeContext, list[ToolStep]], list[str]] | None = None
+    # A day or a time asked naming no desk, room or office means this intent after this outreach: in reply to a
+    # tour's outreach, "can I come Friday at 11 instead?" is about the tour.
+    times_mean_this: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class Agent:
     threshold_days: int  # N when a location is set up
     source: Callable[[Scan], Candidates]  # rows of (situation, customer) matching the threshold
     key: Any  # the situation's id column: with the customer id, the stable sort and page key
-    dedup_key: Any  # SQL expression of the pattern's dedup key
+    dedup_key: Callable[[Scan], Any]  # SQL expression of the pattern's dedup key in a scan
     pattern: Callable[[Scan, Any, Customer, Session], Pattern]
     # Why the situation is gone (paid, renewed, booked, a tour already begun) at a moment, or None while it is
     # still there.
@@ -121,6 +125,9 @@ class Agent:
     # Whether its proposals may be sent without review at all (auto-execute): a reminder of a fact may, a proposal
     # that needs judgement may not, whatever the confidence.
     auto_execute_safe: bool = False
+    # Why the outreach waits, and until when, at a moment: the agent's own rule before a send (a payment the
+    # customer reported, on its way).
+    waiting: Callable[[Session, ProposedAction, datetime], SendVerdict | None] | None = None
     # Marks the situation followed up once the outreach was delivered (facts, delivery time).
     delivered: Callable[[Session, dict[str, Any], datetime], None] | None = None
 
@@ -136,7 +143,7 @@ class Agent:
     def proposed(self, scan: Scan) -> Any:
         """A proposal for this situation exists, even one whose workflow is long gone."""
         return exists().where(
-            col(ProposedAction.location_id) == scan.location.id, col(ProposedAction.dedup_key) == self.dedup_key
+            col(ProposedAction.location_id) == scan.location.id, col(ProposedAction.dedup_key) == self.dedup_key(scan)
         )
 
 
@@ -153,9 +160,9 @@ def signature_html(context: ComposeContext) -> str:
     return "<br>".join(escape(line) for line in lines)
 
 
-def dedup(agent_type: AgentType, column: Any) -> Any:
-    """SQL for `{agent_type}:{column}`, the dedup key a pattern of this agent gets."""
-    return literal(f"{agent_type.value}:") + column
+def dedup(agent_type: AgentType, column: Any) -> Callable[[Scan], Any]:
+    """SQL for `{agent_type}:{column}`, the dedup key a pattern of this agent gets in any scan."""
+    return lambda _scan: literal(f"{agent_type.value}:") + column
 
 
 def has_booked(customer_id: Any) -> Any:

@@ -1,21 +1,60 @@
-"""due_invoice: an invoice still unpaid N days after its due date."""
+"""due_invoice: an invoice still unpaid N days after its due date — and, still unpaid, a second reminder and a
+final one, each in its own words, each proposed once."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
+from typing import Any
 
+from sqlalchemy import case, literal, or_
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
+from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, human_date, make_pattern
+from domain.business_hours import on_clock
 from domain.content import format_money
-from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TurnOutcome
-from models.tables import Customer, Invoice, ProposedAction
+from models.messages import AgentType, Pattern, Priority, SendVerdict, ToolRequest, ToolStep, TurnOutcome
+from models.tables import Customer, Invoice, Location, ProposedAction
 
 # Customers with at least this many earlier late payments get the firmer wording.
 HABITUAL_LATE_PAYMENTS = 2
+# The reminders of one invoice, by how many days after the first (N days overdue) each is due: the first, the
+# second, the final. The agent's cooldown keeps any two of them to one customer apart.
+TIERS = (0, 10, 25)
+TIER_NAMES = {1: "First reminder", 2: "Second reminder", 3: "Final reminder"}
+# A payment reported on its way (a transfer made, a payment pending) has this long to arrive before reminders go on.
+PAYMENT_CLEARS = timedelta(days=5)
+
+
+def _cutoff(scan: Scan, tier: int) -> date:
+    """Invoices due on or before this day are due reminder `tier` (1-based)."""
+    return scan.today - timedelta(days=scan.policy.threshold_days + TIERS[tier - 1])
+
+
+def _tier(scan: Scan, invoice: Invoice) -> int:
+    return max(tier for tier in range(1, len(TIERS) + 1) if invoice.due_date <= _cutoff(scan, tier))
+
+
+def reminder_key(number: str, tier: int) -> str:
+    """`due_invoice:{number}` for the first reminder (as ever), `…:2` and `…:3` for the later ones."""
+    return f"{AgentType.due_invoice.value}:{number}" + (f":{tier}" if tier > 1 else "")
+
+
+def reminder_keys(number: str) -> tuple[str, ...]:
+    """The dedup keys of every reminder of an invoice."""
+    return tuple(reminder_key(number, tier) for tier in range(1, len(TIERS) + 1))
+
+
+def _dedup_key(scan: Scan) -> Any:
+    """`reminder_key` in SQL, the tier by the scan's day."""
+    tier = case(
+        (col(Invoice.due_date) <= _cutoff(scan, 3), literal(":3")),
+        (col(Invoice.due_date) <= _cutoff(scan, 2), literal(":2")),
+        else_=literal(""),
+    )
+    return literal(f"{AgentType.due_invoice.value}:") + col(Invoice.number) + tier
 
 
 def _source(scan: Scan) -> Candidates:
-    cutoff = scan.today - timedelta(days=scan.policy.threshold_days)
+    cutoff = _cutoff(scan, 1)
     return (
         select(Invoice, Customer)
         .join(Customer, col(Customer.id) == col(Invoice.customer_id))
@@ -23,13 +62,18 @@ def _source(scan: Scan) -> Candidates:
             col(Invoice.location_id) == scan.location.id,
             col(Invoice.paid_at).is_(None),
             col(Invoice.due_date) <= cutoff,
+            # A payment reported on its way waits for it (`_waiting`).
+            or_(
+                col(Invoice.payment_reported_at).is_(None),
+                col(Invoice.payment_reported_at) <= scan.as_of - PAYMENT_CLEARS,
+            ),
         )
     )
 
 
 def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session) -> Pattern:
     amount = format_money(invoice.amount_cents, invoice.currency)
-    days = (scan.today - invoice.due_date).days
+    days, tier = (scan.today - invoice.due_date).days, _tier(scan, invoice)
     priority = Priority.normal
     if days >= 60:
         priority = Priority.critical
@@ -38,8 +82,9 @@ def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session
     return make_pattern(
         scan,
         customer,
-        dedup_key=f"{AgentType.due_invoice}:{invoice.number}",
-        reason=f"Invoice {invoice.number} for {amount} is {days} days overdue (due {invoice.due_date.isoformat()}).",
+        dedup_key=reminder_key(invoice.number, tier),
+        reason=f"{TIER_NAMES[tier]}: invoice {invoice.number} for {amount} is {days} days overdue (due "
+        f"{invoice.due_date.isoformat()}).",
         priority=priority,
         facts={
             "invoice_id": invoice.id,
@@ -50,6 +95,7 @@ def _pattern(scan: Scan, invoice: Invoice, customer: Customer, _session: Session
             "due_date": invoice.due_date.isoformat(),
             "days_overdue": days,
             "payment_link": invoice.payment_link,
+            "reminder": tier,
         },
     )
 
@@ -61,10 +107,55 @@ def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | 
     return None
 
 
+def _waiting(session: Session, action: ProposedAction, at: datetime) -> SendVerdict | None:
+    """A payment reported on its way holds the reminder until it has had time to arrive."""
+    invoice = session.get(Invoice, str(action.facts["invoice_id"]))
+    reported = invoice.payment_reported_at if invoice else None
+    if reported is None or at >= reported + PAYMENT_CLEARS:
+        return None
+    until = reported + PAYMENT_CLEARS
+    location = session.get(Location, action.location_id)
+    zone = location.time_zone if location else "UTC"
+    return SendVerdict(held_reason=f"A payment of the invoice was reported on {on_clock(reported, zone)}; the reminder "
+                       f"waits for it until {on_clock(until, zone)}.", held_until=until)  # fmt: skip
+
+
 def _wording(context: ComposeContext) -> Wording:
     facts = context.facts
     number, amount = context.fact("invoice_number"), context.fact("invoice_amount")
     due = escape(human_date(facts["due_date"]))
+    said_due = f"{facts['invoice_number']} for {facts['invoice_amount']}, due on {human_date(facts['due_date'])}"
+    link_text = f"Pay invoice {number}"
+    if facts.get("reminder") == 3:
+        return Wording(
+            subject=f"Final reminder: invoice {facts['invoice_number']} for {facts['invoice_amount']}",
+            paragraphs=[
+                f"Invoice <strong>{number}</strong> for <strong>{amount}</strong> was due on {due} and is still "
+                f"open, {context.fact('days_overdue')} days on. This is our last reminder before our team gets in "
+                "touch with you about it personally.",
+                "Please settle it within the next seven days with the link below. If there's a reason it is still "
+                "open, a question about the amount or a payment already on its way, reply and we'll look at it "
+                "right away.",
+            ],
+            link_text=link_text,
+            voice=f"Hi {context.first_name}, this is {context.location_name} with a final reminder: invoice "
+            f"{said_due}, is still open. Could you settle it within the next seven days? I'll text you the payment "
+            "link. If something about it is wrong, or a payment is on its way, tell us and we'll look at it.",
+        )
+    if facts.get("reminder") == 2:
+        return Wording(
+            subject=f"Second reminder: invoice {facts['invoice_number']} for {facts['invoice_amount']}",
+            paragraphs=[
+                f"Invoice <strong>{number}</strong> for <strong>{amount}</strong>, due on {due}, is still open "
+                f"{context.fact('days_overdue')} days after its due date.",
+                "Could you pay it this week with the link below? If something about it is wrong, or paying is "
+                "difficult right now, reply and we'll sort it out together.",
+            ],
+            link_text=link_text,
+            voice=f"Hi {context.first_name}, this is {context.location_name} with a second reminder: invoice "
+            f"{said_due}, is still open. Could you pay it this week? I'll text you the payment link. If something "
+            "is in the way, tell us and we'll sort it out together.",
+        )
     if context.earlier_late_payments >= HABITUAL_LATE_PAYMENTS:
         return Wording(
             subject=f"Action needed: invoice {facts['invoice_number']} is overdue",
@@ -145,9 +236,10 @@ AGENT = Agent(
     auto_execute_safe=True,
     source=_source,
     key=col(Invoice.id),
-    dedup_key=dedup(AgentType.due_invoice, col(Invoice.number)),
+    dedup_key=_dedup_key,
     pattern=_pattern,
     resolved=_resolved,
+    waiting=_waiting,
     link_fact="payment_link",
     wording=_wording,
     recap=_recap,

@@ -100,5 +100,9 @@ AGENT = Agent(
     link_fact="tour_link",
     wording=_wording,
     recap=_recap,
-    intents=(Intent(TurnOutcome.reply, "tour", "The customer wants another tour; sent the link.", _tour),),
+    intents=(
+        Intent(
+            TurnOutcome.reply, "tour", "The customer wants another tour; sent the link.", _tour, times_mean_this=True
+        ),
+    ),
 )

@@ -106,5 +106,9 @@ AGENT = Agent(
     wording=_wording,
     recap=_recap,
     # A yes to the tour is a thank-you the engine closes; its hours or how to get there, the tools answer.
-    intents=(Intent(TurnOutcome.reply, "tour", "Gave the tour's time and the link to pick another.", _tour),),
+    intents=(
+        Intent(
+            TurnOutcome.reply, "tour", "Gave the tour's time and the link to pick another.", _tour, times_mean_this=True
+        ),
+    ),
 )

@@ -221,6 +221,14 @@ class InvoicePaid(_Body):
     paid_at: AwareDatetime | None = Field(default=None, description="When it was paid (default: now)")
 
 
+class PaymentReported(_Body):
+    """A payment on its way (a transfer made, a payment pending at the provider): reminders wait for it."""
+
+    location_id: str = Field(max_length=100)
+    invoice_number: str = Field(min_length=1, max_length=50)
+    reported_at: AwareDatetime | None = Field(default=None, description="When it was reported (default: now)")
+
+
 class ContractRenewed(_Body):
     location_id: str = Field(max_length=100)
     contract_id: str = Field(min_length=1, max_length=100)

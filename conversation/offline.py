@@ -8,7 +8,7 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import FAQ_ALIKE, alike, meanings, search_words, understand
+from conversation.understanding import FAQ_ALIKE, alike, meanings, search_words, slots, understand
 from domain.content import html_to_text
 from models.messages import (
     AgentType,
@@ -60,6 +60,17 @@ _PAY_LATER = Intent(
         "the link stays valid until then."
     ],
 )
+# An explanation or an apology that asks nothing ("something came up", "been travelling, back in January"):
+# acknowledged, with the outreach's link for when it suits them.
+_EXCUSE = Intent(
+    TurnOutcome.reply,
+    "excuse",
+    "The customer explained; acknowledged.",
+    lambda context: [
+        f"Thanks for letting us know, {escape(context.first_name)}, and no worries at all! Whenever it suits you, "
+        "it's all here:"
+    ],
+)
 _QUESTION = Intent(TurnOutcome.reply, "faq", "Looked the question up in the FAQ.")
 BOOKED = "The customer said yes to the place proposed; booked it."
 _FAQ = "search_faq"
@@ -90,9 +101,12 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         likely = meanings(message, sure=LIKELY)[1:] if meant == "thanks" else []
         meant = next((understood.intent for understood in read[1:] + likely if understood.intent not in _WEAK), meant)
     # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
-    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
+    own = AGENTS[agent_type].intents if agent_type else ()
+    if meant == "availability" and slots(message, None).kind is None:
+        meant = next((intent.name for intent in own if intent.times_mean_this), meant)
+    about = (*own, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
     thanks = () if "?" in message else (_THANKS,)
-    known = (_WHO, *about, *questions.INTENTS, _LOST, _QUESTION, _VAGUE, *thanks)
+    known = (_WHO, *about, *questions.INTENTS, _LOST, _EXCUSE, _QUESTION, _VAGUE, *thanks)
     return next((intent for intent in known if intent.name == meant), None)
 
 

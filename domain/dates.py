@@ -1,6 +1,7 @@
-"""The day a customer means, from how people say it in the six languages the engine reads: "today", "tomorrow",
-"next Tuesday", "mercredi prochain", "am Freitag", "on the 3rd", "3 December", "5 de diciembre", "Dec 3",
-"2026-12-03". Always relative to the location's own today (its time zone decides what "tomorrow" is), never a day in
+"""The day a customer means, from how people say it in the six languages the engine reads: "today", "this
+afternoon", "tomorrow", "overmorgen", "next Tuesday", "mercredi prochain", "am Freitag", "on the 3rd", "le 14",
+"3 December", "5 de diciembre", "Dec 3", "2026-12-03", and a month from its first day ("from February", "next
+month"). Always relative to the location's own today (its time zone decides what "tomorrow" is), never a day in
 the past. Pure: the offline conversation engine and the tools' callers share it.
 
 "Next Tuesday" follows how it is mostly meant in offices: the coming Tuesday, unless today is Tuesday (then the
@@ -56,10 +57,17 @@ _NEXT_AFTER = r"\s+(?:prochain|prochaine|que viene)\b"
 _POINTS_TO_DAY = (
     rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta"
 )
-_TODAY = re.compile(r"\b(today|vandaag|heute|aujourd['\u2019]hui|hoy|hoje)\b")
+# Today, or a part of it: "this afternoon", "right now", "in 20 min", "vanmiddag", "cet après-midi", "esta tarde".
+_TODAY = re.compile(
+    r"\b(today|tonight|this (?:morning|afternoon|evening)|right now|now|in (?:like |about |~)?\d+ ?min\w*"
+    r"|vandaag|vanochtend|vanmorgen|vanmiddag|vanavond|nu|heute|jetzt|aujourd['\u2019]hui|maintenant|ce matin"
+    r"|cet apr[èe]s-midi|ce soir|hoy|ahora|esta tarde|esta noche|hoje|agora)\b"
+)
+_DAY_AFTER_TOMORROW = re.compile(r"\b(day after tomorrow|overmorgen|übermorgen|uebermorgen|apr[èe]s-demain"
+                                 r"|pasado ma[ñn]ana|depois de amanh[ãa])\b")  # fmt: skip
 # "Morgen" and "mañana" are also mornings ("heute Morgen", "por la mañana").
-_TOMORROW = re.compile(r"(?<!heute )(?<!am )(?<!guten )(?<!la )(?<!esta )\b(tomorrow|tmrw|morgen|demain|mañana|manana"
-                       r"|amanhã|amanha)\b")  # fmt: skip
+_TOMORROW = re.compile(r"(?<!heute )(?<!am )(?<!guten )(?<!la )(?<!esta )\b(tomorrow|tmrw"
+                       r"|morgen(?:ochtend|middag|avond)?|demain|mañana|manana|amanhã|amanha)\b")  # fmt: skip
 # The words of "every" before a day.
 _EVERY = r"every|each|elke|iedere|jeden|jede|chaque|tous les|cada|todos los|todas las|toda|todas as|todos os"
 # A name may be plural ("Tuesdays", "tous les mardis").
@@ -67,6 +75,18 @@ _DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)
 _DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?")
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
+# A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars" (full names
+# only: "may" and "mar" are other words too).
+_FROM_MONTH = re.compile(
+    r"\b(?:from|starting|start of|beginning of|early|in|vanaf|per|begin|ab|anfang|im|à partir de|a partir de|dès"
+    r"|début|en|desde|em|no início de|a partir do)\s+(?:de\s+)?"
+    rf"({_alternatives({name: n for name, n in _MONTH_OF.items() if len(name) > 4})})\b(?!\s*\d)"
+)
+_NEXT_MONTH = re.compile(r"\b(next month|volgende maand|nächsten monat|naechsten monat|le mois prochain"
+                         r"|el (?:mes que viene|próximo mes|proximo mes)|(?:o |no )?(?:próximo|proximo) mês"
+                         r"|mês que vem)\b")  # fmt: skip
+# A day of the month on its own, after the word for "the" or "on the": "the 14th", "le 14", "el 14", "am 14.".
+_THE_DAY = re.compile(rf"\b(?:the|le|el|am|den|op de|dia|o dia|no dia)\s+{_ORDINAL}(?![\w:])")
 
 
 def _upcoming(today: date, month: int, day: int) -> date | None:
@@ -103,6 +123,8 @@ def mentioned_day(text: str, today: date) -> date | None:
         except ValueError:
             return None
         return found if found >= today else None
+    if _DAY_AFTER_TOMORROW.search(lowered):
+        return today + timedelta(days=2)
     if _TODAY.search(lowered):
         return today
     if _TOMORROW.search(lowered):
@@ -117,8 +139,13 @@ def mentioned_day(text: str, today: date) -> date | None:
         return _upcoming(today, _MONTH_OF[match[2]], int(match[1]))
     if match := re.search(rf"\b{_MONTH}\s+{_ORDINAL}(?!\w)", lowered):
         return _upcoming(today, _MONTH_OF[match[1]], int(match[2]))
-    if match := re.search(rf"\bthe\s+{_ORDINAL}(?!\w)", lowered):
+    if match := _THE_DAY.search(lowered):
         day = int(match[1])
         month = today.month if day >= today.day else today.month % 12 + 1
         return _upcoming(today, month, day)
+    if match := _FROM_MONTH.search(lowered):
+        month = _MONTH_OF[match[1]]
+        return today if month == today.month else _upcoming(today, month, 1)
+    if _NEXT_MONTH.search(lowered):
+        return _upcoming(today, today.month % 12 + 1, 1)
     return None

@@ -56,10 +56,11 @@ def length(scenario: Scenario, draft: Draft) -> str | None:
 def tone(scenario: Scenario, draft: Draft) -> str | None:
     text = _message(draft, scenario.channel).lower()
     if scenario.agent_type is AgentType.due_invoice:
+        later = int(scenario.context.facts.get("reminder", 1)) > 1
         habitual = scenario.context.earlier_late_payments > 0
-        if habitual and (any(soft in text for soft in SOFT) or not any(firm in text for firm in FIRM)):
-            return "a habitual late payer gets soft wording"
-        if not habitual and any(firm in text for firm in FIRM):
+        if (habitual or later) and (any(soft in text for soft in SOFT) or not any(firm in text for firm in FIRM)):
+            return "a later reminder gets soft wording" if later else "a habitual late payer gets soft wording"
+        if not habitual and not later and any(firm in text for firm in FIRM):
             return "a first-time late payer gets firm wording"
     if scenario.channel is Channel.ai_email:
         greeting = text.split("\n", 2)[1] if "\n" in text else text

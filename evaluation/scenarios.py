@@ -96,9 +96,21 @@ class Scenario:
     context: ComposeContext
 
 
+# The later reminders of an invoice, with how overdue it is by then.
+LATER_REMINDERS = {"second reminder": {"reminder": 2, "days_overdue": 16},
+                   "final reminder": {"reminder": 3, "days_overdue": 31}}  # fmt: skip
+
+
+def _variants() -> list[tuple[AgentType, str, dict[str, str | int]]]:
+    """Each agent's facts, and an invoice's later reminders besides."""
+    found = [(agent_type, "", facts) for agent_type, facts in FACTS.items()]
+    due = FACTS[AgentType.due_invoice]
+    return found + [(AgentType.due_invoice, f" · {name}", {**due, **later}) for name, later in LATER_REMINDERS.items()]
+
+
 def scenarios() -> list[Scenario]:
     result: list[Scenario] = []
-    for agent_type, facts in FACTS.items():
+    for agent_type, variant, facts in _variants():
         for channel in (Channel.ai_email, Channel.voice):
             for history, late in HISTORIES.items():
                 warm = len(result) % 2 == 0
@@ -110,6 +122,6 @@ def scenarios() -> list[Scenario]:
                     earlier_late_payments=late,
                     facts=facts,
                 )
-                name = f"{agent_type.value} · {channel.value} · {history} · {context.persona_tone}"
+                name = f"{agent_type.value}{variant} · {channel.value} · {history} · {context.persona_tone}"
                 result.append(Scenario(name, agent_type, channel, history, context))
     return result

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from agents.due_invoice import reminder_keys
 from domain.ids import CONVERTED, conversation_id
 from models.messages import ActionStatus, AgentType, ConversionKind, Converted, Sender, TimelineEvent
 from models.tables import CheckIn, Contract, Conversation, Conversion, Customer, Invoice, ProposedAction, Tour
@@ -47,7 +48,8 @@ class Reported:
     occurred_at: datetime
     source: str
     amount_cents: int | None = None
-    dedup_key: str | None = None  # the situation's, when the conversion is about one (an invoice, a contract)
+    # The situation's proposals, when the conversion is about one (an invoice's reminders, a contract's renewal).
+    dedup_keys: tuple[str, ...] = ()
     proposed_action_id: str | None = None  # known already: a conversation's own booking
 
 
@@ -56,13 +58,13 @@ def invoice_paid(invoice: Invoice, at: datetime, source: str) -> Reported:
     invoice.paid_at = invoice.paid_at or at
     return Reported(ConversionKind.invoice_paid, invoice.location_id, invoice.customer_id, invoice.number,
                     invoice.paid_at, source, amount_cents=invoice.amount_cents,
-                    dedup_key=f"{AgentType.due_invoice.value}:{invoice.number}")  # fmt: skip
+                    dedup_keys=reminder_keys(invoice.number))  # fmt: skip
 
 
 def contract_renewed(contract: Contract, at: datetime, source: str) -> Reported:
     contract.renewed = True
     return Reported(ConversionKind.contract_renewed, contract.location_id, contract.customer_id, contract.id, at,
-                    source, dedup_key=f"{AgentType.contract_renewal.value}:{contract.id}")  # fmt: skip
+                    source, dedup_keys=(f"{AgentType.contract_renewal.value}:{contract.id}",))  # fmt: skip
 
 
 def booking_made(customer: Customer, booking_id: str, at: datetime, source: str) -> Reported:
@@ -136,13 +138,13 @@ def _followed(session: Session, reported: Reported) -> ProposedAction | None:
     """The delivered proposal the conversion followed, if any."""
     if reported.proposed_action_id is not None:
         return session.get(ProposedAction, reported.proposed_action_id)
-    if reported.dedup_key is None:
+    if not reported.dedup_keys:
         return _latest(session, reported.location_id, reported.customer_id, _FOLLOWS[reported.kind])
     query = select(ProposedAction).where(
         col(ProposedAction.location_id) == reported.location_id,
         col(ProposedAction.customer_id) == reported.customer_id,
         col(ProposedAction.status) == ActionStatus.sent,
-        col(ProposedAction.dedup_key) == reported.dedup_key,
+        col(ProposedAction.dedup_key).in_(reported.dedup_keys),
     )
     return session.exec(query.order_by(col(ProposedAction.created_at).desc())).first()
 

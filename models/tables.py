@@ -148,6 +148,8 @@ class Invoice(SQLModel, table=True):
     due_date: date
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     payment_link: str
+    # A payment on its way, as the space's payment system or the customer reports it: reminders wait for it.
+    payment_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class InvoiceLine(SQLModel, table=True):

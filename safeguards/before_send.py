@@ -1,6 +1,7 @@
 """The check right before a send: everything that may have changed since the proposal — opt-out, the
 situation itself, the cooldown, the minimum gap, the channel's quiet hours on the customer's clock, a matter the
-team has open with the customer, the customer's contact budget, the daily maximum — re-checked, and the delivery
+team has open with the customer, what the situation says to wait for (a payment reported on its way), the
+customer's contact budget, the daily maximum — re-checked, and the delivery
 claimed in the same transaction, one at a time per location."""
 
 from collections.abc import Callable
@@ -24,9 +25,14 @@ from safeguards.open_matters import open_matters
 
 # Why the situation is gone at a moment (paid, renewed, booked), or None while it is still there: the agent knows.
 Resolved = Callable[[Session, ProposedAction, datetime], str | None]
+# Why the situation says to wait, and until when (a payment the customer reported, on its way), or None: the agent's
+# own rule.
+Waiting = Callable[[Session, ProposedAction, datetime], SendVerdict | None]
 
 
-def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> SendVerdict:
+def check_and_claim(
+    engine: Engine, check: SendCheck, resolved: Resolved, waiting: Waiting | None = None
+) -> SendVerdict:
     """Of two outreaches racing for the last slot of the day, or for one customer, only one goes out.
     A retry finds its own claim. The check names the proposal; its situation is read from the read model."""
     with session_scope(engine) as session:
@@ -38,14 +44,16 @@ def check_and_claim(engine: Engine, check: SendCheck, resolved: Resolved) -> Sen
         action = session.get(ProposedAction, check.action_id)
         if action is None:
             raise ApplicationError(f"Proposal {check.action_id} is not recorded.", non_retryable=True)
-        verdict = _verdict(session, action, check, resolved)
+        verdict = _verdict(session, action, check, resolved, waiting)
         if verdict.cancel_reason is None and verdict.held_reason is None:
             action.delivery_claimed_at = action.delivery_claimed_at or check.at
             session.add(action)
     return verdict
 
 
-def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolved: Resolved) -> SendVerdict:
+def _verdict(
+    session: Session, action: ProposedAction, check: SendCheck, resolved: Resolved, waiting: Waiting | None
+) -> SendVerdict:
     policy = check.policy
     customer = session.get(Customer, action.customer_id)
     location = session.get(Location, action.location_id)
@@ -91,9 +99,11 @@ def _verdict(session: Session, action: ProposedAction, check: SendCheck, resolve
         until = check.at + HOLD_RECHECK
         return SendVerdict(held_reason=f"{matter} Checked again on {on_clock(until, location.time_zone)}.",
                            held_until=until)  # fmt: skip
-    waiting = None if check.budget_waived else held(session, action, contacts, check.at, policy, location.time_zone)
-    if waiting is not None:
-        return waiting
+    if waiting is not None and (wait := waiting(session, action, check.at)) is not None:
+        return wait
+    spent = None if check.budget_waived else held(session, action, contacts, check.at, policy, location.time_zone)
+    if spent is not None:
+        return spent
     if claimed_today(session, location, action.agent_type, check.at, check.action_id) >= policy.daily_max:
         return SendVerdict(
             cancel_reason=f"Today's maximum of {policy.daily_max} {action.agent_type.value} deliveries "

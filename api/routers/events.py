@@ -19,6 +19,7 @@ from api.schemas import (
     ConversionPublic,
     InvoicePaid,
     LeadConverted,
+    PaymentReported,
     TourReported,
 )
 from inbound import conversions
@@ -49,6 +50,20 @@ async def invoice_paid(body: InvoicePaid, session: SessionDep, operator: SpaceRe
         raise _not_found(f"invoice {body.invoice_number!r}", body.location_id)
     reported = conversions.invoice_paid(invoice, body.paid_at or datetime.now(UTC), "api")
     return await conversions.report(session, client, reported)
+
+
+@router.post("/payment-reported", response_model=ActivityRecorded)
+def payment_reported(body: PaymentReported, session: SessionDep, operator: SpaceReporter) -> ActivityRecorded:
+    """A payment of the invoice is on its way: its reminders wait for it a few days (`due_invoice.PAYMENT_CLEARS`),
+    then go on if it never arrived. The invoice is not marked paid: only its payment does that."""
+    invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == body.location_id,
+                                                 col(Invoice.number) == body.invoice_number)).first()  # fmt: skip
+    if invoice is None or not can_access(operator, body.location_id):
+        raise _not_found(f"invoice {body.invoice_number!r}", body.location_id)
+    invoice.payment_reported_at = body.reported_at or datetime.now(UTC)
+    session.add(invoice)
+    session.commit()
+    return ActivityRecorded(id=invoice.number)
 
 
 @router.post("/contract-renewed", response_model=ConversionPublic)

@@ -1,5 +1,5 @@
-"""space activity: check-ins, tours and whether a booking was attended, as the space's systems report them; the
-agents that watch them set up at every location
+"""space activity: check-ins, tours, whether a booking was attended and a payment reported on its way, as the
+space's systems report them; the agents that watch them set up at every location
 
 Revision ID: 0019
 Revises: 0018
@@ -50,6 +50,8 @@ def upgrade() -> None:
     op.create_index("ix_tour_location_status_starts", "tour", ["location_id", "status", "starts_at"])
     with op.batch_alter_table("booking") as batch_op:
         batch_op.add_column(sa.Column("attended", sa.Boolean(), nullable=True))
+    with op.batch_alter_table("invoice") as batch_op:
+        batch_op.add_column(sa.Column("payment_reported_at", sa.DateTime(timezone=True), nullable=True))
     # Every location gets the new agents, enabled, with every other setting as a new agent's defaults: their
     # proposals wait for review like any agent's.
     columns = {"location_id": sa.String(), "agent_type": sa.String(), "threshold_days": sa.Integer(),
@@ -70,6 +72,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM agentconfig WHERE agent_type IN ('tour_reminder', 'tour_no_show', "
                        "'booking_no_show', 're_engagement')"))  # fmt: skip
+    with op.batch_alter_table("invoice") as batch_op:
+        batch_op.drop_column("payment_reported_at")
     with op.batch_alter_table("booking") as batch_op:
         batch_op.drop_column("attended")
     op.drop_index("ix_tour_location_status_starts", table_name="tour")

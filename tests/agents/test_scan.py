@@ -32,6 +32,7 @@ from models.tables import (
     Contract,
     Customer,
     Delivery,
+    Invoice,
     LeadInquiry,
     Location,
     Plan,
@@ -111,6 +112,15 @@ def deliver(engine: Engine, customer_id: str, agent: AgentType, at: datetime, n:
     )  # fmt: skip
 
 
+def propose(engine: Engine, pattern: Pattern) -> None:
+    """The pattern proposed (and left to expire, unsent): its situation is never proposed again."""
+    add(engine, ProposedAction(id=f"outreach:{pattern.dedup_key}", location_id=LOCATION_ID,
+                               agent_type=pattern.agent_type, dedup_key=pattern.dedup_key,
+                               customer_id=pattern.customer_id, status=ActionStatus.expired, channel=Channel.ai_email,
+                               subject="s", body_html="b", body_text="b", reason="r", confidence=1, created_at=NOW,
+                               expires_at=NOW))  # fmt: skip
+
+
 def test_due_invoice_threshold_is_inclusive_and_paid_invoices_never_count(engine: Engine) -> None:
     add_location(engine)
     for n, days in enumerate([4, 5, 30], start=1):
@@ -119,10 +129,40 @@ def test_due_invoice_threshold_is_inclusive_and_paid_invoices_never_count(engine
     add_customer(engine, "c4")
     add_invoice(engine, "INV-4", "c4", due=TODAY - timedelta(days=40), paid=True)
     page = detect(engine)
-    assert keys(page) == ["due_invoice:INV-2", "due_invoice:INV-3"]
+    assert keys(page) == ["due_invoice:INV-2", "due_invoice:INV-3:3"]  # 30 days overdue: its final reminder
     by_key = {p.dedup_key: p for p in page.patterns}
-    assert by_key["due_invoice:INV-3"].priority is Priority.high
-    assert by_key["due_invoice:INV-3"].facts["invoice_amount"] == "€1,234.56"
+    assert by_key["due_invoice:INV-3:3"].priority is Priority.high
+    assert by_key["due_invoice:INV-3:3"].facts["invoice_amount"] == "€1,234.56"
+
+
+def test_an_unpaid_invoice_gets_a_second_and_a_final_reminder_each_once(engine: Engine) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=5))
+    no_cooldown = {"cooldown": timedelta(0), "min_gap": timedelta(0)}
+    first = detect(engine, **no_cooldown)
+    assert keys(first) == ["due_invoice:INV-1"] and first.patterns[0].facts["reminder"] == 1
+    propose(engine, first.patterns[0])
+    assert keys(detect(engine, as_of=NOW + timedelta(days=9), **no_cooldown)) == []  # the first is proposed
+    second = detect(engine, as_of=NOW + timedelta(days=10), **no_cooldown)
+    assert keys(second) == ["due_invoice:INV-1:2"]
+    assert second.patterns[0].reason.startswith("Second reminder: invoice INV-1")
+    propose(engine, second.patterns[0])
+    final = detect(engine, as_of=NOW + timedelta(days=25), **no_cooldown)
+    assert keys(final) == ["due_invoice:INV-1:3"] and final.patterns[0].facts["reminder"] == 3
+    propose(engine, final.patterns[0])
+    assert keys(detect(engine, as_of=NOW + timedelta(days=60), **no_cooldown)) == []  # three reminders at most
+
+
+def test_a_payment_reported_on_its_way_holds_its_reminders_until_it_had_time_to_arrive(engine: Engine) -> None:
+    add_location(engine)
+    add_customer(engine, "c1")
+    add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=8))
+    with session_scope(engine) as session:
+        invoice = session.exec(select(Invoice)).one()
+        invoice.payment_reported_at = NOW - timedelta(days=2)
+    assert keys(detect(engine)) == []
+    assert keys(detect(engine, as_of=NOW + timedelta(days=3))) == ["due_invoice:INV-1"]
 
 
 def test_contract_renewal_finds_contracts_ending_soon_that_nobody_acted_on(engine: Engine) -> None:
@@ -370,7 +410,7 @@ def test_an_escalation_holds_outreach_until_its_ticket_is_solved_or_for_two_week
     conversation = add_open_matter(engine, "c1", "conversation", NOW - timedelta(days=3))
     assert detect(engine).skipped.open_matter == 1
     # Left escalated with no ticket solved, it holds for two weeks after its last message, not for ever.
-    assert keys(detect(engine, as_of=NOW + timedelta(days=12))) == ["due_invoice:INV-1"]
+    assert keys(detect(engine, as_of=NOW + timedelta(days=12))) == ["due_invoice:INV-1:2"]  # 22 days overdue by then
     solve_ticket_of(engine, conversation)
     assert keys(detect(engine)) == ["due_invoice:INV-1"]
 

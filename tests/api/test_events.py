@@ -138,3 +138,19 @@ async def test_a_booking_reported_missed_is_what_the_no_show_agent_follows_up(st
                  {"location_id": "ams", "booking_id": "nope", "attended": True}):  # fmt: skip
         refused = await stack.http.post("/api/events/booking-attendance", json=body)
         assert refused.status_code == 404 and refused.json()["detail"].startswith("No booking"), refused.text
+
+
+async def test_a_payment_reported_on_its_way_is_kept_on_the_invoice_which_stays_unpaid(stack: Stack) -> None:
+    with Session(stack.engine) as session:
+        invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == "ams",
+                                                     col(Invoice.paid_at).is_(None))).first()  # fmt: skip
+        assert invoice is not None
+    body = {"location_id": "ams", "invoice_number": invoice.number, "reported_at": "2026-12-01T09:30:00+01:00"}
+    reported = await stack.http.post("/api/events/payment-reported", json=body)
+    assert reported.status_code == 200 and reported.json() == {"id": invoice.number, "conversion": None}
+    with Session(stack.engine) as session:
+        kept = session.get(Invoice, invoice.id)
+        assert kept is not None and kept.paid_at is None
+        assert kept.payment_reported_at == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    unknown = await stack.http.post("/api/events/payment-reported", json={**body, "invoice_number": "AMS-0000"})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "No invoice 'AMS-0000' at location 'ams'."

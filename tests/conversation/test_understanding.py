@@ -12,7 +12,7 @@ from conversation.understanding import EXAMPLES, FAQ_ALIKE, Slots, alike, meanin
 from evaluation.conversations import TURNS_DIR
 
 # What the engine reads by meaning and acts on outside the agents' and the questions' own intents.
-ENGINE = {"opt_out", "identity", "thanks", "link", "about", "pay_later", "lost", "faq", "vague", "paid"}
+ENGINE = {"opt_out", "identity", "thanks", "link", "about", "pay_later", "lost", "excuse", "faq", "vague", "paid"}
 
 
 def examples() -> list[dict[str, str]]:

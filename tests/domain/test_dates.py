@@ -38,6 +38,22 @@ TUESDAY = date(2026, 12, 1)
         ("na próxima quinta", MONDAY, date(2026, 12, 3)),
         ("sexta-feira às 14h", MONDAY, date(2026, 12, 4)),
         ("hoje", MONDAY, MONDAY),
+        # Parts of today, the day after tomorrow, a day of the month on its own, a month from its first day.
+        ("is the phone booth free this afternoon?", MONDAY, MONDAY),
+        ("free in like 20 min?", MONDAY, MONDAY),
+        ("La cabine est libre là maintenant ?", MONDAY, MONDAY),
+        ("vanmiddag om 3 uur", MONDAY, MONDAY),
+        ("Is de Harbour Room morgenochtend vrij?", MONDAY, TUESDAY),
+        ("the day after tomorrow", MONDAY, date(2026, 12, 2)),
+        ("übermorgen", MONDAY, date(2026, 12, 2)),
+        ("pasado mañana", MONDAY, date(2026, 12, 2)),
+        ("est-ce que la salle Loft est libre le 14 de 10h à 12h ?", MONDAY, date(2026, 12, 14)),
+        ("el 2 por la tarde", TUESDAY, date(2026, 12, 2)),
+        ("am 1.", date(2026, 12, 2), date(2027, 1, 1)),  # the 1st has passed this month: next month's
+        ("available from February?", MONDAY, date(2027, 2, 1)),
+        ("a partir de enero", MONDAY, date(2027, 1, 1)),
+        ("ab Dezember", MONDAY, TUESDAY),  # from this month: from today
+        ("from next month", MONDAY, TUESDAY),  # Monday 30 November: next month begins tomorrow
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
@@ -48,7 +64,8 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
     "text",
     ["Can you remind me what this covers?", "2025-01-01", "February 30", "sometime", "Money is tight",
      "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?",
-     "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen"],
+     "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen", "I know", "in May I paid",
+     "le 14h30", "am 10:30"],
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None

@@ -17,7 +17,7 @@ from demo.bulk import add_approved
 from domain.ids import outreach_id
 from models.db import session_scope
 from models.messages import ActionStatus, AgentType, Priority, SendCheck, SendVerdict
-from models.tables import Customer, Location, ProposedAction
+from models.tables import Customer, Invoice, Location, ProposedAction
 from safeguards.before_send import check_and_claim
 from tests.factories import (
     LOCATION_ID,
@@ -221,3 +221,20 @@ def test_an_outreach_waits_for_the_end_of_its_channels_quiet_hours_on_the_custom
         assert customer is not None
         customer.time_zone = "America/New_York"
     assert check_and_claim(engine, night, AGENTS[AgentType.due_invoice].resolved) == SendVerdict()
+
+
+def test_a_reminder_waits_for_a_payment_reported_on_its_way_then_goes_if_it_never_came(engine: Engine) -> None:
+    [invoice] = approved_outreaches(engine, 1)
+    with session_scope(engine) as session:
+        action = session.get(ProposedAction, invoice.action_id)
+        assert action is not None
+        paying = session.get(Invoice, str(action.facts["invoice_id"]))
+        assert paying is not None
+        paying.payment_reported_at = NOW - timedelta(days=1)
+    agent = AGENTS[AgentType.due_invoice]
+    held = check_and_claim(engine, invoice, agent.resolved, agent.waiting)
+    assert held.cancel_reason is None and held.held_until == NOW + timedelta(days=4)
+    assert (held.held_reason or "").startswith("A payment of the invoice was reported on ")
+    assert action_row_claim(engine, invoice.action_id) is None
+    later = invoice.model_copy(update={"at": NOW + timedelta(days=4)})
+    assert check_and_claim(engine, later, agent.resolved, agent.waiting) == SendVerdict()
