@@ -26,7 +26,7 @@ from models.messages import (
     TourStatus,
 )
 from models.operators import Permission
-from models.tables import AgentSettings, EmailAccountFields, ProposedActionBase
+from models.tables import AgentSettings, EmailAccountFields, LocationSafeguards, ProposedActionBase
 from providers.mail_servers import SECRET_PREFIX
 
 T = TypeVar("T")
@@ -367,6 +367,24 @@ AgentConfigUpdate = create_model(
     __doc__="Fields to change; those left out keep their value. Takes effect on the next detection run.",
     **{name: _optional(field) for name, field in AgentSettings.model_fields.items()},
 )
+
+
+# The location's safeguards to change, derived from `LocationSafeguards`: a new one is one field there.
+LocationSafeguardsUpdate = create_model(
+    "LocationSafeguardsUpdate",
+    __base__=_Body,
+    __doc__="Fields to change; those left out keep their value. Quiet hours replace the whole map ({} for none).",
+    **{name: _optional(field) for name, field in LocationSafeguards.model_fields.items()},
+)
+
+
+class LocationPublic(LocationSafeguards):
+    """A location the operator may see, with the safeguards that hold for every agent there."""
+
+    id: str
+    name: str
+    time_zone: str
+    currency: str
 
 
 class Choice(BaseModel):

@@ -12,7 +12,7 @@ disputes a bill), Critical for a dispute over a large amount.
 from conversation import offline, questions
 from conversation.situation import Situation
 from conversation.understanding import asked_before, asks_for_person, meanings, shouting
-from domain.opt_out import asks_to_opt_out
+from domain.opt_out import asks_to_opt_out, without_negated_requests
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
 OPT_OUT = "opt_out"  # the tool that opts the customer out
@@ -96,7 +96,8 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
 def opts_out(text: str) -> bool:
     """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences)
     clearly means."""
-    return asks_to_opt_out(text) or any(understood.intent == "opt_out" for understood in meanings(text, by_clause=True))
+    read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
+    return asks_to_opt_out(text) or any(understood.intent == "opt_out" for understood in meanings(read, by_clause=True))
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:

@@ -270,11 +270,14 @@ _PEOPLE = re.compile(
     re.I,
 )
 # The kind of space a message asks for, by the words customers use for it in the six languages.
+# German and Dutch compounds count by their last word ("Privatbüro", "Besprechungsraum", "flexwerkplek").
 _KINDS = {
-    "meeting_room": re.compile(r"\b(meeting ?rooms?|rooms?|boardroom|salle|sala|besprechungsraum|raum|"
-                               r"vergader\w*|zaal|konferenz\w*)\b", re.I),
-    "office": re.compile(r"\b(offices?|kantoor|büro|buero|oficina|escritório|escritorio|studio)\b", re.I),
-    "desk": re.compile(r"\b(desks?|werkplek|schreibtisch|arbeitsplatz|mesa|puesto|poste|bureau)\b", re.I),
+    "meeting_room": re.compile(r"\b(meeting ?rooms?|rooms?|boardroom|salle|salas?|\w*raum|\w*räume|vergader\w*|"
+                               r"\w*zaal|konferenz\w*|(phone ?)?booths?|cabines?|cabinas?|belcel|telefonzelle)\b",
+                               re.I),
+    "office": re.compile(r"\b(offices?|\w*kantoor|\w*büro|\w*buero|oficinas?|escrit[óo]rios?|studio)\b", re.I),
+    "desk": re.compile(r"\b(desks?|\w*werkplek\w*|\w*schreibtisch\w*|arbeitsplatz|mesas?|puestos?|postes?|"
+                       r"bureau)\b", re.I),
 }  # fmt: skip
 
 

@@ -65,6 +65,33 @@ def carrier_keyword(text: str) -> bool:
     return re.sub(r"[^\w ]", "", text).strip().lower() in SMS_KEYWORDS
 
 
+# A request said not to be one: "I don't want to unsubscribe, but …", "je ne veux pas me désabonner", "ik wil me
+# niet afmelden" — a no at most three words before it.
+_NEGATED = re.compile(
+    r"(?:\bnot|n't|\bniet|\bnicht|\bpas|\bno|\bn[ãa]o|\bnever|\bnunca|\bjamais|\bnie)(?:\s+[\w'-]+){0,3}\s+$", re.I
+)
+
+
+def _negation(text: str, found: re.Match[str]) -> re.Match[str] | None:
+    """The no said of this request, if it is said not to be one."""
+    return _NEGATED.search(text, max(0, found.start() - 60), found.start())
+
+
 def asks_to_opt_out(text: str) -> bool:
-    """The customer asks to be contacted no more: an SMS keyword alone, or a request to stop, in words."""
-    return carrier_keyword(text) or (REQUEST.search(text) is not None and _PREFERENCE.search(text) is None)
+    """The customer asks to be contacted no more: an SMS keyword alone, or a request to stop, in words, that is not
+    said not to be one."""
+    if carrier_keyword(text):
+        return True
+    asked = any(_negation(text, found) is None for found in REQUEST.finditer(text))
+    return asked and _PREFERENCE.search(text) is None
+
+
+def without_negated_requests(text: str) -> str:
+    """The message without what it says it does not ask ("I don't want to unsubscribe, but …" → ", but …"): what
+    is left is read for its meaning."""
+    kept, last = [], 0
+    for found in REQUEST.finditer(text):
+        if (no := _negation(text, found)) is not None and no.start() >= last:
+            kept.append(text[last : no.start()])
+            last = found.end()
+    return "".join(kept) + text[last:]

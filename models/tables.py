@@ -6,9 +6,10 @@ can be an idempotent upsert keyed by id. Money is stored in minor units (cents) 
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
+from pydantic import Field as PydanticField
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -69,7 +70,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 # --- space data ------------------------------------------------------------------------------
 
 
-class Location(SQLModel, table=True):
+# A wall-clock time, "08:00".
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class LocationSafeguards(SQLModel):
+    """How often any customer of a location may hear from us, whichever agents want them — defined once: the
+    table's columns (`Location`), the API's read and update bodies (`PUT /api/locations/{id}`)."""
+
+    # No customer hears from any agent more often than this.
+    customer_min_gap_hours: int = Field(default=48, ge=0, le=24 * 30, title="Minimum gap between outreaches (hours)")
+    # Nor more than this many times in this many days, whichever agents want them: one budget per customer.
+    contact_budget: int = Field(default=3, ge=1, le=100, title="Outreaches per customer in the window")
+    contact_budget_days: int = Field(default=7, ge=1, le=90, title="Window of the contact budget (days)")
+    # Per channel, the hours no outreach goes out on it, on the customer's clock: {"ai_email": ["21:00", "08:00"]}.
+    # A channel not named has none (calls go out in business hours whatever this says).
+    quiet_hours: dict[Channel, Annotated[list[Annotated[str, StringConstraints(pattern=CLOCK)]],
+                                         PydanticField(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, sa_type=JSON, nullable=True, title="Quiet hours per channel, on the customer's clock"
+    )  # fmt: skip
+
+
+class Location(LocationSafeguards, table=True):
     id: str = Field(primary_key=True)
     name: str
     time_zone: str
@@ -95,14 +117,6 @@ class Location(SQLModel, table=True):
     wifi_network: str = ""
     wifi_password: str = ""
     day_pass_price_cents: int = 0
-    # No customer hears from any agent more often than this.
-    customer_min_gap_hours: int = 48
-    # Per channel, the hours no outreach goes out on it, on the customer's clock: {"ai_email": ["21:00", "08:00"]}.
-    # A channel not named has none (calls go out in business hours whatever this says).
-    quiet_hours: dict[str, list[str]] = Field(default_factory=dict, sa_column=Column(JSON))
-    # Nor more than this many times in this many days, whichever agents want them: one budget per customer.
-    contact_budget: int = 3
-    contact_budget_days: int = 7
     # How often detection runs here; None uses OUTREACH_DETECTION_INTERVAL.
     detection_interval_minutes: int | None = None
     # What model calls may cost here per local calendar month (USD); None uses OUTREACH_LLM_MONTHLY_BUDGET_USD,

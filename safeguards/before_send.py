@@ -86,7 +86,7 @@ def _verdict(
         return SendVerdict(
             cancel_reason=f"The customer was contacted on {local(last)}, within the {hours}-hour minimum gap."
         )
-    quiet = location.quiet_hours.get(action.channel.value) if location.quiet_hours else None
+    quiet = location.quiet_hours.get(action.channel) if location.quiet_hours else None
     zone = customer.time_zone or location.time_zone
     if quiet and (until := quiet_until(check.at, quiet, zone)) is not None:
         return SendVerdict(

@@ -3,7 +3,7 @@ makes whatever the AI says must fire on what they are for, not on words that mer
 
 import pytest
 
-from conversation.policy import triggered
+from conversation.policy import opts_out, triggered
 from domain.opt_out import asks_to_opt_out
 from models.messages import EscalationReason
 
@@ -31,10 +31,24 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      "Don't email me, call me instead", "I'd rather you text me than email", "Can you send the link again?",
      "Remove me from the meeting room booking on Friday?", "Não me liguem, mandem por email",
      "Ik heb geen herinnering ontvangen", "Keine Anrufe bitte, lieber per Mail", "Put me on the waiting list",
-     "Plutôt par SMS que par mail, merci"],
+     "Plutôt par SMS que par mail, merci",
+     # said not to be one
+     "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
+     "Je ne veux pas me désabonner, juste une question", "Ik wil me niet afmelden hoor", "Ich will mich nicht abmelden",
+     "No quiero darme de baja, solo saber el precio"],
 )  # fmt: skip
 def test_what_is_not_an_opt_out(text: str) -> None:
     assert not asks_to_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "out"),
+    [("I don't want to unsubscribe or anything, but could you lock in the price if I renew?", False),
+     ("I'm not trying to unsubscribe, just tell me the dates", False),
+     ("I don't want to unsubscribe. Actually, yes: stop emailing me.", True), ("not now. take me off your list", True)],
+)  # fmt: skip
+def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool) -> None:
+    assert opts_out(text) is out
 
 
 @pytest.mark.parametrize(
