@@ -139,19 +139,21 @@ def test_an_unpaid_invoice_gets_a_second_and_a_final_reminder_each_once(engine: 
     add_location(engine)
     add_customer(engine, "c1")
     add_invoice(engine, "INV-1", "c1", due=TODAY - timedelta(days=5))
-    no_cooldown = {"cooldown": timedelta(0), "min_gap": timedelta(0)}
-    first = detect(engine, **no_cooldown)
+    never = timedelta(0)  # no cooldown, no minimum gap: only the tiers hold them apart
+    first = detect(engine, cooldown=never, min_gap=never)
     assert keys(first) == ["due_invoice:INV-1"] and first.patterns[0].facts["reminder"] == 1
     propose(engine, first.patterns[0])
-    assert keys(detect(engine, as_of=NOW + timedelta(days=9), **no_cooldown)) == []  # the first is proposed
-    second = detect(engine, as_of=NOW + timedelta(days=10), **no_cooldown)
+    # Nine days on, the first is proposed and the second not due yet.
+    assert keys(detect(engine, as_of=NOW + timedelta(days=9), cooldown=never, min_gap=never)) == []
+    second = detect(engine, as_of=NOW + timedelta(days=10), cooldown=never, min_gap=never)
     assert keys(second) == ["due_invoice:INV-1:2"]
     assert second.patterns[0].reason.startswith("Second reminder: invoice INV-1")
     propose(engine, second.patterns[0])
-    final = detect(engine, as_of=NOW + timedelta(days=25), **no_cooldown)
+    final = detect(engine, as_of=NOW + timedelta(days=25), cooldown=never, min_gap=never)
     assert keys(final) == ["due_invoice:INV-1:3"] and final.patterns[0].facts["reminder"] == 3
     propose(engine, final.patterns[0])
-    assert keys(detect(engine, as_of=NOW + timedelta(days=60), **no_cooldown)) == []  # three reminders at most
+    # Three reminders at most.
+    assert keys(detect(engine, as_of=NOW + timedelta(days=60), cooldown=never, min_gap=never)) == []
 
 
 def test_a_payment_reported_on_its_way_holds_its_reminders_until_it_had_time_to_arrive(engine: Engine) -> None:

@@ -16,7 +16,7 @@ from agents.scan import scan_page, start_scan
 from demo.bulk import add_approved
 from domain.ids import outreach_id
 from models.db import session_scope
-from models.messages import ActionStatus, AgentType, Priority, SendCheck, SendVerdict
+from models.messages import ActionStatus, AgentType, Channel, Priority, SendCheck, SendVerdict
 from models.tables import Customer, Invoice, Location, ProposedAction
 from safeguards.before_send import check_and_claim
 from tests.factories import (
@@ -205,7 +205,7 @@ def test_an_outreach_waits_for_the_end_of_its_channels_quiet_hours_on_the_custom
     with session_scope(engine) as session:
         location = session.get(Location, LOCATION_ID)
         assert location is not None
-        location.quiet_hours = {"ai_email": ["21:00", "08:00"]}
+        location.quiet_hours = {Channel.ai_email: ["21:00", "08:00"]}
     amsterdam = ZoneInfo("Europe/Amsterdam")
     night = invoice.model_copy(update={"at": datetime(2026, 12, 4, 22, 30, tzinfo=amsterdam)})
     held = check_and_claim(engine, night, AGENTS[AgentType.due_invoice].resolved)

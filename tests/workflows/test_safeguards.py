@@ -319,7 +319,7 @@ async def test_an_email_approved_at_night_waits_for_the_morning_on_the_customers
     with session_scope(engine) as session:
         location = session.get(Location, LOCATION_ID)
         assert location is not None
-        location.quiet_hours = {"ai_email": ["21:00", "08:00"]}
+        location.quiet_hours = {Channel.ai_email: ["21:00", "08:00"]}
     evening = (await own_clock.get_current_time() + timedelta(days=1)).astimezone(AMS).date()
     morning = datetime.combine(evening + timedelta(days=1), time(8), AMS)
     await skip_to(own_clock, datetime.combine(evening, time(22, 30), AMS))
