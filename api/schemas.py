@@ -357,7 +357,9 @@ class AgentConfigPublic(AgentSettings):
 def _optional(field: FieldInfo) -> Any:
     """The same field with its limits, optional: left out (None), the setting keeps its value."""
     annotation: Any = field.annotation
-    return annotation | None, FieldInfo.merge_field_infos(field, default=None)
+    optional = FieldInfo.merge_field_infos(field, default=None)
+    optional.default_factory = None  # a setting made by a factory ({} of quiet hours) is left out all the same
+    return annotation | None, optional
 
 
 # The settings to change, derived from `AgentSettings`: a new setting is one field there.
