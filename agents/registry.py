@@ -1,6 +1,7 @@
 """Every agent type the product runs. A new agent type is one module in this package and one line here."""
 
 from agents import (
+    at_risk,
     booking_no_show,
     contract_renewal,
     due_invoice,
@@ -9,6 +10,7 @@ from agents import (
     re_engagement,
     tour_no_show,
     tour_reminder,
+    upsell,
 )
 from agents.base import Agent
 from models.messages import AgentType
@@ -24,5 +26,7 @@ AGENTS: dict[AgentType, Agent] = {
         tour_no_show.AGENT,
         booking_no_show.AGENT,
         re_engagement.AGENT,
+        at_risk.AGENT,
+        upsell.AGENT,
     )
 }

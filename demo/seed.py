@@ -335,20 +335,34 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
                         attended=not missed,
                     )
                 )
-            session.add_all(_check_ins(demo, customer_id, n, today, visits, at))
+            # Coming less and less with the contract ending within two months: at risk of not renewing.
+            slowing = n % 3 == 1 and ends_in <= 60 and not (ends_in < 30 and (n % 4 == 0 or n % 6 == 0))
+            session.add_all(_check_ins(demo, customer_id, n, today, visits, at, slowing))
 
 
 def _check_ins(
-    demo: DemoLocation, customer_id: str, n: int, today: date, rng: random.Random, at: Callable[[date, int], datetime]
+    demo: DemoLocation,
+    customer_id: str,
+    n: int,
+    today: date,
+    rng: random.Random,
+    at: Callable[[date, int], datetime],
+    slowing: bool,
 ) -> list[CheckIn]:
-    """Two months of a member's visits, every two to four days: most were in this week, every sixth member has not
-    been seen for a few weeks."""
+    """Three months of a member's visits, every two to four days, most of them in this week: every sixth member has
+    not been seen for a few weeks; a `slowing` one has come only weekly for the last four; every fourth one (from
+    the third) comes nearly every day."""
     day = today - timedelta(days=rng.choice([16, 21, 30]) if n % 6 == 0 else rng.choice([0, 1, 2, 3, 5]))
     found = []
-    while day > today - timedelta(days=60):
+    while day > today - timedelta(days=90):
         found.append(CheckIn(id=f"{demo.id}:{customer_id}-{day.isoformat()}", location_id=demo.id,
                              customer_id=customer_id, at=at(day, rng.choice([8, 9, 10, 13]))))  # fmt: skip
-        day -= timedelta(days=rng.randint(2, 4))
+        step = rng.randint(2, 4)
+        if slowing and day > today - timedelta(days=28):
+            step = 8
+        elif n % 4 == 3 and not slowing:
+            step = 1
+        day -= timedelta(days=step)
     return found
 
 

@@ -65,6 +65,23 @@ FACTS: dict[AgentType, dict[str, str | int]] = {
         "days_since_visit": 22,
         "booking_link": "https://portal.canalhouse.example/book",
     },
+    AgentType.at_risk: {
+        "contract_id": "ams-c019-contract",
+        "plan_name": "Dedicated Desk",
+        "end_date": "2027-01-15",
+        "visits_recent": 3,
+        "visits_usual": 10,
+        "booking_link": "https://portal.canalhouse.example/book",
+    },
+    AgentType.upsell: {
+        "plan_id": "ams-plan-1",
+        "plan_name": "Flex Desk",
+        "plan_price": "€250.00",
+        "better_plan": "Dedicated Desk",
+        "better_price": "€425.00",
+        "visits_recent": 18,
+        "plans_link": "https://portal.canalhouse.example/plans",
+    },
 }
 
 # The facts a message must state, beyond not inventing any.
@@ -77,6 +94,8 @@ KEY_FACTS: dict[AgentType, tuple[str, ...]] = {
     AgentType.tour_no_show: (),
     AgentType.booking_no_show: ("resource_name",),
     AgentType.re_engagement: (),
+    AgentType.at_risk: ("plan_name",),
+    AgentType.upsell: ("plan_name", "better_plan", "better_price"),
 }
 
 HISTORIES = {

@@ -19,6 +19,8 @@ class AgentType(StrEnum):
     tour_no_show = "tour_no_show"
     booking_no_show = "booking_no_show"
     re_engagement = "re_engagement"
+    at_risk = "at_risk"
+    upsell = "upsell"
 
 
 class Channel(StrEnum):

@@ -16,7 +16,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The agents this revision adds, with the threshold each starts with (as the agent registry says when written).
-NEW_AGENTS = {"tour_reminder": 1, "tour_no_show": 1, "booking_no_show": 1, "re_engagement": 14}
+NEW_AGENTS = {"tour_reminder": 1, "tour_no_show": 1, "booking_no_show": 1, "re_engagement": 14, "at_risk": 60,
+              "upsell": 16}
 
 
 def upgrade() -> None:
@@ -71,7 +72,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(sa.text("DELETE FROM agentconfig WHERE agent_type IN ('tour_reminder', 'tour_no_show', "
-                       "'booking_no_show', 're_engagement')"))  # fmt: skip
+                       "'booking_no_show', 're_engagement', 'at_risk', 'upsell')"))  # fmt: skip
     with op.batch_alter_table("invoice") as batch_op:
         batch_op.drop_column("payment_reported_at")
     with op.batch_alter_table("booking") as batch_op:

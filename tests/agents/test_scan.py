@@ -309,6 +309,60 @@ def test_re_engagement_finds_members_not_seen_for_n_days_by_their_last_visit(eng
     assert by_key["re_engagement:loc-test:renewing-soon-16"].priority is Priority.normal  # its contract ends in 20 days
 
 
+def visits(engine: Engine, customer_id: str, days_ago: list[int]) -> None:
+    add(engine, *(CheckIn(id=f"{LOCATION_ID}:{customer_id}-{days}", location_id=LOCATION_ID, customer_id=customer_id,
+                          at=NOW - timedelta(days=days, hours=2)) for days in days_ago))  # fmt: skip
+
+
+def test_at_risk_finds_members_coming_half_as_often_as_they_used_to_before_their_renewal(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Plan(id="p", location_id=LOCATION_ID, name="Dedicated Desk", monthly_price_cents=42_500))
+    usual = list(range(30, 84, 4))  # 14 visits in the eight weeks before the last four: 7 every four weeks
+    cases = {"slowing": ([3, 17], 40), "steady": ([2, 6, 10, 14, 18, 22, 26], 40), "gone": ([], 40),
+             "renews-later": ([3], 90), "few-before": ([3], 40)}  # fmt: skip
+    for name, (recent, ends_in) in cases.items():
+        add(engine, Customer(id=name, location_id=LOCATION_ID, name=f"{name} Person", email=f"{name}@x.example",
+                             kind="member"))  # fmt: skip
+        visits(engine, name, recent + (usual if name != "few-before" else usual[:4]))
+        ends = TODAY + timedelta(days=ends_in)
+        add(engine, Contract(id=name, location_id=LOCATION_ID, customer_id=name, plan_id="p",
+                             starts_on=TODAY - timedelta(days=300), ends_on=ends))  # fmt: skip
+    page = detect(engine, AgentType.at_risk, threshold_days=60)
+    assert keys(page) == ["at_risk:slowing"]
+    [pattern] = page.patterns
+    assert (pattern.facts["visits_recent"], pattern.facts["visits_usual"], pattern.facts["plan_name"]) == (
+        2,
+        7,
+        "Dedicated Desk",
+    )
+    assert pattern.priority is Priority.normal  # 40 days to go; within 30 it is high
+
+
+def test_upsell_offers_the_next_plan_up_to_a_member_who_comes_in_most_days(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Plan(id="flex", location_id=LOCATION_ID, name="Flex Desk", monthly_price_cents=25_000),
+        Plan(id="fixed", location_id=LOCATION_ID, name="Dedicated Desk", monthly_price_cents=42_500),
+        Plan(id="office", location_id=LOCATION_ID, name="Private Office", monthly_price_cents=125_000))  # fmt: skip
+    cases = {"regular": ("flex", 18), "sometimes": ("flex", 8), "top": ("office", 20), "fixed": ("fixed", 16)}
+    for name, (plan, days) in cases.items():
+        add(engine, Customer(id=name, location_id=LOCATION_ID, name=f"{name} Person", email=f"{name}@x.example",
+                             kind="member", plan_id=plan))  # fmt: skip
+        visits(engine, name, list(range(days)))
+    page = detect(engine, AgentType.upsell, threshold_days=16)
+    assert keys(page) == ["upsell:fixed:fixed", "upsell:regular:flex"]
+    regular = next(p for p in page.patterns if p.customer_id == "regular")
+    assert (regular.facts["better_plan"], regular.facts["better_price"], regular.facts["visits_recent"]) == (
+        "Dedicated Desk",
+        "€425.00",
+        18,
+    )
+    with session_scope(engine) as session:  # moved up: the offer is gone, and the next one may come
+        customer = session.get(Customer, "regular")
+        assert customer is not None
+        customer.plan_id = "fixed"
+    assert "upsell:regular:fixed" in keys(detect(engine, AgentType.upsell, threshold_days=16))
+
+
 def test_a_lead_with_a_tour_booked_or_taken_needs_no_follow_up(engine: Engine) -> None:
     add_location(engine)
     for name, status in [("no-tour", None), ("booked", TourStatus.scheduled), ("toured", TourStatus.attended),
