@@ -8,7 +8,7 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import FAQ_ALIKE, alike, meanings, search_words, slots, understand
+from conversation.understanding import FAQ_ALIKE, alike, meanings, plain_yes, search_words, slots, understand
 from domain.content import html_to_text
 from models.messages import (
     AgentType,
@@ -71,6 +71,13 @@ _EXCUSE = Intent(
         "it's all here:"
     ],
 )
+# A yes and little else to what the outreach offers ("yes! switch me please"): its link, to do it.
+_YES = Intent(
+    TurnOutcome.reply,
+    "yes",
+    "The customer said yes; sent the link to do it.",
+    lambda context: [f"Wonderful, {escape(context.first_name)}! It only takes a minute here:"],
+)
 _QUESTION = Intent(TurnOutcome.reply, "faq", "Looked the question up in the FAQ.")
 BOOKED = "The customer said yes to the place proposed; booked it."
 _FAQ = "search_faq"
@@ -107,7 +114,11 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     about = (*own, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
     thanks = () if "?" in message else (_THANKS,)
     known = (_WHO, *about, *questions.INTENTS, _LOST, _EXCUSE, _QUESTION, _VAGUE, *thanks)
-    return next((intent for intent in known if intent.name == meant), None)
+    found = next((intent for intent in known if intent.name == meant), None)
+    # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
+    if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
+        return _YES
+    return found
 
 
 def answer(

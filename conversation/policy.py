@@ -11,7 +11,7 @@ disputes a bill), Critical for a dispute over a large amount.
 
 from conversation import offline, questions
 from conversation.situation import Situation
-from conversation.understanding import asked_before, asks_for_person, meanings, shouting
+from conversation.understanding import asked_before, asks_for_person, meanings, plain_yes, shouting
 from domain.opt_out import asks_to_opt_out, without_negated_requests
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
@@ -79,6 +79,8 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     the precedence of what it says, then the rules (an explicit ask for a person, the same question again, tools
     that keep failing, a message in capitals)."""
     meant = {understood.intent for understood in meanings(text)}
+    if plain_yes(text):  # "Ja, graag!" agrees, whatever mood a reading of it finds
+        meant.discard("frustrated")
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
     if strongest is not None:
         return ESCALATIONS[strongest]

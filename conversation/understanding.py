@@ -64,6 +64,8 @@ _YES = re.compile(
 )
 _NO = re.compile(r"\b(no|not|nope|nee|niet|nein|nicht|non|não|nao|don'?t|never ?mind|laat maar)\b", re.I)
 YES_WORDS = 12
+# A plain yes says at most this many words besides its yes.
+PLAIN_YES_WORDS = 3
 
 
 def short_answer(text: str) -> bool:
@@ -75,6 +77,21 @@ def short_answer(text: str) -> bool:
 def says_yes(text: str) -> bool:
     """A yes ("Yes please!", "Ja, graag", "Oui, parfait")."""
     return bool(_YES.search(text[:READ_CHARS]))
+
+
+# A message cut short ("ok but", "ja maar", "ok pero el"): it has not said what it wants yet.
+_UNFINISHED = re.compile(r"\b(but|and|or|so|the|pero|maar|aber|und|mais|et|mas|el|la|de|het|der|die|das|le)\W*$", re.I)
+# A yes that means no ("yeah right", "as if", "cool cool 🙃").
+_SARCASM = re.compile(r"\b(yeah|yes|sure),? right\b|\bas if\b|\b(sure|cool),? (sure|cool)\b|🙄|🙃", re.I)
+
+
+def plain_yes(text: str) -> bool:
+    """A yes and little else ("Ja, graag!", "yes! switch me please"): agreement, whatever tone a reading of it finds
+    — unless it is a yes that means no."""
+    read = text[:READ_CHARS]
+    rest = len(re.findall(r"\w+", _YES.sub(" ", read)))
+    return (says_yes(read) and short_answer(read) and rest <= PLAIN_YES_WORDS and not _SARCASM.search(read)
+            and not _UNFINISHED.search(read))  # fmt: skip
 
 
 def shouting(text: str) -> bool:

@@ -3,9 +3,10 @@ makes whatever the AI says must fire on what they are for, not on words that mer
 
 import pytest
 
+from conversation.offline import detect_intent
 from conversation.policy import opts_out, triggered
 from domain.opt_out import asks_to_opt_out
-from models.messages import EscalationReason
+from models.messages import AgentType, EscalationReason
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,24 @@ def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool
         ("I need a payment plan", EscalationReason.needs_judgement),
         ("Can I get a discount for a team of three?", EscalationReason.needs_judgement),
         ("No need to call me, just send the link", None),  # a person mentioned is not a person asked for
+        # A plain yes agrees, whatever mood a reading of it finds; a yes that means no, or says more, is read.
+        ("Ja, graag!", None),
+        ("Oui, avec plaisir", None),
+        ("Yeah right, as if", EscalationReason.frustrated),
+        ("yes, terrible service", EscalationReason.complaint),
     ],
 )
 def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None) -> None:
     assert triggered(text, [], failed_tools=0) == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("yes! switch me please", "yes"), ("Ja, graag!", "yes"), ("ok", "vague"), ("ok but", "vague"),
+     ("ja maar", None)],
+)  # fmt: skip
+def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_not(
+    text: str, intent: str | None
+) -> None:
+    found = detect_intent(AgentType.upsell, text)
+    assert (found.name if found else None) == intent
