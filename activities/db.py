@@ -6,17 +6,20 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agents.due_invoice import PAYMENT_CLEARS
+from domain.business_hours import on_clock
 from models.db import session_scope
 from models.messages import (
     ConversationOpening,
     ConversationStatus,
     ConversationStatusChange,
     OpeningHoursSpec,
+    PaymentReported,
     Sender,
     StatusChange,
     TimelineEvent,
 )
-from models.tables import Conversation, Location, ProposedAction
+from models.tables import Conversation, Invoice, Location, ProposedAction
 from models.timeline import add_timeline_entry
 
 
@@ -61,6 +64,27 @@ class DbActivities:
         """Add one message or event to a timeline."""
         with session_scope(self._engine) as session:
             add_timeline_entry(session, event)
+
+    @activity.defn
+    def record_payment_reported(self, report: PaymentReported) -> None:
+        """The customer says they paid: noted on the invoice the outreach is about — never marked paid on their
+        word — so its reminders wait for the payment, and on the timeline for the team. A retry notes it once."""
+        with session_scope(self._engine) as session:
+            action = session.get(ProposedAction, report.action_id)
+            about = action.facts.get("invoice_id") if action is not None else None
+            invoice = session.get(Invoice, str(about)) if about is not None else None
+            if action is None or invoice is None or invoice.paid_at is not None:
+                return
+            invoice.payment_reported_at = report.at
+            session.add(invoice)
+            location = session.get(Location, action.location_id)
+            until = on_clock(report.at + PAYMENT_CLEARS, location.time_zone if location else "UTC")
+            add_timeline_entry(session, TimelineEvent(
+                id=f"payment-reported:{report.conversation_id}:{report.at.isoformat()}", action_id=action.id,
+                conversation_id=report.conversation_id, sender=Sender.system, at=report.at,
+                body=f"The customer says they paid invoice {invoice.number}. It is marked paid when the payment "
+                f"arrives; its reminders wait until {until}.",
+            ))  # fmt: skip
 
     @activity.defn
     def open_conversation(self, opening: ConversationOpening) -> None:

@@ -95,6 +95,12 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     return None
 
 
+def says_paid(text: str) -> bool:
+    """The customer says they paid (or what they pay is on its way), by what the message or one of its sentences
+    means."""
+    return any(understood.intent == "paid" for understood in meanings(text))
+
+
 def opts_out(text: str) -> bool:
     """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences)
     clearly means."""

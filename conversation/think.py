@@ -8,7 +8,7 @@ import logging
 from conversation import offline, policy
 from conversation.model import Thinking
 from conversation.situation import Situation
-from models.messages import Escalation, EscalationReason, Turn, TurnRequest
+from models.messages import Escalation, EscalationReason, Turn, TurnOutcome, TurnRequest
 from providers.llm import advice
 
 # Errors of the provider that another attempt cannot fix: the conversation goes to the team at once.
@@ -27,9 +27,18 @@ class Unusable(Exception):
 
 
 async def think(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:
-    """The next step of the turn: tools to use, or the answer and what happens next. Raises Unusable when the
-    model's answer cannot be used and this is not the `last_attempt`. Reading the customer's words is work for a
-    thread, never for the event loop that also serves calls."""
+    """The next step of the turn: tools to use, or the answer and what happens next — and, answered, whether the
+    customer says they paid (read by the engine, whoever answered). Raises Unusable when the model's answer cannot
+    be used and this is not the `last_attempt`. Reading the customer's words is work for a thread, never for the
+    event loop that also serves calls."""
+    turn = await _decide(situation, request, thinking, last_attempt)
+    if turn.tool_calls or turn.outcome is TurnOutcome.escalate:
+        return turn  # an escalated claim of payment is the team's to look into
+    paid = await asyncio.to_thread(policy.says_paid, request.message.body)
+    return turn.model_copy(update={"payment_reported": paid}) if paid else turn
+
+
+async def _decide(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:
     ruled = await asyncio.to_thread(policy.ruled, situation, request)
     if ruled is not None:
         if thinking is None:

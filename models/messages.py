@@ -687,6 +687,17 @@ class Turn(BaseModel):
     escalation: Escalation | None = None  # set when the outcome is `escalate`
     # What the answer proposes to book, the first the one it proposes: made on the customer's yes to the next turn.
     offers: list[Offer] = Field(default_factory=list)
+    # The customer says they paid what the outreach is about: never marked paid on their word, but its reminders
+    # wait for the payment (`PaymentReported`).
+    payment_reported: bool = False
+
+
+class PaymentReported(BaseModel):
+    """The customer said, in the conversation about `action_id`, that they paid: noted on its invoice at `at`."""
+
+    action_id: str
+    conversation_id: str
+    at: datetime
 
 
 class EscalationRequest(BaseModel):

@@ -393,3 +393,21 @@ async def test_a_customer_who_asks_to_hear_no_more_is_opted_out_and_nothing_else
     later = await say(stack, action, "Sorry, one more thing: was my last invoice paid?", 4)
     assert later[3]["sender"] == "customer"
     assert await over() == run  # no conversation woke up
+
+
+async def test_a_customer_who_says_they_paid_holds_the_reminders_until_the_payment_has_had_time(stack: Stack) -> None:
+    action = await stack.pending_email()
+    invoice, _ = invoice_of(stack, action)
+    await approved_and_sent(stack, action)
+    said = await say(stack, action, "Paid it this morning by bank transfer, it should be with you tomorrow.", 3)
+    assert "Payments can take a business day or two" in said[-1]["body"]
+
+    async def noted() -> Invoice | None:
+        with Session(stack.engine) as session:
+            found = session.get(Invoice, invoice.id)
+            return found if found is not None and found.payment_reported_at is not None else None
+
+    reported = await poll(noted, "the payment the customer reported to be noted on the invoice")
+    assert reported.paid_at is None  # never paid on their word
+    timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
+    assert any(entry["body"].startswith(f"The customer says they paid invoice {invoice.number}.") for entry in timeline)

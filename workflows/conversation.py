@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ForTheTeam,
         LinksByText,
         LiveAnswer,
+        PaymentReported,
         Sender,
         TimelineEvent,
         ToolCall,
@@ -144,6 +145,10 @@ class ConversationWorkflow:
             message = self._inbox.pop(0)
             self._in_turn = message.id
             turn = await self._turn(input, message)
+            if turn.payment_reported and input.action_id is not None:
+                report = PaymentReported(action_id=input.action_id, conversation_id=input.conversation_id,
+                                         at=workflow.now())  # fmt: skip
+                await self._step(DbActivities.record_payment_reported, report, DB_TIMEOUT, "Note the payment reported")
             last_message_id, spoken, links = await self._deliver(input, message, turn, last_message_id)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
                 await self._escalate(input, turn)

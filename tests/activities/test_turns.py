@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 from temporalio.testing import ActivityEnvironment
 
 from activities.db import DbActivities
@@ -16,6 +17,7 @@ from models.messages import (
     Channel,
     CustomerMessage,
     EscalationReason,
+    PaymentReported,
     Priority,
     Sender,
     TimelineEvent,
@@ -26,7 +28,7 @@ from models.messages import (
     TurnOutcome,
     TurnRequest,
 )
-from models.tables import FaqArticle
+from models.tables import FaqArticle, Invoice, TimelineEntry
 from models.timeline import add_timeline_entry
 from tests.factories import LOCATION_ID, proposal
 
@@ -178,3 +180,26 @@ def test_a_thank_you_for_an_answer_gets_none_back(engine: Engine, action_id: str
     said_before(engine, action_id, "Thanks, will do!")
     again = turn(engine, action_id, "Thanks again!")
     assert again.outcome is TurnOutcome.resolve and again.reply_html == ""
+
+
+def test_a_customer_who_says_they_paid_is_noted_once_and_the_reminders_wait_for_the_payment(
+    engine: Engine, action_id: str
+) -> None:
+    answered = turn(engine, action_id, "I paid it yesterday by bank transfer, it should be with you soon.")
+    assert answered.payment_reported and answered.outcome is not TurnOutcome.escalate
+    disputed = turn(engine, action_id, "I paid this already and you charged me twice. This invoice is wrong!")
+    assert disputed.outcome is TurnOutcome.escalate and not disputed.payment_reported  # the team's to look into
+    assert not turn(engine, action_id, "Can you remind me what this covers?").payment_reported
+
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    report = PaymentReported(action_id=action_id, conversation_id=CONVERSATION, at=at)
+    DbActivities(engine).record_payment_reported(report)
+    DbActivities(engine).record_payment_reported(report)  # a retried activity
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(col(Invoice.number) == "INV-1")).one()
+        assert (invoice.payment_reported_at, invoice.paid_at) == (at, None)  # never paid on their word
+        notes = session.exec(select(TimelineEntry).where(col(TimelineEntry.id).startswith("payment-reported:"))).all()
+        assert [note.body for note in notes] == [
+            "The customer says they paid invoice INV-1. It is marked paid when the payment arrives; its reminders "
+            "wait until 2026-12-06 10:00 (Europe/Amsterdam)."
+        ]
