@@ -28,7 +28,7 @@ from models.messages import (
     ToolStep,
     TurnOutcome,
 )
-from models.tables import Booking, Customer, Location, ProposedAction
+from models.tables import Booking, Contract, Customer, Location, ProposedAction
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,11 @@ def signature_html(context: ComposeContext) -> str:
 def dedup(agent_type: AgentType, column: Any) -> Callable[[Scan], Any]:
     """SQL for `{agent_type}:{column}`, the dedup key a pattern of this agent gets in any scan."""
     return lambda _scan: literal(f"{agent_type.value}:") + column
+
+
+def leaving(customer_id: Any) -> Any:
+    """The customer gave notice: a contract of theirs is cancelled."""
+    return exists().where(col(Contract.customer_id) == customer_id, col(Contract.cancelled).is_(True))
 
 
 def has_booked(customer_id: Any) -> Any:

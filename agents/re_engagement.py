@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, make_pattern
+from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, leaving, make_pattern
 from models.messages import AgentType, Pattern, Priority
 from models.tables import CheckIn, Contract, Customer, ProposedAction
 
@@ -23,7 +23,6 @@ def _source(scan: Scan) -> Candidates:
         .group_by(col(CheckIn.customer_id))
         .subquery()
     )
-    leaving = exists().where(col(Contract.customer_id) == Customer.id, col(Contract.cancelled).is_(True))
     return (
         select(CheckIn, Customer)
         .join(last, (last.c.customer_id == col(CheckIn.customer_id)) & (last.c.at == col(CheckIn.at)))
@@ -32,7 +31,7 @@ def _source(scan: Scan) -> Candidates:
             col(CheckIn.location_id) == scan.location.id,
             col(CheckIn.at) <= scan.as_of - timedelta(days=scan.policy.threshold_days),
             col(Customer.kind) == "member",
-            ~leaving,  # a member on their way out is not nudged back in
+            ~leaving(Customer.id),  # a member on their way out is not nudged back in
         )
     )
 
@@ -64,6 +63,8 @@ def _pattern(scan: Scan, visit: CheckIn, customer: Customer, session: Session) -
 
 
 def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
+    if session.exec(select(leaving(action.customer_id))).one():
+        return "The member has given notice."
     visit = session.get(CheckIn, str(action.facts["check_in_id"]))
     if visit is None:
         return "The visit it was about is no longer recorded."

@@ -9,10 +9,10 @@ from sqlalchemy import exists, func, literal
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, make_pattern
+from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, leaving, make_pattern
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority
-from models.tables import CheckIn, Contract, Customer, Plan, ProposedAction
+from models.tables import CheckIn, Customer, Plan, ProposedAction
 
 # Visits are counted over the last four weeks.
 RECENT = timedelta(days=28)
@@ -31,7 +31,6 @@ def _source(scan: Scan) -> Candidates:
     current, better = aliased(Plan), aliased(Plan)
     above = exists().where(col(better.location_id) == scan.location.id,
                            col(better.monthly_price_cents) > col(current.monthly_price_cents))  # fmt: skip
-    leaving = exists().where(col(Contract.customer_id) == Customer.id, col(Contract.cancelled).is_(True))
     return (
         select(Customer, Customer)
         .join(current, col(current.id) == col(Customer.plan_id))
@@ -39,7 +38,7 @@ def _source(scan: Scan) -> Candidates:
             col(Customer.location_id) == scan.location.id,
             col(Customer.kind) == "member",
             above,
-            ~leaving,
+            ~leaving(Customer.id),
             _visits(scan, Customer.id) >= scan.policy.threshold_days,
         )
     )
@@ -85,6 +84,8 @@ def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | 
     customer = session.get(Customer, action.customer_id)
     if customer is None or customer.plan_id != action.facts["plan_id"]:
         return "The member changed plans."
+    if session.exec(select(leaving(action.customer_id))).one():
+        return "The member has given notice."
     return None
 
 

@@ -1,8 +1,8 @@
 """The check right before a send: everything that may have changed since the proposal — opt-out, the
 situation itself, the cooldown, the minimum gap, the channel's quiet hours on the customer's clock, a matter the
 team has open with the customer, what the situation says to wait for (a payment reported on its way), the
-customer's contact budget, the daily maximum — re-checked, and the delivery
-claimed in the same transaction, one at a time per location."""
+customer's contact budget, the daily maximum — re-checked, and the delivery claimed in the same transaction, one at
+a time per location."""
 
 from collections.abc import Callable
 from datetime import datetime

@@ -521,3 +521,32 @@ def test_confidence_has_reasons_and_rewards_complete_data(engine: Engine) -> Non
     assert 0 <= bare.confidence < full.confidence <= 100
     assert "+20 email address on file" in full.confidence_reasons
     assert "-20 no email address" in bare.confidence_reasons
+
+
+def test_a_member_who_gave_notice_is_not_nudged_back_nor_offered_more(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Plan(id="flex", location_id=LOCATION_ID, name="Flex Desk", monthly_price_cents=25_000),
+        Plan(id="fixed", location_id=LOCATION_ID, name="Dedicated Desk", monthly_price_cents=42_500),
+        Customer(id="c1", location_id=LOCATION_ID, name="Ada Lovelace", email="ada@x.example", kind="member",
+                 plan_id="flex"),
+        Contract(id="k1", location_id=LOCATION_ID, customer_id="c1", plan_id="flex",
+                 starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=90)))  # fmt: skip
+    visits(engine, "c1", [20])
+    [lapsed] = detect(engine, AgentType.re_engagement, threshold_days=14).patterns
+    visits(engine, "c1", list(range(21, 40)))  # a regular before: offered the next plan too
+    [regular] = detect(engine, AgentType.upsell, threshold_days=0).patterns
+    actions = [ProposedAction(id=f"a-{p.agent_type}", location_id=LOCATION_ID, agent_type=p.agent_type,
+                              dedup_key=p.dedup_key, customer_id="c1", status=ActionStatus.approved,
+                              channel=Channel.ai_email, subject="s", body_html="b", body_text="b", reason="r",
+                              confidence=90, created_at=NOW, expires_at=NOW, facts=p.facts)
+               for p in (lapsed, regular)]  # fmt: skip
+    with Session(engine) as session:
+        assert [AGENTS[a.agent_type].resolved(session, a, NOW) for a in actions] == [None, None]
+    with session_scope(engine) as session:
+        contract = session.get(Contract, "k1")
+        assert contract is not None
+        contract.cancelled = True
+    with Session(engine) as session:
+        assert [AGENTS[a.agent_type].resolved(session, a, NOW) for a in actions] == ["The member has given notice."] * 2
+    assert detect(engine, AgentType.re_engagement, threshold_days=14).patterns == []
+    assert detect(engine, AgentType.upsell, threshold_days=0).patterns == []
