@@ -5,12 +5,11 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, make_pattern
+from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, make_pattern, visits
 from models.messages import AgentType, Pattern, Priority
-from models.tables import CheckIn, Contract, Customer, Plan, ProposedAction
+from models.tables import Contract, Customer, Plan, ProposedAction
 
 # Visits are counted over the last four weeks, against the eight weeks before them.
 RECENT = timedelta(days=28)
@@ -19,18 +18,10 @@ USUAL = timedelta(days=56)
 HABIT = 6
 
 
-def _visits(customer_id: Any, start: datetime, end: datetime) -> Any:
-    return (
-        select(func.count())
-        .where(col(CheckIn.customer_id) == customer_id, col(CheckIn.at) >= start, col(CheckIn.at) < end)
-        .scalar_subquery()
-    )
-
-
 def _counts(scan: Scan, customer_id: Any) -> tuple[Any, Any]:
     """SQL for a member's visits in the last four weeks, and in the eight weeks before."""
     since = scan.as_of - RECENT
-    return _visits(customer_id, since, scan.as_of), _visits(customer_id, since - USUAL, since)
+    return visits(customer_id, since, scan.as_of), visits(customer_id, since - USUAL, since)
 
 
 def _source(scan: Scan) -> Candidates:

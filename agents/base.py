@@ -11,8 +11,8 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy import exists, literal
-from sqlmodel import Session, col
+from sqlalchemy import exists, func, literal
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from domain.contacts import international_phone
@@ -28,7 +28,7 @@ from models.messages import (
     ToolStep,
     TurnOutcome,
 )
-from models.tables import Booking, Contract, Customer, Location, ProposedAction
+from models.tables import Booking, CheckIn, Contract, Customer, Location, ProposedAction
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,15 @@ def dedup(agent_type: AgentType, column: Any) -> Callable[[Scan], Any]:
 def leaving(customer_id: Any) -> Any:
     """The customer gave notice: a contract of theirs is cancelled."""
     return exists().where(col(Contract.customer_id) == customer_id, col(Contract.cancelled).is_(True))
+
+
+def visits(customer_id: Any, start: datetime, end: datetime) -> Any:
+    """SQL for how many times the customer checked in from `start` until `end`."""
+    return (
+        select(func.count())
+        .where(col(CheckIn.customer_id) == customer_id, col(CheckIn.at) >= start, col(CheckIn.at) < end)
+        .scalar_subquery()
+    )
 
 
 def has_booked(customer_id: Any) -> Any:

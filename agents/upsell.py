@@ -5,26 +5,17 @@ from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
-from sqlalchemy import exists, func, literal
+from sqlalchemy import exists, literal
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, leaving, make_pattern
+from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, leaving, make_pattern, visits
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority
-from models.tables import CheckIn, Customer, Plan, ProposedAction
+from models.tables import Customer, Plan, ProposedAction
 
 # Visits are counted over the last four weeks.
 RECENT = timedelta(days=28)
-
-
-def _visits(scan: Scan, customer_id: Any) -> Any:
-    return (
-        select(func.count())
-        .where(col(CheckIn.customer_id) == customer_id, col(CheckIn.at) >= scan.as_of - RECENT,
-               col(CheckIn.at) < scan.as_of)
-        .scalar_subquery()
-    )  # fmt: skip
 
 
 def _source(scan: Scan) -> Candidates:
@@ -39,7 +30,7 @@ def _source(scan: Scan) -> Candidates:
             col(Customer.kind) == "member",
             above,
             ~leaving(Customer.id),
-            _visits(scan, Customer.id) >= scan.policy.threshold_days,
+            visits(Customer.id, scan.as_of - RECENT, scan.as_of) >= scan.policy.threshold_days,
         )
     )
 
@@ -58,14 +49,14 @@ def _pattern(scan: Scan, member: Customer, customer: Customer, session: Session)
         .order_by(col(Plan.monthly_price_cents))
     ).first()  # fmt: skip
     assert better is not None
-    visits = session.exec(select(_visits(scan, member.id))).one()
+    seen = session.exec(select(visits(member.id, scan.as_of - RECENT, scan.as_of))).one()
     price, better_price = (format_money(cents, scan.location.currency)
                            for cents in (plan.monthly_price_cents, better.monthly_price_cents))  # fmt: skip
     return make_pattern(
         scan,
         customer,
         dedup_key=f"{AgentType.upsell}:{member.id}:{plan.id}",
-        reason=f"Came in {visits} of the last 28 days on {plan.name} ({price} a month): {better.name} "
+        reason=f"Came in {seen} of the last 28 days on {plan.name} ({price} a month): {better.name} "
         f"({better_price}) fits how they work.",
         priority=Priority.low,
         facts={
@@ -74,7 +65,7 @@ def _pattern(scan: Scan, member: Customer, customer: Customer, session: Session)
             "plan_price": price,
             "better_plan": better.name,
             "better_price": better_price,
-            "visits_recent": visits,
+            "visits_recent": seen,
             "plans_link": f"{scan.location.portal_url}/plans",
         },
     )
