@@ -11,6 +11,7 @@ chain. A conversation still going is resolved by it.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -83,7 +84,8 @@ def tour_attended(tour: Tour, reference: str, source: str) -> Reported:
 def member_returned(session: Session, visit: CheckIn, source: str) -> Reported | None:
     """A visit after an outreach about not being seen, as a conversion to report — once per outreach (later
     visits follow it too); None when no such outreach went out."""
-    action = _latest(session, visit.location_id, visit.customer_id, _FOLLOWS[ConversionKind.member_returned])
+    outreach = col(ProposedAction.agent_type).in_(_FOLLOWS[ConversionKind.member_returned])
+    action = _latest(session, visit.location_id, visit.customer_id, outreach)
     if action is None or action.sent_at is None or action.sent_at > visit.at:
         return None
     return Reported(ConversionKind.member_returned, visit.location_id, visit.customer_id, action.id, visit.at, source,
@@ -138,25 +140,17 @@ def _followed(session: Session, reported: Reported) -> ProposedAction | None:
     """The delivered proposal the conversion followed, if any."""
     if reported.proposed_action_id is not None:
         return session.get(ProposedAction, reported.proposed_action_id)
-    if not reported.dedup_keys:
-        return _latest(session, reported.location_id, reported.customer_id, _FOLLOWS[reported.kind])
-    query = select(ProposedAction).where(
-        col(ProposedAction.location_id) == reported.location_id,
-        col(ProposedAction.customer_id) == reported.customer_id,
-        col(ProposedAction.status) == ActionStatus.sent,
-        col(ProposedAction.dedup_key).in_(reported.dedup_keys),
-    )
-    return session.exec(query.order_by(col(ProposedAction.created_at).desc())).first()
+    which = (col(ProposedAction.dedup_key).in_(reported.dedup_keys) if reported.dedup_keys
+             else col(ProposedAction.agent_type).in_(_FOLLOWS[reported.kind]))  # fmt: skip
+    return _latest(session, reported.location_id, reported.customer_id, which)
 
 
-def _latest(
-    session: Session, location_id: str, customer_id: str, agents: tuple[AgentType, ...]
-) -> ProposedAction | None:
-    """The customer's latest delivered outreach of these agents."""
+def _latest(session: Session, location_id: str, customer_id: str, which: Any) -> ProposedAction | None:
+    """The customer's latest delivered outreach of `which` (an SQL condition on the proposals)."""
     query = select(ProposedAction).where(
         col(ProposedAction.location_id) == location_id,
         col(ProposedAction.customer_id) == customer_id,
         col(ProposedAction.status) == ActionStatus.sent,
-        col(ProposedAction.agent_type).in_(agents),
+        which,
     )
     return session.exec(query.order_by(col(ProposedAction.created_at).desc())).first()

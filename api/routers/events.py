@@ -4,6 +4,7 @@ they watch for, and each outreach learns its outcome (`inbound/conversions.py`).
 changes nothing and answers the same."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 from sqlmodel import Session, col, select
@@ -40,14 +41,19 @@ def _customer(session: Session, operator: Operator, location_id: str, customer_i
     return customer
 
 
+def _invoice(session: Session, operator: Operator, location_id: str, number: str) -> Invoice:
+    invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == location_id,
+                                                 col(Invoice.number) == number)).first()  # fmt: skip
+    if invoice is None or not can_access(operator, location_id):
+        raise _not_found(f"invoice {number!r}", location_id)
+    return invoice
+
+
 @router.post("/invoice-paid", response_model=ConversionPublic)
 async def invoice_paid(body: InvoicePaid, session: SessionDep, operator: SpaceReporter,
                        client: ClientDep) -> Conversion:  # fmt: skip
     """The invoice is paid: marked so here, and the outreach about it (and its conversation) learns it."""
-    invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == body.location_id,
-                                                 col(Invoice.number) == body.invoice_number)).first()  # fmt: skip
-    if invoice is None or not can_access(operator, body.location_id):
-        raise _not_found(f"invoice {body.invoice_number!r}", body.location_id)
+    invoice = _invoice(session, operator, body.location_id, body.invoice_number)
     reported = conversions.invoice_paid(invoice, body.paid_at or datetime.now(UTC), "api")
     return await conversions.report(session, client, reported)
 
@@ -56,10 +62,7 @@ async def invoice_paid(body: InvoicePaid, session: SessionDep, operator: SpaceRe
 def payment_reported(body: PaymentReported, session: SessionDep, operator: SpaceReporter) -> ActivityRecorded:
     """A payment of the invoice is on its way: its reminders wait for it a few days (`due_invoice.PAYMENT_CLEARS`),
     then go on if it never arrived. The invoice is not marked paid: only its payment does that."""
-    invoice = session.exec(select(Invoice).where(col(Invoice.location_id) == body.location_id,
-                                                 col(Invoice.number) == body.invoice_number)).first()  # fmt: skip
-    if invoice is None or not can_access(operator, body.location_id):
-        raise _not_found(f"invoice {body.invoice_number!r}", body.location_id)
+    invoice = _invoice(session, operator, body.location_id, body.invoice_number)
     invoice.payment_reported_at = body.reported_at or datetime.now(UTC)
     session.add(invoice)
     session.commit()
@@ -131,9 +134,9 @@ async def tour(body: TourReported, session: SessionDep, operator: SpaceReporter,
     found = session.get(Tour, tour_id)
     if found is not None and found.customer_id != customer.id:
         raise _conflict(f"Tour {body.tour_id!r}", customer.id)
-    found = found or Tour(id=tour_id, location_id=body.location_id, customer_id=customer.id,
-                          starts_at=body.starts_at, status=body.status, updated_at=datetime.now(UTC))  # fmt: skip
-    found.starts_at, found.status, found.updated_at = body.starts_at, body.status, datetime.now(UTC)
+    reported: dict[str, Any] = {"starts_at": body.starts_at, "status": body.status, "updated_at": datetime.now(UTC)}
+    found = found or Tour(id=tour_id, location_id=body.location_id, customer_id=customer.id, **reported)
+    found.sqlmodel_update(reported)  # a tour reported again: moved, taken, missed or cancelled
     session.add(found)
     conversion = None
     if found.status is TourStatus.attended:
