@@ -7,6 +7,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from agents.due_invoice import PAYMENT_CLEARS
+from agents.registry import TEAM_AGENTS
 from domain.business_hours import on_clock
 from models.db import session_scope
 from models.messages import (
@@ -47,6 +48,16 @@ class DbActivities:
             else:
                 row.sqlmodel_update(values)
             add_timeline_entry(session, change.entry)
+
+    @activity.defn
+    def create_for_team(self, action_id: str) -> str:
+        """Create what an approved team proposal proposes, as the read model has it approved (edits included):
+        its agent's own work, made once however often it is retried. Answers what was created."""
+        with session_scope(self._engine) as session:
+            action = session.get(ProposedAction, action_id)
+            if action is None or action.agent_type not in TEAM_AGENTS:
+                raise ApplicationError(f"{action_id} is no team agent's proposal.", non_retryable=True)
+            return TEAM_AGENTS[action.agent_type].create(session, action)
 
     @activity.defn
     def opening_hours(self, location_id: str) -> OpeningHoursSpec:

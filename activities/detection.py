@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from agents.policy import agent_policy
 from agents.registry import AGENTS
 from agents.scan import filtered_out, scan_page, start_scan
+from conversation import understanding
 from domain import search_attributes as sa
 from domain.ids import OUTREACH_WORKFLOW, outreach_id
 from models.messages import (
@@ -55,7 +56,7 @@ class DetectionActivities:
     def find_patterns(self, request: FindPatternsRequest) -> PatternPage:
         """One page of new patterns for one agent at one location, as of the detection run's time."""
         with Session(self._engine) as session:
-            scan = start_scan(session, request.location_id, request.policy, request.as_of)
+            scan = start_scan(session, request.location_id, request.policy, request.as_of, understanding.groups)
             if scan is None:
                 return PatternPage(patterns=[], next_cursor=None)
             page = scan_page(session, scan, request.after, request.limit, request.started_this_run)

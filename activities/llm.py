@@ -21,7 +21,7 @@ from activities import offline
 from activities.heartbeats import beating
 from activities.prompts import ComposedDraft, messages
 from agents.base import ComposeContext
-from agents.registry import AGENTS
+from agents.registry import AGENTS, TEAM_AGENTS
 from domain.content import html_to_text, sanitize_html
 from domain.facts import invented_facts
 from models.db import session_scope
@@ -41,8 +41,9 @@ LLM_ATTEMPTS = 3
 T = TypeVar("T", bound=SQLModel)
 
 
-def get(session: Session, model: type[T], key: str) -> T:
-    row = session.get(model, key)
+def get(session: Session, model: type[T], key: str | None) -> T:
+    """The row, which must exist (None: a team proposal's customer, which does not)."""
+    row = session.get(model, key) if key is not None else None
     if row is None:
         raise ApplicationError(f"{model.__name__} {key} does not exist", type="NotFound", non_retryable=True)
     return row
@@ -165,7 +166,10 @@ class LlmActivities:
 
     @activity.defn
     async def compose_draft(self, request: OutreachInput) -> Draft:
-        """Write the draft for a detected pattern in the location's voice, email and call script both."""
+        """Write the draft for a detected pattern in the location's voice, email and call script both (a team
+        agent's draft is the one it found)."""
+        if request.pattern.agent_type in TEAM_AGENTS:
+            return TEAM_AGENTS[request.pattern.agent_type].draft(request.pattern)
         # What earlier attempts spent travels in their last heartbeat, so the proposal shows the whole cost.
         details = activity.info().heartbeat_details
         spent = Usage.model_validate(details[0]) if details else Usage()

@@ -2,7 +2,8 @@
 
 An agent type is one module of this package: the SQL that finds its situations, the pattern it makes of one
 (reason, priority, facts), the check that the situation is still there, what marks it followed up once a
-delivery went out, and what the offline composer and conversation engine say about it.
+delivery went out, and what the offline composer and conversation engine say about it. A team agent's module
+finds work for the team instead (an FAQ article to publish): its draft, and what approving it creates.
 """
 
 from collections.abc import Callable
@@ -16,11 +17,14 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from domain.contacts import international_phone
+from domain.content import html_to_text
 from domain.dates import mentioned_day
 from models.messages import (
     AgentCategory,
     AgentPolicy,
     AgentType,
+    Channel,
+    Draft,
     Pattern,
     Priority,
     SendVerdict,
@@ -29,6 +33,9 @@ from models.messages import (
     TurnOutcome,
 )
 from models.tables import Booking, CheckIn, Contract, Customer, Location, ProposedAction
+
+# Texts grouped by meaning, leaving out those alike a known text: each group's indexes, its most central first.
+Grouping = Callable[[list[str], list[str]], list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Scan:
     policy: AgentPolicy
     as_of: datetime
     today: date  # in the location's time zone
+    # How a team agent groups what customers asked (the conversation's own reading of meaning, handed down).
+    by_meaning: Grouping | None = None
 
 
 # Rows of (situation, customer).
@@ -122,6 +131,7 @@ class Agent:
     recap: Callable[[ComposeContext], str]
     intents: tuple[Intent, ...] = ()
     category: AgentCategory = AgentCategory.customer
+    channel: Channel = Channel.ai_email  # what it proposes on when a location is set up
     # Whether its proposals may be sent without review at all (auto-execute): a reminder of a fact may, a proposal
     # that needs judgement may not, whatever the confidence.
     auto_execute_safe: bool = False
@@ -145,6 +155,30 @@ class Agent:
         return exists().where(
             col(ProposedAction.location_id) == scan.location.id, col(ProposedAction.dedup_key) == self.dedup_key(scan)
         )
+
+
+@dataclass(frozen=True)
+class TeamAgent:
+    """An agent whose proposals are work for the team, never a message to a customer: approving one creates it."""
+
+    type: AgentType
+    description: str  # as `Agent.description`
+    threshold_days: int  # N when a location is set up
+    # Every situation there is now, each a pattern about no one customer, with its draft's subject and body in the
+    # facts `title` and `body_html` (bounded: a team's work, not a customer base).
+    find: Callable[[Session, Scan], list[Pattern]]
+    # On approval, with the operator's edits: create the work; answers what was created, for the timeline.
+    create: Callable[[Session, ProposedAction], str]
+    category: AgentCategory = AgentCategory.team
+    channel: Channel = Channel.team
+    auto_execute_safe: bool = False
+
+    @staticmethod
+    def draft(pattern: Pattern) -> Draft:
+        """The draft the agent found: no model writes the team's own words."""
+        body_html = str(pattern.facts["body_html"])
+        return Draft(channel=Channel.team, subject=str(pattern.facts["title"]), body_html=body_html,
+                     body_text=html_to_text(body_html))  # fmt: skip
 
 
 def paragraphs(*lines: str) -> str:

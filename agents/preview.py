@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from agents.base import Grouping
 from agents.policy import agent_policy
 from agents.scan import PAGE_SIZE, filtered_out, scan_of, scan_page
 from models.messages import AgentPreview, Pattern
@@ -14,8 +15,10 @@ from models.tables import AgentConfig, Location
 PREVIEW_LIMIT = 100
 
 
-def preview(session: Session, location: Location, config: AgentConfig, as_of: datetime) -> AgentPreview:
-    scan = scan_of(location, agent_policy(config, location), as_of)
+def preview(
+    session: Session, location: Location, config: AgentConfig, as_of: datetime, by_meaning: Grouping | None = None
+) -> AgentPreview:
+    scan = scan_of(location, agent_policy(config, location), as_of, by_meaning)
     skipped = filtered_out(session, scan)
     candidates: list[Pattern] = []
     would_propose = 0

@@ -5,6 +5,7 @@ from agents import (
     booking_no_show,
     contract_renewal,
     due_invoice,
+    faq_gap,
     first_booking,
     lead_follow_up,
     re_engagement,
@@ -12,7 +13,7 @@ from agents import (
     tour_reminder,
     upsell,
 )
-from agents.base import Agent
+from agents.base import Agent, TeamAgent
 from models.messages import AgentType
 
 AGENTS: dict[AgentType, Agent] = {
@@ -30,3 +31,8 @@ AGENTS: dict[AgentType, Agent] = {
         upsell.AGENT,
     )
 }
+
+TEAM_AGENTS: dict[AgentType, TeamAgent] = {agent.type: agent for agent in (faq_gap.AGENT,)}
+
+# Every agent, for what the operator reads and sets up: customers' first, then the team's.
+ROSTER: dict[AgentType, Agent | TeamAgent] = {**AGENTS, **TEAM_AGENTS}

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from agents.base import Candidates, Scan
-from agents.registry import AGENTS
+from agents.base import Candidates, Grouping, Scan
+from agents.registry import AGENTS, TEAM_AGENTS
 from domain.business_hours import local_day_start
 from models.messages import AgentPolicy, Pattern, PatternPage, SkipCounts
-from models.tables import Customer, Location
+from models.tables import Customer, Location, ProposedAction
 from safeguards.confidence import score
 from safeguards.contact_budget import spent, window_start
 from safeguards.contact_history import history
@@ -23,15 +23,17 @@ from safeguards.open_matters import open_matters
 PAGE_SIZE = 200
 
 
-def start_scan(session: Session, location_id: str, policy: AgentPolicy, as_of: datetime) -> Scan | None:
+def start_scan(
+    session: Session, location_id: str, policy: AgentPolicy, as_of: datetime, by_meaning: Grouping | None = None
+) -> Scan | None:
     location = session.get(Location, location_id)
     if location is None:
         return None
-    return scan_of(location, policy, as_of)
+    return scan_of(location, policy, as_of, by_meaning)
 
 
-def scan_of(location: Location, policy: AgentPolicy, as_of: datetime) -> Scan:
-    return Scan(location, policy, as_of, local_day_start(as_of, location.time_zone).date())
+def scan_of(location: Location, policy: AgentPolicy, as_of: datetime, by_meaning: Grouping | None = None) -> Scan:
+    return Scan(location, policy, as_of, local_day_start(as_of, location.time_zone).date(), by_meaning)
 
 
 def _cursor(customer_id: str, key: str, taken: bool) -> str:
@@ -45,6 +47,8 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     the minimum gap, one proposal per customer per run, a matter the team has open with the customer, the
     customer's contact budget and the daily maximum are applied here.
     """
+    if scan.policy.agent_type in TEAM_AGENTS:
+        return _team_page(session, scan, started_this_run)
     agent, policy = AGENTS[scan.policy.agent_type], scan.policy
     rows_query = agent.candidates(scan).order_by(col(Customer.id), agent.key).limit(limit)
     last_customer, last_key, last_taken = json.loads(after) if after else (None, None, False)
@@ -95,8 +99,26 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     return PatternPage(patterns=patterns, next_cursor=next_cursor, skipped=skipped)
 
 
+def _team_page(session: Session, scan: Scan, started_this_run: int) -> PatternPage:
+    """A team agent's work, whole in one page: what it finds that was never proposed, up to the daily maximum.
+    No customer's safeguard applies: nothing goes to a customer."""
+    found = TEAM_AGENTS[scan.policy.agent_type].find(session, scan)
+    proposed = set(session.exec(select(ProposedAction.dedup_key).where(
+        col(ProposedAction.location_id) == scan.location.id,
+        col(ProposedAction.dedup_key).in_([pattern.dedup_key for pattern in found]),
+    )).all())  # fmt: skip
+    fresh = [pattern for pattern in found if pattern.dedup_key not in proposed]
+    remaining = max(0, scan.policy.daily_max - started_this_run
+                    - proposed_today_before(session, scan.location, scan.policy.agent_type, scan.as_of))  # fmt: skip
+    skipped = SkipCounts(dedup=len(found) - len(fresh), daily_cap=max(0, len(fresh) - remaining))
+    return PatternPage(patterns=fresh[:remaining], next_cursor=None, skipped=skipped)
+
+
 def filtered_out(session: Session, scan: Scan) -> SkipCounts:
-    """Candidates the SQL filters held back: opted-out customers and situations proposed before."""
+    """Candidates the SQL filters held back: opted-out customers and situations proposed before (a team agent's
+    are counted on its one page)."""
+    if scan.policy.agent_type in TEAM_AGENTS:
+        return SkipCounts()
     agent = AGENTS[scan.policy.agent_type]
 
     def count(query: Candidates) -> int:

@@ -86,7 +86,7 @@ class InboxItem(BaseModel):
     agent_type: AgentType
     channel: Channel
     location_id: str
-    customer: CustomerRef
+    customer: CustomerRef | None = Field(description="None: a team agent's proposal, work for the team")
     subject: str
     preview: str = Field(description="The draft's first words; the detail has all of it")
     reason: str
@@ -106,7 +106,7 @@ class InboxDetail(ProposedActionBase):
     channels that can reach them and the timeline so far."""
 
     id: str
-    customer: CustomerContext
+    customer: CustomerContext | None = Field(description="None: a team agent's proposal, work for the team")
     channel_options: list["ChannelOption"]
     send_from_options: list["SendFromOption"]
     timeline: list[TimelineItem]
@@ -421,6 +421,7 @@ class Vocabulary(BaseModel):
     statuses: list[Choice]
     channels: list[Choice]
     priorities: list[Choice]
+    categories: list[Choice]  # whom agents' proposals are for: customers, or the team
     agents: list[AgentKind]
     agent_settings: list[SettingField]
 

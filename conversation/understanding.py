@@ -217,6 +217,25 @@ class _Model:
         first, second = self._embed([one, other])
         return float(first @ second)
 
+    def groups(self, texts: list[str], known: list[str]) -> list[list[int]]:
+        """Each text joins the first group whose first text it is alike; one alike a known text joins none."""
+        numpy = self._numpy
+        if not texts:
+            return []
+        vectors = self._embed([text[:READ_CHARS] for text in texts])
+        covered = numpy.zeros(len(texts), dtype=bool)
+        if known:
+            covered = (vectors @ self._embed([text[:READ_CHARS] for text in known]).T).max(axis=1) >= FAQ_ALIKE
+        similar = vectors @ vectors.T
+        groups: list[list[int]] = []
+        for index in numpy.flatnonzero(~covered):
+            joined = next((group for group in groups if similar[index, group[0]] >= FAQ_ALIKE), None)
+            if joined is None:
+                groups.append([int(index)])
+            else:
+                joined.append(int(index))
+        return [sorted(group, key=lambda index: -float(similar[index, group].sum())) for group in groups]
+
     def language(self, text: str) -> str | None:
         if sum(character.isalpha() for character in text) < LANGUAGE_LETTERS:
             return None
@@ -250,6 +269,12 @@ MAX_SENTENCES = 6
 def alike(one: str, other: str) -> float:
     """How alike two short texts are in meaning, -1 to 1 ("can I bring a visitor?" and "Can I bring guests?")."""
     return _model().alike(one[:READ_CHARS], other[:READ_CHARS])
+
+
+def groups(texts: list[str], known: list[str]) -> list[list[int]]:
+    """The texts grouped by meaning, as an FAQ article would answer them (alike at `FAQ_ALIKE` with the group's
+    first), leaving out those a known text answers already: each group's indexes, its most central text first."""
+    return _model().groups(texts, known)
 
 
 def meanings(text: str, by_clause: bool = False, sure: float = SENTENCE_CONFIDENT) -> list[Understood]:

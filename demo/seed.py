@@ -3,6 +3,7 @@ so every agent type has real candidates. Deterministic (fixed random seed, stabl
 idempotent: a location that already exists is left untouched."""
 
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,14 +12,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agents.registry import AGENTS
+from agents.registry import ROSTER
 from models.db import session_scope
-from models.messages import TourStatus
+from models.messages import (
+    Channel,
+    ConversationStatus,
+    EscalationReason,
+    Priority,
+    Sender,
+    TicketStatus,
+    TourStatus,
+)
 from models.tables import (
     AgentConfig,
     Booking,
     CheckIn,
     Contract,
+    Conversation,
     Customer,
     FaqArticle,
     HelpdeskDepartment,
@@ -28,10 +38,26 @@ from models.tables import (
     Location,
     Plan,
     Resource,
+    Ticket,
+    TicketComment,
+    TimelineEntry,
     Tour,
 )
+from providers.helpdesk import ticket_number
 
 CUSTOMERS_PER_LOCATION = 90
+
+# What members asked the chat that neither the tools nor the FAQ answer, and the team's answer on one ticket of
+# each question (None: not answered).
+ASKED_THE_TEAM = [
+    ("Can I have parcels delivered to the space?", None),
+    ("Can my packages be sent to this address?",
+     "Yes: reception signs for parcels on weekdays and keeps them behind the desk for a week."),
+    ("Is there a printer I can use?", None),
+    ("Can I get post delivered here for my company?", None),
+    ("Where can I print something?",
+     "The printer is next to the kitchen on every floor; print from the portal and badge in to collect it."),
+]
 
 # Default thresholds in days, per agent type.
 
@@ -211,8 +237,13 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         for n, (question, answer) in enumerate(FAQ, start=1)
     )
     session.add_all(
-        AgentConfig(location_id=demo.id, agent_type=agent.type, threshold_days=agent.threshold_days)
-        for agent in AGENTS.values()
+        AgentConfig(
+            location_id=demo.id,
+            agent_type=agent.type,
+            threshold_days=agent.threshold_days,
+            default_channel=agent.channel,
+        )
+        for agent in ROSTER.values()
     )
     session.add_all(
         HelpdeskDepartment(id=f"{demo.id}-{name.lower()}", location_id=demo.id, name=name)
@@ -221,6 +252,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
     session.flush()
 
     invoice_seq = 1000
+    asking: list[str] = []  # members who can be written to, the last of whom asked the team something
     for n in range(1, customers + 1):
         customer_id = f"{demo.id}-c{n:03d}"
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -244,6 +276,8 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
         )
         session.add(customer)
         session.flush()
+        if kind == "member" and customer.email and not customer.opted_out:
+            asking.append(customer_id)
 
         if kind == "lead":
             inquired_days = rng.choice([2, 4, 8, 12, 20, 30])
@@ -338,6 +372,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             # Coming less and less with the contract ending within two months: at risk of not renewing.
             slowing = n % 3 == 1 and ends_in <= 60 and not (ends_in < 30 and (n % 4 == 0 or n % 6 == 0))
             session.add_all(_check_ins(demo, customer_id, n, today, visits, at, slowing))
+    _asked_the_team(session, demo, asking[-len(ASKED_THE_TEAM):], today, at)
 
 
 def _check_ins(
@@ -364,6 +399,36 @@ def _check_ins(
             step = 1
         day -= timedelta(days=step)
     return found
+
+
+def _asked_the_team(
+    session: Session, demo: DemoLocation, members: list[str], today: date, at: Callable[[date, int], datetime]
+) -> None:
+    """Members who asked the chat what neither the tools nor the FAQ answer, handed to the team (one answered each
+    question on its ticket): the FAQ gap agent's work."""
+    for n, ((question, answer), customer_id) in enumerate(zip(ASKED_THE_TEAM, members, strict=False), start=1):
+        asked_at = at(today - timedelta(days=2 * n), 11)
+        conversation_id, ticket_id = f"chat:{customer_id}", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{demo.id}-asked-{n}"))
+        session.add(Conversation(id=conversation_id, location_id=demo.id, customer_id=customer_id,
+                                 channel=Channel.chat, subject="Members' chat", status=ConversationStatus.escalated,
+                                 started_at=asked_at, updated_at=asked_at))  # fmt: skip
+        session.add(TimelineEntry(id=f"{ticket_id}-question", conversation_id=conversation_id, at=asked_at,
+                                  sender=Sender.customer, channel=Channel.chat, body=question))  # fmt: skip
+        handed = asked_at + timedelta(seconds=5)
+        session.add(Ticket(id=ticket_id, number=ticket_number(ticket_id), location_id=demo.id,
+                           requester_id=customer_id, subject="Members' chat", status=TicketStatus.open,
+                           priority=Priority.normal, conversation_id=conversation_id,
+                           escalation_reason=EscalationReason.outside_scope, created_at=handed,
+                           updated_at=handed))  # fmt: skip
+        session.flush()
+        session.add(TicketComment(id=f"{ticket_id}:opened", ticket_id=ticket_id, author=Sender.operator,
+                                  author_name=f"{demo.name} AI assistant", public=True, created_at=handed,
+                                  body_html="<p>I've passed your question to the team; they will follow up by "
+                                  "email.</p>"))  # fmt: skip
+        if answer:
+            session.add(TicketComment(id=f"{ticket_id}-answer", ticket_id=ticket_id, author=Sender.operator,
+                                      author_name="Community team", public=True, body_html=f"<p>{answer}</p>",
+                                      created_at=handed + timedelta(hours=3)))  # fmt: skip
 
 
 def _mobile(demo: DemoLocation, n: int, rng: random.Random) -> str | None:

@@ -13,7 +13,8 @@ DELIVERABLE = (Channel.ai_email, Channel.voice, Channel.email, Channel.helpdesk)
 PROPOSABLE = (Channel.ai_email, Channel.voice)
 # What an operator reads for each channel; a conversation's may also be a text message or the members' chat.
 LABELS = {Channel.ai_email: "AI assisted email", Channel.voice: "Voice", Channel.email: "Email message",
-          Channel.helpdesk: "Help desk", Channel.sms: "Text message", Channel.chat: "Members' chat"}  # fmt: skip
+          Channel.helpdesk: "Help desk", Channel.sms: "Text message", Channel.chat: "Members' chat",
+          Channel.team: "For the team"}  # fmt: skip
 
 # The product's own words, the same in the inbox's channel options, an approval's refusal and the agent config.
 NO_EMAIL = "The customer does not have an email address"
@@ -127,8 +128,17 @@ def refusal(channel: str, reach: Reach) -> str | None:
     return None if reason is None else f"{reason} {alternatives(reach)}"
 
 
-def proposal_refusal(channel: Channel, voice_enabled: bool) -> str | None:
-    """Why an agent may not propose on `channel` by default at a location, or None."""
+def team_refusal(proposed: Channel) -> str:
+    """Why a proposal cannot change between the team and a customer: `proposed` is the channel it was made for."""
+    if proposed is Channel.team:
+        return "This proposal is work for the team, created when approved: it goes to no customer, on no channel."
+    return "Only a team agent's proposal is created for the team; approve this one on a channel to the customer."
+
+
+def proposal_refusal(channel: Channel, voice_enabled: bool, team: bool = False) -> str | None:
+    """Why an agent (a team agent: `team`) may not propose on `channel` by default at a location, or None."""
+    if team:
+        return None if channel is Channel.team else "A team agent's work is created for the team: its channel is team."
     if channel not in PROPOSABLE:
         names = _either(option.value for option in PROPOSABLE)
         return f"Agents can propose {names}, not {channel.value}."

@@ -326,7 +326,7 @@ def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
             entry=TimelineEvent(id=f"{action_id}:sent", action_id=action_id, sender=Sender.system,
                                 body="Sent (evaluation).", at=now),
         ))  # fmt: skip
-        found[pattern.agent_type] = Proposal(action_id, pattern.customer_id, pattern.facts)
+        found[pattern.agent_type] = Proposal(action_id, str(pattern.customer_id), pattern.facts)
     with Session(engine) as session:
         member = session.exec(
             select(Invoice.customer_id).where(col(Invoice.location_id) == LOCATION, col(Invoice.paid_at).is_(None))

@@ -21,6 +21,7 @@ class AgentType(StrEnum):
     re_engagement = "re_engagement"
     at_risk = "at_risk"
     upsell = "upsell"
+    faq_gap = "faq_gap"
 
 
 class Channel(StrEnum):
@@ -30,6 +31,7 @@ class Channel(StrEnum):
     helpdesk = "helpdesk"
     sms = "sms"
     chat = "chat"
+    team = "team"  # a team agent's proposal: created for the team on approval, never sent to a customer
 
 
 class ActionStatus(StrEnum):
@@ -226,7 +228,7 @@ class Pattern(BaseModel):
     location_id: str
     agent_type: AgentType
     dedup_key: str
-    customer_id: str
+    customer_id: str | None  # None: a team agent's pattern, about no one customer
     customer_name: str
     reason: str
     facts: dict[str, str | int]

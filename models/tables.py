@@ -33,6 +33,7 @@ from models.messages import (
     DeliveryStatus,
     EmailAccountStatus,
     EmailPreset,
+    EscalationReason,
     InboundKind,
     InboundStatus,
     Priority,
@@ -322,7 +323,8 @@ class ProposedActionBase(SQLModel):
     location_id: str = Field(foreign_key="location.id")
     agent_type: AgentType = Field(sa_type=_enum(AgentType), index=True)
     dedup_key: str
-    customer_id: str = Field(foreign_key="customer.id", index=True)
+    # None: a team agent's proposal (an FAQ article to publish), about no one customer.
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     status: ActionStatus = Field(sa_type=_enum(ActionStatus))
     channel: Channel = Field(sa_type=_enum(Channel))
     subject: str
@@ -544,6 +546,9 @@ class Ticket(SQLModel, table=True):
     assignee_id: str | None = None  # an operator's id
     proposed_action_id: str | None = Field(default=None, index=True)
     conversation_id: str | None = Field(default=None, index=True)
+    # Why the AI handed the conversation over, for a ticket an escalation opened: a question it could not answer
+    # (`outside_scope`) is what the FAQ gap agent reads.
+    escalation_reason: EscalationReason | None = Field(default=None, sa_type=_enum(EscalationReason))
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

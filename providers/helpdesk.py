@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.messages import CustomerMessage, Priority, Sender, TicketStatus, TimelineEvent
+from models.messages import CustomerMessage, EscalationReason, Priority, Sender, TicketStatus, TimelineEvent
 from models.tables import Ticket, TicketComment
 from models.timeline import add_timeline_entry
 from providers.outcomes import Attempt
@@ -34,6 +34,7 @@ class NewTicket:
     author_name: str
     proposed_action_id: str | None
     conversation_id: str
+    escalation_reason: EscalationReason | None = None  # why the AI handed it over, for an escalation's ticket
 
 
 class HelpDesk(Protocol):
@@ -68,7 +69,8 @@ class BuiltInHelpDesk:
                                    location_id=ticket.location_id, requester_id=ticket.requester_id,
                                    subject=ticket.subject, status=TicketStatus.open, priority=ticket.priority,
                                    department_id=ticket.department_id, proposed_action_id=ticket.proposed_action_id,
-                                   conversation_id=ticket.conversation_id, created_at=now, updated_at=now))  # fmt: skip
+                                   conversation_id=ticket.conversation_id, escalation_reason=ticket.escalation_reason,
+                                   created_at=now, updated_at=now))  # fmt: skip
                 session.flush()
                 add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:opened", Sender.operator,
                             ticket.author_name, ticket.body_html, public=True, at=now)  # fmt: skip

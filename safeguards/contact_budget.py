@@ -28,6 +28,7 @@ def held(
 ) -> SendVerdict | None:
     """Why the outreach waits, and until when, or None: the budget is spent (until its oldest contact leaves the
     window), or its last places are kept for more urgent outreaches approved for the same customer."""
+    assert action.customer_id is not None, "a customer's outreach: a team's proposal is sent to no one"
     count, oldest = contacts.since.get(action.customer_id, (0, at))
     budget = f"The customer's contact budget ({policy.contact_budget} in {policy.contact_window.days} days)"
     if spent(contacts, action.customer_id, policy):

@@ -71,7 +71,10 @@ def history(session: Session, customer_ids: Sequence[str], agent_type: AgentType
             col(ProposedAction.status).in_(UNDELIVERED),
         )
     ).all()
-    return History(contacts=last_contacts(session, customer_ids, agent_type, since), open_by_agent=set(open_ones))
+    return History(
+        contacts=last_contacts(session, customer_ids, agent_type, since),
+        open_by_agent={customer for customer in open_ones if customer},
+    )
 
 
 def lock_location_sends(session: Session, location_id: str | ColumnElement[str]) -> None:

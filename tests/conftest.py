@@ -273,7 +273,7 @@ async def emailable(http: httpx.AsyncClient, items: list[dict[str, Any]], count:
     found: list[dict[str, Any]] = []
     for item in items:
         detail = (await http.get(f"/api/inbox/{item['id']}")).json()
-        if detail["customer"]["email"]:
+        if (detail["customer"] or {}).get("email"):  # None: work for the team
             found.append(item)
             if len(found) == count:
                 return found
@@ -294,7 +294,7 @@ async def poll_emailable(
         for item in await listing() or []:
             if item["id"] not in reachable:
                 detail = (await http.get(f"/api/inbox/{item['id']}")).json()
-                reachable[item["id"]] = bool(detail["customer"]["email"])
+                reachable[item["id"]] = bool((detail["customer"] or {}).get("email"))  # None: the team's
             if reachable[item["id"]]:
                 return item
         return None

@@ -146,6 +146,9 @@ class OutreachWorkflow:
             await self._set_status(ActionStatus.cancelled, f"Cancelled: {self._state.cancel_reason}")
         if self._state.status not in (ActionStatus.approved, ActionStatus.auto_executed):
             return await self._finish()
+        if self._require_draft().channel is Channel.team:
+            await self._create_for_team()
+            return await self._finish()
 
         if not await self._deliver():
             return await self._finish()
@@ -188,6 +191,12 @@ class OutreachWorkflow:
     @approve.validator
     def validate_approve(self, request: ApproveRequest) -> None:
         self._check_decidable()
+        proposed = self._require_draft().channel
+        if Channel.team in (proposed, request.channel):
+            if request.channel not in (None, proposed):
+                raise _invalid(channels.team_refusal(proposed))
+            self._check_edit(request)
+            return
         pattern = self._input.pattern
         reach = channels.Reach(
             email=pattern.customer_email,
@@ -445,6 +454,18 @@ class OutreachWorkflow:
         self._state.sent_at = delivery.sent_at
         await self._set_status(ActionStatus.sent, f"Delivered through the {delivery.provider} provider.")
         return True
+
+    async def _create_for_team(self) -> None:
+        """What a team agent proposed, created as approved: nothing is sent, no customer is contacted."""
+        await workflow.wait_condition(workflow.all_handlers_finished)  # the approval's draft is recorded first
+        created = await workflow.execute_activity_method(
+            DbActivities.create_for_team,
+            workflow.info().workflow_id,
+            start_to_close_timeout=DB_TIMEOUT,
+            summary="Create it for the team",
+        )
+        self._state.sent_at = workflow.now()
+        await self._set_status(ActionStatus.sent, f"Created for the team. {created}")
 
     async def _check_before_send(self) -> SendVerdict | None:
         """The last check of every safeguard, made again each time it holds the outreach back (quiet hours, a

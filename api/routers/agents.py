@@ -7,13 +7,14 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlmodel import Session, col, select
 
 from agents.preview import preview
-from agents.registry import AGENTS
+from agents.registry import ROSTER
 from api.auth import location_filter
 from api.deps import AgentManager, CurrentOperator, SessionDep
 from api.queries import visible_location
 from api.schemas import AgentConfigPublic, AgentConfigUpdate
+from conversation import understanding
 from domain.channels import proposal_refusal
-from models.messages import AgentPreview, AgentType
+from models.messages import AgentCategory, AgentPreview, AgentType
 from models.tables import AgentConfig
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
@@ -34,7 +35,7 @@ def _config(session: Session, location_id: str, agent_type: AgentType) -> AgentC
 
 def public(config: AgentConfig) -> AgentConfigPublic:
     """The agent's settings at the location, and what it is."""
-    agent = AGENTS[config.agent_type]
+    agent = ROSTER[config.agent_type]
     return AgentConfigPublic(
         **config.model_dump(), category=agent.category, description=agent.description,
         auto_execute_safe=agent.auto_execute_safe,
@@ -75,8 +76,10 @@ def update_agent(
     location = visible_location(session, operator, location_id)
     config = _config(session, location_id, agent_type)
     values = {name: value for name, value in changes.model_dump(exclude_unset=True).items() if value is not None}
-    refused = proposal_refusal(values.get("default_channel", config.default_channel), location.voice_enabled)
-    if values.get("auto_execute") and not AGENTS[agent_type].auto_execute_safe:
+    agent = ROSTER[agent_type]
+    channel = values.get("default_channel", config.default_channel)
+    refused = proposal_refusal(channel, location.voice_enabled, agent.category is AgentCategory.team)
+    if values.get("auto_execute") and not agent.auto_execute_safe:
         refused = f"The {agent_type.value} agent's proposals always need review: it cannot auto-execute."
     if refused:
         raise HTTPException(422, detail=refused)
@@ -94,4 +97,5 @@ def preview_agent(
     """A dry run: the proposals the agent would make now, and how many each safeguard holds back.
     Nothing is written and no workflow starts."""
     location = visible_location(session, operator, location_id)
-    return preview(session, location, _config(session, location_id, agent_type), datetime.now(UTC))
+    return preview(session, location, _config(session, location_id, agent_type), datetime.now(UTC),
+                   understanding.groups)  # fmt: skip

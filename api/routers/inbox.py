@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from agents.registry import ROSTER
 from api.auth import can_access, location_filter, may
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, SessionDep
 from api.queries import conversions_of, department_problem, seconds_between, timeline, visible_action
@@ -40,6 +41,7 @@ from domain.contacts import international_phone
 from models.messages import (
     LOCATION_DEFAULT,
     ActionStatus,
+    AgentCategory,
     AgentType,
     ApproveRequest,
     Channel,
@@ -109,9 +111,11 @@ def _after(cursor: str) -> Any:
 
 
 def _filters(table: type[ProposedAction] | type[InboxCount], operator: Any, location_id: str | None,
-             **equal: Any) -> list[Any]:  # fmt: skip
-    """The list's filters on the proposals, or on their counts: both have the same columns."""
+             kinds: list[AgentType] | None, **equal: Any) -> list[Any]:  # fmt: skip
+    """The list's filters on the proposals, or on their counts: both have the same columns. `kinds`: the agents
+    of a category."""
     conditions = [location_filter(operator, table.location_id, location_id)]
+    conditions += [col(table.agent_type).in_(kinds)] if kinds is not None else []
     conditions += [col(getattr(table, name)) == value for name, value in equal.items() if value is not None]
     return conditions
 
@@ -125,6 +129,7 @@ def list_inbox(
     agent_type: AgentType | None = None,
     channel: Channel | None = None,
     location_id: str | None = None,
+    category: Annotated[AgentCategory | None, Query(description="Customers' proposals, or the team's")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
     cursor: Annotated[str | None, Query(max_length=300, description="A page's next_cursor: the page after it")] = None,
 ) -> dict[str, Any]:
@@ -132,23 +137,31 @@ def list_inbox(
     if cursor is not None and pagination.page != 1:
         raise HTTPException(422, detail="Pass either page or cursor, not both: cursor already says where to go on.")
     equal = {"status": status_, "agent_type": agent_type, "channel": channel}
-    conditions = _filters(ProposedAction, operator, location_id, **equal)
+    kinds = [kind for kind, agent in ROSTER.items() if agent.category is category] if category else None
+    conditions = _filters(ProposedAction, operator, location_id, kinds, **equal)
     if q:
         pattern = f"%{q.lower()}%"
         conditions.append(
             or_(func.lower(Customer.name).like(pattern), func.lower(ProposedAction.subject).like(pattern))
         )
-        counting = select(func.count()).select_from(ProposedAction).join(Customer).where(*conditions)
+        counting = select(func.count()).select_from(ProposedAction).outerjoin(Customer).where(*conditions)
     else:
-        counted = _filters(InboxCount, operator, location_id, **equal)
+        counted = _filters(InboxCount, operator, location_id, kinds, **equal)
         counting = select(func.coalesce(func.sum(InboxCount.proposals), 0)).where(*counted)
     # Columns, not objects: the connection answers them without the ORM's work per row.
     connection = session.connection()
     total = connection.execute(counting).scalar_one()
-    query = select_columns(*_ROW).join(Customer).where(*conditions).order_by(*_NEWEST_FIRST).limit(pagination.page_size)
+    query = (
+        select_columns(*_ROW)
+        .outerjoin(Customer)
+        .where(*conditions)
+        .order_by(*_NEWEST_FIRST)
+        .limit(pagination.page_size)
+    )
     query = query.where(_after(cursor)) if cursor is not None else query.offset(pagination.offset)
     rows = connection.execute(query).all()
-    items = [{**row._mapping, "customer": {"id": row.customer_id, "name": row.customer_name}} for row in rows]
+    items = [{**row._mapping, "customer": {"id": row.customer_id, "name": row.customer_name} if row.customer_id
+              else None} for row in rows]  # fmt: skip
     last = rows[-1] if len(rows) == pagination.page_size else None
     return {
         "items": items,
@@ -230,10 +243,13 @@ def _funnel(session: Session, mine: Any) -> list[AgentFunnel]:
     ]  # fmt: skip
 
 
-def _reach(session: Session, action: ProposedAction) -> tuple[Customer, channels.Reach]:
-    customer = session.get(Customer, action.customer_id)
+def _reach(session: Session, action: ProposedAction) -> tuple[Customer | None, channels.Reach]:
+    """The customer and how to reach them; a team proposal's (None) is reached on no channel."""
     location = session.get(Location, action.location_id)
-    assert customer is not None and location is not None  # enforced by the foreign keys
+    assert location is not None  # enforced by the foreign key
+    customer = session.get(Customer, action.customer_id) if action.customer_id is not None else None
+    if customer is None:
+        return None, channels.Reach(email=None, mobile=None, mobile_valid=False, voice_enabled=location.voice_enabled)
     reach = channels.Reach(
         email=customer.email,
         mobile=customer.mobile_phone,
@@ -274,7 +290,9 @@ def _detail(session: Session, action: ProposedAction, operator: Operator) -> dic
                                       warning=problem))  # fmt: skip
     tracked = any(sender.available and sender.send_from != LOCATION_DEFAULT for sender in senders)
     options = []
-    for channel in channels.DELIVERABLE:
+    if action.channel is Channel.team:  # created for the team, on no channel of a customer's
+        senders, options = [], [ChannelOption(channel=Channel.team, available=True, warning=None)]
+    for channel in channels.DELIVERABLE if customer is not None else ():
         problem = channels.problem(channel, reach)
         warning = (
             channels.UNTRACKED_REPLIES if channel is Channel.email and not tracked else channels.WARNINGS.get(channel)
@@ -282,7 +300,7 @@ def _detail(session: Session, action: ProposedAction, operator: Operator) -> dic
         options.append(ChannelOption(channel=channel, available=problem is None, warning=problem or warning))
     return {
         **action.model_dump(),
-        "customer": CustomerContext.model_validate(customer, from_attributes=True),
+        "customer": CustomerContext.model_validate(customer, from_attributes=True) if customer else None,
         "channel_options": options,
         "send_from_options": senders,
         "timeline": timeline(session, action.id),

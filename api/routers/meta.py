@@ -5,11 +5,11 @@ agents' forms from this, so a new agent or setting appears there without editing
 
 from fastapi import APIRouter
 
-from agents.registry import AGENTS
+from agents.registry import ROSTER
 from api.deps import CurrentOperator
 from api.schemas import AgentKind, Choice, SettingField, Vocabulary
 from domain.channels import LABELS, PROPOSABLE
-from models.messages import ActionStatus, Channel, Priority
+from models.messages import ActionStatus, AgentCategory, Channel, Priority
 from models.tables import AgentSettings
 
 router = APIRouter(prefix="/api/meta", tags=["meta"])
@@ -51,11 +51,13 @@ def _vocabulary() -> Vocabulary:
         statuses=[Choice(value=status, label=_label(status)) for status in ActionStatus],
         channels=[Choice(value=channel, label=LABELS[channel]) for channel in Channel],
         priorities=[Choice(value=priority, label=_label(priority)) for priority in Priority],
+        categories=[Choice(value=AgentCategory.customer, label="Customers"),
+                    Choice(value=AgentCategory.team, label="The team")],
         agents=[
             AgentKind(agent_type=agent.type, label=_label(agent.type), category=agent.category,
                       description=agent.description, auto_execute_safe=agent.auto_execute_safe,
                       threshold_days=agent.threshold_days)
-            for agent in AGENTS.values()
+            for agent in ROSTER.values()
         ],
         agent_settings=_settings(),
     )  # fmt: skip

@@ -50,6 +50,7 @@ STATIC = Path(__file__).parent / "static"
 CHANNELS = {choice.value: choice.label for choice in VOCABULARY.channels}
 STATUSES = [choice.value for choice in VOCABULARY.statuses]
 AGENTS = [kind.agent_type.value for kind in VOCABULARY.agents]
+CATEGORIES = {choice.value: choice.label for choice in VOCABULARY.categories}
 PRIORITIES = [choice.value for choice in VOCABULARY.priorities]
 SETTINGS = VOCABULARY.agent_settings
 OPENING_SECONDS = 5.0
@@ -148,15 +149,17 @@ async def inbox(
     agent_type: str = "",
     channel: str = "",
     location_id: str = "",
+    category: str = "",
     q: str = "",
 ) -> Response:
-    filters = {"status": status, "agent_type": agent_type, "channel": channel, "location_id": location_id, "q": q}
+    filters = {"status": status, "agent_type": agent_type, "channel": channel, "location_id": location_id,
+               "category": category, "q": q}  # fmt: skip
     async with Api(request, token) as api:
         page = await api.get("/api/inbox", page_size=50, **filters)
         summary = await api.get("/api/inbox/summary", location_id=location_id)
         locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
     return _page(request, "inbox.html", token, filters=filters, items=page["items"], total=page["total"],
-                 summary=summary, locations=locations, statuses=STATUSES, agents=AGENTS,
+                 summary=summary, locations=locations, statuses=STATUSES, agents=AGENTS, categories=CATEGORIES,
                  now=datetime.now(UTC))  # fmt: skip
 
 
@@ -173,8 +176,11 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
         proposal = await api.get(f"/api/inbox/{action_id}")
         departments = await api.get("/api/helpdesk/departments", location_id=proposal["location_id"])
         me = await api.get("/api/me")
-        history = await api.get(f"/api/customers/{proposal['customer']['id']}/history")
-    presets = snooze_presets(history["time_zone"], datetime.now(UTC))
+        # A team's proposal is about no customer: it has no history, and its clock is its location's.
+        customer = proposal["customer"]
+        history = await api.get(f"/api/customers/{customer['id']}/history") if customer else None
+        zones = {place["id"]: place["time_zone"] for place in await api.get("/api/locations")}
+    presets = snooze_presets(zones[proposal["location_id"]], datetime.now(UTC))
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, presets=presets,
                  done=done, error=error,

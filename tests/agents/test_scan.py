@@ -480,7 +480,7 @@ def test_one_proposal_per_customer_and_agent_per_run_even_across_pages(engine: E
     add_invoice(engine, "INV-21", "c2", due=TODAY - timedelta(days=10))
     for limit in (1, 2, 200):
         page = detect(engine, limit=limit)
-        assert sorted(p.customer_id for p in page.patterns) == ["c1", "c2"], limit
+        assert sorted(str(p.customer_id) for p in page.patterns) == ["c1", "c2"], limit
         assert page.skipped.cooldown == 2
 
 

@@ -99,7 +99,8 @@ async def test_an_operator_sees_and_acts_only_on_its_locations(stack: Stack) -> 
         response = await stack.http.request(method, path, headers=austin, json=body)
         assert response.status_code == 404, (method, path, response.text)
         assert "No " in response.json()["detail"]
-    assert (await stack.http.get("/api/conversations", headers=austin)).json()["total"] == 0
+    theirs = (await stack.http.get("/api/conversations", headers=austin, params={"page_size": 200})).json()["items"]
+    assert theirs and {conversation["location_id"] for conversation in theirs} == {"atx"}  # the demo's chats there
     assert (await stack.http.get("/api/outbox", headers=austin)).json()["total"] == 0
     assert (await stack.http.get(f"/api/conversations/{conversation_id}")).status_code == 200  # the admin does
     # The admin sees the customer's history: the outreach sent, the conversation it started.

@@ -17,7 +17,7 @@ from settings import Settings
 from tests.conftest import Stack, emailable, poll
 
 AGENT_TYPES = {"due_invoice", "contract_renewal", "lead_follow_up", "first_booking", "tour_reminder", "tour_no_show",
-               "booking_no_show", "re_engagement", "at_risk", "upsell"}  # fmt: skip
+               "booking_no_show", "re_engagement", "at_risk", "upsell", "faq_gap"}  # fmt: skip
 
 
 async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> None:
@@ -28,6 +28,13 @@ async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> N
     kinds = {config["agent_type"]: config for config in configs}
     assert (kinds["due_invoice"]["category"], kinds["due_invoice"]["auto_execute_safe"]) == ("customer", True)
     assert kinds["due_invoice"]["description"] == "An invoice still unpaid N days after its due date."
+    # A team agent's work is created for the team: on its channel, always reviewed; a customer's agent never is.
+    assert (kinds["faq_gap"]["category"], kinds["faq_gap"]["default_channel"]) == ("team", "team")
+    to_customers = await http.put("/api/agents/faq_gap", params={"location_id": "ams"},
+                                  json={"default_channel": "ai_email"})  # fmt: skip
+    assert to_customers.json()["detail"] == "A team agent's work is created for the team: its channel is team."
+    to_team = await http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json={"default_channel": "team"})
+    assert to_team.status_code == 422 and "not team" in to_team.json()["detail"]
     unsafe = await http.put("/api/agents/lead_follow_up", params={"location_id": "ams"}, json={"auto_execute": True})
     assert unsafe.status_code == 422
     assert unsafe.json()["detail"] == "The lead_follow_up agent's proposals always need review: it cannot auto-execute."
@@ -160,7 +167,7 @@ async def test_opting_out_cancels_every_waiting_proposal_of_the_customer(stack: 
         inbox = (await stack.http.get("/api/inbox", params={"page_size": 200})).json()
         return inbox["items"] if inbox["total"] == result.started else None
 
-    items = await poll(proposed, "the proposals")
+    items = [item for item in await poll(proposed, "the proposals") if item["customer"]]  # not the team's
     customer_id = items[0]["customer"]["id"]
     theirs = {item["id"] for item in items if item["customer"]["id"] == customer_id}
     # Opting out cancels proposals: it needs what deciding them needs, which a new operator has by default.

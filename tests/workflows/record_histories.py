@@ -79,10 +79,13 @@ async def record() -> None:
         print(f"detection started {detection.started} outreaches")
 
         def pending(limit: int, agent: str | None = None) -> list[str]:
+            """Customers' proposals, or one agent's."""
             with Session(engine) as session:
                 query = select(ProposedAction.id).where(col(ProposedAction.status) == "pending")
                 if agent is not None:
                     query = query.where(col(ProposedAction.agent_type) == agent)
+                else:
+                    query = query.where(col(ProposedAction.customer_id).is_not(None))
                 rows = session.exec(query.order_by(col(ProposedAction.id))).all()
             return list(rows[:limit])
 
@@ -175,6 +178,15 @@ async def record() -> None:
         await call.signal(ConversationWorkflow.call_ended, CallEnded(reason="the call ended (hang-up)"))
         print(f"conversation:recorded-call: {await call.result()}")
 
+        # Journey 7: a team agent's proposal (an FAQ article from the demo's questions), approved: created for the
+        # team, sent to no one.
+        while not pending(1, "faq_gap"):
+            await asyncio.sleep(0.1)  # poll: detection's outreaches record their proposals
+        [team_id] = pending(1, "faq_gap")
+        team = client.get_workflow_handle_for(OutreachWorkflow.run, team_id)
+        await team.execute_update(OutreachWorkflow.approve, ApproveRequest(operator_id="rec", subject="Parcels?"))
+        print(f"{team_id}: {(await team.result()).status}")
+
         # The team replies on a ticket, and a mailbox is read (this one has no IMAP server: the run says so).
         with Session(engine) as session:
             replied = session.get(ProposedAction, sent_id)
@@ -199,6 +211,7 @@ async def record() -> None:
             "outreach_sent_and_resolved": sent_id,
             "outreach_rejected_by_signal": rejected_id,
             "outreach_cancelled_by_opt_out": cancelled_id,
+            "outreach_created_for_the_team": team_id,
             "conversation_resolved": conversation_id(sent_id),
             "conversation_escalated": "conversation:recorded-escalation",
             "conversation_chat_escalated": chat_id(member.id),
