@@ -51,12 +51,16 @@ CUSTOMERS_PER_LOCATION = 90
 # each question (None: not answered).
 ASKED_THE_TEAM = [
     ("Can I have parcels delivered to the space?", None),
-    ("Can my packages be sent to this address?",
-     "Yes: reception signs for parcels on weekdays and keeps them behind the desk for a week."),
+    (
+        "Can my packages be sent to this address?",
+        "Yes: reception signs for parcels on weekdays and keeps them behind the desk for a week.",
+    ),
     ("Is there a printer I can use?", None),
     ("Can I get post delivered here for my company?", None),
-    ("Where can I print something?",
-     "The printer is next to the kitchen on every floor; print from the portal and badge in to collect it."),
+    (
+        "Where can I print something?",
+        "The printer is next to the kitchen on every floor; print from the portal and badge in to collect it.",
+    ),
 ]
 
 # Default thresholds in days, per agent type.
@@ -372,7 +376,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             # Coming less and less with the contract ending within two months: at risk of not renewing.
             slowing = n % 3 == 1 and ends_in <= 60 and not (ends_in < 30 and (n % 4 == 0 or n % 6 == 0))
             session.add_all(_check_ins(demo, customer_id, n, today, visits, at, slowing))
-    _asked_the_team(session, demo, asking[-len(ASKED_THE_TEAM):], today, at)
+    _asked_the_team(session, demo, asking[-len(ASKED_THE_TEAM) :], today, at)
 
 
 def _check_ins(
