@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from models.messages import EscalationReason
 from models.tables import Customer, Delivery, FaqArticle, ProposedAction, Ticket
-from tests.api.test_members_chat import say, signed_in
 from settings import Settings
+from tests.api.test_members_chat import say, signed_in
 from tests.conftest import PORTAL_SECRET, Stack, poll
 
 ASKED = ("Is there somewhere in the building where I can store my bicycle?",
