@@ -10,7 +10,7 @@ from agents.registry import TEAM_AGENTS
 from agents.scan import scan_page, start_scan
 from conversation import understanding
 from models.db import session_scope
-from models.messages import AgentType, Channel, EscalationReason, Priority, Sender, TicketStatus
+from models.messages import ActionStatus, AgentType, Channel, EscalationReason, Priority, Sender, TicketStatus
 from models.tables import FaqArticle, ProposedAction, Ticket, TicketComment, TimelineEntry
 from providers.helpdesk import ticket_number
 from tests.agents.test_scan import NOW
@@ -81,7 +81,7 @@ def test_a_question_an_article_answers_or_a_group_proposed_before_is_not_propose
     [pattern] = found(engine)
     assert pattern.dedup_key == "faq_gap:t3"
     with session_scope(engine) as session:
-        session.add(ProposedAction(id="outreach:bikes", status="rejected", channel=Channel.team, subject="x",
+        session.add(ProposedAction(id="outreach:bikes", status=ActionStatus.rejected, channel=Channel.team, subject="x",
                                    body_html="", body_text="", confidence=60, created_at=NOW, expires_at=NOW,
                                    **pattern.model_dump(include={"location_id", "agent_type", "dedup_key",
                                                                  "reason", "facts"})))  # fmt: skip
