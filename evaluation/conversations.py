@@ -28,6 +28,7 @@ from activities.tools import ToolActivities
 from activities.tools.context import BookingCaps, PortalLinks
 from activities.turns import ConversationActivities
 from agents.policy import agent_policy
+from agents.registry import AGENTS
 from agents.scan import scan_page, start_scan
 from conversation.model import unfounded
 from conversation.offline import NOT_UNDERSTOOD
@@ -302,14 +303,15 @@ class Proposal:
 
 
 def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
-    """One delivered proposal per agent at the location, for a customer with an email address; and, for the
-    members' chat, a member with an open invoice."""
+    """One delivered proposal per agent for customers at the location, for a customer with an email address; and,
+    for the members' chat, a member with an open invoice."""
     found: dict[AgentType | None, Proposal] = {}
     now = datetime.now(UTC)
     with Session(engine) as session:
         location = session.get(Location, LOCATION)
         assert location is not None, "the demo location"
-        configs = session.exec(select(AgentConfig).where(AgentConfig.location_id == LOCATION)).all()
+        configs = session.exec(select(AgentConfig).where(AgentConfig.location_id == LOCATION,
+                                                         col(AgentConfig.agent_type).in_(AGENTS))).all()  # fmt: skip
         patterns = []
         for config in configs:
             scan = start_scan(session, LOCATION, agent_policy(config, location), now)
