@@ -145,6 +145,7 @@ def build_worker(
             db.record_proposal,
             db.record_event,
             db.record_payment_reported,
+            db.record_leaving_said,
             db.create_for_team,
             db.open_conversation,
             db.record_conversation_status,

@@ -6,6 +6,7 @@ from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from agents.base import LEAVING_SAID_HOLDS
 from agents.due_invoice import PAYMENT_CLEARS
 from agents.registry import TEAM_AGENTS
 from domain.business_hours import on_clock
@@ -14,13 +15,14 @@ from models.messages import (
     ConversationOpening,
     ConversationStatus,
     ConversationStatusChange,
+    LeavingSaid,
     OpeningHoursSpec,
     PaymentReported,
     Sender,
     StatusChange,
     TimelineEvent,
 )
-from models.tables import Conversation, Invoice, Location, ProposedAction
+from models.tables import Conversation, Customer, Invoice, Location, ProposedAction
 from models.timeline import add_timeline_entry
 
 
@@ -95,6 +97,26 @@ class DbActivities:
                 conversation_id=report.conversation_id, sender=Sender.system, at=report.at,
                 body=f"The customer says they paid invoice {invoice.number}. It is marked paid when the payment "
                 f"arrives; its reminders wait until {until}.",
+            ))  # fmt: skip
+
+    @activity.defn
+    def record_leaving_said(self, said: LeavingSaid) -> None:
+        """The customer says they are leaving: noted on the customer — so for a while no agent nudges, offers or
+        follows them up — and on the timeline for the team, who confirm it with them. A retry notes it once."""
+        with session_scope(self._engine) as session:
+            customer = session.get(Customer, said.customer_id)
+            if customer is None:
+                return
+            customer.leaving_said_at = max(customer.leaving_said_at or said.at, said.at)
+            session.add(customer)
+            location = session.get(Location, customer.location_id)
+            until = on_clock(said.at + LEAVING_SAID_HOLDS, location.time_zone if location else "UTC")
+            add_timeline_entry(session, TimelineEvent(
+                id=f"leaving-said:{said.conversation_id}:{said.at.isoformat()}", action_id=said.action_id,
+                conversation_id=said.conversation_id, sender=Sender.system, at=said.at,
+                body="The customer says they are leaving (not renewing, or going elsewhere): the team confirms it "
+                f"with them. Until {until} no agent reminds them to renew, nudges them back, offers them more or "
+                "follows them up as a lead.",
             ))  # fmt: skip
 
     @activity.defn

@@ -8,11 +8,12 @@ finds work for the team instead (an FAQ article to publish): its draft, and what
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any
 
-from sqlalchemy import exists, func, literal
+from sqlalchemy import exists, func, literal, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -199,9 +200,19 @@ def dedup(agent_type: AgentType, column: Any) -> Callable[[Scan], Any]:
     return lambda _scan: literal(f"{agent_type.value}:") + column
 
 
-def leaving(customer_id: Any) -> Any:
-    """The customer gave notice: a contract of theirs is cancelled."""
-    return exists().where(col(Contract.customer_id) == customer_id, col(Contract.cancelled).is_(True))
+# How long a customer's word that they are leaving holds every agent that would nudge, offer or follow them up:
+# long enough for the team to confirm it, short enough that a change of mind is not ignored for ever.
+LEAVING_SAID_HOLDS = timedelta(days=60)
+
+
+def leaving(customer_id: Any, at: datetime) -> Any:
+    """The customer is on their way out at `at`: a contract of theirs is cancelled, or they said so in a
+    conversation within `LEAVING_SAID_HOLDS`."""
+    said = aliased(Customer)
+    return or_(
+        exists().where(col(Contract.customer_id) == customer_id, col(Contract.cancelled).is_(True)),
+        exists().where(col(said.id) == customer_id, col(said.leaving_said_at) > at - LEAVING_SAID_HOLDS),
+    )
 
 
 def visits(customer_id: Any, start: datetime, end: datetime) -> Any:

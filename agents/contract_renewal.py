@@ -14,6 +14,7 @@ from agents.base import (
     Wording,
     dedup,
     human_date,
+    leaving,
     make_pattern,
     price_lists,
     prices_and_viewing,
@@ -34,6 +35,7 @@ def _source(scan: Scan) -> Candidates:
             col(Contract.ends_on) <= horizon,
             col(Contract.renewed).is_(False),
             col(Contract.cancelled).is_(False),
+            ~leaving(Customer.id, scan.as_of),  # said they will not renew: the team's to confirm, not ours to push
         )
     )
 
@@ -61,12 +63,14 @@ def _pattern(scan: Scan, contract: Contract, customer: Customer, session: Sessio
     )
 
 
-def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
+def _resolved(session: Session, action: ProposedAction, at: datetime) -> str | None:
     contract = session.get(Contract, str(action.facts["contract_id"]))
     if contract is not None and contract.renewed:
         return "The contract has been renewed."
     if contract is not None and contract.cancelled:
         return "The contract has been cancelled."
+    if session.exec(select(leaving(action.customer_id, at))).one():
+        return "The member said they will not renew."
     return None
 
 

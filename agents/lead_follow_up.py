@@ -20,6 +20,7 @@ from agents.base import (
     dedup,
     has_booked,
     human_date,
+    leaving,
     make_pattern,
     price_lists,
 )
@@ -39,6 +40,7 @@ def _source(scan: Scan) -> Candidates:
             col(LeadInquiry.converted).is_(False),
             ~has_booked(Customer.id),
             ~_has_tour(Customer.id),
+            ~leaving(Customer.id, scan.as_of),  # said they chose another space
         )
     )
 
@@ -68,7 +70,7 @@ def _pattern(scan: Scan, inquiry: LeadInquiry, customer: Customer, _session: Ses
     )
 
 
-def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
+def _resolved(session: Session, action: ProposedAction, at: datetime) -> str | None:
     inquiry = session.get(LeadInquiry, str(action.facts["inquiry_id"]))
     if inquiry is not None and (inquiry.followed_up_at is not None or inquiry.converted):
         return "The lead has been followed up."
@@ -76,6 +78,8 @@ def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | 
         return "The lead has made a booking."
     if session.exec(select(_has_tour(action.customer_id))).one():
         return "The lead has booked a tour."
+    if session.exec(select(leaving(action.customer_id, at))).one():
+        return "The lead said they chose another space."
     return None
 
 

@@ -31,7 +31,7 @@ def _source(scan: Scan) -> Candidates:
             col(CheckIn.location_id) == scan.location.id,
             col(CheckIn.at) <= scan.as_of - timedelta(days=scan.policy.threshold_days),
             col(Customer.kind) == "member",
-            ~leaving(Customer.id),  # a member on their way out is not nudged back in
+            ~leaving(Customer.id, scan.as_of),  # a member on their way out is not nudged back in
         )
     )
 
@@ -62,9 +62,9 @@ def _pattern(scan: Scan, visit: CheckIn, customer: Customer, session: Session) -
     )
 
 
-def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
-    if session.exec(select(leaving(action.customer_id))).one():
-        return "The member has given notice."
+def _resolved(session: Session, action: ProposedAction, at: datetime) -> str | None:
+    if session.exec(select(leaving(action.customer_id, at))).one():
+        return "The member is leaving: they gave notice, or said so."
     visit = session.get(CheckIn, str(action.facts["check_in_id"]))
     if visit is None:
         return "The visit it was about is no longer recorded."

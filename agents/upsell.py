@@ -29,7 +29,7 @@ def _source(scan: Scan) -> Candidates:
             col(Customer.location_id) == scan.location.id,
             col(Customer.kind) == "member",
             above,
-            ~leaving(Customer.id),
+            ~leaving(Customer.id, scan.as_of),
             visits(Customer.id, scan.as_of - RECENT, scan.as_of) >= scan.policy.threshold_days,
         )
     )
@@ -71,12 +71,12 @@ def _pattern(scan: Scan, member: Customer, customer: Customer, session: Session)
     )
 
 
-def _resolved(session: Session, action: ProposedAction, _at: datetime) -> str | None:
+def _resolved(session: Session, action: ProposedAction, at: datetime) -> str | None:
     customer = session.get(Customer, action.customer_id)
     if customer is None or customer.plan_id != action.facts["plan_id"]:
         return "The member changed plans."
-    if session.exec(select(leaving(action.customer_id))).one():
-        return "The member has given notice."
+    if session.exec(select(leaving(action.customer_id, at))).one():
+        return "The member is leaving: they gave notice, or said so."
     return None
 
 

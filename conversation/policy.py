@@ -95,10 +95,15 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     return None
 
 
-def says_paid(text: str) -> bool:
-    """The customer says they paid (or what they pay is on its way), by what the message or one of its sentences
+# What a customer may tell of their situation that the engine records, whoever answered: they paid (or what they
+# pay is on its way); they are leaving (will not renew, chose another space).
+REPORTED = frozenset({"paid", "lost"})
+
+
+def reported(text: str) -> frozenset[str]:
+    """What the customer tells of their situation (of `REPORTED`), by what the message or one of its sentences
     means."""
-    return any(understood.intent == "paid" for understood in meanings(text))
+    return frozenset(understood.intent for understood in meanings(text) if understood.intent in REPORTED)
 
 
 def opts_out(text: str) -> bool:

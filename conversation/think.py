@@ -28,14 +28,14 @@ class Unusable(Exception):
 
 async def think(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:
     """The next step of the turn: tools to use, or the answer and what happens next — and, answered, whether the
-    customer says they paid (read by the engine, whoever answered). Raises Unusable when the model's answer cannot
-    be used and this is not the `last_attempt`. Reading the customer's words is work for a thread, never for the
-    event loop that also serves calls."""
+    customer says they paid or that they are leaving (read by the engine, whoever answered). Raises Unusable when
+    the model's answer cannot be used and this is not the `last_attempt`. Reading the customer's words is work for
+    a thread, never for the event loop that also serves calls."""
     turn = await _decide(situation, request, thinking, last_attempt)
     if turn.tool_calls or turn.outcome is TurnOutcome.escalate:
         return turn  # an escalated claim of payment is the team's to look into
-    paid = await asyncio.to_thread(policy.says_paid, request.message.body)
-    return turn.model_copy(update={"payment_reported": paid}) if paid else turn
+    told = await asyncio.to_thread(policy.reported, request.message.body)
+    return turn.model_copy(update={"payment_reported": "paid" in told, "leaving_said": "lost" in told})
 
 
 async def _decide(situation: Situation, request: TurnRequest, thinking: Thinking | None, last_attempt: bool) -> Turn:

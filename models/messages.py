@@ -692,12 +692,24 @@ class Turn(BaseModel):
     # The customer says they paid what the outreach is about: never marked paid on their word, but its reminders
     # wait for the payment (`PaymentReported`).
     payment_reported: bool = False
+    # The customer says they are leaving (will not renew, chose another space): noted for the team, and no agent
+    # nudges, offers or follows them up meanwhile (`LeavingSaid`).
+    leaving_said: bool = False
 
 
 class PaymentReported(BaseModel):
     """The customer said, in the conversation about `action_id`, that they paid: noted on its invoice at `at`."""
 
     action_id: str
+    conversation_id: str
+    at: datetime
+
+
+class LeavingSaid(BaseModel):
+    """The customer said, in a conversation, that they are leaving: noted on the customer at `at`."""
+
+    customer_id: str
+    action_id: str | None  # None: the members' chat
     conversation_id: str
     at: datetime
 

@@ -144,6 +144,9 @@ class Customer(SQLModel, table=True):
     plan_id: str | None = Field(default=None, foreign_key="plan.id")
     joined_on: date | None = None
     opted_out: bool = False
+    # When they last said, in a conversation, that they are leaving: for a while no agent nudges, offers or
+    # follows them up (`agents.base.leaving`), while the team confirms it with them.
+    leaving_said_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     time_zone: str | None = None  # None: the location's
 
 

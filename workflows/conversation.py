@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         EmailMessage,
         EscalationRequest,
         ForTheTeam,
+        LeavingSaid,
         LinksByText,
         LiveAnswer,
         PaymentReported,
@@ -149,6 +150,12 @@ class ConversationWorkflow:
                 report = PaymentReported(action_id=input.action_id, conversation_id=input.conversation_id,
                                          at=workflow.now())  # fmt: skip
                 await self._step(DbActivities.record_payment_reported, report, DB_TIMEOUT, "Note the payment reported")
+            if turn.leaving_said:
+                said = LeavingSaid(customer_id=input.customer_id, action_id=input.action_id,
+                                   conversation_id=input.conversation_id, at=workflow.now())  # fmt: skip
+                await self._step(
+                    DbActivities.record_leaving_said, said, DB_TIMEOUT, "Note that they say they are leaving"
+                )
             last_message_id, spoken, links = await self._deliver(input, message, turn, last_message_id)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
                 await self._escalate(input, turn)

@@ -17,6 +17,7 @@ from models.messages import (
     Channel,
     CustomerMessage,
     EscalationReason,
+    LeavingSaid,
     PaymentReported,
     Priority,
     Sender,
@@ -28,7 +29,7 @@ from models.messages import (
     TurnOutcome,
     TurnRequest,
 )
-from models.tables import FaqArticle, Invoice, TimelineEntry
+from models.tables import Customer, FaqArticle, Invoice, TimelineEntry
 from models.timeline import add_timeline_entry
 from tests.factories import LOCATION_ID, proposal
 
@@ -202,4 +203,26 @@ def test_a_customer_who_says_they_paid_is_noted_once_and_the_reminders_wait_for_
         assert [note.body for note in notes] == [
             "The customer says they paid invoice INV-1. It is marked paid when the payment arrives; its reminders "
             "wait until 2026-12-06 10:00 (Europe/Amsterdam)."
+        ]
+
+
+def test_a_customer_who_says_they_are_leaving_is_noted_once_for_the_team(engine: Engine, action_id: str) -> None:
+    for words in ("We won't be renewing, we found a cheaper place nearby.",
+                  "Wij gaan niet verlengen, we verhuizen naar Utrecht."):  # fmt: skip
+        assert turn(engine, action_id, words).leaving_said, words
+    assert not turn(engine, action_id, "Can I renew for another year?").leaving_said
+    assert not turn(engine, action_id, "I paid it yesterday by bank transfer.").leaving_said
+
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    said = LeavingSaid(customer_id="cust-1", action_id=action_id, conversation_id=CONVERSATION, at=at)
+    DbActivities(engine).record_leaving_said(said)
+    DbActivities(engine).record_leaving_said(said)  # a retried activity
+    with Session(engine) as session:
+        customer = session.get(Customer, "cust-1")
+        assert customer is not None and customer.leaving_said_at == at
+        notes = session.exec(select(TimelineEntry).where(col(TimelineEntry.id).startswith("leaving-said:"))).all()
+        assert [note.body for note in notes] == [
+            "The customer says they are leaving (not renewing, or going elsewhere): the team confirms it with them. "
+            "Until 2027-01-30 10:00 (Europe/Amsterdam) no agent reminds them to renew, nudges them back, offers them "
+            "more or follows them up as a lead."
         ]

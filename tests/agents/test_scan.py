@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from agents.base import LEAVING_SAID_HOLDS
 from agents.preview import preview
 from agents.registry import AGENTS
 from agents.scan import scan_page, start_scan
@@ -547,6 +548,41 @@ def test_a_member_who_gave_notice_is_not_nudged_back_nor_offered_more(engine: En
         assert contract is not None
         contract.cancelled = True
     with Session(engine) as session:
-        assert [AGENTS[a.agent_type].resolved(session, a, NOW) for a in actions] == ["The member has given notice."] * 2
+        assert [AGENTS[a.agent_type].resolved(session, a, NOW) for a in actions] == [
+            "The member is leaving: they gave notice, or said so."] * 2  # fmt: skip
     assert detect(engine, AgentType.re_engagement, threshold_days=14).patterns == []
     assert detect(engine, AgentType.upsell, threshold_days=0).patterns == []
+
+
+def test_a_customer_who_said_they_are_leaving_gets_no_renewal_nor_lead_follow_up_for_a_while(engine: Engine) -> None:
+    add_location(engine)
+    add(engine, Plan(id="p", location_id=LOCATION_ID, name="Dedicated Desk", monthly_price_cents=42_500))
+    for name in ("member", "said-member", "lead", "said-lead"):
+        add_customer(engine, name)
+    for name in ("member", "said-member"):
+        add(engine, Contract(id=name, location_id=LOCATION_ID, customer_id=name, plan_id="p",
+                             starts_on=TODAY - timedelta(days=300), ends_on=TODAY + timedelta(days=10)))  # fmt: skip
+    for name in ("lead", "said-lead"):
+        add(engine, LeadInquiry(id=name, location_id=LOCATION_ID, customer_id=name, message="Desk for two?",
+                                inquired_at=NOW - timedelta(days=10)))  # fmt: skip
+    [renewal] = detect(engine, AgentType.contract_renewal, threshold_days=30).patterns[1:]
+    [follow_up] = detect(engine, AgentType.lead_follow_up, threshold_days=7).patterns[1:]
+    actions = [ProposedAction(id=f"a-{p.agent_type}", location_id=LOCATION_ID, agent_type=p.agent_type,
+                              dedup_key=p.dedup_key, customer_id=p.customer_id, status=ActionStatus.approved,
+                              channel=Channel.ai_email, subject="s", body_html="b", body_text="b", reason="r",
+                              confidence=90, created_at=NOW, expires_at=NOW, facts=p.facts)
+               for p in (renewal, follow_up)]  # fmt: skip
+    said = NOW - timedelta(days=3)
+    with session_scope(engine) as session:
+        for name in ("said-member", "said-lead"):
+            customer = session.get(Customer, name)
+            assert customer is not None
+            customer.leaving_said_at = said
+    assert keys(detect(engine, AgentType.contract_renewal, threshold_days=30)) == ["contract_renewal:member"]
+    assert keys(detect(engine, AgentType.lead_follow_up, threshold_days=7)) == ["lead_follow_up:lead"]
+    with Session(engine) as session:
+        assert [AGENTS[a.agent_type].resolved(session, a, NOW) for a in actions] == [
+            "The member said they will not renew.", "The lead said they chose another space."]  # fmt: skip
+        # Their word holds for a while, not for ever: a change of mind is not ignored.
+        later = said + LEAVING_SAID_HOLDS
+        assert [AGENTS[a.agent_type].resolved(session, a, later) for a in actions] == [None, None]
