@@ -208,9 +208,10 @@ LEAVING_SAID_HOLDS = timedelta(days=60)
 def leaving(customer_id: Any, at: datetime) -> Any:
     """The customer is on their way out at `at`: a contract of theirs is cancelled, or they said so in a
     conversation within `LEAVING_SAID_HOLDS`."""
-    said = aliased(Customer)
+    # Aliases of their own: the query asking may be about a contract or a customer already.
+    notice, said = aliased(Contract), aliased(Customer)
     return or_(
-        exists().where(col(Contract.customer_id) == customer_id, col(Contract.cancelled).is_(True)),
+        exists().where(col(notice.customer_id) == customer_id, col(notice.cancelled).is_(True)),
         exists().where(col(said.id) == customer_id, col(said.leaving_said_at) > at - LEAVING_SAID_HOLDS),
     )
 
