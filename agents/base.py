@@ -6,9 +6,10 @@ delivery went out, and what the offline composer and conversation engine say abo
 finds work for the team instead (an FAQ article to publish): its draft, and what approving it creates.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -28,12 +29,15 @@ from models.messages import (
     Draft,
     Pattern,
     Priority,
+    Sender,
     SendVerdict,
+    TicketStatus,
     ToolRequest,
     ToolStep,
     TurnOutcome,
 )
-from models.tables import Booking, CheckIn, Contract, Customer, Location, ProposedAction
+from models.tables import Booking, CheckIn, Contract, Customer, Location, ProposedAction, Ticket
+from providers.helpdesk import add_comment, ticket_number
 
 # Texts grouped by meaning, leaving out those alike a known text: each group's indexes, its most central first.
 Grouping = Callable[[list[str], list[str]], list[list[int]]]
@@ -180,6 +184,79 @@ class TeamAgent:
         body_html = str(pattern.facts["body_html"])
         return Draft(channel=Channel.team, subject=str(pattern.facts["title"]), body_html=body_html,
                      body_text=html_to_text(body_html))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One customer on a team agent's ranked list: how strongly the signals point, and which."""
+
+    customer_id: str
+    name: str
+    score: int  # 0 to 100
+    reasons: list[str]
+
+
+# A ranked list names at most this many customers: what a team acts on in a week.
+LISTED = 10
+
+
+def ranked_pattern(scan: Scan, title: str, ranked: list[Ranked], approving: str) -> Pattern | None:
+    """A team agent's weekly list: the customers most worth the team's time, best first, each with its reasons;
+    one a week (its dedup key names the location's week). None: nobody to list."""
+    listed = sorted(ranked, key=lambda entry: (-entry.score, entry.customer_id))[:LISTED]
+    if not listed:
+        return None
+    week = scan.today.isocalendar()
+    lines = "".join(f"<li><strong>{escape(entry.name)}</strong> ({entry.score}): {escape('; '.join(entry.reasons))}"
+                    "</li>" for entry in listed)  # fmt: skip
+    return Pattern(
+        location_id=scan.location.id,
+        agent_type=scan.policy.agent_type,
+        dedup_key=f"{scan.policy.agent_type.value}:{week.year}-W{week.week:02d}",
+        customer_id=None,
+        customer_name="",
+        reason=f"{len(listed)} of {len(ranked)} this week, best first, each with why.",
+        facts={
+            "title": f"{title}, week {week.week}",
+            "body_html": f"<ol>{lines}</ol><p>{escape(approving)}</p>",
+            # One line a customer, in rank order: what approving opens a ticket for.
+            "ranked": "\n".join(f"{entry.customer_id}\t{entry.score}\t{'; '.join(entry.reasons)}" for entry in listed),
+        },
+        priority=Priority.high if listed[0].score >= URGENT_SCORE else Priority.normal,
+        confidence=listed[0].score,
+        confidence_reasons=[f"the first on the list scores {listed[0].score}"],
+    )
+
+
+# A score from which a listed customer's ticket is high priority.
+URGENT_SCORE = 70
+
+
+def open_team_tickets(session: Session, action: ProposedAction, subject: str) -> str:
+    """A help-desk ticket for the team about each customer of an approved ranked list (`subject` names them) still
+    named in it as approved — an operator leaves one out by deleting their line —, its reasons an internal note: the
+    customer is told nothing, and their open ticket holds every agent's outreach to them while the team acts.
+    Opened once however often it is asked."""
+    numbers = []
+    for line in str(action.facts["ranked"]).splitlines():
+        customer_id, score, reasons = line.split("\t", 2)
+        customer = session.get(Customer, customer_id)
+        if customer is None or f"{customer.name} ({score})" not in action.body_text:
+            continue
+        ticket_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{action.id}:{customer_id}"))
+        numbers.append(ticket_number(ticket_id))
+        if session.get(Ticket, ticket_id) is not None:
+            continue
+        now = datetime.now(UTC)
+        session.add(Ticket(id=ticket_id, number=ticket_number(ticket_id), location_id=action.location_id,
+                           requester_id=customer_id, subject=subject.format(name=customer.name),
+                           status=TicketStatus.open,
+                           priority=Priority.high if int(score) >= URGENT_SCORE else Priority.normal,
+                           proposed_action_id=action.id, created_at=now, updated_at=now))  # fmt: skip
+        session.flush()
+        add_comment(session, ticket_id, f"{ticket_id}:why", Sender.system, "Proactive Outreach",
+                    f"<p>{escape(reasons)} (score {score}).</p>", public=False, at=now)  # fmt: skip
+    return f"Opened {len(numbers)} tickets for the team: {', '.join(numbers)}."
 
 
 def paragraphs(*lines: str) -> str:

@@ -3,11 +3,13 @@
 from agents import (
     at_risk,
     booking_no_show,
+    cancellation_risk,
     contract_renewal,
     due_invoice,
     faq_gap,
     first_booking,
     lead_follow_up,
+    lead_scoring,
     re_engagement,
     tour_no_show,
     tour_reminder,
@@ -32,7 +34,9 @@ AGENTS: dict[AgentType, Agent] = {
     )
 }
 
-TEAM_AGENTS: dict[AgentType, TeamAgent] = {agent.type: agent for agent in (faq_gap.AGENT,)}
+TEAM_AGENTS: dict[AgentType, TeamAgent] = {
+    agent.type: agent for agent in (faq_gap.AGENT, cancellation_risk.AGENT, lead_scoring.AGENT)
+}
 
 # Every agent, for what the operator reads and sets up: customers' first, then the team's.
 ROSTER: dict[AgentType, Agent | TeamAgent] = {**AGENTS, **TEAM_AGENTS}

@@ -22,6 +22,8 @@ class AgentType(StrEnum):
     at_risk = "at_risk"
     upsell = "upsell"
     faq_gap = "faq_gap"
+    cancellation_risk = "cancellation_risk"
+    lead_scoring = "lead_scoring"
 
 
 class Channel(StrEnum):

@@ -76,6 +76,7 @@ def add_customer(
     email: str | None = "ada@mail.example",
     mobile_phone: str | None = None,
     opted_out: bool = False,
+    kind: str = "member",
 ) -> None:
     with session_scope(engine) as session:
         session.add(
@@ -86,6 +87,7 @@ def add_customer(
                 email=email,
                 mobile_phone=mobile_phone,
                 opted_out=opted_out,
+                kind=kind,
             )
         )
 

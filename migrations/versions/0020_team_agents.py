@@ -1,5 +1,5 @@
-"""team agents: a proposal about no one customer (an FAQ article for the team to publish), why an escalation's
-ticket was opened, and the FAQ gap agent set up at every location
+"""team agents: a proposal about no one customer (an FAQ article for the team to publish, a ranked list of members
+or leads), why an escalation's ticket was opened, and the team agents set up at every location
 
 Revision ID: 0020
 Revises: 0019
@@ -16,7 +16,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The team agents this revision adds, with the threshold (days looked back) each starts with.
-NEW_AGENTS = {"faq_gap": 30}
+NEW_AGENTS = {"faq_gap": 30, "cancellation_risk": 90, "lead_scoring": 30}
 
 
 def _customer_required(required: bool) -> None:
@@ -54,7 +54,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text("DELETE FROM agentconfig WHERE agent_type = 'faq_gap'"))
+    op.execute(sa.text("DELETE FROM agentconfig WHERE agent_type IN ('faq_gap', 'cancellation_risk', 'lead_scoring')"))
     op.execute(sa.text("DELETE FROM timeline_entry WHERE proposed_action_id IN "
                        "(SELECT id FROM proposed_action WHERE customer_id IS NULL)"))  # fmt: skip
     op.execute(sa.text("DELETE FROM proposed_action WHERE customer_id IS NULL"))
