@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlmodel import col, select
 
 from domain.channels import VOICE_HOURS
 from models.db import session_scope
 from models.operators import create_operator
-from models.tables import Customer
+from models.tables import Customer, FaqArticle
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
 
@@ -285,3 +286,46 @@ async def test_a_proposal_no_channel_can_reach_offers_no_approval(browser: Brows
     await expect(page.get_by_role("note")).to_contain_text("The customer does not have an email address.")
     await expect(page.get_by_role("button", name="Approve and send")).to_have_count(0)
     await expect(page.get_by_role("button", name="Reject")).to_be_visible()
+
+
+async def test_the_teams_work_is_filtered_apart_and_approving_an_article_publishes_it(
+    browser: Browser, stack: Stack
+) -> None:
+    result = await stack.detect("ams")
+
+    async def articles() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"category": "team", "agent_type": "faq_gap", "location_id": "ams"}
+        items = (await stack.http.get("/api/inbox", params=params)).json()["items"]
+        return items if result.started and len(items) == 2 else None  # the demo's parcels and printing
+
+    article = (await poll(articles, "the demo's FAQ gap proposals"))[0]
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.get_by_label("Proposals for").select_option("team")
+    await expect(page).to_have_url(re.compile(r"[?&]category=team"))
+    customers = await page.locator(".row .customer").all_inner_texts()
+    assert customers and set(customers) == {"For the team"}
+
+    await page.goto(f"/app/inbox/{article['id']}")
+    await expect(page.get_by_role("heading", name="For the team")).to_be_visible()
+    await expect(page.get_by_role("heading", name="What customers asked")).to_be_visible()
+    await expect(page.get_by_label("Channel")).to_have_value("team")
+    await page.get_by_label("Subject").fill("Can I have parcels delivered here?")
+    await page.get_by_role("button", name="Approve and create").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("nothing is sent to a customer")
+    await dialog.get_by_role("button", name="Yes, approve and create").click()
+    await expect(page.get_by_role("status")).to_contain_text("Approved.")
+
+    async def created() -> bool:
+        return (await stack.http.get(f"/api/inbox/{article['id']}")).json()["status"] == "sent"
+
+    await poll(created, "the article to be published")
+    with session_scope(stack.engine) as session:
+        published = session.exec(select(FaqArticle).where(col(FaqArticle.id) == f"faq-gap:{article['id']}")).one()
+        assert (published.question, published.location_id) == ("Can I have parcels delivered here?", "ams")
+
+    # The agent's channel is the team's: shown, not offered as a choice.
+    await page.goto("/app/agents?location_id=ams")
+    gap = page.locator("section.agent", has=page.get_by_role("heading", name="Faq gap"))
+    await expect(gap.locator(".fixed")).to_have_text("Default channel: For the team")
+    await expect(gap.get_by_label("Default channel")).to_have_count(0)
