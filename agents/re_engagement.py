@@ -6,6 +6,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, leaving, make_pattern
@@ -17,17 +18,16 @@ ENDS_SOON = timedelta(days=60)
 
 
 def _source(scan: Scan) -> Candidates:
-    last = (
-        select(col(CheckIn.customer_id).label("customer_id"), func.max(CheckIn.at).label("at"))
-        .where(col(CheckIn.location_id) == scan.location.id)
-        .group_by(col(CheckIn.customer_id))
-        .subquery()
-    )
+    # Each member's last visit, found in their own visits by index: the scan walks the location's members, never
+    # the location's whole history of visits.
+    seen = aliased(CheckIn)
+    last = select(func.max(seen.at)).where(col(seen.customer_id) == Customer.id).scalar_subquery()
     return (
         select(CheckIn, Customer)
-        .join(last, (last.c.customer_id == col(CheckIn.customer_id)) & (last.c.at == col(CheckIn.at)))
-        .join(Customer, col(Customer.id) == col(CheckIn.customer_id))
+        .select_from(Customer)
+        .join(CheckIn, (col(CheckIn.customer_id) == col(Customer.id)) & (col(CheckIn.at) == last))
         .where(
+            col(Customer.location_id) == scan.location.id,
             col(CheckIn.location_id) == scan.location.id,
             col(CheckIn.at) <= scan.as_of - timedelta(days=scan.policy.threshold_days),
             col(Customer.kind) == "member",

@@ -53,8 +53,11 @@ def scan_page(session: Session, scan: Scan, after: str | None, limit: int, start
     rows_query = agent.candidates(scan).order_by(col(Customer.id), agent.key).limit(limit)
     last_customer, last_key, last_taken = json.loads(after) if after else (None, None, False)
     if last_customer is not None:
+        # The first condition alone lets the database seek to where the last page ended in its index of customers;
+        # the second then skips what that page took of its last customer.
         rows_query = rows_query.where(
-            or_(col(Customer.id) > last_customer, (col(Customer.id) == last_customer) & (agent.key > last_key))
+            col(Customer.id) >= last_customer,
+            or_(col(Customer.id) > last_customer, (col(Customer.id) == last_customer) & (agent.key > last_key)),
         )
     rows = session.exec(rows_query).all()
     customer_ids = sorted({row[1].id for row in rows})
