@@ -196,8 +196,10 @@ class Ranked:
     reasons: list[str]
 
 
-# A ranked list names at most this many customers: what a team acts on in a week.
+# A ranked list names at most this many customers: what a team acts on in a week; from this score a listed
+# customer's ticket is high priority.
 LISTED = 10
+URGENT_SCORE = 70
 
 
 def ranked_pattern(scan: Scan, title: str, ranked: list[Ranked], approving: str) -> Pattern | None:
@@ -228,15 +230,12 @@ def ranked_pattern(scan: Scan, title: str, ranked: list[Ranked], approving: str)
     )
 
 
-# A score from which a listed customer's ticket is high priority.
-URGENT_SCORE = 70
-
-
 def open_team_tickets(session: Session, action: ProposedAction, subject: str) -> str:
     """A help-desk ticket for the team about each customer of an approved ranked list (`subject` names them) still
     named in it as approved — an operator leaves one out by deleting their line —, its reasons an internal note: the
-    customer is told nothing, and their open ticket holds every agent's outreach to them while the team acts.
-    Opened once however often it is asked."""
+    customer is told nothing, and their open ticket holds every agent's outreach to them while the team acts. The
+    ticket is the team's own (no outreach's, no conversation's): its subject, written for the team, is never mailed
+    to the customer. Opened once however often it is asked."""
     numbers = []
     for line in str(action.facts["ranked"]).splitlines():
         customer_id, score, reasons = line.split("\t", 2)
@@ -252,10 +251,11 @@ def open_team_tickets(session: Session, action: ProposedAction, subject: str) ->
                            requester_id=customer_id, subject=subject.format(name=customer.name),
                            status=TicketStatus.open,
                            priority=Priority.high if int(score) >= URGENT_SCORE else Priority.normal,
-                           proposed_action_id=action.id, created_at=now, updated_at=now))  # fmt: skip
+                           created_at=now, updated_at=now))  # fmt: skip
         session.flush()
         add_comment(session, ticket_id, f"{ticket_id}:why", Sender.system, "Proactive Outreach",
-                    f"<p>{escape(reasons)} (score {score}).</p>", public=False, at=now)  # fmt: skip
+                    f"<p>{escape(reasons)} (score {score}; from “{escape(action.subject)}”).</p>", public=False,
+                    at=now)  # fmt: skip
     return f"Opened {len(numbers)} tickets for the team: {', '.join(numbers)}."
 
 

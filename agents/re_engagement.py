@@ -3,6 +3,7 @@ of a problem (a badge that stopped working) for the team."""
 
 from datetime import datetime, timedelta
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func
@@ -17,26 +18,29 @@ from models.tables import CheckIn, Contract, Customer, ProposedAction
 ENDS_SOON = timedelta(days=60)
 
 
-def _source(scan: Scan) -> Candidates:
-    # Each member's last visit, found in their own visits by index: the scan walks the location's members, never
-    # the location's whole history of visits.
+def _last(field: str) -> Any:
+    """SQL for a field of the member's last visit, read from their own visits by index (never the location's whole
+    history): a member whose last visit is old is the situation, their last visit its key."""
     seen = aliased(CheckIn)
-    last = select(func.max(seen.at)).where(col(seen.customer_id) == Customer.id).scalar_subquery()
-    return (
-        select(CheckIn, Customer)
-        .select_from(Customer)
-        .join(CheckIn, (col(CheckIn.customer_id) == col(Customer.id)) & (col(CheckIn.at) == last))
-        .where(
-            col(Customer.location_id) == scan.location.id,
-            col(CheckIn.location_id) == scan.location.id,
-            col(CheckIn.at) <= scan.as_of - timedelta(days=scan.policy.threshold_days),
-            col(Customer.kind) == "member",
-            ~leaving(Customer.id, scan.as_of),  # a member on their way out is not nudged back in
-        )
+    last = select(getattr(seen, field)).where(col(seen.customer_id) == Customer.id).order_by(col(seen.at).desc())
+    # The member of the scan however deep it sits: in the dedup key it is read inside the check for an earlier
+    # proposal, where the customers are one query up.
+    return last.limit(1).correlate(Customer).scalar_subquery()
+
+
+def _source(scan: Scan) -> Candidates:
+    return select(Customer, Customer).where(
+        col(Customer.location_id) == scan.location.id,
+        col(Customer.kind) == "member",
+        _last("at") <= scan.as_of - timedelta(days=scan.policy.threshold_days),
+        ~leaving(Customer.id, scan.as_of),  # a member on their way out is not nudged back in
     )
 
 
-def _pattern(scan: Scan, visit: CheckIn, customer: Customer, session: Session) -> Pattern:
+def _pattern(scan: Scan, _member: Customer, customer: Customer, session: Session) -> Pattern:
+    visit = session.exec(
+        select(CheckIn).where(col(CheckIn.customer_id) == customer.id).order_by(col(CheckIn.at).desc()).limit(1)
+    ).one()
     last_visit = visit.at.astimezone(ZoneInfo(scan.location.time_zone)).date()
     days = (scan.today - last_visit).days
     ends = session.exec(
@@ -102,8 +106,8 @@ AGENT = Agent(
     threshold_days=14,
     auto_execute_safe=True,
     source=_source,
-    key=col(CheckIn.id),
-    dedup_key=dedup(AgentType.re_engagement, col(CheckIn.id)),
+    key=col(Customer.id),
+    dedup_key=dedup(AgentType.re_engagement, _last("id")),
     pattern=_pattern,
     resolved=_resolved,
     link_fact="booking_link",

@@ -81,7 +81,9 @@ def test_leads_worth_a_call_are_ranked_and_approving_opens_one_ticket_each_once(
                          updated_at=NOW))  # fmt: skip
     [weekly] = listed(engine, AgentType.lead_scoring, 30)
     assert ranking(weekly) == [("toured-team", 70), ("booked-tour", 45), ("toured", 35)]
-    assert "took a tour; asked for 6 people; asked about an office; inquired 10 days ago" in weekly.facts["body_html"]
+    assert "took a tour; asked for 6 people; asked about an office; inquired 10 days ago" in str(
+        weekly.facts["body_html"]
+    )
     assert weekly.priority is Priority.high  # its first scores 70
 
     # The operator left one out of the list before approving it.

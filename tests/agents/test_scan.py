@@ -308,6 +308,19 @@ def test_re_engagement_finds_members_not_seen_for_n_days_by_their_last_visit(eng
     assert by_key["re_engagement:loc-test:lapsed-20"].facts["days_since_visit"] == 20
     assert by_key["re_engagement:loc-test:lapsed-20"].priority is Priority.low
     assert by_key["re_engagement:loc-test:renewing-soon-16"].priority is Priority.normal  # its contract ends in 20 days
+    # Proposed once, a lapse is not proposed again; a later lapse (after a new visit) is a new one.
+    lapsed = by_key["re_engagement:loc-test:lapsed-20"]
+    add(engine, ProposedAction(id="a-lapsed", location_id=LOCATION_ID, agent_type=AgentType.re_engagement,
+                               dedup_key=lapsed.dedup_key, customer_id="lapsed", status=ActionStatus.sent,
+                               channel=Channel.ai_email, subject="s", body_html="b", body_text="b", reason="r",
+                               confidence=90, created_at=NOW, expires_at=NOW, facts=lapsed.facts))  # fmt: skip
+    assert keys(detect(engine, AgentType.re_engagement, threshold_days=14)) == [
+        "re_engagement:loc-test:renewing-soon-16"
+    ]
+    add(engine, CheckIn(id=f"{LOCATION_ID}:lapsed-15", location_id=LOCATION_ID, customer_id="lapsed",
+                        at=NOW - timedelta(days=15)))  # fmt: skip
+    assert keys(detect(engine, AgentType.re_engagement, threshold_days=14)) == [
+        "re_engagement:loc-test:lapsed-15", "re_engagement:loc-test:renewing-soon-16"]  # fmt: skip
 
 
 def visits(engine: Engine, customer_id: str, days_ago: list[int]) -> None:
