@@ -45,7 +45,7 @@ def upgrade() -> None:
     config = sa.table("agentconfig", *(sa.column(name, kind) for name, kind in columns.items()))
     # A team agent's proposals are created for the team, never sent: its channel is the team's.
     defaults = {"enabled": True, "auto_execute": False, "confidence_threshold": 90, "cooldown_days": 14,
-                "daily_max": 50, "expiry_hours": 24 * 7, "default_channel": "team", "enforce_business_hours": False,
+                "daily_max": 50, "expiry_hours": 72, "default_channel": "team", "enforce_business_hours": False,
                 "custom_instructions": ""}  # fmt: skip
     locations = [row[0] for row in op.get_bind().execute(sa.text("SELECT id FROM location"))]
     if locations:
