@@ -63,9 +63,10 @@ def whole_scans(engine: Engine, heard: list[tuple[str, Any]]) -> set[str]:
 def test_every_agent_detects_over_a_year_of_activity_by_index(engine: Engine, database_url: str) -> None:
     started = time.monotonic()
     written = seed_activity(engine, LOCATION_ID, CUSTOMERS, today=NOW.date())
-    with engine.begin() as connection:
-        if database_url.startswith("sqlite"):
-            connection.execute(text("ANALYZE"))
+    # As a database in service has them (autovacuum keeps PostgreSQL's): the planner's statistics, and on PostgreSQL
+    # the map of pages all visible, which lets an index answer without reading the table.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE" if database_url.startswith("sqlite") else "VACUUM ANALYZE"))
     rows = ", ".join(f"{count:,} {name}" for name, count in written.items())
     print(f"\n[{database_url.split(':')[0]}] seeded {rows} in {time.monotonic() - started:.0f}s")
     understanding.load()  # once a worker's life, not a detection's cost
