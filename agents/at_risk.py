@@ -7,7 +7,18 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Scan, Wording, dedup, human_date, make_pattern, visits
+from agents.base import (
+    Agent,
+    Candidates,
+    ComposeContext,
+    Scan,
+    Wording,
+    dedup,
+    ending_within,
+    human_date,
+    make_pattern,
+    visits,
+)
 from models.messages import AgentType, Pattern, Priority
 from models.tables import Contract, Customer, Plan, ProposedAction
 
@@ -30,11 +41,7 @@ def _source(scan: Scan) -> Candidates:
         select(Contract, Customer)
         .join(Customer, col(Customer.id) == col(Contract.customer_id))
         .where(
-            col(Contract.location_id) == scan.location.id,
-            col(Contract.ends_on) >= scan.today,
-            col(Contract.ends_on) <= scan.today + timedelta(days=scan.policy.threshold_days),
-            col(Contract.renewed).is_(False),
-            col(Contract.cancelled).is_(False),
+            *ending_within(scan, scan.policy.threshold_days),
             col(Customer.kind) == "member",
             before >= HABIT,
             recent * 4 <= before,  # half their usual four weeks' visits, or fewer

@@ -202,32 +202,38 @@ LISTED = 10
 URGENT_SCORE = 70
 
 
-def ranked_pattern(scan: Scan, title: str, ranked: list[Ranked], approving: str) -> Pattern | None:
-    """A team agent's weekly list: the customers most worth the team's time, best first, each with its reasons;
-    one a week (its dedup key names the location's week). None: nobody to list."""
+def ranked_list(scan: Scan, title: str, ranked: list[Ranked], whom: str) -> list[Pattern]:
+    """A team agent's weekly list of `whom` (members, leads): the customers most worth the team's time, best first,
+    each with its reasons; one a week (its dedup key names the location's week), none when nobody is ranked."""
     listed = sorted(ranked, key=lambda entry: (-entry.score, entry.customer_id))[:LISTED]
     if not listed:
-        return None
+        return []
+    approving = (f"Approving opens a ticket for the team about each, with these reasons; nothing is sent to the "
+                 f"{whom}, and no agent writes to them while their ticket is open.")  # fmt: skip
     week = scan.today.isocalendar()
     lines = "".join(f"<li><strong>{escape(entry.name)}</strong> ({entry.score}): {escape('; '.join(entry.reasons))}"
                     "</li>" for entry in listed)  # fmt: skip
-    return Pattern(
-        location_id=scan.location.id,
-        agent_type=scan.policy.agent_type,
-        dedup_key=f"{scan.policy.agent_type.value}:{week.year}-W{week.week:02d}",
-        customer_id=None,
-        customer_name="",
-        reason=f"{len(listed)} of {len(ranked)} this week, best first, each with why.",
-        facts={
-            "title": f"{title}, week {week.week}",
-            "body_html": f"<ol>{lines}</ol><p>{escape(approving)}</p>",
-            # One line a customer, in rank order: what approving opens a ticket for.
-            "ranked": "\n".join(f"{entry.customer_id}\t{entry.score}\t{'; '.join(entry.reasons)}" for entry in listed),
-        },
-        priority=Priority.high if listed[0].score >= URGENT_SCORE else Priority.normal,
-        confidence=listed[0].score,
-        confidence_reasons=[f"the first on the list scores {listed[0].score}"],
-    )
+    return [
+        Pattern(
+            location_id=scan.location.id,
+            agent_type=scan.policy.agent_type,
+            dedup_key=f"{scan.policy.agent_type.value}:{week.year}-W{week.week:02d}",
+            customer_id=None,
+            customer_name="",
+            reason=f"{len(listed)} of {len(ranked)} this week, best first, each with why.",
+            facts={
+                "title": f"{title}, week {week.week}",
+                "body_html": f"<ol>{lines}</ol><p>{escape(approving)}</p>",
+                # One line a customer, in rank order: what approving opens a ticket for.
+                "ranked": "\n".join(
+                    f"{entry.customer_id}\t{entry.score}\t{'; '.join(entry.reasons)}" for entry in listed
+                ),
+            },
+            priority=Priority.high if listed[0].score >= URGENT_SCORE else Priority.normal,
+            confidence=listed[0].score,
+            confidence_reasons=[f"the first on the list scores {listed[0].score}"],
+        )
+    ]
 
 
 def open_team_tickets(session: Session, action: ProposedAction, subject: str) -> str:
@@ -280,6 +286,18 @@ def dedup(agent_type: AgentType, column: Any) -> Callable[[Scan], Any]:
 # How long a customer's word that they are leaving holds every agent that would nudge, offer or follow them up:
 # long enough for the team to confirm it, short enough that a change of mind is not ignored for ever.
 LEAVING_SAID_HOLDS = timedelta(days=60)
+
+
+def ending_within(scan: Scan, days: int) -> tuple[Any, ...]:
+    """SQL conditions for a contract of the location that ends within `days` of the scan's day, neither renewed nor
+    cancelled."""
+    return (
+        col(Contract.location_id) == scan.location.id,
+        col(Contract.ends_on) >= scan.today,
+        col(Contract.ends_on) <= scan.today + timedelta(days=days),
+        col(Contract.renewed).is_(False),
+        col(Contract.cancelled).is_(False),
+    )
 
 
 def leaving(customer_id: Any, at: datetime) -> Any:

@@ -14,8 +14,9 @@ from agents.base import (
     Ranked,
     Scan,
     TeamAgent,
+    ending_within,
     open_team_tickets,
-    ranked_pattern,
+    ranked_list,
     visits,
 )
 from models.messages import AgentType, EscalationReason, Pattern
@@ -57,14 +58,8 @@ def _signals(scan: Scan) -> Any:
             overdue.label("overdue"), grievances.label("grievances"),
         )
         .join(Customer, col(Customer.id) == col(Contract.customer_id))
-        .where(
-            col(Contract.location_id) == scan.location.id,
-            col(Contract.ends_on) >= scan.today,
-            col(Contract.ends_on) <= scan.today + timedelta(days=scan.policy.threshold_days),
-            col(Contract.renewed).is_(False),
-            col(Contract.cancelled).is_(False),  # gave notice: past what the team can act on
-            col(Customer.opted_out).is_(False),
-        )
+        # A member who gave notice (cancelled) is past what the team can act on.
+        .where(*ending_within(scan, scan.policy.threshold_days), col(Customer.opted_out).is_(False))
     )  # fmt: skip
 
 
@@ -94,10 +89,8 @@ def _ranked(scan: Scan, row: Any) -> Ranked:
 
 def _find(session: Session, scan: Scan) -> list[Pattern]:
     ranked = [_ranked(scan, row) for row in session.exec(_signals(scan)).all()]
-    listed = ranked_pattern(scan, "Members at risk of cancelling", [r for r in ranked if r.score >= LISTED_FROM],
-                            "Approving opens a ticket for the team about each, with these reasons; nothing is sent "
-                            "to the members, and no agent writes to them while their ticket is open.")  # fmt: skip
-    return [listed] if listed else []
+    listed = [entry for entry in ranked if entry.score >= LISTED_FROM]
+    return ranked_list(scan, "Members at risk of cancelling", listed, "members")
 
 
 def _create(session: Session, action: ProposedAction) -> str:

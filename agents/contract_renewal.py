@@ -1,6 +1,6 @@
 """contract_renewal: a contract ends within N days and is neither renewed nor cancelled."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from html import escape
 
 from sqlmodel import Session, col, select
@@ -13,6 +13,7 @@ from agents.base import (
     Scan,
     Wording,
     dedup,
+    ending_within,
     human_date,
     leaving,
     make_pattern,
@@ -25,16 +26,11 @@ from models.tables import Contract, Customer, Plan, ProposedAction
 
 
 def _source(scan: Scan) -> Candidates:
-    horizon = scan.today + timedelta(days=scan.policy.threshold_days)
     return (
         select(Contract, Customer)
         .join(Customer, col(Customer.id) == col(Contract.customer_id))
         .where(
-            col(Contract.location_id) == scan.location.id,
-            col(Contract.ends_on) >= scan.today,
-            col(Contract.ends_on) <= horizon,
-            col(Contract.renewed).is_(False),
-            col(Contract.cancelled).is_(False),
+            *ending_within(scan, scan.policy.threshold_days),
             ~leaving(Customer.id, scan.as_of),  # said they will not renew: the team's to confirm, not ours to push
         )
     )

@@ -10,7 +10,7 @@ from sqlalchemy import exists, or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
-from agents.base import LEAVING_SAID_HOLDS, Ranked, Scan, TeamAgent, has_booked, open_team_tickets, ranked_pattern
+from agents.base import LEAVING_SAID_HOLDS, Ranked, Scan, TeamAgent, has_booked, open_team_tickets, ranked_list
 from models.messages import AgentType, Pattern, Sender, TourStatus
 from models.tables import Conversation, Customer, LeadInquiry, ProposedAction, TimelineEntry, Tour
 
@@ -95,10 +95,7 @@ def _find(session: Session, scan: Scan) -> list[Pattern]:
         entry = _ranked(scan, row)
         if entry.score >= LISTED_FROM and entry.score > getattr(ranked.get(row.id), "score", -1):
             ranked[row.id] = entry
-    listed = ranked_pattern(scan, "Leads to call first", list(ranked.values()),
-                            "Approving opens a ticket for the team about each, with these reasons; nothing is sent "
-                            "to the leads, and no agent writes to them while their ticket is open.")  # fmt: skip
-    return [listed] if listed else []
+    return ranked_list(scan, "Leads to call first", list(ranked.values()), "leads")
 
 
 def _create(session: Session, action: ProposedAction) -> str:
