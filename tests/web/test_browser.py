@@ -320,6 +320,9 @@ async def test_the_teams_work_is_filtered_apart_and_approving_an_article_publish
         return (await stack.http.get(f"/api/inbox/{article['id']}")).json()["status"] == "sent"
 
     await poll(created, "the article to be published")
+    await page.reload()
+    await expect(page.locator(".badge.status")).to_have_text("sent")
+    await expect(page.get_by_label("Reply as the customer (sandbox)")).to_have_count(0)  # there is no customer
     with session_scope(stack.engine) as session:
         published = session.exec(select(FaqArticle).where(col(FaqArticle.id) == f"faq-gap:{article['id']}")).one()
         assert (published.question, published.location_id) == ("Can I have parcels delivered here?", "ams")
