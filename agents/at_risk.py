@@ -29,14 +29,14 @@ USUAL = timedelta(days=56)
 HABIT = 6
 
 
-def _counts(scan: Scan, customer_id: Any) -> tuple[Any, Any]:
+def visit_counts(scan: Scan, customer_id: Any) -> tuple[Any, Any]:
     """SQL for a member's visits in the last four weeks, and in the eight weeks before."""
     since = scan.as_of - RECENT
     return visits(customer_id, since, scan.as_of), visits(customer_id, since - USUAL, since)
 
 
 def _source(scan: Scan) -> Candidates:
-    recent, before = _counts(scan, Customer.id)
+    recent, before = visit_counts(scan, Customer.id)
     return (
         select(Contract, Customer)
         .join(Customer, col(Customer.id) == col(Contract.customer_id))
@@ -51,7 +51,7 @@ def _source(scan: Scan) -> Candidates:
 
 
 def _pattern(scan: Scan, contract: Contract, customer: Customer, session: Session) -> Pattern:
-    recent, before = (session.exec(select(count)).one() for count in _counts(scan, customer.id))
+    recent, before = (session.exec(select(count)).one() for count in visit_counts(scan, customer.id))
     usual = round(before / 2)
     plan = session.get(Plan, contract.plan_id)
     days = (contract.ends_on - scan.today).days

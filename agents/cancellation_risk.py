@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from agents.at_risk import HABIT, visit_counts
 from agents.base import (
     LEAVING_SAID_HOLDS,
     Ranked,
@@ -17,15 +18,10 @@ from agents.base import (
     ending_within,
     open_team_tickets,
     ranked_list,
-    visits,
 )
 from models.messages import AgentType, EscalationReason, Pattern
 from models.tables import Contract, Customer, Invoice, ProposedAction, Ticket
 
-# Visits are counted over the last four weeks, against the eight weeks before them (as the at-risk agent does).
-RECENT = timedelta(days=28)
-USUAL = timedelta(days=56)
-HABIT = 6  # fewer visits than this in the eight weeks before are too few to call a habit
 # Complaints the team handled this recently still weigh.
 GRIEVANCE = timedelta(days=60)
 GRIEVANCES = (EscalationReason.complaint, EscalationReason.dispute, EscalationReason.frustrated,
@@ -37,7 +33,7 @@ LISTED_FROM = 40
 
 
 def _signals(scan: Scan) -> Any:
-    since = scan.as_of - RECENT
+    recent, before = visit_counts(scan, Customer.id)  # as the at-risk agent counts them
     overdue = (
         select(func.count())
         .where(col(Invoice.customer_id) == Customer.id, col(Invoice.paid_at).is_(None),
@@ -53,8 +49,7 @@ def _signals(scan: Scan) -> Any:
     return (
         select_columns(
             col(Customer.id), col(Customer.name), col(Customer.leaving_said_at), col(Contract.ends_on),
-            visits(Customer.id, since, scan.as_of).label("recent"),
-            visits(Customer.id, since - USUAL, since).label("before"),
+            recent.label("recent"), before.label("before"),
             overdue.label("overdue"), grievances.label("grievances"),
         )
         .join(Customer, col(Customer.id) == col(Contract.customer_id))

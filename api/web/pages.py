@@ -178,9 +178,14 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
         me = await api.get("/api/me")
         # A team's proposal is about no customer: it has no history, and its clock is its location's.
         customer = proposal["customer"]
-        history = await api.get(f"/api/customers/{customer['id']}/history") if customer else None
-        zones = {place["id"]: place["time_zone"] for place in await api.get("/api/locations")}
-    presets = snooze_presets(zones[proposal["location_id"]], datetime.now(UTC))
+        if customer:
+            history = await api.get(f"/api/customers/{customer['id']}/history")
+            zone = history["time_zone"]
+        else:
+            history = None
+            zone = next(place["time_zone"] for place in await api.get("/api/locations")
+                        if place["id"] == proposal["location_id"])  # fmt: skip
+    presets = snooze_presets(zone, datetime.now(UTC))
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, presets=presets,
                  done=done, error=error,
