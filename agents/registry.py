@@ -4,6 +4,7 @@ from agents import (
     at_risk,
     booking_no_show,
     cancellation_risk,
+    category_spike,
     contract_renewal,
     due_invoice,
     faq_gap,
@@ -35,7 +36,7 @@ AGENTS: dict[AgentType, Agent] = {
 }
 
 TEAM_AGENTS: dict[AgentType, TeamAgent] = {
-    agent.type: agent for agent in (faq_gap.AGENT, cancellation_risk.AGENT, lead_scoring.AGENT)
+    agent.type: agent for agent in (faq_gap.AGENT, category_spike.AGENT, cancellation_risk.AGENT, lead_scoring.AGENT)
 }
 
 # Every agent, for what the operator reads and sets up: customers' first, then the team's.

@@ -148,6 +148,24 @@ def _one_line(field: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _category(value: str) -> str:
+    """A help-desk category as kept: one line, lower case, single spaces — "Wi-Fi " and "wi-fi" are one category."""
+    words = " ".join(value.split()).lower()
+    if not words:
+        raise ValueError('the category is empty (only white space); name it, e.g. "wi-fi" or "billing"')
+    return words
+
+
+Category = Annotated[str, AfterValidator(_category), Field(max_length=40, description="What the ticket is about, "
+                     "in the help desk's own words (kept in lower case)")]  # fmt: skip
+
+
+def _titled(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the subject is empty (only white space); give the ticket's subject")
+    return value.strip()
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("the message is empty (only white space); write what the customer says")
@@ -264,6 +282,19 @@ class TourReported(_Body):
     tour_id: str = Field(min_length=1, max_length=100, description="The tour's id in the space's system")
     starts_at: AwareDatetime
     status: TourStatus = TourStatus.scheduled
+
+
+class TicketReported(_Body):
+    """A ticket of the space's own help desk, opened or updated there: kept here with its category, for the team
+    agents that read the help desk (the same ticket reported again is updated)."""
+
+    location_id: str = Field(max_length=100)
+    customer_id: str | None = Field(default=None, max_length=100, description="Who asked, if a customer did")
+    ticket_id: str = Field(min_length=1, max_length=100, description="The ticket's id in the space's help desk")
+    subject: Annotated[str, _one_line("subject"), AfterValidator(_titled)] = Field(max_length=300)
+    category: Category | None = None
+    status: TicketStatus = TicketStatus.open
+    opened_at: AwareDatetime | None = Field(default=None, description="When it was opened (default: now)")
 
 
 class AttendanceReported(_Body):
@@ -625,10 +656,11 @@ class TicketPublic(BaseModel):
     id: str
     number: str
     location_id: str
-    requester_id: str
+    requester_id: str | None = Field(description="None: a ticket the team opened for itself")
     subject: str
     status: TicketStatus
     priority: Priority
+    category: str | None
     department_id: str | None
     assignee_id: str | None
     proposed_action_id: str | None
@@ -646,6 +678,7 @@ class TicketUpdate(_Body):
 
     status: TicketStatus | None = None
     priority: Priority | None = None
+    category: Category | None = None
     department_id: str | None = Field(default=None, max_length=100)
     assignee_id: str | None = Field(default=None, max_length=100)
 

@@ -153,8 +153,9 @@ def seed_activity(engine: Engine, location_id: str, customers: int, *, today: da
     plan, a contract ending some day in the next year, a monthly invoice (every seventh member's last one overdue), a
     booking a month (every tenth not kept; every ninth member never booked) and check-ins every one to seven days
     (every sixth member stopped coming a month ago, another sixth comes a third as often of late); leads with an
-    inquiry in the last two months and a tour (taken, booked or missed); the rest contacts; and members' questions
-    the team answered. Every agent is set up there. Answers how many rows of each kind it wrote."""
+    inquiry in the last two months and a tour (taken, booked or missed); the rest contacts; a year of members'
+    help-desk tickets in five categories, one of them rising this week; and members' questions the team answered.
+    Every agent is set up there. Answers how many rows of each kind it wrote."""
     start = datetime.combine(today, datetime.min.time(), UTC)
     with session_scope(engine) as session:
         session.add(Location(id=location_id, name=f"Bulk {location_id}", time_zone="UTC",
@@ -169,7 +170,16 @@ def seed_activity(engine: Engine, location_id: str, customers: int, *, today: da
         session.add_all(AgentConfig(location_id=location_id, agent_type=agent.type,
                                     threshold_days=agent.threshold_days, default_channel=agent.channel,
                                     daily_max=customers) for agent in ROSTER.values())  # fmt: skip
-    written = {"customers": 0, "check-ins": 0, "bookings": 0, "invoices": 0, "contracts": 0, "leads": 0, "tours": 0}
+    written = {
+        "customers": 0,
+        "check-ins": 0,
+        "bookings": 0,
+        "invoices": 0,
+        "contracts": 0,
+        "leads": 0,
+        "tours": 0,
+        "tickets": 0,
+    }
     with Session(engine) as session:
         for first in range(0, customers, BATCH // 100):
             rows: dict[type[SQLModel], list[dict[str, Any]]] = {table: [] for table in
@@ -185,6 +195,8 @@ def seed_activity(engine: Engine, location_id: str, customers: int, *, today: da
                                        })  # fmt: skip
                 if kind == "member":
                     _member_year(rows, location_id, customer_id, n, today, start, days)
+                    if n % 8 == 2:
+                        rows[Ticket].append(_help_desk_ticket(location_id, customer_id, n, start, days))
                 elif kind == "lead":
                     inquired = start - timedelta(days=n % 60, hours=3)
                     rows[LeadInquiry].append({"id": customer_id, "location_id": location_id,
@@ -200,11 +212,24 @@ def seed_activity(engine: Engine, location_id: str, customers: int, *, today: da
             session.commit()
             for name, table in (("customers", Customer), ("check-ins", CheckIn), ("bookings", Booking),
                                 ("invoices", Invoice), ("contracts", Contract), ("leads", LeadInquiry),
-                                ("tours", Tour)):  # fmt: skip
+                                ("tours", Tour), ("tickets", Ticket)):  # fmt: skip
                 written[name] += len(rows[table])
     with session_scope(engine) as session:
         _asked_the_team(session, location_id, customers, start)
     return written
+
+
+# The help desk's categories, a member's ticket in one of them now and then; this week, Wi-Fi trouble.
+CATEGORIES = ("wi-fi", "cleaning", "access", "billing", "noise")
+
+
+def _help_desk_ticket(location_id: str, customer_id: str, n: int, start: datetime, days: int) -> dict[str, Any]:
+    spike = n // 8 % 40 == 0
+    opened = start - timedelta(days=n % 7 if spike else n * 7 % days, hours=1)
+    return {"id": f"{location_id}-h{n:07d}", "number": f"T-{location_id}-{n}", "location_id": location_id,
+            "requester_id": customer_id, "subject": "A problem at the space", "status": TicketStatus.solved,
+            "priority": Priority.normal, "category": "wi-fi" if spike else CATEGORIES[n // 8 % len(CATEGORIES)],
+            "created_at": opened, "updated_at": opened}  # fmt: skip
 
 
 # Questions members asked that the AI could not answer, three ways each: the FAQ gap agent's work.

@@ -63,7 +63,16 @@ ASKED_THE_TEAM = [
     ),
 ]
 
-# Default thresholds in days, per agent type.
+# The help desk's usual weeks (a category, what members write, every how many days over the last eight weeks),
+# and this week's run of one category: the category spike agent's work.
+USUAL_TICKETS = [
+    ("cleaning", "The kitchen was not cleaned this morning", 7),
+    ("wi-fi", "The Wi-Fi dropped for a few minutes", 14),
+    ("access", "My badge does not open the front door", 21),
+]
+THIS_WEEK_TICKETS = ("wi-fi", ["The Wi-Fi keeps disconnecting", "No Wi-Fi on the second floor",
+                               "The Wi-Fi is very slow since Monday", "I cannot connect to the Wi-Fi",
+                               "My video calls drop on the Wi-Fi"])  # fmt: skip
 
 FIRST_NAMES = [
     "Emma", "Liam", "Sophie", "Noah", "Julia", "Daan", "Mila", "Lucas", "Tess", "Finn", "Olivia", "James",
@@ -377,6 +386,7 @@ def _seed_location(session: Session, demo: DemoLocation, today: date, customers:
             slowing = n % 3 == 1 and ends_in <= 60 and not (ends_in < 30 and (n % 4 == 0 or n % 6 == 0))
             session.add_all(_check_ins(demo, customer_id, n, today, visits, at, slowing))
     _asked_the_team(session, demo, asking[-len(ASKED_THE_TEAM) :], today, at)
+    _help_desk_weeks(session, demo, asking, today, at)
 
 
 def _check_ins(
@@ -433,6 +443,24 @@ def _asked_the_team(
             session.add(TicketComment(id=f"{ticket_id}-answer", ticket_id=ticket_id, author=Sender.operator,
                                       author_name="Community team", public=True, body_html=f"<p>{answer}</p>",
                                       created_at=handed + timedelta(hours=3)))  # fmt: skip
+
+
+def _help_desk_weeks(
+    session: Session, demo: DemoLocation, members: list[str], today: date, at: Callable[[date, int], datetime]
+) -> None:
+    """Eight weeks of members' tickets the team solved, each in its category, and this week one category's many."""
+    category, subjects = THIS_WEEK_TICKETS
+    asked = [(name, subject, days) for name, subject, every in USUAL_TICKETS for days in range(10, 63, every)]
+    asked += [(category, subject, days) for days, subject in enumerate(subjects, start=1)]
+    for n, (name, subject, days) in enumerate(asked):
+        ticket_id, opened = (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"{demo.id}-help-desk-{n}")),
+            at(today - timedelta(days=days), 10),
+        )
+        session.add(Ticket(id=ticket_id, number=ticket_number(ticket_id), location_id=demo.id,
+                           requester_id=members[n % len(members)], subject=subject, category=name,
+                           status=TicketStatus.solved, priority=Priority.normal, created_at=opened,
+                           updated_at=opened + timedelta(hours=4)))  # fmt: skip
 
 
 def _mobile(demo: DemoLocation, n: int, rng: random.Random) -> str | None:

@@ -24,6 +24,7 @@ class AgentType(StrEnum):
     faq_gap = "faq_gap"
     cancellation_risk = "cancellation_risk"
     lead_scoring = "lead_scoring"
+    category_spike = "category_spike"
 
 
 class Channel(StrEnum):

@@ -538,10 +538,14 @@ class HelpdeskDepartment(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """A help-desk ticket of the built-in help desk: a request of one customer, worked by the team."""
 
+    # The team agents read a location's tickets of the last weeks.
+    __table_args__ = (Index("ix_ticket_location_created", "location_id", "created_at"),)
+
     id: str = Field(primary_key=True)  # the delivery id of the takeover that opened it
     number: str = Field(unique=True)  # what people say: "ticket T-1A2B3C4D"
     location_id: str = Field(foreign_key="location.id", index=True)
-    requester_id: str = Field(foreign_key="customer.id", index=True)
+    # The customer who asked; none on a ticket the team opened for itself (a spike of one category to look into).
+    requester_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     subject: str
     status: TicketStatus = Field(sa_type=_enum(TicketStatus))
     priority: Priority = Field(sa_type=_enum(Priority))
@@ -552,6 +556,9 @@ class Ticket(SQLModel, table=True):
     # Why the AI handed the conversation over, for a ticket an escalation opened: a question it could not answer
     # (`outside_scope`) is what the FAQ gap agent reads.
     escalation_reason: EscalationReason | None = Field(default=None, sa_type=_enum(EscalationReason))
+    # What the ticket is about, in the help desk's own words ("wi-fi", "billing"), set by the team or reported by
+    # the space's help desk: a category with many more tickets than usual is what the category spike agent reads.
+    category: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

@@ -39,6 +39,6 @@ def open_matters(session: Session, customer_ids: Sequence[str], now: datetime) -
     matters: dict[str, str] = {}
     for customer_id, subject in escalated:
         matters.setdefault(customer_id, f'The customer\'s conversation "{subject}" is with the team.')
-    for customer_id, number in tickets:
-        matters.setdefault(customer_id, f"The customer's help-desk ticket {number} is open.")
+    for requester_id, number in tickets:
+        matters.setdefault(str(requester_id), f"The customer's help-desk ticket {number} is open.")
     return matters

@@ -1,8 +1,9 @@
 """What the space's own systems report — an invoice paid, a contract renewed, a booking made, a lead become a
-member, a visit, a tour, whether a booking was kept — so the space's data here stays true, the agents see what
-they watch for, and each outreach learns its outcome (`inbound/conversions.py`). Reporting the same event again
-changes nothing and answers the same."""
+member, a visit, a tour, whether a booking was kept, a ticket of its own help desk — so the space's data here stays
+true, the agents see what they watch for, and each outreach learns its outcome (`inbound/conversions.py`).
+Reporting the same event again changes nothing and answers the same."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import can_access
 from api.deps import ClientDep, SessionDep, SpaceReporter
+from api.queries import visible_location
 from api.schemas import (
     ActivityRecorded,
     AttendanceReported,
@@ -21,11 +23,13 @@ from api.schemas import (
     InvoicePaid,
     LeadConverted,
     PaymentReported,
+    TicketReported,
     TourReported,
 )
 from inbound import conversions
-from models.messages import TourStatus
-from models.tables import Booking, CheckIn, Contract, Conversion, Customer, Invoice, Operator, Resource, Tour
+from models.messages import Priority, TourStatus
+from models.tables import Booking, CheckIn, Contract, Conversion, Customer, Invoice, Operator, Resource, Ticket, Tour
+from providers.helpdesk import ticket_number
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -161,6 +165,32 @@ def booking_attendance(body: AttendanceReported, session: SessionDep, operator: 
     session.add(booking)
     session.commit()
     return ActivityRecorded(id=booking.id)
+
+
+@router.post("/ticket", response_model=ActivityRecorded)
+def ticket(body: TicketReported, session: SessionDep, operator: SpaceReporter) -> ActivityRecorded:
+    """A ticket of the space's own help desk, opened or updated there (subject, category, status): kept beside the
+    built-in help desk's tickets, and read by the team agents as they are."""
+    if body.customer_id is not None:
+        _customer(session, operator, body.location_id, body.customer_id)
+    visible_location(session, operator, body.location_id)
+    ticket_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"reported-ticket:{body.location_id}:{body.ticket_id}"))
+    found = session.get(Ticket, ticket_id)
+    if found is not None and found.requester_id != body.customer_id:
+        if body.customer_id is None:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=f"Ticket {body.ticket_id!r} is recorded for a "
+                                "customer; report it with its customer_id, or under a new id.")  # fmt: skip
+        raise _conflict(f"Ticket {body.ticket_id!r}", body.customer_id)
+    now = datetime.now(UTC)
+    reported: dict[str, Any] = {"subject": body.subject, "category": body.category, "status": body.status,
+                                "updated_at": now}  # fmt: skip
+    found = found or Ticket(id=ticket_id, number=ticket_number(ticket_id), location_id=body.location_id,
+                            requester_id=body.customer_id, priority=Priority.normal,
+                            created_at=body.opened_at or now, **reported)  # fmt: skip
+    found.sqlmodel_update(reported)
+    session.add(found)
+    session.commit()
+    return ActivityRecorded(id=body.ticket_id)
 
 
 def _public(conversion: Conversion | None) -> ConversionPublic | None:

@@ -14,6 +14,7 @@ from api.auth import can_access, location_filter
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, RouterDep, SessionDep, SettingsDep
 from api.queries import department_problem, ticket_thread, visible_location
 from api.schemas import (
+    Category,
     CommentCreate,
     DepartmentCreate,
     DepartmentPublic,
@@ -77,11 +78,14 @@ def list_tickets(
     location_id: str | None = None,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
     department_id: str | None = None,
+    category: Annotated[Category | None, Query()] = None,
 ) -> dict[str, Any]:
     """Tickets of the operator's locations, newest first."""
     conditions = [location_filter(operator, Ticket.location_id, location_id)]
     if status_ is not None:
         conditions.append(col(Ticket.status) == status_)
+    if category is not None:
+        conditions.append(col(Ticket.category) == category)
     if department_id is not None:
         conditions.append(col(Ticket.department_id) == department_id)
     return pagination.fetch(session, select(Ticket).where(*conditions), col(Ticket.created_at).desc(),

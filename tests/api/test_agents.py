@@ -18,7 +18,7 @@ from tests.conftest import Stack, emailable, poll
 
 AGENT_TYPES = {"due_invoice", "contract_renewal", "lead_follow_up", "first_booking", "tour_reminder", "tour_no_show",
                "booking_no_show", "re_engagement", "at_risk", "upsell", "faq_gap", "cancellation_risk",
-               "lead_scoring"}  # fmt: skip
+               "lead_scoring", "category_spike"}  # fmt: skip
 
 
 async def test_agent_configs_are_listed_changed_and_validated(stack: Stack) -> None:
