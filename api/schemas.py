@@ -1,6 +1,7 @@
 """Request and response bodies of the public API."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
@@ -118,6 +119,13 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+
+
+class InboxOrder(StrEnum):
+    """The orders the inbox list offers."""
+
+    attention = "attention"  # the most urgent first, then the soonest to expire: what to decide next
+    newest = "newest"
 
 
 class InboxPage(Page[InboxItem]):
@@ -453,6 +461,7 @@ class Vocabulary(BaseModel):
     channels: list[Choice]
     priorities: list[Choice]
     categories: list[Choice]  # whom agents' proposals are for: customers, or the team
+    sorts: list[Choice]  # the orders the inbox list offers, the first what to decide next
     agents: list[AgentKind]
     agent_settings: list[SettingField]
 

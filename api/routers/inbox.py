@@ -29,6 +29,7 @@ from api.schemas import (
     CustomerContext,
     EditBody,
     InboxDetail,
+    InboxOrder,
     InboxPage,
     InboxSummary,
     RejectBody,
@@ -46,6 +47,7 @@ from models.messages import (
     ApproveRequest,
     Channel,
     DraftEdit,
+    Priority,
     RejectRequest,
     SnoozeRequest,
 )
@@ -90,24 +92,59 @@ _ROW: tuple[Any, ...] = (
     col(Customer.id).label("customer_id"),
     col(Customer.name).label("customer_name"),
 )
-_NEWEST_FIRST = (col(ProposedAction.created_at).desc(), col(ProposedAction.id).desc())
+# How urgent a proposal is, most urgent first: critical 0, high 1, normal 2, low 3.
+_URGENCY = case({priority.value: len(Priority) - 1 - priority.rank for priority in Priority},
+                value=col(ProposedAction.priority))  # fmt: skip
+# Each order the list offers: its columns, ending in the id so that rows never tie, and whether it runs down them.
+_ORDERS: dict[InboxOrder, tuple[tuple[Any, ...], bool]] = {
+    InboxOrder.attention: ((_URGENCY, col(ProposedAction.expires_at), col(ProposedAction.id)), False),
+    InboxOrder.newest: ((col(ProposedAction.created_at), col(ProposedAction.id)), True),
+}
 
 
-def _cursor_of(row: Any) -> str:
-    """Opaque and URL-safe: it goes into a query string as it is."""
-    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode().rstrip("=")
+def _order_by(order: InboxOrder) -> list[Any]:
+    columns, descending = _ORDERS[order]
+    return [column.desc() if descending else column for column in columns]
 
 
-def _after(cursor: str) -> Any:
+def _cursor_of(row: Any, order: InboxOrder) -> str:
+    """Opaque and URL-safe: it goes into a query string as it is. It names its order and the last row's keys."""
+    if order is InboxOrder.attention:
+        keys = [str(len(Priority) - 1 - Priority(row.priority).rank), row.expires_at.isoformat()]
+    else:
+        keys = [row.created_at.isoformat()]
+    return base64.urlsafe_b64encode("|".join([order.value, *keys, row.id]).encode()).decode().rstrip("=")
+
+
+def _aware(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError("a time without its zone")
+    return at
+
+
+def _after(cursor: str, order: InboxOrder) -> Any:
     """The condition for the rows after the one `cursor` names, in the list's order."""
+    refused = HTTPException(422, detail="cursor: not one this API gave; pass a page's next_cursor as it came.")
     try:
-        created_at, _, action_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
-        at: datetime | None = datetime.fromisoformat(created_at)
-    except ValueError:  # not base64, not UTF-8, or not a time
-        at = None
-    if at is None or at.tzinfo is None or not action_id:
-        raise HTTPException(422, detail="cursor: not one this API gave; pass a page's next_cursor as it came.")
-    return tuple_(col(ProposedAction.created_at), col(ProposedAction.id)) < tuple_(at, action_id)
+        named, *keys, action_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        if named != order.value and named in set(InboxOrder):
+            raise HTTPException(422, detail=f"cursor: it reads on the list sorted {named!r}; pass sort={named} "
+                                "with it, or start again without a cursor.")  # fmt: skip
+        if named == InboxOrder.attention == order:
+            urgency, expires_at = keys
+            after: tuple[Any, ...] = (int(urgency), _aware(expires_at))
+        elif named == InboxOrder.newest == order:
+            (created_at,) = keys
+            after = (_aware(created_at),)
+        else:
+            raise refused
+    except ValueError as error:  # not base64, not UTF-8, too few or many keys, not a number or not a time
+        raise refused from error
+    if not action_id:
+        raise refused
+    columns, descending = _ORDERS[order]
+    return tuple_(*columns) < tuple_(*after, action_id) if descending else tuple_(*columns) > tuple_(*after, action_id)
 
 
 def _filters(table: type[ProposedAction] | type[InboxCount], operator: Any, location_id: str | None,
@@ -132,8 +169,15 @@ def list_inbox(
     category: Annotated[AgentCategory | None, Query(description="Customers' proposals, or the team's")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Customer name or subject contains")] = None,
     cursor: Annotated[str | None, Query(max_length=300, description="A page's next_cursor: the page after it")] = None,
+    sort: Annotated[
+        InboxOrder,
+        Query(
+            description="newest: newest first; attention: the most urgent first (critical, "
+            "high, normal, low), then the soonest to expire"
+        ),
+    ] = InboxOrder.newest,
 ) -> dict[str, Any]:
-    """Proposed actions of the operator's locations, newest first."""
+    """Proposed actions of the operator's locations, newest first or in the order they need attention."""
     if cursor is not None and pagination.page != 1:
         raise HTTPException(422, detail="Pass either page or cursor, not both: cursor already says where to go on.")
     equal = {"status": status_, "agent_type": agent_type, "channel": channel}
@@ -155,10 +199,10 @@ def list_inbox(
         select_columns(*_ROW)
         .outerjoin(Customer)
         .where(*conditions)
-        .order_by(*_NEWEST_FIRST)
+        .order_by(*_order_by(sort))
         .limit(pagination.page_size)
     )
-    query = query.where(_after(cursor)) if cursor is not None else query.offset(pagination.offset)
+    query = query.where(_after(cursor, sort)) if cursor is not None else query.offset(pagination.offset)
     rows = connection.execute(query).all()
     items = [{**row._mapping, "customer": {"id": row.customer_id, "name": row.customer_name} if row.customer_id
               else None} for row in rows]  # fmt: skip
@@ -168,7 +212,7 @@ def list_inbox(
         "total": total,
         "page": pagination.page,
         "page_size": pagination.page_size,
-        "next_cursor": _cursor_of(last) if last is not None else None,
+        "next_cursor": _cursor_of(last, sort) if last is not None else None,
     }
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from agents.registry import ROSTER
 from api.deps import CurrentOperator
-from api.schemas import AgentKind, Choice, SettingField, Vocabulary
+from api.schemas import AgentKind, Choice, InboxOrder, SettingField, Vocabulary
 from domain.channels import LABELS, PROPOSABLE
 from models.messages import ActionStatus, AgentCategory, Channel, Priority
 from models.tables import AgentSettings
@@ -53,6 +53,8 @@ def _vocabulary() -> Vocabulary:
         priorities=[Choice(value=priority, label=_label(priority)) for priority in Priority],
         categories=[Choice(value=AgentCategory.customer, label="Customers"),
                     Choice(value=AgentCategory.team, label="The team")],
+        sorts=[Choice(value=InboxOrder.attention, label="Needs attention first"),
+               Choice(value=InboxOrder.newest, label="Newest first")],
         agents=[
             AgentKind(agent_type=agent.type, label=_label(agent.type), category=agent.category,
                       description=agent.description, auto_execute_safe=agent.auto_execute_safe,

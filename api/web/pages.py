@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -52,6 +53,9 @@ STATUSES = [choice.value for choice in VOCABULARY.statuses]
 AGENTS = [kind.agent_type.value for kind in VOCABULARY.agents]
 CATEGORIES = {choice.value: choice.label for choice in VOCABULARY.categories}
 PRIORITIES = [choice.value for choice in VOCABULARY.priorities]
+SORTS = VOCABULARY.sorts
+# Rows a page of the inbox list shows; Show more reads on from the last.
+PAGE_ROWS = 50
 SETTINGS = VOCABULARY.agent_settings
 OPENING_SECONDS = 5.0
 # What the pages offer only to an operator the API would let do it.
@@ -151,16 +155,23 @@ async def inbox(
     location_id: str = "",
     category: str = "",
     q: str = "",
+    sort: str = SORTS[0].value,
+    cursor: str = "",
 ) -> Response:
+    """The list, what needs attention first; `cursor` answers only the rows after a page's last (Show more)."""
     filters = {"status": status, "agent_type": agent_type, "channel": channel, "location_id": location_id,
-               "category": category, "q": q}  # fmt: skip
+               "category": category, "q": q, "sort": sort}  # fmt: skip
     async with Api(request, token) as api:
-        page = await api.get("/api/inbox", page_size=50, **filters)
+        page = await api.get("/api/inbox", page_size=PAGE_ROWS, cursor=cursor, **filters)
+        following = filters | {"cursor": page["next_cursor"]}  # "any status" too: the list's default is pending
+        rows = {"page": page, "cursor": cursor, "page_rows": PAGE_ROWS, "now": datetime.now(UTC),
+                "more": f"/app?{urlencode(following)}" if page["next_cursor"] else None}  # fmt: skip
+        if cursor and request.headers.get("HX-Request"):  # Show more: the rows after, in place of the link
+            return _page(request, "_rows.html", token, **rows)
         summary = await api.get("/api/inbox/summary", location_id=location_id)
         locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
-    return _page(request, "inbox.html", token, filters=filters, items=page["items"], total=page["total"],
-                 summary=summary, locations=locations, statuses=STATUSES, agents=AGENTS, categories=CATEGORIES,
-                 now=datetime.now(UTC))  # fmt: skip
+    return _page(request, "inbox.html", token, filters=filters, summary=summary, locations=locations,
+                 statuses=STATUSES, agents=AGENTS, categories=CATEGORIES, sorts=SORTS, **rows)  # fmt: skip
 
 
 @router.get("/inbox/{action_id}", response_class=HTMLResponse, response_model=None)

@@ -5,6 +5,7 @@ import base64
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 from api.main import create_app
 from demo.bulk import seed_proposals
 from models.db import session_scope
-from models.messages import ActionStatus
+from models.messages import ActionStatus, Priority
 from models.operators import create_operator
 from models.tables import InboxCount, ProposedAction, TimelineEntry
 from settings import Settings
@@ -67,6 +68,36 @@ async def test_a_cursor_walks_every_proposal_once_newest_first(engine: Engine, s
     assert item["customer"]["name"].startswith("Customer ")
 
 
+async def test_sorted_by_attention_the_most_urgent_come_first_then_the_soonest_to_expire(
+    engine: Engine, settings: Settings
+) -> None:
+    seed_proposals(engine, "inbox", PROPOSALS)
+    urgency = {Priority.critical: 0, Priority.high: 1, Priority.normal: 2, Priority.low: 3}
+    with session_scope(engine) as session:
+        for n, action in enumerate(session.exec(select(ProposedAction).order_by(col(ProposedAction.id)))):
+            action.priority = list(Priority)[n * 7 % 4]
+            action.expires_at = action.created_at + timedelta(hours=n * 5 % 11)  # not in the order they came
+        session.flush()
+        expected = sorted(session.exec(select(ProposedAction)).all(),
+                          key=lambda row: (urgency[row.priority], row.expires_at, row.id))  # fmt: skip
+        wanted = [row.id for row in expected]
+    async with served(settings, engine, admin(engine)) as http:
+        seen: list[str] = []
+        params: dict[str, Any] = {"page_size": 17, "sort": "attention"}
+        while True:
+            page = (await http.get("/api/inbox", params=params)).json()
+            seen += [item["id"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                break
+            params = {"page_size": 17, "sort": "attention", "cursor": page["next_cursor"]}
+        assert seen == wanted
+        # A cursor reads on the list it came from, not one in another order.
+        mixed = await http.get("/api/inbox", params={"cursor": params["cursor"]})
+        assert mixed.status_code == 422
+        assert mixed.json()["detail"] == ("cursor: it reads on the list sorted 'attention'; pass sort=attention "
+                                          "with it, or start again without a cursor.")  # fmt: skip
+
+
 async def test_totals_follow_every_filter_and_every_write(engine: Engine, settings: Settings) -> None:
     seed_proposals(engine, "inbox", PROPOSALS)
 
@@ -115,6 +146,8 @@ async def test_a_cursor_not_from_this_api_or_beside_a_page_is_refused(engine: En
             {"cursor": urlsafe("yesterday|outreach:1")},  # not a time
             {"cursor": urlsafe("2026-11-30T10:00:00|outreach:1")},  # no time zone
             {"cursor": urlsafe("2026-11-30T10:00:00+00:00|")},  # no id
+            {"cursor": urlsafe("attention|x|2026-11-30T10:00:00+00:00|outreach:1"), "sort": "attention"},  # no rank
+            {"cursor": urlsafe("attention|1|outreach:1"), "sort": "attention"},  # no expiry
             {"cursor": first, "page": 2},
         ]
         for params in cases:

@@ -166,6 +166,7 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(timeline).to_contain_text("Escalated to the team: ticket", timeout=15_000)
     await timeline.get_by_role("link", name="The help-desk ticket").click()
     await expect(page.get_by_role("heading", name=re.compile(r"^Ticket T-"))).to_be_visible()
+    opened = (await page.get_by_role("heading", name=re.compile(r"^Ticket T-")).inner_text()).split()[1].rstrip(":")
     brief = page.locator(".note")
     await expect(brief).to_contain_text("Escalated by the AI")
     await expect(brief).to_contain_text("Can you remind me what this covers?")
@@ -176,7 +177,7 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await page.goto(f"/app/inbox/{action['id']}")
     history = page.locator(".history")
     await expect(history).to_contain_text("escalated")
-    await expect(history.get_by_role("link", name=re.compile(r"^T-"))).to_be_visible()
+    await expect(history.get_by_role("link", name=opened)).to_be_visible()  # beside the tickets they had before
     await expect(history).to_contain_text("Every outreach waits: The customer's conversation")
     await shot(page, "history")
 
@@ -332,3 +333,70 @@ async def test_the_teams_work_is_filtered_apart_and_approving_an_article_publish
     gap = page.locator("section.agent", has=page.get_by_role("heading", name="Faq gap"))
     await expect(gap.locator(".fixed")).to_have_text("Default channel: For the team")
     await expect(gap.get_by_label("Default channel")).to_have_count(0)
+
+
+async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, stack: Stack) -> None:
+    started = sum([(await stack.detect(location)).started for location in ("ams", "atx")])
+    assert started > 50, "the demo proposes more than the app shows on a page"
+
+    async def listed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"status": "pending", "sort": "attention", "page_size": 200}
+        page = (await stack.http.get("/api/inbox", params=params)).json()
+        return page["items"] if page["total"] == started else None
+
+    attention = await poll(listed, "every proposal of the run in the inbox")
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.set_viewport_size({"width": 1440, "height": 900})
+    # What needs attention first, ten or more at a glance, and every proposal reachable.
+    await expect(page.get_by_label("Sort")).to_have_value("attention")
+    rows = page.locator("[data-row]")
+    await expect(rows).to_have_count(50)
+    shown = await page.evaluate(
+        "[...document.querySelectorAll('.row')].filter((row) => row.getBoundingClientRect().bottom <= innerHeight)"
+        ".length"
+    )
+    assert shown >= 10, f"{shown} proposals visible at 1440x900"
+    more = page.get_by_role("link", name=re.compile(r"^Show \d+ more$"))
+    while await more.count():
+        before = await rows.count()
+        await more.click()
+        await expect(rows).not_to_have_count(before)
+    await expect(rows).to_have_count(len(attention))
+    hrefs = [await link.get_attribute("href") for link in await rows.all()]
+    assert hrefs == [f"/app/inbox/{item['id']}" for item in attention]
+    await shot(page, "inbox-triage")
+
+    # j moves, Enter opens beside the list and marks the row; r writes why, Enter rejects: the next one opens.
+    await page.keyboard.press("j")
+    await page.keyboard.press("j")
+    await expect(rows.nth(1)).to_be_focused()
+    await page.keyboard.press("Enter")
+    panel = page.locator("#panel")
+    await expect(panel.get_by_role("heading", level=1)).to_have_text(attention[1]["subject"])
+    await expect(rows.nth(1)).to_have_attribute("aria-current", "true")
+    await expect(panel.locator("#draft")).to_be_focused()
+    await page.keyboard.press("r")
+    await expect(panel.get_by_label("Reject, because")).to_be_focused()
+    await page.keyboard.type("Handled at the desk")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#triage-status")).to_have_text(
+        "Rejected. The proposal is now rejected. The next proposal is open."
+    )
+    await expect(panel.get_by_role("heading", level=1)).to_have_text(attention[2]["subject"])
+    await expect(rows.nth(2)).to_have_attribute("aria-current", "true")
+    await expect(page.locator(".row").nth(1)).to_have_class(re.compile(r"\bdecided\b"))
+    await expect(rows).to_have_count(len(attention))  # the list as it was
+    rejected = (await stack.http.get(f"/api/inbox/{attention[1]['id']}")).json()
+    assert (rejected["status"], rejected["reject_reason"]) == ("rejected", "Handled at the desk")
+    await page.keyboard.press("s")
+    await expect(panel.get_by_label("Snooze until")).to_be_focused()
+    await page.keyboard.press("Escape")
+    await page.locator("h1").first.click()
+    await page.keyboard.press("?")
+    await expect(page.get_by_role("dialog", name="Keys")).to_be_visible()
+    await page.keyboard.press("Escape")
+
+    # A tile filters the list to what it counts.
+    await page.get_by_role("link", name=re.compile(r"rejected today")).click()
+    await expect(page).to_have_url(re.compile(r"[?&]status=rejected"))
+    await expect(page.get_by_label("Status")).to_have_value("rejected")

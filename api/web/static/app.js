@@ -63,3 +63,102 @@ function countDown() {
   });
 }
 setInterval(countDown, 30000);
+
+// The inbox's triage loop: the open proposal is marked in the list; a decision taken in the panel stays in the
+// panel and opens the next proposal, the list as it was; keys move, open and decide without the mouse.
+const PANEL = "#panel";
+
+function rows() {
+  return [...document.querySelectorAll("[data-row]")];
+}
+
+function openRow(link) {
+  rows().forEach((row) => row.removeAttribute("aria-current"));
+  link.setAttribute("aria-current", "true");
+  link.closest(".row").scrollIntoView({ block: "nearest" });
+}
+
+function openInPanel(link) {
+  openRow(link);
+  htmx.ajax("GET", link.getAttribute("href"), { target: PANEL, select: "#detail-content", swap: "innerHTML" });
+}
+
+htmx.onLoad((root) => {
+  root.querySelectorAll("[data-row]").forEach((link) => link.addEventListener("click", () => openRow(link)));
+  // A decision taken in the panel is posted from there, and its answer shown there.
+  if (root.closest && root.closest(PANEL)) {
+    root.querySelectorAll("form[method=post]:not(.sandbox)").forEach((form) => {
+      form.setAttribute("hx-post", form.getAttribute("action"));
+      form.setAttribute("hx-target", PANEL);
+      form.setAttribute("hx-select", "#detail-content");
+      form.setAttribute("hx-swap", "innerHTML");
+      htmx.process(form);
+    });
+  }
+  root.querySelectorAll("[data-keys-help]").forEach((button) => {
+    button.addEventListener("click", () => document.getElementById("keys").showModal());
+  });
+});
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const answer = event.detail.xhr;
+  // A session that ended mid-way: say so on the sign-in page, never inside the part being swapped.
+  if (new URL(answer.responseURL, location.href).pathname === "/app/sign-in") {
+    event.detail.shouldSwap = false;
+    location.assign("/app/sign-in");
+    return;
+  }
+  // A refusal (a decision the API would not take) is shown in the panel, in the API's words.
+  if (event.detail.target.id === "panel" && answer.status >= 400) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  const panel = event.detail.target;
+  if (panel.id !== "panel") return;
+  // A decision's answer is the proposal's page, redirected to with what was done.
+  const done = new URL(event.detail.xhr.responseURL, location.href).searchParams.get("done");
+  const decided = panel.querySelector(".done");
+  const current = document.querySelector("[data-row][aria-current]");
+  if (done && decided && current) {
+    current.closest(".row").classList.add("decided");
+    const next = rows().slice(rows().indexOf(current) + 1).find((link) => !link.closest(".decided"));
+    const status = document.getElementById("triage-status");
+    status.hidden = false;
+    status.textContent = `${decided.textContent.trim()} ${next ? "The next proposal is open." : "That was the last in this list."}`;
+    if (next) openInPanel(next);
+    return;
+  }
+  const draft = panel.querySelector("#draft");
+  if (draft) draft.focus({ preventScroll: true });
+});
+
+// The keys: j / k move, Enter opens (a link's own), a / e / r / s decide on the open proposal, ? lists them.
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select, [contenteditable=true]") || document.querySelector("dialog[open]")) {
+    return;
+  }
+  const links = rows();
+  if (!links.length) return; // not the inbox
+  const panel = document.querySelector(PANEL);
+  const here = links.indexOf(document.activeElement);
+  const at = here >= 0 ? here : links.indexOf(document.querySelector("[data-row][aria-current]"));
+  const focusing = { e: "#editor", r: "#reason", s: "#until-local" }[event.key];
+  if (event.key === "j" || event.key === "k") {
+    const next = links[Math.max(0, Math.min(links.length - 1, at + (event.key === "j" ? 1 : -1)))];
+    next.focus();
+    next.closest(".row").scrollIntoView({ block: "nearest" });
+  } else if (event.key === "a" && panel.querySelector("[data-confirm=confirm-approve]")) {
+    panel.querySelector("[data-confirm=confirm-approve]").click();
+  } else if (focusing && panel.querySelector(focusing)) {
+    panel.querySelector(focusing).focus();
+  } else if (event.key === "?") {
+    document.getElementById("keys").showModal();
+  } else {
+    return;
+  }
+  event.preventDefault();
+});
