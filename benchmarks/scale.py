@@ -76,6 +76,7 @@ async def run(
                 lists = {
                     "inbox list, first page, everything": LIST,
                     "inbox list, pending at one location": f"{LIST}&location_id=scale&status=pending",
+                    "inbox list, pending, what needs attention first": f"{LIST}&status=pending&sort=attention",
                     deep: f"{LIST}&location_id=inbox&cursor={cursor}",
                     "inbox list, search by customer name": f"{LIST}&q=Customer%2099",
                 }

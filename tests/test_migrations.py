@@ -1,11 +1,13 @@
 """The Alembic migrations build exactly the schema the models describe, on every backend."""
 
+import warnings
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, TextClause, text
 from sqlmodel import Session, SQLModel, select
 
 from models.db import make_engine
@@ -14,14 +16,29 @@ from models.operators import Permission, create_operator, grant, operator_id_for
 from models.tables import Operator
 from tests.conftest import POSTGRES_URL
 
+# Indexes on an expression (the inbox's attention order): neither database tells Alembic what they index, so they
+# are compared by name, and everything else by what it is.
+ON_EXPRESSIONS = {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes
+                  if any(isinstance(part, TextClause) for part in index.expressions)}  # fmt: skip
+
 
 def test_migrations_match_the_models(engine: Engine, database_url: str) -> None:
     upgrade(database_url)  # already at head: a second run is a no-op
-    with engine.connect() as connection:
-        differences = compare_metadata(
-            MigrationContext.configure(connection, opts={"include_object": ours}), SQLModel.metadata
-        )
+
+    def compared(*found: Any) -> bool:
+        return ours(*found) and not (found[2] == "index" and found[1] in ON_EXPRESSIONS)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression-based index")
+        with engine.connect() as connection:
+            differences = compare_metadata(
+                MigrationContext.configure(connection, opts={"include_object": compared}), SQLModel.metadata
+            )
+            listed = "SELECT name FROM sqlite_master WHERE type = 'index'" if engine.dialect.name == "sqlite" else (
+                "SELECT indexname FROM pg_indexes")  # fmt: skip
+            indexes = set(connection.execute(text(listed)).scalars())
     assert differences == []
+    assert ON_EXPRESSIONS and indexes >= ON_EXPRESSIONS
 
 
 def test_operators_made_before_keep_their_tokens_under_ids_two_addresses_cannot_share(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import case, exists, func, or_, tuple_
+from sqlalchemy import Integer, case, exists, func, literal_column, or_, tuple_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -53,6 +53,7 @@ from models.messages import (
 )
 from models.operators import Permission
 from models.tables import (
+    URGENCY_SQL,
     Conversation,
     Conversion,
     Customer,
@@ -92,9 +93,8 @@ _ROW: tuple[Any, ...] = (
     col(Customer.id).label("customer_id"),
     col(Customer.name).label("customer_name"),
 )
-# How urgent a proposal is, most urgent first: critical 0, high 1, normal 2, low 3.
-_URGENCY = case({priority.value: len(Priority) - 1 - priority.rank for priority in Priority},
-                value=col(ProposedAction.priority))  # fmt: skip
+# How urgent a proposal is, most urgent first, as the attention order's indexes have it.
+_URGENCY = literal_column(URGENCY_SQL, Integer)
 # Each order the list offers: its columns, ending in the id so that rows never tie, and whether it runs down them.
 _ORDERS: dict[InboxOrder, tuple[tuple[Any, ...], bool]] = {
     InboxOrder.attention: ((_URGENCY, col(ProposedAction.expires_at), col(ProposedAction.id)), False),
