@@ -198,6 +198,22 @@ class ApproveBody(EditBody):
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 
+class DeliveryPreview(BaseModel):
+    """What approving with these choices would deliver, as the customer gets it: `{{variables}}` filled in, the body
+    sanitised as it is on approval; a call's script as it is said and the links texted after it."""
+
+    channel: Channel
+    sender: str | None = Field(description="Who it comes from, as the customer sees it")
+    recipient: str | None = Field(description="The address or number it goes to (None: the team's)")
+    subject: str
+    body_html: str
+    body_text: str
+    spoken: str | None = Field(description="A call: the script as the voice says it")
+    texted_links: list[str] = Field(description="A call: the links texted to the customer after it")
+    changes: list[str] = Field(description="Lines taken out (\"- …\") and put in (\"+ …\") against the draft as "
+                               "proposed, subject first; empty: it goes as drafted")  # fmt: skip
+
+
 class RejectBody(_Body):
     reason: str = Field(default="", max_length=2_000)
 

@@ -46,6 +46,7 @@ async def test_the_scale_run_prints_latencies_and_memory(tmp_path: Path) -> None
     measured = [
         "inbox list, first page, everything",
         "inbox list, pending at one location",
+        "inbox list, pending, what needs attention first",
         "inbox list, 100 proposals deep (cursor)",
         "inbox list, search by customer name",
         "inbox detail (5 waiting proposals)",

@@ -175,6 +175,7 @@ class OutreachWorkflow:
 
     async def _approve(self, request: ApproveRequest) -> DecisionResult:
         before = self._require_draft().channel
+        edited = self._edits(request)
         self._apply_edit(request, request.channel)
         # How the channel delivers: the email's sender, the ticket's department, priority and internal notes.
         delivery = {"send_from": request.send_from, "ticket_department_id": request.department_id,
@@ -186,7 +187,7 @@ class OutreachWorkflow:
         if after is not before:
             workflow.upsert_search_attributes([sa.CHANNEL.value_set(after.value)])
         self._state.approved_at = workflow.now()
-        return await self._decide(request, ActionStatus.approved, self._approval_note(request))
+        return await self._decide(request, ActionStatus.approved, self._approval_note(request, before, edited))
 
     @approve.validator
     def validate_approve(self, request: ApproveRequest) -> None:
@@ -621,11 +622,21 @@ class OutreachWorkflow:
         reason = self._require_draft().fallback_reason
         return f" Drafted offline because the model's draft was not usable ({reason})." if reason else ""
 
-    @staticmethod
-    def _approval_note(request: ApproveRequest) -> str:
-        edited = [field for field in ("subject", "body_html", "voice_script") if getattr(request, field)]
-        note = "Approved" + (f" as a {request.channel.value}" if request.channel else "")
-        note += " with edits." if edited else "."
+    def _edits(self, edit: DraftEdit) -> list[str]:
+        """What an edit changes of the draft: a form posts the draft back as it was when nothing was changed."""
+        draft = self._require_draft()
+        changed = {
+            "subject": edit.subject is not None and edit.subject.strip() != draft.subject.strip(),
+            "message": edit.body_html is not None and sanitize_html(edit.body_html) != sanitize_html(draft.body_html),
+            "call script": edit.voice_script is not None and edit.voice_script.strip() != draft.voice_script.strip(),
+        }
+        return [name for name, change in changed.items() if change]
+
+    def _approval_note(self, request: ApproveRequest, before: Channel, edited: list[str]) -> str:
+        after = self._require_draft().channel
+        note = "Approved" + (f" as {channels.LABELS[after]} instead of {channels.LABELS[before]}" if after != before
+                             else "")  # fmt: skip
+        note += f", the {' and '.join(edited)} edited." if edited else "."
         return note + (f" Review notes: {request.review_notes}" if request.review_notes else "")
 
     async def _set_status(self, status: ActionStatus, note: str, sender: Sender = Sender.system) -> None:

@@ -5,7 +5,8 @@ answers, so the response (and any read after it) already shows the new state.
 """
 
 import base64
-from datetime import UTC, datetime
+import difflib
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +28,7 @@ from api.schemas import (
     ApproveBody,
     ChannelOption,
     CustomerContext,
+    DeliveryPreview,
     EditBody,
     InboxDetail,
     InboxOrder,
@@ -36,9 +38,10 @@ from api.schemas import (
     SendFromOption,
     SnoozeBody,
 )
-from domain import channels
+from domain import channels, variables
 from domain.business_hours import local_day_start
 from domain.contacts import international_phone
+from domain.content import html_to_text, sanitize_html, spoken_and_links
 from models.messages import (
     LOCATION_DEFAULT,
     ActionStatus,
@@ -72,6 +75,8 @@ _DECISION_ERRORS = {"ActionNotPending": status.HTTP_409_CONFLICT, "InvalidDecisi
 
 
 PREVIEW_CHARS = 160
+# The decisions the summary's review time and approval rate are of: recent enough to say how the team works now.
+REVIEW_WINDOW = timedelta(days=7)
 # What an inbox row shows: everything but the draft itself, which only the detail needs.
 _ROW: tuple[Any, ...] = (
     col(ProposedAction.id),
@@ -223,7 +228,8 @@ def inbox_summary(
     location_id: str | None = None,
     time_zone: Annotated[str, Query(description="Whose 'today', e.g. Europe/Amsterdam")] = "UTC",
 ) -> InboxSummary:
-    """Pending now; approved and rejected today; average review time and approval rate overall."""
+    """Pending now; approved and rejected today; the average review time (creation to decision) and the approval
+    rate of the decisions of the last 7 days."""
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -242,7 +248,7 @@ def inbox_summary(
             func.count(),
             func.count(col(ProposedAction.approved_at)),
             func.avg(seconds_between(session, ProposedAction.created_at, decided_at)),
-        ).where(mine, decided_at.is_not(None))
+        ).where(mine, decided_at >= datetime.now(UTC) - REVIEW_WINDOW)
     ).one()
     return InboxSummary(
         pending=count(col(ProposedAction.status) == ActionStatus.pending),
@@ -422,6 +428,70 @@ def _approvable(session: Session, operator: Operator, action_id: str, body: Appr
     if problem:
         raise HTTPException(422, detail=problem)
     return action
+
+
+@router.post("/{action_id}/preview", response_model=DeliveryPreview)
+def preview(action_id: str, body: ApproveBody, session: SessionDep, operator: CurrentOperator) -> DeliveryPreview:
+    """What approving with these choices and edits would deliver, and what they change of the draft; nothing is
+    decided or saved."""
+    action = visible_action(session, operator, action_id)
+    location = session.get(Location, action.location_id)
+    assert location is not None  # enforced by the foreign key
+    customer, reach = _reach(session, action)
+    if body.channel is not None and body.channel not in set(Channel):
+        raise HTTPException(422, detail=channels.refusal(body.channel, reach))
+    channel = Channel(body.channel) if body.channel else action.channel
+    subject, html = body.subject or action.subject, body.body_html or action.body_html
+    script = body.voice_script or action.voice_script
+    filled = variables.values(customer.name if customer else "", location.name, action.facts)
+    for text in (subject, html, script):
+        if problem := variables.problems(text, filled):
+            raise HTTPException(422, detail=problem)
+    body_html = sanitize_html(variables.resolve(html, filled, html=True))
+    spoken, links = spoken_and_links(variables.resolve(script, filled, html=False)) if channel is Channel.voice else (
+        None, [])  # fmt: skip
+    return DeliveryPreview(
+        channel=channel, sender=_sender(session, location, channel, body.send_from),
+        recipient=_recipient(customer, channel), subject=variables.resolve(subject, filled, html=False),
+        body_html=body_html, body_text=html_to_text(body_html), spoken=spoken, texted_links=links,
+        changes=_changes(_lines(action.subject, action.body_html, action.voice_script), _lines(subject, html, script)),
+    )  # fmt: skip
+
+
+def _sender(session: Session, location: Location, channel: Channel, send_from: str | None) -> str | None:
+    """Who the customer sees it from: the AI's address, the chosen mailbox, the location calling."""
+    if channel is Channel.team:
+        return None
+    if channel is Channel.voice or channel is Channel.sms:
+        return location.name
+    account = session.get(EmailAccount, send_from) if channel is Channel.email and send_from else None
+    if account is not None and account.location_id == location.id:
+        return f"{account.display_name or location.default_sender_name} <{account.email}>"
+    sender = location.default_sender_email if channel is Channel.email else (
+        location.ai_sender_email or location.default_sender_email)  # fmt: skip
+    return f"{location.default_sender_name} <{sender}>"
+
+
+def _recipient(customer: Customer | None, channel: Channel) -> str | None:
+    if customer is None:
+        return None
+    return customer.mobile_phone if channel in (Channel.voice, Channel.sms) else customer.email
+
+
+# Lines of a draft compared at most: a diff is quadratic in the worst case, and a draft is a few paragraphs.
+CHANGES_LINES = 400
+
+
+def _lines(subject: str, body_html: str, voice_script: str) -> list[str]:
+    """A draft as lines of text to compare: its subject, its message's lines, its call script's."""
+    lines = [subject, *html_to_text(sanitize_html(body_html)).splitlines(), *voice_script.splitlines()]
+    return [line.strip() for line in lines if line.strip()][:CHANGES_LINES]
+
+
+def _changes(drafted: list[str], approving: list[str]) -> list[str]:
+    """The lines the edits take out and put in, in order ("- …", "+ …")."""
+    diff = difflib.unified_diff(drafted, approving, lineterm="", n=0)
+    return [line[0] + " " + line[1:] for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---")]
 
 
 @router.post("/{action_id}/reject", response_model=InboxDetail)

@@ -233,11 +233,20 @@ async def takeover_fields(request: Request, token: session.SignedIn, action_id: 
                  form={})  # fmt: skip
 
 
-@router.post("/preview", response_class=HTMLResponse)
-async def preview(request: Request, token: session.SignedIn, body_html: Annotated[str, Form()] = "") -> HTMLResponse:
-    """The body as it will be sent: sanitised exactly as the API sanitises it on approval."""
+@router.post("/inbox/{action_id}/preview", response_class=HTMLResponse, response_model=None)
+async def preview(request: Request, token: session.SignedIn, action_id: str) -> Response:
+    """What approving the form as it stands would deliver (`POST /api/inbox/{id}/preview`): the message as the
+    customer gets it, and what the edits change of the draft."""
     await session.check_csrf(request, token)
-    return HTMLResponse(sanitize_html(body_html) or "<p><em>Nothing to send.</em></p>")
+    form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    try:
+        async with Api(request, token) as api:
+            shown = await api.send("POST", f"/api/inbox/{action_id}/preview", _decision_body("approve", form))
+    except ApiRefused as refused:
+        if refused.status == 401:
+            raise  # the session is over: `install`'s handler sends the browser to sign in
+        return HTMLResponse(f'<p class="error" role="alert">{escape(refused.detail)}</p>')
+    return _page(request, "_preview.html", token, v=shown)
 
 
 @router.post("/inbox/{action_id}/reply", response_model=None)

@@ -1,7 +1,7 @@
 """Agents over HTTP: configuration with clear 422s, a dry run whose counts a real run then matches,
 the detection schedule, opt-outs that cancel waiting proposals, and the inbox summary."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -9,9 +9,10 @@ from temporalio.client import ScheduleOverlapPolicy
 
 from api.schemas import AgentConfigUpdate
 from domain.ids import INBOUND_RETENTION_ID
+from models.db import session_scope
 from models.messages import ActionStatus
 from models.operators import Permission, create_operator
-from models.tables import AgentSettings, Location
+from models.tables import AgentSettings, Location, ProposedAction
 from schedules import ensure_schedule, sync_schedules
 from settings import Settings
 from tests.conftest import Stack, emailable, poll
@@ -216,6 +217,14 @@ async def test_the_inbox_summary_counts_decisions(stack: Stack) -> None:
     ]
     expected = sum(review.total_seconds() for review in reviews) / 3
     assert summary["average_review_seconds"] == pytest.approx(expected, abs=0.01)
+    # A decision of more than 7 days ago says nothing of how the team reviews now.
+    with session_scope(stack.engine) as session:
+        row = session.get(ProposedAction, first["id"])
+        assert row is not None and row.approved_at is not None
+        row.created_at, row.approved_at = row.created_at - timedelta(days=9), row.approved_at - timedelta(days=8)
+    recent = (await stack.http.get("/api/inbox/summary")).json()
+    assert recent["average_review_seconds"] == pytest.approx(sum(r.total_seconds() for r in reviews[1:]) / 2, abs=0.01)
+    assert recent["approval_rate"] == 1 / 2
     bad = await stack.http.get("/api/inbox/summary", params={"time_zone": "Mars/Olympus"})
     assert bad.status_code == 422
     assert "Unknown time zone" in bad.json()["detail"]

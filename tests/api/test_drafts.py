@@ -3,7 +3,7 @@
 from typing import Any
 
 from models.messages import AgentType
-from tests.conftest import Stack, poll
+from tests.conftest import Stack, emailable, poll
 
 
 async def test_edits_with_variables_are_checked_then_filled_at_send_time(stack: Stack) -> None:
@@ -64,3 +64,56 @@ async def test_usage_is_reported_per_agent_and_day(stack: Stack) -> None:
     assert {row["agent_type"] for row in rows} == set(AgentType)  # the demo space has work for every agent
     assert all(row["model_drafts"] == 0 and row["prompt_tokens"] == 0 for row in rows)
     assert (await stack.http.get("/api/usage", params={"days": 0})).status_code == 422
+
+
+async def test_an_approval_says_what_was_edited_only_when_something_changed(stack: Stack) -> None:
+    await stack.pending_email()
+    pending = (await stack.http.get("/api/inbox", params={"agent_type": "due_invoice", "status": "pending"})).json()
+    first, second = await emailable(stack.http, pending["items"], 2)
+    notes = []
+    for action, subject in ((first, None), (second, "Your invoice, once more")):
+        draft = (await stack.http.get(f"/api/inbox/{action['id']}")).json()
+        # As a form posts it back: every field, the draft's own where nothing was changed.
+        posted = {"channel": draft["channel"], "subject": subject or draft["subject"],
+                  "body_html": draft["body_html"], "review_notes": "Checked"}  # fmt: skip
+        approved = await stack.http.post(f"/api/inbox/{action['id']}/approve", json=posted)
+        assert approved.status_code == 200, approved.text
+        notes.append(next(entry["body"] for entry in approved.json()["timeline"]
+                          if entry["body"].startswith("Approved")))  # fmt: skip
+    assert notes == ["Approved. Review notes: Checked", "Approved, the subject edited. Review notes: Checked"]
+
+
+async def test_the_preview_is_what_approving_would_deliver_and_what_the_edits_change(stack: Stack) -> None:
+    action = await stack.pending_email()
+    base = f"/api/inbox/{action['id']}"
+    detail = (await stack.http.get(base)).json()
+    customer, facts = detail["customer"], detail["facts"]
+
+    unchanged = (await stack.http.post(f"{base}/preview", json={"channel": "ai_email"})).json()
+    assert (unchanged["subject"], unchanged["changes"]) == (detail["subject"], [])
+    assert unchanged["recipient"] == customer["email"] and unchanged["sender"].endswith(">")
+    assert unchanged["body_text"].strip() and unchanged["spoken"] is None
+
+    edited = {"subject": "{{first_name}}, invoice {{invoice_number}}",
+              "body_html": "<p>Dear {{customer_name}}, {{invoice_amount}} is due.</p><script>x()</script>"}  # fmt: skip
+    shown = await stack.http.post(f"{base}/preview", json=edited)
+    assert shown.status_code == 200, shown.text
+    preview = shown.json()
+    first_name = customer["name"].split()[0]
+    assert preview["subject"] == f"{first_name}, invoice {facts['invoice_number']}"
+    assert f"Dear {customer['name']}, {facts['invoice_amount']} is due." in preview["body_text"]
+    assert "<script" not in preview["body_html"]
+    added = [change for change in preview["changes"] if change.startswith("+ ")]
+    assert preview["changes"][0] == f"- {detail['subject']}"  # what the draft said, first
+    assert added == [
+        "+ {{first_name}}, invoice {{invoice_number}}",
+        "+ Dear {{customer_name}}, {{invoice_amount}} is due.",
+    ]
+
+    call = (await stack.http.post(f"{base}/preview", json={"channel": "voice"})).json()
+    assert call["spoken"] and call["recipient"] == customer["mobile_phone"]
+    refused = await stack.http.post(f"{base}/preview", json={"body_html": "<p>{{nickname}}</p>"})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("Unknown variable {{nickname}}")
+    after = (await stack.http.get(base)).json()
+    assert (after["subject"], after["body_html"], after["status"]) == (detail["subject"], detail["body_html"],
+                                                                       "pending")  # nothing saved  # fmt: skip

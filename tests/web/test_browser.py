@@ -125,6 +125,9 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await editor.press("End")
     await page.get_by_text("Preview what will be sent").click()
     await expect(page.locator("#preview")).to_contain_text("See you soon.")
+    # As the customer gets it, to their address, and what the edits changed of the draft.
+    await expect(page.locator("#preview .envelope")).to_contain_text(detail["customer"]["email"])
+    await expect(page.locator("#preview .changes")).to_contain_text("+ About your invoice, once more")
     assert "<script" not in await page.locator("#preview").inner_html()
     await page.get_by_label("Review notes").fill("Checked with finance")
     await page.get_by_role("button", name="Approve and send").click()
