@@ -67,6 +67,10 @@ def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool
         ("I need a payment plan", EscalationReason.needs_judgement),
         ("Can I get a discount for a team of three?", EscalationReason.needs_judgement),
         ("No need to call me, just send the link", None),  # a person mentioned is not a person asked for
+        # A message cut short, or a word or two that surely mean nothing, is asked about, not taken as a mood.
+        ("nee maar", None),
+        ("si pero el", None),
+        ("mais alors", None),
         # A plain yes agrees, whatever mood a reading of it finds; a yes that means no, or says more, is read.
         ("Ja, graag!", None),
         ("Oui, avec plaisir", None),
@@ -81,7 +85,7 @@ def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None
 @pytest.mark.parametrize(
     ("text", "intent"),
     [("yes! switch me please", "yes"), ("Ja, graag!", "yes"), ("ok", "vague"), ("ok but", "vague"),
-     ("ja maar", None)],
+     ("ja maar", "vague"), ("si pero el", "vague"), ("wat?", None)],
 )  # fmt: skip
 def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_not(
     text: str, intent: str | None
