@@ -137,10 +137,12 @@ WORDS_TEMPERATURE = 0.1
 MEANING_WEIGHT = 0.3
 # Below this share the message is not understood: the engine asks, or looks the question up, rather than guess.
 CONFIDENT = 0.2
-# A message of a word or two says little: it means something only from this share ("stop", "paid"); below, the
-# engine asks what it is about rather than read an intent into it ("wat", "Quoi ?").
+# A message of a word or two says little: it means something only from this share ("paid"); below, the engine asks
+# what it is about rather than read an intent into it ("wat", "Quoi ?") — but an ask to stop or for a person, the
+# two a customer must never be kept from, is taken at the usual confidence however short ("basta", "Mensch bitte").
 SHORT_WORDS = 2
 SHORT_CONFIDENT = 0.75
+NEVER_MISSED = ("opt_out", "person")
 # A short message cut short ("ja maar", "what about the") has not said what it wants yet.
 UNFINISHED_WORDS = 6
 # A sentence of a longer message counts on its own from this share: a weak reading of one sentence does not
@@ -305,7 +307,7 @@ def understand(text: str) -> Understood:
     words = len(re.findall(r"\w+", read))
     if words <= UNFINISHED_WORDS and _UNFINISHED.search(read):
         return Understood("vague", confidence, model.language(read))
-    sure = SHORT_CONFIDENT if words <= SHORT_WORDS else CONFIDENT
+    sure = SHORT_CONFIDENT if words <= SHORT_WORDS and intent not in NEVER_MISSED else CONFIDENT
     return Understood(intent if confidence >= sure else None, confidence, model.language(read))
 
 

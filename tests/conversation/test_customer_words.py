@@ -46,7 +46,9 @@ def test_what_is_not_an_opt_out(text: str) -> None:
     ("text", "out"),
     [("I don't want to unsubscribe or anything, but could you lock in the price if I renew?", False),
      ("I'm not trying to unsubscribe, just tell me the dates", False),
-     ("I don't want to unsubscribe. Actually, yes: stop emailing me.", True), ("not now. take me off your list", True)],
+     ("I don't want to unsubscribe. Actually, yes: stop emailing me.", True), ("not now. take me off your list", True),
+     # However short, an ask to stop is heard: a word or two need no more confidence for it than a sentence.
+     ("chega", True), ("arrête", True), ("no más", True)],
 )  # fmt: skip
 def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool) -> None:
     assert opts_out(text) is out
