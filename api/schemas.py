@@ -100,6 +100,10 @@ class InboxItem(BaseModel):
     held_reason: str | None = Field(description="Why an approved outreach waits: the location's hours, the "
                                     "customer's contact budget")  # fmt: skip
     conversation_id: str | None
+    reachable: bool | None = Field(
+        description="Whether the customer has an email address or a mobile number (False: no channel reaches them, "
+        "so it cannot be approved; None: the team's)"
+    )
 
 
 class InboxDetail(ProposedActionBase):

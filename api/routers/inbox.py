@@ -97,6 +97,7 @@ _ROW: tuple[Any, ...] = (
     col(ProposedAction.conversation_id),
     col(Customer.id).label("customer_id"),
     col(Customer.name).label("customer_name"),
+    or_(col(Customer.email).is_not(None), col(Customer.mobile_phone).is_not(None)).label("reachable"),
 )
 # How urgent a proposal is, most urgent first, as the attention order's indexes have it.
 _URGENCY = literal_column(URGENCY_SQL, Integer)
@@ -210,7 +211,7 @@ def list_inbox(
     query = query.where(_after(cursor, sort)) if cursor is not None else query.offset(pagination.offset)
     rows = connection.execute(query).all()
     items = [{**row._mapping, "customer": {"id": row.customer_id, "name": row.customer_name} if row.customer_id
-              else None} for row in rows]  # fmt: skip
+              else None, "reachable": bool(row.reachable) if row.customer_id else None} for row in rows]  # fmt: skip
     last = rows[-1] if len(rows) == pagination.page_size else None
     return {
         "items": items,

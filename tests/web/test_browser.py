@@ -111,9 +111,11 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     voice = next(option for option in detail["channel_options"] if option["channel"] == "voice")
     await page.get_by_label("Channel").select_option("voice")
     await expect(page.locator("#channel-fields")).to_contain_text(voice["warning"])
+    await expect(page.get_by_label("Subject")).to_be_hidden()  # a call says its script only
     await shot(page, "takeover-voice")
     await page.get_by_label("Channel").select_option("ai_email")
     await expect(page.locator("#channel-fields")).not_to_contain_text(voice["warning"])
+    await expect(page.get_by_label("Subject")).to_be_visible()
 
     # Edit, preview what will be sent (sanitised), approve through the dialog.
     await page.get_by_label("Subject").fill("About your invoice, once more")
@@ -285,6 +287,11 @@ async def test_a_proposal_no_channel_can_reach_offers_no_approval(browser: Brows
         assert customer is not None
         customer.email, customer.mobile_phone = None, None
     page = await signed_in(browser, stack, stack.admin_token)
+    listed = (await stack.http.get("/api/inbox", params={"q": action["customer"]["name"]})).json()["items"]
+    assert {item["reachable"] for item in listed if item["id"] == action["id"]} == {False}
+    await page.get_by_label("Search").fill(action["customer"]["name"])
+    row = page.locator(".row", has=page.locator(f"a[href='/app/inbox/{action['id']}']"))
+    await expect(row).to_contain_text("No address or number to reach them")
     await page.goto(f"/app/inbox/{action['id']}")
     await expect(page.get_by_role("note")).to_contain_text("No channel can reach")
     await expect(page.get_by_role("note")).to_contain_text("The customer does not have an email address.")

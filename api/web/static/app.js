@@ -95,6 +95,12 @@ htmx.onLoad((root) => {
       htmx.process(form);
     });
   }
+  // The message's fields go with the channels that send a message: a call says its script only.
+  const channel = root.querySelector("#channel");
+  const message = root.querySelector("#message-fields");
+  if (channel && message) {
+    channel.addEventListener("change", () => { message.hidden = channel.value === "voice"; });
+  }
   root.querySelectorAll("[data-keys-help]").forEach((button) => {
     button.addEventListener("click", () => document.getElementById("keys").showModal());
   });
