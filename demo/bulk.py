@@ -184,7 +184,7 @@ def seed_activity(engine: Engine, location_id: str, customers: int, *, today: da
         for first in range(0, customers, BATCH // 100):
             rows: dict[type[SQLModel], list[dict[str, Any]]] = {table: [] for table in
                                                                  (Customer, Contract, Invoice, Booking, CheckIn,
-                                                                  LeadInquiry, Tour)}  # fmt: skip
+                                                                  LeadInquiry, Tour, Ticket)}  # fmt: skip
             for n in range(first, min(first + BATCH // 100, customers)):
                 customer_id = f"{location_id}-c{n:07d}"
                 kind = "member" if n % 5 else "lead" if n % 10 else "contact"
