@@ -62,10 +62,10 @@ async def signed_in(browser: Browser, stack: Stack, token: str) -> Page:
     return page
 
 
-async def shot(page: Page, name: str) -> None:
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full_page)
 
 
 async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(browser: Browser, stack: Stack) -> None:
@@ -374,7 +374,6 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     await expect(rows).to_have_count(len(attention))
     hrefs = [await link.get_attribute("href") for link in await rows.all()]
     assert hrefs == [f"/app/inbox/{item['id']}" for item in attention]
-    await shot(page, "inbox-triage")
 
     # j moves, Enter opens beside the list and marks the row; r writes why, Enter rejects: the next one opens.
     await page.keyboard.press("j")
@@ -394,6 +393,7 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     )
     await expect(panel.get_by_role("heading", level=1)).to_have_text(attention[2]["subject"])
     await expect(rows.nth(2)).to_have_attribute("aria-current", "true")
+    await shot(page, "inbox-triage", full_page=False)  # the list as the operator sees it, the next one open
     await expect(page.locator(".row").nth(1)).to_have_class(re.compile(r"\bdecided\b"))
     await expect(rows).to_have_count(len(attention))  # the list as it was
     rejected = (await stack.http.get(f"/api/inbox/{attention[1]['id']}")).json()
