@@ -358,6 +358,7 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     page = await signed_in(browser, stack, stack.admin_token)
     await page.set_viewport_size({"width": 1440, "height": 900})
     # What needs attention first, ten or more at a glance, and every proposal reachable.
+    await expect(page).to_have_title("AI Inbox · Proactive Outreach")
     await expect(page.get_by_label("Sort")).to_have_value("attention")
     rows = page.locator("[data-row]")
     await expect(rows).to_have_count(50)
