@@ -120,10 +120,9 @@ def inbound_id(message_id: str) -> str:
 
 
 async def receive(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> InboundMessage:
-    """Keep the mail, and route it unless it already was."""
-    row = session.get(InboundMessage, inbound_id(mail.message_id))
-    if row is None:
-        row = _keep(session, router, mail, arrival, _match(session, router, mail, arrival))
+    """Keep the mail (in a thread: a stranger's mail can be megabytes to match and write, and the event loop serves
+    everyone else meanwhile), and route it unless it already was."""
+    row = await asyncio.to_thread(_kept, session, router, mail, arrival)
     if row.status is InboundStatus.received:
         await route(session, router, row)
     return row
@@ -367,6 +366,12 @@ def _customer_addresses(session: Session, delivery: Delivery) -> set[str]:
 
 
 # --- keeping and routing ---------------------------------------------------------------------------
+
+
+def _kept(session: Session, router: Router, mail: InboundMail, arrival: Arrival) -> InboundMessage:
+    """The mail as kept: the row of an earlier delivery of it, or a new one."""
+    row = session.get(InboundMessage, inbound_id(mail.message_id))
+    return row if row is not None else _keep(session, router, mail, arrival, _match(session, router, mail, arrival))
 
 
 def _keep(session: Session, router: Router, mail: InboundMail, arrival: Arrival, match: _Match) -> InboundMessage:

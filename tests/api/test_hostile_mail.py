@@ -91,7 +91,10 @@ async def test_the_api_answers_while_a_hostile_mail_is_read(stack: Stack) -> Non
     answer = await receiving
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "unmatched"
-    assert slowest < 1.0, f"/healthz took {slowest:.2f}s while the mail was read"
+    # Read on the event loop by anything slower than linear, 2 MB of this would stall every route for minutes; read
+    # as it is, the loop still waits on the C parts of the reading that keep the interpreter (~0.2 s, measured),
+    # which a machine busy with other tests stretches: the bound leaves room for that, not for a stall.
+    assert slowest < 2.0, f"/healthz took {slowest:.2f}s while the mail was read"
 
 
 async def test_the_inbound_secret_is_never_in_the_access_log(
