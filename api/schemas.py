@@ -482,6 +482,7 @@ class Vocabulary(BaseModel):
     priorities: list[Choice]
     categories: list[Choice]  # whom agents' proposals are for: customers, or the team
     sorts: list[Choice]  # the orders the inbox list offers, the first what to decide next
+    ticket_statuses: list[Choice]  # a help-desk ticket's
     agents: list[AgentKind]
     agent_settings: list[SettingField]
 

@@ -9,7 +9,7 @@ from agents.registry import ROSTER
 from api.deps import CurrentOperator
 from api.schemas import AgentKind, Choice, InboxOrder, SettingField, Vocabulary
 from domain.channels import LABELS, PROPOSABLE
-from models.messages import ActionStatus, AgentCategory, Channel, Priority
+from models.messages import ActionStatus, AgentCategory, Channel, Priority, TicketStatus
 from models.tables import AgentSettings
 
 router = APIRouter(prefix="/api/meta", tags=["meta"])
@@ -53,6 +53,7 @@ def _vocabulary() -> Vocabulary:
         priorities=[Choice(value=priority, label=_label(priority)) for priority in Priority],
         categories=[Choice(value=AgentCategory.customer, label="Customers"),
                     Choice(value=AgentCategory.team, label="The team")],
+        ticket_statuses=[Choice(value=status, label=_label(status)) for status in TicketStatus],
         sorts=[Choice(value=InboxOrder.attention, label="Needs attention first"),
                Choice(value=InboxOrder.newest, label="Newest first")],
         agents=[

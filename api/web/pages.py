@@ -54,6 +54,7 @@ AGENTS = [kind.agent_type.value for kind in VOCABULARY.agents]
 CATEGORIES = {choice.value: choice.label for choice in VOCABULARY.categories}
 PRIORITIES = [choice.value for choice in VOCABULARY.priorities]
 SORTS = VOCABULARY.sorts
+TICKET_STATUSES = [choice.value for choice in VOCABULARY.ticket_statuses]
 # Rows a page of the inbox list shows; Show more reads on from the last.
 PAGE_ROWS = 50
 SETTINGS = VOCABULARY.agent_settings
@@ -332,9 +333,34 @@ async def conversation(request: Request, token: session.SignedIn, conversation_i
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)
 async def ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
     """A help-desk ticket: an escalation's brief for the team, and every comment since."""
+    return await _ticket(request, token, ticket_id, done=request.query_params.get("done") == "saved")
+
+
+async def _ticket(request: Request, token: str, ticket_id: str, *, done: bool = False, error: str = "",
+                  status_code: int = 200) -> Response:  # fmt: skip
     async with Api(request, token) as api:
         found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
-    return _page(request, "ticket.html", token, t=found)
+        me = await api.get("/api/me")
+    return _page(request, "ticket.html", token, status_code=status_code, t=found, done=done, error=error,
+                 statuses=TICKET_STATUSES, may_change=REVIEW in me["permissions"])  # fmt: skip
+
+
+@router.post("/tickets/{ticket_id}", response_model=None)
+async def update_ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
+    """The ticket's status and category, as the team sets them (`PATCH /api/helpdesk/tickets/{id}`); a category
+    left blank stays as it was."""
+    await session.check_csrf(request, token)
+    form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    changes = {"status": form.get("status") or None, "category": form.get("category", "").strip() or None}
+    try:
+        async with Api(request, token) as api:
+            await api.send("PATCH", f"/api/helpdesk/tickets/{ticket_id}",
+                           {name: value for name, value in changes.items() if value})  # fmt: skip
+    except ApiRefused as refused:
+        if refused.status == 401:
+            raise  # the session is over: `install`'s handler sends the browser to sign in
+        return await _ticket(request, token, ticket_id, error=refused.detail, status_code=refused.status)
+    return RedirectResponse(f"/app/tickets/{ticket_id}?done=saved", status_code=303)
 
 
 @router.get("/inbound/{inbound_id}", response_class=HTMLResponse, response_model=None)

@@ -176,6 +176,16 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(brief).to_contain_text("Escalated by the AI")
     await expect(brief).to_contain_text("Can you remind me what this covers?")
     await shot(page, "ticket")
+    # The team files it: a status and a category (what the category spike agent counts), refused in the API's words.
+    await page.evaluate("document.getElementById('ticket-category').value = 'x'.repeat(41)")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("alert")).to_contain_text("category")
+    await page.get_by_label("Category").fill("  Billing ")
+    await page.get_by_label("Status").select_option("pending")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Saved.")
+    await expect(page.locator(".meta")).to_contain_text("billing")
+    await expect(page.get_by_label("Status")).to_have_value("pending")
 
     # Back on the proposal, the customer's history shows the conversation with the team and the ticket it opened,
     # which holds every other outreach to them.
