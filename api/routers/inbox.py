@@ -237,7 +237,8 @@ def inbox_summary(
         raise HTTPException(
             422, detail=f"Unknown time zone {time_zone!r}; use a name like Europe/Amsterdam."
         ) from error
-    today = local_day_start(datetime.now(UTC), time_zone)
+    now = datetime.now(UTC)
+    today = local_day_start(now, time_zone)
     mine = location_filter(operator, ProposedAction.location_id, location_id)
 
     def count(*conditions: Any) -> int:
@@ -249,7 +250,7 @@ def inbox_summary(
             func.count(),
             func.count(col(ProposedAction.approved_at)),
             func.avg(seconds_between(session, ProposedAction.created_at, decided_at)),
-        ).where(mine, decided_at >= datetime.now(UTC) - REVIEW_WINDOW)
+        ).where(mine, decided_at >= now - REVIEW_WINDOW)
     ).one()
     return InboxSummary(
         pending=count(col(ProposedAction.status) == ActionStatus.pending),
