@@ -404,6 +404,9 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     )
     await expect(panel.get_by_role("heading", level=1)).to_have_text(attention[2]["subject"])
     await expect(rows.nth(2)).to_have_attribute("aria-current", "true")
+    # Two proposals can share a subject: the next one is open when its own decisions are there and its draft focused.
+    await expect(panel.locator(f"form[action='/app/inbox/{attention[2]['id']}/snooze']")).to_be_attached()
+    await expect(panel.locator("#draft")).to_be_focused()
     await shot(page, "inbox-triage", full_page=False)  # the list as the operator sees it, the next one open
     await expect(page.locator(".row").nth(1)).to_have_class(re.compile(r"\bdecided\b"))
     await expect(rows).to_have_count(len(attention))  # the list as it was
