@@ -23,7 +23,7 @@ from models.messages import AgentType
 GROWTH = 4  # the larger input is this many times the smaller
 RATIO = 8  # time(4n) / time(n): linear is 4, quadratic 16; halfway (on a log scale) leaves room for a busy machine
 ROUNDS = 5
-SIZE = 50_000  # characters: enough for quadratic code to show (it takes sixteen times as long)
+SIZE = 20_000  # characters: enough for quadratic code to show (it takes sixteen times as long)
 
 HTML = {
     "unclosed anchors": lambda n: "<a " * (n // 3),
