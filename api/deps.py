@@ -163,7 +163,15 @@ def _requiring(permission: Permission) -> Callable[[Operator], Awaitable[Operato
     return check
 
 
+async def _admin(operator: CurrentOperator) -> Operator:
+    if not operator.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"{operator.name} may not manage operators: only an "
+                            "admin invites operators and sends them new invitations.")  # fmt: skip
+    return operator
+
+
 # Operators who may change things, not just read them.
+Admin = Annotated[Operator, Depends(_admin)]
 Reviewer = Annotated[Operator, Depends(_requiring(Permission.proposed_action))]
 AgentManager = Annotated[Operator, Depends(_requiring(Permission.agent_config))]
 MailboxManager = Annotated[Operator, Depends(_requiring(Permission.email_account))]

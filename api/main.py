@@ -33,6 +33,7 @@ from api.routers import (
     locations,
     me,
     meta,
+    operators,
     outbox,
     usage,
 )
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None, c
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        larger={sendgrid.INBOUND_PATH: settings.inbound_max_bytes})  # fmt: skip
     for module in (health, inbox, conversations, inbound, outbox, agents, detection, customers, events, email_accounts,
-                   helpdesk, usage, chat, me, meta, locations, sendgrid, twilio, relay):  # fmt: skip
+                   helpdesk, usage, chat, me, operators, meta, locations, sendgrid, twilio, relay):  # fmt: skip
         app.include_router(module.router)
     if settings.development:
         app.include_router(dev.router)

@@ -26,7 +26,7 @@ from models.messages import (
     TicketStatus,
     TourStatus,
 )
-from models.operators import Permission
+from models.operators import DEFAULT_PERMISSIONS, Permission, normalized_email
 from models.tables import AgentSettings, EmailAccountFields, LocationSafeguards, ProposedActionBase
 from providers.mail_servers import SECRET_PREFIX
 
@@ -175,6 +175,12 @@ Category = Annotated[str, AfterValidator(_category), Field(max_length=40, descri
 def _titled(value: str) -> str:
     if not value.strip():
         raise ValueError("the subject is empty (only white space); give the ticket's subject")
+    return value.strip()
+
+
+def _named(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the name is empty (only white space); give the operator's name")
     return value.strip()
 
 
@@ -512,6 +518,32 @@ class OperatorSelf(BaseModel):
     is_admin: bool
     location_ids: list[str] = Field(description="Empty for an admin, who sees every location")
     permissions: list[Permission]
+
+
+class OperatorRead(OperatorSelf):
+    signs_in_with: list[Literal["password", "api_token"]] = Field(description="Empty: invited, no password yet")
+    invited_until: datetime | None = Field(description="When its unused invitation link expires, if it has one")
+
+
+def _an_email(value: str) -> str:
+    return normalized_email(value)  # its ValueError says what is wrong with the address
+
+
+class OperatorInvite(_Body):
+    name: Annotated[str, _one_line("name"), AfterValidator(_named)] = Field(min_length=1, max_length=120)
+    email: Annotated[str, AfterValidator(_an_email)] = Field(max_length=254, examples=["ava@canalhouse.example"])
+    location_ids: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="The locations it sees; empty only for an admin"
+    )
+    permissions: list[Permission] = Field(default_factory=lambda: list(DEFAULT_PERMISSIONS), max_length=20)
+    is_admin: bool = False
+
+
+class InvitationLink(BaseModel):
+    operator: OperatorRead
+    link: str = Field(description="Shown once: give it to the operator, who opens it to choose a password. It works "
+                      "once, until expires_at; a newer invitation voids it")  # fmt: skip
+    expires_at: datetime
 
 
 class ChatLink(BaseModel):

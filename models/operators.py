@@ -1,17 +1,24 @@
-"""Operators and their API tokens: tokens are random, shown once, stored only as a hash."""
+"""Operators and how they prove who they are: an API token for scripts and integrations (random, shown once,
+stored only as a hash), and for people a password chosen from an admin's invitation (stored as an argon2id hash;
+too many wrong ones in a row pause sign-in)."""
 
 import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, update
+from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.tables import Operator
+from models.tables import Invitation, Operator, WebSession
 
 DEV_ADMIN_ID = "dev-admin"
 
@@ -41,6 +48,12 @@ class Permission(StrEnum):
 
 # A new operator reviews proposals; changing agents is granted on purpose.
 DEFAULT_PERMISSIONS = (Permission.proposed_action,)
+
+
+def held(operator: Operator) -> list[Permission]:
+    """What the operator may change: every permission for an admin, else those it was granted (known today)."""
+    known = {permission.value for permission in Permission}
+    return list(Permission) if operator.is_admin else [Permission(p) for p in operator.permissions if p in known]
 
 
 def operator_id_for(email: str) -> str:
@@ -115,3 +128,119 @@ def ensure_dev_admin(engine: Engine, token_file: Path) -> None:
         )
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
+
+
+# --- people: invitations and passwords ------------------------------------------------------------------------
+
+INVITATION_HOURS = 72
+PASSWORD_CHARS = (12, 256)  # at least long enough to resist guessing offline; at most what a person types
+ATTEMPTS = 10  # wrong passwords in a row before sign-in pauses …
+PAUSED = timedelta(minutes=15)  # … for this long
+# One answer whatever was wrong, so the sign-in form tells no one which addresses are operators'.
+NOT_SIGNED_IN = (
+    f"That email address and password do not match. After {ATTEMPTS} wrong passwords in a row sign-in pauses for "
+    f"{PAUSED.seconds // 60} minutes; an admin can send you a new invitation to choose a new password."
+)
+INVITATION_GONE = (
+    "This invitation link no longer works: it was used already, a newer one replaced it, or it is more than "
+    f"{INVITATION_HOURS} hours old. Ask an admin for a new one."
+)
+_hasher = PasswordHasher()  # argon2id with the parameters RFC 9106 recommends where memory is limited
+
+
+class InvitationRefused(ValueError):
+    """The invitation link cannot set a password (`INVITATION_GONE`), or the password is not one to keep."""
+
+
+@cache
+def _nobody() -> str:
+    """A hash no password matches, verified against when no operator could sign in: the answer takes as long."""
+    return _hasher.hash(secrets.token_urlsafe(32))
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def invite(engine: Engine, operator_id: str, invited_by: str, now: datetime) -> tuple[str, datetime]:
+    """A new invitation for the operator (voiding any earlier one): its token, for the link and shown once, and
+    when it expires. The operator's password, if it has one, works until a new one is chosen."""
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=INVITATION_HOURS)
+    with session_scope(engine) as session:
+        session.execute(delete(Invitation).where(col(Invitation.operator_id) == operator_id))
+        session.add(Invitation(token_hash=hash_token(token), operator_id=operator_id, invited_by=invited_by,
+                               created_at=now, expires_at=expires_at))  # fmt: skip
+    return token, expires_at
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password will not do, in words; None if it will."""
+    shortest, longest = PASSWORD_CHARS
+    if len(password) < shortest:
+        return f"Choose a password of at least {shortest} characters (a few words make a good one)."
+    if len(password) > longest:
+        return f"Choose a password of at most {longest} characters."
+    if not password.strip():
+        return "Choose a password that is not only spaces."
+    return None
+
+
+def accept_invitation(engine: Engine, token: str, password: str, now: datetime) -> str:
+    """The invited operator's password is set and the link used up; every session it had ends (whoever held one
+    no longer holds its password). Answers the operator's id; raises InvitationRefused, in words."""
+    problem = password_problem(password)
+    if problem:
+        raise InvitationRefused(problem)
+    password_hash = _hasher.hash(password)  # before the transaction: it takes a noticeable moment, by design
+    with session_scope(engine) as session:
+        invitation = session.get(Invitation, hash_token(token))
+        if invitation is None or invitation.expires_at <= now:
+            raise InvitationRefused(INVITATION_GONE)
+        # Used once: of two browsers posting the same link at once, only the one that deletes it sets a password.
+        used = session.execute(delete(Invitation).where(col(Invitation.token_hash) == invitation.token_hash))
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            raise InvitationRefused(INVITATION_GONE)
+        session.execute(update(Operator).where(col(Operator.id) == invitation.operator_id).values(
+            password_hash=password_hash, failed_sign_ins=0, locked_until=None))  # fmt: skip
+        session.execute(delete(WebSession).where(col(WebSession.operator_id) == invitation.operator_id))
+        return invitation.operator_id
+
+
+def signing_in(engine: Engine, email: str, password: str, now: datetime) -> str | None:
+    """The id of the operator whose email address and password these are, or None — for an unknown address, an
+    operator without a password or one whose sign-in is paused as for a wrong password, in the same time."""
+    try:
+        operator_id = operator_id_for(normalized_email(email.strip()))
+    except ValueError:
+        operator_id = None
+    with Session(engine) as session:
+        operator = session.get(Operator, operator_id) if operator_id else None
+        known = None if operator is None else (operator.id, operator.password_hash, operator.locked_until)
+    operator_id, password_hash, paused = known or (None, None, None)
+    if operator_id is None or password_hash is None or (paused is not None and now < paused):
+        _matches(_nobody(), password)
+        return None
+    if _matches(password_hash, password):
+        with session_scope(engine) as session:
+            changes: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None}
+            if _hasher.check_needs_rehash(password_hash):  # hashed with older parameters: kept with today's
+                changes["password_hash"] = _hasher.hash(password)
+            session.execute(update(Operator).where(col(Operator.id) == operator_id).values(**changes))
+        return operator_id
+    # Counted in the database, not in this process: guesses sent at once, or to several API processes, all count.
+    with session_scope(engine) as session:
+        wrong = col(Operator.failed_sign_ins)
+        session.execute(update(Operator).where(col(Operator.id) == operator_id).values(failed_sign_ins=wrong + 1))
+        session.execute(update(Operator).where(col(Operator.id) == operator_id, wrong >= ATTEMPTS).values(
+            failed_sign_ins=0, locked_until=now + PAUSED))  # fmt: skip
+    return None
+
+
+def operator_with_token(engine: Engine, token: str) -> str | None:
+    """The id of the operator whose API token this is, or None."""
+    with Session(engine) as session:
+        return session.exec(select(Operator.id).where(col(Operator.token_hash) == hash_token(token))).first()

@@ -296,12 +296,28 @@ class Operator(SQLModel, table=True):
     id: str = Field(primary_key=True)
     name: str
     email: str
-    # sha256 of the bearer token; the token itself is shown once and never stored.
-    token_hash: str = Field(unique=True)
+    # sha256 of its API token (for scripts and integrations), shown once and never stored; None: it has none.
+    token_hash: str | None = Field(default=None, unique=True)
     is_admin: bool = False
     location_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     # What the operator may change at its locations (models.operators.Permission); admins may do everything.
     permissions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # The password it chose from its invitation, as an argon2id hash (salted, its parameters in it); None: not yet.
+    password_hash: str | None = None
+    # Wrong passwords since its last sign-in; at `models.operators.ATTEMPTS` sign-in waits until `locked_until`.
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    """The link an admin gives an operator to choose its password: a random token, in the link only (its hash is the
+    key), good once, until `expires_at`; a newer invitation for the same operator voids it."""
+
+    token_hash: str = Field(primary_key=True)
+    operator_id: str = Field(foreign_key="operator.id", index=True)
+    invited_by: str  # the admin's operator id
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class WebSession(SQLModel, table=True):

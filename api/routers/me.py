@@ -5,14 +5,12 @@ from fastapi import APIRouter
 
 from api.deps import CurrentOperator
 from api.schemas import OperatorSelf
-from models.operators import Permission
+from models.operators import held
 
 router = APIRouter(prefix="/api/me", tags=["operators"])
 
 
 @router.get("", response_model=OperatorSelf)
 async def me(operator: CurrentOperator) -> OperatorSelf:
-    known = {permission.value for permission in Permission}
-    held = list(Permission) if operator.is_admin else [Permission(p) for p in operator.permissions if p in known]
     return OperatorSelf(id=operator.id, name=operator.name, email=operator.email, is_admin=operator.is_admin,
-                        location_ids=operator.location_ids, permissions=held)  # fmt: skip
+                        location_ids=operator.location_ids, permissions=held(operator))  # fmt: skip

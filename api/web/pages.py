@@ -23,6 +23,7 @@ from api.web import session
 from api.web.client import Api, ApiRefused
 from domain.content import sanitize_html
 from domain.variables import ALLOWED
+from models import operators
 from models.operators import Permission, hash_token
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -99,13 +100,30 @@ def install(app: FastAPI) -> None:
         return _page(request, "missing.html", session.token_of(request), status_code=error.status, error=error.detail)
 
 
-def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None) -> HTMLResponse:
-    """The sign-in form, with a fresh token of its own in a cookie and in the form: only this page can post it."""
+def _sign_in_form(request: Request, name: str, path: str, status_code: int = 200, error: str | None = None,
+                  **context: Any) -> HTMLResponse:  # fmt: skip
+    """A form that signs a browser in (the sign-in page, an invitation's), with a fresh token of its own in a cookie
+    and in the form: only this page can post it, so no other site signs a browser in to an account of its choice."""
     sign_in_token = session.new_sign_in_token()
-    page = _page(request, "sign_in.html", None, status_code=status_code, error=error, sign_in_csrf=sign_in_token)
+    page = _page(request, name, None, status_code=status_code, error=error, sign_in_csrf=sign_in_token, **context)
     page.set_cookie(session.SIGN_IN_COOKIE, sign_in_token, httponly=True, samesite="strict",
-                    secure=session.secure(request), path="/app/sign-in")  # fmt: skip
+                    secure=session.secure(request), path=path)  # fmt: skip
     return page
+
+
+def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "") -> HTMLResponse:
+    return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email)
+
+
+async def _signed_in(request: Request, operator_id: str, path: str) -> RedirectResponse:
+    """The operator's new session, its cookie set, and on to the inbox."""
+    hours = request.app.state.settings.web_session_hours
+    started = await run_in_threadpool(session.start, request.app.state.engine, operator_id, hours)
+    signed_in = RedirectResponse("/app", status_code=303)
+    signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
+                         secure=session.secure(request), path="/app")  # fmt: skip
+    signed_in.delete_cookie(session.SIGN_IN_COOKIE, path=path)
+    return signed_in
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -114,24 +132,48 @@ async def sign_in_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/sign-in", response_model=None)
-async def sign_in(request: Request, token: Annotated[str, Form()],
+async def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] = "",
+                  password: Annotated[str, Form(max_length=1_000)] = "", token: Annotated[str, Form()] = "",
                   sign_in_csrf: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    """A person signs in with their email address and password; a script's API token also opens a session."""
     if not session.sign_in_allowed(request, sign_in_csrf):
-        return _sign_in_page(request, 403, "The sign-in form has expired; sign in again from this page.")
+        return _sign_in_page(request, 403, "The sign-in form has expired; sign in again from this page.", email)
+    engine = request.app.state.engine
+    if token.strip():
+        operator_id = await run_in_threadpool(operators.operator_with_token, engine, token.strip())
+        refusal = "That API token is not valid: sign in with your email address and password, or ask an admin."
+    else:
+        operator_id = await run_in_threadpool(operators.signing_in, engine, email, password, datetime.now(UTC))
+        refusal = operators.NOT_SIGNED_IN
+    if operator_id is None:
+        return _sign_in_page(request, 401, refusal, email)
+    return await _signed_in(request, operator_id, "/app/sign-in")
+
+
+@router.get("/invitation", response_class=HTMLResponse)
+async def invitation_form(request: Request) -> HTMLResponse:
+    """Where an invited operator chooses a password; the link's token (after `#`) is put in the form by the page."""
+    return _sign_in_form(request, "invitation.html", "/app/invitation")
+
+
+@router.post("/invitation", response_model=None)
+async def accept_invitation(request: Request, invitation: Annotated[str, Form(max_length=200)] = "",
+                            password: Annotated[str, Form(max_length=1_000)] = "",
+                            repeated: Annotated[str, Form(max_length=1_000)] = "",
+                            sign_in_csrf: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+    def again(status_code: int, error: str) -> HTMLResponse:
+        return _sign_in_form(request, "invitation.html", "/app/invitation", status_code, error, invitation=invitation)
+
+    if not session.sign_in_allowed(request, sign_in_csrf):
+        return again(403, "The form has expired; choose your password again on this page.")
+    if password != repeated:
+        return again(422, "The two passwords differ: type the same password twice.")
     try:
-        async with Api(request, token.strip()) as api:
-            await api.get("/api/me")
-    except ApiRefused as refused:
-        return _sign_in_page(request, 401, refused.detail)
-    hours = request.app.state.settings.web_session_hours
-    started = await run_in_threadpool(session.start, request.app.state.engine, token.strip(), hours)
-    if started is None:  # a web session's own token: it signs in nothing new
-        return _sign_in_page(request, 401, "Sign in with your API token (outreach operators create), not a session.")
-    signed_in = RedirectResponse("/app", status_code=303)
-    signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
-                         secure=session.secure(request), path="/app")  # fmt: skip
-    signed_in.delete_cookie(session.SIGN_IN_COOKIE, path="/app/sign-in")
-    return signed_in
+        operator_id = await run_in_threadpool(operators.accept_invitation, request.app.state.engine, invitation,
+                                              password, datetime.now(UTC))  # fmt: skip
+    except operators.InvitationRefused as refused:
+        return again(422, str(refused))
+    return await _signed_in(request, operator_id, "/app/invitation")
 
 
 @router.post("/sign-out")

@@ -1,9 +1,10 @@
-"""Signing in to the web app. The operator gives its API token once; the browser gets a session of its own — a
-random token in an HttpOnly, SameSite=Strict cookie (Secure behind https), so no script of a page can read it and
-no other site can send it — kept on the server (`WebSession`), ended by signing out, after an idle time and at an
-absolute expiry. The API token itself is never kept by the browser. Every form that changes something carries a
-CSRF token derived from the session (htmx sends it as a header), checked on each POST; the sign-in form carries
-one of its own (a cookie and a field that must match), so no other site can sign a browser in to its account."""
+"""Signing in to the web app. The operator gives its email address and password (or an API token, once); the browser
+gets a session of its own — a random token in an HttpOnly, SameSite=Strict cookie (Secure behind https), so no script
+of a page can read it and no other site can send it — kept on the server (`WebSession`), ended by signing out, after
+an idle time and at an absolute expiry. The API token itself is never kept by the browser. Every form that changes
+something carries a CSRF token derived from the session (htmx sends it as a header), checked on each POST; the sign-
+in form carries one of its own (a cookie and a field that must match), so no other site can sign a browser in to its
+account."""
 
 import hashlib
 import hmac
@@ -13,10 +14,10 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.operators import hash_token
-from models.tables import Operator, WebSession
+from models.tables import WebSession
 
 COOKIE = "outreach_session"
 CSRF_FIELD = "csrf"
@@ -43,17 +44,14 @@ async def signed_in(request: Request) -> str:
 SignedIn = Annotated[str, Depends(signed_in)]
 
 
-def start(engine: Engine, api_token: str, hours: int) -> str | None:
-    """A new session for the operator whose API token this is (None: no operator has it): its cookie's token."""
+def start(engine: Engine, operator_id: str, hours: int) -> str:
+    """A new session for the operator: its cookie's token."""
+    token, now = secrets.token_urlsafe(32), datetime.now(UTC)
     with Session(engine) as session:
-        operator = session.exec(select(Operator).where(col(Operator.token_hash) == hash_token(api_token))).first()
-        if operator is None:
-            return None
-        token, now = secrets.token_urlsafe(32), datetime.now(UTC)
-        session.add(WebSession(token_hash=hash_token(token), operator_id=operator.id, created_at=now,
+        session.add(WebSession(token_hash=hash_token(token), operator_id=operator_id, created_at=now,
                                last_seen_at=now, expires_at=now + timedelta(hours=hours)))  # fmt: skip
         session.commit()
-        return token
+    return token
 
 
 def end(engine: Engine, token: str) -> None:

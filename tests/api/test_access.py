@@ -29,6 +29,8 @@ ROUTES = [
     ("GET", "/api/outbox"),
     ("GET", "/api/customers/some-id/history"),
     ("GET", "/api/meta"),
+    ("GET", "/api/operators"),
+    ("POST", "/api/operators"),
     ("POST", "/api/dev/simulate-reply"),
     ("POST", "/api/dev/simulate-conversion"),
     ("POST", "/api/events/invoice-paid"),

@@ -4,7 +4,8 @@ without it). Sign in, filter the inbox, open a proposal, switch the channel and 
 it, edit and approve through the confirmation dialog, see it sent, play the customer's reply and watch it arrive
 on the conversation's timeline, then the escalation's ticket with its brief; configure an agent (a refused value
 in the API's words, then saved) and run it dry; choose Voice where calls are on and read its warning; an
-operator of another location sees none of it; a proposal snoozed and rejected; every screen fits a tablet.
+operator invited by an admin chooses a password, signs in with it and, being of another location, sees none of it;
+a proposal snoozed and rejected; every screen fits a tablet.
 
 `OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README.
 `make test` drives the browser on SQLite only, to stay fast: the app reads the API, whose own tests run on both
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -54,8 +56,9 @@ async def signed_in(browser: Browser, stack: Stack, token: str) -> Page:
     page = await browser.new_page(base_url=str(stack.http.base_url), viewport={"width": 1280, "height": 900})
     await page.goto("/app")
     await expect(page).to_have_url(re.compile(r"/app/sign-in$"))
-    await page.get_by_label("Your API token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_text("Sign in with an API token instead").click()
+    await page.get_by_label("API token").fill(token)
+    await page.get_by_role("button", name="Sign in with the token").click()
     await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
     # The heading shows as soon as the page is parsed; its scripts (htmx, the app's own) run before `load`.
     await page.wait_for_load_state("load")
@@ -74,9 +77,10 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
 
     page = await browser.new_page(base_url=str(stack.http.base_url))
     await page.goto("/app/sign-in")
-    await page.get_by_label("Your API token").fill("not-a-token")
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("alert")).to_contain_text("The bearer token is not valid")
+    await page.get_by_text("Sign in with an API token instead").click()
+    await page.get_by_label("API token").fill("not-a-token")
+    await page.get_by_role("button", name="Sign in with the token").click()
+    await expect(page.get_by_role("alert")).to_contain_text("That API token is not valid")
     page = await signed_in(browser, stack, stack.admin_token)
     cookie = next(c for c in await page.context.cookies() if c["name"] == "outreach_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -197,11 +201,25 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await shot(page, "history")
 
 
-async def test_an_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
+async def test_an_invited_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
     action = await stack.pending_email()  # at Amsterdam
-    austin = create_operator(stack.engine, name="Austin desk", email="desk@atx.example", location_ids=["atx"],
-                             is_admin=False)  # fmt: skip
-    page = await signed_in(browser, stack, austin)
+    # Invited by an admin, the operator opens the link, chooses a password and is in; later signs in with it.
+    invitation = await stack.http.post("/api/operators", json={"name": "Austin desk", "email": "desk@atx.example",
+                                                               "location_ids": ["atx"]})  # fmt: skip
+    page = await browser.new_page(base_url=str(stack.http.base_url))
+    await page.goto(f"/app/invitation#{urlsplit(invitation.json()['link']).fragment}")
+    await page.get_by_label("Password", exact=True).fill("a desk in Austin, Texas")
+    await page.get_by_label("The same password again").fill("a desk in Austin, Texas")
+    await expect(page).to_have_url(re.compile(r"/app/invitation$"))  # the token out of the address bar
+    await shot(page, "invitation", full_page=False)
+    await page.get_by_role("button", name="Save and sign in").click()
+    await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_label("Email address").fill("desk@atx.example")
+    await page.get_by_label("Password").fill("a desk in Austin, Texas")
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    await page.wait_for_load_state("load")
     await page.get_by_label("Status").select_option("")
     await expect(page.locator(".count")).to_be_visible()
     assert not [meta for meta in await page.locator(".row .meta").all_inner_texts() if "· ams ·" in meta]

@@ -45,6 +45,13 @@ htmx.onLoad((root) => {
   root.querySelectorAll("form.filters select").forEach((select) => {
     select.addEventListener("change", () => htmx.trigger(select.form, "filter"));
   });
+  // An invitation's token is in the link after "#" (never sent to a server, so in no log): the form posts it.
+  root.querySelectorAll("form[data-invitation]").forEach((form) => {
+    if (location.hash.length > 1 && !form.elements.invitation.value) {
+      form.elements.invitation.value = location.hash.slice(1);
+      history.replaceState(null, "", location.pathname); // out of the address bar and the browser's history
+    }
+  });
   root.querySelectorAll("form[data-local-time]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (event.submitter && event.submitter.name === "preset") return; // a preset names its own time
