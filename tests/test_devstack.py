@@ -1,5 +1,5 @@
-"""`make run` as a newcomer runs it: the whole stack in one command, Ctrl-C stops every process,
-and a second run keeps all state and duplicates nothing."""
+"""`make run` as a newcomer runs it: the whole stack in one command, Ctrl-C stops every process, a second run keeps
+all state and duplicates nothing, a worker or an API that dies is started again, and SIGTERM stops it all."""
 
 import asyncio
 import os
@@ -68,7 +68,7 @@ def newcomer_env(data_dir: Path, ports: dict[str, int]) -> dict[str, str]:
     }
 
 
-async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+async def test_make_run_starts_everything_survives_a_restart_and_processes_that_die(tmp_path: Path) -> None:
     ports = {name: free_port() for name in ("temporal", "ui", "api")}
     env = newcomer_env(tmp_path, ports)
     api = f"http://127.0.0.1:{ports['api']}"
@@ -112,7 +112,7 @@ async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_not
         assert not port_open(port), f"port {port} still open after Ctrl-C"
 
     output.clear()
-    async with make_run(env, output):
+    async with make_run(env, output) as stack:
         assert "kept from the last run" in "".join(output)
         async with httpx.AsyncClient(base_url=api, headers=headers) as http:
             client = await Client.connect(f"127.0.0.1:{ports['temporal']}")
@@ -133,6 +133,47 @@ async def test_make_run_starts_everything_and_a_restart_loses_and_duplicates_not
             assert (await http.get("/api/outbox")).json()["total"] == 1
             by_attribute = f'OutreachStatus = "sent" AND LocationId = "{action["location_id"]}"'
             assert (await client.count_workflows(by_attribute)).count == 1
+
+        # A worker or an API that dies is started again, and the rest of the stack keeps running.
+        for name in ("worker", "API"):
+            pid = started_pid(output, name)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+
+            async def restarted(name: str = name, pid: int = pid) -> bool:
+                new = started_pid(output, name)
+                return new is not None and new != pid
+
+            await poll(restarted, f"the {name} to be restarted", seconds=60)
+            assert any(line.startswith(f"The {name} exited with code -9; restarting it in") for line in output)
+        assert stack.returncode is None
+        # An approval waits for the workflow's answer, which a worker still starting (loading the conversation's
+        # model on a busy machine) gives in seconds, not at once.
+        async with httpx.AsyncClient(base_url=api, headers=headers, timeout=60) as http:
+
+            async def answering() -> list[dict[str, Any]] | None:
+                try:
+                    response = await http.get("/api/inbox", params={"status": "pending", "page_size": 50})
+                except httpx.TransportError:
+                    return None
+                return response.json()["items"] or None
+
+            other = await poll_emailable(http, answering, "the restarted API to list an emailable proposal", 120)
+            assert (await http.post(f"/api/inbox/{other['id']}/approve", json={})).status_code == 200
+
+            async def restarted_delivered() -> bool:
+                return (await http.get(f"/api/inbox/{other['id']}")).json()["status"] == "sent"
+
+            await poll(restarted_delivered, "the restarted worker to deliver the approval", seconds=90)
+
+        # A process manager's SIGTERM stops the whole stack as Ctrl-C does: nothing is left running.
+        children = [started_pid(output, name) for name in ("worker", "API")]
+        stack.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(stack.wait(), 60)
+        for pid in children:
+            assert pid is not None
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
 
 
 async def test_make_run_uses_the_cluster_temporal_address_names(
@@ -163,54 +204,6 @@ def started_pid(output: list[str], name: str) -> int | None:
     """The pid of the newest start of `name` that make run announced."""
     pids = [int(line.split("(pid ")[1].rstrip(").\n")) for line in output if line.startswith(f"Started the {name} (")]
     return pids[-1] if pids else None
-
-
-async def test_make_run_restarts_a_worker_or_an_api_that_dies_and_keeps_working(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("temporal", "ui", "api")}
-    env = newcomer_env(tmp_path, ports)
-    output: list[str] = []
-    async with make_run(env, output) as stack:
-        for name in ("worker", "API"):
-            pid = started_pid(output, name)
-            assert pid is not None
-            os.kill(pid, signal.SIGKILL)
-
-            async def restarted(name: str = name, pid: int = pid) -> bool:
-                new = started_pid(output, name)
-                return new is not None and new != pid
-
-            await poll(restarted, f"the {name} to be restarted", seconds=60)
-            assert any(line.startswith(f"The {name} exited with code -9; restarting it in") for line in output)
-        assert stack.returncode is None  # the rest of the stack kept running
-        token = (tmp_path / "dev-admin-token").read_text().strip()
-        api = f"http://127.0.0.1:{ports['api']}"
-        # An approval waits for the workflow's answer, which a worker still starting (loading the conversation's
-        # model on a busy machine) gives in seconds, not at once.
-        async with httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http:
-
-            async def answering() -> list[dict[str, Any]] | None:
-                try:
-                    response = await http.get("/api/inbox", params={"status": "pending", "page_size": 50})
-                except httpx.TransportError:
-                    return None
-                return response.json()["items"] or None
-
-            action = await poll_emailable(http, answering, "the restarted API to list an emailable proposal", 120)
-            assert (await http.post(f"/api/inbox/{action['id']}/approve", json={})).status_code == 200
-
-            async def delivered() -> bool:
-                return (await http.get(f"/api/inbox/{action['id']}")).json()["status"] == "sent"
-
-            await poll(delivered, "the restarted worker to deliver the approval", seconds=90)
-
-        # A process manager's SIGTERM stops the whole stack as Ctrl-C does: nothing is left running.
-        children = [started_pid(output, name) for name in ("worker", "API")]
-        stack.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(stack.wait(), 60)
-        for pid in children:
-            assert pid is not None
-            with pytest.raises(ProcessLookupError):
-                os.kill(pid, 0)
 
 
 async def test_make_run_refuses_a_temporal_server_it_did_not_start(tmp_path: Path) -> None:

@@ -57,8 +57,8 @@ TODAY = date(2026, 12, 4)
 
 
 def seconds(read: Callable[[str], object], text: str) -> float:
-    """The best of a few runs, the garbage collector held off: the noise of a shared machine is in the slow ones."""
-    gc.collect()
+    """The best of a few runs, the garbage collector held off (not run first: a full collection, with the model
+    loaded, costs more than most runs): the noise of a shared machine is in the slow ones."""
     gc.disable()
     try:
         best = float("inf")
