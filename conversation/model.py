@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from conversation.situation import Situation
-from domain.content import html_to_text, sanitize_html
+from domain.content import as_html, html_to_text, sanitize_html
 from domain.facts import invented_facts
 from models.messages import Escalation, EscalationReason, Offer, ToolRequest, ToolStep, Turn, TurnOutcome, TurnRequest
 from providers.llm import LanguageModel, ModelCalls, Usage
@@ -178,13 +178,6 @@ class Thinking:
         else:
             answer = founded(TurnAnswer(reply_html=as_html(called.text), outcome=ruled.outcome), situation, request)
         return ruled.model_copy(update={"reply_html": sanitize_html(answer.reply_html)})
-
-
-def as_html(text: str) -> str:
-    """A plain-text answer as HTML: each paragraph its own (an answer already in HTML stays as written)."""
-    if re.search(r"<(p|ul|ol|br)\b", text, re.I):
-        return text
-    return "".join(f"<p>{html.escape(part.strip())}</p>" for part in re.split(r"\n\s*\n", text) if part.strip())
 
 
 def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnAnswer:

@@ -38,6 +38,15 @@ _RAW_TEXT_END = {"script": re.compile(r"</script", re.IGNORECASE), "style": re.c
 _BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
 
+def as_html(text: str) -> str:
+    """Plain text as HTML, each paragraph its own and a line break kept as one (text already in HTML stays as
+    written): a model's plain answer, an operator's reply typed in a text box."""
+    if re.search(r"<(p|ul|ol|br)\b", text, re.I):
+        return text
+    return "".join(f"<p>{'<br>'.join(html.escape(line.strip()) for line in part.strip().splitlines())}</p>"
+                   for part in re.split(r"\n\s*\n", text) if part.strip())  # fmt: skip
+
+
 def html_to_text(body_html: str) -> str:
     """A readable plain-text alternative for the email's text part and the timeline: links as "text (url)",
     paragraphs, list items, headings and quotes apart by a blank line, `<br>` a line break; scripts and styles

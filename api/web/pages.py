@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.routers.meta import VOCABULARY
 from api.web import session
 from api.web.client import Api, ApiRefused
-from domain.content import sanitize_html
+from domain.content import as_html, sanitize_html
 from domain.variables import ALLOWED
 from models import operators
 from models.operators import Permission, hash_token
@@ -111,15 +111,25 @@ def _sign_in_form(request: Request, name: str, path: str, status_code: int = 200
     return page
 
 
-def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "") -> HTMLResponse:
-    return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email)
+# Where signing in may lead back to: a page of the app, never another site ("//elsewhere", "/\\elsewhere").
+_BACK = re.compile(r"/app(?:[/?][^\s\\]*)?")
 
 
-async def _signed_in(request: Request, operator_id: str, path: str) -> RedirectResponse:
-    """The operator's new session, its cookie set, and on to the inbox."""
+def _back_to(next_page: str) -> str:
+    return next_page if _BACK.fullmatch(next_page) else "/app"
+
+
+def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "",
+                  next_page: str = "") -> HTMLResponse:  # fmt: skip
+    back = _back_to(next_page) if next_page else ""
+    return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email, next_page=back)
+
+
+async def _signed_in(request: Request, operator_id: str, path: str, next_page: str = "/app") -> RedirectResponse:
+    """The operator's new session, its cookie set, and on to the page it was on (the inbox, at first)."""
     hours = request.app.state.settings.web_session_hours
     started = await run_in_threadpool(session.start, request.app.state.engine, operator_id, hours)
-    signed_in = RedirectResponse("/app", status_code=303)
+    signed_in = RedirectResponse(_back_to(next_page), status_code=303)
     signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
                          secure=session.secure(request), path="/app")  # fmt: skip
     signed_in.delete_cookie(session.SIGN_IN_COOKIE, path=path)
@@ -127,17 +137,19 @@ async def _signed_in(request: Request, operator_id: str, path: str) -> RedirectR
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-async def sign_in_form(request: Request) -> HTMLResponse:
-    return _sign_in_page(request)
+async def sign_in_form(request: Request, next: str = "") -> HTMLResponse:
+    """The sign-in form; `next`: the page a session that ended was on, where signing in leads back."""
+    return _sign_in_page(request, next_page=next)
 
 
 @router.post("/sign-in", response_model=None)
 async def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] = "",
                   password: Annotated[str, Form(max_length=1_000)] = "", token: Annotated[str, Form()] = "",
-                  sign_in_csrf: Annotated[str, Form()] = "") -> Response:  # fmt: skip
+                  sign_in_csrf: Annotated[str, Form()] = "", next: Annotated[str, Form(max_length=2_000)] = "",
+                  ) -> Response:  # fmt: skip
     """A person signs in with their email address and password; a script's API token also opens a session."""
     if not session.sign_in_allowed(request, sign_in_csrf):
-        return _sign_in_page(request, 403, "The sign-in form has expired; sign in again from this page.", email)
+        return _sign_in_page(request, 403, "The sign-in form has expired; sign in again from this page.", email, next)
     engine = request.app.state.engine
     if token.strip():
         operator_id = await run_in_threadpool(operators.operator_with_token, engine, token.strip())
@@ -146,8 +158,8 @@ async def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] 
         operator_id = await run_in_threadpool(operators.signing_in, engine, email, password, datetime.now(UTC))
         refusal = operators.NOT_SIGNED_IN
     if operator_id is None:
-        return _sign_in_page(request, 401, refusal, email)
-    return await _signed_in(request, operator_id, "/app/sign-in")
+        return _sign_in_page(request, 401, refusal, email, next)
+    return await _signed_in(request, operator_id, "/app/sign-in", next or "/app")
 
 
 @router.get("/invitation", response_class=HTMLResponse)
@@ -375,34 +387,58 @@ async def conversation(request: Request, token: session.SignedIn, conversation_i
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)
 async def ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
     """A help-desk ticket: an escalation's brief for the team, and every comment since."""
-    return await _ticket(request, token, ticket_id, done=request.query_params.get("done") == "saved")
+    return await _ticket(request, token, ticket_id, done=request.query_params.get("done", ""))
 
 
-async def _ticket(request: Request, token: str, ticket_id: str, *, done: bool = False, error: str = "",
-                  status_code: int = 200) -> Response:  # fmt: skip
+# What the ticket page says was done, by the `done` its redirect names.
+TICKET_DONE = {"saved": "Saved.", "replied": "Sent to the customer, and on the ticket.", "noted": "Noted."}
+
+
+async def _ticket(request: Request, token: str, ticket_id: str, *, done: str = "", error: str = "",
+                  status_code: int = 200, comment: str = "") -> Response:  # fmt: skip
     async with Api(request, token) as api:
         found = await api.get(f"/api/helpdesk/tickets/{ticket_id}")
         me = await api.get("/api/me")
-    return _page(request, "ticket.html", token, status_code=status_code, t=found, done=done, error=error,
-                 statuses=TICKET_STATUSES, may_change=REVIEW in me["permissions"])  # fmt: skip
+    return _page(request, "ticket.html", token, status_code=status_code, t=found, done=TICKET_DONE.get(done),
+                 error=error, statuses=TICKET_STATUSES, priorities=PRIORITIES, comment=comment,
+                 may_change=REVIEW in me["permissions"])  # fmt: skip
+
+
+async def _ticket_change(request: Request, token: str, ticket_id: str, method: str, path: str, body: dict[str, Any],
+                         done: str, typed: str = "") -> Response:  # fmt: skip
+    """A change to the ticket through the API; a refusal is shown on the ticket in its words, what was typed kept."""
+    try:
+        async with Api(request, token) as api:
+            await api.send(method, f"/api/helpdesk/tickets/{ticket_id}{path}", body)
+    except ApiRefused as refused:
+        if refused.status == 401:
+            raise  # the session is over: `install`'s handler sends the browser to sign in
+        return await _ticket(request, token, ticket_id, error=refused.detail, status_code=refused.status,
+                             comment=typed)  # fmt: skip
+    return RedirectResponse(f"/app/tickets/{ticket_id}?done={done}", status_code=303)
 
 
 @router.post("/tickets/{ticket_id}", response_model=None)
 async def update_ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
-    """The ticket's status and category, as the team sets them (`PATCH /api/helpdesk/tickets/{id}`); a category
-    left blank stays as it was."""
+    """The ticket's status, priority and category, as the team sets them (`PATCH /api/helpdesk/tickets/{id}`); a
+    category left blank stays as it was."""
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
-    changes = {"status": form.get("status") or None, "category": form.get("category", "").strip() or None}
-    try:
-        async with Api(request, token) as api:
-            await api.send("PATCH", f"/api/helpdesk/tickets/{ticket_id}",
-                           {name: value for name, value in changes.items() if value})  # fmt: skip
-    except ApiRefused as refused:
-        if refused.status == 401:
-            raise  # the session is over: `install`'s handler sends the browser to sign in
-        return await _ticket(request, token, ticket_id, error=refused.detail, status_code=refused.status)
-    return RedirectResponse(f"/app/tickets/{ticket_id}?done=saved", status_code=303)
+    changes = {"status": form.get("status"), "priority": form.get("priority"),
+               "category": form.get("category", "").strip()}  # fmt: skip
+    body = {name: value for name, value in changes.items() if value}
+    return await _ticket_change(request, token, ticket_id, "PATCH", "", body, "saved")
+
+
+@router.post("/tickets/{ticket_id}/comments", response_model=None)
+async def comment_on_ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
+    """A reply to the customer (emailed in the ticket's thread) or an internal note, typed as plain text."""
+    await session.check_csrf(request, token)
+    form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    text, public = form.get("body", ""), form.get("public") == "yes"
+    body = {"body_html": as_html(text) or " ", "public": public}  # blank: the API says what is missing
+    return await _ticket_change(request, token, ticket_id, "POST", "/comments", body,
+                                "replied" if public else "noted", typed=text)  # fmt: skip
 
 
 @router.get("/inbound/{inbound_id}", response_class=HTMLResponse, response_model=None)

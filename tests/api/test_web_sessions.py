@@ -83,3 +83,23 @@ async def test_no_other_site_can_sign_a_browser_in(stack: Stack) -> None:
         await http.get("/app/sign-in")  # the cookie of the real page, but a field of another page
         wrong = await http.post("/app/sign-in", data={"token": stack.admin_token, "sign_in_csrf": "guessed"})
         assert wrong.status_code == 403 and web_session.COOKIE not in http.cookies
+
+
+async def test_signing_in_again_leads_back_to_a_page_of_the_app_and_nowhere_else(stack: Stack) -> None:
+    cases = {
+        "/app/inbox/some-id?status=pending": "/app/inbox/some-id?status=pending",
+        "/app": "/app",
+        "//evil.example/app": "/app",
+        "/\\evil.example": "/app",
+        "https://evil.example/app": "/app",
+        "/application": "/app",
+        "/app/\r\nSet-Cookie: x=1": "/app",
+    }
+    for next_page, lands in cases.items():
+        async with browser(stack) as http:
+            form = await http.get("/app/sign-in", params={"next": next_page})
+            field = re.search(r'name="sign_in_csrf" value="([^"]+)"', form.text)
+            assert field is not None
+            data = {"token": stack.admin_token, "sign_in_csrf": field[1], "next": next_page}
+            answer = await http.post("/app/sign-in", data=data, follow_redirects=False)
+            assert (answer.status_code, answer.headers["location"]) == (303, lands), next_page

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.content import format_money, html_to_text, sanitize_html, spoken_and_links
+from domain.content import as_html, format_money, html_to_text, sanitize_html, spoken_and_links
 
 
 def test_money_is_exact_with_symbol_or_code() -> None:
@@ -45,3 +45,10 @@ def test_links_in_a_call_script_are_texted_not_read_aloud() -> None:
     assert spoken == ("Your invoice is overdue. Pay at the link. Or see the link, thanks! "
                       "I have sent you the links by text message.")  # fmt: skip
     assert spoken_and_links("No links here.") == ("No links here.", [])
+
+
+def test_plain_text_becomes_paragraphs_and_line_breaks_escaped() -> None:
+    typed = "Hello Ava,\nIt covers <the desk> & the room.\n\n\n  The team  \n"
+    assert as_html(typed) == "<p>Hello Ava,<br>It covers &lt;the desk&gt; &amp; the room.</p><p>The team</p>"
+    assert as_html("<p>Already <em>HTML</em></p>") == "<p>Already <em>HTML</em></p>"  # sanitised where it is kept
+    assert as_html(" \n\n ") == ""

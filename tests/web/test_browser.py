@@ -186,10 +186,33 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(page.get_by_role("alert")).to_contain_text("category")
     await page.get_by_label("Category").fill("  Billing ")
     await page.get_by_label("Status").select_option("pending")
+    await page.get_by_label("Priority").select_option("high")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_have_text("Saved.")
     await expect(page.locator(".meta")).to_contain_text("billing")
     await expect(page.get_by_label("Status")).to_have_value("pending")
+    await expect(page.get_by_label("Priority")).to_have_value("high")
+    # The team answers the customer from the ticket — emailed in its thread — and notes something for itself only.
+    comment = page.get_by_label("Reply to the customer, or note for the team")
+    await comment.fill("Hello,\nIt covers the desk and the meeting room credits.\n\nThe team")
+    await page.get_by_role("button", name="Send to the customer").click()
+    await expect(page.get_by_role("status")).to_have_text("Sent to the customer, and on the ticket.")
+    answered = page.locator(".timeline .entry").last
+    await expect(answered).to_contain_text("· public ·")
+    await expect(answered.locator(".avatar")).to_have_text("OP")
+    await expect(answered.locator(".body-html")).to_contain_text("It covers the desk and the meeting room credits.")
+
+    async def emailed() -> list[dict[str, Any]]:
+        outbox = (await stack.http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()["items"]
+        return [item for item in outbox if "meeting room credits" in item["body_html"]]
+
+    [reply] = await poll(emailed, "the team's answer in the outbox")
+    assert reply["to_address"] == detail["customer"]["email"]
+    assert "<p>Hello,<br>It covers the desk and the meeting room credits.</p><p>The team</p>" in reply["body_html"]
+    await comment.fill("Called her as well; she is fine with it.")
+    await page.get_by_role("button", name="Add an internal note").click()
+    await expect(page.get_by_role("status")).to_have_text("Noted.")
+    await expect(page.locator(".timeline .entry").last).to_contain_text("· internal note ·")
 
     # Back on the proposal, the customer's history shows the conversation with the team and the ticket it opened,
     # which holds every other outreach to them.
@@ -437,6 +460,20 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     await page.keyboard.press("?")
     await expect(page.get_by_role("dialog", name="Keys")).to_be_visible()
     await page.keyboard.press("Escape")
+
+    # A session that ends mid-way keeps what was typed: signing in again comes back to the proposal, edits in place.
+    await panel.get_by_label("Review notes").fill("Checked with the front desk first")
+    await page.context.clear_cookies()  # as when the session ends: idle, expired or signed out elsewhere
+    await panel.get_by_text("Preview what will be sent").click()
+    await expect(page).to_have_url(re.compile(r"/app/sign-in\?next="))
+    await expect(page.get_by_role("status")).to_contain_text("Your session ended")
+    await page.get_by_text("Sign in with an API token instead").click()
+    await page.get_by_label("API token").fill(stack.admin_token)
+    await page.get_by_role("button", name="Sign in with the token").click()
+    await expect(page).to_have_url(re.compile(f"/app/inbox/{re.escape(attention[2]['id'])}$"))
+    await expect(page.get_by_label("Review notes")).to_have_value("Checked with the front desk first")
+    await expect(page.get_by_role("status")).to_contain_text("the edits you had not saved are back")
+    await page.goto("/app")
 
     # A tile filters the list to what it counts.
     await page.get_by_role("link", name=re.compile(r"rejected today")).click()

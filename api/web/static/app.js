@@ -61,6 +61,46 @@ htmx.onLoad((root) => {
   });
 });
 
+// The draft as the operator left it when their session ended, for this tab only (sessionStorage).
+const KEPT = "outreach:kept-draft";
+
+function keepDraft() {
+  const form = document.getElementById("takeover");
+  if (!form) return null;
+  const editor = form.querySelector("#editor");
+  if (editor) form.elements.body_html.value = editor.innerHTML;
+  const values = {};
+  for (const field of form.elements) {
+    if (field.name && field.name !== "csrf" && field.type !== "submit") values[field.name] = field.value;
+  }
+  const page = new URL(form.action).pathname.replace(/\/approve$/, ""); // the proposal's own page
+  sessionStorage.setItem(KEPT, JSON.stringify({ page, values }));
+  return page;
+}
+
+htmx.onLoad((root) => {
+  const form = root.querySelector("#takeover");
+  const kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+  if (!form || !kept || new URL(form.action).pathname.replace(/\/approve$/, "") !== kept.page) return;
+  sessionStorage.removeItem(KEPT);
+  const channel = form.elements.channel && form.elements.channel.value;
+  for (const [name, value] of Object.entries(kept.values)) {
+    if (form.elements[name] && form.elements[name].type !== "hidden") form.elements[name].value = value;
+  }
+  // Another channel than drafted: its own fields come as it does (the message's stay as typed).
+  if (channel && form.elements.channel.value !== channel) form.elements.channel.dispatchEvent(new Event("change"));
+  const editor = form.querySelector("#editor");
+  if (editor && kept.values.body_html) {
+    editor.innerHTML = kept.values.body_html; // what this operator typed in this tab, sanitised again on approval
+    form.elements.body_html.value = kept.values.body_html;
+  }
+  const back = document.createElement("p");
+  back.className = "done";
+  back.setAttribute("role", "status");
+  back.textContent = "You are signed in again: the edits you had not saved are back in the draft.";
+  form.prepend(back);
+});
+
 // Expiry countdowns tick while the inbox is open.
 function countDown() {
   document.querySelectorAll("[data-expires]").forEach((element) => {
@@ -115,10 +155,11 @@ htmx.onLoad((root) => {
 
 document.addEventListener("htmx:beforeSwap", (event) => {
   const answer = event.detail.xhr;
-  // A session that ended mid-way: say so on the sign-in page, never inside the part being swapped.
+  // A session that ended mid-way: say so on the sign-in page, never inside the part being swapped; what was typed
+  // in the draft is kept in this tab, and signing in again comes back to it.
   if (new URL(answer.responseURL, location.href).pathname === "/app/sign-in") {
     event.detail.shouldSwap = false;
-    location.assign("/app/sign-in");
+    location.assign(`/app/sign-in?next=${encodeURIComponent(keepDraft() || location.pathname + location.search)}`);
     return;
   }
   // A refusal (a decision the API would not take) is shown in the panel, in the API's words.
