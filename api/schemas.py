@@ -247,6 +247,7 @@ class ConversationItem(BaseModel):
 class ConversationDetail(ConversationItem):
     timeline: list[TimelineItem]
     conversions: list["ConversionPublic"]
+    time_zone: str = Field(description="The location's (IANA), the clock its team reads the times on")
 
 
 class OutboxItem(BaseModel):

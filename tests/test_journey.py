@@ -322,7 +322,8 @@ async def test_a_member_asking_about_private_offices_gets_them_with_prices_and_a
     note = brief["body_html"]
     assert "needs_judgement" in note and "terms, a discount" in note  # why
     assert "Summary." in note and "The customer wrote 2 times on ai_email" in note
-    assert "Used plans_and_prices" in note and "Office 2.4" in note and "Used portal_link (purpose book)" in note
+    assert "Looked up the plans and prices:" in note and "Office 2.4" in note
+    assert "Made a member portal link (purpose book):" in note
     assert "Customer (ai_email): I&#x27;ve been thinking about switching to a private office" in note
     assert "AI (ai_email): " in note and "Those prices are higher than I expected" in note
     with Session(stack.engine) as session:
@@ -367,7 +368,7 @@ async def test_a_customer_who_asks_to_hear_no_more_is_opted_out_and_nothing_else
     assert answer["body"].count(".") == 1 and "Sie hören nichts mehr von Canal House Amsterdam" in answer["body"]
     timeline = (await stack.http.get(f"/api/inbox/{action['id']}")).json()["timeline"]
     [opt_out] = [entry for entry in timeline if entry["tool"] == "opt_out"]
-    assert opt_out["body"].startswith('Used opt_out: {"opted_out": true, "cancelled_proposals": ["' + other["id"])
+    assert opt_out["body"].startswith(f"Opted the customer out:\nopted out: yes\ncancelled proposals: {other['id']}")
 
     async def cancelled() -> bool:
         return (await stack.http.get(f"/api/inbox/{other['id']}")).json()["status"] == "cancelled"

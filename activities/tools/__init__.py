@@ -9,7 +9,6 @@ Every use lands on the conversation's timeline in the same transaction as what i
 """
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -33,13 +32,14 @@ UNKNOWN_SENDER = (
     "This message did not come from the customer's own email address, so nothing is booked or bought on it; the "
     "customer can ask from their own address, and our team has been told."
 )
-# How much of a tool's result its timeline entry quotes; the whole result is in the workflow's history.
-QUOTED_CHARS = 600
+# How much of a tool's result its timeline entry quotes, in words; the whole result is in the workflow's history.
+QUOTED_CHARS = 1_500
 
 
 @dataclass(frozen=True)
 class Tool:
     description: str  # what the model is told it does
+    done: str  # what the team reads on the timeline when it was used
     arguments: type[BaseModel]
     run: Callable[[ToolContext, Any], dict[str, Any]]
     changes_state: bool = False
@@ -48,34 +48,35 @@ class Tool:
 TOOLS: dict[str, Tool] = {
     "check_availability": Tool(
         "Free desks, meeting rooms or offices at the location on a date (and between two local times), within "
-        "its opening hours.", space.AvailabilityArgs, space.check_availability),
+        "its opening hours.", "Checked what is free", space.AvailabilityArgs, space.check_availability),
     "book_resource": Tool(
         "Book a desk, meeting room or office that check_availability found free, for the customer.",
-        space.BookingArgs, space.book_resource, changes_state=True),
+        "Booked for the customer", space.BookingArgs, space.book_resource, changes_state=True),
     "buy_day_pass": Tool(
         "Buy a day pass for the customer for a date: a desk for the opening hours, and its payment link.",
-        space.DayPassArgs, space.buy_day_pass, changes_state=True),
+        "Bought a day pass for the customer", space.DayPassArgs, space.buy_day_pass, changes_state=True),
     "plans_and_prices": Tool(
         "Membership plans, private offices, meeting rooms and the day pass, with their prices.",
-        space.NoArguments, space.plans_and_prices),
+        "Looked up the plans and prices", space.NoArguments, space.plans_and_prices),
     "location_details": Tool(
         "A location's address, opening hours, closures and time zone (the customer's own, or another of ours by name "
-        "or city), the Wi-Fi for members, and our other locations.", space.LocationArgs, space.location_details),
+        "or city), the Wi-Fi for members, and our other locations.", "Looked up the location", space.LocationArgs,
+        space.location_details),
     "search_faq": Tool(
-        "Search the location's FAQ articles for an answer.", space.FaqArgs, space.search_faq),
+        "Search the location's FAQ articles for an answer.", "Searched the FAQ", space.FaqArgs, space.search_faq),
     "invoice_details": Tool(
         "An invoice of the customer with its line items, status and payment link; without a number, their open "
-        "invoices.", billing.InvoiceArgs, billing.invoice_details),
+        "invoices.", "Looked up the invoices", billing.InvoiceArgs, billing.invoice_details),
     "contract_details": Tool(
         "The customer's own contracts: plan, monthly price, start and end dates, whether renewed or cancelled.",
-        space.NoArguments, billing.contract_details),
+        "Looked up the contracts", space.NoArguments, billing.contract_details),
     "portal_link": Tool(
         "A signed, expiring link into the member portal: pay an invoice, book, or the customer's profile.",
-        billing.PortalLinkArgs, billing.portal_link),
+        "Made a member portal link", billing.PortalLinkArgs, billing.portal_link),
     OPT_OUT: Tool(
         "Opt the customer out of all outreach from the location, at once, when they ask to hear no more (in any "
-        "words or language). Cancels what was about to be sent to them.", space.NoArguments, consent.opt_out,
-        changes_state=True),
+        "words or language). Cancels what was about to be sent to them.", "Opted the customer out",
+        space.NoArguments, consent.opt_out, changes_state=True),
 }  # fmt: skip
 
 
@@ -144,15 +145,32 @@ class ToolActivities:
 
 
 def _record(session: Session, call: ToolCall, result: ToolResult) -> None:
-    """The use on the conversation's timeline: what was asked, and what came back (quoted, up to a length)."""
+    """The use on the conversation's timeline, as the team reads it: what was done and asked, then what came back,
+    a field to a line (quoted up to a length; the whole result is in the workflow's history)."""
     if call.conversation_id is None:  # a call made before tool uses were recorded
         return
-    asked = ", ".join(f"{name} {value}" for name, value in call.arguments.items())
-    found = json.dumps(result.content, ensure_ascii=False, default=str) if result.ok else f"refused: {result.error}"
+    asked = _inline(call.arguments)
+    found = in_words(result.content) if result.ok else f"Refused: {result.error}"
     if len(found) > QUOTED_CHARS:
         found = found[: QUOTED_CHARS - 1] + "…"
+    done = TOOLS[call.name].done if call.name in TOOLS else f"Used {call.name}"
     add_timeline_entry(session, TimelineEvent(
         id=f"tool:{call.request_key}", action_id=call.action_id, conversation_id=call.conversation_id,
-        sender=Sender.ai, body=f"Used {call.name}" + (f" ({asked})" if asked else "") + f": {found}",
+        sender=Sender.ai, body=done + (f" ({asked})" if asked else "") + f":\n{found}",
         at=datetime.now(UTC), tool=call.name,
     ))  # fmt: skip
+
+
+def in_words(content: dict[str, Any]) -> str:
+    """A tool's result in words: each field on a line of its own ("free: Loft; Room 2"), what is inside it inline."""
+    return "\n".join(f"{name.replace('_', ' ')}: {_inline(value)}" for name, value in content.items()) or "nothing"
+
+
+def _inline(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{name.replace('_', ' ')} {_inline(inner)}" for name, inner in value.items())
+    if isinstance(value, list):
+        return "; ".join(_inline(item) for item in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None else str(value)

@@ -11,7 +11,7 @@ from api.deps import CurrentOperator, PaginationDep, SessionDep
 from api.queries import conversions_of, timeline, visible_conversation
 from api.schemas import ConversationDetail, ConversationItem, CustomerRef, Page
 from models.messages import ConversationStatus
-from models.tables import Conversation, Customer
+from models.tables import Conversation, Customer, Location
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -43,10 +43,12 @@ def get_conversation(conversation_id: str, session: SessionDep, operator: Curren
     """A conversation with the outreach that started it and every message since, in order."""
     conversation = visible_conversation(session, operator, conversation_id)
     customer = session.get(Customer, conversation.customer_id)
-    assert customer is not None  # enforced by the foreign key
+    location = session.get(Location, conversation.location_id)
+    assert customer is not None and location is not None  # enforced by the foreign keys
     return {
         **conversation.model_dump(),
         "customer": CustomerRef(id=customer.id, name=customer.name),
         "timeline": timeline(session, conversation.proposed_action_id, conversation.id),
         "conversions": conversions_of(session, conversation.proposed_action_id, conversation.id),
+        "time_zone": location.time_zone,
     }

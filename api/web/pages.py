@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.routers.meta import VOCABULARY
 from api.web import session
 from api.web.client import Api, ApiRefused
-from domain.content import as_html, sanitize_html
+from domain.content import LINK, as_html, sanitize_html
 from domain.variables import ALLOWED
 from models import operators
 from models.operators import Permission, hash_token
@@ -36,6 +36,20 @@ templates.env.filters["todatetime"] = datetime.fromisoformat
 templates.env.filters["band"] = lambda confidence: (
     "high" if confidence >= 80 else "medium" if confidence >= 50 else "low"
 )
+
+
+def _linked(text: str) -> Markup:
+    """Text with its web addresses made links (only http and https, opened apart from the app), the rest escaped."""
+    text, parts, last = text or "", [], 0
+    for found in LINK.finditer(text):
+        address = escape(found[0] if found[0].lower().startswith("http") else f"https://{found[0]}")
+        link = f'<a href="{address}" rel="noopener noreferrer" target="_blank">{escape(found[0])}</a>'
+        parts += [escape(text[last : found.start()]), link]
+        last = found.end()
+    return Markup("".join([*parts, escape(text[last:])]))
+
+
+templates.env.filters["linked"] = _linked
 # A time the API gives (UTC, ISO 8601) on the location's clock; the page names the zone once.
 templates.env.filters["local"] = lambda at, zone: (
     f"{datetime.fromisoformat(at).astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
@@ -254,7 +268,7 @@ async def _detail(request: Request, token: str, action_id: str, *, done: str = "
     presets = snooze_presets(zone, datetime.now(UTC))
     chosen = channel or (form or {}).get("channel") or proposal["channel"]
     return _page(request, "detail.html", token, status_code=status_code, p=proposal, h=history, presets=presets,
-                 done=done, error=error,
+                 done=done, error=error, zone=zone,
                  chosen=chosen, option=_option(proposal, chosen), departments=departments, priorities=PRIORITIES,
                  variables=ALLOWED, form=form or {}, may_review=REVIEW in me["permissions"],
                  development=request.app.state.settings.development)  # fmt: skip
@@ -381,7 +395,7 @@ async def conversation(request: Request, token: session.SignedIn, conversation_i
     async with Api(request, token) as api:
         found = await api.get(f"/api/conversations/{conversation_id}")
     name = "_timeline.html" if fragment == "timeline" else "conversation.html"
-    return _page(request, name, token, c=found, timeline=found["timeline"])
+    return _page(request, name, token, c=found, timeline=found["timeline"], zone=found["time_zone"])
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)

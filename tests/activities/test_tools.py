@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from activities.tools import TOOLS, ToolActivities, tool_schemas
+from activities.tools import TOOLS, ToolActivities, in_words, tool_schemas
 from activities.tools.context import BookingCaps, PortalLinks
 from demo.seed import seed_demo_data
 from domain import portal_links
@@ -332,3 +332,13 @@ def test_a_message_from_an_unknown_address_buys_and_books_nothing_but_may_opt_ou
         assert customer is not None
         session.refresh(customer)
         assert customer.opted_out
+
+
+def test_a_tools_result_reads_in_words_a_field_to_a_line() -> None:
+    found = {"date": "2026-12-08", "free": [{"name": "Loft", "seats": 10}, {"name": "Room 2", "seats": 4}],
+             "opted_out": True, "cancelled_proposals": [], "note": None}  # fmt: skip
+    assert in_words(found) == (
+        "date: 2026-12-08\nfree: name Loft, seats 10; name Room 2, seats 4\nopted out: yes\ncancelled proposals: none\n"
+        "note: none"
+    )
+    assert in_words({}) == "nothing"

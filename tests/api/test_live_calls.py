@@ -116,7 +116,7 @@ async def test_the_renewal_call_turns_into_offices_then_a_negotiation_for_the_te
         brief = session.exec(select(TicketComment).where(col(TicketComment.ticket_id) == ticket.id,
                                                          col(TicketComment.public).is_(False))).one()  # fmt: skip
     assert "Transcript</strong> (voice)" in brief.body_html and "work something out" in brief.body_html
-    assert "plans_and_prices" in brief.body_html
+    assert "Looked up the plans and prices:" in brief.body_html
 
     # Every turn is an update in the conversation's history, every tool and text an activity.
     history = await stack.client.get_workflow_handle(conversation_id(action["id"])).fetch_history()

@@ -129,7 +129,7 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
         "Transcript</strong> (chat)",
         "What are your opening hours?",
         asked,
-        "buy_day_pass",
+        "Bought a day pass for the customer",
         f"Open invoice {invoice.number}",
         customer.name,
     ):

@@ -167,6 +167,11 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(timeline).to_contain_text("Can you remind me what this covers?", timeout=15_000)
     await expect(timeline.locator(".from-ai").last).to_contain_text("covers", timeout=15_000)
     await shot(page, "conversation")
+    # Each tool the AI used is a card in words, its links clickable; times on the location's clock, the zone named.
+    await expect(page.locator(".meta").first).to_contain_text("times in Europe/Amsterdam")
+    card = timeline.locator(".entry.tool").first
+    await expect(card).to_contain_text("Looked up the invoices (invoice number ")
+    await expect(card.get_by_role("link").first).to_have_attribute("href", re.compile(r"^https://portal\."))
 
     # Asked for a person, the AI hands over: the escalation's ticket is one click away, with the team's brief.
     await page.goto(f"/app/inbox/{action['id']}")
