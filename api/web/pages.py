@@ -478,14 +478,18 @@ async def agents(request: Request, token: session.SignedIn, location_id: str = "
 
 
 async def _agents(request: Request, token: str, location_id: str, *, saved: str = "", error: str = "",
-                  failed: str = "", status_code: int = 200) -> Response:  # fmt: skip
+                  failed: str = "", typed: dict[str, Any] | None = None,
+                  status_code: int = 200) -> Response:  # fmt: skip
+    """The agents of a location; the one whose change was refused (`failed`) shows what was `typed`, not what is
+    kept, so the operator corrects it rather than types it all again."""
     async with Api(request, token) as api:
         configs = await api.get("/api/agents")
         me = await api.get("/api/me")
     locations = sorted({config["location_id"] for config in configs})
     shown = location_id if location_id in locations else (locations[0] if locations else "")
     return _page(request, "agents.html", token, status_code=status_code, configs=[
-        config for config in configs if config["location_id"] == shown], locations=locations, location_id=shown,
+        {**config, **(typed or {})} if config["agent_type"] == failed else config
+        for config in configs if config["location_id"] == shown], locations=locations, location_id=shown,
         saved=saved, failed=failed, agent_error=error, may_configure=CONFIGURE in me["permissions"],
         settings=SETTINGS)  # fmt: skip
 
@@ -510,7 +514,7 @@ async def save_agent(request: Request, token: session.SignedIn, agent_type: str,
     except ApiRefused as refused:
         if refused.status == 401:
             raise  # the session is over: `install`'s handler sends the browser to sign in
-        return await _agents(request, token, location_id, error=refused.detail, failed=agent_type,
+        return await _agents(request, token, location_id, error=refused.detail, failed=agent_type, typed=changes,
                              status_code=refused.status)  # fmt: skip
     return await _agents(request, token, location_id, saved=agent_type)
 

@@ -274,11 +274,15 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     await page.get_by_label("Location").select_option("ams")
     renewal = page.locator("section.agent", has=page.get_by_role("heading", name="Contract renewal"))
     await renewal.get_by_label("Confidence threshold (%)").fill("150")
+    await renewal.get_by_label("Cooldown (days)").fill("21")
     await renewal.get_by_role("button", name="Save").click()
     renewal = page.locator("section.agent", has=page.get_by_role("heading", name="Contract renewal"))
     await expect(renewal.get_by_role("alert")).to_contain_text(
         "confidence_threshold: Input should be less than or equal to 100"
     )
+    # What was typed stays, the refused value with it, to be corrected rather than typed again.
+    await expect(renewal.get_by_label("Confidence threshold (%)")).to_have_value("150")
+    await expect(renewal.get_by_label("Cooldown (days)")).to_have_value("21")
     await renewal.get_by_label("Confidence threshold (%)").fill("85")
     await renewal.get_by_label("Send without review at or above the confidence threshold").check()
     await renewal.get_by_role("button", name="Save").click()
