@@ -33,6 +33,7 @@ from tests.conftest import Stack, poll
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = os.environ.get("OUTREACH_SCREENSHOTS")
+CHECKER = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 BOTH_DATABASES = os.environ.get("OUTREACH_BROWSER_BOTH_DATABASES") == "1"
 
 
@@ -63,6 +64,30 @@ async def signed_in(browser: Browser, stack: Stack, token: str) -> Page:
     # The heading shows as soon as the page is parsed; its scripts (htmx, the app's own) run before `load`.
     await page.wait_for_load_state("load")
     return page
+
+
+async def accessible(browser: Browser, stack: Stack, signed_in_pages: list[str]) -> None:
+    """Each page (and the pages before signing in) checked by the accessibility checker, vendored, against WCAG 2 A
+    and AA: no serious or critical violation. The checker's script is injected, so its pages lift the content
+    security policy, which the other tests keep."""
+    context = await browser.new_context(base_url=str(stack.http.base_url), bypass_csp=True)
+    page = await context.new_page()
+    for path in ["/app/invitation", "/app/sign-in", *signed_in_pages]:
+        await page.goto(path)
+        await page.wait_for_load_state("load")
+        await page.add_script_tag(path=str(CHECKER))
+        violations = await page.evaluate("""async () => {
+            const found = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "best-practice"] });
+            return found.violations.filter((v) => ["serious", "critical"].includes(v.impact))
+                .map((v) => `${v.id}: ${v.help} at ${v.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+        }""")
+        assert not violations, (path, violations)
+        if path == "/app/sign-in":  # then signed in, for the rest
+            await page.get_by_text("Sign in with an API token instead").click()
+            await page.get_by_label("API token").fill(stack.admin_token)
+            await page.get_by_role("button", name="Sign in with the token").click()
+            await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    await context.close()
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
@@ -181,6 +206,7 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await timeline.get_by_role("link", name="The help-desk ticket").click()
     await expect(page.get_by_role("heading", name=re.compile(r"^Ticket T-"))).to_be_visible()
     opened = (await page.get_by_role("heading", name=re.compile(r"^Ticket T-")).inner_text()).split()[1].rstrip(":")
+    ticket_page = urlsplit(page.url).path
     brief = page.locator(".note")
     await expect(brief).to_contain_text("Escalated by the AI")
     await expect(brief).to_contain_text("Can you remind me what this covers?")
@@ -227,6 +253,11 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(history.get_by_role("link", name=opened)).to_be_visible()  # beside the tickets they had before
     await expect(history).to_contain_text("Every outreach waits: The customer's conversation")
     await shot(page, "history")
+
+    # Every screen of the journey passes the accessibility check: no serious or critical violation.
+    conversation = f"/app/conversations/conversation:{action['id']}"
+    await accessible(browser, stack, ["/app", f"/app/inbox/{action['id']}", "/app/conversations", conversation,
+                                      ticket_page, "/app/agents"])  # fmt: skip
 
 
 async def test_an_invited_operator_of_another_location_sees_none_of_it(browser: Browser, stack: Stack) -> None:
