@@ -94,6 +94,7 @@ def listening(banner: bytes, certificates: Certificates | None = None) -> Iterat
     try:
         yield listener
     finally:
+        server.shutdown(socket.SHUT_RDWR)  # wakes the accept() the thread waits in (closing alone does not)
         server.close()
         thread.join(timeout=5)
 
