@@ -35,6 +35,10 @@ class OperatorCache:
         """A token that ends now (a web session signed out) is not trusted from the cache either."""
         self._known.pop(token_hash, None)
 
+    def forget_operator(self, operator_id: str) -> None:
+        """Every session of an operator that chose a new password ends now in this process too."""
+        self._known = {token_hash: entry for token_hash, entry in self._known.items() if entry[1].id != operator_id}
+
     def keep(self, token_hash: str, operator: Operator) -> Operator:
         # A copy belonging to no session: nothing a request's session does can expire or change it.
         copy = Operator(**operator.model_dump())

@@ -172,16 +172,15 @@ Category = Annotated[str, AfterValidator(_category), Field(max_length=40, descri
                      "in the help desk's own words (kept in lower case)")]  # fmt: skip
 
 
-def _titled(value: str) -> str:
-    if not value.strip():
-        raise ValueError("the subject is empty (only white space); give the ticket's subject")
-    return value.strip()
+def _filled(field: str, what: str) -> AfterValidator:
+    """A text without its surrounding white space, refused in words when nothing else is left."""
 
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"the {field} is empty (only white space); give {what}")
+        return value.strip()
 
-def _named(value: str) -> str:
-    if not value.strip():
-        raise ValueError("the name is empty (only white space); give the operator's name")
-    return value.strip()
+    return AfterValidator(check)
 
 
 def _not_blank(value: str) -> str:
@@ -326,7 +325,7 @@ class TicketReported(_Body):
     location_id: str = Field(max_length=100)
     customer_id: str | None = Field(default=None, max_length=100, description="Who asked, if a customer did")
     ticket_id: str = Field(min_length=1, max_length=100, description="The ticket's id in the space's help desk")
-    subject: Annotated[str, _one_line("subject"), AfterValidator(_titled)] = Field(max_length=300)
+    subject: Annotated[str, _one_line("subject"), _filled("subject", "the ticket's subject")] = Field(max_length=300)
     category: Category | None = None
     status: TicketStatus = TicketStatus.open
     opened_at: AwareDatetime | None = Field(default=None, description="When it was opened (default: now)")
@@ -526,13 +525,12 @@ class OperatorRead(OperatorSelf):
     invited_until: datetime | None = Field(description="When its unused invitation link expires, if it has one")
 
 
-def _an_email(value: str) -> str:
-    return normalized_email(value)  # its ValueError says what is wrong with the address
-
-
 class OperatorInvite(_Body):
-    name: Annotated[str, _one_line("name"), AfterValidator(_named)] = Field(min_length=1, max_length=120)
-    email: Annotated[str, AfterValidator(_an_email)] = Field(max_length=254, examples=["ava@canalhouse.example"])
+    name: Annotated[str, _one_line("name"), _filled("name", "the operator's name")] = Field(
+        min_length=1, max_length=120
+    )
+    # Its ValueError says what is wrong with the address.
+    email: Annotated[str, AfterValidator(normalized_email)] = Field(max_length=254, examples=["ava@canalhouse.example"])
     location_ids: list[Annotated[str, Field(max_length=100)]] = Field(
         default_factory=list, max_length=200, description="The locations it sees; empty only for an admin"
     )

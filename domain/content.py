@@ -39,10 +39,13 @@ _BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
 
 def as_html(text: str) -> str:
-    """Plain text as HTML, each paragraph its own and a line break kept as one (text already in HTML stays as
-    written): a model's plain answer, an operator's reply typed in a text box."""
-    if re.search(r"<(p|ul|ol|br)\b", text, re.I):
-        return text
+    """A model's answer as HTML: one written in HTML stays as written (sanitised where it is kept), plain text
+    becomes paragraphs (`typed_as_html`)."""
+    return text if re.search(r"<(p|ul|ol|br)\b", text, re.I) else typed_as_html(text)
+
+
+def typed_as_html(text: str) -> str:
+    """Text typed in a text box as HTML, all of it escaped: each paragraph its own, a line break kept as one."""
     return "".join(f"<p>{'<br>'.join(html.escape(line.strip()) for line in part.strip().splitlines())}</p>"
                    for part in re.split(r"\n\s*\n", text) if part.strip())  # fmt: skip
 

@@ -5,6 +5,7 @@ too many wrong ones in a row pause sign-in)."""
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,7 +15,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, or_, update
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
@@ -84,22 +85,25 @@ def create_operator(
     is_admin: bool,
     permissions: Sequence[Permission] = DEFAULT_PERMISSIONS,
 ) -> str:
-    """Create (or replace) an operator; returns its new token. By default it may review proposals only."""
+    """Create an operator, or change one (its password, if it has one, is kept); returns its new API token. By
+    default it may review proposals only."""
     email = normalized_email(email)
     token = secrets.token_urlsafe(32)
-    with session_scope(engine) as session:
-        session.merge(
-            Operator(
-                id=operator_id_for(email),
-                name=name,
-                email=email,
-                token_hash=hash_token(token),
-                is_admin=is_admin,
-                location_ids=location_ids,
-                permissions=sorted(set(permissions)),
-            )
-        )
+    _keep(engine, Operator(id=operator_id_for(email), name=name, email=email, token_hash=hash_token(token),
+                           is_admin=is_admin, location_ids=location_ids,
+                           permissions=sorted(set(permissions))))  # fmt: skip
     return token
+
+
+def _keep(engine: Engine, operator: Operator) -> None:
+    """The operator as given, over what was kept of it but its password and the count of wrong ones."""
+    with session_scope(engine) as session:
+        kept = session.get(Operator, operator.id)
+        if kept is None:
+            session.add(operator)
+            return
+        for name in ("name", "email", "token_hash", "is_admin", "location_ids", "permissions"):
+            setattr(kept, name, getattr(operator, name))
 
 
 def grant(engine: Engine, email: str, permissions: Sequence[Permission]) -> list[str]:
@@ -115,17 +119,8 @@ def grant(engine: Engine, email: str, permissions: Sequence[Permission]) -> list
 def ensure_dev_admin(engine: Engine, token_file: Path) -> None:
     """The demo admin of `make run`: its token lives in `token_file` and survives restarts."""
     token = token_file.read_text().strip() if token_file.exists() else secrets.token_urlsafe(32)
-    with session_scope(engine) as session:
-        session.merge(
-            Operator(
-                id=DEV_ADMIN_ID,
-                name="Demo admin",
-                email="admin@outreach.example",
-                token_hash=hash_token(token),
-                is_admin=True,
-                location_ids=[],
-            )
-        )
+    _keep(engine, Operator(id=DEV_ADMIN_ID, name="Demo admin", email="admin@outreach.example",
+                           token_hash=hash_token(token), is_admin=True, location_ids=[]))  # fmt: skip
     token_file.write_text(token + "\n")
     token_file.chmod(0o600)
 
@@ -139,13 +134,15 @@ PAUSED = timedelta(minutes=15)  # … for this long
 # One answer whatever was wrong, so the sign-in form tells no one which addresses are operators'.
 NOT_SIGNED_IN = (
     f"That email address and password do not match. After {ATTEMPTS} wrong passwords in a row sign-in pauses for "
-    f"{PAUSED.seconds // 60} minutes; an admin can send you a new invitation to choose a new password."
+    f"{int(PAUSED.total_seconds()) // 60} minutes; an admin can send you a new invitation to choose a new password."
 )
 INVITATION_GONE = (
     "This invitation link no longer works: it was used already, a newer one replaced it, or it is more than "
     f"{INVITATION_HOURS} hours old. Ask an admin for a new one."
 )
 _hasher = PasswordHasher()  # argon2id with the parameters RFC 9106 recommends where memory is limited
+# Hashes computed at once, at most: each holds 64 MiB for its moment, and sign-in is open to anyone.
+_hashing = threading.BoundedSemaphore(2)
 
 
 class InvitationRefused(ValueError):
@@ -155,14 +152,20 @@ class InvitationRefused(ValueError):
 @cache
 def _nobody() -> str:
     """A hash no password matches, verified against when no operator could sign in: the answer takes as long."""
-    return _hasher.hash(secrets.token_urlsafe(32))
+    return _hashed(secrets.token_urlsafe(32))
+
+
+def _hashed(password: str) -> str:
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def _matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _hashing:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def invite(engine: Engine, operator_id: str, invited_by: str, now: datetime) -> tuple[str, datetime]:
@@ -171,7 +174,8 @@ def invite(engine: Engine, operator_id: str, invited_by: str, now: datetime) -> 
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=INVITATION_HOURS)
     with session_scope(engine) as session:
-        session.execute(delete(Invitation).where(col(Invitation.operator_id) == operator_id))
+        gone = or_(col(Invitation.operator_id) == operator_id, col(Invitation.expires_at) <= now)  # and any expired
+        session.execute(delete(Invitation).where(gone))
         session.add(Invitation(token_hash=hash_token(token), operator_id=operator_id, invited_by=invited_by,
                                created_at=now, expires_at=expires_at))  # fmt: skip
     return token, expires_at
@@ -195,13 +199,22 @@ def accept_invitation(engine: Engine, token: str, password: str, now: datetime) 
     problem = password_problem(password)
     if problem:
         raise InvitationRefused(problem)
-    password_hash = _hasher.hash(password)  # before the transaction: it takes a noticeable moment, by design
+    token_hash = hash_token(token)
+
+    def usable(session: Session) -> bool:
+        invitation = session.get(Invitation, token_hash)
+        return invitation is not None and invitation.expires_at > now
+
+    with Session(engine) as session:
+        if not usable(session):  # before hashing: a made-up link costs no hash
+            raise InvitationRefused(INVITATION_GONE)
+    password_hash = _hashed(password)  # outside the transaction: it takes a noticeable moment, by design
     with session_scope(engine) as session:
-        invitation = session.get(Invitation, hash_token(token))
-        if invitation is None or invitation.expires_at <= now:
+        invitation = session.get(Invitation, token_hash)
+        if invitation is None or not usable(session):
             raise InvitationRefused(INVITATION_GONE)
         # Used once: of two browsers posting the same link at once, only the one that deletes it sets a password.
-        used = session.execute(delete(Invitation).where(col(Invitation.token_hash) == invitation.token_hash))
+        used = session.execute(delete(Invitation).where(col(Invitation.token_hash) == token_hash))
         if used.rowcount != 1:  # type: ignore[attr-defined]
             raise InvitationRefused(INVITATION_GONE)
         session.execute(update(Operator).where(col(Operator.id) == invitation.operator_id).values(
@@ -212,31 +225,34 @@ def accept_invitation(engine: Engine, token: str, password: str, now: datetime) 
 
 def signing_in(engine: Engine, email: str, password: str, now: datetime) -> str | None:
     """The id of the operator whose email address and password these are, or None — for an unknown address, an
-    operator without a password or one whose sign-in is paused as for a wrong password, in the same time."""
+    operator without a password or one whose sign-in is paused as for a wrong password, with the same statements
+    and one hash verification each, so neither the answer nor its time says who is an operator.
+
+    An attempt is counted before its password is verified, in one statement that also checks the pause: guesses
+    sent at once, or to several API processes, are refused once `ATTEMPTS` are under way or made."""
     try:
         operator_id = operator_id_for(normalized_email(email.strip()))
     except ValueError:
-        operator_id = None
-    with Session(engine) as session:
-        operator = session.get(Operator, operator_id) if operator_id else None
-        known = None if operator is None else (operator.id, operator.password_hash, operator.locked_until)
-    operator_id, password_hash, paused = known or (None, None, None)
-    if operator_id is None or password_hash is None or (paused is not None and now < paused):
-        _matches(_nobody(), password)
-        return None
-    if _matches(password_hash, password):
-        with session_scope(engine) as session:
-            changes: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None}
-            if _hasher.check_needs_rehash(password_hash):  # hashed with older parameters: kept with today's
-                changes["password_hash"] = _hasher.hash(password)
-            session.execute(update(Operator).where(col(Operator.id) == operator_id).values(**changes))
-        return operator_id
-    # Counted in the database, not in this process: guesses sent at once, or to several API processes, all count.
+        operator_id = ""  # no operator has it
+    mine = col(Operator.id) == operator_id
+    wrong = col(Operator.failed_sign_ins)
     with session_scope(engine) as session:
-        wrong = col(Operator.failed_sign_ins)
-        session.execute(update(Operator).where(col(Operator.id) == operator_id).values(failed_sign_ins=wrong + 1))
-        session.execute(update(Operator).where(col(Operator.id) == operator_id, wrong >= ATTEMPTS).values(
-            failed_sign_ins=0, locked_until=now + PAUSED))  # fmt: skip
+        open_to_try = or_(col(Operator.locked_until).is_(None), col(Operator.locked_until) <= now)
+        claimed = session.execute(update(Operator).where(
+            mine, col(Operator.password_hash).is_not(None), open_to_try, wrong < ATTEMPTS,
+        ).values(failed_sign_ins=wrong + 1, locked_until=None))  # fmt: skip
+        kept = session.get(Operator, operator_id)  # read whatever was claimed: the same statements either way
+        password_hash = kept.password_hash if kept is not None and claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+    right = _matches(password_hash or _nobody(), password) and password_hash is not None
+    with session_scope(engine) as session:
+        if right:
+            changes: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None}
+            if _hasher.check_needs_rehash(password_hash or ""):  # hashed with older parameters: kept with today's
+                changes["password_hash"] = _hashed(password)
+            session.execute(update(Operator).where(mine).values(**changes))
+            return operator_id
+        session.execute(update(Operator).where(mine, wrong >= ATTEMPTS).values(failed_sign_ins=0,
+                                                                               locked_until=now + PAUSED))  # fmt: skip
     return None
 
 

@@ -32,7 +32,7 @@ UNKNOWN_SENDER = (
     "This message did not come from the customer's own email address, so nothing is booked or bought on it; the "
     "customer can ask from their own address, and our team has been told."
 )
-# How much of a tool's result its timeline entry quotes, in words; the whole result is in the workflow's history.
+# How many characters of a tool's result, in words, its timeline entry quotes; the whole is in the workflow's history.
 QUOTED_CHARS = 1_500
 
 

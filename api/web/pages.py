@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from api.routers.meta import VOCABULARY
 from api.web import session
 from api.web.client import Api, ApiRefused
-from domain.content import LINK, as_html, sanitize_html
+from domain.content import LINK, sanitize_html, typed_as_html
 from domain.variables import ALLOWED
 from models import operators
 from models.operators import Permission, hash_token
@@ -125,17 +125,19 @@ def _sign_in_form(request: Request, name: str, path: str, status_code: int = 200
     return page
 
 
-# Where signing in may lead back to: a page of the app, never another site ("//elsewhere", "/\\elsewhere").
+# Where signing in may lead back to: a page of the app, never another site ("//elsewhere", "/\\elsewhere") nor,
+# by dot segments (plain or encoded), a page outside the app ("/app/../api/…").
 _BACK = re.compile(r"/app(?:[/?][^\s\\]*)?")
+_DOTS = re.compile(r"/\.\.?(?:[/?#]|$)")
 
 
 def _back_to(next_page: str) -> str:
-    return next_page if _BACK.fullmatch(next_page) else "/app"
+    return next_page if _BACK.fullmatch(next_page) and not _DOTS.search(unquote(next_page)) else "/app"
 
 
 def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "",
                   next_page: str = "") -> HTMLResponse:  # fmt: skip
-    back = _back_to(next_page) if next_page else ""
+    back = next_page if next_page and _back_to(next_page) == next_page else ""  # a page it would not lead to: none
     return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email, next_page=back)
 
 
@@ -199,6 +201,7 @@ async def accept_invitation(request: Request, invitation: Annotated[str, Form(ma
                                               password, datetime.now(UTC))  # fmt: skip
     except operators.InvitationRefused as refused:
         return again(422, str(refused))
+    request.app.state.operators.forget_operator(operator_id)  # its other sessions ended: not trusted from memory
     return await _signed_in(request, operator_id, "/app/invitation")
 
 
@@ -450,7 +453,7 @@ async def comment_on_ticket(request: Request, token: session.SignedIn, ticket_id
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     text, public = form.get("body", ""), form.get("public") == "yes"
-    body = {"body_html": as_html(text) or " ", "public": public}  # blank: the API says what is missing
+    body = {"body_html": typed_as_html(text) or " ", "public": public}  # blank: the API says what is missing
     return await _ticket_change(request, token, ticket_id, "POST", "/comments", body,
                                 "replied" if public else "noted", typed=text)  # fmt: skip
 

@@ -3,6 +3,7 @@ in a request's path (so in no access log), works once, expires and is voided by 
 as an argon2id hash; wrong passwords pause sign-in, and the answer never says which addresses are operators'; a new
 password signs every other browser out."""
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from sqlmodel import Session, select
 
+from api.auth import OperatorCache
 from api.web import session as web_session
 from models.operators import ATTEMPTS, INVITATION_GONE, NOT_SIGNED_IN, Permission, create_operator
 from models.tables import Invitation, Operator
@@ -166,6 +168,32 @@ async def test_wrong_passwords_pause_sign_in_and_the_answer_never_says_who_is_an
         assert (row.failed_sign_ins, row.locked_until) == (0, None)  # a right password starts the count again
 
 
+async def test_guesses_sent_at_once_pause_sign_in_as_surely_as_one_by_one(stack: Stack) -> None:
+    link = (await invited(stack))["link"]
+    async with browser(stack) as http:
+        assert (await choose_password(http, link, PASSWORD)).status_code == 303
+    async with browser(stack) as guesser:
+        data = {"email": EMAIL, "password": "guess", "sign_in_csrf": await form_field(guesser, "/app/sign-in")}
+        guesses = [guesser.post("/app/sign-in", data=data, follow_redirects=False) for _ in range(3 * ATTEMPTS)]
+        assert {answer.status_code for answer in await asyncio.gather(*guesses)} == {401}
+        assert (await sign_in(guesser, EMAIL, PASSWORD)).status_code == 401  # paused, however many came at once
+    with Session(stack.engine) as session:
+        row = session.exec(select(Operator).where(Operator.email == "Ava.Tanaka@canalhouse.example")).one()
+        assert row.locked_until is not None and row.failed_sign_ins == 0
+
+
+async def test_a_new_api_token_keeps_the_password(stack: Stack) -> None:
+    link = (await invited(stack))["link"]
+    async with browser(stack) as http:
+        assert (await choose_password(http, link, PASSWORD)).status_code == 303
+    token = create_operator(stack.engine, name="Ava Tanaka", email=EMAIL, location_ids=["ams"], is_admin=False)
+    assert (await stack.http.get("/api/me", headers=stack.as_operator(token))).json()["email"] == (
+        "Ava.Tanaka@canalhouse.example"
+    )
+    async with browser(stack) as http:
+        assert (await sign_in(http, EMAIL, PASSWORD)).status_code == 303
+
+
 async def test_a_new_invitation_voids_the_last_and_a_new_password_signs_every_browser_out(stack: Stack) -> None:
     body = await invited(stack)
     async with browser(stack) as first, browser(stack) as second:
@@ -192,3 +220,17 @@ async def test_an_invitation_expires(stack: Stack) -> None:
             assert late.status_code == 422 and INVITATION_GONE in late.text
             listed = {row["email"]: row for row in (await stack.http.get("/api/operators")).json()}
             assert listed["Ava.Tanaka@canalhouse.example"]["invited_until"] is None
+
+
+def test_a_process_trusts_no_session_of_an_operator_that_chose_a_new_password() -> None:
+    cache = OperatorCache(seconds=60)
+    ava, lea = (
+        Operator(id="ava", name="Ava", email="ava@x.example"),
+        Operator(id="lea", name="Lea", email="l@x.example"),
+    )
+    for token_hash, operator in (("ava-phone", ava), ("ava-laptop", ava), ("lea-laptop", lea)):
+        cache.keep(token_hash, operator)
+    cache.forget_operator("ava")
+    assert (cache.get("ava-phone"), cache.get("ava-laptop")) == (None, None)
+    kept = cache.get("lea-laptop")
+    assert kept is not None and kept.id == "lea"

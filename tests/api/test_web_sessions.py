@@ -94,6 +94,9 @@ async def test_signing_in_again_leads_back_to_a_page_of_the_app_and_nowhere_else
         "https://evil.example/app": "/app",
         "/application": "/app",
         "/app/\r\nSet-Cookie: x=1": "/app",
+        "/app/../api/operators": "/app",
+        "/app/%2e%2E/api/operators": "/app",
+        "/app/./inbox": "/app",
     }
     for next_page, lands in cases.items():
         async with browser(stack) as http:

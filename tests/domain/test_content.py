@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.content import as_html, format_money, html_to_text, sanitize_html, spoken_and_links
+from domain.content import as_html, format_money, html_to_text, sanitize_html, spoken_and_links, typed_as_html
 
 
 def test_money_is_exact_with_symbol_or_code() -> None:
@@ -50,5 +50,6 @@ def test_links_in_a_call_script_are_texted_not_read_aloud() -> None:
 def test_plain_text_becomes_paragraphs_and_line_breaks_escaped() -> None:
     typed = "Hello Ava,\nIt covers <the desk> & the room.\n\n\n  The team  \n"
     assert as_html(typed) == "<p>Hello Ava,<br>It covers &lt;the desk&gt; &amp; the room.</p><p>The team</p>"
-    assert as_html("<p>Already <em>HTML</em></p>") == "<p>Already <em>HTML</em></p>"  # sanitised where it is kept
-    assert as_html(" \n\n ") == ""
+    assert as_html("<p>Already <em>HTML</em></p>") == "<p>Already <em>HTML</em></p>"  # a model's, sanitised when kept
+    assert typed_as_html("Use <p> tags\nor <br>") == "<p>Use &lt;p&gt; tags<br>or &lt;br&gt;</p>"  # typed: all text
+    assert as_html(" \n\n ") == typed_as_html(" \n\n ") == ""

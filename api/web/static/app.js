@@ -78,6 +78,11 @@ function keepDraft() {
   return page;
 }
 
+// Signing out leaves nothing of a draft behind for whoever signs in next in this tab.
+document.addEventListener("submit", (event) => {
+  if (event.target.matches("form.sign-out")) sessionStorage.removeItem(KEPT);
+});
+
 htmx.onLoad((root) => {
   const form = root.querySelector("#takeover");
   const kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
