@@ -751,3 +751,5 @@ class RequesterComment(_Body):
 class CommentCreate(_Body):
     body_html: str = Field(min_length=1, max_length=100_000)
     public: bool = Field(description="False: an internal note the customer never sees")
+    request_id: str | None = Field(default=None, min_length=1, max_length=100, description="Posted again with the "
+                                   "same id (a retry, a double click), the comment is added and sent once")  # fmt: skip

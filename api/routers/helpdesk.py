@@ -4,11 +4,14 @@ the customer (by email, or here on their behalf) lands on the conversation and i
 permission; changing needs `proposedAction`, as reviewing does."""
 
 import uuid
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import can_access, location_filter
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, RouterDep, SessionDep, SettingsDep
@@ -124,7 +127,10 @@ async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, oper
     if not html.strip():
         raise HTTPException(422, detail="body_html: the comment is empty once scripts and styles are removed.")
     now = datetime.now(UTC)
-    comment_id = str(uuid.uuid4())
+    asked = f"ticket-comment:{ticket.id}:{body.request_id}"
+    comment_id = str(uuid.uuid5(uuid.NAMESPACE_URL, asked) if body.request_id else uuid.uuid4())
+    if session.get(TicketComment, comment_id) is not None:  # posted before: added, and sent, once
+        return _detail(session, ticket)
     if body.public and (ticket.proposed_action_id or ticket.conversation_id):
         # Started before the comment is saved: if the workflow service is away the request fails whole (503),
         # and the operator's retry neither duplicates the comment nor leaves it unsent.
@@ -139,12 +145,17 @@ async def comment(ticket_id: str, body: CommentCreate, session: SessionDep, oper
             author=Sender.operator,
         )  # fmt: skip
         release(session)
-        await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),
-                                    task_queue=settings.task_queue)  # fmt: skip
+        # The same request, posted twice at once: its answer is on its way already (and sent once per delivery id).
+        with suppress(WorkflowAlreadyStartedError):
+            await client.start_workflow(TicketReplyWorkflow.run, reply, id=ticket_reply_id(comment_id),
+                                        task_queue=settings.task_queue)  # fmt: skip
     add_comment(session, ticket.id, comment_id, Sender.operator, operator.name, html, public=body.public, at=now)
     ticket.updated_at = now
     session.add(ticket)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same request, posted twice at once: the other one added it
+        session.rollback()
     return _detail(session, ticket)
 
 

@@ -4,6 +4,7 @@ shown in the API's words, next to what the operator was doing."""
 
 import asyncio
 import re
+import secrets
 from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
@@ -418,6 +419,7 @@ async def _ticket(request: Request, token: str, ticket_id: str, *, done: str = "
         me = await api.get("/api/me")
     return _page(request, "ticket.html", token, status_code=status_code, t=found, done=TICKET_DONE.get(done),
                  error=error, statuses=TICKET_STATUSES, priorities=PRIORITIES, comment=comment,
+                 request_id=secrets.token_urlsafe(16),
                  may_change=REVIEW in me["permissions"])  # fmt: skip
 
 
@@ -453,7 +455,11 @@ async def comment_on_ticket(request: Request, token: session.SignedIn, ticket_id
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     text, public = form.get("body", ""), form.get("public") == "yes"
-    body = {"body_html": typed_as_html(text) or " ", "public": public}  # blank: the API says what is missing
+    body = {
+        "body_html": typed_as_html(text) or " ",
+        "public": public,
+        "request_id": form.get("request_id") or None,
+    }  # blank: the API says what is missing
     return await _ticket_change(request, token, ticket_id, "POST", "/comments", body,
                                 "replied" if public else "noted", typed=text)  # fmt: skip
 

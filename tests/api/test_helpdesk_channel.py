@@ -2,6 +2,7 @@
 with a department, a priority and internal notes; the customer is told by email without ever seeing the notes;
 the ticket is linked to the conversation and worked through `/api/helpdesk`."""
 
+import asyncio
 from typing import Any
 
 from sqlmodel import Session, select
@@ -86,3 +87,22 @@ async def test_a_ticket_for_another_locations_department_or_an_unknown_priority_
         assert answer.status_code == 422, answer.text
         assert words in answer.json()["detail"]
     assert (await stack.http.get(f"/api/inbox/{action['id']}")).json()["status"] == "pending"
+
+
+async def test_an_answer_posted_twice_at_once_is_added_and_sent_once(stack: Stack) -> None:
+    action, ticket = await taken_over(stack)
+    path = f"/api/helpdesk/tickets/{ticket['id']}/comments"
+    answer = {"body_html": "<p>Sorted: the late fee is waived.</p>", "public": True, "request_id": "double-click-1"}
+    posted = await asyncio.gather(*(stack.http.post(path, json=answer) for _ in range(3)))  # a double click, twice
+    assert {response.status_code for response in posted} == {201}
+    again = (await stack.http.post(path, json=answer)).json()  # and a retry later
+    assert [comment["body_html"] for comment in again["comments"]].count(answer["body_html"]) == 1
+
+    async def emailed() -> list[dict[str, Any]] | None:
+        outbox = (await stack.http.get("/api/outbox", params={"proposed_action_id": action["id"]})).json()["items"]
+        return [item for item in outbox if "late fee is waived" in item["body_html"]] or None
+
+    await poll(emailed, "the answer in the outbox")  # one delivery id: the provider is asked once however it goes
+    other = {**answer, "request_id": "double-click-2"}  # another answer, the same words: its own
+    assert [c["body_html"] for c in (await stack.http.post(path, json=other)).json()["comments"]].count(
+        answer["body_html"]) == 2  # fmt: skip
