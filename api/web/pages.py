@@ -398,7 +398,7 @@ async def conversation(request: Request, token: session.SignedIn, conversation_i
     """A conversation's timeline; `fragment=timeline` is the part the page polls for what arrived since."""
     async with Api(request, token) as api:
         found = await api.get(f"/api/conversations/{conversation_id}")
-    name = "_timeline.html" if fragment == "timeline" else "conversation.html"
+    name = "_live.html" if fragment == "timeline" else "conversation.html"
     return _page(request, name, token, c=found, timeline=found["timeline"], zone=found["time_zone"])
 
 
@@ -419,7 +419,7 @@ async def _ticket(request: Request, token: str, ticket_id: str, *, done: str = "
         me = await api.get("/api/me")
     return _page(request, "ticket.html", token, status_code=status_code, t=found, done=TICKET_DONE.get(done),
                  error=error, statuses=TICKET_STATUSES, priorities=PRIORITIES, comment=comment,
-                 request_id=secrets.token_urlsafe(16),
+                 request_id=secrets.token_urlsafe(16), me=me["id"],
                  may_change=REVIEW in me["permissions"])  # fmt: skip
 
 
@@ -439,12 +439,12 @@ async def _ticket_change(request: Request, token: str, ticket_id: str, method: s
 
 @router.post("/tickets/{ticket_id}", response_model=None)
 async def update_ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
-    """The ticket's status, priority and category, as the team sets them (`PATCH /api/helpdesk/tickets/{id}`); a
-    category left blank stays as it was."""
+    """The ticket's status, priority, category and assignee ("Assign to me"), as the team sets them (`PATCH
+    /api/helpdesk/tickets/{id}`); a category left blank stays as it was."""
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     changes = {"status": form.get("status"), "priority": form.get("priority"),
-               "category": form.get("category", "").strip()}  # fmt: skip
+               "category": form.get("category", "").strip(), "assignee_id": form.get("assignee_id")}  # fmt: skip
     body = {name: value for name, value in changes.items() if value}
     return await _ticket_change(request, token, ticket_id, "PATCH", "", body, "saved")
 

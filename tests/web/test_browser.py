@@ -203,6 +203,7 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await page.get_by_label("Reply as the customer (sandbox)").fill("I'd like to talk to a person, please.")
     await page.get_by_role("button", name="Send the reply").click()
     await expect(timeline).to_contain_text("Escalated to the team: ticket", timeout=15_000)
+    await expect(page.locator("#conversation-status")).to_have_text("escalated")  # the status kept current too
     await timeline.get_by_role("link", name="The help-desk ticket").click()
     await expect(page.get_by_role("heading", name=re.compile(r"^Ticket T-"))).to_be_visible()
     opened = (await page.get_by_role("heading", name=re.compile(r"^Ticket T-")).inner_text()).split()[1].rstrip(":")
@@ -223,6 +224,10 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(page.locator(".meta")).to_contain_text("billing")
     await expect(page.get_by_label("Status")).to_have_value("pending")
     await expect(page.get_by_label("Priority")).to_have_value("high")
+    await expect(page.locator(".meta")).to_contain_text("assigned to no one")
+    await page.get_by_role("button", name="Assign to me").click()
+    await expect(page.locator(".meta")).to_contain_text("assigned to you")
+    await expect(page.get_by_role("button", name="Assign to me")).to_have_count(0)
     # The team answers the customer from the ticket — emailed in its thread — and notes something for itself only.
     comment = page.get_by_label("Reply to the customer, or note for the team")
     await comment.fill("Hello,\nIt covers the desk and the meeting room credits.\n\nThe team")
