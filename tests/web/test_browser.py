@@ -372,6 +372,13 @@ async def test_on_a_tablet_nothing_runs_off_the_screen(browser: Browser, stack: 
         await page.goto(path)
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px wider than a tablet's screen"
+    # A proposal tapped in the list opens as its own page, its heading in sight, not below the whole list.
+    await page.goto("/app?status=pending")
+    await page.wait_for_load_state("load")
+    await page.locator("[data-row]").first.click()
+    await expect(page).to_have_url(re.compile(r"/app/inbox/[^/?]+$"))
+    await expect(page.locator("#panel")).to_have_count(0)
+    assert await page.locator("h1").first.evaluate("(heading) => heading.getBoundingClientRect().top < innerHeight")
     await page.goto(f"/app/inbox/{action['id']}")
     await shot(page, "tablet-proposal")
 

@@ -135,6 +135,17 @@ function openInPanel(link) {
   htmx.ajax("GET", link.getAttribute("href"), { target: PANEL, select: "#detail-content", swap: "innerHTML" });
 }
 
+// On a narrow screen (a tablet held upright) the panel sits below the whole list: a proposal opens as its own page
+// there, at the top, rather than far below where it was tapped.
+const NARROW = window.matchMedia("(max-width: 1000px)");
+document.addEventListener("htmx:confirm", (event) => {
+  const row = event.detail.elt;
+  if (NARROW.matches && row.matches("[data-row]")) {
+    event.preventDefault();
+    location.assign(row.getAttribute("href"));
+  }
+});
+
 htmx.onLoad((root) => {
   root.querySelectorAll("[data-row]").forEach((link) => link.addEventListener("click", () => openRow(link)));
   // A decision taken in the panel is posted from there, and its answer shown there.
