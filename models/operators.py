@@ -200,18 +200,13 @@ def accept_invitation(engine: Engine, token: str, password: str, now: datetime) 
     if problem:
         raise InvitationRefused(problem)
     token_hash = hash_token(token)
-
-    def usable(session: Session) -> bool:
-        invitation = session.get(Invitation, token_hash)
-        return invitation is not None and invitation.expires_at > now
-
     with Session(engine) as session:
-        if not usable(session):  # before hashing: a made-up link costs no hash
+        if _open_invitation(session, token_hash, now) is None:  # before hashing: a made-up link costs no hash
             raise InvitationRefused(INVITATION_GONE)
     password_hash = _hashed(password)  # outside the transaction: it takes a noticeable moment, by design
     with session_scope(engine) as session:
-        invitation = session.get(Invitation, token_hash)
-        if invitation is None or not usable(session):
+        invitation = _open_invitation(session, token_hash, now)
+        if invitation is None:
             raise InvitationRefused(INVITATION_GONE)
         # Used once: of two browsers posting the same link at once, only the one that deletes it sets a password.
         used = session.execute(delete(Invitation).where(col(Invitation.token_hash) == token_hash))
@@ -221,6 +216,11 @@ def accept_invitation(engine: Engine, token: str, password: str, now: datetime) 
             password_hash=password_hash, failed_sign_ins=0, locked_until=None))  # fmt: skip
         session.execute(delete(WebSession).where(col(WebSession.operator_id) == invitation.operator_id))
         return invitation.operator_id
+
+
+def _open_invitation(session: Session, token_hash: str, now: datetime) -> Invitation | None:
+    invitation = session.get(Invitation, token_hash)
+    return invitation if invitation is not None and invitation.expires_at > now else None
 
 
 def signing_in(engine: Engine, email: str, password: str, now: datetime) -> str | None:

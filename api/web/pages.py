@@ -132,21 +132,21 @@ _BACK = re.compile(r"/app(?:[/?][^\s\\]*)?")
 _DOTS = re.compile(r"/\.\.?(?:[/?#]|$)")
 
 
-def _back_to(next_page: str) -> str:
-    return next_page if _BACK.fullmatch(next_page) and not _DOTS.search(unquote(next_page)) else "/app"
+def _in_app(page: str) -> bool:
+    return bool(_BACK.fullmatch(page)) and not _DOTS.search(unquote(page))
 
 
 def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "",
                   next_page: str = "") -> HTMLResponse:  # fmt: skip
-    back = next_page if next_page and _back_to(next_page) == next_page else ""  # a page it would not lead to: none
+    back = next_page if _in_app(next_page) else ""  # a page it would not lead back to: none, and no banner
     return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email, next_page=back)
 
 
-async def _signed_in(request: Request, operator_id: str, path: str, next_page: str = "/app") -> RedirectResponse:
+async def _signed_in(request: Request, operator_id: str, path: str, next_page: str = "") -> RedirectResponse:
     """The operator's new session, its cookie set, and on to the page it was on (the inbox, at first)."""
     hours = request.app.state.settings.web_session_hours
     started = await run_in_threadpool(session.start, request.app.state.engine, operator_id, hours)
-    signed_in = RedirectResponse(_back_to(next_page), status_code=303)
+    signed_in = RedirectResponse(next_page if _in_app(next_page) else "/app", status_code=303)
     signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
                          secure=session.secure(request), path="/app")  # fmt: skip
     signed_in.delete_cookie(session.SIGN_IN_COOKIE, path=path)
@@ -176,7 +176,7 @@ async def sign_in(request: Request, email: Annotated[str, Form(max_length=254)] 
         refusal = operators.NOT_SIGNED_IN
     if operator_id is None:
         return _sign_in_page(request, 401, refusal, email, next)
-    return await _signed_in(request, operator_id, "/app/sign-in", next or "/app")
+    return await _signed_in(request, operator_id, "/app/sign-in", next)
 
 
 @router.get("/invitation", response_class=HTMLResponse)

@@ -64,6 +64,10 @@ htmx.onLoad((root) => {
 // The draft as the operator left it when their session ended, for this tab only (sessionStorage).
 const KEPT = "outreach:kept-draft";
 
+function proposalPage(form) {
+  return new URL(form.action).pathname.replace(/\/approve$/, ""); // the takeover form posts to its approval
+}
+
 function keepDraft() {
   const form = document.getElementById("takeover");
   if (!form) return null;
@@ -73,7 +77,7 @@ function keepDraft() {
   for (const field of form.elements) {
     if (field.name && field.name !== "csrf" && field.type !== "submit") values[field.name] = field.value;
   }
-  const page = new URL(form.action).pathname.replace(/\/approve$/, ""); // the proposal's own page
+  const page = proposalPage(form);
   sessionStorage.setItem(KEPT, JSON.stringify({ page, values }));
   return page;
 }
@@ -86,7 +90,7 @@ document.addEventListener("submit", (event) => {
 htmx.onLoad((root) => {
   const form = root.querySelector("#takeover");
   const kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
-  if (!form || !kept || new URL(form.action).pathname.replace(/\/approve$/, "") !== kept.page) return;
+  if (!form || !kept || proposalPage(form) !== kept.page) return;
   sessionStorage.removeItem(KEPT);
   const channel = form.elements.channel && form.elements.channel.value;
   for (const [name, value] of Object.entries(kept.values)) {
