@@ -141,15 +141,23 @@ def answer(
         return Turn(reply_html=paragraphs(*questions.booked(context, steps), signature_html(context)),
                     outcome=TurnOutcome.reply, summary=BOOKED)  # fmt: skip
     intent = detect_intent(agent_type, message)
+    # A question of how to do what a link is for ("can I pay by transfer instead?", "how do I cancel a booking?")
+    # may be one the FAQ answers: it is looked up first, and its answer goes before the link.
+    faq: list[str] = []
+    if intent is not None and intent.name == _LINK.name and _asks(message):
+        if not steps and not answer_now:
+            return _looked_up(message)
+        if steps and steps[0].request.name == _FAQ:
+            faq, steps = _faq_lines(context, message, steps[0]), steps[1:]
     if intent is not None and intent.uses is not None and intent.answered is not None:
         wanted = [] if answer_now else intent.uses(context, message, steps)
         if wanted:
             return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=wanted)
         found = intent.answered(context, steps)
-        return Turn(reply_html=paragraphs(*found, signature_html(context)), outcome=intent.outcome,
+        return Turn(reply_html=paragraphs(*faq, *found, signature_html(context)), outcome=intent.outcome,
                     summary=intent.summary)  # fmt: skip
     # A practical question, or one nothing else understood, is looked up; a lone "?" or "hello?" asks nothing.
-    if intent is _QUESTION or (intent is None and "?" in message and len(search_words(message)) >= 2):
+    if intent is _QUESTION or (intent is None and _asks(message)):
         return _from_faq(context, message, steps)
     agent = AGENTS[agent_type] if agent_type else None
     first = escape(context.first_name)
@@ -181,26 +189,40 @@ def answer(
             lines = [f"Of course, {first}, here it is again:", link]
         else:
             lines = [f"You're welcome, {first}! Let us know if there's anything else we can help with."]
-    return Turn(reply_html=paragraphs(*lines, signature_html(context)), outcome=outcome, summary=summary)
+    return Turn(reply_html=paragraphs(*faq, *lines, signature_html(context)), outcome=outcome, summary=summary)
+
+
+def _asks(message: str) -> bool:
+    """A question with something to look up: not a lone "?" or "hello?"."""
+    return "?" in message and len(search_words(message)) >= 2
+
+
+def _looked_up(message: str) -> Turn:
+    return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Looked the question up in the FAQ.",
+                tool_calls=[ToolRequest(call_id="faq", name=_FAQ, arguments={"query": message[:200]})])  # fmt: skip
+
+
+def _faq_lines(context: ComposeContext, message: str, step: ToolStep) -> list[str]:
+    """What the FAQ's best article says to the question, if it answers it; none when it does not."""
+    results = step.result.content.get("results", []) if step.result.ok else []
+    if not results or not _covers(results[0], message):
+        return []
+    best = results[0]
+    return [f"Good question, {escape(context.first_name)}. From our FAQ, <em>{escape(best['question'])}</em>",
+            escape(best["answer"])]  # fmt: skip
 
 
 def _from_faq(context: ComposeContext, message: str, steps: list[ToolStep]) -> Turn:
     """The FAQ's best answer to a question no intent knows; none: the team takes the question."""
     if not steps:
-        return Turn(reply_html="", outcome=TurnOutcome.reply, summary="Looked the question up in the FAQ.",
-                    tool_calls=[ToolRequest(call_id="faq", name=_FAQ, arguments={"query": message[:200]})])  # fmt: skip
-    results = steps[-1].result.content.get("results", []) if steps[-1].result.ok else []
-    if not results or not _covers(results[0], message):
+        return _looked_up(message)
+    lines = _faq_lines(context, message, steps[-1])
+    if not lines:
         unanswered = Escalation(
             reason=EscalationReason.outside_scope, detail="Neither the tools nor the FAQ answer it."
         )
         return handed_over(context, unanswered)
-    best = results[0]
-    lines = [
-        f"Good question, {escape(context.first_name)}. From our FAQ, <em>{escape(best['question'])}</em>",
-        escape(best["answer"]),
-        "If that doesn't answer it, just say so and I'll pass your question to our team.",
-    ]
+    lines.append("If that doesn't answer it, just say so and I'll pass your question to our team.")
     return Turn(reply_html=paragraphs(*lines, signature_html(context)), outcome=TurnOutcome.reply,
                 summary="Answered from the FAQ.")  # fmt: skip
 

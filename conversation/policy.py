@@ -28,6 +28,9 @@ ESCALATIONS = {
 ALSO_WITH_OPT_OUT = ("legal", "dispute", "personal_data", "complaint")
 # Tool results that failed within one turn before the engine stops trying and hands over.
 FAILED_TOOLS_LIMIT = 2
+# A sentence of a longer message hands it to the team from this share: a weaker reading of one sentence ("I need
+# it for a workshop") does not turn what the whole message plainly asks into a matter for a person.
+ESCALATING_SENTENCE = 0.75
 
 LABELS = {
     EscalationReason.asked_for_person: "The customer asked for a person.",
@@ -78,7 +81,7 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     """The reason the engine escalates this message whatever the AI decides, or None: what the message means, by
     the precedence of what it says, then the rules (an explicit ask for a person, the same question again, tools
     that keep failing, a message in capitals)."""
-    meant = {understood.intent for understood in meanings(text)}
+    meant = {understood.intent for understood in meanings(text, sure=ESCALATING_SENTENCE)}
     if plain_yes(text):  # "Ja, graag!" agrees, whatever mood a reading of it finds
         meant.discard("frustrated")
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)

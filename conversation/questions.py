@@ -221,6 +221,21 @@ def _contracts(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"<ul>{items}</ul>"]  # fmt: skip
 
 
+def _portal_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    return [] if steps else [ToolRequest(call_id="portal", name="portal_link", arguments={"purpose": "book"})]
+
+
+def _portal(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    first = escape(context.first_name)
+    [step] = steps
+    if not step.result.ok:
+        return [f"I couldn't open the portal's link just now, {first}; our team can send it to you if you ask."]
+    return [
+        f"Of course, {first}! Here is our member portal, to book and see your bookings: "
+        f'<a href="{escape(step.result.content["link"], quote=True)}">open the portal</a>.'
+    ]
+
+
 INTENTS = (
     Intent(
         TurnOutcome.reply,
@@ -257,6 +272,8 @@ INTENTS = (
         uses=_location_tools,
         answered=_location,
     ),
+    # An outreach's own link comes first (the agent's "link"); in the members' chat, the portal's.
+    Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_portal),
     Intent(
         TurnOutcome.reply,
         "contract_detail",

@@ -1,8 +1,9 @@
 """The day a customer means, from how people say it in the six languages the engine reads: "today", "this
 afternoon", "tomorrow", "overmorgen", "next Tuesday", "mercredi prochain", "am Freitag", "on the 3rd", "le 14",
-"3 December", "5 de diciembre", "Dec 3", "2026-12-03", and a month from its first day ("from February", "next
-month"). Always relative to the location's own today (its time zone decides what "tomorrow" is), never a day in
-the past. Pure: the offline conversation engine and the tools' callers share it.
+"3 December", "5 de diciembre", "Dec 3", "2026-12-03", a month from its first day ("from February", "next
+month") and the coming week from its Monday ("next week"). Always relative to the location's own today (its time
+zone decides what "tomorrow" is), never a day in the past. Pure: the offline conversation engine and the tools'
+callers share it.
 
 "Next Tuesday" follows how it is mostly meant in offices: the coming Tuesday, unless today is Tuesday (then the
 one a week on); "this Tuesday" is the coming one, today included.
@@ -75,16 +76,21 @@ _DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)
 _DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?")
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
-# A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars" (full names
-# only: "may" and "mar" are other words too).
+# A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars", "from July"
+# (names, not their three-letter abbreviations: "may" and "mar" are other words too).
 _FROM_MONTH = re.compile(
     r"\b(?:from|starting|start of|beginning of|early|in|vanaf|per|begin|ab|anfang|im|à partir de|a partir de|dès"
     r"|début|en|desde|em|no início de|a partir do)\s+(?:de\s+)?"
-    rf"({_alternatives({name: n for name, n in _MONTH_OF.items() if len(name) > 4})})\b(?!\s*\d)"
+    rf"({_alternatives({name: n for name, n in _MONTH_OF.items() if len(name) > 3})})\b(?!\s*\d)"
 )
 _NEXT_MONTH = re.compile(r"\b(next month|volgende maand|nächsten monat|naechsten monat|le mois prochain"
                          r"|el (?:mes que viene|próximo mes|proximo mes)|(?:o |no )?(?:próximo|proximo) mês"
                          r"|mês que vem)\b")  # fmt: skip
+# The coming week, from its Monday: "next week", "ab nächster Woche", "la semaine prochaine", "semana que vem".
+_NEXT_WEEK = re.compile(
+    r"\b(next week|volgende week|n(?:ä|ae)chster? woche|(?:la )?semaine prochaine"
+    r"|(?:la )?(?:pr[óo]xima semana|semana que viene)|semana que vem)\b"
+)
 # A day of the month on its own, after the word for "the" or "on the": "the 14th", "le 14", "el 14", "am 14.".
 _THE_DAY = re.compile(rf"\b(?:the|le|el|am|den|op de|dia|o dia|no dia)\s+{_ORDINAL}(?![\w:])")
 
@@ -148,4 +154,6 @@ def mentioned_day(text: str, today: date) -> date | None:
         return today if month == today.month else _upcoming(today, month, 1)
     if _NEXT_MONTH.search(lowered):
         return _upcoming(today, today.month % 12 + 1, 1)
+    if _NEXT_WEEK.search(lowered):
+        return today + timedelta(days=7 - today.weekday())
     return None

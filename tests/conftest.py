@@ -343,7 +343,10 @@ async def stack(temporal: Client, engine: Engine, settings: Settings, database_u
         served = settings.model_copy(update={"task_queue": worker.task_queue})
         async with (
             served_api(served, api_engine, api_client, watch) as base_url,
-            httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as http,
+            # The API shares the test's event loop with a worker writing a detection run's proposals: on a busy
+            # two-core machine a read can wait longer than httpx's 5 seconds without anything being wrong (how
+            # fast it answers is `make bench`'s to measure).
+            httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
         ):
             yield Stack(http=http, client=client, engine=engine, task_queue=worker.task_queue, admin_token=token)
     api_engine.dispose()

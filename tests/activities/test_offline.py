@@ -6,7 +6,7 @@ import pytest
 from activities.offline import compose
 from agents.base import ComposeContext
 from conversation.offline import answer, detect_intent
-from models.messages import AgentType, Channel, ToolResult, ToolStep, TurnOutcome
+from models.messages import AgentType, Channel, ToolResult, ToolStep, Turn, TurnOutcome
 
 FACTS: dict[str, str | int] = {
     "invoice_id": "ams-inv-1",
@@ -85,11 +85,45 @@ def test_intents(message: str, outcome: TurnOutcome, intent: str) -> None:
     assert ((found.outcome, found.name) if found else (TurnOutcome.reply, "other")) == (outcome, intent)
 
 
+def answered(
+    agent: AgentType | None, message: str, found: dict[str, ToolResult], composed: ComposeContext | None = None
+) -> tuple[list[str], Turn]:
+    """The turn's answer once the tools it asks for have found what `found` says, and the tools it asked for."""
+    steps: list[ToolStep] = []
+    while (turn := answer(agent, composed or context(), message, steps)).tool_calls:
+        steps += [ToolStep(request=call, result=found[call.name]) for call in turn.tool_calls]
+    return [step.request.name for step in steps], turn
+
+
+PAYING = ToolResult(name="search_faq", ok=True, content={"results": [
+    {"question": "How do I pay an invoice?", "answer": "Cards and bank transfer both work."}]})  # fmt: skip
+NO_ARTICLE = ToolResult(name="search_faq", ok=True, content={"results": []})
+
+
 def test_link_request_gets_the_payment_link() -> None:
-    turn = answer(AgentType.due_invoice, context(), "could you send the link again?", [])
+    _, turn = answered(AgentType.due_invoice, "could you send the link again?", {"search_faq": NO_ARTICLE})
     assert turn.outcome is TurnOutcome.reply
     assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html
     assert "Emma" in turn.reply_html
+
+
+def test_a_question_of_how_to_pay_gets_the_faqs_answer_with_the_link() -> None:
+    message = "Can I pay the invoice by bank transfer instead of the link?"
+    tools, turn = answered(AgentType.due_invoice, message, {"search_faq": PAYING})
+    assert tools == ["search_faq"]
+    assert "Cards and bank transfer both work." in turn.reply_html
+    assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html
+    # An FAQ without the answer leaves the link, not a handover: the link was what they asked about.
+    _, turn = answered(AgentType.due_invoice, message, {"search_faq": NO_ARTICLE})
+    assert turn.outcome is TurnOutcome.reply and "Cards" not in turn.reply_html
+    assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html
+
+
+def test_the_members_chat_sends_the_portals_link() -> None:
+    portal = ToolResult(name="portal_link", ok=True, content={"link": "https://portal.example/book?sig=1"})
+    tools, turn = answered(None, "pls send me the link to the member portal, lost it", {"portal_link": portal})
+    assert tools == ["portal_link"]
+    assert 'href="https://portal.example/book?sig=1"' in turn.reply_html
 
 
 LEAD_FACTS: dict[str, str | int] = {
@@ -111,11 +145,11 @@ LEAD_FACTS: dict[str, str | int] = {
 )
 def test_a_lead_gets_a_lead_answer_never_an_invoice_one(message: str, outcome: TurnOutcome) -> None:
     lead = context(facts=LEAD_FACTS)  # no today: a day pass is not bought, its price is looked up
-    turn = answer(AgentType.lead_follow_up, lead, message, [])
-    if turn.tool_calls:
-        assert [call.name for call in turn.tool_calls] == ["plans_and_prices"]
-        price = ToolResult(name="plans_and_prices", ok=True, content={"day_pass": "€35.00"})
-        turn = answer(AgentType.lead_follow_up, lead, message, [ToolStep(request=turn.tool_calls[0], result=price)])
+    price = ToolResult(name="plans_and_prices", ok=True, content={"day_pass": "€35.00"})
+    tools, turn = answered(AgentType.lead_follow_up, message, {"plans_and_prices": price, "search_faq": NO_ARTICLE},
+                           lead)  # fmt: skip
+    assert "invoice_details" not in tools
+    if "plans_and_prices" in tools:
         assert "A day pass is €35.00" in turn.reply_html
     assert turn.outcome is outcome
     assert "nvoice" not in turn.reply_html

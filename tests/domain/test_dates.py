@@ -54,6 +54,12 @@ TUESDAY = date(2026, 12, 1)
         ("a partir de enero", MONDAY, date(2027, 1, 1)),
         ("ab Dezember", MONDAY, TUESDAY),  # from this month: from today
         ("from next month", MONDAY, TUESDAY),  # Monday 30 November: next month begins tomorrow
+        ("Is Office 2.1 free from July?", MONDAY, date(2027, 7, 1)),  # a short month name is a month too
+        ("ab Juni", MONDAY, date(2027, 6, 1)),
+        ("next week", TUESDAY, date(2026, 12, 7)),  # from its Monday
+        ("Wäre ab nächster Woche ein Schreibtisch frei?", MONDAY, date(2026, 12, 7)),
+        ("la semaine prochaine", MONDAY, date(2026, 12, 7)),
+        ("na próxima semana", TUESDAY, date(2026, 12, 7)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
