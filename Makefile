@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories browser screenshots clean
+.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories both-databases screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -68,7 +68,7 @@ scale: $(INSTALLED)
 
 ## A worker killed mid-send, 20 times over: every email, call and text reaches its provider exactly once.
 chaos: $(INSTALLED)
-	OUTREACH_CHAOS_ROUNDS=20 $(BIN)/pytest -n 0 -s tests/test_chaos.py
+	OUTREACH_CHAOS_ROUNDS=20 OUTREACH_TEST_BOTH_DATABASES=1 $(BIN)/pytest -n 0 -s tests/test_chaos.py
 
 ## Requests generated from the API's OpenAPI document and signed webhook posts, many per operation (make test
 ## sends a few): none may answer a server error.
@@ -84,9 +84,10 @@ load: $(INSTALLED)
 histories: $(INSTALLED)
 	$(BIN)/python -m tests.workflows.record_histories
 
-## The browser tests on both databases (make test drives them on SQLite only).
-browser: $(INSTALLED) $(CHROMIUM)
-	OUTREACH_BROWSER_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -n 0 tests/web
+## The tests whose subject is not the database (wire protocols, the browser, a killed worker) on PostgreSQL too:
+## make test runs them on SQLite; .ci/run runs this after it.
+both-databases: $(INSTALLED) $(DOVECOT) $(CHROMIUM)
+	OUTREACH_TEST_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -m one_database -k postgresql
 
 ## The web app's main screens, taken by its browser tests, for the README.
 screenshots: $(INSTALLED) $(CHROMIUM)

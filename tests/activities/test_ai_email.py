@@ -24,6 +24,9 @@ from providers.sendgrid import SendGridEmail
 from tests.factories import LOCATION_ID, MAILBOXES, REPLIES, proposal
 from tests.fakes.sendgrid_server import API_KEY, Answer, FakeSendGrid, fake_sendgrid
 
+# What it tests is SendGrid's Mail Send API, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeSendGrid]:

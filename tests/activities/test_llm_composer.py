@@ -20,6 +20,9 @@ from tests.conftest import action_row, free_port, poll, start_outreach, worker_f
 from tests.factories import overdue_invoice_input
 from tests.fakes.openai_server import FakeOpenAI, Reply, fake_openai
 
+# What it tests is the OpenAI-compatible wire protocol, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 async def llm() -> AsyncIterator[FakeOpenAI]:

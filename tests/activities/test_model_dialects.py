@@ -14,6 +14,9 @@ from settings import Settings
 from tests.activities.test_model_turns import LLM_ATTEMPTS, action_id, api_key, llm, turn, with_model
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
+# What it tests is the dialects of OpenAI-compatible servers, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 __all__ = ["action_id", "api_key", "llm"]  # the fixtures this module shares
 
 SELF_HOSTED = {"auto_only", "grammar", "content_required"}

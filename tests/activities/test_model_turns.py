@@ -42,6 +42,9 @@ from tests.factories import LOCATION_ID, proposal
 from tests.fakes.openai_server import FakeOpenAI, Reply, call, fake_openai
 from workflows.conversation import ConversationWorkflow
 
+# What it tests is a model's tool calls over the wire, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 PAY = "https://pay.example/INV-1"  # the payment link among the situation's facts
 
 

@@ -25,6 +25,9 @@ from settings import Settings
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, free_port, poll
 from tests.fakes.tls import Certificates
 
+# What it tests is SMTP, STARTTLS and the sending account's checks, not the database (see the marker).
+pytestmark = pytest.mark.one_database
+
 PASSWORD = "mailbox-password"
 SECRET = "OUTREACH_MAILBOX_SECRET_BILLING"  # where the tests' accounts have their password
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from sqlmodel import Session, col, select
 from temporalio.api.enums.v1 import EventType
 
@@ -29,6 +30,9 @@ from models.tables import Delivery, Ticket, TicketComment
 from tests.api.test_voice_channel import PUBLIC, callable_proposal, settings, twilio  # noqa: F401 (fixtures)
 from tests.conftest import Stack, poll
 from tests.fakes.twilio_server import AUTH_TOKEN, FakeTwilio
+
+# What it tests is the live call's WebSocket, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
 
 
 async def live_call(stack: Stack, twilio: FakeTwilio, agent_type: str | None = None) -> dict[str, Any]:  # noqa: F811

@@ -34,6 +34,9 @@ from tests.fakes.dovecot import Dovecot, running_dovecot
 from tests.fakes.tls import Certificates, issue
 from workflows.mailbox_sync import MailboxSyncWorkflow
 
+# What it tests is SMTP and IMAP servers, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 MAILBOX = "billing@ams.example"
 BANNER = b"SSH-2.0-OpenSSH_9.6 internal-build-host-7"  # what a port scanner would love to read back
 # The allow-list names the local servers by name: their address, 127.0.0.1, stays a loopback address like any.

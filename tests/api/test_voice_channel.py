@@ -17,6 +17,9 @@ from settings import Settings
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
+# What it tests is Twilio's REST API and its callbacks, not the database: SQLite in `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 PUBLIC = "https://outreach.example.com"
 
 

@@ -9,7 +9,7 @@ a proposal snoozed and rejected; every screen fits a tablet.
 
 `OUTREACH_SCREENSHOTS=docs/screenshots` saves the main screens there (`make screenshots`), for the README.
 `make test` drives the browser on SQLite only, to stay fast: the app reads the API, whose own tests run on both
-databases; `make browser` drives it on both."""
+databases; `make both-databases` drives it on PostgreSQL too."""
 
 import os
 import re
@@ -31,16 +31,13 @@ from models.tables import Customer, FaqArticle
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
 
+# What it tests is the web app in Chromium, not the database (the API it reads is tested on both): SQLite in
+# `make test` (see the marker).
+pytestmark = pytest.mark.one_database
+
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = os.environ.get("OUTREACH_SCREENSHOTS")
 CHECKER = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
-BOTH_DATABASES = os.environ.get("OUTREACH_BROWSER_BOTH_DATABASES") == "1"
-
-
-@pytest.fixture(autouse=True)
-def _databases(database_url: str) -> None:
-    if database_url.startswith("postgresql") and not BOTH_DATABASES:
-        pytest.skip("make test drives the browser on SQLite only, to stay fast; make browser drives both databases")
 
 
 @pytest.fixture
