@@ -93,6 +93,9 @@ FAQ_COVERAGE = 0.5
 _WEAK = (None, "thanks", "vague")
 # A sentence beside a thank-you is read for what it asks from this share: more likely than all else together.
 LIKELY = 0.5
+# A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
+# meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
+ASKS_HOW = 0.05
 
 
 def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
@@ -142,9 +145,11 @@ def answer(
                     outcome=TurnOutcome.reply, summary=BOOKED)  # fmt: skip
     intent = detect_intent(agent_type, message)
     # A question of how to do what a link is for ("can I pay by transfer instead?", "how do I cancel a booking?")
-    # may be one the FAQ answers: it is looked up first, and its answer goes before the link.
+    # may be one the FAQ answers: it is looked up first, and its answer goes before the link. Not a plain ask for
+    # the link again, which reads as nothing of a general question.
     faq: list[str] = []
-    if intent is not None and intent.name == _LINK.name and _asks(message):
+    if (intent is not None and intent.name == _LINK.name and _asks(message)
+            and understand(message).shares.get(_QUESTION.name, 0.0) >= ASKS_HOW):  # fmt: skip
         if not steps and not answer_now:
             return _looked_up(message)
         if steps and steps[0].request.name == _FAQ:
@@ -234,7 +239,7 @@ def _covers(article: dict[str, str], question: str) -> bool:
     asked = {word[:5] for word in search_words(question)}
     answers = {word[:5] for word in search_words(article["question"])}
     covered = bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
-    return covered or alike(question, article["question"]) >= FAQ_ALIKE
+    return covered or alike(question, [article["question"]])[0] >= FAQ_ALIKE
 
 
 def handed_over(context: ComposeContext, escalation: Escalation, done: list[str] | None = None) -> Turn:

@@ -14,7 +14,8 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from domain.dates import mentioned_day, weekly
 # An explicit ask for a person, in the words customers use for it; other languages and other words are read by
 # meaning (the `person` intent).
 PERSON = re.compile(
-    r"\b(human|real person|(speak|talk|chat) (to|with) (a |an |someone|somebody|your |the |a real )|manager|"
-    r"representative|(call|ring|phone) me( back)?\b|someone (from|in|on) (your|the)|a person\b)",
+    r"\b(human|real person|(speak|talk|chat) (to|with) (a |an |someone|somebody|your |the |a real )|"
+    r"(?<!my )(?<!our )manager|representative|(call|ring|phone) me( back)?\b|someone (from|in|on) (your|the)|"
+    r"a person\b)",
     re.I,
 )
 # A customer asking who answers ("are you a bot?") wants the truth, not a transfer.
@@ -79,8 +81,12 @@ def says_yes(text: str) -> bool:
     return bool(_YES.search(text[:READ_CHARS]))
 
 
-# A message cut short ("ok but", "ja maar", "ok pero el"): it has not said what it wants yet.
-_UNFINISHED = re.compile(r"\b(but|and|or|so|the|pero|maar|aber|und|mais|et|mas|el|la|de|het|der|die|das|le)\W*$", re.I)
+# A message cut short ("ok but", "ja maar", "ok pero el", "Sim, mas o"), ending on a word no sentence ends on: it has
+# not said what it wants yet.
+_UNFINISHED = re.compile(r"\b(but|and|or|so|the|a|an|of|whether|because|pero|maar|aber|und|mais|et|mas|el|la|de|"
+                         r"het|der|die|das|le|een|dat|als|omdat|dass|ob|weil|ein|eine|den|dem|que|parce|un|une|les|des|"
+                         r"du|pour|avec|y|porque|los|las|del|para|con|por|una|o|os|um|uma|com|se)\W*$",
+                         re.I)  # fmt: skip
 # A yes that means no ("yeah right", "as if", "cool cool 🙃").
 _SARCASM = re.compile(r"\b(yeah|yes|sure),? right\b|\bas if\b|\b(sure|cool),? (sure|cool)\b|🙄|🙃", re.I)
 
@@ -163,6 +169,7 @@ class Understood:
     intent: str | None  # None: nothing near enough to guess
     confidence: float  # the intent's share, 0 to 1
     language: str | None  # ISO 639-1, None when the message is too short to tell
+    shares: Mapping[str, float] = field(default_factory=dict)  # every intent's share, the one above among them
 
 
 def _plain(text: str) -> str:
@@ -229,10 +236,12 @@ class _Model:
         shares = MEANING_WEIGHT * meaning + (1 - MEANING_WEIGHT) * words
         return [{str(intent): float(share) for intent, share in zip(self.intents, row, strict=True)} for row in shares]
 
-    def alike(self, one: str, other: str) -> float:
-        """How alike two texts are in meaning (cosine similarity of their embeddings, -1 to 1)."""
-        first, second = self._embed([one, other])
-        return float(first @ second)
+    def alike(self, parts: list[str], others: list[str]) -> list[float]:
+        """How alike in meaning each of `others` is to the closest of `parts` (cosine similarity, -1 to 1)."""
+        if not others:
+            return []
+        similar = self._embed(parts) @ self._embed(others).T  # parts x others
+        return [float(score) for score in similar.max(axis=0)]
 
     def groups(self, texts: list[str], known: list[str]) -> list[list[int]]:
         """Each text joins the first group whose first text it is alike; one alike a known text joins none."""
@@ -283,9 +292,14 @@ _CLAUSE = re.compile(r"(?<=[.!?;,])\s+|\n+")
 MAX_SENTENCES = 6
 
 
-def alike(one: str, other: str) -> float:
-    """How alike two short texts are in meaning, -1 to 1 ("can I bring a visitor?" and "Can I bring guests?")."""
-    return _model().alike(one[:READ_CHARS], other[:READ_CHARS])
+def alike(message: str, others: list[str]) -> list[float]:
+    """How alike in meaning each of `others` (short texts: an FAQ article's question) is to the message, -1 to 1
+    ("can I bring a visitor?" and "Can I bring guests?"): to the message as a whole or to one of its sentences,
+    whichever is closer — the sentences around a question ("He'll stay all day.") take nothing from it."""
+    read = message[:READ_CHARS]
+    parts = [part for part in _SENTENCE.split(read) if any(c.isalnum() for c in part)]
+    return _model().alike([read, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])],
+                          [other[:READ_CHARS] for other in others])  # fmt: skip
 
 
 def groups(texts: list[str], known: list[str]) -> list[list[int]]:
@@ -351,9 +365,9 @@ def _meant(model: _Model, read: str, shares: dict[str, float]) -> Understood:
     confidence = shares[intent]
     words = len(re.findall(r"\w+", read))
     if words <= UNFINISHED_WORDS and _UNFINISHED.search(read):
-        return Understood("vague", confidence, model.language(read))
+        return Understood("vague", confidence, model.language(read), shares)
     sure = SHORT_CONFIDENT if words <= SHORT_WORDS and intent not in NEVER_MISSED else CONFIDENT
-    return Understood(intent if confidence >= sure else None, confidence, model.language(read))
+    return Understood(intent if confidence >= sure else None, confidence, model.language(read), shares)
 
 
 # --- slots: what a request for a space names ---------------------------------------------------------------------

@@ -298,8 +298,9 @@ def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
     words = search_words(args.query)
     by_words = _faq_by_words(context, words) if words else []
     articles = session.exec(select(FaqArticle).where(col(FaqArticle.location_id) == location)).all()
-    ranked = sorted(((alike(args.query, article.question), article.question, article.answer) for article in articles),
-                    reverse=True)  # fmt: skip
+    scores = alike(args.query, [article.question for article in articles])
+    ranked = sorted(((score, article.question, article.answer)
+                     for score, article in zip(scores, articles, strict=True)), reverse=True)  # fmt: skip
     by_meaning = [(question, answer) for score, question, answer in ranked[:3] if score >= FAQ_ALIKE]
     merged = list(dict.fromkeys([*by_meaning, *by_words]))[:3]
     return {"results": [{"question": question, "answer": answer} for question, answer in merged]}

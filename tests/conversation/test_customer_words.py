@@ -48,7 +48,10 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      ("I'm not trying to unsubscribe, just tell me the dates", False),
      ("I don't want to unsubscribe. Actually, yes: stop emailing me.", True), ("not now. take me off your list", True),
      # However short, an ask to stop is heard: a word or two need no more confidence for it than a sentence.
-     ("chega", True), ("arrête", True), ("no más", True)],
+     ("chega", True), ("arrête", True), ("no más", True),
+     # A letter's greeting and sign-off are no ask to stop, in any language.
+     ("Sehr geehrte Damen und Herren,\n\nwann endet mein Vertrag?\n\nMit freundlichen Grüßen\nDr. Eva Lang", False),
+     ("Beste,\n\nwat kost de Loft per uur?\n\nMet vriendelijke groet,\nJoris", False)],
 )  # fmt: skip
 def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool) -> None:
     assert opts_out(text) is out
@@ -69,6 +72,7 @@ def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool
         ("I need a payment plan", EscalationReason.needs_judgement),
         ("Can I get a discount for a team of three?", EscalationReason.needs_judgement),
         ("No need to call me, just send the link", None),  # a person mentioned is not a person asked for
+        ("My manager wants to know what the Loft costs an hour", None),  # their own manager, not ours
         # A message cut short, or a word or two that surely mean nothing, is asked about, not taken as a mood.
         ("nee maar", None),
         ("si pero el", None),
@@ -87,7 +91,8 @@ def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None
 @pytest.mark.parametrize(
     ("text", "intent"),
     [("yes! switch me please", "yes"), ("Ja, graag!", "yes"), ("ok", "vague"), ("ok but", "vague"),
-     ("ja maar", "vague"), ("si pero el", "vague"), ("wat?", None)],
+     ("ja maar", "vague"), ("si pero el", "vague"), ("Ik wilde vragen of", "vague"), ("Sim, mas o", "vague"),
+     ("wat?", None)],
 )  # fmt: skip
 def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_not(
     text: str, intent: str | None
