@@ -90,9 +90,11 @@ FAQ_COVERAGE = 0.5
 
 
 # What a message may say beside what it asks.
-_WEAK = (None, "thanks", "vague")
-# A sentence beside a thank-you is read for what it asks from this share: more likely than all else together.
+_WEAK = (None, "thanks", "vague", "excuse")
+# A sentence beside a thank-you or an apology is read for what it asks from this share: more likely than all else
+# together ("Sorry, stuck in traffic. Can I buy a day pass for Thursday instead?").
 LIKELY = 0.5
+_BESIDE = ("thanks", "excuse")
 # A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
 # meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
 ASKS_HOW = 0.05
@@ -101,14 +103,14 @@ ASKS_HOW = 0.05
 def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
     chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
-    mere thank-you."""
+    mere thank-you or apology."""
     read = meanings(message)
     meant = read[0].intent
     if meant in _WEAK:
-        # A thank-you, or nothing clear, around something else ("Got it, paid. Thanks!"): the something else that
-        # one sentence clearly says — or, beside thanks, what one says more likely than not ("Danke! Was kostet
-        # ein Raum?").
-        likely = meanings(message, sure=LIKELY)[1:] if meant == "thanks" else []
+        # A thank-you, an apology, or nothing clear, around something else ("Got it, paid. Thanks!"): the
+        # something else that one sentence clearly says — or, beside thanks or an apology, what one says more
+        # likely than not ("Danke! Was kostet ein Raum?").
+        likely = meanings(message, sure=LIKELY)[1:] if meant in _BESIDE else []
         meant = next((understood.intent for understood in read[1:] + likely if understood.intent not in _WEAK), meant)
     # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
     own = AGENTS[agent_type].intents if agent_type else ()

@@ -99,3 +99,14 @@ def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_no
 ) -> None:
     found = detect_intent(AgentType.upsell, text)
     assert (found.name if found else None) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("Sorry, I was ill all week.", "excuse"),
+     ("Sorry, stuck in traffic. Can I just buy a day pass for Thursday instead?", "day_pass"),
+     ("Oups, désolé ! C'est combien de l'heure pour le Loft déjà ?", "prices")],
+)  # fmt: skip
+def test_an_apology_is_answered_for_what_it_asks_beside_it(text: str, intent: str) -> None:
+    found = detect_intent(AgentType.tour_no_show, text)
+    assert found is not None and found.name == intent
