@@ -74,6 +74,7 @@ ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL = "answer", "clarify", "escalate", "opt
 EXPECTS = (ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL)
 R = EscalationReason
 CHAT = "chat"  # the members' chat, which the customer started: no agent's outreach before it
+UNCAPPED_DAY = 1_000_000
 
 TURNS_DIR = Path(__file__).parent / "turns"
 # The labelled turns, in sets: the ones the offline engine was written against (its regression bar: every one must
@@ -210,7 +211,10 @@ class Bench:
         self.proposals = _proposals(self.engine)
         self.turns = ConversationActivities(self.engine, language_model(settings), settings.critical_dispute_cents,
                                             settings.llm_monthly_budget_usd)  # fmt: skip
-        caps = BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day)
+        # Every labelled turn stands for a customer of its own, but an agent's turns all speak as its one demo
+        # customer, on one pinned day: what earlier turns booked must not count against the next one's day. The
+        # cap of a conversation holds as configured.
+        caps = BookingCaps(settings.ai_bookings_per_conversation, UNCAPPED_DAY)
         self.tools = ToolActivities(
             self.engine, PortalLinks("eval-portal-secret", timedelta(days=14)), caps, _no_cancel
         )
