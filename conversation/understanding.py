@@ -85,7 +85,8 @@ def says_yes(text: str) -> bool:
 # not said what it wants yet.
 _UNFINISHED = re.compile(r"\b(but|and|or|so|the|a|an|of|whether|because|pero|maar|aber|und|mais|et|mas|el|la|de|"
                          r"het|der|die|das|le|een|dat|als|omdat|dass|ob|weil|ein|eine|den|dem|que|parce|un|une|les|des|"
-                         r"du|pour|avec|y|porque|los|las|del|para|con|por|una|o|os|um|uma|com|se)\W*$",
+                         r"du|pour|avec|y|porque|los|las|del|para|con|por|una|o|os|um|uma|com|se|at|which|wenn|quand|"
+                         r"cuando|quando)\W*$",
                          re.I)  # fmt: skip
 # A yes that means no ("yeah right", "as if", "cool cool 🙃").
 _SARCASM = re.compile(r"\b(yeah|yes|sure),? right\b|\bas if\b|\b(sure|cool),? (sure|cool)\b|🙄|🙃", re.I)
