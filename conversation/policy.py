@@ -31,6 +31,9 @@ FAILED_TOOLS_LIMIT = 2
 # A sentence of a longer message hands it to the team from this share: a weaker reading of one sentence ("I need
 # it for a workshop") does not turn what the whole message plainly asks into a matter for a person.
 ESCALATING_SENTENCE = 0.75
+# An ask to stop read by meaning (the rule's phrases aside) from this share: an opt-out must never be imagined, and a
+# weaker reading of an angry message ("WHY DO YOU KEEP SENDING ME THIS") is frustration, for a person to answer.
+OPTING_OUT = 0.35
 
 LABELS = {
     EscalationReason.asked_for_person: "The customer asked for a person.",
@@ -113,7 +116,8 @@ def opts_out(text: str) -> bool:
     """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences)
     clearly means."""
     read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
-    return asks_to_opt_out(text) or any(understood.intent == "opt_out" for understood in meanings(read, by_clause=True))
+    return asks_to_opt_out(text) or any(understood.intent == "opt_out" and understood.confidence >= OPTING_OUT
+                                        for understood in meanings(read, by_clause=True))  # fmt: skip
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:

@@ -13,20 +13,20 @@ import re
 from datetime import date, timedelta
 
 # Each weekday's and month's names, Monday and January first: English, Dutch, German, French, Spanish, Portuguese,
-# and the spellings without accents people type.
+# the spellings without accents people type, and the short names that are no other word ("tues", "thurs").
 WEEKDAYS = (
     ("monday", "maandag", "montag", "lundi", "lunes", "segunda-feira"),
-    ("tuesday", "dinsdag", "dienstag", "mardi", "martes", "terça-feira", "terca-feira"),
+    ("tuesday", "dinsdag", "dienstag", "mardi", "martes", "terça-feira", "terca-feira", "tues"),
     ("wednesday", "woensdag", "mittwoch", "mercredi", "miércoles", "miercoles", "quarta-feira"),
-    ("thursday", "donderdag", "donnerstag", "jeudi", "jueves", "quinta-feira"),
+    ("thursday", "donderdag", "donnerstag", "jeudi", "jueves", "quinta-feira", "thurs"),
     ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira"),
     ("saturday", "zaterdag", "samstag", "samedi", "sábado", "sabado"),
     ("sunday", "zondag", "sonntag", "dimanche"),
 )
 # Short names, and names that are other words too ("sat", "sun"; Portuguese "segunda" is also "second", and Domingo
 # a name): a day only after a word that points to one ("next", "on", "na", …).
-WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "tues", "terça", "terca"), ("wed", "quarta"),
-                  ("thu", "thur", "thurs", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
+WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "terça", "terca"), ("wed", "quarta"),
+                  ("thu", "thur", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
 MONTHS = (
     ("january", "jan", "januari", "januar", "janvier", "enero", "janeiro"),
     ("february", "feb", "februari", "februar", "février", "fevrier", "febrero", "fevereiro"),
@@ -56,7 +56,8 @@ def _alternatives(names: dict[str, int]) -> str:
 _NEXT = "next|volgende|nächsten|nächste|naechste|próximo|proximo|próxima|proxima"
 _NEXT_AFTER = r"\s+(?:prochain|prochaine|que viene)\b"
 _POINTS_TO_DAY = (
-    rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta"
+    rf"{_NEXT}|this|on|coming|for|to|till|until|by|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na"
+    r"|no|nesta|neste|esta|pra|para"
 )
 # Today, or a part of it: "this afternoon", "right now", "in 20 min", "vanmiddag", "cet après-midi", "esta tarde".
 _TODAY = re.compile(

@@ -60,6 +60,9 @@ TUESDAY = date(2026, 12, 1)
         ("Wäre ab nächster Woche ein Schreibtisch frei?", MONDAY, date(2026, 12, 7)),
         ("la semaine prochaine", MONDAY, date(2026, 12, 7)),
         ("na próxima semana", TUESDAY, date(2026, 12, 7)),
+        ("is the loft free thurs 2-5pm?", MONDAY, date(2026, 12, 3)),  # a short name that is no other word
+        ("Dá pra remarcar pra quinta?", MONDAY, date(2026, 12, 3)),
+        ("can we move it to fri", MONDAY, date(2026, 12, 4)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
