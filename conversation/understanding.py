@@ -349,9 +349,21 @@ _read = _Read(1024)
 NOTHING = Understood(None, 0.0, None)  # a text without a letter or a digit
 
 
+# What a call's transcript adds that says nothing: fillers ("uh", "ähm", "euh") and words said twice over ("how do I
+# how do I"). Read without them, a spoken sentence means what the same sentence typed means.
+_FILLERS = re.compile(r"\b(?:u+h+|u+m+|uhm|erm|e+hm|e+h|ä+h+m?|e+u+h+|hm{2,})\b[,.]?\s*", re.I)
+_SAID_AGAIN = re.compile(r"\b([\w']+(?:\s+[\w']+){0,2})(?:\s+\1\b)+", re.I)
+
+
+def _unspoken(text: str) -> str:
+    """The text without what speaking adds; a text of nothing else stays as it is ("ehm?")."""
+    plain = _SAID_AGAIN.sub(r"\1", _FILLERS.sub("", text))
+    return plain if any(character.isalnum() for character in plain) else text
+
+
 def _understood(texts: list[str]) -> list[Understood]:
     """Each text's meaning; those not read before are read together, in one batch (a fifth of the time each)."""
-    reads = [" ".join(text[:READ_CHARS].split()) for text in texts]
+    reads = [" ".join(_unspoken(text[:READ_CHARS]).split()) for text in texts]
     known = {read: _read.get(read) for read in reads}
     new = [read for read, meant in known.items() if meant is None and any(c.isalnum() for c in read)]
     if new:

@@ -13,20 +13,20 @@ import re
 from datetime import date, timedelta
 
 # Each weekday's and month's names, Monday and January first: English, Dutch, German, French, Spanish, Portuguese,
-# the spellings without accents people type, and the short names that are no other word ("tues", "thurs").
+# the spellings without accents people type, and the short names that are no other word ("tues", "thurs", "fri").
 WEEKDAYS = (
     ("monday", "maandag", "montag", "lundi", "lunes", "segunda-feira"),
     ("tuesday", "dinsdag", "dienstag", "mardi", "martes", "terça-feira", "terca-feira", "tues"),
     ("wednesday", "woensdag", "mittwoch", "mercredi", "miércoles", "miercoles", "quarta-feira"),
     ("thursday", "donderdag", "donnerstag", "jeudi", "jueves", "quinta-feira", "thurs"),
-    ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira"),
+    ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira", "fri"),
     ("saturday", "zaterdag", "samstag", "samedi", "sábado", "sabado"),
     ("sunday", "zondag", "sonntag", "dimanche"),
 )
 # Short names, and names that are other words too ("sat", "sun"; Portuguese "segunda" is also "second", and Domingo
 # a name): a day only after a word that points to one ("next", "on", "na", …).
 WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "terça", "terca"), ("wed", "quarta"),
-                  ("thu", "thur", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
+                  ("thu", "thur", "quinta"), ("sexta",), ("sat",), ("sun", "domingo"))  # fmt: skip
 MONTHS = (
     ("january", "jan", "januari", "januar", "janvier", "enero", "janeiro"),
     ("february", "feb", "februari", "februar", "février", "fevrier", "febrero", "fevereiro"),

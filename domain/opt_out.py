@@ -40,19 +40,24 @@ REQUEST = re.compile(
         # German
         r"\b(abmelden|abbestellen)\b", rf"\bkeine {_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
         r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",
+        r"\b(schreib|kontaktier|ruf|meld)\w*( sie| du)? (mir|mich) (ab jetzt |bitte |künftig )*"
+        r"(nicht mehr|nie wieder)\b",
         r"\baustragen\b", r"\bh[öo]rt auf mi(ch|r)\b",
         r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
         r"\bd[ée]sabonn\w*", r"\bd[ée]sinscri\w*", r"\bne (plus|pas) (me |m')?(contacter|[ée]crire|appeler|envoyer)\b",
         r"\barr[êe]tez de m\w*", rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
+        r"\bne (me |m')(contact|[ée]cri|appel|envoy|envoi)\w* plus\b",
         r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
         # Spanish
-        r"\b(darme|dadme|denme) de baja\b", r"\bdejen de (enviar|escribir|llamar)\w*",
-        r"\bno me (contacten|escriban|llamen|env[íi]en)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
+        r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad|deja) de (enviar|escribir|llamar|mandar)\w*",
+        r"\bno me (contacten|escriban|llamen|env[íi]en|manden|contact[ée]is|escrib[áa]is|llam[ée]is|env[íi][ée]is|"
+        r"mand[ée]is|escribas|llames|env[íi]es|mandes)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
         rf"\bno m[áa]s {_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
         # Italian, Portuguese
         r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*",
-        r"\bparem de (me )?(enviar|ligar|mandar|contactar)\w*", r"\bn[ãa]o me (contactem|enviem|mandem)\b",
+        r"\bparem de (me )?(enviar|ligar|mandar|contactar|escrever)\w*",
+        r"\bn[ãa]o me (contactem|enviem|mandem|escrevam)( mais)?\b",
         rf"\bn[ãa]o (quero )?(receber )?mais (receber )?{_SENT}", rf"\bchega de {_SENT}", r"\bdeixar de receber\b",
         r"\b(tirem|removam|retirem|tira|remova)\b.{0,40}\blista\b",
     ]),

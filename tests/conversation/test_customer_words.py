@@ -20,7 +20,11 @@ from models.messages import AgentType, EscalationReason
      "Ik wil deze herinneringen niet meer ontvangen", "Bitte keine weiteren Mahnungen per Mail",
      "Streichen Sie mich aus Ihrem Verteiler", "Merci de ne plus m'envoyer ces e-mails", "Je ne veux plus de rappels",
      "No quiero recibir más correos", "Sáquenme de su lista", "Parem de me enviar estas mensagens",
-     "Não quero mais receber lembretes", "Please take my number off your list", "Haal me van jullie lijst"],
+     "Não quero mais receber lembretes", "Please take my number off your list", "Haal me van jullie lijst",
+     # each way of addressing the space: vosotros and tú, du, the French imperative, Brazil's "vocês"
+     "Cancelo la visita y no me escribáis más, gracias", "no me mandes más mensajes", "Dejad de escribirme",
+     "Bitte schreiben Sie mir ab jetzt nicht mehr", "schreib mir nicht mehr", "Ne m'écrivez plus, merci",
+     "Não me escrevam mais", "parem de me escrever"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)

@@ -105,3 +105,10 @@ def test_an_offline_answer_to_another_language_says_so_in_theirs() -> None:
 def offline_context() -> "offline.ComposeContext":
     return offline.ComposeContext(location_name="Canal House", persona_tone="warm", signature="", customer_name="Ada",
                                   earlier_late_payments=0, facts={})  # fmt: skip
+
+
+def test_a_call_is_read_as_the_same_words_typed() -> None:
+    """A transcript's fillers and words said twice over take nothing from what it means."""
+    spoken, typed = understand("uh hi so um how do I how do I book a room"), understand("hi so how do I book a room")
+    assert (spoken.intent, round(spoken.confidence, 3)) == (typed.intent, round(typed.confidence, 3))
+    assert understand("ehm?").intent in (None, "vague")  # nothing but a filler says nothing

@@ -62,7 +62,7 @@ TUESDAY = date(2026, 12, 1)
         ("na próxima semana", TUESDAY, date(2026, 12, 7)),
         ("is the loft free thurs 2-5pm?", MONDAY, date(2026, 12, 3)),  # a short name that is no other word
         ("Dá pra remarcar pra quinta?", MONDAY, date(2026, 12, 3)),
-        ("can we move it to fri", MONDAY, date(2026, 12, 4)),
+        ("is the phone booth free fri around 11?", MONDAY, date(2026, 12, 4)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
