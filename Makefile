@@ -68,7 +68,7 @@ scale: $(INSTALLED)
 
 ## A worker killed mid-send, 20 times over: every email, call and text reaches its provider exactly once.
 chaos: $(INSTALLED)
-	OUTREACH_CHAOS_ROUNDS=20 OUTREACH_TEST_BOTH_DATABASES=1 $(BIN)/pytest -n 0 -s tests/test_chaos.py
+	OUTREACH_CHAOS_ROUNDS=20 OUTREACH_TEST_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -n 0 -s tests/test_chaos.py
 
 ## Requests generated from the API's OpenAPI document and signed webhook posts, many per operation (make test
 ## sends a few): none may answer a server error.

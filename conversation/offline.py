@@ -104,21 +104,22 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
     chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
     mere thank-you or apology."""
-    read = meanings(message)
-    meant = read[0].intent
-    if meant in _WEAK:
-        # A thank-you, an apology, or nothing clear, around something else ("Got it, paid. Thanks!"): the
-        # something else that one sentence clearly says — or, beside thanks or an apology, what one says more
-        # likely than not ("Danke! Was kostet ein Raum?").
-        likely = meanings(message, sure=LIKELY)[1:] if meant in _BESIDE else []
-        meant = next((understood.intent for understood in read[1:] + likely if understood.intent not in _WEAK), meant)
     # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
     own = AGENTS[agent_type].intents if agent_type else ()
-    if meant == "availability" and slots(message, None).kind is None:
-        meant = next((intent.name for intent in own if intent.times_mean_this), meant)
     about = (*own, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
     thanks = () if "?" in message else (_THANKS,)
     known = (_WHO, *about, *questions.INTENTS, _LOST, _EXCUSE, _QUESTION, _VAGUE, *thanks)
+    answerable = {intent.name for intent in known} - set(_WEAK)
+    read = meanings(message)
+    meant = read[0].intent
+    if meant in _WEAK:
+        # A thank-you, an apology, or nothing clear, around something else ("Got it, paid. Thanks!"): what one
+        # sentence clearly asks — or, beside thanks or an apology, what one asks more likely than not ("Danke! Was
+        # kostet ein Raum?"). A sentence read as a matter for the team too weakly to hand it over asks nothing here.
+        likely = meanings(message, sure=LIKELY)[1:] if meant in _BESIDE else []
+        meant = next((understood.intent for understood in read[1:] + likely if understood.intent in answerable), meant)
+    if meant == "availability" and slots(message, None).kind is None:
+        meant = next((intent.name for intent in own if intent.times_mean_this), meant)
     found = next((intent for intent in known if intent.name == meant), None)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
@@ -150,12 +151,12 @@ def answer(
     # may be one the FAQ answers: it is looked up first, and its answer goes before the link. Not a plain ask for
     # the link again, which reads as nothing of a general question.
     faq: list[str] = []
-    if (intent is not None and intent.name == _LINK.name and _asks(message)
-            and understand(message).shares.get(_QUESTION.name, 0.0) >= ASKS_HOW):  # fmt: skip
-        if not steps and not answer_now:
-            return _looked_up(message)
-        if steps and steps[0].request.name == _FAQ:
+    if intent is not None and intent.name == _LINK.name:
+        if steps and steps[0].request.name == _FAQ:  # looked up first: what it found, then the link's own steps
             faq, steps = _faq_lines(context, message, steps[0]), steps[1:]
+        elif (not steps and not answer_now and _asks(message)
+              and understand(message).shares.get(_QUESTION.name, 0.0) >= ASKS_HOW):  # fmt: skip
+            return _looked_up(message)
     if intent is not None and intent.uses is not None and intent.answered is not None:
         wanted = [] if answer_now else intent.uses(context, message, steps)
         if wanted:

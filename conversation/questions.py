@@ -49,6 +49,14 @@ def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"<ul>{items}</ul>", "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
 
 
+# The portal's page to book, with the customer's own signed link.
+_PORTAL = ToolRequest(call_id="book", name="portal_link", arguments={"purpose": "book"})
+
+
+def _portal_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    return [] if steps else [_PORTAL]
+
+
 def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
     """What is free on the day, at the times and for the people the message names; without a day, the portal —
     or, for an office, its prices and a viewing: an office without a day is one to rent by the month."""
@@ -58,7 +66,7 @@ def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep])
     if steps:
         return []
     if asked.day is None:
-        return [ToolRequest(call_id="book", name="portal_link", arguments={"purpose": "book"})]
+        return [_PORTAL]
     kind = asked.kind or ("meeting_room" if asked.seats > 1 else "desk")
     arguments: dict[str, Any] = {"kind": kind, "seats": asked.seats}
     if asked.start and asked.end:
@@ -221,21 +229,6 @@ def _contracts(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"<ul>{items}</ul>"]  # fmt: skip
 
 
-def _portal_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    return [] if steps else [ToolRequest(call_id="portal", name="portal_link", arguments={"purpose": "book"})]
-
-
-def _portal(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    first = escape(context.first_name)
-    [step] = steps
-    if not step.result.ok:
-        return [f"I couldn't open the portal's link just now, {first}; our team can send it to you if you ask."]
-    return [
-        f"Of course, {first}! Here is our member portal, to book and see your bookings: "
-        f'<a href="{escape(step.result.content["link"], quote=True)}">open the portal</a>.'
-    ]
-
-
 INTENTS = (
     Intent(
         TurnOutcome.reply,
@@ -273,7 +266,7 @@ INTENTS = (
         answered=_location,
     ),
     # An outreach's own link comes first (the agent's "link"); in the members' chat, the portal's.
-    Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_portal),
+    Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_booking),
     Intent(
         TurnOutcome.reply,
         "contract_detail",

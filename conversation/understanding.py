@@ -26,8 +26,8 @@ from domain.dates import mentioned_day, weekly
 # meaning (the `person` intent).
 PERSON = re.compile(
     r"\b(human|real person|(speak|talk|chat) (to|with) (a |an |someone|somebody|your |the |a real )|"
-    r"(?<!my )(?<!our )manager|representative|(call|ring|phone) me( back)?\b|someone (from|in|on) (your|the)|"
-    r"a person\b)",
+    r"(?<!my )(?<!our )(?<!his )(?<!her )(?<!their )manager|representative|(call|ring|phone) me( back)?\b|"
+    r"someone (from|in|on) (your|the)|a person\b)",
     re.I,
 )
 # A customer asking who answers ("are you a bot?") wants the truth, not a transfer.
@@ -81,13 +81,17 @@ def says_yes(text: str) -> bool:
     return bool(_YES.search(text[:READ_CHARS]))
 
 
-# A message cut short ("ok but", "ja maar", "ok pero el", "Sim, mas o"), ending on a word no sentence ends on: it has
-# not said what it wants yet.
-_UNFINISHED = re.compile(r"\b(but|and|or|so|the|a|an|of|whether|because|pero|maar|aber|und|mais|et|mas|el|la|de|"
-                         r"het|der|die|das|le|een|dat|als|omdat|dass|ob|weil|ein|eine|den|dem|que|parce|un|une|les|des|"
-                         r"du|pour|avec|y|porque|los|las|del|para|con|por|una|o|os|um|uma|com|se|at|which|wenn|quand|"
-                         r"cuando|quando)\W*$",
-                         re.I)  # fmt: skip
+# A message cut short ("ok but", "ja maar", "ok pero el", "Ja aber wenn"), ending on a word no sentence ends on —
+# and not on a question mark, which says it is finished ("Hoe kan dat?"): it has not said what it wants yet.
+_UNFINISHED = re.compile(r"\b(but|and|or|so|the|an|of|whether|because|pero|maar|aber|und|mais|et|mas|el|la|de|het|"
+                         r"der|die|das|le|als|omdat|dass|ob|weil|ein|den|dem|parce|des|du|pour|avec|los|las|del|con|"
+                         r"com|se|which|wenn)\W*$", re.I)  # fmt: skip
+
+
+def _cut_short(text: str) -> bool:
+    return not text.rstrip().endswith("?") and bool(_UNFINISHED.search(text))
+
+
 # A yes that means no ("yeah right", "as if", "cool cool 🙃").
 _SARCASM = re.compile(r"\b(yeah|yes|sure),? right\b|\bas if\b|\b(sure|cool),? (sure|cool)\b|🙄|🙃", re.I)
 
@@ -98,7 +102,7 @@ def plain_yes(text: str) -> bool:
     read = text[:READ_CHARS]
     rest = len(re.findall(r"\w+", _YES.sub(" ", read)))
     return (says_yes(read) and short_answer(read) and rest <= PLAIN_YES_WORDS and not _SARCASM.search(read)
-            and not _UNFINISHED.search(read))  # fmt: skip
+            and not _cut_short(read))  # fmt: skip
 
 
 def shouting(text: str) -> bool:
@@ -349,10 +353,11 @@ _read = _Read(1024)
 NOTHING = Understood(None, 0.0, None)  # a text without a letter or a digit
 
 
-# What a call's transcript adds that says nothing: fillers ("uh", "ähm", "euh") and words said twice over ("how do I
-# how do I"). Read without them, a spoken sentence means what the same sentence typed means.
-_FILLERS = re.compile(r"\b(?:u+h+|u+m+|uhm|erm|e+hm|e+h|ä+h+m?|e+u+h+|hm{2,})\b[,.]?\s*", re.I)
-_SAID_AGAIN = re.compile(r"\b([\w']+(?:\s+[\w']+){0,2})(?:\s+\1\b)+", re.I)
+# What a call's transcript adds that says nothing: fillers ("uh", "ähm", "euh"; not "um", a word in German and
+# Portuguese) and a phrase said twice over ("how do I how do I"; not a single word: "vous vous", "dat dat"). Read
+# without them, a spoken sentence means what the same sentence typed means. Possessive, so linear in the text.
+_FILLERS = re.compile(r"\b(?:u+h+|um{2,}|uhm|erm|e+hm|e+h|ä+h+m?|e+u+h+|hm{2,})\b[,.]?\s*", re.I)
+_SAID_AGAIN = re.compile(r"(?<![\w'])([\w']++(?:\s+[\w']++){1,2})(?:\s+\1(?![\w']))+", re.I)
 
 
 def _unspoken(text: str) -> str:
@@ -377,7 +382,7 @@ def _meant(model: _Model, read: str, shares: dict[str, float]) -> Understood:
     intent = max(shares, key=shares.__getitem__)
     confidence = shares[intent]
     words = len(re.findall(r"\w+", read))
-    if words <= UNFINISHED_WORDS and _UNFINISHED.search(read):
+    if words <= UNFINISHED_WORDS and _cut_short(read):
         return Understood("vague", confidence, model.language(read), shares)
     sure = SHORT_CONFIDENT if words <= SHORT_WORDS and intent not in NEVER_MISSED else CONFIDENT
     return Understood(intent if confidence >= sure else None, confidence, model.language(read), shares)

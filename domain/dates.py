@@ -13,20 +13,20 @@ import re
 from datetime import date, timedelta
 
 # Each weekday's and month's names, Monday and January first: English, Dutch, German, French, Spanish, Portuguese,
-# the spellings without accents people type, and the short names that are no other word ("tues", "thurs", "fri").
+# the spellings without accents people type, and the short names that are no other word ("tues", "thurs").
 WEEKDAYS = (
     ("monday", "maandag", "montag", "lundi", "lunes", "segunda-feira"),
     ("tuesday", "dinsdag", "dienstag", "mardi", "martes", "terça-feira", "terca-feira", "tues"),
     ("wednesday", "woensdag", "mittwoch", "mercredi", "miércoles", "miercoles", "quarta-feira"),
     ("thursday", "donderdag", "donnerstag", "jeudi", "jueves", "quinta-feira", "thurs"),
-    ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira", "fri"),
+    ("friday", "vrijdag", "freitag", "vendredi", "viernes", "sexta-feira"),
     ("saturday", "zaterdag", "samstag", "samedi", "sábado", "sabado"),
     ("sunday", "zondag", "sonntag", "dimanche"),
 )
 # Short names, and names that are other words too ("sat", "sun"; Portuguese "segunda" is also "second", and Domingo
 # a name): a day only after a word that points to one ("next", "on", "na", …).
 WEEKDAYS_SHORT = (("mon", "segunda"), ("tue", "terça", "terca"), ("wed", "quarta"),
-                  ("thu", "thur", "quinta"), ("sexta",), ("sat",), ("sun", "domingo"))  # fmt: skip
+                  ("thu", "thur", "quinta"), ("fri", "sexta"), ("sat",), ("sun", "domingo"))  # fmt: skip
 MONTHS = (
     ("january", "jan", "januari", "januar", "janvier", "enero", "janeiro"),
     ("february", "feb", "februari", "februar", "février", "fevrier", "febrero", "fevereiro"),
@@ -56,8 +56,7 @@ def _alternatives(names: dict[str, int]) -> str:
 _NEXT = "next|volgende|nächsten|nächste|naechste|próximo|proximo|próxima|proxima"
 _NEXT_AFTER = r"\s+(?:prochain|prochaine|que viene)\b"
 _POINTS_TO_DAY = (
-    rf"{_NEXT}|this|on|coming|for|to|till|until|by|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na"
-    r"|no|nesta|neste|esta|pra|para"
+    rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta"
 )
 # Today, or a part of it: "this afternoon", "right now", "in 20 min", "vanmiddag", "cet après-midi", "esta tarde".
 _TODAY = re.compile(
@@ -78,7 +77,7 @@ _DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEK
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
 # A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars", "from July"
-# (names, not their three-letter abbreviations: "may" and "mar" are other words too).
+# (names of four letters or more: "may", "mar" and "mai" are other words too).
 _FROM_MONTH = re.compile(
     r"\b(?:from|starting|start of|beginning of|early|in|vanaf|per|begin|ab|anfang|im|à partir de|a partir de|dès"
     r"|début|en|desde|em|no início de|a partir do)\s+(?:de\s+)?"
@@ -89,8 +88,8 @@ _NEXT_MONTH = re.compile(r"\b(next month|volgende maand|nächsten monat|naechste
                          r"|mês que vem)\b")  # fmt: skip
 # The coming week, from its Monday: "next week", "ab nächster Woche", "la semaine prochaine", "semana que vem".
 _NEXT_WEEK = re.compile(
-    r"\b(next week|volgende week|n(?:ä|ae)chster? woche|(?:la )?semaine prochaine"
-    r"|(?:la )?(?:pr[óo]xima semana|semana que viene)|semana que vem)\b"
+    r"\b(next week|volgende week|n(?:ä|ae)chster? woche|semaine prochaine|pr[óo]xima semana|semana que viene"
+    r"|semana que vem)\b"
 )
 # A day of the month on its own, after the word for "the" or "on the": "the 14th", "le 14", "el 14", "am 14.".
 _THE_DAY = re.compile(rf"\b(?:the|le|el|am|den|op de|dia|o dia|no dia)\s+{_ORDINAL}(?![\w:])")

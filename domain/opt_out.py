@@ -20,7 +20,9 @@ _SENT = (
 )
 # A preference for another channel ("don't email, call me instead") is not an opt-out.
 _PREFERENCE = re.compile(
-    r"\b(instead|rather|prefer\w*|liever|lieber|stattdessen|plut[ôo]t|pr[ée]f[èe]r\w*|en su lugar|em vez)\b", re.I
+    r"\b(instead|rather|prefer\w*|liever|lieber|stattdessen|plut[ôo]t|pr[ée]f[èe]r\w*|en su lugar|em vez|prefiero|"
+    r"prefiro|mejor|melhor)\b",
+    re.I,
 )
 REQUEST = re.compile(
     "|".join([
@@ -40,17 +42,17 @@ REQUEST = re.compile(
         # German
         r"\b(abmelden|abbestellen)\b", rf"\bkeine {_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
         r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",
-        r"\b(schreib|kontaktier|ruf|meld)\w*( sie| du)? (mir|mich) (ab jetzt |bitte |künftig )*"
-        r"(nicht mehr|nie wieder)\b",
+        r"(?:^|[.!?,;]\s*|\b(?:bitte|und)\s+)(schreib|kontaktier|ruf)\w*( sie| du)? (mir|mich) "
+        r"(ab jetzt |bitte |künftig )*(nicht mehr|nie wieder)\b",
         r"\baustragen\b", r"\bh[öo]rt auf mi(ch|r)\b",
         r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
         r"\bd[ée]sabonn\w*", r"\bd[ée]sinscri\w*", r"\bne (plus|pas) (me |m')?(contacter|[ée]crire|appeler|envoyer)\b",
         r"\barr[êe]tez de m\w*", rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
-        r"\bne (me |m')(contact|[ée]cri|appel|envoy|envoi)\w* plus\b",
+        r"(?:^|[.!?,;]\s*|\bet\s+)ne (me |m')(contactez|[ée]crivez|appelez|envoyez) plus\b",
         r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
         # Spanish
-        r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad|deja) de (enviar|escribir|llamar|mandar)\w*",
+        r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad) de (enviar|escribir|llamar|mandar)\w*",
         r"\bno me (contacten|escriban|llamen|env[íi]en|manden|contact[ée]is|escrib[áa]is|llam[ée]is|env[íi][ée]is|"
         r"mand[ée]is|escribas|llames|env[íi]es|mandes)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
         rf"\bno m[áa]s {_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",

@@ -6,6 +6,7 @@ import pytest
 from activities.offline import compose
 from agents.base import ComposeContext
 from conversation.offline import answer, detect_intent
+from conversation.turn import MAX_TOOL_ROUNDS
 from models.messages import AgentType, Channel, ToolResult, ToolStep, Turn, TurnOutcome
 
 FACTS: dict[str, str | int] = {
@@ -90,9 +91,12 @@ def answered(
 ) -> tuple[list[str], Turn]:
     """The turn's answer once the tools it asks for have found what `found` says, and the tools it asked for."""
     steps: list[ToolStep] = []
-    while (turn := answer(agent, composed or context(), message, steps)).tool_calls:
+    for _ in range(MAX_TOOL_ROUNDS):
+        turn = answer(agent, composed or context(), message, steps)
+        if not turn.tool_calls:
+            return [step.request.name for step in steps], turn
         steps += [ToolStep(request=call, result=found[call.name]) for call in turn.tool_calls]
-    return [step.request.name for step in steps], turn
+    raise AssertionError(f"still asking for tools after {MAX_TOOL_ROUNDS} rounds: {turn.tool_calls}")
 
 
 PAYING = ToolResult(name="search_faq", ok=True, content={"results": [

@@ -29,9 +29,6 @@ from tests.fakes.mail_clients import Reply
 from tests.fakes.sendgrid_server import inbound_parse
 from workflows.inbound_retention import InboundRetentionWorkflow
 
-# What it tests is hostile MIME, not the database: SQLite in `make test` (see the marker).
-pytestmark = pytest.mark.one_database
-
 SECRET = "inbound-hostile-test-secret-of-production-length"
 INBOUND = "/webhooks/sendgrid/inbound"
 

@@ -19,9 +19,6 @@ from settings import Settings
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
 from tests.fakes.sendgrid_server import API_KEY, FakeSendGrid, fake_sendgrid
 
-# What it tests is SendGrid's signed Event Webhook, not the database: SQLite in `make test` (see the marker).
-pytestmark = pytest.mark.one_database
-
 EVENTS = "/webhooks/sendgrid/events"
 
 

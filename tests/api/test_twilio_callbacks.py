@@ -26,9 +26,6 @@ from tests.conftest import PORTAL_SECRET, REPLY_SECRET
 from tests.factories import LOCATION_ID, proposal
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, fake_twilio
 
-# What it tests is Twilio's signed callbacks, not the database: SQLite in `make test` (see the marker).
-pytestmark = pytest.mark.one_database
-
 PUBLIC = "https://outreach.example.com"
 
 

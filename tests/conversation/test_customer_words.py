@@ -5,6 +5,7 @@ import pytest
 
 from conversation.offline import detect_intent
 from conversation.policy import opts_out, triggered
+from conversation.understanding import plain_yes
 from domain.opt_out import asks_to_opt_out
 from models.messages import AgentType, EscalationReason
 
@@ -36,7 +37,11 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      "Don't email me, call me instead", "I'd rather you text me than email", "Can you send the link again?",
      "Remove me from the meeting room booking on Friday?", "Não me liguem, mandem por email",
      "Ik heb geen herinnering ontvangen", "Keine Anrufe bitte, lieber per Mail", "Put me on the waiting list",
-     "Plutôt par SMS que par mail, merci",
+     "Plutôt par SMS que par mail, merci", "No me llames, prefiero WhatsApp",
+     # what we do, said of us, is no ask to stop
+     "Warum schreiben Sie mir nicht mehr?", "Ihr Vertrieb ruft mich nicht mehr zurück",
+     "Ich melde mich nicht mehr an, das Büro ist zu teuer", "Vous ne m'envoyez plus les factures, c'est normal ?",
+     "L'application ne m'envoie plus les codes d'accès", "El portal deja de enviar las facturas desde ayer",
      # said not to be one
      "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
      "Je ne veux pas me désabonner, juste une question", "Ik wil me niet afmelden hoor", "Ich will mich nicht abmelden",
@@ -95,8 +100,8 @@ def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None
 @pytest.mark.parametrize(
     ("text", "intent"),
     [("yes! switch me please", "yes"), ("Ja, graag!", "yes"), ("ok", "vague"), ("ok but", "vague"),
-     ("ja maar", "vague"), ("si pero el", "vague"), ("Ik wilde vragen of", "vague"), ("Sim, mas o", "vague"),
-     ("Tomorrow at", "vague"), ("k sure but which", "vague"), ("Top, dank je!", "thanks"),
+     ("ja maar", "vague"), ("si pero el", "vague"), ("Ik wilde vragen of", "vague"), ("Ja aber wenn", "vague"),
+     ("k sure but which", "vague"), ("Top, dank je!", "thanks"),
      ("wat?", None)],
 )  # fmt: skip
 def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_not(
@@ -115,3 +120,8 @@ def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_no
 def test_an_apology_is_answered_for_what_it_asks_beside_it(text: str, intent: str) -> None:
     found = detect_intent(AgentType.tour_no_show, text)
     assert found is not None and found.name == intent
+
+
+@pytest.mark.parametrize("text", ["Sí, quiero una", "Sim, quero um", "Oui, envoyez-les", "Yes, plan A"])
+def test_a_yes_ending_on_a_word_a_sentence_may_end_on_is_not_cut_short(text: str) -> None:
+    assert plain_yes(text)
