@@ -59,6 +59,9 @@ def worker() -> None:
     asyncio.run(run_worker())
 
 
+SHUTDOWN_GRACE_SECONDS = 30
+
+
 @app.command()
 def api(
     host: Annotated[str | None, typer.Option(help="Bind address [default: OUTREACH_API_HOST]")] = None,
@@ -66,7 +69,9 @@ def api(
 ) -> None:
     """Serve the HTTP API."""
     settings = get_settings()
-    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port, log_level="info")
+    # A stopping server waits this long for open requests; a conversation's change stream would hold it for minutes.
+    uvicorn.run("api.main:app", host=host or settings.api_host, port=port or settings.api_port, log_level="info",
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)  # fmt: skip
 
 
 @schedules_app.command("sync")

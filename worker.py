@@ -149,6 +149,7 @@ def build_worker(
             db.create_for_team,
             db.open_conversation,
             db.record_conversation_status,
+            db.record_handling,
             db.opening_hours,
             detection.load_agent_policies,
             detection.find_patterns,

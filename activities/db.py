@@ -15,6 +15,7 @@ from models.messages import (
     ConversationOpening,
     ConversationStatus,
     ConversationStatusChange,
+    Handling,
     LeavingSaid,
     OpeningHoursSpec,
     PaymentReported,
@@ -127,6 +128,7 @@ class DbActivities:
             existing = session.get(Conversation, opening.conversation_id)
             if existing is not None and existing.status != ConversationStatus.open:
                 ended, existing.status, existing.opened_at = existing.status, ConversationStatus.open, opening.at
+                existing.taken_over_by = None  # a new run: the AI answers until someone takes it over again
                 add_timeline_entry(
                     session,
                     TimelineEvent(
@@ -156,6 +158,16 @@ class DbActivities:
             action = session.get(ProposedAction, opening.action_id) if opening.action_id else None
             if action is not None:
                 action.conversation_id = opening.conversation_id
+
+    @activity.defn
+    def record_handling(self, change: Handling) -> None:
+        """Who answers the customer now — a team member, or the AI again — and the note saying so."""
+        with session_scope(self._engine) as session:
+            conversation = session.get(Conversation, change.conversation_id)
+            if conversation is not None:
+                conversation.taken_over_by = change.by.operator_id if change.by else None
+                conversation.updated_at = change.entry.at
+            add_timeline_entry(session, change.entry)
 
     @activity.defn
     def record_conversation_status(self, change: ConversationStatusChange) -> None:

@@ -100,7 +100,9 @@ class Pagination:
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
 
-    def fetch(self, session: Session, query: Select[Any, Any] | SelectOfScalar[Any], *order_by: Any) -> dict[str, Any]:
+    def fetch(
+        self, session: Session, query: Select[*tuple[Any, ...]] | SelectOfScalar[Any], *order_by: Any
+    ) -> dict[str, Any]:
         """One page of `query` in a stable order, with the total, as a `Page` body (items are the rows)."""
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(query.order_by(*order_by).offset(self.offset).limit(self.page_size)).all()

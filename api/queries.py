@@ -39,7 +39,7 @@ def visible_conversation(session: Session, operator: Operator, conversation_id: 
     return conversation
 
 
-def _of(
+def of_conversation(
     table: type[TimelineEntry] | type[Conversion] | type[Delivery], action_id: str | None, conversation_id: str | None
 ) -> ColumnElement[bool]:
     """Rows of an outreach (its proposal onwards), or — for a members' chat, which no outreach started — of the
@@ -57,7 +57,7 @@ def timeline(session: Session, action_id: str | None, conversation_id: str | Non
         select(TimelineEntry, Delivery, InboundMessage)
         .join(Delivery, col(Delivery.id) == col(TimelineEntry.delivery_id), isouter=True)
         .join(InboundMessage, col(InboundMessage.id) == col(TimelineEntry.inbound_message_id), isouter=True)
-        .where(_of(TimelineEntry, action_id, conversation_id))
+        .where(of_conversation(TimelineEntry, action_id, conversation_id))
         .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
     ).all()
     attachments = attachments_of(session, [mail.id for _, _, mail in rows if mail is not None])
@@ -73,7 +73,7 @@ def timeline(session: Session, action_id: str | None, conversation_id: str | Non
 
 def conversions_of(session: Session, action_id: str | None, conversation_id: str | None = None) -> list[dict[str, Any]]:
     """What the outreach (or the members' chat) achieved (an invoice paid, a booking made), oldest first."""
-    found = session.exec(select(Conversion).where(_of(Conversion, action_id, conversation_id))
+    found = session.exec(select(Conversion).where(of_conversation(Conversion, action_id, conversation_id))
                          .order_by(col(Conversion.occurred_at))).all()  # fmt: skip
     return [conversion.model_dump() for conversion in found]
 
@@ -130,7 +130,7 @@ def ticket_thread(session: Session, action_id: str | None, conversation_id: str 
     customer answered to it."""
     sent = session.exec(
         select(Delivery.message_id, Delivery.created_at, Delivery.id).where(
-            _of(Delivery, action_id, conversation_id), col(Delivery.channel) == Channel.helpdesk,
+            of_conversation(Delivery, action_id, conversation_id), col(Delivery.channel) == Channel.helpdesk,
             col(Delivery.provider) != "helpdesk")  # the ticket itself is not a mail
     ).all()  # fmt: skip
     ours = {delivery_id for _, _, delivery_id in sent}

@@ -38,6 +38,11 @@ class CustomerRef(BaseModel):
     name: str
 
 
+class OperatorRef(BaseModel):
+    id: str
+    name: str
+
+
 class CustomerContext(CustomerRef):
     email: str | None
     mobile_phone: str | None
@@ -241,6 +246,7 @@ class ConversationItem(BaseModel):
     status: ConversationStatus
     started_at: datetime
     updated_at: datetime
+    taken_over_by: OperatorRef | None = Field(description="The team member who has it (None: the AI answers)")
 
 
 class ConversationDetail(ConversationItem):
@@ -746,6 +752,12 @@ class TicketUpdate(_Body):
 
 class RequesterComment(_Body):
     body: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1, max_length=20_000)
+
+
+class TeamReplyCreate(_Body):
+    text: str = Field(min_length=1, max_length=20_000, description="The answer to the customer, as typed (plain text)")
+    request_id: str = Field(min_length=1, max_length=100, description="Sent again with the same id (a retry, a "
+                            "double click), the answer goes once")  # fmt: skip
 
 
 class CommentCreate(_Body):

@@ -24,6 +24,10 @@ CALL_ANSWERED = "call_answered"
 CALL_TURN = "call_turn"
 CALL_SAID = "call_said"
 CALL_ENDED = "call_ended"
+# The team in a conversation: a team member takes it over from the AI, answers the customer, hands it back.
+TAKE_OVER = "take_over"
+TEAM_REPLY = "team_reply"
+HAND_BACK = "hand_back"
 
 
 def outreach_id(pattern: Pattern) -> str:

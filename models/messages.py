@@ -103,6 +103,16 @@ class ConversationStatus(StrEnum):
     closed = "closed"
 
 
+def nothing_to_take_over(status: ConversationStatus) -> str:
+    """Why the team cannot take over (or hand back, or answer in) a conversation that is no longer open."""
+    where = ("Answer the customer on its ticket in the help desk." if status is ConversationStatus.escalated
+             else "It reopens when the customer writes again.")  # fmt: skip
+    return (
+        f"This conversation is {status.value}: the AI no longer answers in it, so there is nothing to take over "
+        f"or hand back. {where}"
+    )
+
+
 class Sender(StrEnum):
     ai = "ai"
     operator = "operator"
@@ -583,6 +593,13 @@ class Offer(BaseModel):
     bookings: list[ToolRequest]  # what their yes books: one day, or each free day of a weekly booking
 
 
+class TeamMember(BaseModel):
+    """A member of the team acting in a conversation."""
+
+    operator_id: str
+    name: str
+
+
 class ConversationInput(BaseModel):
     conversation_id: str
     action_id: str | None  # None: the members' chat, which no outreach started
@@ -597,6 +614,25 @@ class ConversationInput(BaseModel):
     seen: list[str] = Field(default_factory=list)  # the ids of messages already taken in
     offers: list[Offer] = Field(default_factory=list)  # what the last answer proposed to book, and when
     offered_at: datetime | None = None
+    taken_over: TeamMember | None = None  # who of the team has the conversation (None: the AI answers)
+    last_message: CustomerMessage | None = None  # the customer's last message: where the team's reply goes
+    unanswered: bool = False  # the customer wrote after the team's last reply
+
+
+class TeamReply(BaseModel):
+    """What a team member writes to the customer in a conversation they took over (plain text, as typed)."""
+
+    request_id: str  # the same request sent twice (a double click, a retry) is one reply
+    by: TeamMember
+    text: str
+
+
+class Handling(BaseModel):
+    """Who answers the customer from now on — a team member, or the AI again (`by` None) — noted on the timeline."""
+
+    conversation_id: str
+    by: TeamMember | None
+    entry: TimelineEvent
 
 
 class ConversationOpening(BaseModel):
@@ -749,6 +785,7 @@ class LiveAnswer(BaseModel):
     status: ConversationStatus
     spoken: str = ""  # on a call: what to say (no URL: `links` went by text message)
     links: list[str] = Field(default_factory=list)
+    with_the_team: bool = False  # a team member has the conversation: they answer, not the AI
 
 
 class CallUtterance(BaseModel):

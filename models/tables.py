@@ -448,6 +448,8 @@ class Conversation(SQLModel, table=True):
     # When it last opened (started, or reopened by a customer writing again): the AI's bookings per conversation
     # count from here. None: opened before this was kept, at `started_at`.
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The operator who took the conversation over from the AI and answers the customer; None: the AI answers.
+    taken_over_by: str | None = Field(default=None, foreign_key="operator.id")
 
 
 class Conversion(SQLModel, table=True):

@@ -5,6 +5,10 @@ loop: wait for a customer message → log it → AI turn (tools, round after rou
 conversation's channel (in the chat: the answer is the update's result, and on the timeline) → resolve, or
 escalate (a help-desk ticket with the team's brief), or keep listening until the conversation goes quiet. Long
 conversations continue-as-new so their history stays small.
+
+A team member can take the conversation over (an update): from then on the customer's messages are logged for
+them and the AI answers none; their replies go out on the conversation's channel; handing it back lets the AI
+answer again — first what the customer wrote since the team's last reply.
 """
 
 import uuid
@@ -24,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tools import ToolActivities
     from activities.turns import ConversationActivities
     from conversation.turn import run_turn, still_open
-    from domain.content import html_to_text
+    from domain.content import html_to_text, typed_as_html
     from domain.ids import (
         CALL_ENDED,
         CALL_SAID,
@@ -33,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
         CONVERSATION_WORKFLOW,
         CONVERTED,
         CUSTOMER_REPLIED,
+        HAND_BACK,
+        TAKE_OVER,
+        TEAM_REPLY,
     )
     from domain.speech import for_a_call, texted
     from models.messages import (
@@ -48,11 +55,14 @@ with workflow.unsafe.imports_passed_through():
         EmailMessage,
         EscalationRequest,
         ForTheTeam,
+        Handling,
         LeavingSaid,
         LinksByText,
         LiveAnswer,
         PaymentReported,
         Sender,
+        TeamMember,
+        TeamReply,
         TimelineEvent,
         ToolCall,
         ToolRequest,
@@ -60,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         Turn,
         TurnOutcome,
         TurnRequest,
+        nothing_to_take_over,
     )
 
 DB_TIMEOUT = timedelta(seconds=30)
@@ -104,6 +115,10 @@ class ConversationWorkflow:
         # What the last answer proposed to book, and when: the customer's yes within the window makes it.
         self._offers = list(input.offers)
         self._offered_at = input.offered_at
+        self._taken_over = input.taken_over  # the team member who has the conversation; None: the AI answers
+        self._last_message = input.last_message  # the customer's last message: where a team reply goes
+        self._unanswered = input.unanswered  # the customer wrote after the team's last reply
+        self._last_message_id = input.last_message_id  # our last message in the thread
 
     @workflow.run
     async def run(self, input: ConversationInput) -> ConversationStatus:
@@ -122,13 +137,13 @@ class ConversationWorkflow:
                 start_to_close_timeout=DB_TIMEOUT,
                 summary="Open the conversation",
             )
-        last_message_id = input.last_message_id
         while True:
             quiet = self._converted is None and self._call_over is None
             if not self._inbox and quiet and workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                carried = {"inbox": [], "last_message_id": last_message_id, "seen": self._seen[-SEEN_KEPT:],
-                           "offers": self._offers, "offered_at": self._offered_at}  # fmt: skip
+                carried = {"inbox": [], "last_message_id": self._last_message_id, "seen": self._seen[-SEEN_KEPT:],
+                           "offers": self._offers, "offered_at": self._offered_at, "taken_over": self._taken_over,
+                           "last_message": self._last_message, "unanswered": self._unanswered}  # fmt: skip
                 workflow.continue_as_new(input.model_copy(update={"continued": True, **carried}))
             try:
                 await workflow.wait_condition(
@@ -144,6 +159,10 @@ class ConversationWorkflow:
             if not self._inbox and self._call_over is not None:
                 return await self._finish(input, ConversationStatus.closed, f"Closed: {self._call_over.reason}.")
             message = self._inbox.pop(0)
+            self._last_message = message
+            if self._taken_over is not None:
+                await self._for_the_team_member(input, message)
+                continue
             self._in_turn = message.id
             turn = await self._turn(input, message)
             if turn.payment_reported and input.action_id is not None:
@@ -156,7 +175,11 @@ class ConversationWorkflow:
                 await self._step(
                     DbActivities.record_leaving_said, said, DB_TIMEOUT, "Note that they say they are leaving"
                 )
-            last_message_id, spoken, links = await self._deliver(input, message, turn, last_message_id)
+            if self._taken_over is not None:
+                # Taken over while the AI was thinking: its answer goes to the team member, not the customer.
+                await self._held_back(input, message, turn)
+                continue
+            spoken, links = await self._deliver(input, message, turn)
             if turn.outcome is TurnOutcome.escalate and workflow.patched(ESCALATION_TICKETS):
                 await self._escalate(input, turn)
             # A customer who wrote again in the meantime is not done: keep the conversation going.
@@ -241,6 +264,115 @@ class ConversationWorkflow:
         """The outreach converted (the invoice paid, a booking made): nothing is left to talk about."""
         self._converted = conversion
 
+    @workflow.update(name=TAKE_OVER)
+    async def take_over(self, by: TeamMember) -> None:
+        """A team member has the conversation from now on: the AI answers nothing until it is handed back."""
+        await self._take(by)
+
+    async def _take(self, by: TeamMember) -> None:
+        if self._taken_over is not None and self._taken_over.operator_id == by.operator_id:
+            return  # theirs already (a repeated request)
+        before, self._taken_over = self._taken_over, by
+        said = f"from {before.name}" if before else "from the AI"
+        await self._handled(
+            Handling(
+                conversation_id=self._input.conversation_id,
+                by=by,
+                entry=self._note(
+                    f"{by.name} took the conversation over {said}: the AI answers nothing until it is handed back."
+                ),
+            )
+        )
+
+    @workflow.update(name=TEAM_REPLY)
+    async def team_reply(self, reply: TeamReply) -> None:
+        """The team member's answer to the customer, on the conversation's channel; replying takes the
+        conversation over, so the AI does not answer over them. The same request twice is one reply."""
+        if self._taken_over is None or self._taken_over.operator_id != reply.by.operator_id:
+            await self._take(reply.by)
+        message = self._last_message
+        assert message is not None, "the validator lets no reply through before the customer wrote"
+        entry_id = f"team-reply:{self._input.conversation_id}:{reply.request_id}"
+        self._unanswered = False
+        if self._input.channel is Channel.chat:  # the chat shows it in its transcript: it goes on the timeline
+            await workflow.execute_activity_method(
+                DbActivities.record_event,
+                TimelineEvent(id=entry_id, action_id=self._input.action_id,
+                              conversation_id=self._input.conversation_id, sender=Sender.operator,
+                              channel=Channel.chat, body=reply.text, at=workflow.now()),
+                start_to_close_timeout=DB_TIMEOUT,
+                summary=f"{reply.by.name}'s answer in the chat",
+            )  # fmt: skip
+            return
+        delivery_id = str(uuid.uuid5(uuid.NAMESPACE_URL, entry_id))
+        await self._email(self._input, message, typed_as_html(reply.text), delivery_id, Sender.operator,
+                          f"Send {reply.by.name}'s answer")  # fmt: skip
+
+    @workflow.update(name=HAND_BACK)
+    async def hand_back(self, by: TeamMember) -> None:
+        """The AI answers again — first what the customer wrote since the team's last reply."""
+        if self._taken_over is None:
+            return  # the AI has it already (a repeated request)
+        self._taken_over = None
+        await self._handled(
+            Handling(
+                conversation_id=self._input.conversation_id,
+                by=None,
+                entry=self._note(f"{by.name} handed the conversation back to the AI."),
+            )
+        )
+        if self._unanswered and self._last_message is not None and not self._inbox:
+            self._unanswered = False
+            self._inbox.append(self._last_message)
+
+    @take_over.validator
+    def _may_take_over(self, by: TeamMember) -> None:
+        self._team_may_act()
+        if self._input.channel is Channel.voice:
+            raise ValueError("A call is answered live by the AI and cannot be taken over here; its conversation "
+                             "ends with the call, and the team calls back from the proposal.")  # fmt: skip
+
+    @team_reply.validator
+    def _may_reply(self, reply: TeamReply) -> None:
+        self._may_take_over(reply.by)
+        if self._last_message is None:
+            raise ValueError("The customer has not written in this conversation yet: there is nothing to answer.")
+
+    @hand_back.validator
+    def _may_hand_back(self, by: TeamMember) -> None:
+        self._team_may_act()
+
+    def _team_may_act(self) -> None:
+        if self._status is not ConversationStatus.open:
+            raise ValueError(nothing_to_take_over(self._status))
+
+    async def _handled(self, change: Handling) -> None:
+        await workflow.execute_activity_method(DbActivities.record_handling, change, start_to_close_timeout=DB_TIMEOUT,
+                                               summary=change.entry.body)  # fmt: skip
+
+    def _note(self, body: str) -> TimelineEvent:
+        return TimelineEvent(id=str(workflow.uuid4()), action_id=self._input.action_id,
+                             conversation_id=self._input.conversation_id, sender=Sender.system, body=body,
+                             at=workflow.now())  # fmt: skip
+
+    async def _for_the_team_member(self, input: ConversationInput, message: CustomerMessage) -> None:
+        """A message while a team member has the conversation: on the timeline for them, unanswered by the AI."""
+        await log_customer_message(message, input.action_id, input.conversation_id)
+        self._unanswered = True
+        self._answered(message.id, LiveAnswer(message_id=message.id, reply_html="", status=self._status,
+                                              with_the_team=True))  # fmt: skip
+
+    async def _held_back(self, input: ConversationInput, message: CustomerMessage, turn: Turn) -> None:
+        """The conversation was taken over while the AI thought: its answer is for the team member, not sent."""
+        assert self._taken_over is not None
+        draft = html_to_text(turn.reply_html) or "(nothing)"
+        await self._step(DbActivities.record_event, self._note(
+            f"Not sent, as {self._taken_over.name} had taken the conversation over — the AI would have said: "
+            f"{draft}"), DB_TIMEOUT, "The AI's answer, held back")  # fmt: skip
+        self._unanswered = True
+        self._answered(message.id, LiveAnswer(message_id=message.id, reply_html="", status=self._status,
+                                              with_the_team=True))  # fmt: skip
+
     @workflow.query
     def status(self) -> ConversationStatus:
         return self._status
@@ -276,17 +408,15 @@ class ConversationWorkflow:
         self._offers, self._offered_at = turn.offers, workflow.now()
         return turn
 
-    async def _deliver(
-        self, input: ConversationInput, message: CustomerMessage, turn: Turn, in_reply_to: str | None
-    ) -> tuple[str | None, str, list[str]]:
+    async def _deliver(self, input: ConversationInput, message: CustomerMessage, turn: Turn) -> tuple[str, list[str]]:
         """Give the answer on the conversation's channel: by email in the customer's thread (from the address they
-        wrote to), on the chat's timeline, or to be said on the call (its links texted). Answers the thread's
-        last message id, and for a call what to say and the links texted."""
+        wrote to), on the chat's timeline, or to be said on the call (its links texted). Answers, for a call,
+        what to say and the links texted."""
         if not turn.reply_html:
-            return in_reply_to, "", []  # nothing to say (a thank-you for an answer): the thread stays as it is
+            return "", []  # nothing to say (a thank-you for an answer): the thread stays as it is
         if input.channel is Channel.chat:  # the chat shows the answer itself: it goes on the timeline
             await self._record_answer(input, message, Channel.chat, html_to_text(turn.reply_html), "Answer in the chat")
-            return in_reply_to, "", []
+            return "", []
         if input.channel is Channel.voice:
             spoken, links = for_a_call(turn.reply_html)
             if links:
@@ -294,11 +424,18 @@ class ConversationWorkflow:
             if turn.outcome is not TurnOutcome.reply:
                 # The call ends after this answer: it is on the timeline now, whole.
                 await self._record_answer(input, message, Channel.voice, spoken, "The AI's last words on the call")
-            return in_reply_to, spoken, links
+            return spoken, links
+        await self._email(input, message, turn.reply_html, str(workflow.uuid4()), Sender.ai, "Send the AI answer")
+        return "", []
+
+    async def _email(self, input: ConversationInput, message: CustomerMessage, body_html: str, delivery_id: str,
+                     author: Sender, summary: str) -> None:  # fmt: skip
+        """An answer by email in the customer's thread, from the address they wrote to."""
+        in_reply_to = self._last_message_id
         delivery = await workflow.execute_activity_method(
             EmailActivities.send_email,
             EmailMessage(
-                delivery_id=str(workflow.uuid4()),
+                delivery_id=delivery_id,
                 action_id=input.action_id,
                 conversation_id=input.conversation_id,
                 location_id=input.location_id,
@@ -306,15 +443,16 @@ class ConversationWorkflow:
                 channel=Channel.email if message.send_from else input.channel,
                 send_from=message.send_from,
                 subject=input.subject if input.subject.startswith("Re: ") else f"Re: {input.subject}",
-                body_html=turn.reply_html,
+                body_html=body_html,
                 in_reply_to=message.references[-1] if message.references else in_reply_to,
                 references=message.references or ([in_reply_to] if in_reply_to else []),
+                author=author,
             ),
             start_to_close_timeout=SEND_TIMEOUT,
             heartbeat_timeout=SEND_HEARTBEAT,
-            summary="Send the AI answer",
+            summary=summary,
         )
-        return delivery.message_id, "", []
+        self._last_message_id = delivery.message_id
 
     async def _text(self, input: ConversationInput, message: CustomerMessage, links: list[str]) -> bool:
         """Text the links a call's answer gives; whether they went (a number that cannot take a text is said)."""

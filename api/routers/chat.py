@@ -22,8 +22,10 @@ from settings import Settings
 router = APIRouter(prefix="/api/chat", tags=["members' chat"])
 
 CHAT = "chat"  # the portal-link purpose of a chat link
-# What the chat tells the customer when the team, not the AI, has the conversation.
+# What the chat tells the customer when the team, not the AI, has the conversation: after an escalation they answer
+# on its ticket, by email; a team member who took the chat over answers in it.
 WITH_THE_TEAM = "Your message is with our team; they will answer you by email."
+TAKEN_OVER = "Your message is with our team; they will answer you here."
 
 
 def _refused(detail: str) -> HTTPException:
@@ -118,10 +120,10 @@ async def send_message(body: ChatMessageIn, customer: ChatCustomer, session: Ses
         answer = await chat.say(session, client, settings.task_queue, customer, message)
     except chat.ChatUnavailable as busy:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(busy)) from busy
-    escalated = answer.status is ConversationStatus.escalated
+    escalated = answer.status is ConversationStatus.escalated and not answer.reply_html
+    notice = TAKEN_OVER if answer.with_the_team else WITH_THE_TEAM if escalated else None
     return ChatReply(conversation_id=chat_id(customer.id), message_id=message.id,
-                     status=answer.status, reply_html=answer.reply_html,
-                     notice=WITH_THE_TEAM if escalated and not answer.reply_html else None)  # fmt: skip
+                     status=answer.status, reply_html=answer.reply_html, notice=notice)  # fmt: skip
 
 
 @router.get("/transcript", response_model=ChatTranscript)

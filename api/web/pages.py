@@ -5,20 +5,23 @@ shown in the API's words, next to what the operator was doing."""
 import asyncio
 import re
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from api import changes as live
+from api.deps import EngineDep
 from api.routers.meta import VOCABULARY
 from api.web import session
 from api.web.client import Api, ApiRefused
@@ -394,12 +397,66 @@ async def conversations(request: Request, token: session.SignedIn, q: str = "", 
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse, response_model=None)
-async def conversation(request: Request, token: session.SignedIn, conversation_id: str, fragment: str = "") -> Response:
-    """A conversation's timeline; `fragment=timeline` is the part the page polls for what arrived since."""
+async def conversation(request: Request, token: session.SignedIn, conversation_id: str, done: str = "") -> Response:
+    """A conversation's timeline, and what the team can do in it."""
+    return await _conversation(request, token, conversation_id, done=done)
+
+
+@router.get("/conversations/{conversation_id}/changes", response_model=None)
+async def conversation_changes(request: Request, token: session.SignedIn, conversation_id: str,
+                               engine: EngineDep) -> Response:  # fmt: skip
+    """The conversation's page kept current (server-sent events): each time the conversation moves, its timeline and
+    status badge, read through the API as the operator — so a session that ends stops the stream (`signed-out`)."""
+    async with Api(request, token) as api:
+        await api.get(f"/api/conversations/{conversation_id}")  # not theirs, or signed out: refused as any page is
+
+    async def stream() -> AsyncIterator[str]:
+        yield live.START
+        async for now in live.versions(engine, conversation_id):
+            if now is None:
+                yield live.KEPT_ALIVE
+                continue
+            try:
+                async with Api(request, token) as api:
+                    found = await api.get(f"/api/conversations/{conversation_id}")
+            except ApiRefused:
+                yield live.event("signed-out", "")
+                return
+            part = _page(request, "_live.html", token, c=found, timeline=found["timeline"], zone=found["time_zone"])
+            yield live.event("timeline", bytes(part.body).decode())
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=live.HEADERS)
+
+
+# What the conversation page says was done, by the `done` its redirect names.
+CONVERSATION_DONE = {"take-over": "You have the conversation: the AI answers nothing until you hand it back.",
+                     "replies": "Sent to the customer.", "hand-back": "The AI answers the customer again."}  # fmt: skip
+
+
+async def _conversation(request: Request, token: str, conversation_id: str, *, done: str = "", error: str = "",
+                        status_code: int = 200, typed: str = "") -> Response:  # fmt: skip
     async with Api(request, token) as api:
         found = await api.get(f"/api/conversations/{conversation_id}")
-    name = "_live.html" if fragment == "timeline" else "conversation.html"
-    return _page(request, name, token, c=found, timeline=found["timeline"], zone=found["time_zone"])
+        me = await api.get("/api/me")
+    return _page(request, "conversation.html", token, status_code=status_code, c=found, timeline=found["timeline"],
+                 zone=found["time_zone"], done=CONVERSATION_DONE.get(done), error=error, typed=typed,
+                 request_id=secrets.token_urlsafe(16), me=me["id"],
+                 may_change=REVIEW in me["permissions"])  # fmt: skip
+
+
+@router.post("/conversations/{conversation_id}/{action}", response_model=None)
+async def act_in_conversation(request: Request, token: session.SignedIn, conversation_id: str,
+                              action: Literal["take-over", "replies", "hand-back"]) -> Response:  # fmt: skip
+    """The team in a conversation: take it over from the AI, answer the customer (typed as plain text), hand it
+    back — through the API, a refusal shown on the conversation in its words, what was typed kept."""
+    await session.check_csrf(request, token)
+    form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    typed = form.get("text", "")
+    body = {"text": typed, "request_id": form.get("request_id", "")} if action == "replies" else None
+    return await _changed(request, token, "POST", f"/api/conversations/{conversation_id}/{action}", body,
+                          f"/app/conversations/{conversation_id}?done={action}",
+                          lambda error, code: _conversation(request, token, conversation_id, error=error,
+                                                            status_code=code, typed=typed))  # fmt: skip
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse, response_model=None)
@@ -426,15 +483,23 @@ async def _ticket(request: Request, token: str, ticket_id: str, *, done: str = "
 async def _ticket_change(request: Request, token: str, ticket_id: str, method: str, path: str, body: dict[str, Any],
                          done: str, typed: str = "") -> Response:  # fmt: skip
     """A change to the ticket through the API; a refusal is shown on the ticket in its words, what was typed kept."""
+    return await _changed(request, token, method, f"/api/helpdesk/tickets/{ticket_id}{path}", body,
+                          f"/app/tickets/{ticket_id}?done={done}",
+                          lambda error, code: _ticket(request, token, ticket_id, error=error, status_code=code,
+                                                      comment=typed))  # fmt: skip
+
+
+async def _changed(request: Request, token: str, method: str, path: str, body: dict[str, Any] | None, done: str,
+                   refused_page: Callable[[str, int], Awaitable[Response]]) -> Response:  # fmt: skip
+    """A change through the API, then on to `done`; a refusal is the page again with the API's words."""
     try:
         async with Api(request, token) as api:
-            await api.send(method, f"/api/helpdesk/tickets/{ticket_id}{path}", body)
+            await api.send(method, path, body)
     except ApiRefused as refused:
         if refused.status == 401:
             raise  # the session is over: `install`'s handler sends the browser to sign in
-        return await _ticket(request, token, ticket_id, error=refused.detail, status_code=refused.status,
-                             comment=typed)  # fmt: skip
-    return RedirectResponse(f"/app/tickets/{ticket_id}?done={done}", status_code=303)
+        return await refused_page(refused.detail, refused.status)
+    return RedirectResponse(done, status_code=303)
 
 
 @router.post("/tickets/{ticket_id}", response_model=None)

@@ -195,6 +195,27 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(card).to_contain_text("Looked up the invoices (invoice number ")
     await expect(card.get_by_role("link").first).to_have_attribute("href", re.compile(r"^https://portal\."))
 
+    # The operator takes the conversation over: the customer's next message waits for them, the AI says nothing;
+    # their answer goes to the customer in the thread, and handed back, the AI answers again.
+    await page.get_by_role("button", name="Take over from the AI").click()
+    await expect(page.get_by_role("status")).to_contain_text("You have the conversation")
+    await expect(timeline).to_contain_text("took the conversation over from the AI")
+    conversation_page = urlsplit(page.url).path
+    await page.goto(f"/app/inbox/{action['id']}")
+    await page.get_by_label("Reply as the customer (sandbox)").fill("Is the Loft free on Friday afternoon?")
+    await page.get_by_role("button", name="Send the reply").click()
+    await expect(timeline).to_contain_text("Is the Loft free on Friday afternoon?", timeout=15_000)
+    await page.get_by_label(re.compile("^Reply to the customer")).fill("Hello,\nYes: the Loft is free from 13:00.")
+    await page.get_by_role("button", name="Send to the customer").click()
+    await expect(page.get_by_role("status")).to_have_text("Sent to the customer.")
+    await expect(timeline.locator(".from-operator").last).to_contain_text("the Loft is free from 13:00")
+    await expect(timeline.locator(".from-customer").last).to_contain_text("Is the Loft free on Friday afternoon?")
+    await shot(page, "conversation-taken-over")
+    await page.get_by_role("button", name="Hand back to the AI").click()
+    await expect(page.get_by_role("status")).to_have_text("The AI answers the customer again.")
+    await expect(page.get_by_role("button", name="Take over from the AI")).to_be_visible()
+    assert urlsplit(page.url).path == conversation_page
+
     # Asked for a person, the AI hands over: the escalation's ticket is one click away, with the team's brief.
     await page.goto(f"/app/inbox/{action['id']}")
     await page.get_by_label("Reply as the customer (sandbox)").fill("I'd like to talk to a person, please.")

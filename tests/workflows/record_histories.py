@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from demo.seed import seed_demo_data
 from domain import search_attributes
-from domain.ids import CALL_TURN, chat_id, conversation_id
+from domain.ids import CALL_TURN, HAND_BACK, TAKE_OVER, TEAM_REPLY, chat_id, conversation_id
 from inbound import chat
 from models.db import make_engine
 from models.messages import (
@@ -41,9 +41,12 @@ from models.messages import (
     RejectRequest,
     Sender,
     SnoozeRequest,
+    TeamMember,
+    TeamReply,
 )
 from models.migrate import upgrade
-from models.tables import Customer, ProposedAction
+from models.operators import create_operator
+from models.tables import Customer, Operator, ProposedAction
 from settings import Settings
 from worker import build_worker
 from workflows.conversation import ConversationWorkflow
@@ -154,6 +157,33 @@ async def record() -> None:
             print(f"{chat_id(member.id)}: {answer.status}")
         await client.get_workflow_handle(chat_id(member.id)).result()  # the escalated chat records it, and ends
 
+        # Journey 5b: another member's chat, taken over by the team: a message waits for them, they answer it,
+        # another waits, they hand it back (the AI answers that one), then a person is asked for: escalated.
+        create_operator(engine, name="Recorder", email="recorder@ams.example", location_ids=["ams"], is_admin=False)
+        with Session(engine) as session:
+            recorder = session.exec(select(Operator).where(col(Operator.name) == "Recorder")).one()
+            other = session.exec(select(Customer).where(col(Customer.location_id) == "ams",
+                                                        col(Customer.id) != member.id)).first()  # fmt: skip
+            assert other is not None
+            team_member = TeamMember(operator_id=recorder.id, name=recorder.name)
+            taken = client.get_workflow_handle(chat_id(other.id))
+
+            async def say(body: str) -> LiveAnswer:
+                said = CustomerMessage(id=str(uuid.uuid4()), channel=Channel.chat, body=body,
+                                       received_at=datetime.now(UTC))  # fmt: skip
+                return await chat.say(session, client, task_queue, other, said)
+
+            await say("What are your opening hours?")
+            await taken.execute_update(TAKE_OVER, team_member)
+            await say("Can I bring a guest on Friday?")
+            reply = TeamReply(request_id="recorded-1", by=team_member, text="Yes: register them in the portal.")
+            await taken.execute_update(TEAM_REPLY, reply)
+            await say("Thanks! And do I have unpaid invoices?")
+            await taken.execute_update(HAND_BACK, team_member)
+            escalating_chat = await say("I'd like to talk to a person, please.")
+            print(f"{chat_id(other.id)}: {escalating_chat.status}")
+        await taken.result()
+
         # Journey 6: a live call. What the customer says is an update answered with what to say; what the AI
         # said comes back (the second answer talked over), and the call's end closes the conversation.
         with Session(engine) as session:
@@ -215,6 +245,7 @@ async def record() -> None:
             "conversation_resolved": conversation_id(sent_id),
             "conversation_escalated": "conversation:recorded-escalation",
             "conversation_chat_escalated": chat_id(member.id),
+            "conversation_chat_taken_over": chat_id(other.id),
             "conversation_call_closed": "conversation:recorded-call",
         }
         HISTORIES.mkdir(exist_ok=True)

@@ -236,3 +236,14 @@ document.addEventListener("keydown", (event) => {
   }
   event.preventDefault();
 });
+
+// A conversation's page is kept current by the server: each time the conversation moves, its timeline and status
+// badge are pushed (server-sent events) and swapped in; a session that ended goes to sign in, then back here.
+document.querySelectorAll("[data-changes]").forEach((live) => {
+  const changes = new EventSource(live.dataset.changes);
+  changes.addEventListener("timeline", (event) => htmx.swap(live, event.data, { swapStyle: "innerHTML" }));
+  changes.addEventListener("signed-out", () => {
+    changes.close();
+    location.assign(`/app/sign-in?next=${encodeURIComponent(location.pathname)}`);
+  });
+});
