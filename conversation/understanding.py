@@ -40,9 +40,11 @@ IDENTITY = re.compile(
 SAME_QUESTION = 0.75
 
 
-# "No need to call me": an ask for a person it is not.
+# "No need to call me", "please don't call me": an ask for a person it is not.
 _NEGATED = re.compile(
-    r"\b(no need|(do ?n[o']?t|do not|needn'?t) (need|want|have)|not asking|not necessary)\b[^.?!]{0,40}$", re.I
+    r"\b(no need|(do ?n[o']?t|do not|needn'?t) (need|want|have)|not asking|not necessary)\b[^.?!,;]{0,40}$"
+    r"|\b(do ?n[o']?t|do not|never)\s+(please\s+)?$",
+    re.I,
 )
 
 
