@@ -163,3 +163,9 @@ def department_problem(session: Session, department_id: str, location_id: str) -
         return (f"There is no help-desk department {department_id!r} at this location; choose one of "
                 f"GET /api/helpdesk/departments?location_id={location_id}.")  # fmt: skip
     return None
+
+
+def team_of(session: Session, location_id: str) -> list[Operator]:
+    """The operators of a location (its own, and every admin), by name: who its tickets can be assigned to."""
+    operators = session.exec(select(Operator).order_by(col(Operator.name), col(Operator.id))).all()
+    return [operator for operator in operators if can_access(operator, location_id)]

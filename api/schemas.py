@@ -738,6 +738,8 @@ class TicketPublic(BaseModel):
 
 class TicketDetail(TicketPublic):
     comments: list[TicketComment]
+    assignee: OperatorRef | None = Field(description="Who the ticket is assigned to")
+    assignable: list[OperatorRef] = Field(description="The operators it can be assigned to: those of its location")
 
 
 class TicketUpdate(_Body):
@@ -747,7 +749,9 @@ class TicketUpdate(_Body):
     priority: Priority | None = None
     category: Category | None = None
     department_id: str | None = Field(default=None, max_length=100)
-    assignee_id: str | None = Field(default=None, max_length=100)
+    assignee_id: str | None = Field(
+        default=None, max_length=100, description="An operator of the ticket's location; empty: assigned to no one"
+    )
 
 
 class RequesterComment(_Body):

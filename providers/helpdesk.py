@@ -35,6 +35,7 @@ class NewTicket:
     proposed_action_id: str | None
     conversation_id: str
     escalation_reason: EscalationReason | None = None  # why the AI handed it over, for an escalation's ticket
+    author: Sender = Sender.operator  # who opens it: an operator taking a proposal over, or the AI escalating
 
 
 class HelpDesk(Protocol):
@@ -72,10 +73,10 @@ class BuiltInHelpDesk:
                                    conversation_id=ticket.conversation_id, escalation_reason=ticket.escalation_reason,
                                    created_at=now, updated_at=now))  # fmt: skip
                 session.flush()
-                add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:opened", Sender.operator,
+                add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:opened", ticket.author,
                             ticket.author_name, ticket.body_html, public=True, at=now)  # fmt: skip
                 if ticket.internal_note:
-                    add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:note", Sender.operator,
+                    add_comment(session, ticket.ticket_id, f"{ticket.ticket_id}:note", ticket.author,
                                 ticket.author_name, ticket.internal_note, public=False, at=now)  # fmt: skip
         return ticket_number(ticket.ticket_id)
 
@@ -90,7 +91,8 @@ class BuiltInHelpDesk:
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None, "a ticket of ours"
             if session.get(TicketComment, note_id) is None:
-                add_comment(session, ticket_id, note_id, Sender.operator, author_name, note_html, public=False, at=now)
+                # The AI hands the conversation back with its brief (an escalation of a ticket's conversation).
+                add_comment(session, ticket_id, note_id, Sender.ai, author_name, note_html, public=False, at=now)
                 ranks = list(Priority)
                 ticket.priority = max(ticket.priority, priority, key=ranks.index)
                 ticket.status, ticket.updated_at = TicketStatus.open, now

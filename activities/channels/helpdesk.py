@@ -125,7 +125,7 @@ class HelpdeskActivities:
                 subject=request.subject.removeprefix("Re: "), body_html=request.told_customer_html,
                 priority=escalation.priority, department_id=None, internal_note=brief, author_name=author,
                 proposed_action_id=request.action_id, conversation_id=request.conversation_id,
-                escalation_reason=escalation.reason,
+                escalation_reason=escalation.reason, author=Sender.ai,
             ))  # fmt: skip
         with session_scope(self._engine) as session:
             add_timeline_entry(session, TimelineEvent(

@@ -15,13 +15,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.auth import can_access, location_filter
 from api.deps import ClientDep, CurrentOperator, PaginationDep, Reviewer, RouterDep, SessionDep, SettingsDep
-from api.queries import department_problem, ticket_thread, visible_location
+from api.queries import department_problem, team_of, ticket_thread, visible_location
 from api.schemas import (
     Category,
     CommentCreate,
     DepartmentCreate,
     DepartmentPublic,
     InboundReceived,
+    OperatorRef,
     Page,
     RequesterComment,
     TicketDetail,
@@ -51,7 +52,10 @@ def _detail(session: Session, ticket: Ticket) -> dict[str, Any]:
     comments = session.exec(
         select(TicketComment).where(col(TicketComment.ticket_id) == ticket.id).order_by(col(TicketComment.created_at))
     ).all()
-    return {**ticket.model_dump(), "comments": [comment.model_dump() for comment in comments]}
+    team = [OperatorRef(id=operator.id, name=operator.name) for operator in team_of(session, ticket.location_id)]
+    assignee = next((ref for ref in team if ref.id == ticket.assignee_id), None)
+    return {**ticket.model_dump(), "comments": [comment.model_dump() for comment in comments], "assignee": assignee,
+            "assignable": team}  # fmt: skip
 
 
 @router.get("/departments", response_model=list[DepartmentPublic])
@@ -108,6 +112,17 @@ def update_ticket(ticket_id: str, body: TicketUpdate, session: SessionDep, opera
     if "department_id" in changes and (problem := department_problem(session, changes["department_id"],
                                                                       ticket.location_id)):  # fmt: skip
         raise HTTPException(422, detail=problem)
+    if changes.get("assignee_id") == "":
+        changes["assignee_id"] = None  # assigned to no one
+    elif "assignee_id" in changes:
+        team = team_of(session, ticket.location_id)
+        if changes["assignee_id"] not in {operator.id for operator in team}:
+            names = ", ".join(f"{operator.name} ({operator.id})" for operator in team)
+            raise HTTPException(
+                422,
+                detail=f"assignee_id: no operator of this ticket's location has the id "
+                f"{changes['assignee_id']!r}; assign it to one of {names}, or to no one (empty).",
+            )
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.updated_at = datetime.now(UTC)

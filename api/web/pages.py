@@ -504,13 +504,15 @@ async def _changed(request: Request, token: str, method: str, path: str, body: d
 
 @router.post("/tickets/{ticket_id}", response_model=None)
 async def update_ticket(request: Request, token: session.SignedIn, ticket_id: str) -> Response:
-    """The ticket's status, priority, category and assignee ("Assign to me"), as the team sets them (`PATCH
-    /api/helpdesk/tickets/{id}`); a category left blank stays as it was."""
+    """The ticket's status, priority, category and assignee (chosen, or "Assign to me"), as the team sets them
+    (`PATCH /api/helpdesk/tickets/{id}`); a category left blank stays as it was, an assignee of "No one" unassigns."""
     await session.check_csrf(request, token)
     form = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     changes = {"status": form.get("status"), "priority": form.get("priority"),
-               "category": form.get("category", "").strip(), "assignee_id": form.get("assignee_id")}  # fmt: skip
-    body = {name: value for name, value in changes.items() if value}
+               "category": form.get("category", "").strip()}  # fmt: skip
+    body: dict[str, Any] = {name: value for name, value in changes.items() if value}
+    if "assignee_id" in form:
+        body["assignee_id"] = form["assignee_id"]
     return await _ticket_change(request, token, ticket_id, "PATCH", "", body, "saved")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from models.operators import create_operator
-from models.tables import Delivery, TimelineEntry
+from models.tables import Delivery, Operator, TimelineEntry
 from tests.conftest import Stack, poll
 
 
@@ -73,8 +73,26 @@ async def test_the_team_works_the_ticket_and_other_locations_cannot_see_it(stack
     stranger = create_operator(stack.engine, name="Austin", email="desk@atx.example", location_ids=["atx"],
                                is_admin=False)  # fmt: skip
     assert (await stack.http.get(path, headers=stack.as_operator(stranger))).status_code == 404
+    # Assigned to one of the location's team — never to an operator of another location or to no one known.
+    create_operator(stack.engine, name="Amsterdam desk", email="desk@ams.example", location_ids=["ams"],
+                    is_admin=False)  # fmt: skip
+    team = {ref["name"]: ref["id"] for ref in (await stack.http.get(path)).json()["assignable"]}
+    assert "Amsterdam desk" in team and "Austin" not in team
+    assigned = await stack.http.patch(path, json={"assignee_id": team["Amsterdam desk"]})
+    assert assigned.json()["assignee"] == {"id": team["Amsterdam desk"], "name": "Amsterdam desk"}
+    for someone in ("nobody-at-all", stranger_id(stack)):
+        refused = await stack.http.patch(path, json={"assignee_id": someone})
+        assert refused.status_code == 422 and "Amsterdam desk" in refused.json()["detail"]
+    assert (await stack.http.get(path)).json()["assignee_id"] == team["Amsterdam desk"]
+    unassigned = await stack.http.patch(path, json={"assignee_id": ""})
+    assert (unassigned.json()["assignee_id"], unassigned.json()["assignee"]) == (None, None)
     departments = (await stack.http.get("/api/helpdesk/departments", params={"location_id": "ams"})).json()
     assert [d["name"] for d in departments] == ["Billing", "Community", "Sales"]
+
+
+def stranger_id(stack: Stack) -> str:
+    with Session(stack.engine) as session:
+        return session.exec(select(Operator).where(Operator.email == "desk@atx.example")).one().id
 
 
 async def test_a_ticket_for_another_locations_department_or_an_unknown_priority_is_refused(stack: Stack) -> None:

@@ -123,6 +123,7 @@ async def test_a_member_chats_with_the_ai_gets_a_day_pass_and_reaches_the_team(
         assert ticket.proposed_action_id is None and ticket.subject == "Members' chat"
         [brief] = session.exec(select(TicketComment).where(col(TicketComment.ticket_id) == ticket.id,
                                                            col(TicketComment.public).is_(False))).all()  # fmt: skip
+    assert (brief.author, brief.author_name) == ("ai", "Canal House Amsterdam AI assistant")  # the AI's own avatar
     note = unescape(brief.body_html)
     for expected in (
         "A members' chat the customer started.",

@@ -246,6 +246,13 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await page.get_by_role("button", name="Assign to me").click()
     await expect(page.locator(".meta")).to_contain_text("assigned to you")
     await expect(page.get_by_role("button", name="Assign to me")).to_have_count(0)
+    # Or to someone else of the location's team, by name.
+    create_operator(stack.engine, name="Sanne (front desk)", email="sanne@ams.example", location_ids=["ams"],
+                    is_admin=False)  # fmt: skip
+    await page.reload()
+    await page.get_by_label("Assigned to").select_option(label="Sanne (front desk)")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator(".meta")).to_contain_text("assigned to Sanne (front desk)")
     # The team answers the customer from the ticket — emailed in its thread — and notes something for itself only.
     comment = page.get_by_label("Reply to the customer, or note for the team")
     await comment.fill("Hello,\nIt covers the desk and the meeting room credits.\n\nThe team")
