@@ -46,7 +46,9 @@ class DbActivities:
                     raise ApplicationError(
                         f"The first record of {record.action_id} must carry its pattern and draft.", non_retryable=True
                     )
-                session.add(ProposedAction(id=record.action_id, **values))
+                draft = record.state.draft
+                drafted = {"subject": draft.subject, "body_html": draft.body_html, "voice_script": draft.voice_script}
+                session.add(ProposedAction(id=record.action_id, drafted=drafted, **values))
                 session.flush()  # the timeline entry references the row
             else:
                 row.sqlmodel_update(values)

@@ -224,8 +224,9 @@ class DeliveryPreview(BaseModel):
     body_text: str
     spoken: str | None = Field(description="A call: the script as the voice says it")
     texted_links: list[str] = Field(description="A call: the links texted to the customer after it")
-    changes: list[str] = Field(description="Lines taken out (\"- …\") and put in (\"+ …\") against the draft as "
-                               "proposed, subject first; empty: it goes as drafted")  # fmt: skip
+    changes: list[str] = Field(description="Lines taken out (\"- …\") and put in (\"+ …\") against the draft as the "
+                               "AI composed it (saved edits included), subject first; empty: it goes as the AI "
+                               "drafted it")  # fmt: skip
 
 
 class RejectBody(_Body):

@@ -351,6 +351,9 @@ class ProposedActionBase(SQLModel):
     body_html: str
     body_text: str
     voice_script: str = ""
+    # The draft as the AI composed it (subject, body_html, voice_script), kept whatever the team edits after, so
+    # what is approved can be compared with it. None: proposed before it was kept (the draft then is the row's).
+    drafted: dict[str, str] | None = Field(default=None, sa_type=JSON, nullable=True)
     send_from: str | None = None
     ticket_department_id: str | None = None
     ticket_priority: Priority | None = Field(default=None, sa_type=_enum(Priority))

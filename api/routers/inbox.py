@@ -456,7 +456,7 @@ def preview(action_id: str, body: ApproveBody, session: SessionDep, operator: Cu
         channel=channel, sender=_sender(session, location, channel, body.send_from),
         recipient=_recipient(customer, channel), subject=variables.resolve(subject, filled, html=False),
         body_html=body_html, body_text=html_to_text(body_html), spoken=spoken, texted_links=links,
-        changes=_changes(_lines(action.subject, action.body_html, action.voice_script), _lines(subject, html, script)),
+        changes=_changes(_lines(**_drafted(action)), _lines(subject, html, script)),
     )  # fmt: skip
 
 
@@ -488,6 +488,12 @@ def _lines(subject: str, body_html: str, voice_script: str) -> list[str]:
     """A draft as lines of text to compare: its subject, its message's lines, its call script's."""
     lines = [subject, *html_to_text(sanitize_html(body_html)).splitlines(), *voice_script.splitlines()]
     return [line.strip() for line in lines if line.strip()][:CHANGES_LINES]
+
+
+def _drafted(action: ProposedAction) -> dict[str, str]:
+    """The draft as the AI composed it (or, proposed before that was kept, as it is now)."""
+    now = {"subject": action.subject, "body_html": action.body_html, "voice_script": action.voice_script}
+    return {**now, **(action.drafted or {})}
 
 
 def _changes(drafted: list[str], approving: list[str]) -> list[str]:

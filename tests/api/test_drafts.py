@@ -117,3 +117,10 @@ async def test_the_preview_is_what_approving_would_deliver_and_what_the_edits_ch
     after = (await stack.http.get(base)).json()
     assert (after["subject"], after["body_html"], after["status"]) == (detail["subject"], detail["body_html"],
                                                                        "pending")  # nothing saved  # fmt: skip
+
+    # Once an edit is saved, the preview still compares with the AI's draft: what the team changed, saved or not.
+    saved = await stack.http.patch(base, json={"subject": "About your invoice"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["drafted"]["subject"] == detail["subject"]
+    again = (await stack.http.post(f"{base}/preview", json={})).json()
+    assert again["changes"] == [f"- {detail['subject']}", "+ About your invoice"]
