@@ -42,12 +42,13 @@ from temporal_client import connect
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
 from workflows.inbound_retention import InboundRetentionWorkflow
+from workflows.invitation import InvitationWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 from workflows.ticket_reply import TicketReplyWorkflow
 
 WORKFLOWS = [DetectionWorkflow, OutreachWorkflow, ConversationWorkflow, MailboxSyncWorkflow, TicketReplyWorkflow,
-             InboundRetentionWorkflow]  # fmt: skip
+             InboundRetentionWorkflow, InvitationWorkflow]  # fmt: skip
 # Database activities are synchronous (SQLModel sessions); they run on this pool.
 ACTIVITY_THREADS = 16
 # On shutdown, running activities get this long to finish before they are cancelled (and retried
@@ -127,7 +128,8 @@ def build_worker(
                                           settings.llm_monthly_budget_usd)  # fmt: skip
     replies = ReplyAddresses(settings.reply_secret, timedelta(days=settings.reply_token_days), settings.reply_domain)
     rules = MailServerRules.from_settings(settings)
-    email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings, rules))
+    email = EmailActivities(engine, email_provider(settings), replies, mailboxes(settings, rules),
+                            settings.public_base_url)  # fmt: skip
     voice = VoiceActivities(engine, voice_provider(settings))
     helpdesk = HelpdeskActivities(engine, BuiltInHelpDesk(engine), email)
     mail = MailboxActivities(engine, ImapReader(rules, settings.inbound_max_bytes), router_for(client, settings))
@@ -158,6 +160,7 @@ def build_worker(
             llm.compose_draft,
             conversation.converse,
             email.send_email,
+            email.email_invitation,
             voice.place_call,
             voice.text_links,
             helpdesk.open_ticket,

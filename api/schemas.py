@@ -547,8 +547,10 @@ class OperatorInvite(_Body):
 
 class InvitationLink(BaseModel):
     operator: OperatorRead
-    link: str = Field(description="Shown once: give it to the operator, who opens it to choose a password. It works "
-                      "once, until expires_at; a newer invitation voids it")  # fmt: skip
+    link: str | None = Field(description="Without an email provider, shown once: give it to the operator, who opens "
+                             "it to choose a password. It works once, until expires_at; a newer invitation voids it. "
+                             "None: it was emailed to them")  # fmt: skip
+    emailed_to: str | None = Field(description="Where the invitation was emailed (the link is only there)")
     expires_at: datetime
 
 

@@ -9,6 +9,7 @@ CONVERSATION_WORKFLOW = "ConversationWorkflow"
 MAILBOX_SYNC_WORKFLOW = "MailboxSyncWorkflow"
 TICKET_REPLY_WORKFLOW = "TicketReplyWorkflow"
 INBOUND_RETENTION_WORKFLOW = "InboundRetentionWorkflow"
+INVITATION_WORKFLOW = "InvitationWorkflow"
 # The one schedule that forgets unmatched mail after its retention, whatever the number of processes.
 INBOUND_RETENTION_ID = "inbound-retention"
 # Signals that come from outside: a customer's message, a provider's report, the situation going away.

@@ -890,3 +890,18 @@ class CustomerHistory(BaseModel):
     tickets: list[PastTicket]
     invoices: list[PastInvoice] = Field(description="Open ones, then those paid in the last 180 days")
     bookings: list[PastBooking] = Field(description="The last 30 days and what is coming")
+
+
+# --- operators ---------------------------------------------------------------------------------------------------
+
+
+class InvitationRequest(BaseModel):
+    """An admin's invitation of an operator, to be emailed: the link's token is made where it is sent."""
+
+    operator_id: str
+    invited_by: str  # the admin's operator id
+
+
+class InvitationSent(BaseModel):
+    emailed_to: str
+    expires_at: datetime

@@ -168,6 +168,12 @@ def _matches(password_hash: str, password: str) -> bool:
             return False
 
 
+def invitation_link(public_base_url: str, token: str) -> str:
+    """The invitation's page, the token after `#`: a browser never sends that part, so no server's access log and
+    no page's Referer holds it; the page posts it."""
+    return f"{public_base_url.rstrip('/')}/app/invitation#{token}"
+
+
 def invite(engine: Engine, operator_id: str, invited_by: str, now: datetime) -> tuple[str, datetime]:
     """A new invitation for the operator (voiding any earlier one): its token, for the link and shown once, and
     when it expires. The operator's password, if it has one, works until a new one is chosen."""
@@ -179,6 +185,12 @@ def invite(engine: Engine, operator_id: str, invited_by: str, now: datetime) -> 
         session.add(Invitation(token_hash=hash_token(token), operator_id=operator_id, invited_by=invited_by,
                                created_at=now, expires_at=expires_at))  # fmt: skip
     return token, expires_at
+
+
+def void_invitation(engine: Engine, operator_id: str) -> None:
+    """The operator's open invitation opens nothing any more (one whose email the provider refused)."""
+    with session_scope(engine) as session:
+        session.execute(delete(Invitation).where(col(Invitation.operator_id) == operator_id))
 
 
 def password_problem(password: str) -> str | None:

@@ -38,6 +38,7 @@ LOCATION_ID = "loc-test"
 REPLIES = ReplyAddresses("test-reply-secret", timedelta(days=90))
 # The `email` channel with no relay: the location default goes to the sandbox outbox.
 MAILBOXES = Mailboxes(SmtpMailer(MailServerRules(Allowlist(), None)), relay=None)
+BASE_URL = "http://127.0.0.1:8000"  # where the web app is, for the links activities make
 
 
 def add_location(

@@ -4,22 +4,34 @@
 - `email`: the operator's takeover, over SMTP, from a connected email account (its replies come back to that
   mailbox) or from the location's default sender through the configured relay (replies are not tracked)."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.channels.deliveries import Prepared, deliver_once, new_delivery
 from domain import reply_tokens, variables
 from domain.content import html_to_text, sanitize_html
-from models.messages import LOCATION_DEFAULT, Channel, DeliveryResult, EmailMessage, Sender
-from models.tables import Customer, Delivery, EmailAccount, Location, ProposedAction, TicketComment
+from models.messages import (
+    LOCATION_DEFAULT,
+    Channel,
+    DeliveryResult,
+    EmailMessage,
+    InvitationRequest,
+    InvitationSent,
+    Sender,
+)
+from models.operators import invitation_link, invite, void_invitation
+from models.tables import Customer, Delivery, EmailAccount, Location, Operator, ProposedAction, TicketComment
 from providers.email import EmailProvider, OutgoingEmail, SandboxEmail
 from providers.helpdesk import add_comment, ticket_of
 from providers.mail_servers import MailServer
+from providers.outcomes import Refused
 from providers.smtp import SmtpMailer, account_server
 
 
@@ -42,11 +54,51 @@ class Mailboxes:
 
 
 class EmailActivities:
-    def __init__(self, engine: Engine, provider: EmailProvider, replies: ReplyAddresses, mailboxes: Mailboxes) -> None:
+    def __init__(self, engine: Engine, provider: EmailProvider, replies: ReplyAddresses, mailboxes: Mailboxes,
+                 public_base_url: str) -> None:  # fmt: skip
         self._engine = engine
         self._provider = provider
         self._replies = replies
         self._mailboxes = mailboxes
+        self._public_base_url = public_base_url  # where the web app's invitation page is
+
+    @activity.defn
+    def email_invitation(self, request: InvitationRequest) -> InvitationSent:
+        """A new invitation for the operator, emailed to them (any earlier link stops working): its token is made
+        here, so no workflow history holds it. Sent again after a failed attempt, the new link voids the one before,
+        so at most the latest email's link works."""
+        with Session(self._engine) as session:
+            operator = session.get(Operator, request.operator_id)
+            if operator is None:
+                raise ApplicationError(f"No operator {request.operator_id}.", type="NoOperator", non_retryable=True)
+            # From the first of their locations (an admin's: the first of all), as its default sender.
+            first = operator.location_ids[0] if operator.location_ids else None
+            location = session.get(Location, first) if first else session.exec(select(Location).order_by(
+                col(Location.id))).first()  # fmt: skip
+            if location is None:
+                raise ApplicationError("There is no location to send the invitation from.", non_retryable=True)
+            to_address, name = operator.email, operator.name
+            sender, sender_name = location.default_sender_email, location.default_sender_name
+        token, expires_at = invite(self._engine, request.operator_id, request.invited_by, datetime.now(UTC))
+        link = invitation_link(self._public_base_url, token)
+        until = expires_at.strftime("%d %B %Y, %H:%M UTC")
+        body_html = (
+            f"<p>Hello {escape(name)},</p><p>You are invited to review {escape(location.name)}'s proposals "
+            f"and conversations. Choose your password here (the link works once, until {until}):</p>"
+            f'<p><a href="{escape(link)}">{escape(link)}</a></p>'
+            "<p>If you did not expect this, ignore this email: nothing happens without the link.</p>"
+        )
+        delivery_id = str(uuid.uuid4())
+        email = OutgoingEmail(delivery_id=delivery_id, message_id=f"<{delivery_id}@{sender.rpartition('@')[2]}>",
+                              from_email=sender, from_name=sender_name, to_address=to_address,
+                              subject=f"Your invitation to {location.name}'s outreach inbox", body_html=body_html,
+                              body_text=html_to_text(body_html))  # fmt: skip
+        try:
+            self._provider.send(email)
+        except Refused as refused:  # never sent: its link opens nothing
+            void_invitation(self._engine, request.operator_id)
+            raise ApplicationError(str(refused), type="InvitationRefused", non_retryable=True) from refused
+        return InvitationSent(emailed_to=to_address, expires_at=expires_at)
 
     @activity.defn
     def send_email(self, message: EmailMessage) -> DeliveryResult:

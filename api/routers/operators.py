@@ -1,16 +1,25 @@
 """The space's operators, as an admin manages them: who they are, where they work and what they may change, and the
-invitation link with which a person chooses their password (`models.operators`)."""
+invitation link with which a person chooses their password (`models.operators`). With an email provider configured
+the link is emailed to the operator (made where it is sent: in no answer, log or workflow history); without one,
+the admin is given it once to pass on."""
 
+import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from temporalio.client import Client, WorkflowFailureError
 
-from api.deps import Admin, SessionDep
+from api.deps import Admin, ClientDep, EngineDep, SessionDep, SettingsDep
 from api.schemas import InvitationLink, OperatorInvite, OperatorRead
-from models.operators import held, invite, operator_id_for
+from models.messages import InvitationRequest
+from models.operators import held, invitation_link, invite, operator_id_for
 from models.tables import Invitation, Location, Operator
+from settings import Settings
+from workflows.invitation import InvitationWorkflow
 
 router = APIRouter(prefix="/api/operators", tags=["operators"])
 
@@ -32,12 +41,6 @@ def _read(operator: Operator, invited_until: datetime | None) -> OperatorRead:
                         invited_until=invited_until)  # fmt: skip
 
 
-def _link(request: Request, token: str) -> str:
-    """The invitation's page, the token after `#`: a browser never sends that part, so no server's access log and
-    no page's Referer holds it; the page posts it."""
-    return f"{request.app.state.settings.public_base_url.rstrip('/')}/app/invitation#{token}"
-
-
 def _already(email: str, operator_id: str) -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, detail=f"{email} is an operator already: send a new invitation "
                          f"with POST /api/operators/{operator_id}/invitation.")  # fmt: skip
@@ -52,9 +55,16 @@ def list_operators(session: SessionDep, _admin: Admin) -> list[OperatorRead]:
 
 
 @router.post("", response_model=InvitationLink, status_code=status.HTTP_201_CREATED)
-def invite_operator(request: Request, response: Response, body: OperatorInvite, session: SessionDep,
-                    admin: Admin) -> InvitationLink:  # fmt: skip
-    """A new operator, and the link with which they choose their password (shown once)."""
+async def invite_operator(request: Request, response: Response, body: OperatorInvite, session: SessionDep,
+                          admin: Admin, client: ClientDep, settings: SettingsDep,
+                          engine: EngineDep) -> InvitationLink:  # fmt: skip
+    """A new operator, and their invitation: emailed to them, or the link with which they choose their password
+    (shown once)."""
+    operator = await run_in_threadpool(_new_operator, session, body)
+    return await _invited(response, session, engine, client, settings, operator, admin)
+
+
+def _new_operator(session: Session, body: OperatorInvite) -> Operator:
     if body.is_admin == bool(body.location_ids):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="Name the locations the operator works at "
                             "(location_ids), or make it an admin (is_admin), who sees every location — one or the "
@@ -75,24 +85,44 @@ def invite_operator(request: Request, response: Response, body: OperatorInvite, 
         session.commit()
     except IntegrityError as taken:  # invited at the same moment by another request
         raise _already(body.email, operator_id) from taken
-    return _invited(request, response, session, operator, admin)
+    return operator
 
 
 @router.post("/{operator_id}/invitation", response_model=InvitationLink, status_code=status.HTTP_201_CREATED)
-def reinvite_operator(request: Request, response: Response, operator_id: str, session: SessionDep,
-                      admin: Admin) -> InvitationLink:  # fmt: skip
+async def reinvite_operator(response: Response, operator_id: str, session: SessionDep, admin: Admin,
+                            client: ClientDep, settings: SettingsDep, engine: EngineDep) -> InvitationLink:  # fmt: skip
     """A new link for an operator who lost theirs or forgot their password; any earlier link stops working. Their
     password works until they choose a new one, which signs out every browser they were signed in on."""
-    operator = session.get(Operator, operator_id)
+    operator = await run_in_threadpool(session.get, Operator, operator_id)
     if operator is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No operator {operator_id}: GET /api/operators "
                             "lists them.")  # fmt: skip
-    return _invited(request, response, session, operator, admin)
+    return await _invited(response, session, engine, client, settings, operator, admin)
 
 
-def _invited(request: Request, response: Response, session: Session, operator: Operator,
-             admin: Operator) -> InvitationLink:  # fmt: skip
-    token, expires_at = invite(request.app.state.engine, operator.id, admin.id, datetime.now(UTC))
-    session.refresh(operator)
+async def _invited(response: Response, session: Session, engine: Engine, client: Client, settings: Settings,
+                   operator: Operator, admin: Operator) -> InvitationLink:  # fmt: skip
     response.headers["Cache-Control"] = "no-store"  # the link opens the account: kept by no cache
-    return InvitationLink(operator=_read(operator, expires_at), link=_link(request, token), expires_at=expires_at)
+    if not settings.sendgrid_api_key:  # nothing can email it: the admin passes it on
+        token, expires_at = await run_in_threadpool(invite, engine, operator.id, admin.id,
+                                                    datetime.now(UTC))  # fmt: skip
+        await run_in_threadpool(session.refresh, operator)
+        return InvitationLink(operator=_read(operator, expires_at), link=invitation_link(settings.public_base_url,
+                              token), emailed_to=None, expires_at=expires_at)  # fmt: skip
+    session.close()  # the email takes a moment: no pooled connection is held meanwhile
+    request = InvitationRequest(operator_id=operator.id, invited_by=admin.id)
+    try:
+        sent = await client.execute_workflow(InvitationWorkflow.run, request, id=f"invitation:{uuid.uuid4().hex}",
+                                             task_queue=settings.task_queue)  # fmt: skip
+    except WorkflowFailureError as failed:
+        why = getattr(failed.cause, "cause", None) or failed.cause  # the activity's own words, past the wrapping
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY,
+            detail=f"The invitation could not be emailed to "
+            f"{operator.email}: {why}. Nothing was sent; try again with POST "
+            f"/api/operators/{operator.id}/invitation.",
+        ) from failed
+    fresh = await run_in_threadpool(session.get, Operator, operator.id)
+    assert fresh is not None, "the operator just invited"
+    return InvitationLink(operator=_read(fresh, sent.expires_at), link=None, emailed_to=sent.emailed_to,
+                          expires_at=sent.expires_at)  # fmt: skip

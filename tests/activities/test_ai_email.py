@@ -21,7 +21,7 @@ from models.db import session_scope
 from models.messages import Channel, DeliveryStatus, EmailMessage
 from models.tables import Delivery, TimelineEntry
 from providers.sendgrid import SendGridEmail
-from tests.factories import LOCATION_ID, MAILBOXES, REPLIES, proposal
+from tests.factories import BASE_URL, LOCATION_ID, MAILBOXES, REPLIES, proposal
 from tests.fakes.sendgrid_server import API_KEY, Answer, FakeSendGrid, fake_sendgrid
 
 # What it tests is SendGrid's Mail Send API, not the database: SQLite in `make test` (see the marker).
@@ -40,7 +40,7 @@ def setup(engine: Engine, fake: FakeSendGrid) -> tuple[EmailActivities, EmailMes
     message = EmailMessage(delivery_id=str(uuid.uuid4()), action_id=change.record.action_id, location_id=LOCATION_ID,
                            customer_id="cust-1", channel=Channel.ai_email, subject="Invoice {{first_name}}",
                            body_html="<p>Hi <script>x</script>Ada</p>")  # fmt: skip
-    return EmailActivities(engine, SendGridEmail(API_KEY, fake.base_url), REPLIES, MAILBOXES), message
+    return EmailActivities(engine, SendGridEmail(API_KEY, fake.base_url), REPLIES, MAILBOXES, BASE_URL), message
 
 
 def delivery(engine: Engine, delivery_id: str) -> Delivery:

@@ -20,7 +20,7 @@ from models.messages import (
 from models.tables import Delivery, ProposedAction, TimelineEntry
 from providers.email import SandboxEmail
 from settings import Settings
-from tests.factories import LOCATION_ID, MAILBOXES, REPLIES, add_customer, proposal
+from tests.factories import BASE_URL, LOCATION_ID, MAILBOXES, REPLIES, add_customer, proposal
 
 
 def count(engine: Engine, table: type) -> int:
@@ -70,7 +70,7 @@ def test_a_retried_send_returns_the_first_delivery(engine: Engine, settings: Set
     change = proposal(engine)
     env = ActivityEnvironment()
     env.run(DbActivities(engine).record_proposal, change)
-    email = EmailActivities(engine, SandboxEmail(), REPLIES, MAILBOXES)
+    email = EmailActivities(engine, SandboxEmail(), REPLIES, MAILBOXES, BASE_URL)
     message = EmailMessage(
         delivery_id=str(uuid.uuid4()),
         action_id=change.record.action_id,
@@ -105,7 +105,7 @@ def test_a_customer_without_email_fails_permanently_with_a_reason(engine: Engine
         body_html="<p>Hi</p>",
     )
     with pytest.raises(ApplicationError) as raised:
-        env.run(EmailActivities(engine, SandboxEmail(), REPLIES, MAILBOXES).send_email, message)
+        env.run(EmailActivities(engine, SandboxEmail(), REPLIES, MAILBOXES, BASE_URL).send_email, message)
     assert raised.value.type == "NoRecipient"
     assert raised.value.non_retryable
     assert count(engine, Delivery) == 0

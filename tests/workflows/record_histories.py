@@ -36,6 +36,7 @@ from models.messages import (
     DraftEdit,
     EmailMessage,
     InboundRetentionInput,
+    InvitationRequest,
     LiveAnswer,
     MailboxSyncInput,
     RejectRequest,
@@ -52,6 +53,7 @@ from worker import build_worker
 from workflows.conversation import ConversationWorkflow
 from workflows.detection import DetectionWorkflow
 from workflows.inbound_retention import InboundRetentionWorkflow
+from workflows.invitation import InvitationWorkflow
 from workflows.mailbox_sync import MailboxSyncWorkflow
 from workflows.outreach import OutreachWorkflow
 from workflows.ticket_reply import TicketReplyWorkflow
@@ -232,12 +234,17 @@ async def record() -> None:
                                       id="mailbox-sync:recorded", task_queue=task_queue)  # fmt: skip
         await client.execute_workflow(InboundRetentionWorkflow.run, InboundRetentionInput(days=30),
                                       id="inbound-retention:recorded", task_queue=task_queue)  # fmt: skip
+        # An operator's invitation, emailed (the sandbox takes it).
+        await client.execute_workflow(InvitationWorkflow.run, InvitationRequest(operator_id=recorder.id,
+                                      invited_by="recorded-admin"), id="invitation:recorded",
+                                      task_queue=task_queue)  # fmt: skip
 
         histories = {
             "detection": "detection:ams",
             "ticket_reply": "ticket-reply:recorded",
             "mailbox_sync": "mailbox-sync:recorded",
             "inbound_retention": "inbound-retention:recorded",
+            "invitation": "invitation:recorded",
             "outreach_sent_and_resolved": sent_id,
             "outreach_rejected_by_signal": rejected_id,
             "outreach_cancelled_by_opt_out": cancelled_id,
