@@ -9,6 +9,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,6 +37,13 @@ class Settings(BaseSettings):
     # Where providers reach this API (webhooks and callbacks), e.g. https://outreach.example.com. Twilio signs
     # its callbacks over this exact URL, so it must be the address as the internet sees it.
     public_base_url: str = "http://127.0.0.1:8000"
+    # Operators may sign in with the organisation's OpenID Connect provider: its issuer (as its discovery document
+    # names it), this app's client at it (the redirect URI to register: {public_base_url}/app/sign-in/oidc/callback),
+    # and the name the sign-in page shows. Empty issuer: only passwords (and API tokens).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = "your organisation"
     # Replies to the AI email go to reply+{token}@{reply_domain} (the domain SendGrid Inbound Parse receives
     # for); empty: the domain of the location's AI address. Tokens are signed with the secret and expire.
     reply_domain: str = ""
@@ -167,6 +175,19 @@ class Settings(BaseSettings):
         if self.smtp_username and self.smtp_security == "none":
             raise ValueError("OUTREACH_SMTP_SECURITY=none would send the relay's password unencrypted: use starttls "
                              "or ssl, or no OUTREACH_SMTP_USERNAME for a relay that needs no login.")  # fmt: skip
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete_and_private(self) -> "Settings":
+        if not self.oidc_issuer:
+            return self
+        if not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("OUTREACH_OIDC_ISSUER is set: set OUTREACH_OIDC_CLIENT_ID and "
+                             "OUTREACH_OIDC_CLIENT_SECRET (this app's client at the provider) too.")  # fmt: skip
+        issuer = urlsplit(self.oidc_issuer)
+        if issuer.scheme != "https" and issuer.hostname not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("OUTREACH_OIDC_ISSUER must be an https:// address (plain http only for a provider on "
+                             "this machine): the client secret and the sign-in go to it.")  # fmt: skip
         return self
 
     @model_validator(mode="after")

@@ -235,6 +235,16 @@ def _open_invitation(session: Session, token_hash: str, now: datetime) -> Invita
     return invitation if invitation is not None and invitation.expires_at > now else None
 
 
+def operator_with_email(engine: Engine, email: str) -> str | None:
+    """The id of the operator whose (verified) email address this is, or None."""
+    try:
+        operator_id = operator_id_for(normalized_email(email.strip()))
+    except ValueError:
+        return None
+    with Session(engine) as session:
+        return operator_id if session.get(Operator, operator_id) is not None else None
+
+
 def signing_in(engine: Engine, email: str, password: str, now: datetime) -> str | None:
     """The id of the operator whose email address and password these are, or None — for an unknown address, an
     operator without a password or one whose sign-in is paused as for a wrong password, with the same statements

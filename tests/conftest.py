@@ -320,10 +320,14 @@ async def poll_emailable(
 async def served_api(
     settings: Settings, engine: Engine, client: Client, watch: HeldConnections | None = None
 ) -> AsyncIterator[str]:
-    """The API served over real HTTP on a free port, as `outreach api` serves it; answers its base URL."""
+    """The API served over real HTTP on a free port, as `outreach api` serves it; answers its base URL — which is
+    also its public one, unless a test names another (what a provider signs a callback's address over)."""
+    port = free_port()
+    if "public_base_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
     app = create_app(settings, engine, client)
     served = watch.served(app) if watch else app
-    server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=free_port(), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:

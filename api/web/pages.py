@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api import changes as live
 from api.deps import EngineDep
 from api.routers.meta import VOCABULARY
-from api.web import session
+from api.web import oidc, session
 from api.web.client import Api, ApiRefused
 from domain.content import LINK, sanitize_html, typed_as_html
 from domain.variables import ALLOWED
@@ -142,18 +142,75 @@ def _in_app(page: str) -> bool:
 def _sign_in_page(request: Request, status_code: int = 200, error: str | None = None, email: str = "",
                   next_page: str = "") -> HTMLResponse:  # fmt: skip
     back = next_page if _in_app(next_page) else ""  # a page it would not lead back to: none, and no banner
-    return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email, next_page=back)
+    settings = request.app.state.settings
+    return _sign_in_form(request, "sign_in.html", "/app/sign-in", status_code, error, email=email, next_page=back,
+                         oidc_name=settings.oidc_name if settings.oidc_issuer else "")  # fmt: skip
 
 
-async def _signed_in(request: Request, operator_id: str, path: str, next_page: str = "") -> RedirectResponse:
-    """The operator's new session, its cookie set, and on to the page it was on (the inbox, at first)."""
+async def _signed_in(request: Request, operator_id: str, path: str, next_page: str = "",
+                     from_elsewhere: bool = False) -> Response:  # fmt: skip
+    """The operator's new session, its cookie set, and on to the page it was on (the inbox, at first). Back from
+    another site (the sign-in provider) a page of ours moves on: a redirect there would not carry the cookie."""
     hours = request.app.state.settings.web_session_hours
     started = await run_in_threadpool(session.start, request.app.state.engine, operator_id, hours)
-    signed_in = RedirectResponse(next_page if _in_app(next_page) else "/app", status_code=303)
+    page = next_page if _in_app(next_page) else "/app"
+    signed_in: Response = (_page(request, "signed_in.html", None, next_page=page) if from_elsewhere
+                           else RedirectResponse(page, status_code=303))  # fmt: skip
     signed_in.set_cookie(session.COOKIE, started, httponly=True, samesite="strict",
                          secure=session.secure(request), path="/app")  # fmt: skip
     signed_in.delete_cookie(session.SIGN_IN_COOKIE, path=path)
     return signed_in
+
+
+@router.get("/sign-in/oidc", response_model=None)
+async def sign_in_with_provider(request: Request, next: str = "") -> Response:
+    """To the organisation's sign-in provider, this browser's flow (state, nonce, code verifier) in a cookie of its
+    own, sent back only to the callback."""
+    settings = request.app.state.settings
+    if not settings.oidc_issuer:
+        return _sign_in_page(request, 404, "Signing in with your organisation's provider is not set up here: sign in "
+                             "with your email address and password.")  # fmt: skip
+    flow = oidc.Flow.start(next if _in_app(next) else "")
+    try:
+        found = await oidc.provider(settings)
+    except oidc.OidcRefused as refused:
+        return _sign_in_page(request, 502, str(refused), next_page=next)
+    going = RedirectResponse(flow.authorization_url(found, settings), status_code=303)
+    # Lax: the provider's way back is a visit another site starts, which a strict cookie would not go with.
+    going.set_cookie(oidc.COOKIE, flow.cookie(), max_age=oidc.FLOW_SECONDS, httponly=True, samesite="lax",
+                     secure=session.secure(request), path=oidc.CALLBACK)  # fmt: skip
+    return going
+
+
+@router.get("/sign-in/oidc/callback", response_model=None)
+async def signed_in_by_provider(request: Request, code: Annotated[str, Query(max_length=2_000)] = "",
+                                state: Annotated[str, Query(max_length=200)] = "",
+                                error: Annotated[str, Query(max_length=200)] = "",
+                                error_description: Annotated[str, Query(max_length=500)] = "") -> Response:  # fmt: skip
+    """Back from the provider: the flow this browser started, the code exchanged and the ID token checked; the
+    verified address must be an operator's (the provider says who someone is, an admin's invitation that they may
+    come in)."""
+    flow = oidc.Flow.from_cookie(request.cookies.get(oidc.COOKIE))
+
+    def refused(status_code: int, detail: str) -> Response:
+        page = _sign_in_page(request, status_code, detail)
+        page.delete_cookie(oidc.COOKIE, path=oidc.CALLBACK)
+        return page
+
+    if error:
+        return refused(401, f"Your organisation's sign-in did not sign you in ({error_description or error}).")
+    if flow is None or not secrets.compare_digest(flow.state, state):
+        return refused(400, "This sign-in was not started in this browser, or took over 10 minutes: start again.")
+    try:
+        email = await oidc.signed_in_email(request.app.state.settings, flow, code)
+    except oidc.OidcRefused as why:
+        return refused(401, str(why))
+    operator_id = await run_in_threadpool(operators.operator_with_email, request.app.state.engine, email)
+    if operator_id is None:
+        return refused(403, f"{email} is no operator's address here: ask an admin to invite you.")
+    done = await _signed_in(request, operator_id, "/app/sign-in", flow.next_page, from_elsewhere=True)
+    done.delete_cookie(oidc.COOKIE, path=oidc.CALLBACK)
+    return done
 
 
 @router.get("/sign-in", response_class=HTMLResponse)

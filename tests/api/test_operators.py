@@ -89,6 +89,10 @@ async def test_an_admin_invites_and_the_operator_chooses_a_password_and_signs_in
     with Session(stack.engine) as session:  # kept as a hash only
         assert [row.token_hash for row in session.exec(select(Invitation))] != [parts.fragment]
 
+    async with browser(stack) as http:  # no sign-in provider is configured here: none is offered
+        assert 'href="/app/sign-in/oidc' not in (await http.get("/app/sign-in")).text
+        none = await http.get("/app/sign-in/oidc")
+        assert none.status_code == 404 and "not set up here" in none.text
     async with browser(stack) as http:
         page = await http.get("/app/invitation")
         assert page.status_code == 200 and "Choose your password" in page.text
