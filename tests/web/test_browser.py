@@ -274,6 +274,14 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await page.get_by_role("button", name="Add an internal note").click()
     await expect(page.get_by_role("status")).to_have_text("Noted.")
     await expect(page.locator(".timeline .entry").last).to_contain_text("· internal note ·")
+    # The customer answers the team's email (the sandbox plays them): their reply lands on the ticket.
+    await page.goto(f"/app/inbox/{action['id']}")
+    await page.get_by_label("Reply as the customer (sandbox)").fill("Thanks, that is clear now.")
+    await page.get_by_role("button", name="Send the reply").click()
+    await page.goto(ticket_page)
+    their_reply = page.locator(".timeline .entry").last
+    await expect(their_reply).to_contain_text("Thanks, that is clear now.")
+    await expect(their_reply.locator(".avatar")).to_have_text("C")
 
     # Back on the proposal, the customer's history shows the conversation with the team and the ticket it opened,
     # which holds every other outreach to them.
