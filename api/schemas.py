@@ -212,6 +212,25 @@ class ApproveBody(EditBody):
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 
+# How many proposals one batch approval takes at most: few enough that every one of them was looked at.
+BATCH_MOST = 20
+
+
+class BatchApproval(_Body):
+    """Several proposals of one agent, approved as drafted, each validated one by one as a single approval is."""
+
+    action_ids: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=BATCH_MOST)
+    min_confidence: int = Field(default=80, ge=0, le=100, description="Each proposal's confidence must be at least")
+    review_notes: str | None = Field(default=None, max_length=2_000)
+
+
+class BatchOutcome(BaseModel):
+    action_id: str
+    approved: bool
+    status: ActionStatus = Field(description="Where the proposal stands after the attempt")
+    detail: str | None = Field(description="Why it was not approved, in words")
+
+
 class DeliveryPreview(BaseModel):
     """What approving with these choices would deliver, as the customer gets it: `{{variables}}` filled in, the body
     sanitised as it is on approval; a call's script as it is said and the links texted after it."""

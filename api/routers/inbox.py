@@ -26,6 +26,8 @@ from api.queries import conversions_of, department_problem, seconds_between, tim
 from api.schemas import (
     AgentFunnel,
     ApproveBody,
+    BatchApproval,
+    BatchOutcome,
     ChannelOption,
     CustomerContext,
     DeliveryPreview,
@@ -403,6 +405,48 @@ async def edit(
     action = await run_in_threadpool(visible_action, session, operator, action_id)
     request = DraftEdit(operator_id=operator.id, **body.model_dump())
     return await _decide(client, session, operator, action, OutreachWorkflow.edit_draft, request)
+
+
+@router.post("/approve-batch", response_model=list[BatchOutcome])
+async def approve_batch(body: BatchApproval, session: SessionDep, operator: Reviewer,
+                        client: ClientDep) -> list[BatchOutcome]:  # fmt: skip
+    """Approve several proposals of one agent as drafted, at most `BATCH_MOST`, each at least `min_confidence`:
+    the set is checked whole first (nothing is approved if one does not belong), then each proposal is approved on
+    its own, validated as a single approval is; one refused does not stop the others."""
+    actions = await run_in_threadpool(_batch, session, operator, body)
+    outcomes = []
+    for action in actions:
+        request = ApproveRequest(operator_id=operator.id, review_notes=body.review_notes)
+        try:
+            decided = await _decide(client, session, operator, action, OutreachWorkflow.approve, request)
+        except HTTPException as refused:
+            now = await run_in_threadpool(visible_action, session, operator, action.id)
+            outcomes.append(BatchOutcome(action_id=action.id, approved=False, status=now.status,
+                                         detail=str(refused.detail)))  # fmt: skip
+            continue
+        outcomes.append(BatchOutcome(action_id=action.id, approved=True, status=decided["status"], detail=None))
+    return outcomes
+
+
+def _batch(session: Session, operator: Operator, body: BatchApproval) -> list[ProposedAction]:
+    """The batch's proposals, if they belong together: the operator's, one agent's, waiting, confident enough."""
+    if len(set(body.action_ids)) != len(body.action_ids):
+        raise HTTPException(422, detail="action_ids: a proposal is named twice; name each once.")
+    actions = [visible_action(session, operator, action_id) for action_id in body.action_ids]
+    agents = sorted({action.agent_type.value for action in actions})
+    if len(agents) > 1:
+        raise HTTPException(422, detail=f"A batch is one agent's proposals; these are of {', '.join(agents)}: "
+                            "approve each agent's apart.")  # fmt: skip
+    waiting = (ActionStatus.pending, ActionStatus.snoozed)
+    decided = [f"{action.id} ({action.status.value})" for action in actions if action.status not in waiting]
+    if decided:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"Only pending or snoozed proposals can be approved; "
+                            f"not {', '.join(decided)}. Nothing was approved.")  # fmt: skip
+    unsure = [f"{action.id} ({action.confidence}%)" for action in actions if action.confidence < body.min_confidence]
+    if unsure:
+        raise HTTPException(422, detail=f"Every proposal of a batch is at least {body.min_confidence}% confident; not "
+                            f"{', '.join(unsure)}: review those one by one. Nothing was approved.")  # fmt: skip
+    return actions
 
 
 @router.post("/{action_id}/approve", response_model=InboxDetail)

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from api import changes as live
 from api.deps import EngineDep
 from api.routers.meta import VOCABULARY
+from api.schemas import BATCH_MOST
 from api.web import oidc, session
 from api.web.client import Api, ApiRefused
 from domain.content import LINK, sanitize_html, typed_as_html
@@ -296,15 +297,63 @@ async def inbox(
                "category": category, "q": q, "sort": sort}  # fmt: skip
     async with Api(request, token) as api:
         page = await api.get("/api/inbox", page_size=PAGE_ROWS, cursor=cursor, **filters)
+        me = await api.get("/api/me")
         following = filters | {"cursor": page["next_cursor"]}  # "any status" too: the list's default is pending
+        # One agent's waiting proposals can be approved together, by who may review.
+        batching = bool(agent_type) and status in ("pending", "snoozed") and REVIEW in me["permissions"]
         rows = {"page": page, "cursor": cursor, "page_rows": PAGE_ROWS, "now": datetime.now(UTC),
-                "more": f"/app?{urlencode(following)}" if page["next_cursor"] else None}  # fmt: skip
+                "more": f"/app?{urlencode(following)}" if page["next_cursor"] else None, "batching": batching,
+                "batch_confidence": BATCH_CONFIDENCE, "batch_most": BATCH_MOST}  # fmt: skip
         if cursor and request.headers.get("HX-Request"):  # Show more: the rows after, in place of the link
             return _page(request, "_rows.html", token, **rows)
         summary = await api.get("/api/inbox/summary", location_id=location_id)
         locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
     return _page(request, "inbox.html", token, filters=filters, summary=summary, locations=locations,
                  statuses=STATUSES, agents=AGENTS, categories=CATEGORIES, sorts=SORTS, **rows)  # fmt: skip
+
+
+# Proposals the app offers to approve together are at least this confident (green), and at most `BATCH_MOST`.
+BATCH_CONFIDENCE = 80
+
+
+@router.post("/batch", response_model=None)
+async def batch(request: Request, token: session.SignedIn) -> Response:
+    """The selected proposals, each shown as it would go, to approve together — or, once confirmed, approved through
+    the API (each validated on its own) and what became of each."""
+    await session.check_csrf(request, token)
+    form = await request.form()
+    ids = [value for value in form.getlist("ids") if isinstance(value, str)]
+    notes = form.get("review_notes")
+    async with Api(request, token) as api:
+        if form.get("confirmed") == "yes":
+            body = {"action_ids": ids, "min_confidence": BATCH_CONFIDENCE,
+                    "review_notes": notes if isinstance(notes, str) and notes.strip() else None}  # fmt: skip
+            try:
+                outcomes = await api.send("POST", "/api/inbox/approve-batch", body)
+            except ApiRefused as refused:
+                if refused.status == 401:
+                    raise
+                return await _batch_page(request, token, api, ids, error=refused.detail, status_code=refused.status)
+            return await _batch_page(request, token, api, ids, outcomes={o["action_id"]: o for o in outcomes})
+        if not ids:
+            return _page(request, "batch.html", token, proposals=[], error="Select the proposals to approve "
+                         "together first, on an agent's list.", status_code=422)  # fmt: skip
+        if len(ids) > BATCH_MOST:
+            return await _batch_page(request, token, api, ids, error=f"At most {BATCH_MOST} proposals are approved "
+                                     f"together; {len(ids)} were selected.", status_code=422)  # fmt: skip
+        return await _batch_page(request, token, api, ids)
+
+
+async def _batch_page(request: Request, token: str, api: Api, ids: list[str], *, error: str = "",
+                      outcomes: dict[str, Any] | None = None, status_code: int = 200) -> Response:  # fmt: skip
+    """Each proposal with what approving it as drafted delivers (the preview: variables filled, to whom)."""
+    proposals = []
+    for action_id in ids[:BATCH_MOST]:
+        proposal = await api.get(f"/api/inbox/{action_id}")
+        goes = None if outcomes else await api.send("POST", f"/api/inbox/{action_id}/preview", {})
+        proposals.append({"proposal": proposal, "preview": goes, "outcome": (outcomes or {}).get(action_id)})
+    return _page(request, "batch.html", token, proposals=proposals, decided=outcomes is not None, error=error,
+                 status_code=status_code)  # fmt: skip
 
 
 @router.get("/inbox/{action_id}", response_class=HTMLResponse, response_model=None)

@@ -373,6 +373,38 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     await expect(page.get_by_label("Call script")).to_have_value(action["voice_script"])
 
 
+async def test_an_agents_confident_proposals_are_reviewed_and_approved_together(browser: Browser, stack: Stack) -> None:
+    await stack.pending_email()  # a detection run at Amsterdam
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.goto("/app?agent_type=due_invoice&location_id=ams")
+    # Only one agent's list offers it, and only the confident proposals can be selected.
+    selectable = page.locator(".row.selectable")
+    await expect(selectable.first).to_be_visible()
+    for confidence in await selectable.locator(".badge.confidence").all_inner_texts():
+        assert int(confidence.rstrip("%")) >= 80
+    chosen = [await row.locator("a").get_attribute("href") for row in (await selectable.all())[:2]]
+    for row in (await selectable.all())[:2]:
+        await row.get_by_role("checkbox").check()
+    await page.get_by_role("button", name="Review the selected to approve together").click()
+    await expect(page.get_by_role("heading", name="Approve 2 together")).to_be_visible()
+    review = page.locator(".batch-review > li")
+    await expect(review).to_have_count(2)
+    assert "{{" not in await page.locator(".batch-review").inner_text()  # as it goes: the variables filled in
+    await page.get_by_label("Review notes").fill("Checked together")
+    await page.get_by_role("button", name="Approve these 2").click()
+    await expect(page.get_by_role("heading", name="Approved together")).to_be_visible()
+    await expect(page.locator(".batch-results li")).to_have_count(2)
+    await expect(page.locator(".batch-results li").filter(has_text="approved")).to_have_count(2)
+    for href in chosen:
+        assert href is not None
+        decided = (await stack.http.get(f"/api/inbox/{href.rsplit('/', 1)[1]}")).json()
+        assert decided["status"] in ("approved", "sent") and decided["decided_by"]
+    await page.goto("/app?agent_type=due_invoice&status=sent")  # a list of what was decided offers no batch
+    await expect(page.get_by_role("heading", name="AI Inbox")).to_be_visible()
+    await expect(page.get_by_role("button", name="Review the selected to approve together")).to_have_count(0)
+    await accessible(browser, stack, ["/app?agent_type=due_invoice&location_id=ams"])  # the selectable rows too
+
+
 async def test_a_proposal_is_snoozed_then_rejected_with_a_reason(browser: Browser, stack: Stack) -> None:
     action = await stack.pending_email()
     page = await signed_in(browser, stack, stack.admin_token)
