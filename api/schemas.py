@@ -243,6 +243,12 @@ class DeliveryPreview(BaseModel):
     body_text: str
     spoken: str | None = Field(description="A call: the script as the voice says it")
     texted_links: list[str] = Field(description="A call: the links texted to the customer after it")
+    notification_subject: str | None = Field(
+        default=None,
+        description="A help-desk ticket: the email that tells the "
+        "customer it was opened (its number, T-…, is given when it is)",
+    )
+    notification_html: str | None = None
     changes: list[str] = Field(description="Lines taken out (\"- …\") and put in (\"+ …\") against the draft as the "
                                "AI composed it (saved edits included), subject first; empty: it goes as the AI "
                                "drafted it")  # fmt: skip

@@ -56,6 +56,16 @@ def ticket_number(ticket_id: str) -> str:
     return f"T-{ticket_id.replace('-', '')[:8].upper()}"
 
 
+# A ticket's number before it is opened (a preview): it is given when the ticket is.
+NUMBER_TO_COME = "T-…"
+
+
+def notification(number: str, subject: str, body_html: str) -> tuple[str, str]:
+    """The email that tells the customer a ticket was opened for them: its subject and body."""
+    return f"[{number}] {subject}", (f"<p>We have opened ticket {number} for you. Our team will follow up; reply to "
+                                     f"this email to add to it.</p>{body_html}")  # fmt: skip
+
+
 class BuiltInHelpDesk:
     name = "helpdesk"
 

@@ -33,7 +33,7 @@ from models.messages import (
 )
 from models.tables import Conversation, Customer, Delivery, HelpdeskDepartment, Location, Operator, ProposedAction
 from models.timeline import add_timeline_entry
-from providers.helpdesk import HelpDesk, NewTicket, pass_to_ticket, ticket_of
+from providers.helpdesk import HelpDesk, NewTicket, notification, pass_to_ticket, ticket_of
 
 
 class HelpdeskActivities:
@@ -87,6 +87,7 @@ class HelpdeskActivities:
             row = session.get(Delivery, request.delivery_id)
             assert row is not None and row.provider_message_id is not None, "the ticket was opened"
             number, subject, body_html = row.provider_message_id, row.subject, row.body_html
+        told_subject, told_html = notification(number, subject, body_html)
         self._email.send_email(
             EmailMessage(
                 delivery_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticket-notification:{request.delivery_id}")),
@@ -94,9 +95,8 @@ class HelpdeskActivities:
                 location_id=request.location_id,
                 customer_id=request.customer_id,
                 channel=Channel.helpdesk,
-                subject=f"[{number}] {subject}",
-                body_html=f"<p>We have opened ticket {number} for you. Our team will follow up; reply to this email "
-                f"to add to it.</p>{body_html}",
+                subject=told_subject,
+                body_html=told_html,
             )
         )
         return opened

@@ -68,6 +68,7 @@ from models.tables import (
     Operator,
     ProposedAction,
 )
+from providers.helpdesk import NUMBER_TO_COME, notification
 from workflows.outreach import OutreachWorkflow
 
 router = APIRouter(prefix="/api/inbox", tags=["inbox"])
@@ -496,11 +497,13 @@ def preview(action_id: str, body: ApproveBody, session: SessionDep, operator: Cu
     body_html = sanitize_html(variables.resolve(html, filled, html=True))
     spoken, links = spoken_and_links(variables.resolve(script, filled, html=False)) if channel is Channel.voice else (
         None, [])  # fmt: skip
+    resolved = variables.resolve(subject, filled, html=False)
+    told = notification(NUMBER_TO_COME, resolved, body_html) if channel is Channel.helpdesk else (None, None)
     return DeliveryPreview(
         channel=channel, sender=_sender(session, location, channel, body.send_from),
-        recipient=_recipient(customer, channel), subject=variables.resolve(subject, filled, html=False),
-        body_html=body_html, body_text=html_to_text(body_html), spoken=spoken, texted_links=links,
-        changes=_changes(_lines(**_drafted(action)), _lines(subject, html, script)),
+        recipient=_recipient(customer, channel), subject=resolved, body_html=body_html,
+        body_text=html_to_text(body_html), spoken=spoken, texted_links=links, notification_subject=told[0],
+        notification_html=told[1], changes=_changes(_lines(**_drafted(action)), _lines(subject, html, script)),
     )  # fmt: skip
 
 

@@ -1,8 +1,10 @@
 """Editing drafts with `{{variables}}` over HTTP, and composition usage."""
 
+from html import escape
 from typing import Any
 
 from models.messages import AgentType
+from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, emailable, poll
 
 
@@ -124,3 +126,59 @@ async def test_the_preview_is_what_approving_would_deliver_and_what_the_edits_ch
     assert saved.json()["drafted"]["subject"] == detail["subject"]
     again = (await stack.http.post(f"{base}/preview", json={})).json()
     assert again["changes"] == [f"- {detail['subject']}", "+ About your invoice"]
+
+
+async def test_the_preview_is_what_the_outbox_holds_once_sent_on_each_channel(stack: Stack) -> None:
+    edits = {"subject": "{{first_name}}, about {{invoice_number}}",
+             "body_html": "<p>Dear {{customer_name}},</p><p>{{invoice_amount}} is due.</p>",
+             "voice_script": "Hello {{first_name}}, this is about invoice {{invoice_number}}."}  # fmt: skip
+    # Amsterdam reaches customers by email (the AI's, the location's own) and the help desk; Austin also calls.
+    chosen = [*zip(await reachable(stack, 3), ("ai_email", "email", "helpdesk"), strict=True),
+              (await callable_proposal(stack, "due_invoice"), "voice")]  # fmt: skip
+    for item, channel in chosen:
+        base = f"/api/inbox/{item['id']}"
+        choice = {"channel": channel, **edits, **({"send_from": "location_default"} if channel == "email" else {})}
+        shown = (await stack.http.post(f"{base}/preview", json=choice)).json()
+        approved = await stack.http.post(f"{base}/approve", json=choice)
+        assert approved.status_code == 200, approved.text
+
+        async def sent(action_id: str = item["id"]) -> list[dict[str, Any]] | None:
+            return await delivered(stack, action_id)
+
+        outbox = await poll(sent, f"the {channel} delivery")
+        if channel == "voice":  # the call as it is said: the script, the variables filled in, to that number
+            [call] = outbox
+            assert (call["to_address"], call["body_html"]) == (shown["recipient"], f"<p>{escape(shown['spoken'])}</p>")
+        elif channel == "helpdesk":  # the ticket, and the email that tells the customer about it
+            ticket = next(row for row in outbox if row["provider"] == "helpdesk")
+            told = next(row for row in outbox if row["provider"] != "helpdesk")
+            assert (ticket["subject"], ticket["body_html"]) == (shown["subject"], shown["body_html"])
+            number = (await stack.http.get(f"/api/helpdesk/tickets/{ticket['id']}")).json()["number"]
+            expected = (shown["notification_subject"], shown["notification_html"])  # its number given as it opens
+            assert (told["subject"], told["body_html"]) == tuple(text.replace("T-…", number) for text in expected)
+            assert told["to_address"] == shown["recipient"]
+        else:
+            [email] = outbox
+            assert (email["to_address"], email["subject"], email["body_html"]) == (
+                shown["recipient"], shown["subject"], shown["body_html"])  # fmt: skip
+            assert email["from_address"] in shown["sender"]
+
+
+async def reachable(stack: Stack, most: int) -> list[dict[str, Any]]:
+    await stack.detect("ams")
+
+    async def found() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"agent_type": "due_invoice", "status": "pending", "page_size": 200,
+                                        "location_id": "ams"}  # fmt: skip
+        items = (await stack.http.get("/api/inbox", params=params)).json()["items"]
+        ready = [item for item in items if item["reachable"] is not False]
+        return ready[:most] if len(ready) >= most else None
+
+    return await poll(found, f"{most} reachable proposals")
+
+
+async def delivered(stack: Stack, action_id: str) -> list[dict[str, Any]] | None:
+    """The outbox's deliveries of a proposal, once there are any (a ticket's notification follows the ticket)."""
+    items = (await stack.http.get("/api/outbox", params={"proposed_action_id": action_id})).json()["items"]
+    done = [row for row in items if row["status"] != "sending"]
+    return done if done and not (any(row["provider"] == "helpdesk" for row in done) and len(done) < 2) else None
