@@ -200,7 +200,7 @@ async def signed_in_by_provider(request: Request, code: Annotated[str, Query(max
 
     if error:
         return refused(401, f"Your organisation's sign-in did not sign you in ({error_description or error}).")
-    if flow is None or not secrets.compare_digest(flow.state, state):
+    if flow is None or not secrets.compare_digest(flow.state.encode(), state.encode()):  # any text, in bytes
         return refused(400, "This sign-in was not started in this browser, or took over 10 minutes: start again.")
     try:
         email = await oidc.signed_in_email(request.app.state.settings, flow, code)

@@ -3,6 +3,8 @@
 from html import escape
 from typing import Any
 
+import pytest
+
 from models.messages import AgentType
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, emailable, poll
@@ -128,6 +130,7 @@ async def test_the_preview_is_what_approving_would_deliver_and_what_the_edits_ch
     assert again["changes"] == [f"- {detail['subject']}", "+ About your invoice"]
 
 
+@pytest.mark.one_database  # its subject is what each channel renders
 async def test_the_preview_is_what_the_outbox_holds_once_sent_on_each_channel(stack: Stack) -> None:
     edits = {"subject": "{{first_name}}, about {{invoice_number}}",
              "body_html": "<p>Dear {{customer_name}},</p><p>{{invoice_amount}} is due.</p>",

@@ -88,6 +88,8 @@ async def test_what_comes_back_from_the_provider_is_checked_before_anyone_is_sig
         refused = await victim.get(f"{back.path}?{back.query}")
         assert refused.status_code == 400 and "not started in this browser" in refused.text
         assert await whoami(victim) is None
+        strange = await victim.get(back.path, params={"code": "x", "state": "é" * 50})
+        assert strange.status_code == 400 and "not started in this browser" in strange.text
     # The same way back twice: the provider takes a code once.
     async with browser(stack) as http:
         done, callback = await round_trip(http)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
 from models.operators import Permission, create_operator
 from tests.api.test_inbound_replies import answering, converse_turns, post, timeline
@@ -111,6 +112,7 @@ async def test_who_may_take_a_conversation_over_and_when(stack: Stack) -> None:
     assert unknown.status_code == 404
 
 
+@pytest.mark.one_database  # its subject is the thread on the wire
 async def test_an_operator_answers_an_email_conversation_in_the_customers_thread(
     stack: Stack,
     fake: FakeSendGrid,  # noqa: F811
@@ -150,6 +152,7 @@ async def test_an_operator_answers_an_email_conversation_in_the_customers_thread
     assert "<br>" in answer["content"][1]["value"] or "</p><p>" in answer["content"][1]["value"]
 
 
+@pytest.mark.one_database  # its subject is the push over HTTP
 async def test_a_conversation_pushes_each_change_to_who_watches_it(stack: Stack) -> None:
     customer, _, _ = member_with_open_invoice(stack)
     link = await signed_in(stack, customer.id)
