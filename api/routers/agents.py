@@ -1,9 +1,9 @@
 """Agent configuration per location, and the dry run: what would this agent propose now?"""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 from sqlmodel import Session, col, select
 
 from agents.preview import preview
@@ -15,7 +15,7 @@ from api.schemas import AgentConfigPublic, AgentConfigUpdate
 from conversation import understanding
 from domain.channels import proposal_refusal
 from models.messages import AgentCategory, AgentPreview, AgentType
-from models.tables import AgentConfig
+from models.tables import AgentConfig, Location
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -75,27 +75,38 @@ def update_agent(
     """Change an agent's configuration; the next detection run applies it."""
     location = visible_location(session, operator, location_id)
     config = _config(session, location_id, agent_type)
-    values = {name: value for name, value in changes.model_dump(exclude_unset=True).items() if value is not None}
-    agent = ROSTER[agent_type]
-    channel = values.get("default_channel", config.default_channel)
-    refused = proposal_refusal(channel, location.voice_enabled, agent.category is AgentCategory.team)
-    if values.get("auto_execute") and not agent.auto_execute_safe:
-        refused = f"The {agent_type.value} agent's proposals always need review: it cannot auto-execute."
-    if refused:
-        raise HTTPException(422, detail=refused)
-    config.sqlmodel_update(values)
+    config.sqlmodel_update(_values(config, location, changes))
     session.add(config)
     session.commit()
     session.refresh(config)
     return public(config)
 
 
+def _values(config: AgentConfig, location: Location, changes: AgentConfigUpdate) -> dict[str, Any]:
+    """The settings a change sets, if the agent may have them at the location (422 in words if not)."""
+    values = {name: value for name, value in changes.model_dump(exclude_unset=True).items() if value is not None}
+    agent = ROSTER[config.agent_type]
+    channel = values.get("default_channel", config.default_channel)
+    refused = proposal_refusal(channel, location.voice_enabled, agent.category is AgentCategory.team)
+    if values.get("auto_execute") and not agent.auto_execute_safe:
+        refused = f"The {config.agent_type.value} agent's proposals always need review: it cannot auto-execute."
+    if refused:
+        raise HTTPException(422, detail=refused)
+    return values
+
+
 @router.post("/{agent_type}/preview", response_model=AgentPreview)
 def preview_agent(
-    agent_type: AgentType, location_id: LocationQuery, session: SessionDep, operator: CurrentOperator
+    agent_type: AgentType,
+    location_id: LocationQuery,
+    session: SessionDep,
+    operator: CurrentOperator,
+    trying: Annotated[AgentConfigUpdate | None, Body(description="Settings to try, unsaved: the form as typed")] = None,
 ) -> AgentPreview:
-    """A dry run: the proposals the agent would make now, and how many each safeguard holds back.
-    Nothing is written and no workflow starts."""
+    """A dry run: the proposals the agent would make now — with its saved settings, or with those given, as if
+    saved — and how many each safeguard holds back. Nothing is written and no workflow starts."""
     location = visible_location(session, operator, location_id)
-    return preview(session, location, _config(session, location_id, agent_type), datetime.now(UTC),
-                   understanding.groups)  # fmt: skip
+    config = _config(session, location_id, agent_type)
+    if trying is not None:
+        config = AgentConfig(**{**config.model_dump(), **_values(config, location, trying)})  # a copy, never saved
+    return preview(session, location, config, datetime.now(UTC), understanding.groups)

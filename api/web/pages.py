@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api import changes as live
 from api.deps import EngineDep
@@ -680,16 +681,7 @@ async def _agents(request: Request, token: str, location_id: str, *, saved: str 
 async def save_agent(request: Request, token: session.SignedIn, agent_type: str, location_id: str) -> Response:
     """An agent's configuration, as the form has it; the API validates it and says what is wrong."""
     await session.check_csrf(request, token)
-    form = await request.form()
-    changes: dict[str, Any] = {}
-    for setting in SETTINGS:
-        value = form.get(setting.name)
-        if setting.kind == "switch":
-            changes[setting.name] = value == "on"
-        elif isinstance(value, str) and value != "":
-            # Only plain ASCII digits are a number here ("²" is a digit to Python); anything else goes to the API
-            # as typed, which says what is wrong with it.
-            changes[setting.name] = int(value) if setting.kind == "number" and NUMBER.fullmatch(value) else value
+    changes = _typed_settings(await request.form())
     try:
         async with Api(request, token) as api:
             await api.send("PUT", f"/api/agents/{agent_type}?location_id={location_id}", changes)
@@ -701,10 +693,36 @@ async def save_agent(request: Request, token: session.SignedIn, agent_type: str,
     return await _agents(request, token, location_id, saved=agent_type)
 
 
+def _typed_settings(form: FormData) -> dict[str, Any]:
+    """An agent's settings as its form has them; none from a form that may not be changed (its fields are off)."""
+    if not any(setting.name in form for setting in SETTINGS):
+        return {}
+    changes: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = form.get(setting.name)
+        if setting.kind == "switch":
+            changes[setting.name] = value == "on"  # an unchecked box sends nothing: off
+        elif isinstance(value, str) and value != "":
+            # Only plain ASCII digits are a number here ("²" is a digit to Python); anything else goes to the API
+            # as typed, which says what is wrong with it.
+            changes[setting.name] = int(value) if setting.kind == "number" and NUMBER.fullmatch(value) else value
+    return changes
+
+
 @router.post("/agents/{agent_type}/preview", response_class=HTMLResponse, response_model=None)
 async def dry_run(request: Request, token: session.SignedIn, agent_type: str, location_id: str) -> Response:
-    """What the agent would propose now, and why the others are skipped: nothing is written."""
+    """What the agent would propose now with the form's settings as typed (saved or not), and why the others are
+    skipped: nothing is written."""
     await session.check_csrf(request, token)
-    async with Api(request, token) as api:
-        found = await api.send("POST", f"/api/agents/{agent_type}/preview?location_id={location_id}")
-    return _page(request, "_dry_run.html", token, run=found)
+    trying = _typed_settings(await request.form())
+    try:
+        async with Api(request, token) as api:
+            saved = await api.get(f"/api/agents/{agent_type}", location_id=location_id)
+            found = await api.send("POST", f"/api/agents/{agent_type}/preview?location_id={location_id}",
+                                   trying or None)  # fmt: skip
+    except ApiRefused as refused:
+        if refused.status == 401:
+            raise
+        return _page(request, "_dry_run.html", token, run=None, error=refused.detail)
+    unsaved = any(saved.get(name) != value for name, value in trying.items())
+    return _page(request, "_dry_run.html", token, run=found, unsaved=unsaved)

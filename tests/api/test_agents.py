@@ -135,6 +135,22 @@ async def test_the_dry_run_matches_what_a_real_run_then_does(stack: Stack) -> No
     assert again["skipped"]["dedup"] == 2
 
 
+async def test_a_dry_run_tries_settings_before_they_are_saved(stack: Stack) -> None:
+    path, ams = "/api/agents/due_invoice/preview", {"location_id": "ams"}
+    saved = (await stack.http.post(path, params=ams)).json()
+    tried = (await stack.http.post(path, params=ams, json={"daily_max": 1})).json()
+    assert saved["would_propose"] > 1 and tried["would_propose"] == 1
+    assert tried["skipped"]["daily_cap"] == saved["would_propose"] - 1 + saved["skipped"]["daily_cap"]
+    stricter = (await stack.http.post(path, params=ams, json={"threshold_days": 60})).json()
+    assert stricter["would_propose"] < saved["would_propose"]  # fewer invoices are that overdue
+    config = (await stack.http.get("/api/agents/due_invoice", params=ams)).json()
+    assert (config["daily_max"], config["threshold_days"]) != (1, 60)  # nothing saved
+    refused = await stack.http.post(path, params=ams, json={"default_channel": "voice"})
+    assert refused.status_code == 422 and "Voice" in refused.json()["detail"]
+    bad = await stack.http.post(path, params=ams, json={"daily_max": -3})
+    assert bad.status_code == 422 and "daily_max" in str(bad.json()["detail"])
+
+
 async def test_a_disabled_agent_proposes_nothing_on_the_next_run(stack: Stack) -> None:
     for agent in AGENT_TYPES - {"first_booking"}:
         await stack.http.put(f"/api/agents/{agent}", params={"location_id": "atx"}, json={"enabled": False})

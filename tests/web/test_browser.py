@@ -363,7 +363,17 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     run = (await stack.http.post("/api/agents/contract_renewal/preview", params={"location_id": "ams"})).json()
     await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {run['would_propose']} now.")
     await expect(renewal.locator(".dry-run")).to_contain_text("already proposed")
+    await expect(renewal.locator(".dry-run")).not_to_contain_text("not saved")
     await shot(page, "agents")
+    # The dry run tries what the form says before it is saved: a daily maximum of one, typed and not saved.
+    await renewal.get_by_label("Daily maximum").fill("1")
+    await renewal.get_by_role("button", name="Dry run").click()
+    tried = (await stack.http.post("/api/agents/contract_renewal/preview", params={"location_id": "ams"},
+                                   json={"daily_max": 1})).json()  # fmt: skip
+    await expect(renewal.locator(".dry-run")).to_contain_text("With the settings as typed above, not saved.")
+    await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {tried['would_propose']} now.")
+    assert (await stack.http.get("/api/agents/contract_renewal", params={"location_id": "ams"})).json()[
+        "daily_max"] != 1  # fmt: skip
 
     # At Austin calls are on: choosing Voice shows what the product says of calls, before any click.
     action = await callable_proposal(stack)
