@@ -9,7 +9,7 @@ DOVECOT := /usr/sbin/dovecot
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load histories both-databases screenshots clean
+.PHONY: run test lint typecheck unit eval eval-local-model bench scale chaos fuzz load soak histories both-databases screenshots clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -79,6 +79,10 @@ fuzz: $(INSTALLED)
 ## one winner per proposal, no email twice or lost, /healthz under a second (not part of make test).
 load: $(INSTALLED)
 	OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -n 0 -s -m load tests/test_load.py -k postgresql
+
+## A queue of a hundred proposals cleared from the keyboard in Chromium (not part of make test).
+soak: $(INSTALLED) $(CHROMIUM)
+	$(BIN)/pytest -n 0 -s -m soak tests/web -k sqlite
 
 ## Re-record the committed workflow histories the replay test uses (after an intended workflow change).
 histories: $(INSTALLED)

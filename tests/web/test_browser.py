@@ -14,7 +14,7 @@ databases; `make both-databases` drives it on PostgreSQL too."""
 import os
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from models.operators import create_operator
 from models.tables import Customer, FaqArticle
 from tests.api.test_voice_channel import callable_proposal
 from tests.conftest import Stack, poll
+from tests.factories import add_customer, add_invoice
 
 # What it tests is the web app in Chromium, not the database (the API it reads is tested on both): SQLite in
 # `make test` (see the marker).
@@ -606,3 +607,40 @@ async def test_the_inbox_is_a_triage_loop_the_keyboard_drives(browser: Browser, 
     await page.get_by_role("link", name=re.compile(r"rejected today")).click()
     await expect(page).to_have_url(re.compile(r"[?&]status=rejected"))
     await expect(page.get_by_label("Status")).to_have_value("rejected")
+
+
+@pytest.mark.soak
+async def test_a_queue_of_a_hundred_is_cleared_from_the_keyboard(browser: Browser, stack: Stack) -> None:
+    """The inbox's promise, kept whole: a hundred proposals decided one after the other with the keys alone (j/k,
+    Enter, r and a reason, Enter), the list never left, each decision landing on the proposal it was made on."""
+    # Members with an overdue invoice each, beside the demo's own work: a queue of well over a hundred.
+    for n in range(60):
+        add_customer(stack.engine, f"ams-queue-{n}", location_id="ams", name=f"Queue Member {n}",
+                     email=f"queue{n}@mail.example")  # fmt: skip
+        add_invoice(stack.engine, f"AMS-Q{n:03}", f"ams-queue-{n}", location_id="ams",
+                    due=date.today() - timedelta(days=10))  # fmt: skip
+    await stack.http.put("/api/agents/due_invoice", params={"location_id": "ams"}, json={"daily_max": 500})
+    started = sum([(await stack.detect(location)).started for location in ("ams", "atx")])
+    assert started >= 100, f"{started} proposals: fewer than a hundred"
+
+    async def listed() -> list[dict[str, Any]] | None:
+        params: dict[str, str | int] = {"status": "pending", "sort": "attention", "page_size": 200}
+        page = (await stack.http.get("/api/inbox", params=params)).json()
+        return page["items"] if page["total"] == started else None
+
+    queue = (await poll(listed, "every proposal of the run in the inbox"))[:100]
+    page = await signed_in(browser, stack, stack.admin_token)
+    await page.set_viewport_size({"width": 1440, "height": 900})
+    panel = page.locator("#panel")
+    await page.keyboard.press("j")
+    await page.keyboard.press("Enter")
+    for n, item in enumerate(queue):
+        await expect(panel.locator(f"form[action='/app/inbox/{item['id']}/snooze']")).to_be_attached()
+        await expect(panel.locator("#draft")).to_be_focused()
+        await page.keyboard.press("r")
+        await page.keyboard.type(f"Handled at the desk ({n + 1})")
+        await page.keyboard.press("Enter")
+    await expect(page).to_have_url(re.compile(r"/app(\?|/inbox/|$)"))  # never left the inbox
+    for n, item in enumerate(queue):
+        decided = (await stack.http.get(f"/api/inbox/{item['id']}")).json()
+        assert (decided["status"], decided["reject_reason"]) == ("rejected", f"Handled at the desk ({n + 1})")

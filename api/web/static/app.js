@@ -134,6 +134,17 @@ function openRow(link) {
   link.closest(".row").scrollIntoView({ block: "nearest" });
 }
 
+// The first proposal after `current` not decided yet: past the last one loaded, the list loads its next page first
+// (as "Show more" does), so a queue is cleared to its end without leaving it.
+async function nextUndecided(current) {
+  const after = () => rows().slice(rows().indexOf(current) + 1).find((link) => !link.closest(".decided"));
+  const more = document.querySelector(".rows .more a");
+  if (!after() && more) {
+    await htmx.ajax("GET", more.getAttribute("href"), { target: more.closest("li"), swap: "outerHTML" });
+  }
+  return after();
+}
+
 function openInPanel(link) {
   openRow(link);
   htmx.ajax("GET", link.getAttribute("href"), { target: PANEL, select: "#detail-content", swap: "innerHTML" });
@@ -198,11 +209,13 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const current = document.querySelector("[data-row][aria-current]");
   if (done && decided && current) {
     current.closest(".row").classList.add("decided");
-    const next = rows().slice(rows().indexOf(current) + 1).find((link) => !link.closest(".decided"));
-    const status = document.getElementById("triage-status");
-    status.hidden = false;
-    status.textContent = `${decided.textContent.trim()} ${next ? "The next proposal is open." : "That was the last in this list."}`;
-    if (next) openInPanel(next);
+    const said = decided.textContent.trim();
+    nextUndecided(current).then((next) => {
+      const status = document.getElementById("triage-status");
+      status.hidden = false;
+      status.textContent = `${said} ${next ? "The next proposal is open." : "That was the last in this list."}`;
+      if (next) openInPanel(next);
+    });
     return;
   }
   const draft = panel.querySelector("#draft");
