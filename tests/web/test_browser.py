@@ -402,6 +402,7 @@ async def test_an_agents_confident_proposals_are_reviewed_and_approved_together(
     await expect(review).to_have_count(2)
     assert "{{" not in await page.locator(".batch-review").inner_text()  # as it goes: the variables filled in
     await page.get_by_label("Review notes").fill("Checked together")
+    await shot(page, "batch")
     await page.get_by_role("button", name="Approve these 2").click()
     await expect(page.get_by_role("heading", name="Approved together")).to_be_visible()
     await expect(page.locator(".batch-results li")).to_have_count(2)
