@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.fakes.serving import serving
+from tests.fakes.serving import answer_json, serving
 
 CLIENT_ID = "outreach-app"
 CLIENT_SECRET = "client-secret-of-the-outreach-app"
@@ -65,12 +65,7 @@ def _handler(fake: FakeOidc) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            answer_json(self, status, body)
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)

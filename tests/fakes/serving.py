@@ -1,9 +1,11 @@
 """Serve a fake provider's HTTP handler on a free local port, in a thread, for the length of a test."""
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 @contextmanager
@@ -17,3 +19,13 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def answer_json(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    """A JSON answer, as the providers' APIs give them."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

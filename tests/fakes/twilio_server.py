@@ -6,7 +6,6 @@ or message is created, then the connection closes before any answer: the ambiguo
 
 import base64
 import contextlib
-import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from tests.fakes.serving import serving
+from tests.fakes.serving import answer_json, serving
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
@@ -80,12 +79,7 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):  # a sender killed while its answer was held
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                answer_json(self, status, body)
 
         def _authorized(self) -> bool:
             expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()

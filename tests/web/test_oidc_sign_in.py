@@ -3,34 +3,16 @@ browser carries the session its strict cookie holds (a page of ours moves on aft
 lands where the session that ended was."""
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from models.operators import create_operator
-from settings import Settings
-from tests.api.test_oidc import EMAIL
+from tests.api.test_oidc import EMAIL, provider, settings  # noqa: F401 (the fake provider and the settings for it)
 from tests.conftest import Stack
-from tests.fakes.oidc_server import CLIENT_ID, CLIENT_SECRET, FakeOidc, fake_oidc
 from tests.web.test_browser import browser  # noqa: F401 (the Chromium fixture)
 
 pytestmark = pytest.mark.one_database
-
-
-@pytest.fixture
-def provider() -> Iterator[FakeOidc]:
-    with fake_oidc() as fake:
-        fake.user["email"] = EMAIL
-        yield fake
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str, provider: FakeOidc) -> Settings:
-    return Settings(data_dir=tmp_path, DATABASE_URL=database_url, development=True, oidc_issuer=provider.issuer,
-                    oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
-                    oidc_name="Canal House SSO")  # fmt: skip
 
 
 async def test_an_operator_signs_in_with_the_organisations_provider(
