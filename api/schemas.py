@@ -214,13 +214,16 @@ class ApproveBody(EditBody):
 
 # How many proposals one batch approval takes at most: few enough that every one of them was looked at.
 BATCH_MOST = 20
+# A confidence operators read as high (green): what a batch takes by default. Medium is from 50.
+HIGH_CONFIDENCE = 80
 
 
 class BatchApproval(_Body):
     """Several proposals of one agent, approved as drafted, each validated one by one as a single approval is."""
 
     action_ids: list[Annotated[str, Field(max_length=200)]] = Field(min_length=1, max_length=BATCH_MOST)
-    min_confidence: int = Field(default=80, ge=0, le=100, description="Each proposal's confidence must be at least")
+    min_confidence: int = Field(default=HIGH_CONFIDENCE, ge=0, le=100,
+                                description="Each proposal's confidence must be at least")  # fmt: skip
     review_notes: str | None = Field(default=None, max_length=2_000)
 
 

@@ -288,8 +288,7 @@ class ConversationWorkflow:
     async def team_reply(self, reply: TeamReply) -> None:
         """The team member's answer to the customer, on the conversation's channel; replying takes the
         conversation over, so the AI does not answer over them. The same request twice is one reply."""
-        if self._taken_over is None or self._taken_over.operator_id != reply.by.operator_id:
-            await self._take(reply.by)
+        await self._take(reply.by)
         message = self._last_message
         assert message is not None, "the validator lets no reply through before the customer wrote"
         entry_id = f"team-reply:{self._input.conversation_id}:{reply.request_id}"
@@ -351,6 +350,7 @@ class ConversationWorkflow:
                                                summary=change.entry.body)  # fmt: skip
 
     def _note(self, body: str) -> TimelineEvent:
+        """A note of the system's on the conversation's timeline."""
         return TimelineEvent(id=str(workflow.uuid4()), action_id=self._input.action_id,
                              conversation_id=self._input.conversation_id, sender=Sender.system, body=body,
                              at=workflow.now())  # fmt: skip
@@ -358,6 +358,10 @@ class ConversationWorkflow:
     async def _for_the_team_member(self, input: ConversationInput, message: CustomerMessage) -> None:
         """A message while a team member has the conversation: on the timeline for them, unanswered by the AI."""
         await log_customer_message(message, input.action_id, input.conversation_id)
+        self._waits_for_the_team(message)
+
+    def _waits_for_the_team(self, message: CustomerMessage) -> None:
+        """The message is the team member's to answer (its sender, in a chat, is told so)."""
         self._unanswered = True
         self._answered(message.id, LiveAnswer(message_id=message.id, reply_html="", status=self._status,
                                               with_the_team=True))  # fmt: skip
@@ -369,9 +373,7 @@ class ConversationWorkflow:
         await self._step(DbActivities.record_event, self._note(
             f"Not sent, as {self._taken_over.name} had taken the conversation over — the AI would have said: "
             f"{draft}"), DB_TIMEOUT, "The AI's answer, held back")  # fmt: skip
-        self._unanswered = True
-        self._answered(message.id, LiveAnswer(message_id=message.id, reply_html="", status=self._status,
-                                              with_the_team=True))  # fmt: skip
+        self._waits_for_the_team(message)
 
     @workflow.query
     def status(self) -> ConversationStatus:
@@ -511,18 +513,7 @@ class ConversationWorkflow:
         self._status = status
         await workflow.execute_activity_method(
             DbActivities.record_conversation_status,
-            ConversationStatusChange(
-                conversation_id=input.conversation_id,
-                status=status,
-                entry=TimelineEvent(
-                    id=str(workflow.uuid4()),
-                    action_id=input.action_id,
-                    conversation_id=input.conversation_id,
-                    sender=Sender.system,
-                    body=note,
-                    at=workflow.now(),
-                ),
-            ),
+            ConversationStatusChange(conversation_id=input.conversation_id, status=status, entry=self._note(note)),
             start_to_close_timeout=DB_TIMEOUT,
             summary=f"Conversation {status.value}",
         )

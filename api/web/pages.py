@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 from api import changes as live
 from api.deps import EngineDep
 from api.routers.meta import VOCABULARY
-from api.schemas import BATCH_MOST
+from api.schemas import BATCH_MOST, HIGH_CONFIDENCE
 from api.web import oidc, session
 from api.web.client import Api, ApiRefused
 from domain.content import LINK, sanitize_html, typed_as_html
@@ -40,7 +40,7 @@ templates.env.filters["safe_html"] = lambda body_html: Markup(sanitize_html(body
 templates.env.filters["todatetime"] = datetime.fromisoformat
 # A confidence's band, as operators read it at a glance: high (80+), medium (50-79) or low.
 templates.env.filters["band"] = lambda confidence: (
-    "high" if confidence >= 80 else "medium" if confidence >= 50 else "low"
+    "high" if confidence >= HIGH_CONFIDENCE else "medium" if confidence >= 50 else "low"
 )
 
 
@@ -304,17 +304,13 @@ async def inbox(
         batching = bool(agent_type) and status in ("pending", "snoozed") and REVIEW in me["permissions"]
         rows = {"page": page, "cursor": cursor, "page_rows": PAGE_ROWS, "now": datetime.now(UTC),
                 "more": f"/app?{urlencode(following)}" if page["next_cursor"] else None, "batching": batching,
-                "batch_confidence": BATCH_CONFIDENCE, "batch_most": BATCH_MOST}  # fmt: skip
+                "batch_confidence": HIGH_CONFIDENCE, "batch_most": BATCH_MOST}  # fmt: skip
         if cursor and request.headers.get("HX-Request"):  # Show more: the rows after, in place of the link
             return _page(request, "_rows.html", token, **rows)
         summary = await api.get("/api/inbox/summary", location_id=location_id)
         locations = sorted({config["location_id"] for config in await api.get("/api/agents")})
     return _page(request, "inbox.html", token, filters=filters, summary=summary, locations=locations,
                  statuses=STATUSES, agents=AGENTS, categories=CATEGORIES, sorts=SORTS, **rows)  # fmt: skip
-
-
-# Proposals the app offers to approve together are at least this confident (green), and at most `BATCH_MOST`.
-BATCH_CONFIDENCE = 80
 
 
 @router.post("/batch", response_model=None)
@@ -327,7 +323,7 @@ async def batch(request: Request, token: session.SignedIn) -> Response:
     notes = form.get("review_notes")
     async with Api(request, token) as api:
         if form.get("confirmed") == "yes":
-            body = {"action_ids": ids, "min_confidence": BATCH_CONFIDENCE,
+            body = {"action_ids": ids, "min_confidence": HIGH_CONFIDENCE,
                     "review_notes": notes if isinstance(notes, str) and notes.strip() else None}  # fmt: skip
             try:
                 outcomes = await api.send("POST", "/api/inbox/approve-batch", body)
