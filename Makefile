@@ -91,7 +91,7 @@ histories: $(INSTALLED)
 ## The tests whose subject is not the database (wire protocols, the browser, a killed worker) on PostgreSQL too:
 ## make test runs them on SQLite; .ci/run runs this after it.
 both-databases: $(INSTALLED) $(DOVECOT) $(CHROMIUM)
-	OUTREACH_TEST_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -m one_database -k postgresql
+	OUTREACH_TEST_BOTH_DATABASES=1 OUTREACH_TEST_POSTGRES=1 $(BIN)/pytest -m 'one_database and not soak' -k postgresql
 
 ## The web app's main screens, taken by its browser tests, for the README.
 screenshots: $(INSTALLED) $(CHROMIUM)

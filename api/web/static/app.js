@@ -200,14 +200,17 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
+// A decision's answer is the proposal's page, redirected to with what was done.
+function decidedIn(event) {
+  const done = new URL(event.detail.xhr.responseURL, location.href).searchParams.get("done");
+  return Boolean(done && event.detail.target.querySelector(".done"));
+}
+
 document.addEventListener("htmx:afterSwap", (event) => {
   const panel = event.detail.target;
-  if (panel.id !== "panel") return;
-  // A decision's answer is the proposal's page, redirected to with what was done.
-  const done = new URL(event.detail.xhr.responseURL, location.href).searchParams.get("done");
-  const decided = panel.querySelector(".done");
   const current = document.querySelector("[data-row][aria-current]");
-  if (done && decided && current) {
+  if (panel.id === "panel" && decidedIn(event) && current) {
+    const decided = panel.querySelector(".done");
     current.closest(".row").classList.add("decided");
     const said = decided.textContent.trim();
     nextUndecided(current).then((next) => {
@@ -216,9 +219,14 @@ document.addEventListener("htmx:afterSwap", (event) => {
       status.textContent = `${said} ${next ? "The next proposal is open." : "That was the last in this list."}`;
       if (next) openInPanel(next);
     });
-    return;
   }
-  const draft = panel.querySelector("#draft");
+});
+
+// The draft takes the focus once the panel is settled (its forms post from the panel only from then on), so a key
+// pressed as soon as it has the focus decides in the panel.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const panel = event.detail.target;
+  const draft = panel.id === "panel" && !decidedIn(event) && panel.querySelector("#draft");
   if (draft) draft.focus({ preventScroll: true });
 });
 
