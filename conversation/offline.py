@@ -8,7 +8,7 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import FAQ_ALIKE, alike, meanings, plain_yes, search_words, slots, understand
+from conversation.understanding import answering, meanings, plain_yes, search_words, slots, understand
 from domain.content import html_to_text
 from models.messages import (
     AgentType,
@@ -242,7 +242,7 @@ def _covers(article: dict[str, str], question: str) -> bool:
     asked = {word[:5] for word in search_words(question)}
     answers = {word[:5] for word in search_words(article["question"])}
     covered = bool(answers) and len(asked & answers) / len(answers) > FAQ_COVERAGE
-    return covered or alike(question, [article["question"]])[0] >= FAQ_ALIKE
+    return covered or answering(question, [(article["question"], article["answer"])])[0] > 0
 
 
 def handed_over(context: ComposeContext, escalation: Escalation, done: list[str] | None = None) -> Turn:

@@ -30,17 +30,17 @@ REQUEST = re.compile(
         r"\bunsubscribe\b", r"\bopt(ed|ing)? ?out\b", r"\bremove me\W*$",
         r"\bremove (me|my \w+) from (your|the|this) (mailing )?(list|emails?|database)", r"\btake me off\b",
         rf"\bstop ({_WRITE}|call\w*)\b", rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
-        rf"\bno (more|further) {_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
+        rf"\bno (more|further) (\w+ )?{_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
         r"\bleave me alone\b", r"\bstop receiving\b", r"\b(take|remove|get)\b.{0,40}\b(off|from)\b.{0,30}\blists?\b",
         # Dutch
         r"\b(afmelden|uitschrijven)\b",
         r"\b(stuur|bel|mail|sms) (me|mij|ons) (alsjeblieft )?(niet meer|geen|niets meer|niks meer)\b",
-        rf"\bgeen (verdere )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
+        rf"\bgeen (verdere )?(\w+ )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
         rf"\bstop (alsjeblieft |aub )?met (die|deze|de|jullie) {_SENT}",
         rf"\b{_SENT} niet meer (ontvangen|krijgen)\b", r"\bniet meer (gebeld|gemaild|benaderd)\b",
         r"\b(haal|verwijder)\b.{0,40}\b(mailing)?(lijst|lijsten|bestand)\b",
         # German
-        r"\b(abmelden|abbestellen)\b", rf"\bkeine {_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
+        r"\b(abmelden|abbestellen)\b", rf"\bkeine (\w+ )?{_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
         r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",
         r"(?:^|[.!?,;]\s*|\b(?:bitte|und)\s+)(schreib|kontaktier|ruf)\w*( sie| du)? (mir|mich) "
         r"(ab jetzt |bitte |künftig )*(nicht mehr|nie wieder)\b",
@@ -55,7 +55,7 @@ REQUEST = re.compile(
         r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad) de (enviar|escribir|llamar|mandar)\w*",
         r"\bno me (contacten|escriban|llamen|env[íi]en|manden|contact[ée]is|escrib[áa]is|llam[ée]is|env[íi][ée]is|"
         r"mand[ée]is|escribas|llames|env[íi]es|mandes)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
-        rf"\bno m[áa]s {_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
+        rf"\bno m[áa]s (\w+ )?{_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
         # Italian, Portuguese
         r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*",
         r"\bparem de (me )?(enviar|ligar|mandar|contactar|escrever)\w*",

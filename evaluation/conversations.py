@@ -36,6 +36,7 @@ from conversation.policy import OPT_OUT
 from conversation.turn import run_turn
 from demo.seed import seed_demo_data
 from domain.content import html_to_text
+from inbound.mail import reply_text
 from models.db import make_engine, session_scope
 from models.messages import (
     ActionStatus,
@@ -239,7 +240,9 @@ class Bench:
         proposal = self.proposals[labelled.agent]
         action_id = proposal.action_id
         channel = Channel.ai_email if labelled.agent else Channel.chat
-        message = CustomerMessage(id=f"{conversation_id}:{n}", channel=channel, body=labelled.text,
+        # An answer to an email comes home as the router reads it: what is new, without quotes and signature.
+        body = reply_text(labelled.text) if channel is Channel.ai_email else labelled.text
+        message = CustomerMessage(id=f"{conversation_id}:{n}", channel=channel, body=body,
                                   received_at=datetime.now(UTC))  # fmt: skip
         self._log(TimelineEvent.from_customer(message, action_id, conversation_id))
         request = TurnRequest(conversation_id=conversation_id, action_id=action_id, message=message,

@@ -110,12 +110,19 @@ def reply_text(text: str, html: str = "") -> str:
                  if expanded]  # fmt: skip
         text = html_to_text("".join(shown[:1])) or html_to_text(html)
     readable = _readable(text)
-    replies = _PARSER.read(readable).replies
-    new = replies[0].body if replies else ""  # the body: the reply without its signature
-    parts = quotequail.quote(new, quote_intro_line=True)
+    # The first part that says something: a forward's marker line alone says nothing, and what it passes on is
+    # what the customer asks; a reply that is all quote is better shown whole than empty.
+    said = (_said(reply.body) for reply in _PARSER.read(readable).replies)
+    return (next((part for part in said if part), "") or readable.strip()).replace(_CONTINUED, "")
+
+
+def _said(body: str) -> str:
+    """A part of a mail (its signature cut by the reply parser) without the quoted blocks left in it, and without
+    a forward's marker line in a language the parsers do not know ("---------- Weitergeleitete Nachricht
+    ----------")."""
+    parts = quotequail.quote(body, quote_intro_line=True)
     new = parts[0][1] if parts and parts[0][0] else ""
-    # A reply that is all quote (a forward, say) is better shown whole than empty.
-    return (new.strip() or readable.strip()).replace(_CONTINUED, "")
+    return "\n".join(line for line in new.splitlines() if not line.strip()[:2] == line.strip()[-2:] == "--").strip()
 
 
 def _readable(text: str) -> str:

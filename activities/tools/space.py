@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from activities.tools.context import Arguments, LimitReached, ToolContext, ToolRefused
-from conversation.understanding import FAQ_ALIKE, alike, search_words
+from conversation.understanding import answering, search_words
 from domain.business_hours import WEEKDAYS, local_day_start
 from models.tables import (
     Booking,
@@ -298,10 +298,10 @@ def search_faq(context: ToolContext, args: FaqArgs) -> dict[str, Any]:
     words = search_words(args.query)
     by_words = _faq_by_words(context, words) if words else []
     articles = session.exec(select(FaqArticle).where(col(FaqArticle.location_id) == location)).all()
-    scores = alike(args.query, [article.question for article in articles])
+    scores = answering(args.query, [(article.question, article.answer) for article in articles])
     ranked = sorted(((score, article.question, article.answer)
                      for score, article in zip(scores, articles, strict=True)), reverse=True)  # fmt: skip
-    by_meaning = [(question, answer) for score, question, answer in ranked[:3] if score >= FAQ_ALIKE]
+    by_meaning = [(question, answer) for score, question, answer in ranked[:3] if score]
     merged = list(dict.fromkeys([*by_meaning, *by_words]))[:3]
     return {"results": [{"question": question, "answer": answer} for question, answer in merged]}
 

@@ -18,6 +18,9 @@ from models.messages import AgentType, EscalationReason
      "Quiero darme de baja", "No me escriban más", "Vorrei disiscrivermi", "Quero me descadastrar",
      # what we send, named in each language, compounds included
      "No further reminders please", "Can you turn off the automated messages?", "Geen verlengingsmails meer",
+     # with a word on what it is ("automated", "automatischen")
+     "After that, please no more automated texts", "Keine automatischen Nachrichten mehr",
+     "Geen automatische berichten meer", "No más correos automáticos",
      "Ik wil deze herinneringen niet meer ontvangen", "Bitte keine weiteren Mahnungen per Mail",
      "Streichen Sie mich aus Ihrem Verteiler", "Merci de ne plus m'envoyer ces e-mails", "Je ne veux plus de rappels",
      "No quiero recibir más correos", "Sáquenme de su lista", "Parem de me enviar estas mensagens",
@@ -36,6 +39,7 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     ["What time do you stop serving coffee?", "I want to cancel my membership", "Please cancel my booking",
      "Don't email me, call me instead", "I'd rather you text me than email", "Can you send the link again?",
      "Remove me from the meeting room booking on Friday?", "Não me liguem, mandem por email",
+     "I have no more questions about the calls", "Keine Fragen mehr zu den Rechnungen",
      "Ik heb geen herinnering ontvangen", "Keine Anrufe bitte, lieber per Mail", "Put me on the waiting list",
      "Plutôt par SMS que par mail, merci", "No me llames, prefiero WhatsApp",
      # what we do, said of us, is no ask to stop

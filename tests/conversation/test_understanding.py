@@ -8,7 +8,7 @@ import pytest
 
 from agents.registry import AGENTS
 from conversation import offline, policy, questions
-from conversation.understanding import EXAMPLES, FAQ_ALIKE, Slots, alike, meanings, slots, understand
+from conversation.understanding import EXAMPLES, FAQ_ALIKE, Slots, alike, answering, meanings, slots, understand
 from evaluation.conversations import TURNS_DIR
 
 # What the engine reads by meaning and acts on outside the agents' and the questions' own intents.
@@ -60,6 +60,21 @@ def test_a_message_means_the_same_in_any_of_the_six_languages() -> None:
         "Can I bring guests?"])  # fmt: skip
     assert guest > dog
     assert alike("Mag ik een gast meenemen?", ["Can I bring guests?"])[0] >= FAQ_ALIKE
+
+
+def test_an_article_answers_a_question_in_another_language_when_its_answer_speaks_to_it_too() -> None:
+    """Across languages a question is less alike the article's own; its answer tells the article that answers it
+    from a neighbour that does not ("Can I bring my dog?" is near the question about guests, far from its answer)."""
+    guests = ("Can I bring guests?", "Yes. Register guests in the portal so reception can welcome them.")
+    paying = (
+        "How do I pay an invoice?",
+        "Every invoice email has a secure payment link; cards and bank transfer work.",
+    )
+    asked = "Kann ich die Rechnung auch mit Kreditkarte bezahlen oder geht nur Überweisung?"
+    assert alike(asked, [paying[0]])[0] < FAQ_ALIKE  # the question's likeness alone would not do
+    assert [score > 0 for score in answering(asked, [guests, paying])] == [False, True]
+    assert answering("Can I bring my dog?", [guests, paying]) == [0, 0]
+    assert answering("Mag ik mijn hond meenemen?", [guests, paying]) == [0, 0]
 
 
 def test_a_question_is_as_alike_with_the_sentences_around_it() -> None:

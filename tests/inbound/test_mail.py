@@ -99,3 +99,16 @@ def test_broken_mail_is_read_as_far_as_it_goes() -> None:
 def test_a_signature_is_cut() -> None:
     signed = Reply(new="Sure, Thursday works.\n\n-- \nAda Lovelace\nAnalytical Engines Ltd")
     assert parse(mail_clients.gmail(signed)).reply == "Sure, Thursday works."
+
+
+def test_a_forward_is_read_for_what_it_passes_on() -> None:
+    """A customer who forwards a colleague's question, in a client whose marker line the parsers do not know,
+    asks it: the question is the reply, not the marker."""
+    forward = ("---------- Weitergeleitete Nachricht ----------\nVon: Jonas Becker <jonas@becker.example>\n"
+               "An: buchhaltung@becker.example\nBetreff: WG: Rechnung\n\n"
+               "Kann man die Rechnung auch per Überweisung bezahlen statt mit Karte?")  # fmt: skip
+    assert parse(mail_clients.gmail(Reply(new=forward))).reply == (
+        "Kann man die Rechnung auch per Überweisung bezahlen statt mit Karte?"
+    )
+    noted = "Siehe unten, danke!\n\n" + forward
+    assert parse(mail_clients.gmail(Reply(new=noted))).reply == "Siehe unten, danke!"
