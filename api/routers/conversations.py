@@ -117,8 +117,7 @@ async def hand_back(conversation_id: str, session: SessionDep, operator: Reviewe
 
 async def _in_conversation(client: Client, session: Session, operator: Operator, conversation_id: str, update: str,
                            request: Any, update_id: str | None = None) -> dict[str, Any]:  # fmt: skip
-    conversation = await run_in_threadpool(visible_conversation, session, operator, conversation_id)
-    ended = conversation.status
+    await run_in_threadpool(visible_conversation, session, operator, conversation_id)
     # The update waits for a worker: it holds no pooled connection meanwhile.
     session.close()
     try:
@@ -130,5 +129,7 @@ async def _in_conversation(client: Client, session: Session, operator: Operator,
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise
+        # Its workflow has ended: how, as recorded once it had (it may have ended since it was read above).
+        ended = (await run_in_threadpool(visible_conversation, session, operator, conversation_id)).status
         raise HTTPException(status.HTTP_409_CONFLICT, detail=nothing_to_take_over(ended)) from error
     return await run_in_threadpool(get_conversation, conversation_id, session, operator)
