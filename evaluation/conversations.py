@@ -61,7 +61,7 @@ from models.messages import (
     TurnRequest,
 )
 from models.migrate import upgrade
-from models.tables import AgentConfig, Invoice, Location, Resource
+from models.tables import AgentConfig, Booking, Invoice, Location, Resource
 from models.timeline import add_timeline_entry
 from providers.llm import language_model
 from settings import Settings
@@ -75,7 +75,6 @@ ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL = "answer", "clarify", "escalate", "opt
 EXPECTS = (ANSWER, CLARIFY, ESCALATE, OPT_OUT_LABEL)
 R = EscalationReason
 CHAT = "chat"  # the members' chat, which the customer started: no agent's outreach before it
-UNCAPPED_DAY = 1_000_000
 
 TURNS_DIR = Path(__file__).parent / "turns"
 # The labelled turns, in sets: the ones the offline engine was written against (its regression bar: every one must
@@ -212,10 +211,7 @@ class Bench:
         self.proposals = _proposals(self.engine)
         self.turns = ConversationActivities(self.engine, language_model(settings), settings.critical_dispute_cents,
                                             settings.llm_monthly_budget_usd)  # fmt: skip
-        # Every labelled turn stands for a customer of its own, but an agent's turns all speak as its one demo
-        # customer, on one pinned day: what earlier turns booked must not count against the next one's day. The
-        # cap of a conversation holds as configured.
-        caps = BookingCaps(settings.ai_bookings_per_conversation, UNCAPPED_DAY)
+        caps = BookingCaps(settings.ai_bookings_per_conversation, settings.ai_bookings_per_customer_day)
         self.tools = ToolActivities(
             self.engine, PortalLinks("eval-portal-secret", timedelta(days=14)), caps, _no_cancel
         )
@@ -234,7 +230,16 @@ class Bench:
                 at=datetime.now(UTC),
             ))  # fmt: skip
         self._offers = []
-        return [await self._turn(conversation_id, labelled, n) for n, labelled in enumerate(turns)]
+        with Session(self.engine) as session:
+            before = set(session.exec(select(Booking.id)))
+        outcomes = [await self._turn(conversation_id, labelled, n) for n, labelled in enumerate(turns)]
+        # Every labelled conversation stands for a customer of its own, but an agent's all speak as its one demo
+        # customer, on one pinned day: what one booked (a room, a day pass's desk) is not taken from the next, nor
+        # counted against its day.
+        with session_scope(self.engine) as session:
+            for booking in session.exec(select(Booking).where(col(Booking.id).not_in(before))):
+                session.delete(booking)
+        return outcomes
 
     async def _turn(self, conversation_id: str, labelled: Labelled, n: int) -> Outcome:
         proposal = self.proposals[labelled.agent]
