@@ -33,10 +33,12 @@ async def test_the_offline_composer_passes_every_check_of_every_scenario(every_d
     assert await evaluate(conversations=False) == 0  # the conversations run on a pinned day: once, below
 
 
-async def test_the_offline_engine_holds_its_bar_on_every_set() -> None:
-    evaluated = await evaluate_conversations(Settings(llm_model=""))
+async def test_the_offline_engine_holds_its_bar_on_its_own_turns_and_the_held_out_ones() -> None:
+    """Its bar on the engine's turns, every fact exact on the held-out ones, and the journeys word for word; the
+    tuning set, which grows with every round of new turns, is `make eval`'s (a minute and a half more here)."""
+    evaluated = await evaluate_conversations(Settings(llm_model=""), only=("engine", "held-out"))
     assert not evaluated.failures, "\n".join(evaluated.failures)
-    assert set(evaluated.report["sets"]) == {"engine", "tuning", "held-out"}
+    assert set(evaluated.report["sets"]) == {"engine", "held-out"}
 
 
 def edited(draft: Draft, **changes: str) -> Draft:
