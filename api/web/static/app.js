@@ -206,10 +206,16 @@ function decidedIn(event) {
   return Boolean(done && event.detail.target.querySelector(".done"));
 }
 
+// The panel's swaps (a swap pushed by the server names no target).
+function panelOf(event) {
+  const target = event.detail.target;
+  return target && target.id === "panel" ? target : null;
+}
+
 document.addEventListener("htmx:afterSwap", (event) => {
-  const panel = event.detail.target;
+  const panel = panelOf(event);
   const current = document.querySelector("[data-row][aria-current]");
-  if (panel.id === "panel" && decidedIn(event) && current) {
+  if (panel && decidedIn(event) && current) {
     const decided = panel.querySelector(".done");
     current.closest(".row").classList.add("decided");
     const said = decided.textContent.trim();
@@ -225,8 +231,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // The draft takes the focus once the panel is settled (its forms post from the panel only from then on), so a key
 // pressed as soon as it has the focus decides in the panel.
 document.addEventListener("htmx:afterSettle", (event) => {
-  const panel = event.detail.target;
-  const draft = panel.id === "panel" && !decidedIn(event) && panel.querySelector("#draft");
+  const panel = panelOf(event);
+  const draft = panel && !decidedIn(event) && panel.querySelector("#draft");
   if (draft) draft.focus({ preventScroll: true });
 });
 
