@@ -215,7 +215,8 @@ function panelOf(event) {
 document.addEventListener("htmx:afterSwap", (event) => {
   const panel = panelOf(event);
   const current = document.querySelector("[data-row][aria-current]");
-  if (panel && decidedIn(event) && current) {
+  // Once a decision: the next proposal is opened once, however many times its answer is announced.
+  if (panel && decidedIn(event) && current && !current.closest(".row").classList.contains("decided")) {
     const decided = panel.querySelector(".done");
     current.closest(".row").classList.add("decided");
     const said = decided.textContent.trim();
@@ -228,18 +229,24 @@ document.addEventListener("htmx:afterSwap", (event) => {
   }
 });
 
+// Where the operator types: keys there are words, not the inbox's keys.
+const FIELDS = "input, textarea, select, [contenteditable=true]";
+
 // The draft takes the focus once the panel is settled (its forms post from the panel only from then on), so a key
-// pressed as soon as it has the focus decides in the panel.
+// pressed as soon as it has the focus decides in the panel — but never from a field of the panel the operator is
+// typing in already (a reason's letters would become the keys that decide).
 document.addEventListener("htmx:afterSettle", (event) => {
   const panel = panelOf(event);
-  const draft = panel && !decidedIn(event) && panel.querySelector("#draft");
+  const typing = document.activeElement && panel && panel.contains(document.activeElement)
+    && document.activeElement.matches(FIELDS);
+  const draft = panel && !typing && !decidedIn(event) && panel.querySelector("#draft");
   if (draft) draft.focus({ preventScroll: true });
 });
 
 // The keys: j / k move, Enter opens (a link's own), a / e / r / s decide on the open proposal, ? lists them.
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (event.target.closest("input, textarea, select, [contenteditable=true]") || document.querySelector("dialog[open]")) {
+  if (event.target.closest(FIELDS) || document.querySelector("dialog[open]")) {
     return;
   }
   const links = rows();
