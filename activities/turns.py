@@ -81,10 +81,13 @@ class ConversationActivities:
             resources = list(session.exec(named)) if model else []
             profile = customer_profile(session, customer, location, datetime.now(UTC)) if model else []
             spent = model_budget.spent(session, location, self._budget_usd, datetime.now(UTC)) if model else None
+            others = tuple((place.name, place.address) for place in session.exec(
+                select(Location).where(col(Location.id) != location.id).order_by(col(Location.name))))  # fmt: skip
         today = datetime.now(ZoneInfo(location.time_zone)).date()
         # A chat message or a call is no letter: no signature.
         live = request.message.channel in (Channel.chat, Channel.voice)
-        context = replace(compose_context(location, customer, facts), today=today, signed=not live)
+        context = replace(compose_context(location, customer, facts), today=today, signed=not live,
+                          other_locations=others)  # fmt: skip
         story = {
             "location": location.name,
             "today": today.isoformat(),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from conversation.understanding import named_location
 from domain.contacts import international_phone
 from domain.content import html_to_text
 from domain.dates import mentioned_day
@@ -72,6 +73,7 @@ class ComposeContext:
     personality: str = ""
     language: str = "en"
     today: date | None = None  # the location's own date, for the days customers name ("next Tuesday")
+    other_locations: tuple[tuple[str, str], ...] = ()  # the operator's other locations: name, address
     signed: bool = True  # an email ends with the signature; a chat message or a call does not
 
     @property
@@ -352,12 +354,31 @@ def price_lists(prices: dict[str, Any]) -> tuple[str, str]:
     return f"<ul>{offices}</ul>", f"<ul>{plans}</ul>"
 
 
-def prices_and_viewing(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """The plans and prices, and a link to book a viewing: what an answer about offices and prices is made of."""
+def price_lookup(context: ComposeContext, message: str) -> ToolRequest:
+    """The plans and prices: of another of our locations, if the message names one."""
+    elsewhere = named_location(message, context.other_locations)
+    return ToolRequest(call_id="prices", name="plans_and_prices",
+                       arguments={"location": elsewhere} if elsewhere else {})  # fmt: skip
+
+
+def prices_and_viewing(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """The plans and prices, and a link to book a viewing: what an answer about offices and prices is made of.
+    Another location's prices say where to book its viewings (`viewing`)."""
     if steps:
         return []
-    return [ToolRequest(call_id="prices", name="plans_and_prices"),
-            ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]  # fmt: skip
+    prices = price_lookup(context, message)
+    if prices.arguments:
+        return [prices]
+    return [prices, ToolRequest(call_id="viewing", name="portal_link", arguments={"purpose": "book"})]
+
+
+def viewing(steps: list[ToolStep]) -> tuple[str, str | None]:
+    """Where the prices of `prices_and_viewing` are (" at Eastside Works Austin", or "" for the customer's own) and
+    where to book a viewing: another location's portal, or the link the steps made (None: none could be made)."""
+    prices, *link = (step.result for step in steps)
+    if there := prices.content.get("book_there"):
+        return f" at {prices.content['location']}", str(there)
+    return "", next((str(made.content["link"]) for made in link if made.ok), None)
 
 
 def human_date(iso: str | int) -> str:
@@ -370,7 +391,7 @@ def day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep])
     named, what a day pass costs (to ask which day)."""
     day = mentioned_day(message, context.today) if context.today else None
     if day is None:
-        return [] if steps else [ToolRequest(call_id="prices", name="plans_and_prices")]
+        return [] if steps else [price_lookup(context, message)]
     if not steps:
         return [ToolRequest(call_id="availability", name="check_availability",
                             arguments={"kind": "desk", "date": day.isoformat()})]  # fmt: skip

@@ -19,6 +19,7 @@ from agents.base import (
     make_pattern,
     price_lists,
     prices_and_viewing,
+    viewing,
 )
 from domain.content import format_money
 from models.messages import AgentType, Pattern, Priority, ToolStep, TurnOutcome
@@ -97,16 +98,17 @@ def _recap(context: ComposeContext) -> str:
 def _offer(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     """The private offices and plans with their prices, as the tools found them, and where to book a viewing."""
     first = escape(context.first_name)
-    prices, viewing = (step.result for step in steps)
+    prices = steps[0].result
     if not prices.ok:
         return [f"I couldn't look our prices up just now, {first}; our team can go through the options with you."]
     offices, plans = price_lists(prices.content)
     ends = human_date(str(context.facts["end_date"]))
+    at, link = viewing(steps)
     lines = [f"Great question, {first}! Your {context.fact('plan_name')} plan runs until {ends}. These private "
-             "offices are available:", offices,
+             f"offices are available{escape(at)}:", offices,
              "And our plans, for comparison:", plans]  # fmt: skip
-    if viewing.ok:
-        lines.append(f'<a href="{escape(viewing.content["link"], quote=True)}">Book a viewing</a> and we will show '
+    if link:
+        lines.append(f'<a href="{escape(link, quote=True)}">Book a viewing</a> and we will show '
                      "you around, or reply here with any question.")  # fmt: skip
     return lines
 

@@ -23,6 +23,8 @@ from agents.base import (
     leaving,
     make_pattern,
     price_lists,
+    price_lookup,
+    viewing,
 )
 from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TourStatus, TurnOutcome
 from models.tables import Customer, LeadInquiry, ProposedAction, Tour
@@ -125,19 +127,23 @@ def _day_pass(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     return day_pass_bought(context, steps)
 
 
-def _price_lookup(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    return [] if steps else [ToolRequest(call_id="prices", name="plans_and_prices")]
+def _price_lookup(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    return [] if steps else [price_lookup(context, message)]
 
 
 def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    """The offices and plans with their prices, as the tool found them, and the tour to see them."""
-    first, tour = escape(context.first_name), f'<a href="{context.fact("tour_link")}">pick a time for a tour</a>'
+    """The offices and plans with their prices, as the tool found them, and the tour to see them (at another of our
+    locations, booked in its portal)."""
+    first = escape(context.first_name)
     [prices] = (step.result for step in steps)
+    at, there = viewing(steps)
+    link = escape(there, quote=True) if at and there else context.fact("tour_link")
+    tour = f'<a href="{link}">pick a time for a tour</a>'
     if not prices.ok:
         return [f"I couldn't look our prices up just now, {first}; {tour} and we'll go through them with you."]
     offices, plans = price_lists(prices.content)
     day_pass = prices.content.get("day_pass")
-    return [f"Happy to help, {first}! Our private offices:", offices, "And our memberships:", plans,
+    return [f"Happy to help, {first}! Our private offices{escape(at)}:", offices, "And our memberships:", plans,
             f"Or try us for a day: a day pass is {escape(day_pass)}." if day_pass else "",
             f"The best way to choose is to see them: {tour}. Or just reply with any question."]  # fmt: skip
 

@@ -9,9 +9,17 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
-from agents.base import ComposeContext, Intent, day_pass_bought, day_pass_tools, price_lists, prices_and_viewing
+from agents.base import (
+    ComposeContext,
+    Intent,
+    day_pass_bought,
+    day_pass_tools,
+    price_lists,
+    prices_and_viewing,
+    viewing,
+)
 from conversation.turn import OFFERED, offered
-from conversation.understanding import says_yes, short_answer, slots
+from conversation.understanding import named_location, says_yes, short_answer, slots
 from domain.business_hours import WEEKDAYS
 from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
 
@@ -58,8 +66,9 @@ def _portal_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]
 
 
 def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """What is free on the day, at the times and for the people the message names; without a day, the portal —
-    or, for an office, its prices and a viewing: an office without a day is one to rent by the month."""
+    """What is free on the day, at the times and for the people the message names (at another of our locations,
+    if it names one: that day); without a day, the portal — or, for an office, its prices and a viewing: an office
+    without a day is one to rent by the month."""
     asked = slots(message, context.today)
     if asked.day is None and asked.kind == "office":
         return prices_and_viewing(context, message, steps)
@@ -71,7 +80,10 @@ def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep])
     arguments: dict[str, Any] = {"kind": kind, "seats": asked.seats}
     if asked.start and asked.end:
         arguments |= {"start": f"{asked.start:%H:%M}", "end": f"{asked.end:%H:%M}"}
-    days = [asked.day + timedelta(weeks=week) for week in range(asked.weeks)]  # a weekly booking: each of its days
+    weeks = asked.weeks
+    if elsewhere := named_location(message, context.other_locations):  # its team books there, weekly ones too
+        arguments["location"], weeks = elsewhere, 1
+    days = [asked.day + timedelta(weeks=week) for week in range(weeks)]  # a weekly booking: each of its days
     return [ToolRequest(call_id=f"availability-{n}", name="check_availability",
                         arguments={**arguments, "date": day.isoformat()}) for n, day in enumerate(days)]  # fmt: skip
 
@@ -106,6 +118,11 @@ def _free(context: ComposeContext, found: dict[str, Any], refused: str | None) -
         + (f", {escape(place['hourly_rate'])} an hour" if place.get("hourly_rate") else "") + "</li>"
         for place in places
     )  # fmt: skip
+    if found.get("book_there"):
+        return [f"Good news, {first}! Free at {escape(found['location'])} on {escape(found['date'])} from "
+                f"{escape(found['from'])} to {escape(found['until'])} ({escape(found['time_zone'])}):",
+                f"<ul>{items}</ul>", f"I book at {escape(context.location_name)} only: book there in "
+                f'<a href="{escape(found["book_there"], quote=True)}">its portal</a>, or ask its team.']  # fmt: skip
     others = " Or tell me which one you'd like." if len(places) > 1 else ""
     return [f"Good news, {first}! Free on {escape(found['date'])} from {escape(found['from'])} to "
             f"{escape(found['until'])}:", f"<ul>{items}</ul>",
@@ -161,32 +178,26 @@ def _weekly(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
 
 def _prices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     first = escape(context.first_name)
-    prices, viewing = (step.result for step in steps)
+    prices = steps[0].result
     if not prices.ok:
         return [f"I couldn't look our prices up just now, {first}; our team can go through them with you."]
     offices, plans = price_lists(prices.content)
     day_pass = prices.content.get("day_pass")
-    lines = [f"Happy to help, {first}! Our plans:", plans, "And our private offices:", offices,
+    at, link = viewing(steps)
+    lines = [f"Happy to help, {first}! Our plans{escape(at)}:", plans, "And our private offices:", offices,
              f"A day pass is {escape(day_pass)}." if day_pass else ""]  # fmt: skip
-    if viewing.ok:
-        lines.append(f'To see an office, <a href="{escape(viewing.content["link"], quote=True)}">book a viewing</a>.')
+    if link:
+        lines.append(f'To see an office, <a href="{escape(link, quote=True)}">book a viewing</a>.')
     return lines
 
 
-def _location_tools(_context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """The customer's own location first; then another of ours, if the message names it (a word of its name or
-    address: "Austin")."""
-    if not steps:
-        return [ToolRequest(call_id="location", name="location_details")]
-    if len(steps) > 1 or not steps[0].result.ok:
+def _location_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """The customer's own location, or another of ours the message names."""
+    if steps:
         return []
-    said = {word.lower() for word in re.findall(r"[^\W\d_]{4,}", message)}
-    for place in steps[0].result.content.get("other_locations", []):
-        named = {word.lower() for word in re.findall(r"[^\W\d_]{4,}", f"{place['name']} {place['address']}")}
-        if said & named:
-            return [ToolRequest(call_id="other-location", name="location_details",
-                                arguments={"location": place["name"]})]  # fmt: skip
-    return []
+    elsewhere = named_location(message, context.other_locations)
+    return [ToolRequest(call_id="location", name="location_details",
+                        arguments={"location": elsewhere} if elsewhere else {})]  # fmt: skip
 
 
 def _location(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
@@ -203,7 +214,7 @@ def _location(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"Closed on {escape(closed)}." if closed else "",
             f"The Wi-Fi is {escape(found['wifi_network'])}, password {escape(found['wifi_password'])}."
             if found.get("wifi_network") else "",
-            f"Our other locations: {others}." if others and len(steps) == 1 else ""]  # fmt: skip
+            f"Our other locations: {others}." if others and found["name"] == context.location_name else ""]  # fmt: skip
 
 
 def _contract_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]) -> list[ToolRequest]:

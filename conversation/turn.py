@@ -55,6 +55,8 @@ def offered(steps: list[ToolStep]) -> list[Offer]:
     offers: dict[str, Offer] = {}
     for step in steps:
         free = step.result.content if step.result.name == "check_availability" and step.result.ok else {}
+        if "book_there" in free:  # another location's places: its team books them, not this conversation
+            continue
         for place in free.get("available", []):
             times = {"date": free["date"], "start": free["from"], "end": free["until"]}
             booking = ToolRequest(call_id=f"book-{place['resource_id']}-{free['date']}", name="book_resource",

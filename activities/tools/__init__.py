@@ -47,8 +47,9 @@ class Tool:
 
 TOOLS: dict[str, Tool] = {
     "check_availability": Tool(
-        "Free desks, meeting rooms or offices at the location on a date (and between two local times), within "
-        "its opening hours.", "Checked what is free", space.AvailabilityArgs, space.check_availability),
+        "Free desks, meeting rooms or offices on a date (and between two local times), within the opening hours: at "
+        "the customer's location, or another of ours by name or city (its team books those).",
+        "Checked what is free", space.AvailabilityArgs, space.check_availability),
     "book_resource": Tool(
         "Book a desk, meeting room or office that check_availability found free, for the customer.",
         "Booked for the customer", space.BookingArgs, space.book_resource, changes_state=True),
@@ -56,8 +57,9 @@ TOOLS: dict[str, Tool] = {
         "Buy a day pass for the customer for a date: a desk for the opening hours, and its payment link.",
         "Bought a day pass for the customer", space.DayPassArgs, space.buy_day_pass, changes_state=True),
     "plans_and_prices": Tool(
-        "Membership plans, private offices, meeting rooms and the day pass, with their prices.",
-        "Looked up the plans and prices", space.NoArguments, space.plans_and_prices),
+        "Membership plans, private offices, meeting rooms and the day pass, with their prices: at the customer's "
+        "location, or another of ours by name or city.", "Looked up the plans and prices", space.LocationArgs,
+        space.plans_and_prices),
     "location_details": Tool(
         "A location's address, opening hours, closures and time zone (the customer's own, or another of ours by name "
         "or city), the Wi-Fi for members, and our other locations.", "Looked up the location", space.LocationArgs,

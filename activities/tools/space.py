@@ -7,6 +7,7 @@ the last desk get one booking between them, on SQLite and PostgreSQL alike.
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -38,7 +39,13 @@ class NoArguments(Arguments):
     pass
 
 
-class AvailabilityArgs(Arguments):
+class LocationArgs(Arguments):
+    location: str | None = Field(
+        default=None, max_length=100, description="Another location's name or city; without it, the customer's own"
+    )
+
+
+class AvailabilityArgs(LocationArgs):
     kind: Kind
     date: dt.date = Field(description="The local date, YYYY-MM-DD")
     start: dt.time | None = Field(default=None, description="Local time HH:MM; default: opening time")
@@ -113,12 +120,36 @@ def _resource(context: ToolContext, resource: Resource) -> dict[str, Any]:
     return described
 
 
+def _at(context: ToolContext, asked: str | None) -> ToolContext:
+    """The context at the location asked for: the customer's own, or another of ours by name, city or address."""
+    if not asked:
+        return context
+    locations = list(context.session.exec(select(Location).order_by(col(Location.name))))
+    wanted = asked.strip().lower()
+    found = [place for place in locations if wanted in (place.id, *place.name.lower().split()) or
+             wanted in place.name.lower() or wanted in place.address.lower()]  # fmt: skip
+    if not found:
+        names = ", ".join(place.name for place in locations)
+        raise ToolRefused(f"There is no location called {asked!r}; the locations are {names}.")
+    return replace(context, location=found[0])
+
+
+def _elsewhere(context: ToolContext, here: ToolContext, found: dict[str, Any]) -> dict[str, Any]:
+    """What a tool found at another of our locations, said to be theirs: the AI books and sells at the customer's
+    own location only, so another's places are for its team or its portal to book (and offer no booking)."""
+    if here.location.id == context.location.id:
+        return found
+    return {**found, "book_there": here.location.portal_url}
+
+
 def check_availability(context: ToolContext, args: AvailabilityArgs) -> dict[str, Any]:
-    begins, ends = _window(context, args.date, args.start, args.end)
-    free = _free(context, args.kind, begins, ends, args.seats)
-    return {"date": args.date.isoformat(), "from": f"{context.hours.local(begins):%H:%M}",
-            "until": f"{context.hours.local(ends):%H:%M}", "time_zone": context.location.time_zone,
-            "available": [_resource(context, resource) for resource in free]}  # fmt: skip
+    here = _at(context, args.location)
+    begins, ends = _window(here, args.date, args.start, args.end)
+    free = _free(here, args.kind, begins, ends, args.seats)
+    return _elsewhere(context, here, {
+        "location": here.location.name, "date": args.date.isoformat(), "from": f"{here.hours.local(begins):%H:%M}",
+        "until": f"{here.hours.local(ends):%H:%M}", "time_zone": here.location.time_zone,
+        "available": [_resource(here, resource) for resource in free]})  # fmt: skip
 
 
 def _earlier(context: ToolContext) -> Booking | None:
@@ -243,24 +274,24 @@ def _day_pass(context: ToolContext, booking: Booking, desk: Resource) -> dict[st
             "invoice_number": invoice.number, "payment_link": invoice.payment_link}  # fmt: skip
 
 
-def plans_and_prices(context: ToolContext, _args: NoArguments) -> dict[str, Any]:
-    location = context.location
-    plans = context.session.exec(select(Plan).where(col(Plan.location_id) == location.id)
-                                 .order_by(col(Plan.monthly_price_cents))).all()  # fmt: skip
-    resources = context.session.exec(select(Resource).where(col(Resource.location_id) == location.id)
-                                     .order_by(col(Resource.id))).all()  # fmt: skip
-    return {
-        "currency": location.currency,
-        "plans": [{"name": plan.name, "monthly_price": context.money(plan.monthly_price_cents)} for plan in plans],
-        "private_offices": [_resource(context, r) for r in resources if r.kind == "office"],
-        "meeting_rooms": [_resource(context, r) for r in resources if r.kind == "meeting_room"],
-        "day_pass": context.money(location.day_pass_price_cents) if location.day_pass_price_cents else None,
-    }
-
-
-class LocationArgs(Arguments):
-    location: str | None = Field(
-        default=None, max_length=100, description="Another location's name or city; without it, the customer's own"
+def plans_and_prices(context: ToolContext, args: LocationArgs) -> dict[str, Any]:
+    here = _at(context, args.location)
+    location = here.location
+    plans = here.session.exec(select(Plan).where(col(Plan.location_id) == location.id)
+                              .order_by(col(Plan.monthly_price_cents))).all()  # fmt: skip
+    resources = here.session.exec(select(Resource).where(col(Resource.location_id) == location.id)
+                                  .order_by(col(Resource.id))).all()  # fmt: skip
+    return _elsewhere(
+        context,
+        here,
+        {
+            "location": location.name,
+            "currency": location.currency,
+            "plans": [{"name": plan.name, "monthly_price": here.money(plan.monthly_price_cents)} for plan in plans],
+            "private_offices": [_resource(here, r) for r in resources if r.kind == "office"],
+            "meeting_rooms": [_resource(here, r) for r in resources if r.kind == "meeting_room"],
+            "day_pass": here.money(location.day_pass_price_cents) if location.day_pass_price_cents else None,
+        },
     )
 
 
@@ -268,15 +299,7 @@ def location_details(context: ToolContext, args: LocationArgs) -> dict[str, Any]
     """A location's address, hours and closures (the customer's own, or another by name or city), what members
     need on arrival, and the other locations."""
     locations = list(context.session.exec(select(Location).order_by(col(Location.name))))
-    location = context.location
-    if args.location:
-        asked = args.location.strip().lower()
-        found = [place for place in locations if asked in (place.id, *place.name.lower().split()) or
-                 asked in place.name.lower() or asked in place.address.lower()]  # fmt: skip
-        if not found:
-            names = ", ".join(place.name for place in locations)
-            raise ToolRefused(f"There is no location called {args.location!r}; the locations are {names}.")
-        location = found[0]
+    location = _at(context, args.location).location
     weekly = {day: ", ".join(f"{start}-{end}" for start, end in location.business_hours.get(day, [])) or "closed"
               for day in WEEKDAYS}  # fmt: skip
     details: dict[str, Any] = {

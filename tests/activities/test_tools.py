@@ -14,11 +14,12 @@ from sqlmodel import Session, col, select
 
 from activities.tools import TOOLS, ToolActivities, in_words, tool_schemas
 from activities.tools.context import BookingCaps, PortalLinks
+from conversation.turn import offered
 from demo.seed import seed_demo_data
 from domain import portal_links
 from domain.business_hours import OpeningHours
 from models.db import session_scope
-from models.messages import Channel, ConversationStatus, ToolCall, ToolResult
+from models.messages import Channel, ConversationStatus, ToolCall, ToolRequest, ToolResult, ToolStep
 from models.tables import Booking, Conversation, Customer, Invoice, Location
 from settings import Settings
 
@@ -278,6 +279,44 @@ def test_prices_location_and_the_faq(engine: Engine, tools: ToolActivities) -> N
     assert paying[0]["question"] == "How do I pay an invoice?"  # "invoices" found "invoice": stemmed
     assert use(tools, "search_faq", query="day passes?").content["results"][0]["question"] == "Is there a day pass?"
     assert use(tools, "search_faq", query="parking for my helicopter").content["results"] == []
+
+
+def test_another_location_is_looked_up_as_its_own_and_its_places_are_for_its_team_to_book(
+    engine: Engine, tools: ToolActivities
+) -> None:
+    """A customer of Amsterdam asking about Austin: its details, prices and free places, in its hours, money and
+    time zone — and nothing there offered to book from this conversation (its team books it)."""
+    details = use(tools, "location_details", location="Austin").content
+    assert details["name"] == "Eastside Works Austin" and details["opening_hours"]["sat"] == "10:00-14:00"
+    assert [place["name"] for place in details["other_locations"]] == ["Canal House Amsterdam"]
+    prices = use(tools, "plans_and_prices", location="eastside").content
+    assert (prices["location"], prices["day_pass"], prices["plans"][0]) == (
+        "Eastside Works Austin", "$30.00", {"name": "Hot Desk", "monthly_price": "$299.00"})  # fmt: skip
+    assert prices["book_there"] == "https://portal.eastsideworks.example"
+    assert "book_there" not in use(tools, "plans_and_prices").content
+
+    saturday = open_day(engine, after_days=2)
+    while saturday.weekday() != 5:
+        saturday += timedelta(days=1)
+    there = use(tools, "check_availability", location="Austin", kind="meeting_room", date=saturday.isoformat(),
+                start="11:00", end="12:00", seats=8)  # fmt: skip
+    assert there.ok, there.error
+    assert (there.content["location"], there.content["time_zone"]) == ("Eastside Works Austin", "America/Chicago")
+    assert [place["name"] for place in there.content["available"]] == ["Loft"]
+    assert there.content["book_there"] == "https://portal.eastsideworks.example"
+    assert offered([ToolStep(request=ToolRequest(call_id="a", name="check_availability"), result=there)]) == []
+    late = use(tools, "check_availability", location="Austin", kind="desk", date=saturday.isoformat(),
+               start="15:00", end="16:00")  # fmt: skip
+    assert "outside the opening hours on Saturday: 10:00-14:00" in (late.error or "")
+    home = use(tools, "check_availability", kind="desk", date=saturday.isoformat())
+    assert "Canal House Amsterdam is closed on Saturday" in (home.error or "")
+
+    elsewhere = use(tools, "book_resource", resource_id="atx-room-2", date=saturday.isoformat(), start="11:00",
+                    end="12:00")  # fmt: skip
+    assert "There is no resource 'atx-room-2' at Canal House Amsterdam" in (elsewhere.error or "")
+    unknown = use(tools, "location_details", location="Paris")
+    assert unknown.error == ("There is no location called 'Paris'; the locations are Canal House Amsterdam, "
+                             "Eastside Works Austin.")  # fmt: skip
 
 
 def test_invoices_with_line_items_and_signed_portal_links(engine: Engine, tools: ToolActivities) -> None:
