@@ -95,6 +95,9 @@ _WEAK = (None, "thanks", "vague", "excuse")
 # together ("Sorry, stuck in traffic. Can I buy a day pass for Thursday instead?").
 LIKELY = 0.5
 _BESIDE = ("thanks", "excuse")
+# What only sends the outreach's link again: it answers no question a sentence asks of the tools beside it ("Can
+# we see the Loft on the tour? What does it cost an hour?").
+_LINK_ONLY = ("tour", "about", "link")
 # A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
 # meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
 ASKS_HOW = 0.05
@@ -118,6 +121,9 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         # kostet ein Raum?"). A sentence read as a matter for the team too weakly to hand it over asks nothing here.
         likely = meanings(message, sure=LIKELY)[1:] if meant in _BESIDE else []
         meant = next((understood.intent for understood in read[1:] + likely if understood.intent in answerable), meant)
+    elif meant in _LINK_ONLY:
+        looked_up = {intent.name for intent in known if intent.uses is not None}
+        meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
     if meant == "availability" and slots(message, None).kind is None:
         meant = next((intent.name for intent in own if intent.times_mean_this), meant)
     found = next((intent for intent in known if intent.name == meant), None)

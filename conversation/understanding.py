@@ -32,7 +32,7 @@ PERSON = re.compile(
 )
 # A customer asking who answers ("are you a bot?") wants the truth, not a transfer.
 IDENTITY = re.compile(
-    r"\b(are you|is this|am i (talking|speaking|writing) (to|with)) (a |an )?(real |actual )?"
+    r"\b(are you|is this|am i (talking|speaking|writing|chatting) (to|with)) (a |an )?(real |actual )?"
     r"(person|human|bot|robot|ai|machine|automated)",
     re.I,
 )
@@ -332,11 +332,18 @@ def groups(texts: list[str], known: list[str]) -> list[list[int]]:
 
 def meanings(text: str, by_clause: bool = False, sure: float = SENTENCE_CONFIDENT) -> list[Understood]:
     """What the message means as a whole, then each sentence (or clause) that means something of its own with at
-    least the confidence `sure`: a message can ask two things ("I paid. Please stop emailing me.")."""
+    least the confidence `sure`: a message can ask two things ("I paid. Please stop emailing me."). A part of a
+    word or two ("por favor.", "nada más.") counts only from `SHORT_CONFIDENT`, whatever it seems to mean: the
+    message as a whole is read too, and such a part alone says little."""
     split = _CLAUSE if by_clause else _SENTENCE
     parts = [part for part in split.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
     whole, *sentences = _understood([text, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])])
-    return [whole, *(meant for meant in sentences if meant.confidence >= sure)]
+    return [whole, *(meant for part, meant in zip(parts, sentences, strict=False)
+                     if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure))]  # fmt: skip
+
+
+def _few_words(text: str) -> bool:
+    return len(re.findall(r"\w+", text)) <= SHORT_WORDS
 
 
 def understand(text: str) -> Understood:
@@ -398,10 +405,9 @@ def _understood(texts: list[str]) -> list[Understood]:
 def _meant(model: _Model, read: str, shares: dict[str, float]) -> Understood:
     intent = max(shares, key=shares.__getitem__)
     confidence = shares[intent]
-    words = len(re.findall(r"\w+", read))
-    if words <= UNFINISHED_WORDS and _cut_short(read):
+    if len(re.findall(r"\w+", read)) <= UNFINISHED_WORDS and _cut_short(read):
         return Understood("vague", confidence, model.language(read), shares)
-    sure = SHORT_CONFIDENT if words <= SHORT_WORDS and intent not in NEVER_MISSED else CONFIDENT
+    sure = SHORT_CONFIDENT if _few_words(read) and intent not in NEVER_MISSED else CONFIDENT
     return Understood(intent if confidence >= sure else None, confidence, model.language(read), shares)
 
 

@@ -48,7 +48,8 @@ REQUEST = re.compile(
         r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
         r"\bd[ée]sabonn\w*", r"\bd[ée]sinscri\w*", r"\bne (plus|pas) (me |m')?(contacter|[ée]crire|appeler|envoyer)\b",
-        r"\barr[êe]tez de m\w*", rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
+        r"\barr[êe]tez de (me |m')(\w+ )?(contact|[ée]cri|envo|appel|relanc|harcel|spam|sollicit)\w*",
+        rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
         r"(?:^|[.!?,;]\s*|\bet\s+)ne (me |m')(contactez|[ée]crivez|appelez|envoyez) plus\b",
         r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
         # Spanish

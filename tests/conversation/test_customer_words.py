@@ -45,6 +45,8 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      # what we do, said of us, is no ask to stop
      "Warum schreiben Sie mir nicht mehr?", "Ihr Vertrieb ruft mich nicht mehr zurück",
      "Ich melde mich nicht mehr an, das Büro ist zu teuer", "Vous ne m'envoyez plus les factures, c'est normal ?",
+     # a stop to something else than our messages
+     "Arrêtez de me facturer la salle, je ne l'ai pas utilisée", "Arrêtez de me prélever, j'ai déménagé",
      "L'application ne m'envoie plus les codes d'accès", "El portal deja de enviar las facturas desde ayer",
      # said not to be one
      "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
@@ -62,6 +64,9 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      ("I don't want to unsubscribe. Actually, yes: stop emailing me.", True), ("not now. take me off your list", True),
      # However short, an ask to stop is heard: a word or two need no more confidence for it than a sentence.
      ("chega", True), ("arrête", True), ("no más", True),
+     # A part of a word or two beside the rest says little on its own: a courtesy, a "that's all".
+     ("Hola, ¿me podría llamar alguien del equipo mañana? Prefiero hablar por teléfono, por favor.", False),
+     ("Todo bien, gracias. La reunión se canceló a última hora, nada más.", False),
      # A letter's greeting and sign-off are no ask to stop, in any language.
      ("Sehr geehrte Damen und Herren,\n\nwann endet mein Vertrag?\n\nMit freundlichen Grüßen\nDr. Eva Lang", False),
      ("Beste,\n\nwat kost de Loft per uur?\n\nMet vriendelijke groet,\nJoris", False)],
