@@ -74,6 +74,15 @@ _EVERY = r"every|each|elke|iedere|jeden|jede|chaque|tous les|cada|todos los|toda
 # A name may be plural ("Tuesdays", "tous les mardis").
 _DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)})s?\b")
 _DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?")
+# A short name before a time or a part of the day is a day too: "fri around 11", "quinta de manhã", "quarta às 9h30",
+# "sat morning" (not "segunda pessoa", "for SAT prep").
+_PART_OF_DAY = (r"morning|afternoon|evening|night|am|pm|ochtend|middag|avond|vormittag|nachmittag|abend|matin|"
+                r"apr[èe]s-midi|soir|mañana|tarde|noche|manhã|manha|noite")  # fmt: skip
+_DAY_BEFORE_TIME = re.compile(
+    rf"\b()({_alternatives(_WEEKDAY_SHORT)})\.?\s+(?:(?:around|at|about|from|after|before|om|um|vers|à|a las|às|as)"
+    rf"\s+\d{{1,2}}(?!\d)|\d{{1,2}}(?:[:.h]\d{{2}}|\s*(?:am|pm|h|uhr|uur)\b)"
+    rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b)"
+)
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
 # A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars", "from July"
@@ -135,7 +144,7 @@ def mentioned_day(text: str, today: date) -> date | None:
         return today
     if _TOMORROW.search(lowered):
         return today + timedelta(days=1)
-    if match := _DAY_NAMED.search(lowered) or _DAY_SHORT.search(lowered):
+    if match := _DAY_NAMED.search(lowered) or _DAY_SHORT.search(lowered) or _DAY_BEFORE_TIME.search(lowered):
         ahead = (_DAY_OF[match[2]] - today.weekday()) % 7
         after = re.match(_NEXT_AFTER, lowered[match.end() :])
         if ahead == 0 and (after or (match[1] and re.fullmatch(_NEXT, match[1]))):

@@ -61,6 +61,10 @@ TUESDAY = date(2026, 12, 1)
         ("la semaine prochaine", MONDAY, date(2026, 12, 7)),
         ("na próxima semana", TUESDAY, date(2026, 12, 7)),
         ("is the loft free thurs 2-5pm?", MONDAY, date(2026, 12, 3)),  # a short name that is no other word
+        # a short name before a time or a part of the day
+        ("is the phone booth free fri around 11?", MONDAY, date(2026, 12, 4)),
+        ("a sala está livre quinta de manhã?", MONDAY, date(2026, 12, 3)),
+        ("posso marcar para quarta às 9h30?", MONDAY, date(2026, 12, 2)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
@@ -73,7 +77,7 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
      "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?",
      "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen", "I know", "in May I paid",
      "le 14h30", "am 10:30", "koffie en fris graag", "for SAT prep", "good for sun?",
-     "Tem desconto para segunda pessoa?"],
+     "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes"],
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
