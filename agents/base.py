@@ -18,10 +18,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
-from conversation.understanding import named_location
 from domain.contacts import international_phone
 from domain.content import html_to_text
 from domain.dates import mentioned_day
+from domain.places import named_location
 from models.messages import (
     AgentCategory,
     AgentPolicy,

@@ -19,8 +19,9 @@ from agents.base import (
     viewing,
 )
 from conversation.turn import OFFERED, offered
-from conversation.understanding import named_location, says_yes, short_answer, slots
+from conversation.understanding import says_yes, short_answer, slots
 from domain.business_hours import WEEKDAYS
+from domain.places import named_location
 from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
 
 _DAY_NAMES = dict(zip(WEEKDAYS, calendar.day_name, strict=True))

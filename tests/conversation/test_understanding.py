@@ -15,7 +15,6 @@ from conversation.understanding import (
     alike,
     answering,
     meanings,
-    named_location,
     slots,
     understand,
 )
@@ -137,22 +136,3 @@ def test_a_call_is_read_as_the_same_words_typed() -> None:
     spoken, typed = understand("uh hi so uhm how do I how do I book a room"), understand("hi so how do I book a room")
     assert (spoken.intent, round(spoken.confidence, 3)) == (typed.intent, round(typed.confidence, 3))
     assert understand("ehm?").intent in (None, "vague")  # nothing but a filler says nothing
-
-
-AUSTIN = (("Eastside Works Austin", "1100 E 6th St, Austin, TX 78702"),)
-
-
-@pytest.mark.parametrize(
-    "text, named",
-    [
-        ("Any desks free in Austin on Saturday?", "Eastside Works Austin"),
-        ("is the austin one open saturday", "Eastside Works Austin"),
-        ("Can I book a room at Eastside for Friday?", "Eastside Works Austin"),
-        ("Do the Works have a phone booth?", "Eastside Works Austin"),
-        ("Works for me. Is a desk free Friday?", None),  # a sentence's first word
-        ("Friday works if a desk is free, whatever works for you", None),  # a word, not a name
-        ("Wat kost een flexplek hier in Amsterdam?", None),  # the customer's own
-    ],
-)  # fmt: skip
-def test_another_location_is_named_by_its_address_or_as_a_name_is_written(text: str, named: str | None) -> None:
-    assert named_location(text, AUSTIN) == named
