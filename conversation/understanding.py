@@ -87,7 +87,7 @@ def says_yes(text: str) -> bool:
 # and not on a question mark, which says it is finished ("Hoe kan dat?"): it has not said what it wants yet.
 _UNFINISHED = re.compile(r"\b(but|and|or|so|the|an|of|whether|because|pero|maar|aber|und|mais|et|mas|el|la|de|het|"
                          r"der|die|das|le|als|omdat|dass|ob|weil|ein|den|dem|parce|des|du|pour|avec|los|las|del|con|"
-                         r"com|se|which|wenn)\W*$", re.I)  # fmt: skip
+                         r"com|se|which|wenn|at|o)\W*$", re.I)  # fmt: skip
 
 
 def _cut_short(text: str) -> bool:

@@ -110,7 +110,7 @@ def test_what_always_reaches_a_person(text: str, reason: EscalationReason | None
     ("text", "intent"),
     [("yes! switch me please", "yes"), ("Ja, graag!", "yes"), ("ok", "vague"), ("ok but", "vague"),
      ("ja maar", "vague"), ("si pero el", "vague"), ("Ik wilde vragen of", "vague"), ("Ja aber wenn", "vague"),
-     ("k sure but which", "vague"), ("Top, dank je!", "thanks"),
+     ("k sure but which", "vague"), ("Thursday at", "vague"), ("Sim, mas o", "vague"), ("Top, dank je!", "thanks"),
      ("wat?", None)],
 )  # fmt: skip
 def test_a_yes_to_an_outreach_is_its_link_and_a_lone_ok_or_a_cut_short_one_is_not(
