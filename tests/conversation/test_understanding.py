@@ -3,11 +3,13 @@ and that the held-out turns are never among them."""
 
 import json
 from datetime import date, time
+from pathlib import Path
 
+import numpy
 import pytest
 
 from agents.registry import AGENTS
-from conversation import offline, policy, questions
+from conversation import offline, policy, questions, understanding
 from conversation.understanding import (
     EXAMPLES,
     FAQ_ALIKE,
@@ -19,6 +21,7 @@ from conversation.understanding import (
     understand,
 )
 from evaluation.conversations import TURNS_DIR
+from settings import get_settings
 
 # What the engine reads by meaning and acts on outside the agents' and the questions' own intents.
 ENGINE = {"opt_out", "identity", "thanks", "link", "about", "pay_later", "lost", "excuse", "faq", "vague", "paid"}
@@ -136,3 +139,23 @@ def test_a_call_is_read_as_the_same_words_typed() -> None:
     spoken, typed = understand("uh hi so uhm how do I how do I book a room"), understand("hi so how do I book a room")
     assert (spoken.intent, round(spoken.confidence, 3)) == (typed.intent, round(typed.confidence, 3))
     assert understand("ehm?").intent in (None, "vague")  # nothing but a filler says nothing
+
+
+def test_the_examples_meanings_are_kept_for_the_next_process_and_made_again_when_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTREACH_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        model, texts = understanding._model(), ["Can I bring guests?", "Kan ik gasten meenemen?"]
+        made = model._embedded(numpy, texts)
+        [kept] = (tmp_path / "cache").glob("examples-*.npy")
+        assert (numpy.load(kept) == made).all()  # what the next process reads instead of embedding them
+        kept.write_bytes(b"not an array")
+        assert (model._embedded(numpy, texts) == made).all()  # made again, and kept again
+        assert (numpy.load(kept) == made).all()
+        model._embedded(numpy, texts[:1])  # other examples: theirs replace the older
+        assert [path.name for path in (tmp_path / "cache").iterdir()] != [kept.name]
+        assert len(list((tmp_path / "cache").iterdir())) == 1
+    finally:
+        get_settings.cache_clear()
