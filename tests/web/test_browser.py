@@ -362,7 +362,9 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     assert (saved["confidence_threshold"], saved["auto_execute"]) == (85, True)
     await renewal.get_by_role("button", name="Dry run").click()
     run = (await stack.http.post("/api/agents/contract_renewal/preview", params={"location_id": "ams"})).json()
-    await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {run['would_propose']} now.")
+    # A dry run scans the location's data as the agent would: seconds on a loaded machine, as a reply's turn.
+    await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {run['would_propose']} now.",
+                                                              timeout=15_000)  # fmt: skip
     await expect(renewal.locator(".dry-run")).to_contain_text("already proposed")
     await expect(renewal.locator(".dry-run")).not_to_contain_text("not saved")
     await shot(page, "agents")
@@ -371,7 +373,8 @@ async def test_an_agent_is_configured_and_dry_run_and_a_call_shows_its_warning(b
     await renewal.get_by_role("button", name="Dry run").click()
     tried = (await stack.http.post("/api/agents/contract_renewal/preview", params={"location_id": "ams"},
                                    json={"daily_max": 1})).json()  # fmt: skip
-    await expect(renewal.locator(".dry-run")).to_contain_text("With the settings as typed above, not saved.")
+    await expect(renewal.locator(".dry-run")).to_contain_text("With the settings as typed above, not saved.",
+                                                              timeout=15_000)  # fmt: skip
     await expect(renewal.locator(".dry-run")).to_contain_text(f"Would propose {tried['would_propose']} now.")
     assert (await stack.http.get("/api/agents/contract_renewal", params={"location_id": "ams"})).json()[
         "daily_max"] != 1  # fmt: skip
