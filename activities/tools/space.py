@@ -120,18 +120,24 @@ def _resource(context: ToolContext, resource: Resource) -> dict[str, Any]:
     return described
 
 
-def _at(context: ToolContext, asked: str | None) -> ToolContext:
-    """The context at the location asked for: the customer's own, or another of ours by name, city or address."""
-    if not asked:
-        return context
-    locations = list(context.session.exec(select(Location).order_by(col(Location.name))))
+def _locations(context: ToolContext) -> list[Location]:
+    return list(context.session.exec(select(Location).order_by(col(Location.name))))
+
+
+def _named(locations: list[Location], asked: str) -> Location:
+    """Another of our locations by name, city or address."""
     wanted = asked.strip().lower()
     found = [place for place in locations if wanted in (place.id, *place.name.lower().split()) or
              wanted in place.name.lower() or wanted in place.address.lower()]  # fmt: skip
     if not found:
         names = ", ".join(place.name for place in locations)
         raise ToolRefused(f"There is no location called {asked!r}; the locations are {names}.")
-    return replace(context, location=found[0])
+    return found[0]
+
+
+def _at(context: ToolContext, asked: str | None) -> ToolContext:
+    """The context at the location asked for: the customer's own, or another of ours."""
+    return replace(context, location=_named(_locations(context), asked)) if asked else context
 
 
 def _elsewhere(context: ToolContext, here: ToolContext, found: dict[str, Any]) -> dict[str, Any]:
@@ -298,8 +304,8 @@ def plans_and_prices(context: ToolContext, args: LocationArgs) -> dict[str, Any]
 def location_details(context: ToolContext, args: LocationArgs) -> dict[str, Any]:
     """A location's address, hours and closures (the customer's own, or another by name or city), what members
     need on arrival, and the other locations."""
-    locations = list(context.session.exec(select(Location).order_by(col(Location.name))))
-    location = _at(context, args.location).location
+    locations = _locations(context)
+    location = _named(locations, args.location) if args.location else context.location
     weekly = {day: ", ".join(f"{start}-{end}" for start, end in location.business_hours.get(day, [])) or "closed"
               for day in WEEKDAYS}  # fmt: skip
     details: dict[str, Any] = {
