@@ -8,7 +8,7 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import answering, meanings, plain_yes, search_words, slots, understand
+from conversation.understanding import answering, meanings, plain_yes, search_words, sentences, slots, understand
 from domain.content import html_to_text
 from models.messages import (
     AgentType,
@@ -98,6 +98,9 @@ _BESIDE = ("thanks", "excuse")
 # What only sends the outreach's link again: it answers no question a sentence asks of the tools beside it ("Can
 # we see the Loft on the tour? What does it cost an hour?").
 _LINK_ONLY = ("tour", "about", "link")
+# A second question in a message is answered too from this share of its meaning: a weaker reading of a sentence
+# ("are there more open ones?" as opening hours) adds a wrong answer to a right one.
+SECOND_ASK = 0.7
 # A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
 # meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
 ASKS_HOW = 0.05
@@ -107,11 +110,7 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     """What the message asks of this agent's conversation (in the members' chat, `agent_type` None, of the
     chat's), by its meaning (`understanding.understand`), or None for anything else. A question is not taken for a
     mere thank-you or apology."""
-    # What the outreach was about first (its own words for prices, say), then what any customer may ask anywhere.
-    own = AGENTS[agent_type].intents if agent_type else ()
-    about = (*own, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
-    thanks = () if "?" in message else (_THANKS,)
-    known = (_WHO, *about, *questions.INTENTS, _LOST, _EXCUSE, _QUESTION, _VAGUE, *thanks)
+    known = _known(agent_type, message)
     answerable = {intent.name for intent in known} - set(_WEAK)
     read = meanings(message)
     meant = read[0].intent
@@ -124,13 +123,70 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     elif meant in _LINK_ONLY:
         looked_up = {intent.name for intent in known if intent.uses is not None}
         meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
-    if meant == "availability" and slots(message, None).kind is None:
-        meant = next((intent.name for intent in own if intent.times_mean_this), meant)
-    found = next((intent for intent in known if intent.name == meant), None)
+    found = _named(agent_type, known, meant, message)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
     return found
+
+
+def _known(agent_type: AgentType | None, message: str) -> tuple[Intent, ...]:
+    """What the message may mean, by name: what the outreach was about first (its own words for prices, say), then
+    what any customer may ask anywhere."""
+    about = (*AGENTS[agent_type].intents, _ABOUT, _LINK, _PAY_LATER) if agent_type else ()
+    thanks = () if "?" in message else (_THANKS,)
+    return (_WHO, *about, *questions.INTENTS, _LOST, _EXCUSE, _QUESTION, _VAGUE, *thanks)
+
+
+def _named(agent_type: AgentType | None, known: tuple[Intent, ...], meant: str | None, message: str) -> Intent | None:
+    """The intent of that name; a day or a time asked naming no desk, room or office, the one it means after this
+    outreach (in reply to a tour's, the tour)."""
+    if meant == "availability" and agent_type and slots(message, None).kind is None:
+        meant = next((intent.name for intent in AGENTS[agent_type].intents if intent.times_mean_this), meant)
+    return next((intent for intent in known if intent.name == meant), None)
+
+
+def _looks_up(intent: Intent | None) -> bool:
+    return intent is not None and intent.uses is not None and intent.answered is not None
+
+
+def also_asked(agent_type: AgentType | None, message: str, first: Intent | None) -> Intent | None:
+    """What another sentence of the message asks of the tools beside what it means first: "Will pay Friday. Is
+    this the June invoice?" asks for the invoice too; "No voy a renovar. ¿Hasta qué día puedo seguir?" for the
+    contract's dates. Each of the two is a sentence's own meaning, the second a question. None when it asks
+    nothing more, or `first` is for the team or the FAQ."""
+    if first is None or first.outcome is TurnOutcome.escalate or first in (_QUESTION, _VAGUE):
+        return None
+    read = sentences(message)
+    if all(understood.intent != first.name for _, understood in read):
+        return None  # what the whole means is no sentence's: the message asks one thing, or it is unclear
+    known = _known(agent_type, message)
+    for sentence, understood in read:
+        second = _named(agent_type, known, understood.intent, message)
+        asks = "?" in sentence and understood.confidence >= SECOND_ASK
+        if asks and _looks_up(second) and second is not None and second.name != first.name:
+            return second
+    return None
+
+
+def _tools_for(
+    asked: list[Intent], context: ComposeContext, message: str, steps: list[ToolStep]
+) -> tuple[list[ToolRequest], list[list[ToolStep]]]:
+    """The tools the intents asked want next, one intent after the other, and the steps each has had. An intent
+    after the first that wants a tool used already (the prices an office's availability looked up) is answered:
+    it is left out."""
+    had: list[list[ToolStep]] = []
+    taken = 0
+    for intent in asked:
+        mine: list[ToolStep] = []
+        while intent.uses is not None and (wanted := intent.uses(context, message, mine)):
+            if not mine and had and {tool.name for tool in wanted} & {step.request.name for step in steps[:taken]}:
+                break
+            if taken + len(wanted) > len(steps):
+                return wanted, [*had, mine]
+            mine, taken = mine + steps[taken : taken + len(wanted)], taken + len(wanted)
+        had.append(mine)
+    return [], had
 
 
 def answer(
@@ -163,13 +219,18 @@ def answer(
         elif (not steps and not answer_now and _asks(message)
               and understand(message).shares.get(_QUESTION.name, 0.0) >= ASKS_HOW):  # fmt: skip
             return _looked_up(message)
-    if intent is not None and intent.uses is not None and intent.answered is not None:
-        wanted = [] if answer_now else intent.uses(context, message, steps)
-        if wanted:
-            return Turn(reply_html="", outcome=intent.outcome, summary=intent.summary, tool_calls=wanted)
-        found = intent.answered(context, steps)
+    # What it asks of the tools, and what a second sentence asks of them beside it: each intent's tools in turn.
+    second = also_asked(agent_type, message, intent)
+    asked = [one for one in (intent, second) if _looks_up(one) and one is not None]
+    wanted, had = _tools_for(asked, context, message, steps)
+    if wanted and not answer_now:
+        return Turn(reply_html="", outcome=asked[0].outcome, summary=asked[0].summary, tool_calls=wanted)
+    found = [line for one, mine in zip(asked, had, strict=False) if mine and one.answered
+             for line in one.answered(context, mine)]  # fmt: skip
+    beside = " ".join(one.summary for one in asked if one is not intent)
+    if intent is not None and asked and asked[0] is intent:
         return Turn(reply_html=paragraphs(*faq, *found, signature_html(context)), outcome=intent.outcome,
-                    summary=intent.summary)  # fmt: skip
+                    summary=f"{intent.summary} {beside}".strip())  # fmt: skip
     # A practical question, or one nothing else understood, is looked up; a lone "?" or "hello?" asks nothing.
     if intent is _QUESTION or (intent is None and _asks(message)):
         return _from_faq(context, message, steps)
@@ -203,7 +264,11 @@ def answer(
             lines = [f"Of course, {first}, here it is again:", link]
         else:
             lines = [f"You're welcome, {first}! Let us know if there's anything else we can help with."]
-    return Turn(reply_html=paragraphs(*faq, *lines, signature_html(context)), outcome=outcome, summary=summary)
+    return Turn(
+        reply_html=paragraphs(*faq, *lines, *found, signature_html(context)),
+        outcome=outcome,
+        summary=f"{summary} {beside}".strip(),
+    )
 
 
 def _asks(message: str) -> bool:

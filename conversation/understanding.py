@@ -361,14 +361,25 @@ def groups(texts: list[str], known: list[str]) -> list[list[int]]:
 
 def meanings(text: str, by_clause: bool = False, sure: float = SENTENCE_CONFIDENT) -> list[Understood]:
     """What the message means as a whole, then each sentence (or clause) that means something of its own with at
-    least the confidence `sure`: a message can ask two things ("I paid. Please stop emailing me."). A part of a
-    word or two ("por favor.", "nada más.") counts only from `SHORT_CONFIDENT`, whatever it seems to mean: the
-    message as a whole is read too, and such a part alone says little."""
+    least the confidence `sure`: a message can ask two things ("I paid. Please stop emailing me.")."""
+    whole, parts = _parts(text, by_clause, sure)
+    return [whole, *(meant for _, meant in parts)]
+
+
+def sentences(text: str) -> list[tuple[str, Understood]]:
+    """Each sentence of a longer message that means something of its own (as `meanings`), with its words."""
+    return _parts(text, False, SENTENCE_CONFIDENT)[1]
+
+
+def _parts(text: str, by_clause: bool, sure: float) -> tuple[Understood, list[tuple[str, Understood]]]:
+    """The whole message's meaning, and its parts' that are sure enough. A part of a word or two ("por favor.",
+    "nada más.") counts only from `SHORT_CONFIDENT`, whatever it seems to mean: the message as a whole is read
+    too, and such a part alone says little."""
     split = _CLAUSE if by_clause else _SENTENCE
     parts = [part for part in split.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
-    whole, *sentences = _understood([text, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])])
-    return [whole, *(meant for part, meant in zip(parts, sentences, strict=False)
-                     if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure))]  # fmt: skip
+    whole, *read = _understood([text, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])])
+    return whole, [(part, meant) for part, meant in zip(parts, read, strict=False)
+                   if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure)]  # fmt: skip
 
 
 def _few_words(text: str) -> bool:

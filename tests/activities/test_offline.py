@@ -130,6 +130,44 @@ def test_the_members_chat_sends_the_portals_link() -> None:
     assert 'href="https://portal.example/book?sig=1"' in turn.reply_html
 
 
+OPEN = ToolResult(name="invoice_details", ok=True, content={"invoices": [
+    {"number": "AMS-1042", "amount": "€1,250.00", "due_date": "2026-11-02", "status": "open",
+     "payment_link": "https://portal.example/pay/AMS-1042",
+     "line_items": [{"description": "Private Office", "amount": "€1,250.00", "quantity": 1}]}]})  # fmt: skip
+HOURS = ToolResult(name="location_details", ok=True, content={
+    "name": "Canal House", "address": "Herengracht 182", "opening_hours": {"mon": "09:00-18:00", "sat": "closed"},
+    "closed_on": [], "other_locations": []})  # fmt: skip
+PRICES = ToolResult(name="plans_and_prices", ok=True, content={
+    "plans": [{"name": "Flex Desk", "monthly_price": "€250.00"}],
+    "private_offices": [{"name": "Office 2.4", "seats": 4, "monthly_price": "€1,650.00"}],
+    "day_pass": "€35.00"})  # fmt: skip
+PORTAL = ToolResult(name="portal_link", ok=True, content={"link": "https://portal.example/book?sig=1"})
+
+
+def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
+    """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
+    pay noted, and the invoice it asks about listed."""
+    found = {"location_details": HOURS, "plans_and_prices": PRICES, "portal_link": PORTAL, "invoice_details": OPEN}
+    tools, turn = answered(None, "Are you open on Saturdays? And how much is a day pass?", found)
+    assert tools == ["location_details", "plans_and_prices", "portal_link"]
+    assert "Saturday: closed" in turn.reply_html and "A day pass is €35.00." in turn.reply_html
+    assert turn.outcome is TurnOutcome.reply and turn.reply_html.count("The Canal House team") == 1
+
+    message = "I'll pay it on Friday when my salary comes in. Do I have any other open invoices?"
+    tools, turn = answered(AgentType.due_invoice, message, found)
+    assert tools == ["invoice_details"]
+    assert "noted when you plan to pay" in turn.reply_html and "AMS-1042" in turn.reply_html
+    assert turn.outcome is TurnOutcome.resolve  # the promise is noted for the team, as without the question
+
+
+def test_a_second_question_the_first_answer_covers_is_not_answered_twice() -> None:
+    """An office without a day is looked up by its prices: the question of what it costs is answered by them."""
+    message = "Is a private office for 3 people available? How much is it per month?"
+    tools, turn = answered(None, message, {"plans_and_prices": PRICES, "portal_link": PORTAL})
+    assert tools == ["plans_and_prices", "portal_link"]
+    assert turn.reply_html.count("Office 2.4") == 1
+
+
 LEAD_FACTS: dict[str, str | int] = {
     "inquiry_id": "ams-lead-1",
     "inquiry_date": "2026-11-02",
