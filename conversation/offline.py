@@ -8,7 +8,16 @@ from html import escape
 from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
-from conversation.understanding import answering, meanings, plain_yes, search_words, sentences, slots, understand
+from conversation.understanding import (
+    answering,
+    meanings,
+    names_portal,
+    plain_yes,
+    search_words,
+    sentences,
+    slots,
+    understand,
+)
 from domain.content import html_to_text
 from models.messages import (
     AgentType,
@@ -124,6 +133,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         looked_up = {intent.name for intent in known if intent.uses is not None}
         meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
     found = _named(agent_type, known, meant, message)
+    if found is _LINK and names_portal(message):  # the member portal's link, not the outreach's
+        found = questions.PORTAL
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES

@@ -99,9 +99,9 @@ def _booking(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     if found.name == "check_availability":
         return _free(context, found.content, found.error) if found.ok or found.error else []
     if not found.ok:
-        return [f"I couldn't open the booking page just now, {first}; our team can book it for you if you ask."]
-    return [f"Of course, {first}! Pick the room or desk and the time that suit you here: "
-            f'<a href="{escape(found.content["link"], quote=True)}">book in the portal</a>.',
+        return [f"I couldn't open the member portal just now, {first}; our team can help you if you ask."]
+    return [f"Of course, {first}! Here's your link to the member portal, where you can book a room or a desk: "
+            f'<a href="{escape(found.content["link"], quote=True)}">open the portal</a>.',
             "Or tell me the day and I'll check what's free."]  # fmt: skip
 
 
@@ -241,6 +241,9 @@ def _contracts(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
             f"<ul>{items}</ul>"]  # fmt: skip
 
 
+# A link to the member portal: in the members' chat, and in any conversation that names the portal.
+PORTAL = Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_booking)
+
 INTENTS = (
     Intent(
         TurnOutcome.reply,
@@ -278,7 +281,7 @@ INTENTS = (
         answered=_location,
     ),
     # An outreach's own link comes first (the agent's "link"); in the members' chat, the portal's.
-    Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_booking),
+    PORTAL,
     Intent(
         TurnOutcome.reply,
         "contract_detail",

@@ -475,6 +475,18 @@ _KINDS = {
 }  # fmt: skip
 
 
+# The member portal, by the words customers use for it and for signing in to it in the six languages ("ledenportaal",
+# "Mitgliederportal", "log in", "inloggen", "me reconnecter").
+_PORTAL = re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
+                     r"iniciar sesi[óo]n|fazer login)\b", re.I)  # fmt: skip
+
+
+def names_portal(text: str) -> bool:
+    """Whether the message names the member portal (or signing in to it): a link it asks for is the portal's, not
+    the outreach's."""
+    return _PORTAL.search(text[:READ_CHARS]) is not None
+
+
 # For how many weeks a weekly booking runs ("for 6 weeks", "6 semanas"): four unless it says.
 _WEEKS = re.compile(r"\b(\d{1,2})\s*(weeks|weken|wochen|semaines|semanas)\b", re.I)
 WEEKS = 4

@@ -144,6 +144,19 @@ PRICES = ToolResult(name="plans_and_prices", ok=True, content={
 PORTAL = ToolResult(name="portal_link", ok=True, content={"link": "https://portal.example/book?sig=1"})
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["Could you send me the link to the member portal? I want to change my card.",
+     "Waar kan ik inloggen? Ik wil mijn gegevens aanpassen.",
+     "Je n'arrive plus à me connecter, vous pouvez m'envoyer le lien ?"],
+)  # fmt: skip
+def test_a_link_asked_for_the_member_portal_is_the_portals_not_the_outreachs(message: str) -> None:
+    tools, turn = answered(AgentType.due_invoice, message, {"portal_link": PORTAL, "search_faq": NO_ARTICLE})
+    assert tools[-1] == "portal_link"
+    assert 'href="https://portal.example/book?sig=1"' in turn.reply_html
+    assert "pay/AMS-1042" not in turn.reply_html
+
+
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
     """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
     pay noted, and the invoice it asks about listed."""
