@@ -113,11 +113,17 @@ def reported(text: str) -> frozenset[str]:
 
 
 def opts_out(text: str) -> bool:
-    """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences)
-    clearly means."""
+    """An ask to hear no more: the rule's phrases in six languages, or what the message (or one of its sentences or
+    clauses) clearly means. Beside a claim for the team (a lawyer, a disputed charge, a request for their data) a
+    part alone is not enough, the whole must mean it: "Please remove it" is the charge, "Sie werden von ihm hören"
+    the lawyer."""
     read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
-    return asks_to_opt_out(text) or any(understood.intent == "opt_out" and understood.confidence >= OPTING_OUT
-                                        for understood in meanings(read, by_clause=True))  # fmt: skip
+    if asks_to_opt_out(text):
+        return True
+    whole, *parts = meanings(read, by_clause=True)
+    claim = also_with_opt_out(text) is not None
+    return any(understood.intent == "opt_out" and understood.confidence >= OPTING_OUT
+               for understood in ([whole] if claim else [whole, *parts]))  # fmt: skip
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:

@@ -76,6 +76,21 @@ def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool
 
 
 @pytest.mark.parametrize(
+    ("text", "out"),
+    [("My solicitor has the contract now. You'll hear from her.", False),
+     ("Mon avocat s'occupe de ce contrat. Vous aurez de ses nouvelles.", False),
+     ("This invoice charges a room I never booked. Please take it off.", False),
+     ("Welche Daten haben Sie über mich gespeichert? Bitte teilen Sie mir das mit.", False),
+     # an ask to stop beside a claim is still one: the team gets the claim, and nothing more is sent
+     ("You charged me twice for November. Stop emailing me.", True)],
+)  # fmt: skip
+def test_a_claims_own_words_are_no_ask_to_stop(text: str, out: bool) -> None:
+    """Beside a lawyer, a disputed charge or a request for their data, "you'll hear from her" or "take it off" is
+    the claim speaking: the customer must reach the team, not be opted out."""
+    assert opts_out(text) is out
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("Can I talk to someone on your team?", EscalationReason.asked_for_person),
