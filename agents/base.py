@@ -386,10 +386,12 @@ def human_date(iso: str | int) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def day_pass_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
-    """A day pass for the day the customer names: first whether a desk is free then, then the pass itself; no day
-    named, what a day pass costs (to ask which day)."""
-    day = mentioned_day(message, context.today) if context.today else None
+def day_pass_tools(
+    context: ComposeContext, message: str, steps: list[ToolStep], unnamed: date | None = None
+) -> list[ToolRequest]:
+    """A day pass for the day the customer names (or, naming none, the day the outreach is about: `unnamed`):
+    first whether a desk is free then, then the pass itself; no day, what a day pass costs (to ask which day)."""
+    day = (mentioned_day(message, context.today) if context.today else None) or unnamed
     if day is None:
         return [] if steps else [price_lookup(context, message)]
     if not steps:

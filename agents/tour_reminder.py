@@ -1,14 +1,26 @@
 """tour_reminder: a tour of the space starts within N days (the day before, by default): what time, where, how to
 move it."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from agents.base import Agent, Candidates, ComposeContext, Intent, Scan, Wording, dedup, human_date, make_pattern
-from models.messages import AgentType, Pattern, Priority, TourStatus, TurnOutcome
+from agents.base import (
+    Agent,
+    Candidates,
+    ComposeContext,
+    Intent,
+    Scan,
+    Wording,
+    day_pass_bought,
+    day_pass_tools,
+    dedup,
+    human_date,
+    make_pattern,
+)
+from models.messages import AgentType, Pattern, Priority, ToolRequest, ToolStep, TourStatus, TurnOutcome
 from models.tables import Customer, ProposedAction, Tour
 
 
@@ -92,6 +104,11 @@ def _tour(context: ComposeContext) -> list[str]:
             "suits you better, you can pick here:"]  # fmt: skip
 
 
+def _day_pass(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
+    """A day pass naming no day is for the tour's ("can I stay and work after the tour?")."""
+    return day_pass_tools(context, message, steps, date.fromisoformat(str(context.facts["tour_date"])))
+
+
 AGENT = Agent(
     type=AgentType.tour_reminder,
     description="A tour of the space is booked for the next N days (1: tomorrow) and has not been cancelled.",
@@ -109,6 +126,13 @@ AGENT = Agent(
     intents=(
         Intent(
             TurnOutcome.reply, "tour", "Gave the tour's time and the link to pick another.", _tour, times_mean_this=True
+        ),
+        Intent(
+            TurnOutcome.reply,
+            "day_pass",
+            "The customer asked for a day pass (the tour's day, unless they named another); checked it and bought it.",
+            uses=_day_pass,
+            answered=day_pass_bought,
         ),
     ),
 )

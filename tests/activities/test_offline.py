@@ -1,6 +1,8 @@
 """The offline composer and conversation engine: exact facts, the customer's name, tone by history,
 and no way for data to inject markup."""
 
+from datetime import date
+
 import pytest
 
 from activities.offline import compose
@@ -155,6 +157,18 @@ def test_a_link_asked_for_the_member_portal_is_the_portals_not_the_outreachs(mes
     assert tools[-1] == "portal_link"
     assert 'href="https://portal.example/book?sig=1"' in turn.reply_html
     assert "pay/AMS-1042" not in turn.reply_html
+
+
+def test_a_day_pass_naming_no_day_in_reply_to_a_tour_is_for_the_tours_day() -> None:
+    tour = {"tour_id": "t1", "tour_date": "2026-12-08", "tour_time": "11:00", "address": "Herengracht 182",
+            "tour_link": "https://portal.example/tour"}  # fmt: skip
+    composed = context(facts=tour, today=date(2026, 12, 7))
+    [check] = answer(AgentType.tour_reminder, composed, "Kann ich nach der Führung direkt einen Tagespass kaufen?",
+                     []).tool_calls  # fmt: skip
+    assert (check.name, check.arguments["date"]) == ("check_availability", "2026-12-08")
+    # A day named is that day.
+    [check] = answer(AgentType.tour_reminder, composed, "Can I get a day pass for Friday instead?", []).tool_calls
+    assert (check.name, check.arguments["date"]) == ("check_availability", "2026-12-11")
 
 
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
