@@ -11,7 +11,7 @@ from conversation import questions
 from conversation.understanding import (
     answering,
     meanings,
-    names_portal,
+    names,
     plain_yes,
     search_words,
     sentences,
@@ -133,8 +133,10 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         looked_up = {intent.name for intent in known if intent.uses is not None}
         meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
     found = _named(agent_type, known, meant, message)
-    if found is _LINK and names_portal(message):  # the member portal's link, not the outreach's
+    if found is _LINK and names("portal", message):  # the member portal's link, not the outreach's
         found = questions.PORTAL
+    elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour
+        found = _named(agent_type, known, "day_pass", message)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES

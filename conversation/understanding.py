@@ -475,16 +475,21 @@ _KINDS = {
 }  # fmt: skip
 
 
-# The member portal, by the words customers use for it and for signing in to it in the six languages ("ledenportaal",
-# "Mitgliederportal", "log in", "inloggen", "me reconnecter").
-_PORTAL = re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
-                     r"iniciar sesi[óo]n|fazer login)\b", re.I)  # fmt: skip
+# What a message may name of ours by the words customers use for it in the six languages: the member portal (and
+# signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter") and a day pass.
+_NAMES = {
+    "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
+                         r"iniciar sesi[óo]n|fazer login)\b", re.I),
+    "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
+                           r"pases? (?:de |por )?d[íi]a|pases? diarios?|passes? (?:de (?:um )?dia|di[áa]rios?))\b",
+                           re.I),
+}  # fmt: skip
 
 
-def names_portal(text: str) -> bool:
-    """Whether the message names the member portal (or signing in to it): a link it asks for is the portal's, not
-    the outreach's."""
-    return _PORTAL.search(text[:READ_CHARS]) is not None
+def names(thing: str, text: str) -> bool:
+    """Whether the message names that thing of ours (`portal`, `day_pass`): a link asked for naming the portal is
+    the portal's, not the outreach's; a day pass asked instead of a tour is a day pass."""
+    return _NAMES[thing].search(text[:READ_CHARS]) is not None
 
 
 # For how many weeks a weekly booking runs ("for 6 weeks", "6 semanas"): four unless it says.

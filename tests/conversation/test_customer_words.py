@@ -146,6 +146,19 @@ def test_an_apology_is_answered_for_what_it_asks_beside_it(text: str, intent: st
     assert found is not None and found.name == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("Sorry about yesterday! Instead of the tour, could I just get a day pass for Thursday?", "day_pass"),
+     ("Statt der Führung lieber einen Tagespass für Freitag, geht das?", "day_pass"),
+     ("En lugar de la visita, ¿puedo comprar un pase de día para el lunes?", "day_pass"),
+     ("Can we move the tour to Friday at 10?", "tour"), ("Kunnen we de rondleiding naar vrijdag verzetten?", "tour")],
+)  # fmt: skip
+def test_a_day_pass_asked_instead_of_a_tour_is_a_day_pass(text: str, intent: str) -> None:
+    """A day named after a missed tour moves the tour, unless what is asked for that day is a day pass."""
+    found = detect_intent(AgentType.tour_no_show, text)
+    assert found is not None and found.name == intent
+
+
 @pytest.mark.parametrize("text", ["Sí, quiero una", "Sim, quero um", "Oui, envoyez-les", "Yes, plan A"])
 def test_a_yes_ending_on_a_word_a_sentence_may_end_on_is_not_cut_short(text: str) -> None:
     assert plain_yes(text)
