@@ -19,7 +19,7 @@ from agents.base import (
     viewing,
 )
 from conversation.turn import OFFERED, offered
-from conversation.understanding import says_yes, short_answer, slots
+from conversation.understanding import asks_if_free, says_yes, short_answer, slots
 from domain.business_hours import WEEKDAYS
 from domain.places import named_location
 from models.messages import Offer, ToolRequest, ToolStep, TurnOutcome
@@ -68,14 +68,15 @@ def _portal_tools(_context: ComposeContext, _message: str, steps: list[ToolStep]
 
 def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep]) -> list[ToolRequest]:
     """What is free on the day, at the times and for the people the message names (at another of our locations,
-    if it names one: that day); without a day, the portal — or, for an office, its prices and a viewing: an office
-    without a day is one to rent by the month."""
+    if it names one: that day); asked whether something is free naming no day, today; without a day, the portal —
+    or, for an office, its prices and a viewing: an office without a day is one to rent by the month."""
     asked = slots(message, context.today)
     if asked.day is None and asked.kind == "office":
         return prices_and_viewing(context, message, steps)
     if steps:
         return []
-    if asked.day is None:
+    day = asked.day or (context.today if asks_if_free(message) else None)
+    if day is None:
         return [_PORTAL]
     kind = asked.kind or ("meeting_room" if asked.seats > 1 else "desk")
     arguments: dict[str, Any] = {"kind": kind, "seats": asked.seats}
@@ -84,7 +85,7 @@ def _booking_tools(context: ComposeContext, message: str, steps: list[ToolStep])
     weeks = asked.weeks
     if elsewhere := named_location(message, context.other_locations):  # its team books there, weekly ones too
         arguments["location"], weeks = elsewhere, 1
-    days = [asked.day + timedelta(weeks=week) for week in range(weeks)]  # a weekly booking: each of its days
+    days = [day + timedelta(weeks=week) for week in range(weeks)]  # a weekly booking: each of its days
     return [ToolRequest(call_id=f"availability-{n}", name="check_availability",
                         arguments={**arguments, "date": day.isoformat()}) for n, day in enumerate(days)]  # fmt: skip
 

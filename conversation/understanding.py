@@ -486,6 +486,16 @@ _NAMES = {
 }  # fmt: skip
 
 
+# A question whether a space is free, in the six languages: naming no day, it asks about today ("is the phone booth
+# free?", "Welke bureaus zijn er vrij?").
+_FREE = re.compile(r"\b(free|available|vrij|beschikbaar|frei|verfügbar|libres?|disponibles?|dispo|dispon[íi]ve(?:l|is)|"
+                   r"livres?)\b", re.I)  # fmt: skip
+
+
+def asks_if_free(text: str) -> bool:
+    return _FREE.search(text[:READ_CHARS]) is not None
+
+
 def names(thing: str, text: str) -> bool:
     """Whether the message names that thing of ours (`portal`, `day_pass`): a link asked for naming the portal is
     the portal's, not the outreach's; a day pass asked instead of a tour is a day pass."""

@@ -60,7 +60,8 @@ _POINTS_TO_DAY = (
 )
 # Today, or a part of it: "this afternoon", "right now", "in 20 min", "vanmiddag", "cet après-midi", "esta tarde".
 _TODAY = re.compile(
-    r"\b(today|tonight|this (?:morning|afternoon|evening)|right now|now|in (?:like |about |~)?\d+ ?min\w*"
+    r"\b(today|tonight|this (?:morning|afternoon|evening)|right now|now"
+    r"|(?:in|over|binnen|dans|en|em|daqui a) (?:like |about |~)?\d+ ?(?:min\w*|uur|stunden?|heures?|horas?|hours?)"
     r"|vandaag|vanochtend|vanmorgen|vanmiddag|vanavond|nu|heute|jetzt|aujourd['\u2019]hui|maintenant|ce matin"
     r"|cet apr[èe]s-midi|ce soir|hoy|ahora|esta tarde|esta noche|hoje|agora)\b"
 )

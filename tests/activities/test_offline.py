@@ -171,6 +171,22 @@ def test_a_day_pass_naming_no_day_in_reply_to_a_tour_is_for_the_tours_day() -> N
     assert (check.name, check.arguments["date"]) == ("check_availability", "2026-12-11")
 
 
+@pytest.mark.parametrize(
+    ("message", "tool", "day"),
+    [("Is the phone booth free?", "check_availability", "2026-12-07"),
+     ("Zijn er nog bureaus vrij bij het raam?", "check_availability", "2026-12-07"),
+     ("¿Hay una sala libre en 20 minutos?", "check_availability", "2026-12-07"),
+     ("Is the Loft free on Friday?", "check_availability", "2026-12-11"),
+     ("I'd like to book a meeting room", "portal_link", None)],
+)  # fmt: skip
+def test_asked_whether_a_space_is_free_naming_no_day_is_asked_for_today(
+    message: str, tool: str, day: str | None
+) -> None:
+    """Without a day, a request to book gets the portal; a question whether something is free, today's answer."""
+    [call] = answer(None, context(today=date(2026, 12, 7)), message, []).tool_calls
+    assert (call.name, call.arguments.get("date")) == (tool, day)
+
+
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
     """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
     pay noted, and the invoice it asks about listed."""

@@ -30,6 +30,13 @@ TUESDAY = date(2026, 12, 1)
         ("kan ik morgen komen?", MONDAY, TUESDAY),
         ("am Freitag von 10 bis 12 Uhr", MONDAY, date(2026, 12, 4)),
         ("heute Morgen", MONDAY, MONDAY),  # a morning, not tomorrow
+        # In so many minutes or hours: today, in any of the six.
+        ("in 20 minutes", MONDAY, MONDAY),
+        ("over 20 minuten", MONDAY, MONDAY),
+        ("in 2 Stunden", MONDAY, MONDAY),
+        ("dans 30 minutes", MONDAY, MONDAY),
+        ("en 20 minutos", MONDAY, MONDAY),
+        ("daqui a 2 horas", MONDAY, MONDAY),
         ("mercredi prochain de 10h à 12h", MONDAY, date(2026, 12, 2)),
         ("mardi prochain", TUESDAY, date(2026, 12, 8)),
         ("le 3 décembre", MONDAY, date(2026, 12, 3)),
