@@ -137,6 +137,9 @@ class Agent:
     # One sentence (HTML) that reminds the customer what this is about, ahead of the link.
     recap: Callable[[ComposeContext], str]
     intents: tuple[Intent, ...] = ()
+    # The intent that answers a link of ours that no longer works with one made afresh (an invoice's lookup, with
+    # its payment link); None: the link again.
+    fresh_link: str | None = None
     category: AgentCategory = AgentCategory.customer
     channel: Channel = Channel.ai_email  # what it proposes on when a location is set up
     # Whether its proposals may be sent without review at all (auto-execute): a reminder of a fact may, a proposal

@@ -241,6 +241,7 @@ AGENT = Agent(
     resolved=_resolved,
     waiting=_waiting,
     link_fact="payment_link",
+    fresh_link="invoice_detail",
     wording=_wording,
     recap=_recap,
     intents=(

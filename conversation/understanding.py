@@ -476,13 +476,17 @@ _KINDS = {
 
 
 # What a message may name of ours by the words customers use for it in the six languages: the member portal (and
-# signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter") and a day pass.
+# signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter"), a day pass, and a
+# link that no longer works ("expired", "werkt niet", "ne marche plus").
 _NAMES = {
     "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
                          r"iniciar sesi[óo]n|fazer login)\b", re.I),
     "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
                            r"pases? (?:de |por )?d[íi]a|pases? diarios?|passes? (?:de (?:um )?dia|di[áa]rios?))\b",
                            re.I),
+    "dead_link": re.compile(r"\b(expired|verlopen|abgelaufen|expir[ée]e?|caducad[oa]|expirad[oa]|vencid[oa]|"
+                            r"(?:does ?n[o']?t|not) work\w*|werkt niet|funktioniert nicht|ne marche (?:plus|pas)|"
+                            r"no funciona|n[ãa]o funciona)\b", re.I),
 }  # fmt: skip
 
 
@@ -497,8 +501,9 @@ def asks_if_free(text: str) -> bool:
 
 
 def names(thing: str, text: str) -> bool:
-    """Whether the message names that thing of ours (`portal`, `day_pass`): a link asked for naming the portal is
-    the portal's, not the outreach's; a day pass asked instead of a tour is a day pass."""
+    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`): a link asked for naming
+    the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass; a link that
+    no longer works is sent afresh."""
     return _NAMES[thing].search(text[:READ_CHARS]) is not None
 
 

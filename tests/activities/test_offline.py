@@ -187,6 +187,18 @@ def test_asked_whether_a_space_is_free_naming_no_day_is_asked_for_today(
     assert (call.name, call.arguments.get("date")) == (tool, day)
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["The payment link says expired, can you send me a new one?", "De betaallink werkt niet, kunt u een nieuwe sturen?",
+     "Le lien de paiement ne marche plus, vous pouvez m'en renvoyer un ?"],
+)  # fmt: skip
+def test_a_payment_link_that_no_longer_works_is_sent_afresh(message: str) -> None:
+    """Not the same link again: the invoice looked up, with a payment link made now."""
+    tools, turn = answered(AgentType.due_invoice, message, {"invoice_details": OPEN, "search_faq": NO_ARTICLE})
+    assert tools[-1] == "invoice_details"
+    assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html and "Private Office" in turn.reply_html
+
+
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
     """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
     pay noted, and the invoice it asks about listed."""
