@@ -213,6 +213,9 @@ def worker_for(client: Client, engine: Engine, settings: Settings, task_queue: s
 
 
 STACK_CUSTOMERS = 30
+# How long the stack's client keeps an idle connection: less than the server's 5 seconds, so it never sends a
+# request on a connection the server is closing.
+KEPT_ALIVE = 2.0
 
 
 @dataclass
@@ -363,8 +366,15 @@ async def stack(temporal: Client, engine: Engine, settings: Settings, database_u
             served_api(served, api_engine, api_client, watch) as base_url,
             # The API shares the test's event loop with a worker writing a detection run's proposals: on a busy
             # two-core machine a read can wait longer than httpx's 5 seconds without anything being wrong (how
-            # fast it answers is `make bench`'s to measure).
-            httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as http,
+            # fast it answers is `make bench`'s to measure). An idle connection is let go before the server's own
+            # 5 seconds run out: with both at 5, a request sent just as the server closes the connection fails with
+            # a read error (seen after a mailbox sync of some seconds without a request).
+            httpx.AsyncClient(
+                base_url=base_url,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+                limits=httpx.Limits(keepalive_expiry=KEPT_ALIVE),
+            ) as http,
         ):
             yield Stack(http=http, client=client, engine=engine, task_queue=worker.task_queue, admin_token=token)
     api_engine.dispose()
