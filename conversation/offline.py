@@ -166,10 +166,10 @@ def _looks_up(intent: Intent | None) -> bool:
 
 
 def also_asked(agent_type: AgentType | None, message: str, first: Intent | None) -> Intent | None:
-    """What another sentence of the message asks of the tools beside what it means first: "Will pay Friday. Is
-    this the June invoice?" asks for the invoice too; "No voy a renovar. ¿Hasta qué día puedo seguir?" for the
-    contract's dates. Each of the two is a sentence's own meaning, the second a question. None when it asks
-    nothing more, or `first` is for the team or the FAQ."""
+    """What another sentence of the message asks of the tools beside what it means first: "I'll pay on Friday. Do
+    I have other open invoices?" asks for the invoice too; "Are you open on Saturdays? And how much is a day pass?"
+    for the prices. Each of the two is a sentence's own meaning, the second a question. None when it asks nothing
+    more, or `first` is for the team or the FAQ."""
     if first is None or first.outcome is TurnOutcome.escalate or first in (_QUESTION, _VAGUE):
         return None
     read = sentences(message)
