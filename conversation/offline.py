@@ -155,9 +155,11 @@ def _known(agent_type: AgentType | None, message: str) -> tuple[Intent, ...]:
 
 def _named(agent_type: AgentType | None, known: tuple[Intent, ...], meant: str | None, message: str) -> Intent | None:
     """The intent of that name; a day or a time asked naming no desk, room or office, the one it means after this
-    outreach (in reply to a tour's, the tour)."""
+    outreach (in reply to a tour's, the tour); a payment asked about, its status."""
     if meant == "availability" and agent_type and slots(message, None).kind is None:
         meant = next((intent.name for intent in AGENTS[agent_type].intents if intent.times_mean_this), meant)
+    elif meant == "paid" and "?" in message:  # whether it has arrived, asked: looked up, not taken as told
+        meant = questions.PAYMENT_STATUS
     return next((intent for intent in known if intent.name == meant), None)
 
 

@@ -34,6 +34,10 @@ ESCALATING_SENTENCE = 0.75
 # An ask to stop read by meaning (the rule's phrases aside) from this share: an opt-out must never be imagined, and a
 # weaker reading of an angry message ("WHY DO YOU KEEP SENDING ME THIS") is frustration, for a person to answer.
 OPTING_OUT = 0.35
+# One sentence or clause of a longer message asks to stop from this share, as one hands a message to the team: a
+# fragment beside a clear question ("Are there 3 desks free that day? Me plus two freelancers.") is no opt-out
+# imagined, and an ask to stop said in a sentence of its own is read far above it, or by the rule's phrases.
+OPTING_OUT_SENTENCE = ESCALATING_SENTENCE
 
 LABELS = {
     EscalationReason.asked_for_person: "The customer asked for a person.",
@@ -121,9 +125,10 @@ def opts_out(text: str) -> bool:
     if asks_to_opt_out(text):
         return True
     whole, *parts = meanings(read, by_clause=True)
+    if whole.intent == "opt_out" and whole.confidence >= OPTING_OUT:
+        return True
     claim = also_with_opt_out(text) is not None
-    return any(understood.intent == "opt_out" and understood.confidence >= OPTING_OUT
-               for understood in ([whole] if claim else [whole, *parts]))  # fmt: skip
+    return not claim and any(part.intent == "opt_out" and part.confidence >= OPTING_OUT_SENTENCE for part in parts)
 
 
 def priced(situation: Situation, said: Escalation, request: TurnRequest) -> Escalation:

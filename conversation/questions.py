@@ -36,16 +36,14 @@ def _invoice_lookup(_context: ComposeContext, message: str, steps: list[ToolStep
     return [ToolRequest(call_id="invoices", name="invoice_details", arguments=arguments)]
 
 
-def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    """The invoices the tool found — each with its amount, due date, status and payment link — or none open."""
-    first = escape(context.first_name)
-    [step] = steps
-    if not step.result.ok:
-        return [f"I couldn't find that, {first}: {escape(step.result.error or 'the invoice is unknown')}",
-                "Tell me the invoice number as it is written on the invoice, or ask for our team."]  # fmt: skip
-    invoices = step.result.content.get("invoices", [])
-    if not invoices:
-        return [f"Good news, {first}: you have no open invoices with us."]
+def _not_found(context: ComposeContext, step: ToolStep) -> list[str]:
+    error = escape(step.result.error or "the invoice is unknown")
+    return [f"I couldn't find that, {escape(context.first_name)}: {error}",
+            "Tell me the invoice number as it is written on the invoice, or ask for our team."]  # fmt: skip
+
+
+def _listed(invoices: list[dict[str, Any]]) -> str:
+    """The invoices as a list, each with its amount, due date, status and payment link."""
     items = "".join(
         f"<li>{escape(invoice['number'])}: {escape(invoice['amount'])}, due {escape(invoice['due_date'])} "
         f"({escape(invoice['status'])})"
@@ -54,8 +52,42 @@ def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
         + "</li>"
         for invoice in invoices
     )  # fmt: skip
+    return f"<ul>{items}</ul>"
+
+
+def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The invoices the tool found, or none open."""
+    first = escape(context.first_name)
+    [step] = steps
+    if not step.result.ok:
+        return _not_found(context, step)
+    invoices = step.result.content.get("invoices", [])
+    if not invoices:
+        return [f"Good news, {first}: you have no open invoices with us."]
     return [f"Here {'is' if len(invoices) == 1 else 'are'} your invoice{'s' if len(invoices) > 1 else ''}, {first}:",
-            f"<ul>{items}</ul>", "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
+            _listed(invoices), "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
+
+
+def _payment_status(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """Whether the payment asked about has arrived, as the invoices show it: one still open is said to be, with
+    when a payment shows — never marked paid on the customer's word."""
+    first = escape(context.first_name)
+    [step] = steps
+    if not step.result.ok:
+        return _not_found(context, step)
+    invoices = step.result.content.get("invoices", [])
+    paid = [escape(invoice["number"]) for invoice in invoices if invoice["status"] == "paid"]
+    open_ = [invoice for invoice in invoices if invoice["status"] != "paid"]
+    if not invoices:
+        return [f"Good news, {first}: you have no open invoices with us, so your payments have all arrived."]
+    lines = [f"Yes, {first}: invoice {' and '.join(paid)} {'is' if len(paid) == 1 else 'are'} paid. Thank you!"
+             ] if paid else []  # fmt: skip
+    if open_:
+        lines += [f"{'This' if len(open_) == 1 else 'These'} still {'shows' if len(open_) == 1 else 'show'} as open "
+                  f"on our side, {first}:", _listed(open_),
+                  "Payments can take a business day or two to show up. If you paid longer ago than that, reply with "
+                  "the day you paid and our team will look for it."]  # fmt: skip
+    return lines
 
 
 # The portal's page to book, with the customer's own signed link.
@@ -245,6 +277,9 @@ def _contracts(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
 # A link to the member portal: in the members' chat, and in any conversation that names the portal.
 PORTAL = Intent(TurnOutcome.reply, "link", "Sent the link to the member portal.", uses=_portal_tools, answered=_booking)
 
+# Whether a payment has arrived, asked rather than told ("has my transfer come through?"): what the invoices show.
+PAYMENT_STATUS = "payment_status"
+
 INTENTS = (
     Intent(
         TurnOutcome.reply,
@@ -252,6 +287,13 @@ INTENTS = (
         "Listed the customer's invoices with their payment links.",
         uses=_invoice_lookup,
         answered=_invoices,
+    ),
+    Intent(
+        TurnOutcome.reply,
+        PAYMENT_STATUS,
+        "The customer asked whether their payment has arrived; looked the invoices up.",
+        uses=_invoice_lookup,
+        answered=_payment_status,
     ),
     Intent(
         TurnOutcome.reply,

@@ -28,8 +28,9 @@ REQUEST = re.compile(
     "|".join([
         # English
         r"\bunsubscribe\b", r"\bopt(ed|ing)? ?out\b", r"\bremove me\W*$",
-        r"\bremove (me|my \w+) from (your|the|this) (mailing )?(list|emails?|database)", r"\btake me off\b",
-        rf"\bstop ({_WRITE}|call\w*)\b", rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
+        r"\bremove (me|my \w+) from (your|the|this) (mailing |contact )?(lists?|emails?|database|contacts)",
+        r"\btake me off\b", rf"\bstop ({_WRITE}|call\w*)\b", rf"\bstop (the|these|those|your|all) (\w+ )?{_SENT}",
+        rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
         rf"\bno (more|further) (\w+ )?{_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
         r"\bleave me alone\b", r"\bstop receiving\b", r"\b(take|remove|get)\b.{0,40}\b(off|from)\b.{0,30}\blists?\b",
         # Dutch

@@ -199,6 +199,31 @@ def test_a_payment_link_that_no_longer_works_is_sent_afresh(message: str) -> Non
     assert 'href="https://portal.example/pay/AMS-1042"' in turn.reply_html and "Private Office" in turn.reply_html
 
 
+PAID = ToolResult(name="invoice_details", ok=True, content={"invoices": [
+    {"number": "AMS-1042", "amount": "€1,250.00", "due_date": "2026-11-02", "status": "paid",
+     "line_items": []}]})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("agent", "message"),
+    [(AgentType.due_invoice, "I transferred it on Monday, has it come through yet?"),
+     (None, "Wurde meine Zahlung vom 3. schon verbucht?"),
+     (AgentType.at_risk, "Tudo bem. A fatura de novembro já está paga? Não sei se a transferência passou.")],
+)  # fmt: skip
+def test_whether_a_payment_has_arrived_is_looked_up_not_taken_as_told(agent: AgentType | None, message: str) -> None:
+    """The invoice still open is said to be, with when a payment shows; one paid, that it is. Told rather than
+    asked, a payment is acknowledged for the team, as before."""
+    tools, turn = answered(agent, message, {"invoice_details": OPEN})
+    assert tools == ["invoice_details"] and turn.outcome is TurnOutcome.reply
+    assert "AMS-1042" in turn.reply_html and "still shows as open" in turn.reply_html
+    assert "a business day or two" in turn.reply_html
+    _, turn = answered(agent, message, {"invoice_details": PAID})
+    assert "invoice AMS-1042 is paid" in turn.reply_html and "open" not in turn.reply_html
+
+    tools, turn = answered(AgentType.due_invoice, "I transferred it on Monday.", {})
+    assert tools == [] and turn.outcome is TurnOutcome.resolve and "I've told our team" in turn.reply_html
+
+
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
     """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
     pay noted, and the invoice it asks about listed."""

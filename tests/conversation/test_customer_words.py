@@ -28,7 +28,10 @@ from models.messages import AgentType, EscalationReason
      # each way of addressing the space: vosotros and tú, du, the French imperative, Brazil's "vocês"
      "Cancelo la visita y no me escribáis más, gracias", "no me mandes más mensajes", "Dejad de escribirme",
      "Bitte schreiben Sie mir ab jetzt nicht mehr", "schreib mir nicht mehr", "Ne m'écrivez plus, merci",
-     "Não me escrevam mais", "parem de me escrever"],
+     "Não me escrevam mais", "parem de me escrever",
+     # what we send, named with a word before it
+     "Two things: can you stop the marketing emails, and is the Harbour Room free Friday?",
+     "We've signed elsewhere. Please remove me from your contacts."],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -69,7 +72,12 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      ("Todo bien, gracias. La reunión se canceló a última hora, nada más.", False),
      # A letter's greeting and sign-off are no ask to stop, in any language.
      ("Sehr geehrte Damen und Herren,\n\nwann endet mein Vertrag?\n\nMit freundlichen Grüßen\nDr. Eva Lang", False),
-     ("Beste,\n\nwat kost de Loft per uur?\n\nMet vriendelijke groet,\nJoris", False)],
+     ("Beste,\n\nwat kost de Loft per uur?\n\nMet vriendelijke groet,\nJoris", False),
+     # A fragment beside a clear question is read as one weakly: no ask to stop imagined in it; a sentence that
+     # asks to stop, said on its own, still is one.
+     ("Maybe, but I've got a client sprint on Thursday first. Are there 3 desks free that day? Me plus two "
+      "freelancers.", False),
+     ("this is my work phone, don't text this number again. email only", True)],
 )  # fmt: skip
 def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool) -> None:
     assert opts_out(text) is out
