@@ -19,6 +19,7 @@ from conversation.understanding import (
     understand,
 )
 from domain.content import html_to_text
+from domain.dates import names_a_time
 from models.messages import (
     AgentType,
     Escalation,
@@ -139,10 +140,19 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
     elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour
         found = _named(agent_type, known, "day_pass", message)
+    elif found in (None, _QUESTION, _VAGUE, _EXCUSE) and _asks_to_get_in(message):
+        found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
     return found
+
+
+def _asks_to_get_in(message: str) -> bool:
+    """A question of getting into the building at a time ("Can I still get in after 6?", "Le bâtiment est
+    accessible le samedi ?"): the location's hours and access, not a question for the FAQ ("Is the building
+    wheelchair accessible?")."""
+    return "?" in message and names("access", message) and names_a_time(message)
 
 
 def _known(agent_type: AgentType | None, message: str) -> tuple[Intent, ...]:

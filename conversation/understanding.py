@@ -141,6 +141,9 @@ def search_words(text: str) -> list[str]:
 
 
 EXAMPLES = Path(__file__).parent / "examples.jsonl"
+# How members ask the questions a space's FAQ answers, by topic, in the six languages: a question and an article
+# about the same topic meet there, whatever the languages they are written in.
+TOPICS = Path(__file__).parent / "topics.jsonl"
 LANGUAGES = ("en", "nl", "de", "fr", "es", "pt")
 # The semantic score of an intent is the mean similarity of its few nearest examples: one stray example near a
 # message decides less than several. Scores become shares at this temperature.
@@ -177,6 +180,14 @@ FAQ_ALIKE = 0.6
 # FAQ and those it cannot answer.
 FAQ_NEAR = 0.45
 FAQ_ANSWER_NEAR = 0.2
+# A text is about a topic when that topic's share of it is at least this (the shares as an intent's, sharper), and
+# it is at least this alike the topic's nearest ways of asking: "Hoe meld ik een gast aan?" and "Can I bring
+# guests?" are both about guests; "Do you know a good accountant?" is about no topic, though nearest paying.
+TOPIC_TEMPERATURE = 0.05
+TOPIC_SURE = 0.5
+TOPIC_NEAR = 0.5
+# What a message may say beside a question, saying nothing of its own.
+_SAYS_NOTHING = ("thanks", "excuse", "vague")
 # What is read of a message: its meaning is in its first part, and the time a message costs stays bounded.
 READ_CHARS = 1_000
 
@@ -233,7 +244,11 @@ class _Model:
         self._weights = numpy.ascontiguousarray(classifier.coef_.T)
         self._intercept = classifier.intercept_
         self._of = numpy.array([self.intents.index(intent) for intent in intents])
-        self._examples = self._embedded(numpy, texts)
+        asked = [json.loads(line) for line in TOPICS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        self._topics: list[str] = sorted({row["topic"] for row in asked})
+        self._topic_of = numpy.array([self._topics.index(row["topic"]) for row in asked])
+        vectors = self._embedded(numpy, [*texts, *(row["text"] for row in asked)])
+        self._examples, self._asked = vectors[: len(texts)], vectors[len(texts) :]
         self._languages: Any = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
         self._languages.set_languages(list(LANGUAGES))
         self._numpy = numpy
@@ -278,6 +293,16 @@ class _Model:
                          + self._intercept, WORDS_TEMPERATURE)  # fmt: skip
         shares = MEANING_WEIGHT * meaning + (1 - MEANING_WEIGHT) * words
         return [{str(intent): float(share) for intent, share in zip(self.intents, row, strict=True)} for row in shares]
+
+    def topics(self, texts: list[str]) -> list[str | None]:
+        """The topic each text is about (`TOPIC_SURE`, `TOPIC_NEAR`), or None."""
+        numpy = self._numpy
+        similar = self._asked @ self._embed(texts).T  # ways of asking x texts
+        nearest = numpy.stack([numpy.sort(similar[self._topic_of == n], axis=0)[-NEAREST:].mean(axis=0)
+                               for n in range(len(self._topics))], axis=1)  # fmt: skip
+        shares = _softmax(numpy, nearest, TOPIC_TEMPERATURE)
+        return [self._topics[int(row.argmax())] if row.max() >= TOPIC_SURE and near.max() >= TOPIC_NEAR else None
+                for row, near in zip(shares, nearest, strict=True)]  # fmt: skip
 
     def alike(self, parts: list[str], others: list[str]) -> list[float]:
         """How alike in meaning each of `others` is to the closest of `parts` (cosine similarity, -1 to 1)."""
@@ -347,10 +372,26 @@ def alike(message: str, others: list[str]) -> list[float]:
 
 def answering(message: str, articles: list[tuple[str, str]]) -> list[float]:
     """How well each FAQ article (its question, its answer) answers the message: its question's likeness to it
-    where the article answers it (`FAQ_ALIKE`, or `FAQ_NEAR` with an answer that speaks to it), else 0."""
+    where the article answers it (`FAQ_ALIKE`, or `FAQ_NEAR` with an answer that speaks to it, or both about the
+    same topic, the message a question for the FAQ most of all: `FAQ_ALIKE` then), else 0."""
+    if not articles:
+        return []
     scores = alike(message, [part for article in articles for part in article])
-    return [question if question >= FAQ_ALIKE or (question >= FAQ_NEAR and answer >= FAQ_ANSWER_NEAR) else 0.0
-            for question, answer in zip(scores[::2], scores[1::2], strict=True)]  # fmt: skip
+    asked, *about = _model().topics([message[:READ_CHARS], *(question[:READ_CHARS] for question, _ in articles)])
+    if _asks_more_than_faq(message):
+        asked = None
+    return [question if question >= FAQ_ALIKE or (question >= FAQ_NEAR and answer >= FAQ_ANSWER_NEAR)
+            else FAQ_ALIKE if asked is not None and topic == asked else 0.0
+            for question, answer, topic in zip(scores[::2], scores[1::2], about, strict=True)]  # fmt: skip
+
+
+def _asks_more_than_faq(message: str) -> bool:
+    """Whether the message reads as something else more than as a question for the FAQ: a request that needs the
+    team ("¿Sería posible pagar la factura en dos partes?") is not answered by the article on paying, though it is
+    about paying."""
+    shares = understand(message).shares
+    return any(share > shares.get("faq", 0.0) for intent, share in shares.items()
+               if intent not in ("faq", *_SAYS_NOTHING))  # fmt: skip
 
 
 def groups(texts: list[str], known: list[str]) -> list[list[int]]:
@@ -476,9 +517,14 @@ _KINDS = {
 
 
 # What a message may name of ours by the words customers use for it in the six languages: the member portal (and
-# signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter"), a day pass, and a
-# link that no longer works ("expired", "werkt niet", "ne marche plus").
+# signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter"), a day pass, a
+# link that no longer works ("expired", "werkt niet", "ne marche plus"), and getting into the building ("get in",
+# "kommt man noch rein", "accessible", "staffed").
 _NAMES = {
+    "access": re.compile(r"\b(get(?:ting)? in(?! trouble)|let (?:me |us |them )?in|access\w*|entry|zugang|zugänglich|"
+                         r"(?:her)?ein(?:kommen|lassen)|rein(?:kommen|komme|kommt|gehen)?|binnen(?:komen|kom|komt)?|"
+                         r"toegang\w*|toegankelijk|entrar|entrer|acc[eè]s\w*|acc[ée]der|accesible|acesso|staffed)\b",
+                         re.I),
     "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
                          r"iniciar sesi[óo]n|fazer login)\b", re.I),
     "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
@@ -501,9 +547,9 @@ def asks_if_free(text: str) -> bool:
 
 
 def names(thing: str, text: str) -> bool:
-    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`): a link asked for naming
-    the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass; a link that
-    no longer works is sent afresh."""
+    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`): a link asked for
+    naming the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass; a link
+    that no longer works is sent afresh; a question of getting in at a time is the location's hours and access."""
     return _NAMES[thing].search(text[:READ_CHARS]) is not None
 
 

@@ -130,6 +130,24 @@ def weekly(text: str) -> bool:
     return bool(_WEEKLY.search(text.lower()))
 
 
+# When in a day or a week, named without a date: an hour after, before or until which ("after 6", "nach 18 Uhr",
+# "depois das 19h"), a part of the day said of any day ("in the evenings", "abends", "'s avonds"), the weekend.
+_WHEN = re.compile(
+    r"\b(?:after|before|until|till|past|at|na|voor|tot|om|nach|vor|bis|um|après|avant|jusqu'à|vers|à|después de|"
+    r"antes de|hasta|a las|depois d[ao]s?|antes d[ao]s?|até [àa]s|às)\s+\d{1,2}(?!\d)"
+    rf"|\b(?:{_PART_OF_DAY}|tonight|vanavond|abends|soirs|soirées?|noches|noites|weekends?|week-ends?|"
+    r"wochenende\w*|fin(?:es)? de semana|fim de semana)\b"
+)
+
+
+def names_a_time(text: str) -> bool:
+    """Whether `text` names a day, or a time of the day or the week ("after 6", "abends", "le samedi", "tmrw")."""
+    lowered = text.lower()
+    return _WHEN.search(lowered) is not None or any(
+        found.search(lowered) for found in (_TODAY, _TOMORROW, _DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME)
+    )
+
+
 def mentioned_day(text: str, today: date) -> date | None:
     """The first day `text` names, on or after `today`; None when it names none."""
     lowered = text.lower()

@@ -159,6 +159,20 @@ def test_a_link_asked_for_the_member_portal_is_the_portals_not_the_outreachs(mes
     assert "pay/AMS-1042" not in turn.reply_html
 
 
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [("I work late most days and figured the place shuts at 6. Can I actually still get in in the evenings?",
+      "location"),
+     ("Mijn collega komt vaak pas laat terug van klanten. Kan hij na 19 uur nog naar binnen?", "location"),
+     ("Je viendrais aussi le week-end. Le bâtiment est accessible le samedi ?", "location"),
+     # getting in, at no time: a question for the FAQ
+     ("Is the building wheelchair accessible? My business partner uses a wheelchair.", "faq")],
+)  # fmt: skip
+def test_a_question_of_getting_in_at_a_time_is_the_locations_hours(message: str, intent: str) -> None:
+    found = detect_intent(AgentType.re_engagement, message)
+    assert found is not None and found.name == intent
+
+
 def test_a_day_pass_naming_no_day_in_reply_to_a_tour_is_for_the_tours_day() -> None:
     tour = {"tour_id": "t1", "tour_date": "2026-12-08", "tour_time": "11:00", "address": "Herengracht 182",
             "tour_link": "https://portal.example/tour"}  # fmt: skip
