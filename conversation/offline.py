@@ -10,6 +10,7 @@ from agents.registry import AGENTS
 from conversation import questions
 from conversation.understanding import (
     answering,
+    asks_if_free,
     meanings,
     names,
     plain_yes,
@@ -142,6 +143,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         found = _named(agent_type, known, "day_pass", message)
     elif found in (None, _QUESTION, _VAGUE, _EXCUSE) and _asks_to_get_in(message):
         found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
+    elif found in (None, _QUESTION, _VAGUE, _EXCUSE) and _asks_if_a_space_is_free(message):
+        found = _named(agent_type, known, "availability", message)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
@@ -153,6 +156,12 @@ def _asks_to_get_in(message: str) -> bool:
     accessible le samedi ?"): the location's hours and access, not a question for the FAQ ("Is the building
     wheelchair accessible?")."""
     return "?" in message and names("access", message) and names_a_time(message)
+
+
+def _asks_if_a_space_is_free(message: str) -> bool:
+    """A question whether a desk, a room or an office is free or taken ("Is anyone sitting at desk 8 tomorrow?"):
+    what is free is looked up, whatever else the message seems to be about."""
+    return "?" in message and asks_if_free(message) and slots(message, None).kind is not None
 
 
 def _known(agent_type: AgentType | None, message: str) -> tuple[Intent, ...]:

@@ -536,10 +536,11 @@ _NAMES = {
 }  # fmt: skip
 
 
-# A question whether a space is free, in the six languages: naming no day, it asks about today ("is the phone booth
-# free?", "Welke bureaus zijn er vrij?").
+# A question whether a space is free (or taken), in the six languages: naming no day, it asks about today ("is the
+# phone booth free?", "Welke bureaus zijn er vrij?", "is anyone sitting at desk 8?").
 _FREE = re.compile(r"\b(free|available|vrij|beschikbaar|frei|verfügbar|libres?|disponibles?|dispo|dispon[íi]ve(?:l|is)|"
-                   r"livres?)\b", re.I)  # fmt: skip
+                   r"livres?|taken|occupied|sitting (?:at|in)|bezet|besetzt|belegt|occup[ée]e?s?|ocupad[oa]s?)\b",
+                   re.I)  # fmt: skip
 
 
 def asks_if_free(text: str) -> bool:

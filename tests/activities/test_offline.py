@@ -191,6 +191,9 @@ def test_a_day_pass_naming_no_day_in_reply_to_a_tour_is_for_the_tours_day() -> N
      ("Zijn er nog bureaus vrij bij het raam?", "check_availability", "2026-12-07"),
      ("¿Hay una sala libre en 20 minutos?", "check_availability", "2026-12-07"),
      ("Is the Loft free on Friday?", "check_availability", "2026-12-11"),
+     # or taken
+     ("Is the phone booth taken right now?", "check_availability", "2026-12-07"),
+     ("Is anyone sitting at desk 3 tomorrow? If not, it's mine.", "check_availability", "2026-12-08"),
      ("I'd like to book a meeting room", "portal_link", None)],
 )  # fmt: skip
 def test_asked_whether_a_space_is_free_naming_no_day_is_asked_for_today(
