@@ -102,6 +102,10 @@ def test_a_claims_own_words_are_no_ask_to_stop(text: str, out: bool) -> None:
     ("text", "reason"),
     [
         ("Can I talk to someone on your team?", EscalationReason.asked_for_person),
+        (
+            "Could I have a quick call with someone before I sign? I'd rather not do it by text.",
+            EscalationReason.asked_for_person,
+        ),
         ("I dispute this invoice", EscalationReason.dispute),
         ("You overcharged me", EscalationReason.dispute),
         ("I want to make a complaint about the noise", EscalationReason.complaint),
