@@ -76,10 +76,10 @@ def _payment_status(context: ComposeContext, steps: list[ToolStep]) -> list[str]
     if not step.result.ok:
         return _not_found(context, step)
     invoices = step.result.content.get("invoices", [])
-    paid = [escape(invoice["number"]) for invoice in invoices if invoice["status"] == "paid"]
-    open_ = [invoice for invoice in invoices if invoice["status"] != "paid"]
     if not invoices:
         return [f"Good news, {first}: you have no open invoices with us, so your payments have all arrived."]
+    paid = [escape(invoice["number"]) for invoice in invoices if invoice["status"] == "paid"]
+    open_ = [invoice for invoice in invoices if invoice["status"] != "paid"]
     lines = [f"Yes, {first}: invoice {' and '.join(paid)} {'is' if len(paid) == 1 else 'are'} paid. Thank you!"
              ] if paid else []  # fmt: skip
     if open_:
