@@ -182,8 +182,9 @@ async def test_a_customer_writing_after_the_conversation_ended_reopens_it(stack:
 
 
 async def pending_of(stack: Stack, agent_type: str) -> dict[str, Any]:
-    """After a detection run at ams, a pending proposal of `agent_type` whose customer can be emailed."""
-    await stack.detect("ams")
+    """After a detection run of that agent at ams, a pending proposal of `agent_type` whose customer can be
+    emailed."""
+    await stack.detect("ams", only=AgentType(agent_type))
 
     async def proposed() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"agent_type": agent_type, "status": "pending", "page_size": 50}

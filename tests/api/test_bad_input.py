@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from api.web import session as web_session
 from domain.channels import UNTRACKED_REPLIES
+from models.messages import AgentType
 from models.tables import LeadInquiry
 from tests.api.test_access import first_pending
 from tests.conftest import Stack, poll, poll_emailable
@@ -106,7 +107,7 @@ async def test_a_reply_of_only_white_space_is_refused(stack: Stack) -> None:
 
 
 async def test_a_lead_follow_up_that_was_sent_marks_the_inquiry_followed_up(stack: Stack) -> None:
-    await stack.detect("ams")
+    await stack.detect("ams", only=AgentType.lead_follow_up)
 
     async def leads() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"agent_type": "lead_follow_up", "status": "pending", "page_size": 50}

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from models.messages import AgentType
 from models.operators import Permission, create_operator
 from models.tables import Customer, ProposedAction, Ticket
 from tests.conftest import Stack, poll
@@ -57,7 +58,7 @@ async def test_the_space_reports_tickets_and_a_category_far_above_its_usual_week
         ("Cannot print from my laptop", "open", "printer"), ("Printer out of toner", "open", "printer"),
         ("The printer on floor 2 jams", "solved", "printer")]  # fmt: skip
 
-    await stack.detect("ams")
+    await stack.detect("ams", only=AgentType.category_spike)
 
     async def spikes() -> dict[str, dict[str, Any]] | None:
         page = await stack.http.get("/api/inbox", params={"agent_type": "category_spike", "location_id": "ams"})

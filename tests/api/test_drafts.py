@@ -168,7 +168,7 @@ async def test_the_preview_is_what_the_outbox_holds_once_sent_on_each_channel(st
 
 
 async def reachable(stack: Stack, most: int) -> list[dict[str, Any]]:
-    await stack.detect("ams")
+    await stack.detect("ams", only=AgentType.due_invoice)
 
     async def found() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"agent_type": "due_invoice", "status": "pending", "page_size": 200,

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from models.db import session_scope
+from models.messages import AgentType
 from models.tables import Location
 from settings import Settings
 from tests.conftest import PORTAL_SECRET, REPLY_SECRET, Stack, poll
@@ -44,7 +45,7 @@ async def callable_proposal(stack: Stack, agent_type: str | None = None) -> dict
         location = session.get(Location, "atx")
         assert location is not None
         location.business_hours = {}  # open all the time: the call goes out now, whatever the hour of the test
-    await stack.detect("atx")
+    await stack.detect("atx", only=AgentType(agent_type) if agent_type else None)
 
     async def callable_ones() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"location_id": "atx", "status": "pending", "page_size": 200,
