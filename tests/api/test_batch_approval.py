@@ -4,12 +4,13 @@ stopping the others — and everything that does not belong in a batch refused i
 
 from typing import Any
 
+from models.messages import AgentType
 from models.operators import Permission, create_operator
 from tests.conftest import Stack, poll
 
 
 async def confident(stack: Stack, agent_type: str, at_least: int = 80) -> list[dict[str, Any]]:
-    await stack.detect("ams")
+    await stack.detect("ams", only=AgentType(agent_type))
 
     async def listed() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"agent_type": agent_type, "status": "pending", "page_size": 200}
@@ -44,8 +45,13 @@ async def test_what_does_not_belong_in_a_batch_is_refused_before_anything_is_app
     invoices = sorted(await confident(stack, "due_invoice", at_least=0), key=lambda item: item["confidence"])
     least = invoices[0]
     assert least["confidence"] < 100, "the demo has due invoices of different confidence"
-    renewals = (await stack.http.get("/api/inbox", params={"agent_type": "contract_renewal",
-                                                           "status": "pending"})).json()["items"]  # fmt: skip
+    await stack.detect("ams", only=AgentType.contract_renewal)
+
+    async def pending_renewals() -> list[dict[str, Any]] | None:
+        params = {"agent_type": "contract_renewal", "status": "pending"}
+        return (await stack.http.get("/api/inbox", params=params)).json()["items"] or None
+
+    renewals = await poll(pending_renewals, "a contract renewal's proposal")
     one, two = invoices[-1]["id"], invoices[-2]["id"]
     cases = [
         ({"action_ids": [one, renewals[0]["id"]]}, 422, "A batch is one agent's proposals"),
