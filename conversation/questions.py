@@ -5,6 +5,7 @@ to the FAQ, then to the team."""
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -36,12 +37,6 @@ def _invoice_lookup(_context: ComposeContext, message: str, steps: list[ToolStep
     return [ToolRequest(call_id="invoices", name="invoice_details", arguments=arguments)]
 
 
-def _not_found(context: ComposeContext, step: ToolStep) -> list[str]:
-    error = escape(step.result.error or "the invoice is unknown")
-    return [f"I couldn't find that, {escape(context.first_name)}: {error}",
-            "Tell me the invoice number as it is written on the invoice, or ask for our team."]  # fmt: skip
-
-
 def _listed(invoices: list[dict[str, Any]]) -> str:
     """The invoices as a list, each with its amount, due date, status and payment link."""
     items = "".join(
@@ -55,39 +50,51 @@ def _listed(invoices: list[dict[str, Any]]) -> str:
     return f"<ul>{items}</ul>"
 
 
-def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
-    """The invoices the tool found, or none open."""
+def _from_invoices(
+    context: ComposeContext,
+    steps: list[ToolStep],
+    none_open: str,
+    said: Callable[[str, list[dict[str, Any]]], list[str]],
+) -> list[str]:
+    """What the invoices the tool found say (`said`, of the customer's first name and the invoices); when it found
+    none, that none is open (the sentence ended by `none_open`); what it could not find, with how to ask again."""
     first = escape(context.first_name)
     [step] = steps
     if not step.result.ok:
-        return _not_found(context, step)
+        return [f"I couldn't find that, {first}: {escape(step.result.error or 'the invoice is unknown')}",
+                "Tell me the invoice number as it is written on the invoice, or ask for our team."]  # fmt: skip
     invoices = step.result.content.get("invoices", [])
-    if not invoices:
-        return [f"Good news, {first}: you have no open invoices with us."]
-    return [f"Here {'is' if len(invoices) == 1 else 'are'} your invoice{'s' if len(invoices) > 1 else ''}, {first}:",
-            _listed(invoices), "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
+    return said(first, invoices) if invoices else [f"Good news, {first}: you have no open invoices with us{none_open}."]
+
+
+def _invoices(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
+    """The invoices the tool found, or none open."""
+
+    def said(first: str, invoices: list[dict[str, Any]]) -> list[str]:
+        many = len(invoices) > 1
+        return [f"Here {'are' if many else 'is'} your invoice{'s' if many else ''}, {first}:", _listed(invoices),
+                "Ask me about any of them to see what it covers, line by line."]  # fmt: skip
+
+    return _from_invoices(context, steps, ".", said)
 
 
 def _payment_status(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
     """Whether the payment asked about has arrived, as the invoices show it: one still open is said to be, with
     when a payment shows — never marked paid on the customer's word."""
-    first = escape(context.first_name)
-    [step] = steps
-    if not step.result.ok:
-        return _not_found(context, step)
-    invoices = step.result.content.get("invoices", [])
-    if not invoices:
-        return [f"Good news, {first}: you have no open invoices with us, so your payments have all arrived."]
-    paid = [escape(invoice["number"]) for invoice in invoices if invoice["status"] == "paid"]
-    open_ = [invoice for invoice in invoices if invoice["status"] != "paid"]
-    lines = [f"Yes, {first}: invoice {' and '.join(paid)} {'is' if len(paid) == 1 else 'are'} paid. Thank you!"
-             ] if paid else []  # fmt: skip
-    if open_:
-        lines += [f"{'This' if len(open_) == 1 else 'These'} still {'shows' if len(open_) == 1 else 'show'} as open "
-                  f"on our side, {first}:", _listed(open_),
-                  "Payments can take a business day or two to show up. If you paid longer ago than that, reply with "
-                  "the day you paid and our team will look for it."]  # fmt: skip
-    return lines
+
+    def said(first: str, invoices: list[dict[str, Any]]) -> list[str]:
+        paid = [escape(invoice["number"]) for invoice in invoices if invoice["status"] == "paid"]
+        still = [invoice for invoice in invoices if invoice["status"] != "paid"]
+        lines = [f"Yes, {first}: invoice {' and '.join(paid)} {'are' if len(paid) > 1 else 'is'} paid. Thank you!"
+                 ] if paid else []  # fmt: skip
+        if still:
+            one = len(still) == 1
+            lines += [f"{'This' if one else 'These'} still {'shows' if one else 'show'} as open on our side, {first}:",
+                      _listed(still), "Payments can take a business day or two to show up. If you paid longer ago "
+                      "than that, reply with the day you paid and our team will look for it."]  # fmt: skip
+        return lines
+
+    return _from_invoices(context, steps, ", so your payments have all arrived.", said)
 
 
 # The portal's page to book, with the customer's own signed link.
