@@ -10,15 +10,17 @@ from tests.conftest import Stack, poll
 
 
 async def confident(stack: Stack, agent_type: str, at_least: int = 80) -> list[dict[str, Any]]:
-    await stack.detect("ams", only=AgentType(agent_type))
+    """The agent's proposals at ams at least this confident, once every outreach its detection run started has
+    recorded its proposal (some four of them)."""
+    started = (await stack.detect("ams", only=AgentType(agent_type))).started
 
     async def listed() -> list[dict[str, Any]] | None:
         params: dict[str, str | int] = {"agent_type": agent_type, "status": "pending", "page_size": 200}
         items = (await stack.http.get("/api/inbox", params=params)).json()["items"]
         sure = [item for item in items if item["confidence"] >= at_least and item["reachable"] is not False]
-        return sure if len(sure) >= 4 else None
+        return sure if len(items) == started and len(sure) >= 4 else None
 
-    return await poll(listed, f"four confident {agent_type} proposals")
+    return await poll(listed, f"every {agent_type} proposal, four of them confident")
 
 
 async def test_an_agents_confident_proposals_are_approved_together_each_on_its_own(stack: Stack) -> None:
