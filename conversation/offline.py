@@ -9,6 +9,7 @@ from agents.base import ComposeContext, Intent, paragraphs, signature_html
 from agents.registry import AGENTS
 from conversation import questions
 from conversation.understanding import (
+    SAYS_NOTHING,
     answering,
     asks_if_free,
     meanings,
@@ -101,7 +102,7 @@ FAQ_COVERAGE = 0.5
 
 
 # What a message may say beside what it asks.
-_WEAK = (None, "thanks", "vague", "excuse")
+_WEAK = (None, *SAYS_NOTHING)
 # A sentence beside a thank-you or an apology is read for what it asks from this share: more likely than all else
 # together ("Sorry, stuck in traffic. Can I buy a day pass for Thursday instead?").
 LIKELY = 0.5
@@ -141,10 +142,11 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
     elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour
         found = _named(agent_type, known, "day_pass", message)
-    elif found in (None, _QUESTION, _VAGUE, _EXCUSE) and _asks_to_get_in(message):
-        found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
-    elif found in (None, _QUESTION, _VAGUE, _EXCUSE) and _asks_if_a_space_is_free(message):
-        found = _named(agent_type, known, "availability", message)
+    elif found in (None, _QUESTION, _VAGUE, _EXCUSE):  # nothing of ours clearly asked: what it names, if anything
+        if _asks_to_get_in(message):
+            found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
+        elif _asks_if_a_space_is_free(message):
+            found = _named(agent_type, known, "availability", message)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES

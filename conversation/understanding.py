@@ -187,7 +187,7 @@ TOPIC_TEMPERATURE = 0.05
 TOPIC_SURE = 0.5
 TOPIC_NEAR = 0.5
 # What a message may say beside a question, saying nothing of its own.
-_SAYS_NOTHING = ("thanks", "excuse", "vague")
+SAYS_NOTHING = ("thanks", "excuse", "vague")
 # What is read of a message: its meaning is in its first part, and the time a message costs stays bounded.
 READ_CHARS = 1_000
 
@@ -391,7 +391,7 @@ def _asks_more_than_faq(message: str) -> bool:
     about paying."""
     shares = understand(message).shares
     return any(share > shares.get("faq", 0.0) for intent, share in shares.items()
-               if intent not in ("faq", *_SAYS_NOTHING))  # fmt: skip
+               if intent not in ("faq", *SAYS_NOTHING))  # fmt: skip
 
 
 def groups(texts: list[str], known: list[str]) -> list[list[int]]:
