@@ -378,10 +378,10 @@ def answering(message: str, articles: list[tuple[str, str]]) -> list[float]:
         return []
     scores = alike(message, [part for article in articles for part in article])
     asked, *about = _model().topics([message[:READ_CHARS], *(question[:READ_CHARS] for question, _ in articles)])
-    if _asks_more_than_faq(message):
-        asked = None
-    return [question if question >= FAQ_ALIKE or (question >= FAQ_NEAR and answer >= FAQ_ANSWER_NEAR)
-            else FAQ_ALIKE if asked is not None and topic == asked else 0.0
+    more = _asks_more_than_faq(message)
+    return [0.0 if asked is not None and topic is not None and topic != asked  # "can I bring my dog?": not guests
+            else question if question >= FAQ_ALIKE or (question >= FAQ_NEAR and answer >= FAQ_ANSWER_NEAR)
+            else FAQ_ALIKE if asked is not None and topic == asked and not more else 0.0
             for question, answer, topic in zip(scores[::2], scores[1::2], about, strict=True)]  # fmt: skip
 
 

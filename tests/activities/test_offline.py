@@ -8,8 +8,9 @@ import pytest
 from activities.offline import compose
 from agents.base import ComposeContext
 from conversation.offline import answer, detect_intent
+from conversation.policy import triggered
 from conversation.turn import MAX_TOOL_ROUNDS
-from models.messages import AgentType, Channel, ToolResult, ToolStep, Turn, TurnOutcome
+from models.messages import AgentType, Channel, EscalationReason, ToolResult, ToolStep, Turn, TurnOutcome
 
 FACTS: dict[str, str | int] = {
     "invoice_id": "ams-inv-1",
@@ -165,12 +166,25 @@ def test_a_link_asked_for_the_member_portal_is_the_portals_not_the_outreachs(mes
       "location"),
      ("Mijn collega komt vaak pas laat terug van klanten. Kan hij na 19 uur nog naar binnen?", "location"),
      ("Je viendrais aussi le week-end. Le bâtiment est accessible le samedi ?", "location"),
+     # with what lets a member in: whether it does at a time, not that it is broken
+     ("Does my fob let me in on Sundays?", "location"), ("Werkt mijn pas ook om 7 uur 's ochtends?", "location"),
+     ("Komme ich mit dem Chip auch nachts rein?", "location"),
+     ("Mi tarjeta sirve para entrar por la noche?", "location"),
      # getting in, at no time: a question for the FAQ
      ("Is the building wheelchair accessible? My business partner uses a wheelchair.", "faq")],
 )  # fmt: skip
 def test_a_question_of_getting_in_at_a_time_is_the_locations_hours(message: str, intent: str) -> None:
     found = detect_intent(AgentType.re_engagement, message)
     assert found is not None and found.name == intent
+    assert triggered(message, [], 0) is None  # nothing broken: a question, not a matter for the team
+
+
+@pytest.mark.parametrize(
+    "message", ["My fob stopped opening the front door this morning.", "Mein Chip geht seit gestern nicht mehr.",
+                "Mi tarjeta no abre la puerta desde el lunes."],
+)  # fmt: skip
+def test_what_lets_a_member_in_not_working_is_for_the_team(message: str) -> None:
+    assert triggered(message, [], 0) is EscalationReason.facilities
 
 
 def test_a_day_pass_naming_no_day_in_reply_to_a_tour_is_for_the_tours_day() -> None:

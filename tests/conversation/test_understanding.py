@@ -117,6 +117,16 @@ def test_a_question_and_an_article_about_the_same_topic_meet_whatever_their_word
     assert answering(split, [guests, paying]) == [0, 0]
 
 
+def test_an_article_about_another_topic_does_not_answer_however_alike_its_words() -> None:
+    """A question and an article each about a topic the FAQ's ways of asking know, and not the same one, do not
+    meet, however alike their words: a visitor's dog is not the guests' article, cancelling a room not booking one."""
+    guests = ("Can I bring guests?", "Yes. Register guests in the portal so reception can welcome them.")
+    room = ("How do I book a meeting room?", "Book in the member portal; rooms are billed per hour from your credits.")
+    for asked in ("Can visitors bring their dogs?", "Can I cancel a meeting room I booked?"):
+        assert max(alike(asked, [guests[0], room[0]])) >= FAQ_ALIKE  # alike enough, on likeness alone
+        assert answering(asked, [guests, room]) == [0, 0], asked
+
+
 def test_a_question_is_as_alike_with_the_sentences_around_it() -> None:
     """What else a message says does not make its question less alike an article's."""
     asked = "Can I bring a guest tomorrow?"
