@@ -136,8 +136,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         looked_up = {intent.name for intent in known if intent.uses is not None}
         meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
     found = _named(agent_type, known, meant, message)
-    if found is _LINK and agent_type and names("portal", message):  # the member portal's link, not the outreach's
-        found = questions.PORTAL
+    if found is not None and found.name == _LINK.name and agent_type and names("portal", message):
+        found = questions.PORTAL  # the member portal's link, not the outreach's (whichever its own link is)
     elif found is _LINK and agent_type and (fresh := AGENTS[agent_type].fresh_link) and names("dead_link", message):
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
     elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour

@@ -7,6 +7,7 @@ import pytest
 
 from activities.offline import compose
 from agents.base import ComposeContext
+from conversation import questions
 from conversation.offline import answer, detect_intent
 from conversation.policy import triggered
 from conversation.turn import MAX_TOOL_ROUNDS
@@ -158,6 +159,15 @@ def test_a_link_asked_for_the_member_portal_is_the_portals_not_the_outreachs(mes
     assert tools[-1] == "portal_link"
     assert 'href="https://portal.example/book?sig=1"' in turn.reply_html
     assert "pay/AMS-1042" not in turn.reply_html
+
+
+def test_the_portal_named_in_reply_to_an_outreach_whose_own_link_is_for_booking_is_the_portals() -> None:
+    """A first booking's outreach links to booking; a member who names the portal (or signing in to it) gets the
+    portal's own link, signed for them, and one who asks for the booking link again gets the booking walk-through."""
+    portal = detect_intent(AgentType.first_booking, "Nunca recebi acesso ao portal de membros. Onde faço login?")
+    assert portal is questions.PORTAL
+    again = detect_intent(AgentType.first_booking, "Could you send me the booking link again?")
+    assert again is not None and again.name == "link" and again is not questions.PORTAL
 
 
 @pytest.mark.parametrize(
