@@ -142,11 +142,12 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
     elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour
         found = _named(agent_type, known, "day_pass", message)
-    elif found in (None, _QUESTION, _VAGUE, _EXCUSE):  # nothing of ours clearly asked: what it names, if anything
-        if _asks_to_get_in(message):
-            found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
-        elif _asks_if_a_space_is_free(message):
+    elif found in (None, _QUESTION, _VAGUE, _EXCUSE) or found.name in _LINK_ONLY:
+        # Nothing of ours clearly asked, or only the outreach's own topic: what it names, if anything.
+        if _asks_if_a_space_is_free(message):
             found = _named(agent_type, known, "availability", message)
+        elif _asks_to_get_in(message):
+            found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
@@ -154,10 +155,10 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
 
 
 def _asks_to_get_in(message: str) -> bool:
-    """A question of getting into the building at a time ("Can I still get in after 6?", "Le bâtiment est
-    accessible le samedi ?"): the location's hours and access, not a question for the FAQ ("Is the building
-    wheelchair accessible?")."""
-    return "?" in message and names("access", message) and names_a_time(message)
+    """A question of getting into the building, or of someone of the space being there, at a time ("Can I still get
+    in after 6?", "Le bâtiment est accessible le samedi ?", "Will someone be at reception at 11?"): the location's
+    hours and access, not a question for the FAQ ("Is the building wheelchair accessible?") nor the tour's link."""
+    return "?" in message and (names("access", message) or names("staff", message)) and names_a_time(message)
 
 
 def _asks_if_a_space_is_free(message: str) -> bool:

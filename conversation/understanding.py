@@ -518,13 +518,21 @@ _KINDS = {
 
 # What a message may name of ours by the words customers use for it in the six languages: the member portal (and
 # signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter"), a day pass, a
-# link that no longer works ("expired", "werkt niet", "ne marche plus"), and getting into the building ("get in",
-# "kommt man noch rein", "accessible", "staffed").
+# link that no longer works ("expired", "werkt niet", "ne marche plus"), getting into the building ("get in",
+# "kommt man noch rein", "accessible"), and the space's people being there ("is someone at reception", "staffed",
+# "ist dann noch jemand da", "hay alguien").
 _NAMES = {
     "access": re.compile(r"\b(get(?:ting)? in(?! trouble)|let (?:me |us |them )?in|access\w*|entry|zugang|zugänglich|"
                          r"(?:her)?ein(?:kommen|lassen)|rein(?:kommen|komme|kommt|gehen)?|binnen(?:komen|kom|komt)?|"
-                         r"toegang\w*|toegankelijk|entrar|entrer|acc[eè]s\w*|acc[ée]der|accesible|acesso|staffed)\b",
+                         r"toegang\w*|toegankelijk|entrar|entrer|acc[eè]s\w*|acc[ée]der|accesible|acesso)\b",
                          re.I),
+    "staff": re.compile(r"\b((?:is|will|be) (?:there )?(?:some|any)(?:one|body)|(?:some|any)(?:one|body) (?:be )?"
+                        r"(?:there|at (?:the )?(?:reception|front desk|desk))|staff(?:ed)?|"
+                        r"(?:is|zit|staat) er (?:\w+ )?(?:iemand|personeel)|"
+                        r"(?:ist|sitzt) (?:da |dort |dann )?(?:jemand|wer)|jemand (?:vom team|da|vor ort|am empfang)|"
+                        r"(?:il y a|y a-t-il|y'a|il y aura|y aura-t-il) "
+                        r"quelqu'un|quelqu'un (?:à|a) l'accueil|(?:hay|habrá) alguien|(?:há|haverá|tem|terá|está) "
+                        r"algu[ée]m)\b", re.I),
     "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
                          r"iniciar sesi[óo]n|fazer login)\b", re.I),
     "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
@@ -548,9 +556,10 @@ def asks_if_free(text: str) -> bool:
 
 
 def names(thing: str, text: str) -> bool:
-    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`): a link asked for
-    naming the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass; a link
-    that no longer works is sent afresh; a question of getting in at a time is the location's hours and access."""
+    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`, `staff`): a link
+    asked for naming the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass;
+    a link that no longer works is sent afresh; a question of getting in, or of someone being there, at a time is the
+    location's hours and access."""
     return _NAMES[thing].search(text[:READ_CHARS]) is not None
 
 

@@ -190,6 +190,27 @@ def test_a_question_of_getting_in_at_a_time_is_the_locations_hours(message: str,
 
 
 @pytest.mark.parametrize(
+    ("agent", "message", "intent"),
+    [(AgentType.tour_reminder, "Will anybody be at the front desk at 8:30 when I arrive?", "location"),
+     (AgentType.lead_follow_up, "Is er zaterdagochtend iemand bij de balie?", "location"),
+     (AgentType.tour_no_show, "Ist am Montag um 17 Uhr noch jemand da?", "location"),
+     (AgentType.lead_follow_up, "Il y a quelqu'un sur place le samedi matin ?", "location"),
+     (AgentType.tour_reminder, "¿Habrá alguien en recepción a las 9?", "location"),
+     (AgentType.lead_follow_up, "Há alguém aí depois das 18h?", "location"),
+     # someone sitting at a desk is whether it is free; "anyone" asked to know something is no one's hours
+     (None, "Is anyone sitting at desk 3 on Friday?", "availability"),
+     (None, "anyone seen my charger? left it in the Loft at 3pm", None)],
+)  # fmt: skip
+def test_whether_someone_of_the_space_is_there_at_a_time_is_the_locations_hours(
+    agent: AgentType | None, message: str, intent: str | None
+) -> None:
+    """Whatever the outreach was about (a tour, say): a question of the space's people being there at a time is
+    answered with the location's hours."""
+    found = detect_intent(agent, message)
+    assert (found.name if found else None) == intent
+
+
+@pytest.mark.parametrize(
     "message", ["My fob stopped opening the front door this morning.", "Mein Chip geht seit gestern nicht mehr.",
                 "Mi tarjeta no abre la puerta desde el lunes."],
 )  # fmt: skip
