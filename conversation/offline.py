@@ -12,6 +12,7 @@ from conversation.understanding import (
     SAYS_NOTHING,
     answering,
     asks_if_free,
+    asks_if_the_price_stays,
     meanings,
     names,
     plain_yes,
@@ -148,6 +149,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
             found = _named(agent_type, known, "availability", message)
         elif _asks_to_get_in(message):
             found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
+        elif asks_if_the_price_stays(message):
+            found = _named(agent_type, known, "contract_detail", message)  # what they pay, and since when
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES

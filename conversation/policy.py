@@ -11,7 +11,14 @@ disputes a bill), Critical for a dispute over a large amount.
 
 from conversation import offline, questions
 from conversation.situation import Situation
-from conversation.understanding import asked_before, asks_for_person, meanings, plain_yes, shouting
+from conversation.understanding import (
+    asked_before,
+    asks_for_person,
+    asks_if_the_price_stays,
+    meanings,
+    plain_yes,
+    shouting,
+)
 from domain.opt_out import asks_to_opt_out, without_negated_requests
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
@@ -91,6 +98,8 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     meant = {understood.intent for understood in meanings(text, sure=ESCALATING_SENTENCE)}
     if plain_yes(text):  # "Ja, graag!" agrees, whatever mood a reading of it finds
         meant.discard("frustrated")
+    if asks_if_the_price_stays(text):  # a question of the price paid, not a change of terms asked for
+        meant.discard("terms")
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
     if strongest is not None:
         return ESCALATIONS[strongest]

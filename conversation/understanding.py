@@ -555,6 +555,39 @@ def asks_if_free(text: str) -> bool:
     return _FREE.search(text[:READ_CHARS]) is not None
 
 
+# Whether a price stays as it is, asked in the six languages ("is it still €425?", "o preço mantém-se?", "bleibt
+# der Preis gleich?"): a question of the price the customer pays. A request for a better one ("could you do it for
+# less?", "any discount if I renew?") or for other terms ("the same price, but on a flex desk?", "… or can I
+# cancel?") is the team's.
+_PRICE = re.compile(
+    r"[€$£]\s*\d|\d\s*(?:€|(?:eur|euros?|usd|dollars?)\b)|\b(price\w*|cost\w*|rate|fee|amount|prijs|kost\w*|"
+    r"tarief|bedrag|preis\w*|betrag|tarif\w*|prix|montant|co[ûu]t\w*|precio\w*|importe|cuota|"
+    r"pre[çc]o\w*|valor|mensalidade)\b",
+    re.I,
+)
+_SAME = re.compile(
+    r"\b(still|same|stay\w*|remain\w*|go(?:ing|es)? up|increase\w*|rise|nog steeds|nog altijd|hetzelfde|"
+    r"dezelfde|blijft|omhoog|gleich\w*|bleibt|steig\w*|teurer|m[êe]me|reste|toujours|augment\w*|"
+    r"mism[oa]|sigue|igual|sube|subir|mesm[oa]|mant[ée]m|continua|sobe)\b",
+    re.I,
+)
+_BETTER = re.compile(
+    r"\b(discount\w*|korting|rabatt\w*|remise|r[ée]duction|descuento\w*|desconto\w*|cheaper|"
+    r"goedkoper|g[üu]nstiger|moins cher|m[áa]s barat[oa]|mais barat[oa]|lower|reduc\w*|deal|"
+    r"negotiat\w*|flexib\w*|better|beter\w*|besser\w*|meilleur\w*|mejor\w*|melhor\w*|match|offer|"
+    r"aanbod|angebot|offre|oferta|switch\w*|upgrade\w*|downgrade\w*|overstap\w*|wissel\w*|wechsel\w*|umst\w*|"
+    r"passer (?:à|au)|cambi\w* (?:a|al)|mudar para|trocar|cancel\w*|pause\w*|pauz\w*|paus\w*|opzeg\w*|k[üu]ndig\w*|"
+    r"r[ée]sili\w*|rescind\w*)\b",
+    re.I,
+)
+
+
+def asks_if_the_price_stays(text: str) -> bool:
+    """A question whether a price stays the same (or goes up), asking nothing better."""
+    read = text[:READ_CHARS]
+    return "?" in read and all(found.search(read) for found in (_PRICE, _SAME)) and not _BETTER.search(read)
+
+
 def names(thing: str, text: str) -> bool:
     """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`, `staff`): a link
     asked for naming the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass;

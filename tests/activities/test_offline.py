@@ -211,6 +211,26 @@ def test_whether_someone_of_the_space_is_there_at_a_time_is_the_locations_hours(
 
 
 @pytest.mark.parametrize(
+    ("message", "team"),
+    [("If we renew for two more years, is the office still €2,400 a month?", False),
+     ("I'll renew. Is the price staying at €425 or going up?", False),
+     ("Si je renouvelle pour un an, c'est toujours 250 € par mois ?", False),
+     ("Se renovar por mais um ano, continua a ser 250 € por mês?", False),
+     # a better price, or other terms, asked beside it: the team's
+     ("If I renew, could you do it for less than €425?", True),
+     ("Any discount if I renew, or is it still the same price?", True),
+     ("Can I keep the same price but switch to a flex desk?", True)],
+)  # fmt: skip
+def test_whether_a_renewals_price_stays_is_the_contract_not_a_change_of_terms(message: str, team: bool) -> None:
+    found = detect_intent(AgentType.contract_renewal, message)
+    if team:
+        assert triggered(message, [], 0) is EscalationReason.needs_judgement
+    else:
+        assert triggered(message, [], 0) is None
+        assert found is not None and found.name == "contract_detail"
+
+
+@pytest.mark.parametrize(
     "message", ["My fob stopped opening the front door this morning.", "Mein Chip geht seit gestern nicht mehr.",
                 "Mi tarjeta no abre la puerta desde el lunes."],
 )  # fmt: skip
