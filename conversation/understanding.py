@@ -364,7 +364,7 @@ def alike(message: str, others: list[str]) -> list[float]:
     """How alike in meaning each of `others` (short texts: an FAQ article's question) is to the message, -1 to 1
     ("can I bring a visitor?" and "Can I bring guests?"): to the message as a whole or to one of its sentences,
     whichever is closer — the sentences around a question ("He'll stay all day.") take nothing from it."""
-    read = message[:READ_CHARS]
+    read = _unframed(message[:READ_CHARS])
     parts = [part for part in _SENTENCE.split(read) if any(c.isalnum() for c in part)]
     return _model().alike([read, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])],
                           [other[:READ_CHARS] for other in others])  # fmt: skip
@@ -417,7 +417,7 @@ def _parts(text: str, by_clause: bool, sure: float) -> tuple[Understood, list[tu
     "nada más.") counts only from `SHORT_CONFIDENT`, whatever it seems to mean: the message as a whole is read
     too, and such a part alone says little."""
     split = _CLAUSE if by_clause else _SENTENCE
-    parts = [part for part in split.split(text[:READ_CHARS]) if any(c.isalnum() for c in part)]
+    parts = [part for part in split.split(_unframed(text[:READ_CHARS])) if any(c.isalnum() for c in part)]
     whole, *read = _understood([text, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])])
     return whole, [(part, meant) for part, meant in zip(parts, read, strict=False)
                    if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure)]  # fmt: skip
@@ -458,6 +458,46 @@ _read = _Read(1024)
 NOTHING = Understood(None, 0.0, None)  # a text without a letter or a digit
 
 
+# How a letter opens and closes, in the six languages: a greeting ("Sehr geehrte Damen und Herren,", "Madame,
+# Monsieur,", "Estimados:") and a closing with the names under it ("Met vriendelijke groet,\nIngrid", "Bien à vous,
+# Julie", "Sent from my iPhone"). They say nothing of what the customer wants, and read as part of it they outweigh
+# a short request (a formal letter asking the address was read as an ask to stop). Bounded, so linear in the text.
+_GREETING = re.compile(
+    r"\A\s*(?:dear|hi|hello|hey|hiya|good (?:morning|afternoon|evening|day)|greetings|to whom it may concern|beste|"
+    r"geachte|hallo|hoi|hee|goedemorgen|goedemiddag|goedenavond|dag|sehr geehrte[rs]?|liebe[rs]?|guten (?:tag|morgen|"
+    r"abend)|moin|servus|gr[üu](?:ß|ss) gott|madame|monsieur|mesdames|messieurs|bonjour|bonsoir|ch[eè]re?s?|salut|"
+    r"coucou|estimad[oa]s?|hola|buen[oa]s(?: d[íi]as| tardes| noches)?|muy se[ñn]or(?:es)? m[íi]os?|querid[oa]s?|"
+    r"prezad[oa]s?|ol[áa]|oi|bom dia|boa (?:tarde|noite)|car[oa]s?|exm[oa]s?\.?)\b"
+    r"(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,3}[ \t]*(?:[,:!][ \t]*\n?|\n)",
+    re.I,
+)
+_NAME_LINE = r"[^\W\d_][\w'\u2019.&-]*(?:[ \t]+[\w'\u2019.&-]+){0,3}(?<!\.)"
+_CLOSING = re.compile(
+    r"(?:\A|\n|(?<=[.!?])[ \t]+)[ \t]*(?:(?:kind |best |warm(?:est)? |many )?regards|best(?: wishes)?|cheers|"
+    r"thanks(?: again| a lot| in advance)?|thank you(?: in advance)?|many thanks|sincerely|yours(?: faithfully| "
+    r"sincerely| truly)?|sent from my \w+|(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groet(?:en|jes)?|"
+    r"hoogachtend|alvast bedankt|mvg|mit freundlichen gr[üu](?:ß|ss)en|(?:freundliche|viele|beste|liebe|sch[öo]ne) "
+    r"gr[üu](?:ß|ss)e|gru(?:ß|ss)|lg|mfg|hochachtungsvoll|(?:bien )?cordialement|bien [àa] vous|(?:bien )?amicalement|"
+    r"(?:je vous prie d|veuillez)(?: d)?['\u2019]?agr[ée]er[^\n]{0,160}|dans l['\u2019]attente de votre (?:retour|"
+    r"r[ée]ponse)[^\n]{0,160}|salutations(?: distingu[ée]es)?|bonne (?:journ[ée]e|soir[ée]e)|merci d['\u2019]avance|"
+    r"envoy[ée] de mon \w+|(?:un |muchos |cordiales )?saludos?(?: cordiales?)?|"
+    r"reciban? un (?:cordial )?saludo(?: cordial)?|un saludo(?: cordial)?|atentamente|cordialmente|sin otro particular"
+    r"[^\n]{0,120}|gracias de antemano|enviado desde mi \w+|atenciosamente|(?:com os )?(?:melhores )?cumprimentos|"
+    r"abra[çc]os?|beijos?|subscrevo-me[^\n]{0,120}|enviado do meu \w+)[ \t]*[,.!]*[ \t]*"
+    rf"(?:{_NAME_LINE})?(?:[ \t]*\n+[ \t]*{_NAME_LINE}){{0,4}}\s*\Z",
+    re.I,
+)
+
+
+def _unframed(text: str) -> str:
+    """The text without a letter's greeting and closing; a text of nothing else stays as it is ("Hi!")."""
+    read = text
+    for _ in range(2):  # "Madame, Monsieur,"
+        read = _GREETING.sub("", read, count=1)
+    read = _CLOSING.sub("", read, count=1)
+    return read if any(character.isalnum() for character in read) else text
+
+
 # What a call's transcript adds that says nothing: fillers ("uh", "ähm", "euh"; not "um", a word in German and
 # Portuguese) and a phrase said twice over ("how do I how do I"; not a single word: "vous vous", "dat dat"). Read
 # without them, a spoken sentence means what the same sentence typed means. Possessive, so linear in the text.
@@ -473,7 +513,7 @@ def _unspoken(text: str) -> str:
 
 def _understood(texts: list[str]) -> list[Understood]:
     """Each text's meaning; those not read before are read together, in one batch (a fifth of the time each)."""
-    reads = [" ".join(_unspoken(text[:READ_CHARS]).split()) for text in texts]
+    reads = [" ".join(_unspoken(_unframed(text[:READ_CHARS])).split()) for text in texts]
     known = {read: _read.get(read) for read in reads}
     new = [read for read, meant in known.items() if meant is None and any(c.isalnum() for c in read)]
     if new:

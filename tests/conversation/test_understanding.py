@@ -135,6 +135,32 @@ def test_a_question_is_as_alike_with_the_sentences_around_it() -> None:
     assert among == pytest.approx(alone, abs=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("greeting", "body", "closing"),
+    [("Sehr geehrte Damen und Herren,\n\n", "könnten Sie mir sagen, bis wann die Rechnung AMS-1025 bezahlt sein muss?",
+      "\n\nMit freundlichen Grüßen\nJonas Weber"),
+     ("Madame, Monsieur,\n\n", "pourriez-vous m'indiquer vos horaires d'ouverture pendant les fêtes ?",
+      "\n\nJe vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.\nPaul Martin"),
+     ("Geachte heer/mevrouw,\n\n", "Kunt u mij laten weten wanneer mijn contract afloopt?",
+      "\n\nMet vriendelijke groet,\nIngrid de Boer"),
+     ("Dear Sir or Madam,\n\n", "Could you confirm whether my last invoice has been paid?",
+      "\n\nYours faithfully,\nA. de Vries"),
+     ("Estimados:\n\n", "¿podrían indicarme el precio de una oficina para cuatro personas?",
+      "\n\nUn saludo cordial,\nCarmen Ortiz"),
+     ("Prezados,\n\n", "gostaria de saber se a sala Harbour está livre na quinta às 10h.",
+      "\n\nAtenciosamente,\nJoão Silva")],
+)  # fmt: skip
+def test_a_letters_greeting_and_closing_say_nothing_of_what_it_asks(greeting: str, body: str, closing: str) -> None:
+    """A formal letter means what its body means: its greeting and its closing, with the names under it, are not
+    read as part of it (read with them, a short request drowned in them and was not understood)."""
+    asked = understand(body).intent
+    assert asked is not None
+    assert understand(greeting + body + closing).intent == asked
+    assert [understood.intent for understood in meanings("Hallo,\nHoe laat gaan jullie open?\nGroet, Bas")] == [
+        understand("Hoe laat gaan jullie open?").intent
+    ]
+
+
 def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
     read = {understood.intent for understood in meanings("I paid it yesterday. Please stop emailing me.")}
     assert "opt_out" in read
