@@ -11,7 +11,7 @@ import re
 # The keywords SMS carriers and Twilio treat as an opt-out when they are the whole message.
 SMS_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "stop all"})
 
-_WRITE = r"(contact\w*|email\w*|e-mail\w*|mail\w*|messag\w*|text\w*|writ\w*|send\w*|spam\w*)"
+_WRITE = r"(contact\w*|email\w*|e-mail\w*|mail\w*|messag\w*|text\w*|writ\w*|send\w*|spam\w*|chas\w*|pester\w*)"
 # What we send, in the six languages, compounds included ("verlengingsmails", "Verlängerungsmails").
 _SENT = (
     r"\w*(e-mails?|mails?|messages?|calls?|texts?|sms|reminders?|newsletters?|berichten|herinneringen|aanmaningen|"
@@ -39,7 +39,8 @@ REQUEST = re.compile(
         rf"\bgeen (verdere )?(\w+ )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
         rf"\bstop (alsjeblieft |aub )?met (die|deze|de|jullie) {_SENT}",
         rf"\b{_SENT} niet meer (ontvangen|krijgen)\b", r"\bniet meer (gebeld|gemaild|benaderd)\b",
-        r"\b(haal|verwijder)\b.{0,40}\b(mailing)?(lijst|lijsten|bestand)\b",
+        r"\b(haal|verwijder)\b.{0,40}\b(mailing)?(lijst|lijsten|bestand)\b", r"\bhaal (me|mij|ons) (er )?(maar )?uit\b",
+        r"\b(me|mij|ons) uit (de|die|deze|jullie|het) (\w+ ){0,2}(te )?halen\b",
         # German
         r"\b(abmelden|abbestellen)\b", rf"\bkeine (\w+ )?{_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
         r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",

@@ -31,7 +31,10 @@ from models.messages import AgentType, EscalationReason
      "Não me escrevam mais", "parem de me escrever",
      # what we send, named with a word before it
      "Two things: can you stop the marketing emails, and is the Harbour Room free Friday?",
-     "We've signed elsewhere. Please remove me from your contacts."],
+     "We've signed elsewhere. Please remove me from your contacts.",
+     # chasing, and Dutch's verb at the end
+     "Thanks, but please don't chase me any further.", "Kunnen jullie ons uit de nieuwsbrief halen?",
+     "Haal me er maar uit."],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -51,6 +54,7 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      # a stop to something else than our messages
      "Arrêtez de me facturer la salle, je ne l'ai pas utilisée", "Arrêtez de me prélever, j'ai déménagé",
      "L'application ne m'envoie plus les codes d'accès", "El portal deja de enviar las facturas desde ayer",
+     "Could you chase the invoice with my accountant?", "Kun je me uit de brand helpen?",
      # said not to be one
      "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
      "Je ne veux pas me désabonner, juste une question", "Ik wil me niet afmelden hoor", "Ich will mich nicht abmelden",
