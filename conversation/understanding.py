@@ -30,7 +30,8 @@ from settings import get_settings
 PERSON = re.compile(
     r"\b(human|real person|(speak|talk|chat) (to|with) (a |an |someone|somebody|your |the |a real )|"
     r"(?<!my )(?<!our )(?<!his )(?<!her )(?<!their )manager|representative|(call|ring|phone) me( back)?\b|"
-    r"someone (from|in|on) (your|the)|a person\b|(call|chat|word|meeting) with (someone|somebody|one of you)\b)",
+    r"someone (from|in|on) (your|the)|a person\b|(call|chat|word|meeting) with (someone|somebody|one of you)\b|"
+    r"(like|want|need|love) a (quick |short |brief )?(call|chat|word) with (them|him|her)\b)",
     re.I,
 )
 # A customer asking who answers ("are you a bot?") wants the truth, not a transfer.

@@ -110,6 +110,8 @@ def test_a_claims_own_words_are_no_ask_to_stop(text: str, out: bool) -> None:
             "Could I have a quick call with someone before I sign? I'd rather not do it by text.",
             EscalationReason.asked_for_person,
         ),
+        ("Before the tour I'd love a short chat with them about our team's needs.", EscalationReason.asked_for_person),
+        ("I have a call with them at 3, is the phone booth free?", None),  # their call, not one with us
         ("I dispute this invoice", EscalationReason.dispute),
         ("You overcharged me", EscalationReason.dispute),
         ("I want to make a complaint about the noise", EscalationReason.complaint),
