@@ -135,7 +135,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         meant = next((understood.intent for understood in read[1:] + likely if understood.intent in answerable), meant)
     elif meant in _LINK_ONLY:
         looked_up = {intent.name for intent in known if intent.uses is not None}
-        meant = next((understood.intent for understood in read[1:] if understood.intent in looked_up), meant)
+        clauses = meanings(message, by_clause=True, sure=SECOND_ASK)[1:]  # "Para aprovechar la visita, ¿el precio?"
+        meant = next((understood.intent for understood in clauses if understood.intent in looked_up), meant)
     found = _named(agent_type, known, meant, message)
     if found is not None and found.name == _LINK.name and agent_type and names("portal", message):
         found = questions.PORTAL  # the member portal's link, not the outreach's (whichever its own link is)

@@ -231,6 +231,21 @@ def test_whether_a_renewals_price_stays_is_the_contract_not_a_change_of_terms(me
 
 
 @pytest.mark.parametrize(
+    ("message", "intent"),
+    [("Allí estaré a las diez. Ya que voy a la visita, ¿me podéis decir cuánto cuesta la oficina para cuatro?",
+      "prices"),
+     ("Ich komme morgen zur Besichtigung, vorab wüsste ich gern, was ein fester Schreibtisch im Monat kostet.",
+      "prices"),
+     ("See you tomorrow, can't wait to see the place!", "tour")],
+)  # fmt: skip
+def test_a_clause_asking_the_tools_beside_the_tour_is_answered(message: str, intent: str) -> None:
+    """A reply about the tour whose clause asks what the tools know ("…, vorab wüsste ich gern, was … kostet") is
+    answered for it, not sent the tour's link again."""
+    found = detect_intent(AgentType.tour_reminder, message)
+    assert found is not None and found.name == intent
+
+
+@pytest.mark.parametrize(
     "message", ["My fob stopped opening the front door this morning.", "Mein Chip geht seit gestern nicht mehr.",
                 "Mi tarjeta no abre la puerta desde el lunes."],
 )  # fmt: skip
