@@ -143,6 +143,16 @@ async def test_an_operator_reviews_takes_over_approves_and_watches_the_reply(bro
     await expect(page.locator("#rows")).to_be_visible()
     await shot(page, "inbox-panel")
 
+    # Opened while the list is still being searched, a proposal keeps its address when the list comes after it.
+    await page.goto("/app?status=pending&agent_type=due_invoice")
+    row = page.locator(".row a", has_text=detail["subject"]).first
+    async with page.expect_response(lambda response: "q=" in response.url) as searched:
+        await page.get_by_label("Search").fill(detail["customer"]["name"].split()[0])
+        await row.click()  # before the search's list comes: it waits for typing to pause
+    await searched.value
+    await expect(page.locator("form.filters")).not_to_have_class(re.compile(r"\bhtmx-request\b"))
+    await expect(page).to_have_url(re.compile(f"/app/inbox/{re.escape(action['id'])}$"))
+
     # The proposal: why, how sure, who, the draft; the channel's own words, as the API says them.
     await page.goto(f"/app/inbox/{action['id']}")
     await expect(page.get_by_role("heading", name=detail["subject"])).to_be_visible()

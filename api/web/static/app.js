@@ -45,6 +45,12 @@ htmx.onLoad((root) => {
   root.querySelectorAll("form.filters select").forEach((select) => {
     select.addEventListener("change", () => htmx.trigger(select.form, "filter"));
   });
+  // Filtering again gives the list its address back (see the proposal opened while the list loads, below).
+  root.querySelectorAll("form.filters").forEach((form) => {
+    const own = () => form.setAttribute("hx-push-url", "true");
+    form.addEventListener("input", own);
+    form.addEventListener("change", own);
+  });
   // An invitation's token is in the link after "#" (never sent to a server, so in no log): the form posts it.
   root.querySelectorAll("form[data-invitation]").forEach((form) => {
     if (location.hash.length > 1 && !form.elements.invitation.value) {
@@ -108,6 +114,14 @@ htmx.onLoad((root) => {
   back.setAttribute("role", "status");
   back.textContent = "You are signed in again: the edits you had not saved are back in the draft.";
   form.prepend(back);
+});
+
+// A proposal opened from the list while the list is still loading (a search waits for typing to pause) keeps its
+// address: the list that comes after it is shown, but does not put its own address in the bar (htmx reads
+// `hx-push-url` when the response comes).
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (!event.detail.elt.matches("[data-row]")) return;
+  document.querySelectorAll("form.filters").forEach((form) => form.setAttribute("hx-push-url", "false"));
 });
 
 // Expiry countdowns tick while the inbox is open.
