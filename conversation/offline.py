@@ -152,6 +152,9 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
             found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
         elif asks_if_the_price_stays(message):
             found = _named(agent_type, known, "contract_detail", message)  # what they pay, and since when
+        elif agent_type and found is not _VAGUE and "?" in message and names_a_time(message):  # "om half elf?"
+            # a time asked of what the outreach was about: in reply to a tour's, the tour, moved (not one cut short)
+            found = next((intent for intent in AGENTS[agent_type].intents if intent.times_mean_this), found)
     # A lone "ok" or "sure" says too little to act on; "yes, switch me" or "Ja, graag!" does.
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES

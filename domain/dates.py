@@ -137,6 +137,9 @@ _WHEN = re.compile(
     r"antes de|hasta|a las|depois d[ao]s?|antes d[ao]s?|até [àa]s|às)\s+\d{1,2}(?!\d)"
     rf"|\b(?:{_PART_OF_DAY}|tonight|vanavond|abends|soirs|soirées?|noches|noites|weekends?|week-ends?|"
     r"wochenende\w*|fin(?:es)? de semana|fim de semana)\b"
+    # a time on the clock however written: "10:20", "14h30", "7am", "half elf" and "halb elf" (half past ten)
+    r"|\b\d{1,2}(?::\d{2}|h\d{2}|h\b|\s?(?:am|pm|uur|uhr)\b)|\b(?:half|halb)\s+(?:een|twee|drie|vier|vijf|zes|zeven|acht|"
+    r"negen|tien|elf|twaalf|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
 )
 
 

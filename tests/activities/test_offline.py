@@ -246,6 +246,19 @@ def test_a_clause_asking_the_tools_beside_the_tour_is_answered(message: str, int
 
 
 @pytest.mark.parametrize(
+    ("message", "intent"),
+    [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
+     ("Je peux passer plutôt vers 11h15 ?", "tour"),
+     # cut short, it has not said what it wants yet
+     ("¿¿a las 10?? pero si yo", "vague")],
+)  # fmt: skip
+def test_a_time_asked_in_reply_to_a_tour_is_the_tour(message: str, intent: str) -> None:
+    """A question that names only a time, in reply to a tour's reminder, is about the tour: its link to move it."""
+    found = detect_intent(AgentType.tour_reminder, message)
+    assert found is not None and found.name == intent
+
+
+@pytest.mark.parametrize(
     "message", ["My fob stopped opening the front door this morning.", "Mein Chip geht seit gestern nicht mehr.",
                 "Mi tarjeta no abre la puerta desde el lunes."],
 )  # fmt: skip

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.dates import mentioned_day, weekly
+from domain.dates import mentioned_day, names_a_time, weekly
 
 MONDAY = date(2026, 11, 30)
 TUESDAY = date(2026, 12, 1)
@@ -98,3 +98,14 @@ def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
 )  # fmt: skip
 def test_a_day_every_week(text: str, every_week: bool) -> None:
     assert weekly(text) is every_week
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("more like 10:20, still ok?", True), ("om 14h30", True), ("land at 7am", True), ("Kan het om half elf?", True),
+     ("geht es auch halb drei?", True), ("after 6", True), ("le samedi", True),
+     # numbers that are no time
+     ("we are 10 people", False), ("invoice 1042", False), ("halb so schlimm", False), ("room 2.4", False)],
+)  # fmt: skip
+def test_a_time_named_however_a_country_writes_it(text: str, named: bool) -> None:
+    assert names_a_time(text) is named
