@@ -536,8 +536,12 @@ def _meant(model: _Model, read: str, shares: dict[str, float]) -> Understood:
 # --- slots: what a request for a space names ---------------------------------------------------------------------
 
 _HOUR = r"(\d{1,2})(?:[:.h](\d{2})|h\b)?\s*(am|pm|a\.m\.|p\.m\.)?"
+# A number after "le", "el", "the" or "día" is a day of the month ("le 9 à 14h30" is the 9th at 14:30), not a
+# range's first hour.
 _RANGE = re.compile(
-    rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|às|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b", re.I
+    r"(?<!\ble )(?<!\bel )(?<!\bthe )(?<!\bdía )(?<!\bdia )"
+    rf"\b{_HOUR}\s*(?:-|\u2013|to|till|until|à|às|a|tot|bis|até|hasta)\s*{_HOUR}(?:\s*(?:h|uur|uhr|hrs|hours))?\b",
+    re.I,
 )
 _AT = re.compile(rf"\b(?:at|om|um|à|a las|às)\s+{_HOUR}", re.I)
 _PEOPLE = re.compile(
