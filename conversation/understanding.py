@@ -472,7 +472,13 @@ _GREETING = re.compile(
     r"(?:[ \t]+[^\W\d_][\w'\u2019.-]*){0,3}[ \t]*(?:[,:!][ \t]*\n?|\n)",
     re.I,
 )
-_NAME_LINE = r"[^\W\d_][\w'\u2019.&-]*(?:[ \t]+[\w'\u2019.&-]+){0,3}(?<!\.)"
+# The names under a closing: capitalised words and the particles between them ("Ingrid de Boer", "i. A. Müller",
+# "Weber GmbH"), never a sentence ("I want a refund" goes on being read).
+_NAME_WORD = (
+    r"(?:[A-ZÀ-ÖØ-Þ][\w'\u2019.&-]*|van|de|der|den|von|zu|da|do|dos|das|di|du|del|la|le|y|e|of|at|for|and|und|en|et|"
+    r"&|i\. ?A\.)"
+)
+_NAME_LINE = rf"(?-i:{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,4}})"
 _CLOSING = re.compile(
     r"(?:\A|\n|(?<=[.!?])[ \t]+)[ \t]*(?:(?:kind |best |warm(?:est)? |many )?regards|best(?: wishes)?|cheers|"
     r"thanks(?: again| a lot| in advance)?|thank you(?: in advance)?|many thanks|sincerely|yours(?: faithfully| "

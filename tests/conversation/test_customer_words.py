@@ -112,6 +112,8 @@ def test_a_claims_own_words_are_no_ask_to_stop(text: str, out: bool) -> None:
         ),
         ("Before the tour I'd love a short chat with them about our team's needs.", EscalationReason.asked_for_person),
         ("I have a call with them at 3, is the phone booth free?", None),  # their call, not one with us
+        # a line after a closing that is no name is still read
+        ("Is the Loft free on Friday at 2?\nThanks\nI want a refund", EscalationReason.needs_judgement),
         ("I dispute this invoice", EscalationReason.dispute),
         ("You overcharged me", EscalationReason.dispute),
         ("I want to make a complaint about the noise", EscalationReason.complaint),
