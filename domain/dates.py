@@ -130,6 +130,11 @@ def weekly(text: str) -> bool:
     return bool(_WEEKLY.search(text.lower()))
 
 
+# Dutch and German say the half hour before the next one: "half elf", "halb elf" is 10:30.
+_HOURS_SAID = {"een": 1, "eins": 1, "twee": 2, "zwei": 2, "drie": 3, "drei": 3, "vier": 4, "vijf": 5, "fünf": 5,
+               "zes": 6, "sechs": 6, "zeven": 7, "sieben": 7, "acht": 8, "negen": 9, "neun": 9, "tien": 10,
+               "zehn": 10, "elf": 11, "twaalf": 12, "zwölf": 12}  # fmt: skip
+_HALF_PAST = rf"\b(?:half|halb)\s+({'|'.join(_HOURS_SAID)})\b"
 # When in a day or a week, named without a date: an hour after, before or until which ("after 6", "nach 18 Uhr",
 # "depois das 19h"), a part of the day said of any day ("in the evenings", "abends", "'s avonds"), the weekend.
 _WHEN = re.compile(
@@ -138,9 +143,14 @@ _WHEN = re.compile(
     rf"|\b(?:{_PART_OF_DAY}|tonight|vanavond|abends|soirs|soirées?|noches|noites|weekends?|week-ends?|"
     r"wochenende\w*|fin(?:es)? de semana|fim de semana)\b"
     # a time on the clock however written: "10:20", "14h30", "7am", "half elf" and "halb elf" (half past ten)
-    r"|\b\d{1,2}(?::\d{2}|h\d{2}|h\b|\s?(?:am|pm|uur|uhr)\b)|\b(?:half|halb)\s+(?:een|twee|drie|vier|vijf|zes|zeven|acht|"
-    r"negen|tien|elf|twaalf|eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf)\b"
+    rf"|\b\d{{1,2}}(?::\d{{2}}|h\d{{2}}|h\b|\s?(?:am|pm|uur|uhr)\b)|{_HALF_PAST}"
 )
+
+
+def half_past(text: str) -> int | None:
+    """The hour whose half past `text` names the Dutch or German way ("half elf": 10), or None."""
+    found = re.search(_HALF_PAST, text.lower())
+    return (_HOURS_SAID[found[1]] - 1 or 12) if found else None
 
 
 def names_a_time(text: str) -> bool:

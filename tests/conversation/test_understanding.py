@@ -182,6 +182,10 @@ def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
         ("todas as terças das 10 às 12", Slots(date(2026, 6, 2), time(10), time(12), 1, None, weeks=4)),
         ("Hay una sala libre mañana de 9 a 11? Somos 4 personas",
          Slots(date(2026, 6, 3), time(9), time(11), 4, "meeting_room")),
+        # the half hour before the next, as Dutch and German say it
+        ("Is er morgen om half elf een vergaderruimte vrij?",
+         Slots(date(2026, 6, 3), time(10, 30), time(11, 30), 1, "meeting_room")),
+        ("Ein Raum um halb drei?", Slots(None, time(14, 30), time(15, 30), 1, "meeting_room")),
         # the day of the month before a time, not a range from it
         ("Une salle le 9 à 14h30 ?", Slots(date(2026, 6, 9), time(14, 30), time(15, 30), 1, "meeting_room")),
     ],
