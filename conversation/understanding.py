@@ -22,7 +22,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from domain.dates import half_past, mentioned_day, weekly
+from domain.dates import mentioned_day, said_time, weekly
 from settings import get_settings
 
 # An explicit ask for a person, in the words customers use for it; other languages and other words are read by
@@ -687,8 +687,8 @@ def slots(text: str, today: date | None) -> Slots:
         end = _clock(found[4], found[5], found[6], None)
     elif (found := _AT.search(read)) and (start := _clock(found[1], found[2], found[3], None)):
         end = time(min(start.hour + 1, 23), start.minute)  # "at 3": an hour from then
-    elif (hour := half_past(read)) is not None and (start := _clock(str(hour), "30", None, None)):
-        end = time(min(start.hour + 1, 23), start.minute)  # "om half elf": 10:30
+    elif (said := said_time(read)) and (start := _clock(str(said[0]), str(said[1]), None, None)):
+        end = time(min(start.hour + 1, 23), start.minute)  # "om half elf": 10:30, "kwart over twee": 14:15
     people = _PEOPLE.search(read)
     seats = int(people[1] or people[2]) if people else 1
     kind = next((name for name, words in _KINDS.items() if words.search(read)), None)

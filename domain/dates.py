@@ -130,11 +130,34 @@ def weekly(text: str) -> bool:
     return bool(_WEEKLY.search(text.lower()))
 
 
-# Dutch and German say the half hour before the next one: "half elf", "halb elf" is 10:30.
-_HOURS_SAID = {"een": 1, "eins": 1, "twee": 2, "zwei": 2, "drie": 3, "drei": 3, "vier": 4, "vijf": 5, "fünf": 5,
-               "zes": 6, "sechs": 6, "zeven": 7, "sieben": 7, "acht": 8, "negen": 9, "neun": 9, "tien": 10,
-               "zehn": 10, "elf": 11, "twaalf": 12, "zwölf": 12}  # fmt: skip
-_HALF_PAST = rf"\b(?:half|halb)\s+({'|'.join(_HOURS_SAID)})\b"
+# An hour said in words, in each language, one to twelve (a word of several languages is the same hour in each).
+_HOURS_SAID = (
+    ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"),
+    ("een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf"),
+    ("eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"),
+    ("une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze"),
+    ("una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once", "doce"),
+    ("uma", "duas", "três", "quatro", "cinco", "seis", "sete", "oito", "nove", "dez", "onze", "doze"),
+)
+_HOUR_WORDS = {word: hour for words in _HOURS_SAID for hour, word in enumerate(words, 1)}
+_SAID_HOUR = rf"(\d{{1,2}}|{'|'.join(_HOUR_WORDS)})"
+# "half elf" is 10:30 in Dutch and German, "half eleven" 11:30 in English: the half hour before the next one is
+# read in the two languages that say it so.
+_HALF_HOUR = rf"(\d{{1,2}}|{'|'.join(_HOURS_SAID[1] + _HOURS_SAID[2])})"
+_ROMANCE_HOUR = rf"{_SAID_HOUR}(?:\s?h|\s+heures?|\s+horas?)?\s+"
+# A quarter or a half hour said in words, as each language says it, with its minutes and whether it is said of the
+# next hour: "quarter past 3", "kwart over twee", "viertel nach drei", "half elf", "trois heures et quart", "las
+# cuatro y cuarto", "às três e meia".
+_SAID_TIMES = (
+    (re.compile(rf"\b(?:quarter past|quarter after|kwart over|viertel nach)\s+{_SAID_HOUR}\b"), 15, 0),
+    (re.compile(rf"\b(?:half past|half after)\s+{_SAID_HOUR}\b"), 30, 0),
+    (re.compile(rf"\b(?:quarter to|quarter of|kwart voor|viertel vor|dreiviertel)\s+{_SAID_HOUR}\b"), 45, 1),
+    (re.compile(rf"\b(?:half|halb)\s+{_HALF_HOUR}\b(?!\s*(?:hour|uur|stunde|jaar|jahr))"), 30, 1),
+    (re.compile(rf"\b{_ROMANCE_HOUR}(?:et quart|y cuarto|e um quarto|e quinze)\b"), 15, 0),
+    (re.compile(rf"\b{_ROMANCE_HOUR}(?:et demie|y media|e meia)\b"), 30, 0),
+    (re.compile(rf"\b{_ROMANCE_HOUR}(?:moins (?:le )?quart|menos cuarto|menos (?:um )?quarto|menos quinze)\b"),
+     45, 1),
+)
 # When in a day or a week, named without a date: an hour after, before or until which ("after 6", "nach 18 Uhr",
 # "depois das 19h"), a part of the day said of any day ("in the evenings", "abends", "'s avonds"), the weekend.
 _WHEN = re.compile(
@@ -142,21 +165,26 @@ _WHEN = re.compile(
     r"antes de|hasta|a las|depois d[ao]s?|antes d[ao]s?|até [àa]s|às)\s+\d{1,2}(?!\d)"
     rf"|\b(?:{_PART_OF_DAY}|tonight|vanavond|abends|soirs|soirées?|noches|noites|weekends?|week-ends?|"
     r"wochenende\w*|fin(?:es)? de semana|fim de semana)\b"
-    # a time on the clock however written: "10:20", "14h30", "7am", "half elf" and "halb elf" (half past ten)
-    rf"|\b\d{{1,2}}(?::\d{{2}}|h\d{{2}}|h\b|\s?(?:am|pm|uur|uhr)\b)|{_HALF_PAST}"
+    # a time on the clock however written: "10:20", "14h30", "7am" (and in words, `said_time`)
+    r"|\b\d{1,2}(?::\d{2}|h\d{2}|h\b|\s?(?:am|pm|uur|uhr)\b)"
 )
 
 
-def half_past(text: str) -> int | None:
-    """The hour whose half past `text` names the Dutch or German way ("half elf": 10), or None."""
-    found = re.search(_HALF_PAST, text.lower())
-    return (_HOURS_SAID[found[1]] - 1 or 12) if found else None
+def said_time(text: str) -> tuple[int, int] | None:
+    """The hour and minutes of a quarter or a half hour `text` says in words ("kwart over twee": 2, 15; "half elf":
+    10, 30), the hour as said (1 to 12, or the 24 hours' when written so), or None."""
+    lowered = text.lower()
+    for said, minutes, of_the_next in _SAID_TIMES:
+        if found := said.search(lowered):
+            hour = (int(found[1]) if found[1].isdigit() else _HOUR_WORDS[found[1]]) - of_the_next
+            return (hour or 12, minutes) if 0 <= hour <= 23 else None
+    return None
 
 
 def names_a_time(text: str) -> bool:
     """Whether `text` names a day, or a time of the day or the week ("after 6", "abends", "le samedi", "tmrw")."""
     lowered = text.lower()
-    return _WHEN.search(lowered) is not None or any(
+    return _WHEN.search(lowered) is not None or said_time(lowered) is not None or any(
         found.search(lowered) for found in (_TODAY, _TOMORROW, _DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME)
     )
 

@@ -186,6 +186,10 @@ def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
         ("Is er morgen om half elf een vergaderruimte vrij?",
          Slots(date(2026, 6, 3), time(10, 30), time(11, 30), 1, "meeting_room")),
         ("Ein Raum um halb drei?", Slots(None, time(14, 30), time(15, 30), 1, "meeting_room")),
+        # a quarter past or to, in words
+        ("Is er om kwart over twee een vergaderruimte vrij?", Slots(None, time(14, 15), time(15, 15), 1,
+                                                                     "meeting_room")),
+        ("¿Hay una sala a las cuatro y cuarto?", Slots(None, time(16, 15), time(17, 15), 1, "meeting_room")),
         # the day of the month before a time, not a range from it
         ("Une salle le 9 à 14h30 ?", Slots(date(2026, 6, 9), time(14, 30), time(15, 30), 1, "meeting_room")),
     ],

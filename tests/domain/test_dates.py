@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from domain.dates import mentioned_day, names_a_time, weekly
+from domain.dates import mentioned_day, names_a_time, said_time, weekly
 
 MONDAY = date(2026, 11, 30)
 TUESDAY = date(2026, 12, 1)
@@ -103,9 +103,24 @@ def test_a_day_every_week(text: str, every_week: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "named"),
     [("more like 10:20, still ok?", True), ("om 14h30", True), ("land at 7am", True), ("Kan het om half elf?", True),
-     ("geht es auch halb drei?", True), ("after 6", True), ("le samedi", True),
+     ("geht es auch halb drei?", True), ("after 6", True), ("le samedi", True), ("kwart over twee?", True),
+     ("a las cuatro y cuarto", True), ("vers trois heures et demie", True), ("às três e meia", True),
      # numbers that are no time
-     ("we are 10 people", False), ("invoice 1042", False), ("halb so schlimm", False), ("room 2.4", False)],
+     ("we are 10 people", False), ("invoice 1042", False), ("halb so schlimm", False), ("room 2.4", False),
+     ("over een half uur", False), ("a quarter of the price", False), ("dos y tres", False)],
 )  # fmt: skip
 def test_a_time_named_however_a_country_writes_it(text: str, named: bool) -> None:
     assert names_a_time(text) is named
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("om half elf", (10, 30)), ("um halb eins", (12, 30)), ("kwart over twee", (2, 15)), ("kwart voor drie", (2, 45)),
+     ("Viertel nach 15", (15, 15)), ("viertel vor neun", (8, 45)), ("quarter past 3", (3, 15)),
+     ("half past ten", (10, 30)), ("quarter to twelve", (11, 45)), ("à trois heures et quart", (3, 15)),
+     ("à 11h et demie", (11, 30)), ("à midi moins le quart", None), ("a las cuatro y cuarto", (4, 15)),
+     ("a la una y media", (1, 30)), ("a las cinco menos cuarto", (4, 45)), ("às três e meia", (3, 30)),
+     ("às duas e um quarto", (2, 15)), ("at 3", None), ("half an hour", None)],
+)  # fmt: skip
+def test_a_quarter_or_half_hour_said_in_words(text: str, said: tuple[int, int] | None) -> None:
+    assert said_time(text) == said
