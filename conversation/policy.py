@@ -19,7 +19,7 @@ from conversation.understanding import (
     plain_yes,
     shouting,
 )
-from domain.opt_out import asks_to_opt_out, without_negated_requests
+from domain.opt_out import asks_to_opt_out, beside_requests, moves_to_another_address, without_negated_requests
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
 OPT_OUT = "opt_out"  # the tool that opts the customer out
@@ -85,9 +85,9 @@ def escalation(reason: EscalationReason, text: str, disputed_cents: int, critica
 
 
 def also_with_opt_out(text: str) -> EscalationReason | None:
-    """A legal threat, a dispute, a personal-data request or a complaint anywhere in the message (an opt-out can be
-    one too)."""
-    meant = {understood.intent for understood in meanings(text)}
+    """A legal threat, a dispute, a personal-data request or a complaint anywhere in the message beside its asks to
+    stop (an opt-out can be one too; "remove my address from your mailing list" is no request for erasure)."""
+    meant = {understood.intent for understood in meanings(beside_requests(text))}
     return next((ESCALATIONS[intent] for intent in ALSO_WITH_OPT_OUT if intent in meant), None)
 
 
@@ -133,8 +133,12 @@ def opts_out(text: str) -> bool:
     read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
     if asks_to_opt_out(text):
         return True
+    if moves_to_another_address(text):
+        return False
     whole, *parts = meanings(read, by_clause=True)
-    if whole.intent == "opt_out" and whole.confidence >= OPTING_OUT:
+    # What is left beside a request said not to be one, or to sign off from something else, must mean it clearly.
+    sure = OPTING_OUT if read == text else OPTING_OUT_SENTENCE
+    if whole.intent == "opt_out" and whole.confidence >= sure:
         return True
     claim = also_with_opt_out(text) is not None
     return not claim and any(part.intent == "opt_out" and part.confidence >= OPTING_OUT_SENTENCE for part in parts)

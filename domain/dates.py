@@ -155,8 +155,7 @@ _SAID_TIMES = (
     (re.compile(rf"\b(?:half|halb)\s+{_HALF_HOUR}\b(?!\s*(?:hour|uur|stunde|jaar|jahr))"), 30, 1),
     (re.compile(rf"\b{_ROMANCE_HOUR}(?:et quart|y cuarto|e um quarto|e quinze)\b"), 15, 0),
     (re.compile(rf"\b{_ROMANCE_HOUR}(?:et demie|y media|e meia)\b"), 30, 0),
-    (re.compile(rf"\b{_ROMANCE_HOUR}(?:moins (?:le )?quart|menos cuarto|menos (?:um )?quarto|menos quinze)\b"),
-     45, 1),
+    (re.compile(rf"\b{_ROMANCE_HOUR}(?:moins (?:le )?quart|menos cuarto|menos (?:um )?quarto|menos quinze)\b"), 45, 1),
 )
 # When in a day or a week, named without a date: an hour after, before or until which ("after 6", "nach 18 Uhr",
 # "depois das 19h"), a part of the day said of any day ("in the evenings", "abends", "'s avonds"), the weekend.
@@ -184,8 +183,10 @@ def said_time(text: str) -> tuple[int, int] | None:
 def names_a_time(text: str) -> bool:
     """Whether `text` names a day, or a time of the day or the week ("after 6", "abends", "le samedi", "tmrw")."""
     lowered = text.lower()
-    return _WHEN.search(lowered) is not None or said_time(lowered) is not None or any(
-        found.search(lowered) for found in (_TODAY, _TOMORROW, _DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME)
+    return (
+        _WHEN.search(lowered) is not None
+        or said_time(lowered) is not None
+        or any(found.search(lowered) for found in (_TODAY, _TOMORROW, _DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME))
     )
 
 

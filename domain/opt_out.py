@@ -33,19 +33,26 @@ REQUEST = re.compile(
         rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
         rf"\bno (more|further) (\w+ )?{_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
         r"\bleave me alone\b", r"\bstop receiving\b", r"\b(take|remove|get)\b.{0,40}\b(off|from)\b.{0,30}\blists?\b",
+        r"\b(no need|(do not|don'?t) need|needn'?t) to keep (me|us) (posted|updated|informed|in the loop)\b",
+        r"\b(do not|don'?t) keep (me|us) (posted|updated|informed|in the loop)\b",
         # Dutch
         r"\b(afmelden|uitschrijven)\b",
         r"\b(stuur|bel|mail|sms) (me|mij|ons) (alsjeblieft )?(niet meer|geen|niets meer|niks meer)\b",
         rf"\bgeen (verdere )?(\w+ )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
         rf"\bstop (alsjeblieft |aub )?met (die|deze|de|jullie) {_SENT}",
         rf"\b{_SENT} niet meer (ontvangen|krijgen)\b", r"\bniet meer (gebeld|gemaild|benaderd)\b",
-        r"\b(haal|verwijder)\b.{0,40}\b(mailing)?(lijst|lijsten|bestand)\b", r"\bhaal (me|mij|ons) (er )?(maar )?uit\b",
+        r"\b(haal|verwijder)\b.{0,40}\b(mailing|verzend)?(lijst|lijsten|bestand)\b",
+        r"\b(me|mij|ons|(mijn|ons) (e-?mail\w*|adres|nummer))\b.{0,30}\b(mailing|verzend)?(lijst|lijsten|bestand)\b"
+        r".{0,20}\b(verwijderen|halen|afhalen)\b",
+        r"\bhaal (me|mij|ons) (er )?(maar )?uit\b",
+        r"\b(me|mij|ons) niet (meer )?op de hoogte (te )?houden\b",
         r"\b(me|mij|ons) uit (de|die|deze|jullie|het) (\w+ ){0,2}(te )?halen\b",
         # German
         r"\b(abmelden|abbestellen)\b", rf"\bkeine (\w+ )?{_SENT} mehr\b", rf"\bkeine weiteren {_SENT}",
         r"\b(kontaktieren|schreiben|rufen) sie mich nicht\b", r"\b(streichen|entfernen|nehmen) sie mich (aus|von)\b",
         r"(?:^|[.!?,;]\s*|\b(?:bitte|und)\s+)(schreib|kontaktier|ruf)\w*( sie| du)? (mir|mich) "
-        r"(ab jetzt |bitte |künftig )*(nicht mehr|nie wieder)\b",
+        r"(ab jetzt |bitte |künftig )*(nicht mehr|nie wieder|nicht wieder)\b",
+        r"\b(mich|uns) nicht (mehr |weiter )?auf dem laufenden (zu )?halten\b",
         r"\baustragen\b", r"\bh[öo]rt auf mi(ch|r)\b",
         r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
@@ -53,21 +60,55 @@ REQUEST = re.compile(
         r"\barr[êe]tez de (me |m')(\w+ )?(contact|[ée]cri|envo|appel|relanc|harcel|spam|sollicit)\w*",
         rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
         r"(?:^|[.!?,;]\s*|\bet\s+)ne (me |m')(contactez|[ée]crivez|appelez|envoyez) plus\b",
-        r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
+        r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b", r"\bpas besoin de (me|nous) tenir (au courant|inform)",
         # Spanish
         r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad) de (enviar|escribir|llamar|mandar)\w*",
         r"\bno me (contacten|escriban|llamen|env[íi]en|manden|contact[ée]is|escrib[áa]is|llam[ée]is|env[íi][ée]is|"
         r"mand[ée]is|escribas|llames|env[íi]es|mandes)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
         rf"\bno m[áa]s (\w+ )?{_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
+        r"\bno (hace falta|es necesario)\b.{0,25}\b(al tanto|informad\w*|al corriente)\b",
         # Italian, Portuguese
         r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*",
         r"\bparem de (me )?(enviar|ligar|mandar|contactar|escrever)\w*",
         r"\bn[ãa]o me (contactem|enviem|mandem|escrevam)( mais)?\b",
         rf"\bn[ãa]o (quero )?(receber )?mais (receber )?{_SENT}", rf"\bchega de {_SENT}", r"\bdeixar de receber\b",
         r"\b(tirem|removam|retirem|tira|remova)\b.{0,40}\blista\b",
+        r"\bn[ãa]o (é preciso|precisa\w*|há necessidade)\b.{0,25}\b(informad\w*|a par|ao corrente)\b",
     ]),
     re.I,
 )  # fmt: skip
+
+
+# Signing off from something of the space that is not our messages: an event, a club, a class ("unsubscribe me from
+# the coffee club", "me désinscrire du tournoi", "descadastrar do grupo de corrida") — its words in six languages.
+_ACTIVITY = (
+    r"(club\w*|clube|groups?|groep\w*|gruppe\w*|groupes?|grupos?|tournaments?|toernooi\w*|turnier\w*|tournoi\w*|"
+    r"torneos?|torneios?|events?|evenement\w*|veranstaltung\w*|[ée]v[ée]nements?|eventos?|class(es)?|cours|cursos?|"
+    r"kurs\w*|course|workshops?|ateliers?|talleres?|lunch\w*|borrel\w*|drinks|afterwork|ap[ée]ro|breakfast|"
+    r"ontbijt|fr[üu]hst[üu]ck|petit-d[ée]jeuner|desayunos?|yoga|meetups?|webinars?|quiz|party|feest\w*|fiestas?|"
+    r"festas?|league|liga|running|hardloop\w*|lauf\w*|corrida|carrera)\b"
+)
+# The request's object, in the words right after it ("… from the coffee club", "… du tournoi") or, where the verb
+# comes last, right before it ("vom Yoga-Kurs abmelden", "voor de borrel afmelden"); never a list or a newsletter of
+# it ("the events newsletter"), which is ours.
+_LIST = rf"(?:{_SENT}|mailing|lists?|lijst|liste|lista|verteiler)"
+_WORDS = rf"(?:(?!{_LIST})[\w'-]+\s+){{0,3}}?"
+_NOT_OURS = rf"(?:\w+-|\w')?{_ACTIVITY}(?!\W+(?:[\w-]+\s+)?{_LIST})"
+_OF_ACTIVITY = re.compile(
+    r"\W*(?:(?:me|mij|mich|moi|us|ons|uns|nous)\s+)?(?:from|of|for|du|de|des|do|da|dos|das|del|van|voor|von|vom|"
+    rf"für|bei|aus)\s+{_WORDS}{_NOT_OURS}",
+    re.I,
+)
+_ACTIVITY_BEFORE = re.compile(
+    rf"\b(?:van|voor|bij|uit|von|vom|für|bei|aus)\s+{_WORDS}{_NOT_OURS}\s+(?:[\w'-]+\s+){{0,2}}$", re.I
+)
+# A preference for another address ("nicht mehr an mich, sondern an buchhaltung@…") moves our messages, it does
+# not stop them.
+_ANOTHER_ADDRESS = re.compile(
+    r"\b(to|an|naar|aan|à|a|para|sondern|instead|rather|liever|lieber|plut[ôo]t)\s+(?:[\w'-]+\s+){0,4}"
+    r"[\w.+-]+@[\w-]+\.\w",
+    re.I,
+)
 
 
 def carrier_keyword(text: str) -> bool:
@@ -92,16 +133,39 @@ def asks_to_opt_out(text: str) -> bool:
     said not to be one."""
     if carrier_keyword(text):
         return True
-    asked = any(_negation(text, found) is None for found in REQUEST.finditer(text))
-    return asked and _PREFERENCE.search(text) is None
+    asked = any(_negation(text, found) is None and _activity(text, found) is None for found in REQUEST.finditer(text))
+    return asked and _PREFERENCE.search(text) is None and not moves_to_another_address(text)
+
+
+def _activity(text: str, found: re.Match[str]) -> re.Match[str] | None:
+    """The event, club or class of the space the request signs off from, when it is not our messages: said after
+    the request (the match runs to its end) or before it (the request's own match)."""
+    if _ACTIVITY_BEFORE.search(text, max(0, found.start() - 60), found.start()) is not None:
+        return found
+    return _OF_ACTIVITY.match(text, found.end(), found.end() + 60)
+
+
+def moves_to_another_address(text: str) -> bool:
+    """Whether the customer asks us to write to another address: a change of where, not an ask to stop."""
+    return _ANOTHER_ADDRESS.search(text) is not None
 
 
 def without_negated_requests(text: str) -> str:
-    """The message without what it says it does not ask ("I don't want to unsubscribe, but …" → ", but …"): what
-    is left is read for its meaning."""
+    """The message without what it says it does not ask ("I don't want to unsubscribe, but …" → ", but …"), nor
+    what it signs off from that is not our messages ("unsubscribe me from the coffee club"): what is left is read
+    for its meaning."""
     kept, last = [], 0
     for found in REQUEST.finditer(text):
         if (no := _negation(text, found)) is not None and no.start() >= last:
             kept.append(text[last : no.start()])
             last = found.end()
+        elif (other := _activity(text, found)) is not None and found.start() >= last:
+            kept.append(text[last : found.start()])
+            last = other.end()
     return "".join(kept) + text[last:]
+
+
+def beside_requests(text: str) -> str:
+    """The message without its asks to stop: what it says beside them ("Remove me from your list. You charged me
+    twice!" → " You charged me twice!")."""
+    return REQUEST.sub(" ", text)

@@ -4,7 +4,7 @@ makes whatever the AI says must fire on what they are for, not on words that mer
 import pytest
 
 from conversation.offline import detect_intent
-from conversation.policy import opts_out, triggered
+from conversation.policy import also_with_opt_out, opts_out, triggered
 from conversation.understanding import plain_yes
 from domain.opt_out import asks_to_opt_out
 from models.messages import AgentType, EscalationReason
@@ -34,7 +34,15 @@ from models.messages import AgentType, EscalationReason
      "We've signed elsewhere. Please remove me from your contacts.",
      # chasing, and Dutch's verb at the end
      "Thanks, but please don't chase me any further.", "Kunnen jullie ons uit de nieuwsbrief halen?",
-     "Haal me er maar uit."],
+     "Haal me er maar uit.",
+     # no need to keep them informed, and the verb at the end of a Dutch list's removal
+     "You don't need to keep us updated anymore", "Je hoeft me niet meer op de hoogte te houden",
+     "Sie müssen mich nicht mehr auf dem Laufenden halten", "Pas besoin de me tenir au courant, merci",
+     "No hace falta que me mantengáis al tanto", "Não é preciso manter-me informado",
+     "Willen jullie mijn e-mailadres uit het mailingbestand verwijderen?", "Schreiben Sie mir bitte nicht wieder.",
+     # a list or a newsletter of the space's events is ours
+     "Please unsubscribe me from the events newsletter", "Quero me descadastrar da lista de eventos",
+     "Kann ich mich vom Newsletter abmelden?"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -58,7 +66,14 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      # said not to be one
      "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
      "Je ne veux pas me désabonner, juste une question", "Ik wil me niet afmelden hoor", "Ich will mich nicht abmelden",
-     "No quiero darme de baja, solo saber el precio"],
+     "No quiero darme de baja, solo saber el precio",
+     # signing off from an event, a club or a class of the space, in any order of words
+     "Please unsubscribe me from the yoga class on Thursday", "Ik wil me afmelden voor de borrel van vrijdag",
+     "Kann ich mich vom Workshop abmelden?", "¿Cómo puedo desinscribirme del evento del jueves?",
+     "Je voudrais me désinscrire de l'atelier de demain",
+     # another address to write to moves our messages, it does not stop them
+     "Stop sending the invoices to me, send them to finance@example.com instead",
+     "Bitte keine Mahnungen mehr an mich, sondern an buchhaltung@example.de"],
 )  # fmt: skip
 def test_what_is_not_an_opt_out(text: str) -> None:
     assert not asks_to_opt_out(text)
@@ -81,7 +96,12 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      # asks to stop, said on its own, still is one.
      ("Maybe, but I've got a client sprint on Thursday first. Are there 3 desks free that day? Me plus two "
       "freelancers.", False),
-     ("this is my work phone, don't text this number again. email only", True)],
+     ("this is my work phone, don't text this number again. email only", True),
+     # beside a sign-off from something else, the rest must clearly ask to stop
+     ("unsubscribe me from the book club please, I've lost interest", False),
+     ("Déinscrivez-moi du club de lecture. Et ne m'écrivez plus, s'il vous plaît.", True),
+     # asked to write to another address, by meaning too
+     ("Die Rechnungen bitte künftig nicht an mich schicken, sondern an finanzen@example.de.", False)],
 )  # fmt: skip
 def test_an_opt_out_said_not_to_be_one_is_read_for_the_rest(text: str, out: bool) -> None:
     assert opts_out(text) is out
@@ -100,6 +120,20 @@ def test_a_claims_own_words_are_no_ask_to_stop(text: str, out: bool) -> None:
     """Beside a lawyer, a disputed charge or a request for their data, "you'll hear from her" or "take it off" is
     the claim speaking: the customer must reach the team, not be opted out."""
     assert opts_out(text) is out
+
+
+@pytest.mark.parametrize(
+    ("text", "claim"),
+    [("Please remove my email address from your mailing list.", None),
+     ("Kunnen jullie mijn e-mailadres van de nieuwsbrieflijst halen?", None),
+     ("Remove me from your list and delete everything you hold about me.", EscalationReason.personal_data),
+     ("Unsubscribe. You charged me twice last month.", EscalationReason.dispute)],
+)  # fmt: skip
+def test_an_ask_to_stop_is_no_claim_of_its_own(text: str, claim: EscalationReason | None) -> None:
+    """Removing an address from a mailing list is an opt-out, not a request to erase their data: the claim that
+    goes to the team beside an ask to stop is what the message says beside it."""
+    assert opts_out(text)
+    assert also_with_opt_out(text) is claim
 
 
 @pytest.mark.parametrize(
