@@ -114,6 +114,10 @@ _LINK_ONLY = ("tour", "about", "link")
 # A second question in a message is answered too from this share of its meaning: a weaker reading of a sentence
 # ("are there more open ones?" as opening hours) adds a wrong answer to a right one.
 SECOND_ASK = 0.7
+# The whole of a message is read evenly between two of its sentences' meanings within this share: neither is what it
+# asks more than the other, and they are answered in the order they are said ("Ich überweise es am Freitag. Habe ich
+# noch andere offene Rechnungen?").
+EVEN = 0.05
 # A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
 # meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
 ASKS_HOW = 0.05
@@ -127,6 +131,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     answerable = {intent.name for intent in known} - set(_WEAK)
     read = meanings(message)
     meant = read[0].intent
+    if len(read) > 2 and read[1].intent in answerable and read[0].shares[read[1].intent] >= read[0].confidence - EVEN:
+        meant = read[1].intent  # sentences that each ask clearly, the whole read evenly: the first said goes first
     if meant in _WEAK:
         # A thank-you, an apology, or nothing clear, around something else ("Got it, paid. Thanks!"): what one
         # sentence clearly asks — or, beside thanks or an apology, what one asks more likely than not ("Danke! Was

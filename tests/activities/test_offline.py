@@ -343,11 +343,13 @@ def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> Non
     assert "Saturday: closed" in turn.reply_html and "A day pass is €35.00." in turn.reply_html
     assert turn.outcome is TurnOutcome.reply and turn.reply_html.count("The Canal House team") == 1
 
-    message = "I'll pay it on Friday when my salary comes in. Do I have any other open invoices?"
-    tools, turn = answered(AgentType.due_invoice, message, found)
-    assert tools == ["invoice_details"]
-    assert "noted when you plan to pay" in turn.reply_html and "AMS-1042" in turn.reply_html
-    assert turn.outcome is TurnOutcome.resolve  # the promise is noted for the team, as without the question
+    # the second read as a whole as evenly as the first ("Ich überweise …"): they are answered in the order said
+    for message in ("I'll pay it on Friday when my salary comes in. Do I have any other open invoices?",
+                    "Ich überweise es am Freitag. Habe ich noch andere offene Rechnungen?"):  # fmt: skip
+        tools, turn = answered(AgentType.due_invoice, message, found)
+        assert tools == ["invoice_details"]
+        assert "noted when you plan to pay" in turn.reply_html and "AMS-1042" in turn.reply_html
+        assert turn.outcome is TurnOutcome.resolve  # the promise is noted for the team, as without the question
 
 
 def test_a_second_question_the_first_answer_covers_is_not_answered_twice() -> None:
