@@ -496,11 +496,26 @@ _CLOSING = re.compile(
 )
 
 
+# How one is, said first in reply to "how are things?" before what one asks ("All good, thanks. Could you …?",
+# "Gaat prima.", "Alles okay soweit.", "Todo bien."): like a greeting, it says nothing of what is asked.
+_HOW_ONE_IS = re.compile(
+    r"\A\s*(?:(?:all|everything(?:'s| is)?|things are|it'?s all) (?:good|fine|well|ok(?:ay)?|great)|(?:doing|going) "
+    r"(?:well|great|fine|good)|(?:i'?m|we'?re) (?:fine|good|great|well)|alles (?:goed|prima|ok(?:ay)?|gut|bestens|"
+    r"in ordnung|bien)|gaat (?:goed|prima|best)|(?:tout|ça) va(?: bien)?|tout roule|todo (?:bien|ok)|tudo (?:bem|"
+    r"[óo]timo|ok)|muy bien|est[áa] todo bien|va todo bien)"
+    r"(?:[ \t,]+(?:here|on my (?:end|side)|hoor|hier|soweit|so weit|bei mir|de mon c[ôo]t[ée]|por aqu[íi]|por aqui|"
+    r"thanks|thank you|bedankt|danke|merci|gracias|obrigad[oa]))*[ \t]*(?:[.!;]+|\n)\s*(?=\S)",
+    re.I,
+)
+
+
 def _unframed(text: str) -> str:
-    """The text without a letter's greeting and closing; a text of nothing else stays as it is ("Hi!")."""
+    """The text without a letter's greeting and closing, nor how one is said before what one asks; a text of
+    nothing else stays as it is ("Hi!", "All good, thanks!")."""
     read = text
     for _ in range(2):  # "Madame, Monsieur,"
         read = _GREETING.sub("", read, count=1)
+    read = _HOW_ONE_IS.sub("", read, count=1)
     read = _CLOSING.sub("", read, count=1)
     return read if any(character.isalnum() for character in read) else text
 

@@ -161,6 +161,22 @@ def test_a_letters_greeting_and_closing_say_nothing_of_what_it_asks(greeting: st
     ]
 
 
+@pytest.mark.parametrize(
+    ("opening", "body"),
+    [("All good here, thanks! ", "Which invoices are still open?"),
+     ("Tout va bien de mon côté. ", "Mon comptable voudrait le détail de la facture d'octobre."),
+     ("Alles goed hoor. ", "Wat kost een dagpas eigenlijk?"),
+     ("Tudo bem por aqui. ", "Quando termina o meu contrato?")],
+)  # fmt: skip
+def test_how_one_is_said_before_a_question_says_nothing_of_it(opening: str, body: str) -> None:
+    """In reply to "how are things?", how one is comes first, like a greeting: the message means what it asks. Said
+    alone, it is read as itself."""
+    asked = understand(body).intent
+    assert asked is not None
+    assert understand(opening + body).intent == asked
+    assert understand(opening.strip()).intent != asked
+
+
 def test_a_message_that_asks_two_things_is_read_sentence_by_sentence() -> None:
     read = {understood.intent for understood in meanings("I paid it yesterday. Please stop emailing me.")}
     assert "opt_out" in read
