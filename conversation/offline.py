@@ -144,7 +144,7 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         clauses = meanings(message, by_clause=True, sure=SECOND_ASK)[1:]  # "Para aprovechar la visita, ¿el precio?"
         meant = next((understood.intent for understood in clauses if understood.intent in looked_up), meant)
     found = _named(agent_type, known, meant, message)
-    if found is not None and found.name == _LINK.name and agent_type and names("portal", message):
+    if _asks_for_the_portal(found, agent_type, message):
         found = questions.PORTAL  # the member portal's link, not the outreach's (whichever its own link is)
     elif found is _LINK and agent_type and (fresh := AGENTS[agent_type].fresh_link) and names("dead_link", message):
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
@@ -165,6 +165,16 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
     return found
+
+
+def _asks_for_the_portal(found: Intent | None, agent_type: AgentType | None, message: str) -> bool:
+    """A link asked for naming the portal, or a question naming it (its app, its login, one's own bookings to see)
+    that asks nothing else of ours: "where do I see my bookings?", "Gibt es eine App?", "não recebi a senha"."""
+    if not names("portal", message):
+        return False
+    if found is not None and found.name == _LINK.name:
+        return agent_type is not None  # in the members' chat, the link is the portal's already
+    return "?" in message and (found in (None, _QUESTION, _VAGUE, _EXCUSE) or found.name in _LINK_ONLY)
 
 
 def _asks_to_get_in(message: str) -> bool:

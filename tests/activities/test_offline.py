@@ -171,6 +171,27 @@ def test_the_portal_named_in_reply_to_an_outreach_whose_own_link_is_for_booking_
 
 
 @pytest.mark.parametrize(
+    ("agent", "message"),
+    [(AgentType.upsell, "No thanks. Where can I check my bookings for next week?"),
+     (AgentType.tour_no_show, "Sorry! Is there an app for members, by the way?"),
+     (AgentType.re_engagement, "Is er een app waarmee ik een bureau kan reserveren?"),
+     (AgentType.at_risk, "Alles gut. Gibt es eine App für Mitglieder?"),
+     (AgentType.contract_renewal, "D'accord. Comment je me connecte à l'espace membre ?"),
+     (AgentType.booking_no_show, "¿Hay alguna aplicación para gestionar mis reservas?"),
+     (None, "Onde vejo as minhas reservas?")],
+)  # fmt: skip
+def test_a_question_naming_the_portal_its_app_or_ones_bookings_gets_the_portals_link(
+    agent: AgentType | None, message: str
+) -> None:
+    """Whatever the outreach was about, a question of where to see one's bookings, of the app or of signing in
+    asks for the member portal, when it asks nothing else of ours."""
+    found = detect_intent(agent, message)
+    assert found is not None and found.uses is not None and found.name == "link"
+    tools, _ = answered(agent, message, {"portal_link": PORTAL, "search_faq": NO_ARTICLE})
+    assert tools[-1] == "portal_link"
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("I work late most days and figured the place shuts at 6. Can I actually still get in in the evenings?",
       "location"),
