@@ -10,6 +10,7 @@ from agents.registry import AGENTS
 from conversation import questions
 from conversation.understanding import (
     SAYS_NOTHING,
+    Understood,
     answering,
     asks_if_free,
     asks_if_the_price_stays,
@@ -114,10 +115,6 @@ _LINK_ONLY = ("tour", "about", "link")
 # A second question in a message is answered too from this share of its meaning: a weaker reading of a sentence
 # ("are there more open ones?" as opening hours) adds a wrong answer to a right one.
 SECOND_ASK = 0.7
-# The whole of a message is read evenly between two of its sentences' meanings within this share: neither is what it
-# asks more than the other, and they are answered in the order they are said ("Ich überweise es am Freitag. Habe ich
-# noch andere offene Rechnungen?").
-EVEN = 0.05
 # A request for a link reads as a question of how to do something (one the FAQ may answer) from this share of its
 # meaning: "Can I pay by bank transfer instead of the link?" does, "Could you send me the link again?" does not.
 ASKS_HOW = 0.05
@@ -131,8 +128,12 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     answerable = {intent.name for intent in known} - set(_WEAK)
     read = meanings(message)
     meant = read[0].intent
-    if len(read) > 2 and read[1].intent in answerable and read[0].shares[read[1].intent] >= read[0].confidence - EVEN:
-        meant = read[1].intent  # sentences that each ask clearly, the whole read evenly: the first said goes first
+    if _read_between(read) and read[1].intent in answerable:
+        # the whole read between what two sentences clearly say: the first said goes first, when the other is then
+        # answered after it
+        said_first = _named(agent_type, known, read[1].intent, message)
+        if (then := also_asked(agent_type, message, said_first)) is not None and then.name == meant:
+            meant = read[1].intent
     if meant in _WEAK:
         # A thank-you, an apology, or nothing clear, around something else ("Got it, paid. Thanks!"): what one
         # sentence clearly asks — or, beside thanks or an apology, what one asks more likely than not ("Danke! Was
@@ -165,6 +166,16 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
     if agent_type and found in (None, _VAGUE) and plain_yes(message) and len(message.split()) > 1:
         return _YES
     return found
+
+
+def _read_between(read: list[Understood]) -> bool:
+    """Whether the whole message is read as the two things its first two sentences clearly say, and nothing else
+    first: neither is what it asks more than the other, and they are answered in the order said ("Ich überweise es
+    am Freitag. Habe ich noch andere offene Rechnungen?")."""
+    if len(read) < 3 or read[1].intent == read[2].intent:
+        return False
+    shares = read[0].shares
+    return {read[1].intent, read[2].intent} == set(sorted(shares, key=shares.__getitem__, reverse=True)[:2])
 
 
 def _asks_for_the_portal(found: Intent | None, agent_type: AgentType | None, message: str) -> bool:

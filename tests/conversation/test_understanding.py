@@ -69,6 +69,17 @@ def test_a_message_is_read_by_its_meaning_and_language(text: str, intent: str, l
     assert (understood.intent, understood.language) == (intent, language)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Could you resend last quarter's invoices? My bookkeeper lost them.",
+     "Kan ik de factuur van mei nog een keer krijgen?", "Könnten Sie mir die Rechnung von Mai nochmal zuschicken?",
+     "Vous pouvez m'envoyer une copie de la facture d'avril ?", "¿Podríais mandarme otra vez la factura de abril?",
+     "Conseguem enviar-me uma cópia da fatura de abril?"],
+)  # fmt: skip
+def test_a_copy_of_an_invoice_asked_for_is_a_question_of_invoices_not_a_dispute(text: str) -> None:
+    assert understand(text).intent == "invoice_detail"
+
+
 def test_what_means_nothing_is_not_guessed() -> None:
     assert understand("?!?").intent is None
     assert understand("ok").language is None  # too short to tell
