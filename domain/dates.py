@@ -80,8 +80,9 @@ _DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEK
 _PART_OF_DAY = (r"morning|afternoon|evening|night|am|pm|ochtend|middag|avond|vormittag|nachmittag|abend|matin|"
                 r"apr[èe]s-midi|soir|mañana|tarde|noche|manhã|manha|noite")  # fmt: skip
 _DAY_BEFORE_TIME = re.compile(
-    rf"\b()({_alternatives(_WEEKDAY_SHORT)})\.?\s+(?:(?:around|at|about|from|after|before|om|um|vers|à|a las|às|as)"
-    rf"\s+\d{{1,2}}(?!\d)|\d{{1,2}}(?:[:.h]\d{{2}}|\s*(?:am|pm|h|uhr|uur)\b)"
+    rf"\b()({_alternatives(_WEEKDAY_SHORT)})\.?\s+(?:(?:around|at|about|from|between|after|before|om|um|vers|à|a las|"
+    r"às|as|das|des|de|van|vanaf|von|ab|desde|depuis|entre)"
+    rf"\s+\d{{1,2}}(?!\d)(?!\s*(?:people|persons?|pessoas|personas|personnes|personen|mensen|leute|pax)\b)|\d{{1,2}}(?:[:.h]\d{{2}}|\s*(?:am|pm|h|uhr|uur)\b)"
     rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b)"
 )
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"

@@ -72,6 +72,9 @@ TUESDAY = date(2026, 12, 1)
         ("is the phone booth free fri around 11?", MONDAY, date(2026, 12, 4)),
         ("a sala está livre quinta de manhã?", MONDAY, date(2026, 12, 3)),
         ("posso marcar para quarta às 9h30?", MONDAY, date(2026, 12, 2)),
+        # … or before the hours it runs from
+        ("dá para reservar o Loft sexta das 15h às 17h?", MONDAY, date(2026, 12, 4)),
+        ("is the loft free wed between 2 and 4?", MONDAY, date(2026, 12, 2)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
@@ -84,7 +87,7 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
      "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?",
      "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen", "I know", "in May I paid",
      "le 14h30", "am 10:30", "koffie en fris graag", "for SAT prep", "good for sun?",
-     "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes"],
+     "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes", "e a segunda de 3 pessoas?"],
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
