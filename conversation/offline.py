@@ -214,9 +214,16 @@ def _named(agent_type: AgentType | None, known: tuple[Intent, ...], meant: str |
     outreach (in reply to a tour's, the tour); a payment asked about, its status."""
     if meant == "availability" and agent_type and slots(message, None).kind is None:
         meant = next((intent.name for intent in AGENTS[agent_type].intents if intent.times_mean_this), meant)
-    elif meant == "paid" and "?" in message:  # whether it has arrived, asked: looked up, not taken as told
+    elif meant == "paid" and _asked(message, meant):  # whether it has arrived, asked: looked up, not taken as told
         meant = questions.PAYMENT_STATUS
     return next((intent for intent in known if intent.name == meant), None)
+
+
+def _asked(message: str, meant: str) -> bool:
+    """Whether what the message means is asked, not told: a question in it that is not clearly of something else
+    ("Paid it this morning. Are you open on Boxing Day?" tells the payment; "I paid Monday. Has it landed?" asks)."""
+    asked = [understood.intent for sentence, understood in sentences(message) if "?" in sentence]
+    return "?" in message and (meant in asked or not asked)
 
 
 def _looks_up(intent: Intent | None) -> bool:

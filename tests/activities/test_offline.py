@@ -354,6 +354,13 @@ def test_whether_a_payment_has_arrived_is_looked_up_not_taken_as_told(agent: Age
     tools, turn = answered(AgentType.due_invoice, "I transferred it on Monday.", {})
     assert tools == [] and turn.outcome is TurnOutcome.resolve and "I've told our team" in turn.reply_html
 
+    # told in one sentence, beside a question of another: the payment is told, and the question answered
+    for message in ("Habe es gestern überwiesen. Habt ihr am Samstag offen?",
+                    "Paid it this morning via the link. Quick one: are you open on Saturdays?"):  # fmt: skip
+        tools, turn = answered(AgentType.due_invoice, message, {"location_details": HOURS})
+        assert tools == ["location_details"] and "I've told our team" in turn.reply_html
+        assert "Saturday: closed" in turn.reply_html
+
 
 def test_a_message_that_asks_two_things_gets_both_answered_in_one_reply() -> None:
     """Each sentence's own question, each with its tools in turn: the hours and the day pass's price; a promise to
