@@ -80,6 +80,15 @@ def test_a_copy_of_an_invoice_asked_for_is_a_question_of_invoices_not_a_dispute(
     assert understand(text).intent == "invoice_detail"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Is mijn betaling al aangekomen?", "Ist mein Geld schon angekommen?", "Est-ce que mon virement est arrivé ?",
+     "¿Ha llegado mi pago?", "O meu pagamento já chegou?"],
+)  # fmt: skip
+def test_a_payment_asked_after_is_the_payments_looked_up_because_asked(text: str) -> None:
+    assert understand(text).intent == "paid"
+
+
 def test_what_means_nothing_is_not_guessed() -> None:
     assert understand("?!?").intent is None
     assert understand("ok").language is None  # too short to tell
