@@ -180,7 +180,7 @@ def _read_between(read: list[Understood]) -> bool:
 
 def _asks_for_the_portal(found: Intent | None, agent_type: AgentType | None, message: str) -> bool:
     """A link asked for naming the portal, or a question naming it (its app, its login, one's own bookings to see)
-    that asks nothing else of ours: "where do I see my bookings?", "Gibt es eine App?", "não recebi a senha"."""
+    that asks nothing else of ours: "where do I see my bookings?", "Gibt es eine App?", "où je me connecte ?"."""
     if not names("portal", message):
         return False
     if found is not None and found.name == _LINK.name:

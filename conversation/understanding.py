@@ -601,7 +601,8 @@ _NAMES = {
                         r"algu[ée]m)\b", re.I),
     # the portal by its names, the app, signing in, the members' area, one's own bookings to see (not a password:
     # the Wi-Fi's is the location's)
-    "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connect\w*|"
+    "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
+                         r"(?:me|se|vous) (?:re)?connect\w*|"
                          r"iniciar sesi[óo]n|fazer login|apps?|appli|application|aplica(?:ción|ção|tivo)|"
                          r"members?'? area|ledenomgeving|mitgliederbereich|espace (?:membres?|adhérent)|[áa]rea (?:de|"
                          r"do|dos) (?:miembros|membros?|sócios?)|(?:my|mijn|meine|mes|mis|minhas|as minhas) "

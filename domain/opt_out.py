@@ -91,7 +91,11 @@ _ACTIVITY = (
 # The request's object, in the words right after it ("… from the coffee club", "… du tournoi") or, where the verb
 # comes last, right before it ("vom Yoga-Kurs abmelden", "voor de borrel afmelden"); never a list or a newsletter of
 # it ("the events newsletter"), which is ours.
-_LIST = rf"(?:{_SENT}|mailing|lists?|lijst|liste|lista|verteiler)"
+_LIST = (
+    rf"(?:{_SENT}|mailing|lists?|lijst|liste|lista|verteiler|updates?|announcements?|invit\w*|uitnodiging\w*|"
+    r"einladung\w*|convites?|annonces?|anuncios?|promo\w*|offers?|marketing|communications?|notifications?|"
+    r"nieuwsbrie\w*|info\w*|avisos?|novidades|boletín)"
+)
 _WORDS = rf"(?:(?!{_LIST})[\w'-]+\s+){{0,3}}?"
 _NOT_OURS = rf"(?:\w+-|\w')?{_ACTIVITY}(?!\W+(?:[\w-]+\s+)?{_LIST})"
 _OF_ACTIVITY = re.compile(
@@ -102,13 +106,16 @@ _OF_ACTIVITY = re.compile(
 _ACTIVITY_BEFORE = re.compile(
     rf"\b(?:van|voor|bij|uit|von|vom|für|bei|aus)\s+{_WORDS}{_NOT_OURS}\s+(?:[\w'-]+\s+){{0,2}}$", re.I
 )
-# A preference for another address ("nicht mehr an mich, sondern an buchhaltung@…") moves our messages, it does
-# not stop them.
-_ANOTHER_ADDRESS = re.compile(
-    r"\b(to|an|naar|aan|à|a|para|sondern|instead|rather|liever|lieber|plut[ôo]t)\s+(?:[\w'-]+\s+){0,4}"
-    r"[\w.+-]+@[\w-]+\.\w",
-    re.I,
+# Another address to write to instead ("nicht mehr an mich, sondern an buchhaltung@…", "to finance@… instead")
+# moves our messages, it does not stop them; an address alone ("stop emailing jane@…") is the one to stop.
+_ADDRESS = r"[\w.+-]+@[\w-]+\.\w+"
+_INSTEAD = (
+    r"\b(?:sondern|instead|rather|stattdessen|plut[ôo]t|au lieu|liever|in plaats|en (?:su )?lugar|en vez|em vez|"
+    r"ao inv[ée]s)\b"
 )
+_ANOTHER_ADDRESS = re.compile(rf"{_INSTEAD}[^.!?\n]{{0,60}}?{_ADDRESS}|{_ADDRESS}[^.!?\n]{{0,60}}?{_INSTEAD}", re.I)
+# How much of a message the vetoes read, as the engine reads a message.
+_READ = 1000
 
 
 def carrier_keyword(text: str) -> bool:
@@ -147,7 +154,7 @@ def _activity(text: str, found: re.Match[str]) -> re.Match[str] | None:
 
 def moves_to_another_address(text: str) -> bool:
     """Whether the customer asks us to write to another address: a change of where, not an ask to stop."""
-    return _ANOTHER_ADDRESS.search(text) is not None
+    return _ANOTHER_ADDRESS.search(text[:_READ]) is not None
 
 
 def without_negated_requests(text: str) -> str:

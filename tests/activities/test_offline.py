@@ -11,6 +11,7 @@ from conversation import questions
 from conversation.offline import answer, detect_intent
 from conversation.policy import triggered
 from conversation.turn import MAX_TOOL_ROUNDS
+from conversation.understanding import names
 from models.messages import AgentType, Channel, EscalationReason, ToolResult, ToolStep, Turn, TurnOutcome
 
 FACTS: dict[str, str | int] = {
@@ -177,6 +178,7 @@ def test_the_portal_named_in_reply_to_an_outreach_whose_own_link_is_for_booking_
      (AgentType.re_engagement, "Is er een app waarmee ik een bureau kan reserveren?"),
      (AgentType.at_risk, "Alles gut. Gibt es eine App für Mitglieder?"),
      (AgentType.contract_renewal, "D'accord. Comment je me connecte à l'espace membre ?"),
+     (AgentType.tour_reminder, "Top. Où est-ce que je me connecte pour voir la visite ?"),
      (AgentType.booking_no_show, "¿Hay alguna aplicación para gestionar mis reservas?"),
      (None, "Onde vejo as minhas reservas?")],
 )  # fmt: skip
@@ -189,6 +191,12 @@ def test_a_question_naming_the_portal_its_app_or_ones_bookings_gets_the_portals_
     assert found is not None and found.uses is not None and found.name == "link"
     tools, _ = answered(agent, message, {"portal_link": PORTAL, "search_faq": NO_ARTICLE})
     assert tools[-1] == "portal_link"
+
+
+def test_a_connection_or_a_password_is_not_the_portal_named() -> None:
+    """To connect is the portal's only as French signs in; a password may be the Wi-Fi's, the location's."""
+    for message in ("Is there a good train connection from the station?", "What's the Wi-Fi password again?"):
+        assert not names("portal", message)
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,10 @@ from models.messages import AgentType, EscalationReason
      "Willen jullie mijn e-mailadres uit het mailingbestand verwijderen?", "Schreiben Sie mir bitte nicht wieder.",
      # a list or a newsletter of the space's events is ours
      "Please unsubscribe me from the events newsletter", "Quero me descadastrar da lista de eventos",
-     "Kann ich mich vom Newsletter abmelden?"],
+     "Kann ich mich vom Newsletter abmelden?", "Unsubscribe me from all your event announcements",
+     # an address named is the one to stop writing to
+     "Please stop emailing jane@acme.example", "Stop sending reminders to jane@acme.example, thanks",
+     "Unsubscribe me, my address is a.b@example.com"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
