@@ -22,6 +22,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from domain.content import READ_CHARS
 from domain.dates import mentioned_day, said_time, weekly
 from settings import get_settings
 
@@ -189,8 +190,6 @@ TOPIC_SURE = 0.5
 TOPIC_NEAR = 0.5
 # What a message may say beside a question, saying nothing of its own.
 SAYS_NOTHING = ("thanks", "excuse", "vague")
-# What is read of a message: its meaning is in its first part, and the time a message costs stays bounded.
-READ_CHARS = 1_000
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import re
 import nh3
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+# What is read of a customer's message: its meaning is in its first part, and the time a message costs stays bounded.
+READ_CHARS = 1_000
 
 # What an operator may use in an email body; everything else (scripts, styles, handlers) is dropped.
 _ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "a", "blockquote", "h3", "h4"}

@@ -8,6 +8,8 @@ missing an opt-out is the one mistake that must not happen.
 
 import re
 
+from domain.content import READ_CHARS
+
 # The keywords SMS carriers and Twilio treat as an opt-out when they are the whole message.
 SMS_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke", "stop all"})
 
@@ -114,8 +116,6 @@ _INSTEAD = (
     r"ao inv[ée]s)\b"
 )
 _ANOTHER_ADDRESS = re.compile(rf"{_INSTEAD}[^.!?\n]{{0,60}}?{_ADDRESS}|{_ADDRESS}[^.!?\n]{{0,60}}?{_INSTEAD}", re.I)
-# How much of a message the vetoes read, as the engine reads a message.
-_READ = 1000
 
 
 def carrier_keyword(text: str) -> bool:
@@ -154,7 +154,7 @@ def _activity(text: str, found: re.Match[str]) -> re.Match[str] | None:
 
 def moves_to_another_address(text: str) -> bool:
     """Whether the customer asks us to write to another address: a change of where, not an ask to stop."""
-    return _ANOTHER_ADDRESS.search(text[:_READ]) is not None
+    return _ANOTHER_ADDRESS.search(text[:READ_CHARS]) is not None
 
 
 def without_negated_requests(text: str) -> str:
