@@ -30,7 +30,7 @@ from settings import get_settings
 # meaning (the `person` intent).
 PERSON = re.compile(
     r"\b(human|real person|(speak|talk|chat) (to|with) (a |an |someone|somebody|your |the |a real )|"
-    r"(?<!my )(?<!our )(?<!his )(?<!her )(?<!their )manager|representative|(call|ring|phone) me( back)?\b|"
+    r"(?<!\bmy )(?<!\bour )(?<!\bhis )(?<!\bher )(?<!\btheir )manager|representative|(call|ring|phone) me( back)?\b|"
     r"someone (from|in|on) (your|the)|a person\b|(call|chat|word|meeting) with (someone|somebody|one of you)\b|"
     r"(like|want|need|love) a (quick |short |brief )?(call|chat|word) with (them|him|her)\b)",
     re.I,
@@ -53,12 +53,27 @@ _NEGATED = re.compile(
 )
 
 
+# A role the writer says of themselves names them, not whom they ask for: "I'm the new office manager", "as
+# operations manager, …", "Hi, office manager at Kinetic here".
+_OWN_ROLE = re.compile(r"\b(?:i'?m|i am|as)\s+(?:(?:the|a|an|your)\s+)?(?:[\w-]+\s+){0,2}$", re.I)
+_INTRODUCED = re.compile(r"(?:^|[.!?\n]|\b(?:hi|hello|hey|dear \w+|good \w+)\b,?)\s*(?:[\w-]+\s+){0,2}$", re.I)
+_HERE_AT = re.compile(r"\s+(?:here|at|for|of|from|with)\b", re.I)
+
+
+def _own_role(text: str, found: re.Match[str]) -> bool:
+    before = text[max(0, found.start() - 60) : found.start()]
+    return _OWN_ROLE.search(before) is not None or (
+        _INTRODUCED.search(before) is not None and _HERE_AT.match(text, found.end()) is not None
+    )
+
+
 def asks_for_person(text: str) -> bool:
-    """An explicit ask for a person (not a question of who answers, not a negated one): the one escalation read by
-    rule, so that no model and no threshold can keep a customer from the team."""
+    """An explicit ask for a person (not a question of who answers, not a negated one, not a role the writer says
+    of themselves): the one escalation read by rule, so that no model and no threshold can keep a customer from the
+    team."""
     for found in PERSON.finditer(text[:READ_CHARS]):
         before = text[max(0, found.start() - 60) : found.start()]
-        if not IDENTITY.search(text[:READ_CHARS]) and not _NEGATED.search(before):
+        if not IDENTITY.search(text[:READ_CHARS]) and not _NEGATED.search(before) and not _own_role(text, found):
             return True
     return False
 
@@ -565,7 +580,8 @@ _RANGE = re.compile(
 )
 _AT = re.compile(rf"\b(?:at|om|um|à|a las|às)\s+{_HOUR}", re.I)
 _PEOPLE = re.compile(
-    r"\b(\d{1,3})\s*(?:people|persons|person|pax|ppl|of us|guests|personas|personnes|personen|pessoas|mensen|leute)\b"
+    r"\b(\d{1,3})\s*(?:people|persons|person|pax|ppl|pers|of us|guests|personas|personnes|personen|pessoas|mensen|"
+    r"leute)\b"
     r"|\b(?:we(?:'ll| will)? be|we are|we're|team of|group of|for)\s+(\d{1,3})\b(?!\s*(?:weeks?|days?|hours?|h\b))",
     re.I,
 )
@@ -576,8 +592,8 @@ _KINDS = {
                                r"\w*zaal|konferenz\w*|(phone ?)?booths?|cabines?|cabinas?|belcel|telefonzelle)\b",
                                re.I),
     "office": re.compile(r"\b(offices?|\w*kantoor|\w*büro|\w*buero|oficinas?|escrit[óo]rios?|studio)\b", re.I),
-    "desk": re.compile(r"\b(desks?|\w*werkplek\w*|\w*schreibtisch\w*|arbeitsplatz|mesas?|puestos?|postes?|"
-                       r"bureau)\b", re.I),
+    "desk": re.compile(r"\b(desks?|\w*werkplek\w*|\w*schreibtisch\w*|tische?|arbeitsplatz|mesas?|puestos?|postes?|"
+                       r"bureaux?)\b", re.I),
 }  # fmt: skip
 
 
@@ -651,6 +667,22 @@ _BETTER = re.compile(
     r"r[ée]sili\w*|rescind\w*)\b",
     re.I,
 )
+
+
+# How much something costs, asked in the six languages ("hows much is office 2.1", "c combien", "wat kost",
+# "was kostet", "cuánto cuesta", "quanto custa").
+_HOW_MUCH = re.compile(
+    r"\b(how'?s? much|what(?:'s| is| does| do)? (?:\w+ ){0,4}cost|combien|wat kost|hoeveel kost|was kost\w*|"
+    r"wie ?viel kost\w*|cu[áa]nto (?:cuesta|cuestan|sale|vale|es)|quanto (?:custa|custam|fica|é|sai))\b",
+    re.I,
+)
+
+
+def asks_the_price(text: str) -> bool:
+    """A question of how much a desk, a room, an office or a day pass costs, whatever else the message says."""
+    read = text[:READ_CHARS]
+    named = any(words.search(read) for words in _KINDS.values()) or names("day_pass", read)
+    return named and _HOW_MUCH.search(read) is not None
 
 
 def asks_if_the_price_stays(text: str) -> bool:

@@ -56,7 +56,8 @@ def _alternatives(names: dict[str, int]) -> str:
 _NEXT = "next|volgende|nächsten|nächste|naechste|próximo|proximo|próxima|proxima"
 _NEXT_AFTER = r"\s+(?:prochain|prochaine|que viene)\b"
 _POINTS_TO_DAY = (
-    rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta"
+    rf"{_NEXT}|this|on|coming|deze|aanstaande|komende|op|am|diesen|kommenden|ce|le|el|este|na|no|nesta|neste|esta|"
+    r"pra|para|pra a|para a"
 )
 # Today, or a part of it: "this afternoon", "right now", "in 20 min", "vanmiddag", "cet après-midi", "esta tarde".
 _TODAY = re.compile(
@@ -74,7 +75,11 @@ _TOMORROW = re.compile(r"(?<!heute )(?<!am )(?<!guten )(?<!la )(?<!esta )\b(tomo
 _EVERY = r"every|each|elke|iedere|jeden|jede|chaque|tous les|cada|todos los|todas las|toda|todas as|todos os"
 # A name may be plural ("Tuesdays", "tous les mardis").
 _DAY_NAMED = re.compile(rf"\b(?:({_POINTS_TO_DAY})\s+)?({_alternatives(_WEEKDAY)})s?\b")
-_DAY_SHORT = re.compile(rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?")
+# Portugal's and Brazil's short names are ordinals too: "pra quarta" is a day, "para a segunda vez" is not.
+_DAY_SHORT = re.compile(
+    rf"\b({_POINTS_TO_DAY}|{_EVERY})\s+({_alternatives(_WEEKDAY_SHORT)})s?\b\.?"
+    r"(?!\s+(?:pessoas?|vez|vezes|op[çc][ãa]o|via|parte|fase)\b)"
+)
 # A short name before a time or a part of the day is a day too: "fri around 11", "quinta de manhã", "quarta às 9h30",
 # "sat morning" (not "segunda pessoa", "for SAT prep").
 _PART_OF_DAY = (r"morning|afternoon|evening|night|am|pm|ochtend|middag|avond|vormittag|nachmittag|abend|matin|"
@@ -83,8 +88,13 @@ _DAY_BEFORE_TIME = re.compile(
     rf"\b()({_alternatives(_WEEKDAY_SHORT)})\.?\s+(?:(?:around|at|about|from|between|after|before|om|um|vers|à|a las|"
     r"às|as|das|des|de|van|vanaf|von|ab|desde|depuis|entre)"
     rf"\s+\d{{1,2}}(?!\d)(?!\s*(?:people|persons?|pessoas|personas|personnes|personen|mensen|leute|pax)\b)|\d{{1,2}}(?:[:.h]\d{{2}}|\s*(?:am|pm|h|uhr|uur)\b)"
-    rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b)"
+    rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b"
+    r"|\d{1,2}\s*(?:-|\u2013|to|tot|bis|à|a|até|ate)\s*\d{1,2}\b)"
 )
+# A short name that is no other word is a day wherever it stands ("book desk 4 fri", "wed can I come?").
+_DAY_ABBREVIATED = re.compile(r"\b()(tue|wed|thu|thur|fri)\b\.?")
+# Where a day is named, the surest way first.
+_DAYS = (_DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME, _DAY_ABBREVIATED)
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)?"
 # A month on its own, from its first day: "from February", "a partir de enero", "ab Januar", "début mars", "from July"
@@ -187,7 +197,7 @@ def names_a_time(text: str) -> bool:
     return (
         _WHEN.search(lowered) is not None
         or said_time(lowered) is not None
-        or any(found.search(lowered) for found in (_TODAY, _TOMORROW, _DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME))
+        or any(found.search(lowered) for found in (_TODAY, _TOMORROW, *_DAYS))
     )
 
 
@@ -206,7 +216,7 @@ def mentioned_day(text: str, today: date) -> date | None:
         return today
     if _TOMORROW.search(lowered):
         return today + timedelta(days=1)
-    if match := _DAY_NAMED.search(lowered) or _DAY_SHORT.search(lowered) or _DAY_BEFORE_TIME.search(lowered):
+    if match := next(filter(None, (found.search(lowered) for found in _DAYS)), None):
         ahead = (_DAY_OF[match[2]] - today.weekday()) % 7
         after = re.match(_NEXT_AFTER, lowered[match.end() :])
         if ahead == 0 and (after or (match[1] and re.fullmatch(_NEXT, match[1]))):

@@ -31,9 +31,12 @@ REQUEST = re.compile(
         # English
         r"\bunsubscribe\b", r"\bopt(ed|ing)? ?out\b", r"\bremove me\W*$",
         r"\bremove (me|my \w+) from (your|the|this) (mailing |contact )?(lists?|emails?|database|contacts)",
-        r"\btake me off\b", rf"\bstop ({_WRITE}|call\w*)\b", rf"\bstop (the|these|those|your|all) (\w+ )?{_SENT}",
+        r"\btake me off\b", rf"\b(stop|quit|cease) ({_WRITE}|call\w*)\b",
+        r"\b(not|no longer|never)( \w+)? to be (contacted|e-?mailed|messaged|texted|mailed|chased)\b",
+        rf"\bstop (the|these|those|your|all) (\w+ )?{_SENT}",
         rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
-        rf"\bno (more|further) (\w+ )?{_SENT}", rf"\b(turn|switch) off (the|these|your|all) (\w+ )?{_SENT}",
+        rf"\bno (more|further) (\w+ )?{_SENT}",
+        rf"\b(turn|switch) off (the|these|your|all) (your )?(\w+ )?({_SENT}|notifications|marketing)",
         r"\bleave me alone\b", r"\bstop receiving\b", r"\b(take|remove|get)\b.{0,40}\b(off|from)\b.{0,30}\blists?\b",
         r"\b(no need|(do not|don'?t) need|needn'?t) to keep (me|us) (posted|updated|informed|in the loop)\b",
         r"\b(do not|don'?t) keep (me|us) (posted|updated|informed|in the loop)\b",
@@ -42,6 +45,8 @@ REQUEST = re.compile(
         r"\b(stuur|bel|mail|sms) (me|mij|ons) (alsjeblieft )?(niet meer|geen|niets meer|niks meer)\b",
         rf"\bgeen (verdere )?(\w+ )?{_SENT} meer\b", rf"\bgeen verdere {_SENT}",
         rf"\bstop (alsjeblieft |aub )?met (die|deze|de|jullie) {_SENT}",
+        r"\b(stop|hou\w* (\w+ )?op) (\w+ )?met (me |mij |ons )?(te )?(e-?mailen|mailen|appen|whatsappen|bellen|sms'?en|"
+        r"spammen|berichten|benaderen)\b",
         rf"\b{_SENT} niet meer (ontvangen|krijgen)\b", r"\bniet meer (gebeld|gemaild|benaderd)\b",
         r"\b(haal|verwijder)\b.{0,40}\b(mailing|verzend)?(lijst|lijsten|bestand)\b",
         r"\b(me|mij|ons|(mijn|ons) (e-?mail\w*|adres|nummer))\b.{0,30}\b(mailing|verzend)?(lijst|lijsten|bestand)\b"
@@ -55,6 +60,7 @@ REQUEST = re.compile(
         r"(?:^|[.!?,;]\s*|\b(?:bitte|und)\s+)(schreib|kontaktier|ruf)\w*( sie| du)? (mir|mich) "
         r"(ab jetzt |bitte |künftig )*(nicht mehr|nie wieder|nicht wieder)\b",
         r"\b(mich|uns) nicht (mehr |weiter )?auf dem laufenden (zu )?halten\b",
+        r"\bnicht (mehr |weiter )?(kontaktiert|angeschrieben|angemailt|bel[äa]stigt) (zu )?werden\b",
         r"\baustragen\b", r"\bh[öo]rt auf mi(ch|r)\b",
         r"\b(streich|nehm|trag)\w*\b.{0,40}\b(mailing)?(liste|verteiler)\w*",
         # French
@@ -62,13 +68,15 @@ REQUEST = re.compile(
         r"\barr[êe]tez de (me |m')(\w+ )?(contact|[ée]cri|envo|appel|relanc|harcel|spam|sollicit)\w*",
         rf"\bplus (de |d')?{_SENT}", r"\bne (veux|souhaite) plus (rien )?recevoir\b",
         r"(?:^|[.!?,;]\s*|\bet\s+)ne (me |m')(contactez|[ée]crivez|appelez|envoyez) plus\b",
-        r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b", r"\bpas besoin de (me|nous) tenir (au courant|inform)",
+        r"\bplus [êe]tre (contact|sollicit|relanc|d[ée]rang)\w*", r"\b(retirez|retirer|supprimez)\b.{0,40}\bliste\b",
+        r"\bpas besoin de (me|nous) tenir (au courant|inform)",
         # Spanish
         r"\b(darme|dadme|denme) de baja\b", r"\b(dejen|dejad) de (enviar|escribir|llamar|mandar)\w*",
         r"\bno me (contacten|escriban|llamen|env[íi]en|manden|contact[ée]is|escrib[áa]is|llam[ée]is|env[íi][ée]is|"
         r"mand[ée]is|escribas|llames|env[íi]es|mandes)\b", rf"\bno (quiero|deseo) recibir (m[áa]s )?{_SENT}",
         rf"\bno m[áa]s (\w+ )?{_SENT}", r"\bdejar de recibir\b", r"\b(qu[ií]t|s[áa][cq]|d)\w*me de\b.{0,30}\blista\b",
         r"\bno (hace falta|es necesario)\b.{0,25}\b(al tanto|informad\w*|al corriente)\b",
+        r"\bno (quiero|quiere|deseo|desea|queremos) (ser|seguir siendo) (contactad|molestad)\w*",
         # Italian, Portuguese
         r"\bdisiscriv\w*", r"\bnon (contattatemi|scrivetemi)\b", r"\bdescadastr\w*",
         r"\bparem de (me )?(enviar|ligar|mandar|contactar|escrever)\w*",
@@ -76,6 +84,7 @@ REQUEST = re.compile(
         rf"\bn[ãa]o (quero )?(receber )?mais (receber )?{_SENT}", rf"\bchega de {_SENT}", r"\bdeixar de receber\b",
         r"\b(tirem|removam|retirem|tira|remova)\b.{0,40}\blista\b",
         r"\bn[ãa]o (é preciso|precisa\w*|há necessidade)\b.{0,25}\b(informad\w*|a par|ao corrente)\b",
+        r"\bn[ãa]o (quero|quer|desejo|deseja|queremos) (mais )?ser (contactad|contatad|incomodad)\w*",
     ]),
     re.I,
 )  # fmt: skip
@@ -125,13 +134,23 @@ def carrier_keyword(text: str) -> bool:
 
 # A request said not to be one: "I don't want to unsubscribe, but …", "je ne veux pas me désabonner", "ik wil me
 # niet afmelden" — a no at most three words before it.
+# The no and the request are one clause: "not interested and stop emailing me" says no of the interest, "pas
+# intéressé et arrêtez de m'écrire", "nicht interessiert und bitte keine Mails mehr" alike.
+_AND = r"(?:and|but|so|or|en|maar|und|aber|oder|et|mais|ou|y|pero|e|mas)"
 _NEGATED = re.compile(
-    r"(?:\bnot|n't|\bniet|\bnicht|\bpas|\bno|\bn[ãa]o|\bnever|\bnunca|\bjamais|\bnie)(?:\s+[\w'-]+){0,3}\s+$", re.I
+    r"(?:\bnot|n't|\bniet|\bnicht|\bpas|\bno|\bn[ãa]o|\bnever|\bnunca|\bjamais|\bnie)"
+    rf"(?:\s+(?!{_AND}\b)[\w'-]+){{0,3}}\s+$",
+    re.I,
 )
 
 
+_OPENS_CLAUSE = re.compile(rf"{_AND}\s", re.I)
+
+
 def _negation(text: str, found: re.Match[str]) -> re.Match[str] | None:
-    """The no said of this request, if it is said not to be one."""
+    """The no said of this request, if it is said not to be one (a request read with its "and" opens a clause)."""
+    if _OPENS_CLAUSE.match(found.group()):
+        return None
     return _NEGATED.search(text, max(0, found.start() - 60), found.start())
 
 

@@ -275,6 +275,22 @@ def test_a_clause_asking_the_tools_beside_the_tour_is_answered(message: str, int
 
 
 @pytest.mark.parametrize(
+    ("agent", "message"),
+    [(AgentType.tour_no_show, "sorry kid was sick hows much is the office for 2"),
+     (AgentType.booking_no_show, "désolée, empêchement de dernière minute c combien un bureau fermé"),
+     (AgentType.tour_no_show, "desculpa esqueci completamente quanto custa uma sala"),
+     (AgentType.tour_no_show, "sorry vergeten hoeveel kost een kantoor voor 2")],
+)  # fmt: skip
+def test_the_price_of_a_space_asked_beside_an_apology_or_nothing_clear_is_the_prices(
+    agent: AgentType | None, message: str
+) -> None:
+    """How much a desk, a room, an office or a day pass costs, asked without a question mark after an apology,
+    gets the prices rather than an apology's acknowledgement."""
+    found = detect_intent(agent, message)
+    assert found is not None and found.name == "prices"
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
      ("Je peux passer plutôt vers 11h15 ?", "tour"),

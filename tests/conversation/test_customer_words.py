@@ -45,7 +45,16 @@ from models.messages import AgentType, EscalationReason
      "Kann ich mich vom Newsletter abmelden?", "Unsubscribe me from all your event announcements",
      # an address named is the one to stop writing to
      "Please stop emailing jane@acme.example", "Stop sending reminders to jane@acme.example, thanks",
-     "Unsubscribe me, my address is a.b@example.com"],
+     "Unsubscribe me, my address is a.b@example.com",
+     # a no of another clause before it ("not interested, and …"), in each language
+     "Not for us and please stop emailing me", "Kein Bedarf und bitte keine Anrufe mehr",
+     "Pas pour moi et ne m'écrivez plus", "No me interesa y no me escriban más",
+     "Não tenho interesse e parem de me ligar", "Niet voor ons maar hou alsjeblieft op met mailen",
+     # not to be contacted, said of oneself or on someone's behalf
+     "She asks not to be contacted again.", "Sie möchte nicht mehr angeschrieben werden.",
+     "Je ne souhaite plus être sollicité.", "No queremos ser contactados otra vez",
+     "Não quero ser incomodado com mensagens", "stop maar met appen", "Quit messaging me",
+     "Switch off all your notifications for me"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -69,7 +78,8 @@ def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
      # said not to be one
      "I don't want to unsubscribe, but two reminders in a week is a lot", "Not trying to opt out, just asking",
      "Je ne veux pas me désabonner, juste une question", "Ik wil me niet afmelden hoor", "Ich will mich nicht abmelden",
-     "No quiero darme de baja, solo saber el precio",
+     "No quiero darme de baja, solo saber el precio", "No, I don't want you to stop sending them",
+     "I'm not asking you to stop emailing me", "Please don't turn off the reminders, I need them",
      # signing off from an event, a club or a class of the space, in any order of words
      "Please unsubscribe me from the yoga class on Thursday", "Ik wil me afmelden voor de borrel van vrijdag",
      "Kann ich mich vom Workshop abmelden?", "¿Cómo puedo desinscribirme del evento del jueves?",
@@ -163,6 +173,11 @@ def test_an_ask_to_stop_is_no_claim_of_its_own(text: str, claim: EscalationReaso
         ("Can I get a discount for a team of three?", EscalationReason.needs_judgement),
         ("No need to call me, just send the link", None),  # a person mentioned is not a person asked for
         ("My manager wants to know what the Loft costs an hour", None),  # their own manager, not ours
+        ("put your manager on", EscalationReason.asked_for_person),  # ours: "your" is no "our"
+        # a role the writer says of themselves
+        ("Hi, facilities manager at Northwind here. Is the Loft free on Friday at 2?", None),
+        ("As the new operations manager, is the Harbour Room free on Thursday?", None),
+        ("I am the office manager of Kinetic and need our last three invoices.", None),
         # A message cut short, or a word or two that surely mean nothing, is asked about, not taken as a mood.
         ("nee maar", None),
         ("si pero el", None),

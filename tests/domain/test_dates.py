@@ -75,6 +75,12 @@ TUESDAY = date(2026, 12, 1)
         # … or before the hours it runs from
         ("dá para reservar o Loft sexta das 15h às 17h?", MONDAY, date(2026, 12, 4)),
         ("is the loft free wed between 2 and 4?", MONDAY, date(2026, 12, 2)),
+        ("harbour room sexta 14-16 dá?", MONDAY, date(2026, 12, 4)),
+        # a short name that is no other word, anywhere; Portugal's and Brazil's after "pra", "para"
+        ("can I grab a day pass for fri", MONDAY, date(2026, 12, 4)),
+        ("wed works best for us", MONDAY, date(2026, 12, 2)),
+        ("dá pra reservar uma mesa pra sexta?", MONDAY, date(2026, 12, 4)),
+        ("a sala está livre para a quinta?", MONDAY, date(2026, 12, 3)),
     ],
 )
 def test_the_day_meant(text: str, today: date, meant: date) -> None:
@@ -87,7 +93,8 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
      "I sat down and read it", "I am satisfied", "the march of time", "May I pay later?",
      "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen", "I know", "in May I paid",
      "le 14h30", "am 10:30", "koffie en fris graag", "for SAT prep", "good for sun?",
-     "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes", "e a segunda de 3 pessoas?"],
+     "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes", "e a segunda de 3 pessoas?",
+     "preciso da fatura para a segunda via", "é para a segunda pessoa do escritório", "Freddie from accounts"],
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
