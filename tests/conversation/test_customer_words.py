@@ -161,6 +161,9 @@ def test_an_ask_to_stop_is_no_claim_of_its_own(text: str, claim: EscalationReaso
         ("I have a call with them at 3, is the phone booth free?", None),  # their call, not one with us
         # a line after a closing that is no name is still read
         ("Is the Loft free on Friday at 2?\nThanks\nI want a refund", EscalationReason.needs_judgement),
+        # Brazil's "legal" is "cool": an acknowledgement before a question, not the law
+        ("legal. quanto custa a sala?", None), ("show, legal. onde fica?", None),
+        ("Is that even legal?", EscalationReason.legal),
         ("I dispute this invoice", EscalationReason.dispute),
         ("You overcharged me", EscalationReason.dispute),
         ("I want to make a complaint about the noise", EscalationReason.complaint),
