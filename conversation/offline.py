@@ -15,6 +15,7 @@ from conversation.understanding import (
     asks_if_free,
     asks_if_the_price_stays,
     asks_the_price,
+    asks_where_to_change_details,
     meanings,
     names,
     plain_yes,
@@ -162,6 +163,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
             found = _named(agent_type, known, "contract_detail", message)  # what they pay, and since when
         elif asks_the_price(message):  # "sry missed it 🤧 hows much is office 2.1"
             found = _named(agent_type, known, "prices", message)
+        elif asks_where_to_change_details(message):  # "dados de faturação, qual é o link?": the portal's profile
+            found = questions.PORTAL
         elif agent_type and found is not _VAGUE and "?" in message and names_a_time(message):  # "om half elf?"
             # a time asked of what the outreach was about: in reply to a tour's, the tour, moved (not one cut short)
             found = next((intent for intent in AGENTS[agent_type].intents if intent.times_mean_this), found)

@@ -15,11 +15,18 @@ from conversation.understanding import (
     asked_before,
     asks_for_person,
     asks_if_the_price_stays,
+    asks_where_to_change_details,
     meanings,
     plain_yes,
     shouting,
 )
-from domain.opt_out import asks_to_opt_out, beside_requests, moves_to_another_address, without_negated_requests
+from domain.opt_out import (
+    asks_to_opt_out,
+    beside_requests,
+    moves_to_another_address,
+    without_negated_requests,
+    writes_to_us,
+)
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
 OPT_OUT = "opt_out"  # the tool that opts the customer out
@@ -100,6 +107,8 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
         meant.discard("frustrated")
     if asks_if_the_price_stays(text):  # a question of the price paid, not a change of terms asked for
         meant.discard("terms")
+    if asks_where_to_change_details(text):  # their details changed by themselves, in the portal
+        meant.discard("personal_data")
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
     if strongest is not None:
         return ESCALATIONS[strongest]
@@ -133,7 +142,7 @@ def opts_out(text: str) -> bool:
     read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
     if asks_to_opt_out(text):
         return True
-    if moves_to_another_address(text):
+    if moves_to_another_address(text) or writes_to_us(text):
         return False
     whole, *parts = meanings(read, by_clause=True)
     # What is left beside a request said not to be one, or to sign off from something else, must mean it clearly.

@@ -435,7 +435,14 @@ def _parts(text: str, by_clause: bool, sure: float) -> tuple[Understood, list[tu
     parts = [part for part in split.split(_unframed(text[:READ_CHARS])) if any(c.isalnum() for c in part)]
     whole, *read = _understood([text, *(parts[:MAX_SENTENCES] if len(parts) > 1 else [])])
     return whole, [(part, meant) for part, meant in zip(parts, read, strict=False)
-                   if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure)]  # fmt: skip
+                   if meant.confidence >= (max(sure, SHORT_CONFIDENT) if _few_words(part) else sure)
+                   and not (part is parts[0] and _few_words(part) and meant.intent in _MOODS)]  # fmt: skip
+
+
+# A mood said in a word or two before the rest ("oh nice. book me desk 4", "Oh handig. Boek dan …") is sarcasm only
+# by what follows it: the message as a whole is read for it, such an opening alone is not. After the rest ("…
+# Really. Super helpful.", "… now? wow") it says how the rest was meant.
+_MOODS = ("frustrated",)
 
 
 def _few_words(text: str) -> bool:
@@ -617,7 +624,7 @@ _NAMES = {
     # the portal by its names, the app, signing in, the members' area, one's own bookings to see (not a password:
     # the Wi-Fi's is the location's)
     "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
-                         r"(?:me|se|vous) (?:re)?connect\w*|"
+                         r"(?:me|se|vous) (?:re)?connect\w*|profiel|profile?|perfil|"
                          r"iniciar sesi[óo]n|fazer login|apps?|appli|application|aplica(?:ción|ção|tivo)|"
                          r"members?'? area|ledenomgeving|mitgliederbereich|espace (?:membres?|adhérent)|[áa]rea (?:de|"
                          r"do|dos) (?:miembros|membros?|sócios?)|(?:my|mijn|meine|mes|mis|minhas|as minhas) "
@@ -683,6 +690,41 @@ def asks_the_price(text: str) -> bool:
     read = text[:READ_CHARS]
     named = any(words.search(read) for words in _KINDS.values()) or names("day_pass", read)
     return named and _HOW_MUCH.search(read) is not None
+
+
+# Where to change one's own details, or the link to do it ("changer mon adresse de facturation, lien du profil svp",
+# "atualizar meus dados, qual é o link?", "waar kan ik mijn factuuradres aanpassen?"): the customer does it in the
+# portal. Erasing or exporting them is the team's.
+_WHERE_TO = re.compile(
+    r"\b(link|lien|enlace|url|where (?:can|do) i|waar kan ik|wo kann ich|o[ùu] (?:puis-je|est-ce que je peux|je peux)|"
+    r"d[óo]nde puedo|onde (?:posso|consigo))\b",
+    re.I,
+)
+_ERASE = re.compile(
+    r"\b(delet\w*|eras\w*|remov\w*|forget|export\w*|cop(?:y|ies)|gdpr|avg|dsgvo|rgpd|verwijder\w*|l[öo]sch\w*|"
+    r"supprim\w*|effac\w*|borr\w*|elimin\w*|apag\w*|exclu\w*|kopie|copie|copia|c[óo]pia)\b",
+    re.I,
+)
+
+
+_CHANGE = re.compile(
+    r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|changer|modifi\w*|"
+    r"mettre à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
+    re.I,
+)
+_DETAILS = re.compile(
+    r"\b(details|address\w*|\w*adres\w*|\w*adresse|direcci[óo]n|endere[çc]o|cards?|\w*kaart|\w*karte|carte|tarjeta|"
+    r"cart[ãa]o|e-?mail|phone|\w*nummer|num[ée]ro|n[úu]mero|telefo\w*|t[ée]l[ée]phone|name|naam|nom|nombre|nome|"
+    r"billing|factuur\w*|rechnungs\w*|facturation|facturaci[óo]n|fatura[çc][ãa]o|dados|datos|donn[ée]es|gegevens|"
+    r"daten|profiel|profile?|perfil|iban|bank\w*)\b",
+    re.I,
+)
+
+
+def asks_where_to_change_details(text: str) -> bool:
+    """The link or the place to change one's own details asked for, not their erasure or a copy of them."""
+    read = text[:READ_CHARS]
+    return all(found.search(read) for found in (_WHERE_TO, _CHANGE, _DETAILS)) and _ERASE.search(read) is None
 
 
 def asks_if_the_price_stays(text: str) -> bool:

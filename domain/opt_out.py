@@ -171,6 +171,24 @@ def _activity(text: str, found: re.Match[str]) -> re.Match[str] | None:
     return _OF_ACTIVITY.match(text, found.end(), found.end() + 60)
 
 
+# Whether the customer may write to us, asked ("¿te puedo escribir aquí si me decido?", "can I email you
+# later?"): they will contact us, they do not ask us to stop.
+_WRITES_TO_US = re.compile(
+    r"\b(?:can|could|may|shall) (?:i|we) (?:still |just |also )?(?:write|e-?mail|message|text|contact|reach|call)\b|"
+    r"\b(?:kan|mag) (?:ik|we) (?:jullie |u |je )?(?:hier |nog |ook )?(?:mailen|schrijven|appen|bellen|bereiken|"
+    r"contacteren)\b|\b(?:kann|darf) (?:ich|man) (?:ihnen |euch |dir |hier |auch |noch )*(?:schreiben|mailen|"
+    r"anrufen|erreichen|kontaktieren)\b|\b(?:puis-je|je peux|est-ce que je peux|peut-on|on peut) (?:vous |te )?"
+    r"(?:[ée]crire|contacter|joindre|appeler)\b|\b(?:puedo|podemos|se puede) (?:escribir|contactar|llamar|mandar)\w*|"
+    r"\b(?:posso|podemos|d[áa] pra) (?:te |vos |lhes )?(?:escrever|contactar|contatar|ligar|mandar)\w*",
+    re.I,
+)
+
+
+def writes_to_us(text: str) -> bool:
+    """Whether the customer asks if they may write to us: no ask to stop, however alike its words."""
+    return _WRITES_TO_US.search(text[:READ_CHARS]) is not None
+
+
 def moves_to_another_address(text: str) -> bool:
     """Whether the customer asks us to write to another address: a change of where, not an ask to stop."""
     return _ANOTHER_ADDRESS.search(text[:READ_CHARS]) is not None

@@ -193,6 +193,23 @@ def test_a_question_naming_the_portal_its_app_or_ones_bookings_gets_the_portals_
     assert tools[-1] == "portal_link"
 
 
+@pytest.mark.parametrize(
+    "message",
+    ["Où est-ce que je peux changer mon numéro de téléphone ?", "preciso mudar o meu cartão, onde posso fazer isso?",
+     "Waar kan ik mijn bankgegevens wijzigen?", "Wo kann ich meine Rechnungsadresse ändern?",
+     "send me the link to update my email address pls"],
+)  # fmt: skip
+def test_where_to_change_ones_own_details_is_the_portals_link_not_a_request_for_the_team(message: str) -> None:
+    """The customer changes their own details in the portal: the place or the link asked for is the portal's, not a
+    personal-data request; erasing them is the team's."""
+    assert triggered(message, [], 0) is None
+    found = detect_intent(AgentType.re_engagement, message)
+    assert found is not None and found.uses is not None and found.name == "link"
+    tools, _ = answered(AgentType.re_engagement, message, {"portal_link": PORTAL, "search_faq": NO_ARTICLE})
+    assert tools[-1] == "portal_link"
+    assert triggered("Please delete my phone number, where can I do that?", [], 0) is EscalationReason.personal_data
+
+
 def test_a_connection_or_a_password_is_not_the_portal_named() -> None:
     """To connect is the portal's only as French signs in; a password may be the Wi-Fi's, the location's."""
     for message in ("Is there a good train connection from the station?", "What's the Wi-Fi password again?"):

@@ -113,6 +113,8 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      # beside a sign-off from something else, the rest must clearly ask to stop
      ("unsubscribe me from the book club please, I've lost interest", False),
      ("Déinscrivez-moi du club de lecture. Et ne m'écrivez plus, s'il vous plaît.", True),
+     # whether they may write to us, asked, is no ask to stop however alike its words
+     ("Puedo escribiros por aquí si me decido?", False), ("Posso te escrever aqui se eu decidir?", False),
      # asked to write to another address, by meaning too
      ("Die Rechnungen bitte künftig nicht an mich schicken, sondern an finanzen@example.de.", False)],
 )  # fmt: skip
@@ -161,8 +163,13 @@ def test_an_ask_to_stop_is_no_claim_of_its_own(text: str, claim: EscalationReaso
         ("I have a call with them at 3, is the phone booth free?", None),  # their call, not one with us
         # a line after a closing that is no name is still read
         ("Is the Loft free on Friday at 2?\nThanks\nI want a refund", EscalationReason.needs_judgement),
+        # a mood in a word or two opening a plain request is no sarcasm; closing one, it says how the rest is meant
+        ("oh great. is the Loft free Thursday at 3?", None),
+        ("Ah génial. Vous avez un bureau pour deux ?", None),
+        ("Great, another reminder. Really. So helpful.", EscalationReason.frustrated),
         # Brazil's "legal" is "cool": an acknowledgement before a question, not the law
-        ("legal. quanto custa a sala?", None), ("show, legal. onde fica?", None),
+        ("legal. quanto custa a sala?", None),
+        ("show, legal. onde fica?", None),
         ("Is that even legal?", EscalationReason.legal),
         ("I dispute this invoice", EscalationReason.dispute),
         ("You overcharged me", EscalationReason.dispute),
