@@ -33,6 +33,14 @@ REQUEST = re.compile(
         r"\bremove (me|my \w+) from (your|the|this) (mailing |contact )?(lists?|emails?|database|contacts)",
         r"\btake me off\b", rf"\b(stop|quit|cease) ({_WRITE}|call\w*)\b",
         r"\b(not|no longer|never)( \w+)? to be (contacted|e-?mailed|messaged|texted|mailed|chased)\b",
+        # not to be on a list of ours, in each language
+        r"\b(do not|don'?t|no longer) want to (be|stay) on (your|the|this|that) "
+        r"(mailing |contact |e-?mail |marketing )?lists?\b",
+        r"\bwill? (niet|niet meer|nicht|nicht mehr) (op|auf|in) (de|jullie|uw|die|deze|der|ihrer|eurer|dieser) "
+        r"(mailing|verzend)?(lijst|liste|verteiler)\b",
+        r"\bne veux (pas|plus) (être|rester) (sur|dans) (la|votre|cette|vos) (listes?|liste de diffusion)\b",
+        r"\bno (quiero|deseo) (estar|seguir|figurar) en (la|su|vuestra|esta|sus) (lista|lista de correo)\b",
+        r"\bn[ãa]o (quero|desejo) (estar|ficar|continuar)( mais)? na(s)? (sua |vossa |tua |dessa |desta )?lista\b",
         rf"\bstop (the|these|those|your|all) (\w+ )?{_SENT}",
         rf"\b(do not|don'?t|never) {_WRITE} (me|us)\b",
         rf"\bno (more|further) (\w+ )?{_SENT}",

@@ -54,7 +54,11 @@ from models.messages import AgentType, EscalationReason
      "She asks not to be contacted again.", "Sie möchte nicht mehr angeschrieben werden.",
      "Je ne souhaite plus être sollicité.", "No queremos ser contactados otra vez",
      "Não quero ser incomodado com mensagens", "stop maar met appen", "Quit messaging me",
-     "Switch off all your notifications for me"],
+     "Switch off all your notifications for me",
+     # not to be on a list of ours
+     "I don't want to be on your mailing list", "Ich will nicht mehr auf Ihrer Liste sein",
+     "Ik wil niet meer op de verzendlijst", "Je ne veux plus être sur vos listes",
+     "No quiero estar en la lista", "Não quero continuar na vossa lista"],
 )  # fmt: skip
 def test_opt_outs_in_every_language_we_write_in(text: str) -> None:
     assert asks_to_opt_out(text)
@@ -113,6 +117,8 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      # beside a sign-off from something else, the rest must clearly ask to stop
      ("unsubscribe me from the book club please, I've lost interest", False),
      ("Déinscrivez-moi du club de lecture. Et ne m'écrivez plus, s'il vous plaît.", True),
+     # something not found on a list is no list to leave
+     ("Mi reserva no aparece en la lista.", False), ("O Wi-Fi não aparece na lista de redes.", False),
      # whether they may write to us, asked, is no ask to stop however alike its words
      ("Puedo escribiros por aquí si me decido?", False), ("Posso te escrever aqui se eu decidir?", False),
      # asked to write to another address, by meaning too
