@@ -606,9 +606,9 @@ _KINDS = {
 
 # What a message may name of ours by the words customers use for it in the six languages: the member portal (and
 # signing in to it: "ledenportaal", "Mitgliederportal", "log in", "inloggen", "me reconnecter"), a day pass, a
-# link that no longer works ("expired", "werkt niet", "ne marche plus"), getting into the building ("get in",
-# "kommt man noch rein", "accessible"), and the space's people being there ("is someone at reception", "staffed",
-# "ist dann noch jemand da", "hay alguien").
+# link that no longer works ("expired", "werkt niet", "ne marche plus", "me da error", "page not found"), getting
+# into the building ("get in", "kommt man noch rein", "accessible"), and the space's people being there ("is
+# someone at reception", "staffed", "ist dann noch jemand da", "hay alguien").
 _NAMES = {
     "access": re.compile(r"\b(get(?:ting)? in(?! trouble)|let (?:me |us |them )?in|access\w*|entry|zugang|zugänglich|"
                          r"(?:her)?ein(?:kommen|lassen)|rein(?:kommen|komme|kommt|gehen)?|binnen(?:komen|kom|komt)?|"
@@ -634,7 +634,9 @@ _NAMES = {
                            re.I),
     "dead_link": re.compile(r"\b(expired|verlopen|abgelaufen|expir[ée]e?|caducad[oa]|expirad[oa]|vencid[oa]|"
                             r"(?:does ?n[o']?t|not) work\w*|werkt niet|funktioniert nicht|ne marche (?:plus|pas)|"
-                            r"no funciona|n[ãa]o funciona)\b", re.I),
+                            r"no funciona|n[ãa]o funciona|broken|kapot|kaputt|cass[ée]|roto|quebrado|errors?|"
+                            r"foutmelding|fout|fehler\w*|erreur|erro|not found|niet gevonden|nicht gefunden|"
+                            r"introuvable|no encontrad[oa]|n[ãa]o encontrad[oa]|404)\b", re.I),
 }  # fmt: skip
 
 

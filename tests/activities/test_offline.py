@@ -362,7 +362,10 @@ def test_asked_whether_a_space_is_free_naming_no_day_is_asked_for_today(
 @pytest.mark.parametrize(
     "message",
     ["The payment link says expired, can you send me a new one?", "De betaallink werkt niet, kunt u een nieuwe sturen?",
-     "Le lien de paiement ne marche plus, vous pouvez m'en renvoyer un ?"],
+     "Le lien de paiement ne marche plus, vous pouvez m'en renvoyer un ?",
+     # one that answers with an error
+     "the payment link gives me an error", "Der Zahlungslink zeigt nur einen Fehler", "O link de pagamento dá erro",
+     "link says page not found"],
 )  # fmt: skip
 def test_a_payment_link_that_no_longer_works_is_sent_afresh(message: str) -> None:
     """Not the same link again: the invoice looked up, with a payment link made now."""
