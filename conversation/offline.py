@@ -12,6 +12,7 @@ from conversation.understanding import (
     SAYS_NOTHING,
     Understood,
     answering,
+    asks_for_a_cheaper_plan,
     asks_if_free,
     asks_if_the_price_stays,
     asks_the_price,
@@ -161,7 +162,7 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
             found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
         elif asks_if_the_price_stays(message):
             found = _named(agent_type, known, "contract_detail", message)  # what they pay, and since when
-        elif asks_the_price(message):  # "sry missed it 🤧 hows much is office 2.1"
+        elif asks_the_price(message) or asks_for_a_cheaper_plan(message):  # "sry missed it 🤧 hows much is 2.1"
             found = _named(agent_type, known, "prices", message)
         elif asks_where_to_change_details(message):  # "dados de faturação, qual é o link?": the portal's profile
             found = questions.PORTAL

@@ -13,6 +13,7 @@ from conversation import offline, questions
 from conversation.situation import Situation
 from conversation.understanding import (
     asked_before,
+    asks_for_a_cheaper_plan,
     asks_for_person,
     asks_if_the_price_stays,
     asks_where_to_change_details,
@@ -105,7 +106,7 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
     meant = {understood.intent for understood in meanings(text, sure=ESCALATING_SENTENCE)}
     if plain_yes(text):  # "Ja, graag!" agrees, whatever mood a reading of it finds
         meant.discard("frustrated")
-    if asks_if_the_price_stays(text):  # a question of the price paid, not a change of terms asked for
+    if asks_if_the_price_stays(text) or asks_for_a_cheaper_plan(text):  # questions of prices, not a change of terms
         meant.discard("terms")
     if asks_where_to_change_details(text):  # their details changed by themselves, in the portal
         meant.discard("personal_data")

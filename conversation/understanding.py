@@ -729,6 +729,33 @@ def asks_where_to_change_details(text: str) -> bool:
     return all(found.search(read) for found in (_WHERE_TO, _CHANGE, _DETAILS)) and _ERASE.search(read) is None
 
 
+# Whether there is a cheaper plan, asked ("Is there a cheaper option for part-timers?", "Y a-t-il une formule moins
+# chère ?", "Tem algum plano mais barato?"): a question of the plans. To be moved to one, mid-contract, or at a price
+# named is a change of terms, the team's.
+_CHEAPER = re.compile(
+    r"\b(cheaper|cheapest|less expensive|goedkop\w*|goedkoopste|g[üu]nstiger\w*|g[üu]nstigste\w*|billiger\w*|"
+    r"moins ch[èe]re?s?|m[áa]s barat[oa]s?|m[áa]s econ[óo]mic[oa]s?|mais barat[oa]s?|mais econ[óo]mic[oa]s?)\b",
+    re.I,
+)
+_THERE_IS = re.compile(
+    r"\b(is there|are there|do you have|have you got|any|anything|something|is er|zijn er|hebben jullie|heb je|"
+    r"gibt es|gibt's|gibts|habt ihr|haben sie|y a-t-il|il y a|avez-vous|vous avez|hay|ten[ée]is|tienen|existe|tem|"
+    r"t[êe]m|h[áa])\b",
+    re.I,
+)
+_MOVED = re.compile(
+    r"\b(switch\w*|move|moving|chang\w*|downgrad\w*|refund\w*|overstap\w*|naar een|wissel\w*|wechsel\w*|"
+    r"umsteig\w*|passer|cambiar\w*|pasarme|mudar|trocar|mid-contract|midden in)\b|[€$]|\d",
+    re.I,
+)
+
+
+def asks_for_a_cheaper_plan(text: str) -> bool:
+    """A question whether there is a cheaper plan, not a request to be moved to one or for a better price."""
+    read = text[:READ_CHARS]
+    return all(found.search(read) for found in (_CHEAPER, _THERE_IS)) and _MOVED.search(read) is None
+
+
 def asks_if_the_price_stays(text: str) -> bool:
     """A question whether a price stays the same (or goes up), asking nothing better."""
     read = text[:READ_CHARS]

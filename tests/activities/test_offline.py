@@ -308,6 +308,22 @@ def test_the_price_of_a_space_asked_beside_an_apology_or_nothing_clear_is_the_pr
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["Is there a cheaper option for part-timers?", "Y a-t-il une formule moins chère pour deux jours par semaine ?",
+     "¿Hay algún plan más barato para quien viene poco?", "Gibt es ein günstigeres Modell für Teilzeit?",
+     "Tem algum plano mais barato pra quem vem pouco?"],
+)  # fmt: skip
+def test_whether_there_is_a_cheaper_plan_is_a_question_of_the_plans(message: str) -> None:
+    """Asked whether a cheaper plan exists, the customer gets the plans; to be moved to one mid-contract, or for a
+    price of their own, is the team's."""
+    assert triggered(message, [], 0) is None
+    found = detect_intent(AgentType.re_engagement, message)
+    assert found is not None and found.name == "prices"
+    for change in ("Can I switch to a cheaper plan mid-contract?", "Could you do it cheaper, like €300 a month?"):
+        assert triggered(change, [], 0) is EscalationReason.needs_judgement
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
      ("Je peux passer plutôt vers 11h15 ?", "tour"),
