@@ -154,6 +154,8 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         found = _named(agent_type, known, fresh, message)  # the link sent no longer works: one made afresh
     elif found is not None and found.times_mean_this and names("day_pass", message):  # instead of a tour
         found = _named(agent_type, known, "day_pass", message)
+    elif found is not None and found.name == "availability" and asks_the_price(message) and not asks_if_free(message):
+        found = _named(agent_type, known, "prices", message)  # what a space costs, not whether it is free
     elif found in (None, _QUESTION, _VAGUE, _EXCUSE) or found.name in _LINK_ONLY:
         # Nothing of ours clearly asked, or only the outreach's own topic: what it names, if anything.
         if _asks_if_a_space_is_free(message):

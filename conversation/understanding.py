@@ -694,24 +694,26 @@ def asks_the_price(text: str) -> bool:
     return named and _HOW_MUCH.search(read) is not None
 
 
-# Where to change one's own details, or the link to do it ("changer mon adresse de facturation, lien du profil svp",
-# "atualizar meus dados, qual é o link?", "waar kan ik mijn factuuradres aanpassen?"): the customer does it in the
-# portal. Erasing or exporting them is the team's.
+# Where or how to change one's own details, or the link to do it ("changer mon adresse de facturation, lien du
+# profil svp", "atualizar meus dados, qual é o link?", "how do I change the email you have on file?", "Wo ändere ich
+# meine Rechnungsadresse?"): the customer does it in the portal.
 _WHERE_TO = re.compile(
-    r"\b(link|lien|enlace|url|where (?:can|do) i|waar kan ik|wo kann ich|o[ùu] (?:puis-je|est-ce que je peux|je peux)|"
-    r"d[óo]nde puedo|onde (?:posso|consigo))\b",
+    r"\b(link|lien|enlace|url|where|waar|wo|o[ùu]|d[óo]nde|onde|how (?:do|can|would) (?:i|we)|hoe (?:kan|moet) ik|"
+    r"wie (?:kann|muss) (?:ich|man)|comment (?:je|puis-je|est-ce que je|on)|c[óo]mo (?:puedo|se)|como (?:posso|eu))\b",
     re.I,
 )
-_ERASE = re.compile(
+# What only the team does: erasing or exporting the details, or changing them to what the message gives ("please
+# change the billing address to ap@…").
+_TEAM_DOES = re.compile(
     r"\b(delet\w*|eras\w*|remov\w*|forget|export\w*|cop(?:y|ies)|gdpr|avg|dsgvo|rgpd|verwijder\w*|l[öo]sch\w*|"
-    r"supprim\w*|effac\w*|borr\w*|elimin\w*|apag\w*|exclu\w*|kopie|copie|copia|c[óo]pia)\b",
+    r"supprim\w*|effac\w*|borr\w*|elimin\w*|apag\w*|exclu\w*|kopie|copie|copia|c[óo]pia)\b|[\w.+-]+@[\w-]+\.\w+",
     re.I,
 )
 
 
 _CHANGE = re.compile(
     r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|changer|modifi\w*|"
-    r"mettre à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
+    r"mettre à jour|met\w* à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
     re.I,
 )
 _DETAILS = re.compile(
@@ -724,9 +726,9 @@ _DETAILS = re.compile(
 
 
 def asks_where_to_change_details(text: str) -> bool:
-    """The link or the place to change one's own details asked for, not their erasure or a copy of them."""
+    """The link, the place or the way to change one's own details asked for, not their erasure or a copy of them."""
     read = text[:READ_CHARS]
-    return all(found.search(read) for found in (_WHERE_TO, _CHANGE, _DETAILS)) and _ERASE.search(read) is None
+    return all(found.search(read) for found in (_WHERE_TO, _CHANGE, _DETAILS)) and _TEAM_DOES.search(read) is None
 
 
 # Whether there is a cheaper plan, asked ("Is there a cheaper option for part-timers?", "Y a-t-il une formule moins

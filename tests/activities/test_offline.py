@@ -197,7 +197,8 @@ def test_a_question_naming_the_portal_its_app_or_ones_bookings_gets_the_portals_
     "message",
     ["Où est-ce que je peux changer mon numéro de téléphone ?", "preciso mudar o meu cartão, onde posso fazer isso?",
      "Waar kan ik mijn bankgegevens wijzigen?", "Wo kann ich meine Rechnungsadresse ändern?",
-     "send me the link to update my email address pls"],
+     "send me the link to update my email address pls", "Hoe kan ik mijn telefoonnummer aanpassen?",
+     "¿Cómo puedo cambiar mis datos de facturación?"],
 )  # fmt: skip
 def test_where_to_change_ones_own_details_is_the_portals_link_not_a_request_for_the_team(message: str) -> None:
     """The customer changes their own details in the portal: the place or the link asked for is the portal's, not a
@@ -207,7 +208,11 @@ def test_where_to_change_ones_own_details_is_the_portals_link_not_a_request_for_
     assert found is not None and found.uses is not None and found.name == "link"
     tools, _ = answered(AgentType.re_engagement, message, {"portal_link": PORTAL, "search_faq": NO_ARTICLE})
     assert tools[-1] == "portal_link"
-    assert triggered("Please delete my phone number, where can I do that?", [], 0) is EscalationReason.personal_data
+    for theirs in (
+        "Please delete my phone number, where can I do that?",
+        "Where do you send my invoices? Please change the billing address to ap@example.com",
+    ):
+        assert triggered(theirs, [], 0) is EscalationReason.personal_data  # erased, or changed to what it says
 
 
 def test_a_connection_or_a_password_is_not_the_portal_named() -> None:
@@ -305,6 +310,14 @@ def test_the_price_of_a_space_asked_beside_an_apology_or_nothing_clear_is_the_pr
     gets the prices rather than an apology's acknowledgement."""
     found = detect_intent(agent, message)
     assert found is not None and found.name == "prices"
+
+
+@pytest.mark.parametrize("message", ["combien pour une salle de 6 ?", "how much for a room for 8 people?"])
+def test_what_a_space_costs_asked_is_its_price_not_whether_it_is_free(message: str) -> None:
+    found = detect_intent(AgentType.upsell, message)
+    assert found is not None and found.name == "prices"
+    free = detect_intent(AgentType.upsell, "is there a room for 8 people free tomorrow, and how much is it?")
+    assert free is not None and free.name == "availability"
 
 
 @pytest.mark.parametrize(
