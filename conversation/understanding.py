@@ -698,8 +698,9 @@ def asks_the_price(text: str) -> bool:
 # profil svp", "atualizar meus dados, qual é o link?", "how do I change the email you have on file?", "Wo ändere ich
 # meine Rechnungsadresse?"): the customer does it in the portal.
 _WHERE_TO = re.compile(
-    r"\b(link|lien|enlace|url|where|waar|wo|o[ùu]|d[óo]nde|onde|how (?:do|can|would) (?:i|we)|hoe (?:kan|moet) ik|"
-    r"wie (?:kann|muss) (?:ich|man)|comment (?:je|puis-je|est-ce que je|on)|c[óo]mo (?:puedo|se)|como (?:posso|eu))\b",
+    r"\b(link|linkje|lien|enlace|url|where|waar|wo|o[ùu]|d[óo]nde|onde|how (?:do|can|would) (?:i|we)|"
+    r"hoe (?:kan|moet) ik|wie (?:kann|muss) (?:ich|man)|comment (?:je|puis-je|est-ce que je|on)|c[óo]mo (?:puedo|se)|"
+    r"como (?:posso|eu))\b",
     re.I,
 )
 # What only the team does: erasing or exporting the details, or changing them to what the message gives ("please
@@ -712,7 +713,7 @@ _TEAM_DOES = re.compile(
 
 
 _CHANGE = re.compile(
-    r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|changer|modifi\w*|"
+    r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|verander\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|changer|modifi\w*|"
     r"mettre à jour|met\w* à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
     re.I,
 )

@@ -198,7 +198,7 @@ def test_a_question_naming_the_portal_its_app_or_ones_bookings_gets_the_portals_
     ["Où est-ce que je peux changer mon numéro de téléphone ?", "preciso mudar o meu cartão, onde posso fazer isso?",
      "Waar kan ik mijn bankgegevens wijzigen?", "Wo kann ich meine Rechnungsadresse ändern?",
      "send me the link to update my email address pls", "Hoe kan ik mijn telefoonnummer aanpassen?",
-     "¿Cómo puedo cambiar mis datos de facturación?"],
+     "¿Cómo puedo cambiar mis datos de facturación?", "Kun je me een linkje sturen om mijn e-mailadres te veranderen?"],
 )  # fmt: skip
 def test_where_to_change_ones_own_details_is_the_portals_link_not_a_request_for_the_team(message: str) -> None:
     """The customer changes their own details in the portal: the place or the link asked for is the portal's, not a
