@@ -21,13 +21,7 @@ from conversation.understanding import (
     plain_yes,
     shouting,
 )
-from domain.opt_out import (
-    asks_to_opt_out,
-    beside_requests,
-    moves_to_another_address,
-    without_negated_requests,
-    writes_to_us,
-)
+from domain.opt_out import asks_to_opt_out, beside_requests, moves_to_another_address, without_negated_requests
 from models.messages import Escalation, EscalationReason, Priority, ToolRequest, Turn, TurnOutcome, TurnRequest
 
 OPT_OUT = "opt_out"  # the tool that opts the customer out
@@ -140,10 +134,10 @@ def opts_out(text: str) -> bool:
     clauses) clearly means. Beside a claim for the team (a lawyer, a disputed charge, a request for their data) a
     part alone is not enough, the whole must mean it: "Please remove it" is the charge, "Sie werden von ihm hören"
     the lawyer."""
-    read = without_negated_requests(text)  # "I don't want to unsubscribe, but …" is read for the rest
+    read = without_negated_requests(text)  # "I don't want to unsubscribe, but …", "can I write to you?": the rest
     if asks_to_opt_out(text):
         return True
-    if moves_to_another_address(text) or writes_to_us(text):
+    if moves_to_another_address(text):
         return False
     whole, *parts = meanings(read, by_clause=True)
     # What is left beside a request said not to be one, or to sign off from something else, must mean it clearly.

@@ -180,7 +180,7 @@ def _activity(text: str, found: re.Match[str]) -> re.Match[str] | None:
 
 
 # Whether the customer may write to us, asked ("¿te puedo escribir aquí si me decido?", "can I email you
-# later?"): they will contact us, they do not ask us to stop.
+# later?"): they will contact us, they do not ask us to stop; the sentence that asks it is read for no ask to stop.
 _WRITES_TO_US = re.compile(
     r"\b(?:can|could|may|shall) (?:i|we) (?:still |just |also )?(?:write|e-?mail|message|text|contact|reach|call)\b|"
     r"\b(?:kan|mag) (?:ik|we) (?:jullie |u |je )?(?:hier |nog |ook )?(?:mailen|schrijven|appen|bellen|bereiken|"
@@ -190,11 +190,7 @@ _WRITES_TO_US = re.compile(
     r"\b(?:posso|podemos|d[áa] pra) (?:te |vos |lhes )?(?:escrever|contactar|contatar|ligar|mandar)\w*",
     re.I,
 )
-
-
-def writes_to_us(text: str) -> bool:
-    """Whether the customer asks if they may write to us: no ask to stop, however alike its words."""
-    return _WRITES_TO_US.search(text[:READ_CHARS]) is not None
+_SENTENCES = re.compile(r"(?<=[.!?\n])")
 
 
 def moves_to_another_address(text: str) -> bool:
@@ -204,8 +200,9 @@ def moves_to_another_address(text: str) -> bool:
 
 def without_negated_requests(text: str) -> str:
     """The message without what it says it does not ask ("I don't want to unsubscribe, but …" → ", but …"), nor
-    what it signs off from that is not our messages ("unsubscribe me from the coffee club"): what is left is read
-    for its meaning."""
+    what it signs off from that is not our messages ("unsubscribe me from the coffee club"), nor a question whether
+    they may write to us: what is left is read for its meaning."""
+    text = "".join(sentence for sentence in _SENTENCES.split(text) if not _WRITES_TO_US.search(sentence))
     kept, last = [], 0
     for found in REQUEST.finditer(text):
         if (no := _negation(text, found)) is not None and no.start() >= last:

@@ -121,6 +121,9 @@ def test_what_is_not_an_opt_out(text: str) -> None:
      ("Mi reserva no aparece en la lista.", False), ("O Wi-Fi não aparece na lista de redes.", False),
      # whether they may write to us, asked, is no ask to stop however alike its words
      ("Puedo escribiros por aquí si me decido?", False), ("Posso te escrever aqui se eu decidir?", False),
+     # … and an ask to stop beside such a question is still heard
+     ("Can I write to you if I need something? Otherwise, leave me out of your mailings from now on.", True),
+     ("Kann ich Ihnen schreiben, wenn ich etwas brauche? Ansonsten möchte ich nichts mehr von Ihnen bekommen.", True),
      # asked to write to another address, by meaning too
      ("Die Rechnungen bitte künftig nicht an mich schicken, sondern an finanzen@example.de.", False)],
 )  # fmt: skip
