@@ -678,6 +678,12 @@ _BETTER = re.compile(
 )
 
 
+def _says(text: str, words: tuple[re.Pattern[str], ...], unless: re.Pattern[str]) -> bool:
+    """Whether what is read of the message says each of `words`, and not `unless`."""
+    read = text[:READ_CHARS]
+    return all(found.search(read) for found in words) and unless.search(read) is None
+
+
 # How much something costs, asked in the six languages ("hows much is office 2.1", "c combien", "wat kost",
 # "was kostet", "cuánto cuesta", "quanto custa").
 _HOW_MUCH = re.compile(
@@ -728,8 +734,7 @@ _DETAILS = re.compile(
 
 def asks_where_to_change_details(text: str) -> bool:
     """The link, the place or the way to change one's own details asked for, not their erasure or a copy of them."""
-    read = text[:READ_CHARS]
-    return all(found.search(read) for found in (_WHERE_TO, _CHANGE, _DETAILS)) and _TEAM_DOES.search(read) is None
+    return _says(text, (_WHERE_TO, _CHANGE, _DETAILS), _TEAM_DOES)
 
 
 # Whether there is a cheaper plan, asked ("Is there a cheaper option for part-timers?", "Y a-t-il une formule moins
@@ -755,14 +760,12 @@ _MOVED = re.compile(
 
 def asks_for_a_cheaper_plan(text: str) -> bool:
     """A question whether there is a cheaper plan, not a request to be moved to one or for a better price."""
-    read = text[:READ_CHARS]
-    return all(found.search(read) for found in (_CHEAPER, _THERE_IS)) and _MOVED.search(read) is None
+    return _says(text, (_CHEAPER, _THERE_IS), _MOVED)
 
 
 def asks_if_the_price_stays(text: str) -> bool:
     """A question whether a price stays the same (or goes up), asking nothing better."""
-    read = text[:READ_CHARS]
-    return "?" in read and all(found.search(read) for found in (_PRICE, _SAME)) and not _BETTER.search(read)
+    return "?" in text[:READ_CHARS] and _says(text, (_PRICE, _SAME), _BETTER)
 
 
 def names(thing: str, text: str) -> bool:
