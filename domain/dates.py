@@ -91,8 +91,11 @@ _DAY_BEFORE_TIME = re.compile(
     rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b"
     r"|\d{1,2}\s*(?:-|\u2013|to|tot|bis|à|a|até|ate)\s*\d{1,2}\b)"
 )
-# A short name that is no other word is a day wherever it stands ("book desk 4 fri", "wed can I come?").
-_DAY_ABBREVIATED = re.compile(r"\b()(tue|wed|thu|thur|fri)\b\.?")
+# A short name that is no other word is a day wherever it stands ("book desk 4 fri", "wed can I come?") — "wed" not
+# where it is "we'd" typed without its apostrophe ("wed like a room").
+_DAY_ABBREVIATED = re.compile(
+    r"\b()(tue|thu|thur|fri|wed(?!\s+(?:like|love|need|want|be|have|rather|prefer|probably|only|also|never)\b))\b\.?"
+)
 # Where a day is named, the surest way first.
 _DAYS = (_DAY_NAMED, _DAY_SHORT, _DAY_BEFORE_TIME, _DAY_ABBREVIATED)
 _MONTH = rf"({_alternatives(_MONTH_OF)})\.?"

@@ -94,7 +94,8 @@ def test_the_day_meant(text: str, today: date, meant: date) -> None:
      "é a segunda vez que escrevo", "Domingo from accounts here", "guten Morgen", "I know", "in May I paid",
      "le 14h30", "am 10:30", "koffie en fris graag", "for SAT prep", "good for sun?",
      "Tem desconto para segunda pessoa?", "sat 3 rows back", "a segunda 2 vezes", "e a segunda de 3 pessoas?",
-     "preciso da fatura para a segunda via", "é para a segunda pessoa do escritório", "Freddie from accounts"],
+     "preciso da fatura para a segunda via", "é para a segunda pessoa do escritório", "Freddie from accounts",
+     "wed love to see the place", "wed rather book online"],  # "we'd" typed without its apostrophe
 )  # fmt: skip
 def test_no_day_or_none_that_is_still_ahead(text: str) -> None:
     assert mentioned_day(text, MONDAY) is None
