@@ -22,6 +22,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from domain.contacts import EMAIL_IN_TEXT
 from domain.content import READ_CHARS
 from domain.dates import mentioned_day, said_time, weekly
 from settings import get_settings
@@ -709,18 +710,9 @@ _WHERE_TO = re.compile(
     r"como (?:posso|eu))\b",
     re.I,
 )
-# What only the team does: erasing or exporting the details, or changing them to what the message gives ("please
-# change the billing address to ap@…").
-_TEAM_DOES = re.compile(
-    r"\b(delet\w*|eras\w*|remov\w*|forget|export\w*|cop(?:y|ies)|gdpr|avg|dsgvo|rgpd|verwijder\w*|l[öo]sch\w*|"
-    r"supprim\w*|effac\w*|borr\w*|elimin\w*|apag\w*|exclu\w*|kopie|copie|copia|c[óo]pia)\b|[\w.+-]+@[\w-]+\.\w+",
-    re.I,
-)
-
-
 _CHANGE = re.compile(
-    r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|verander\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|changer|modifi\w*|"
-    r"mettre à jour|met\w* à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
+    r"\b(chang\w*|updat\w*|edit\w*|aanpass\w*|wijzig\w*|verander\w*|bijwerk\w*|(?:ä|ae)nder\w*|aktualisier\w*|"
+    r"changer|modifi\w*|mettre à jour|met\w* à jour|cambi\w*|actualiz\w*|atualiz\w*|alter\w*|mudar)\b",
     re.I,
 )
 _DETAILS = re.compile(
@@ -728,6 +720,13 @@ _DETAILS = re.compile(
     r"cart[ãa]o|e-?mail|phone|\w*nummer|num[ée]ro|n[úu]mero|telefo\w*|t[ée]l[ée]phone|name|naam|nom|nombre|nome|"
     r"billing|factuur\w*|rechnungs\w*|facturation|facturaci[óo]n|fatura[çc][ãa]o|dados|datos|donn[ée]es|gegevens|"
     r"daten|profiel|profile?|perfil|iban|bank\w*)\b",
+    re.I,
+)
+# What only the team does: erasing or exporting the details, or changing them to what the message gives ("please
+# change the billing address to ap@…").
+_TEAM_DOES = re.compile(
+    r"\b(delet\w*|eras\w*|remov\w*|forget|export\w*|cop(?:y|ies)|gdpr|avg|dsgvo|rgpd|verwijder\w*|l[öo]sch\w*|"
+    rf"supprim\w*|effac\w*|borr\w*|elimin\w*|apag\w*|exclu\w*|kopie|copie|copia|c[óo]pia)\b|{EMAIL_IN_TEXT}",
     re.I,
 )
 

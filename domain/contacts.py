@@ -2,6 +2,9 @@
 
 import phonenumbers
 
+# An email address as a customer writes one in a message ("… sondern an buchhaltung@example.de").
+EMAIL_IN_TEXT = r"[\w.+-]+@[\w-]+\.\w+"
+
 
 def international_phone(raw: str | None) -> str | None:
     """The number in E.164 (`+31612345678`), or None when it is missing or not a valid number."""

@@ -87,7 +87,8 @@ _PART_OF_DAY = (r"morning|afternoon|evening|night|am|pm|ochtend|middag|avond|vor
 _DAY_BEFORE_TIME = re.compile(
     rf"\b()({_alternatives(_WEEKDAY_SHORT)})\.?\s+(?:(?:around|at|about|from|between|after|before|om|um|vers|à|a las|"
     r"às|as|das|des|de|van|vanaf|von|ab|desde|depuis|entre)"
-    rf"\s+\d{{1,2}}(?!\d)(?!\s*(?:people|persons?|pessoas|personas|personnes|personen|mensen|leute|pax)\b)|\d{{1,2}}(?:[:.h]\d{{2}}|\s*(?:am|pm|h|uhr|uur)\b)"
+    r"\s+\d{1,2}(?!\d)(?!\s*(?:people|persons?|pessoas|personas|personnes|personen|mensen|leute|pax)\b)"
+    r"|\d{1,2}(?:[:.h]\d{2}|\s*(?:am|pm|h|uhr|uur)\b)"
     rf"|(?:(?:de|da|à|a|in the|in de|'s|am|em|na|por la|en la|dans la)\s+)?(?:{_PART_OF_DAY})\b"
     r"|\d{1,2}\s*(?:-|\u2013|to|tot|bis|à|a|até|ate)\s*\d{1,2}\b)"
 )

@@ -8,6 +8,7 @@ missing an opt-out is the one mistake that must not happen.
 
 import re
 
+from domain.contacts import EMAIL_IN_TEXT
 from domain.content import READ_CHARS
 
 # The keywords SMS carriers and Twilio treat as an opt-out when they are the whole message.
@@ -127,12 +128,13 @@ _ACTIVITY_BEFORE = re.compile(
 )
 # Another address to write to instead ("nicht mehr an mich, sondern an buchhaltung@…", "to finance@… instead")
 # moves our messages, it does not stop them; an address alone ("stop emailing jane@…") is the one to stop.
-_ADDRESS = r"[\w.+-]+@[\w-]+\.\w+"
 _INSTEAD = (
     r"\b(?:sondern|instead|rather|stattdessen|plut[ôo]t|au lieu|liever|in plaats|en (?:su )?lugar|en vez|em vez|"
     r"ao inv[ée]s)\b"
 )
-_ANOTHER_ADDRESS = re.compile(rf"{_INSTEAD}[^.!?\n]{{0,60}}?{_ADDRESS}|{_ADDRESS}[^.!?\n]{{0,60}}?{_INSTEAD}", re.I)
+_ANOTHER_ADDRESS = re.compile(
+    rf"{_INSTEAD}[^.!?\n]{{0,60}}?{EMAIL_IN_TEXT}|{EMAIL_IN_TEXT}[^.!?\n]{{0,60}}?{_INSTEAD}", re.I
+)
 
 
 def carrier_keyword(text: str) -> bool:
@@ -141,9 +143,8 @@ def carrier_keyword(text: str) -> bool:
 
 
 # A request said not to be one: "I don't want to unsubscribe, but …", "je ne veux pas me désabonner", "ik wil me
-# niet afmelden" — a no at most three words before it.
-# The no and the request are one clause: "not interested and stop emailing me" says no of the interest, "pas
-# intéressé et arrêtez de m'écrire", "nicht interessiert und bitte keine Mails mehr" alike.
+# niet afmelden" — a no at most three words before it, in the same clause: "not interested and stop emailing me"
+# says no of the interest ("pas intéressé et arrêtez de m'écrire", "nicht interessiert und bitte keine Mails mehr").
 _AND = r"(?:and|but|so|or|en|maar|und|aber|oder|et|mais|ou|y|pero|e|mas)"
 _NEGATED = re.compile(
     r"(?:\bnot|n't|\bniet|\bnicht|\bpas|\bno|\bn[ãa]o|\bnever|\bnunca|\bjamais|\bnie)"
