@@ -12,7 +12,10 @@ from conversation.understanding import (
     SAYS_NOTHING,
     Understood,
     answering,
+    asks_after_payments,
     asks_for_a_cheaper_plan,
+    asks_for_the_wifi,
+    asks_if_charged,
     asks_if_free,
     asks_if_the_price_stays,
     asks_the_price,
@@ -160,14 +163,18 @@ def detect_intent(agent_type: AgentType | None, message: str) -> Intent | None:
         # Nothing of ours clearly asked, or only the outreach's own topic: what it names, if anything.
         if _asks_if_a_space_is_free(message):
             found = _named(agent_type, known, "availability", message)
-        elif _asks_to_get_in(message):
-            found = _named(agent_type, known, "location", message)  # when one can get in: the location's hours
+        elif _asks_to_get_in(message) or asks_for_the_wifi(message):
+            found = _named(agent_type, known, "location", message)  # when one can get in, the Wi-Fi: the location's
         elif asks_if_the_price_stays(message):
             found = _named(agent_type, known, "contract_detail", message)  # what they pay, and since when
         elif asks_the_price(message) or asks_for_a_cheaper_plan(message):  # "sry missed it 🤧 hows much is 2.1"
             found = _named(agent_type, known, "prices", message)
         elif asks_where_to_change_details(message):  # "dados de faturação, qual é o link?": the portal's profile
             found = questions.PORTAL
+        elif asks_if_charged(message):  # "oops. was I billed for that room anyway?"
+            found = _named(agent_type, known, "invoice_detail", message)
+        elif asks_after_payments(message):  # "Mon paiement est bien passé ?", "anything else open on my account?"
+            found = _named(agent_type, known, questions.PAYMENT_STATUS, message)
         elif agent_type and found is not _VAGUE and "?" in message and names_a_time(message):  # "om half elf?"
             # a time asked of what the outreach was about: in reply to a tour's, the tour, moved (not one cut short)
             found = next((intent for intent in AGENTS[agent_type].intents if intent.times_mean_this), found)

@@ -13,8 +13,11 @@ from conversation import offline, questions
 from conversation.situation import Situation
 from conversation.understanding import (
     asked_before,
+    asks_after_payments,
     asks_for_a_cheaper_plan,
     asks_for_person,
+    asks_for_the_wifi,
+    asks_if_charged,
     asks_if_the_price_stays,
     asks_where_to_change_details,
     meanings,
@@ -104,6 +107,10 @@ def triggered(text: str, earlier: list[str], failed_tools: int) -> EscalationRea
         meant.discard("terms")
     if asks_where_to_change_details(text):  # their details changed by themselves, in the portal
         meant.discard("personal_data")
+    if asks_if_charged(text) or asks_after_payments(text):  # whether they pay for it, or paid: their invoices tell
+        meant.discard("dispute")
+    if asks_for_the_wifi(text):  # its password, asked: the location's details
+        meant.discard("facilities")
     strongest = next((intent for intent in ESCALATIONS if intent in meant), None)
     if strongest is not None:
         return ESCALATIONS[strongest]

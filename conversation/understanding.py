@@ -599,7 +599,7 @@ _KINDS = {
     "meeting_room": re.compile(r"\b(meeting ?rooms?|rooms?|boardroom|salle|salas?|\w*raum|\w*räume|vergader\w*|"
                                r"\w*zaal|konferenz\w*|(phone ?)?booths?|cabines?|cabinas?|belcel|telefonzelle)\b",
                                re.I),
-    "office": re.compile(r"\b(offices?|\w*kantoor|\w*büro|\w*buero|oficinas?|escrit[óo]rios?|studio)\b", re.I),
+    "office": re.compile(r"\b(offices?|\w*kantoor|\w*büros?|\w*bueros?|oficinas?|escrit[óo]rios?|studio)\b", re.I),
     "desk": re.compile(r"\b(desks?|\w*werkplek\w*|\w*schreibtisch\w*|tische?|arbeitsplatz|mesas?|puestos?|postes?|"
                        r"bureaux?)\b", re.I),
 }  # fmt: skip
@@ -685,11 +685,14 @@ def _says(text: str, words: tuple[re.Pattern[str], ...], unless: re.Pattern[str]
     return all(found.search(read) for found in words) and unless.search(read) is None
 
 
-# How much something costs, asked in the six languages ("hows much is office 2.1", "c combien", "wat kost",
-# "was kostet", "cuánto cuesta", "quanto custa").
+# How much something costs, asked in the six languages ("hows much is office 2.1", "what does a room for five run
+# a month", "what's the monthly", "c combien", "wat kost", "was kostet", "cuánto cuesta", "quanto custa"), or its
+# prices asked for ("send me the office prices", "die Preise für die Büros").
 _HOW_MUCH = re.compile(
-    r"\b(how'?s? much|what(?:'s| is| does| do)? (?:\w+ ){0,4}cost|combien|wat kost|hoeveel kost|was kost\w*|"
-    r"wie ?viel kost\w*|cu[áa]nto (?:cuesta|cuestan|sale|vale|es)|quanto (?:custa|custam|fica|é|sai))\b",
+    r"\b(how'?s? much|what(?:'s| is| does| do| are)? (?:\w+ ){0,5}(?:cost|run|go(?:es|ing)? for)|what'?s? the monthly|"
+    r"combien|wat kost|hoeveel kost|was kost\w*|wie ?viel kost\w*|cu[áa]nto (?:cuesta|cuestan|sale|vale|es)|"
+    r"quanto (?:custa|custam|fica|é|sai)|prices|pricing|rates|prijzen|tarieven|preise|prix|tarifs|precios|tarifas|"
+    r"pre[çc]os|valores)\b",
     re.I,
 )
 
@@ -760,6 +763,82 @@ _MOVED = re.compile(
 def asks_for_a_cheaper_plan(text: str) -> bool:
     """A question whether there is a cheaper plan, not a request to be moved to one or for a better price."""
     return _says(text, (_CHEAPER, _THERE_IS), _MOVED)
+
+
+# Whether something is (or was) charged, asked ("was I billed for those 2 hrs?", "Wird mir das trotzdem
+# berechnet?", "¿Me lo van a cobrar igual?"): a question of the customer's invoices. Said wrong, twice, to be paid
+# back, asked why or against what they expected (free, another price), it is a dispute, the team's; asked of
+# how rooms are billed ("from credits or invoiced separately?"), the FAQ's.
+_CHARGED = re.compile(
+    r"\b(charg(?:ed|e me|ing me)|bill(?:ed|s? me)|invoiced|in rekening (?:ge)?bracht|gefactureerd|aangerekend|"
+    r"berechnet|in rechnung gestellt|factur[ée]e?s?|d[ée]bit[ée]e?s?|cobra\w*|factura(?:do|da|ram)|faturad[oa])\b",
+    re.I,
+)
+_CLAIMED = re.compile(
+    r"\b(wrong\w*|twice|double\w*|again|mistake\w*|error\w*|incorrect\w*|correct\w*|refund\w*|back|why|but|"
+    r"not mine|free|corrig\w*|korrigier\w*|rectif\w*|corrij\w*|gratis|gratuit\w*|kostenlos|umsonst|"
+    r"gr[áa]tis|apart|aparte|[àa] part|[àa] parte|gesondert|separat\w*|maar|aber|mais|pero|mas|"
+    r"fout\w*|onterecht\w*|dubbel\w*|twee keer|opnieuw|terug|waarom|falsch\w*|zweimal|doppelt|nochmal|zurück|"
+    r"warum|erreur|deux fois|encore|rembours\w*|[àa] tort|pourquoi|equivocad\w*|dos veces|otra vez|devol\w*|"
+    r"reembols\w*|por ?qu[ée]|errad\w*|duas vezes|de novo|outra vez|estorn\w*|devolv\w*)\b",
+    re.I,
+)
+
+
+def asks_if_charged(text: str) -> bool:
+    """A question whether something is or was charged, claiming nothing wrong: the customer's invoices tell."""
+    return "?" in text[:READ_CHARS] and _says(text, (_CHARGED,), _CLAIMED)
+
+
+# Whether a payment went through, asked ("did my last invoice go thru?", "Mon paiement de décembre est bien
+# passé ?", "Meu pagamento de outubro chegou?"), or whether anything is still open on the customer's account
+# ("Staat er nog iets open bij mij?", "any other outstanding invoices?", "¿Tengo algo pendiente?"): what their
+# invoices show, not a dispute. Said wrong, twice or to be paid back, it is one.
+_PAYMENT = re.compile(
+    r"\b(payments?|invoices?|transfer|betaling|overboeking|overmaking|zahlung|überweisung|lastschrift|paiement|"
+    r"virement|pr[ée]l[èe]vement|pagos?|transferencia|pagamentos?|transfer[êe]ncia)\b",
+    re.I,
+)
+_WENT_THROUGH = re.compile(
+    r"\b(arriv\w*|c[oa]me through|go(?:ne)? thr(?:ough|u)|went thr(?:ough|u)|landed|received|cleared|"
+    r"binnen(?:gekomen)?|aangekomen|ontvangen|verwerkt|angekommen|eingegangen|verbucht|durchgegangen|"
+    r"pass[ée]e?|re[çc]ue?|lleg\w*|recibid[oa]|cheg\w*|recebid[oa]|ca[íi]u|entrou)\b",
+    re.I,
+)
+_OUTSTANDING = re.compile(
+    r"\b(outstanding|unpaid|open (?:invoices?|bills?|items?|amounts?|balance)|(?:anything|something) (?:else )?"
+    r"(?:still )?open|owe|openstaand\w*|(?:iets|nog) open(?: ?staa\w*)?|offene (?:rechnung|posten|betr[äa]ge)\w*|"
+    r"noch (?:etwas|was) offen|ausstehend\w*|unbezahlt\w*|impay[ée]\w*|en attente|pendientes?|en abierto|sin pagar|"
+    r"em aberto|pendentes?|por pagar)\b",
+    re.I,
+)
+
+
+def asks_after_payments(text: str) -> bool:
+    """Whether a payment went through, or anything is still open, asked, claiming nothing wrong."""
+    if "?" not in text[:READ_CHARS]:
+        return False
+    return _says(text, (_PAYMENT, _WENT_THROUGH), _CLAIMED) or _says(text, (_OUTSTANDING,), _CLAIMED)
+
+
+# The Wi-Fi's name or password asked for, in whatever words ("remind me the internet code?", "wlan pw?", "le code
+# du réseau ?"): the location's details. Said not to work, or to keep dropping, it is a problem for the team.
+_NETWORK = re.compile(r"\b(wi-?fi|wlan|internet|network|netwerk|netzwerk|r[ée]seau|red|rede)\b", re.I)
+_LOGIN = re.compile(
+    r"\b(passwords?|pw|pwd|codes?|wachtwoord|passwort|kennwort|zugangsdaten|mot de passe|mdp|contrase[ñn]a|clave|"
+    r"senha|c[óo]digo|name|naam|nom|nombre|nome)\b",
+    re.I,
+)
+_TROUBLE = re.compile(
+    r"\b(down|drop\w*|slow|can'?t connect|cannot connect|valt|ligt (?:eruit|plat)|traag|ausgefallen|"
+    r"langsam|geht nicht|coupe\w*|lent|tomb[ée]|ca[íi]d[oa]|lento|cai\w*|horr[íi]vel)\b",
+    re.I,
+)
+
+
+def asks_for_the_wifi(text: str) -> bool:
+    """The Wi-Fi's name or password asked for, not a problem with it."""
+    return _says(text, (_NETWORK, _LOGIN), _TROUBLE) and not names("dead_link", text)
 
 
 def asks_if_the_price_stays(text: str) -> bool:

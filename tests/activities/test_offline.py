@@ -337,6 +337,63 @@ def test_whether_there_is_a_cheaper_plan_is_a_question_of_the_plans(message: str
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["Hang on, am I going to be billed for the room I didn't turn up to?",
+     "Wordt die ruimte toch in rekening gebracht?", "¿Me cobraron la sala aunque no fui?",
+     "Vão cobrar a reserva mesmo assim?", "Wurde mir der Raum trotzdem berechnet?",
+     "did you charge me for monday's booking?"],
+)  # fmt: skip
+def test_whether_something_is_charged_asked_is_looked_up_in_the_invoices(message: str) -> None:
+    """Asked whether a missed booking is (or was) charged, the customer gets their invoices; said to be wrong,
+    twice, or asked why, it is a dispute for the team."""
+    assert triggered(message, [], 0) is None
+    found = detect_intent(AgentType.booking_no_show, message)
+    assert found is not None and found.name == "invoice_detail"
+    for claim in ("Why was I charged for a room I never used?", "You charged me twice for the Harbour Room?",
+                  "¿Por qué me cobraron dos veces?"):  # fmt: skip
+        assert triggered(claim, [], 0) is EscalationReason.dispute
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["need the internet code for my new laptop", "Zugangsdaten fürs Internet bitte, neues Handy",
+     "internet code pls, laptop forgot it", "¿la clave del internet? porfa"],
+)  # fmt: skip
+def test_the_wifi_password_asked_in_any_words_is_the_locations_details(message: str) -> None:
+    """The Wi-Fi's name or password asked for is the location's details; said not to work, it is for the team."""
+    assert triggered(message, [], 0) is None
+    found = detect_intent(None, message)
+    assert found is not None and found.name == "location"
+    for problem in ("The wifi password doesn't work anymore", "Internet keeps dropping, what's going on?"):
+        assert triggered(problem, [], 0) is EscalationReason.facilities
+
+
+@pytest.mark.parametrize(
+    ("agent", "message"),
+    [(AgentType.tour_no_show, "Entschuldigung, kam nicht weg. Einfach die Preise für Schreibtische schicken bitte."),
+     (AgentType.tour_no_show, "desculpa, esqueci. valores dos escritórios?")],
+)  # fmt: skip
+def test_the_prices_of_a_space_asked_for_beside_an_apology_are_the_prices(agent: AgentType, message: str) -> None:
+    found = detect_intent(agent, message)
+    assert found is not None and found.name == "prices"
+
+
+@pytest.mark.parametrize(
+    ("agent", "message"),
+    [(AgentType.contract_renewal, "eerst even checken: heb ik nog iets openstaan? anders verleng ik gewoon"),
+     (AgentType.at_risk, "Tudo tranquilo, só muito trabalho. O pagamento de outubro chegou direitinho?"),
+     (AgentType.upsell, "Antes de nada, ¿tengo algo pendiente de pagar con vosotros?"),
+     (AgentType.upsell, "Voordat ik overstap: is mijn laatste betaling wel aangekomen?")],
+)  # fmt: skip
+def test_whether_a_payment_went_through_or_anything_is_open_is_looked_up(agent: AgentType, message: str) -> None:
+    """Asked whether a payment arrived, or anything is still open on their account, the customer gets what their
+    invoices show; a payment said to have arrived twice is for the team."""
+    found = detect_intent(agent, message)
+    assert found is not None and found.name == questions.PAYMENT_STATUS
+    assert triggered("My payment arrived twice, can you refund one?", [], 0) is not None
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
      ("Je peux passer plutôt vers 11h15 ?", "tour"),
