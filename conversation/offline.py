@@ -206,9 +206,11 @@ def _asks_for_the_portal(found: Intent | None, agent_type: AgentType | None, mes
 
 def _asks_to_get_in(message: str) -> bool:
     """A question of getting into the building, or of someone of the space being there, at a time ("Can I still get
-    in after 6?", "Le bâtiment est accessible le samedi ?", "Will someone be at reception at 11?"): the location's
-    hours and access, not a question for the FAQ ("Is the building wheelchair accessible?") nor the tour's link."""
-    return "?" in message and (names("access", message) or names("staff", message)) and names_a_time(message)
+    in after 6?", "Le bâtiment est accessible le samedi ?", "Will someone be at reception at 11?"), or of the way in
+    ("which bell do I ring?"): the location's hours and access, not a question for the FAQ ("Is the building
+    wheelchair accessible?") nor the tour's link."""
+    at_a_time = (names("access", message) or names("staff", message)) and names_a_time(message)
+    return "?" in message and (at_a_time or names("way_in", message))
 
 
 def _asks_if_a_space_is_free(message: str) -> bool:

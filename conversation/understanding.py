@@ -633,6 +633,13 @@ _NAMES = {
     "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
                            r"pases? (?:de |por )?d[íi]a|pases? diarios?|passes? (?:de (?:um )?dia|di[áa]rios?))\b",
                            re.I),
+    # the way in on arrival: which door, entrance, bell or floor ("what bell do I ring?", "welke ingang?", "par
+    # quelle porte ?")
+    "way_in": re.compile(r"\b(?:which|what|where'?s?|welke|waar|welche[rs]?|wo|quel(?:le)?|par o[ùu]|o[ùu]|cu[áa]l|"
+                         r"qu[ée]|d[óo]nde|por d[óo]nde|qual|onde|por onde)\b(?:\s+\w+){0,3}?\s+(?:doors?|entrances?|"
+                         r"bells?|buzzer|intercom|floor|deur|ingang|bel|verdieping|t[üu]r|eingang|klingel\w*|etage|stock|"
+                         r"porte|entr[ée]e|sonnette|[ée]tage|interphone|puerta|entrada|timbre|piso|porta|campainha|"
+                         r"andar|interfone)\b", re.I),
     "dead_link": re.compile(r"\b(expired|verlopen|abgelaufen|expir[ée]e?|caducad[oa]|expirad[oa]|vencid[oa]|"
                             r"(?:does ?n[o']?t|not) work\w*|werkt niet|funktioniert nicht|ne marche (?:plus|pas)|"
                             r"no funciona|n[ãa]o funciona|broken|kapot|kaputt|cass[ée]|roto|quebrado|errors?|"
@@ -847,10 +854,10 @@ def asks_if_the_price_stays(text: str) -> bool:
 
 
 def names(thing: str, text: str) -> bool:
-    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`, `staff`): a link
-    asked for naming the portal is the portal's, not the outreach's; a day pass asked instead of a tour is a day pass;
-    a link that no longer works is sent afresh; a question of getting in, or of someone being there, at a time is the
-    location's hours and access."""
+    """Whether the message names that thing of ours (`portal`, `day_pass`, `dead_link`, `access`, `staff`,
+    `way_in`): a link asked for naming the portal is the portal's, not the outreach's; a day pass asked instead of a
+    tour is a day pass; a link that no longer works is sent afresh; a question of getting in, or of someone being
+    there, at a time, or of the way in, is the location's hours and access."""
     return _NAMES[thing].search(text[:READ_CHARS]) is not None
 
 

@@ -394,6 +394,19 @@ def test_whether_a_payment_went_through_or_anything_is_open_is_looked_up(agent: 
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["Welke deur moet ik hebben, en op welke bel druk ik?", "An welcher Tür soll ich morgen klingeln?",
+     "¿Por qué puerta entro mañana? ¿Hay timbre?"],
+)  # fmt: skip
+def test_the_way_in_asked_in_reply_to_a_tour_is_the_locations_details(message: str) -> None:
+    """Which door, bell or entrance, asked before a tour, is the location's access, not the tour's link; a door
+    that does not open is the team's."""
+    found = detect_intent(AgentType.tour_reminder, message)
+    assert found is not None and found.name == "location"
+    assert triggered("the front door won't open with my badge", [], 0) is EscalationReason.facilities
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
      ("Je peux passer plutôt vers 11h15 ?", "tour"),
