@@ -140,7 +140,8 @@ def _booking(context: ComposeContext, steps: list[ToolStep]) -> list[str]:
         return _free(context, found.content, found.error) if found.ok or found.error else []
     if not found.ok:
         return [f"I couldn't open the member portal just now, {first}; our team can help you if you ask."]
-    return [f"Of course, {first}! Here's your link to the member portal, where you can book a room or a desk: "
+    return [f"Of course, {first}! Here's your link to the member portal, where you can book a room or a desk, and "
+            "see or cancel your bookings: "
             f'<a href="{escape(found.content["link"], quote=True)}">open the portal</a>.',
             "Or tell me the day and I'll check what's free."]  # fmt: skip
 

@@ -622,14 +622,18 @@ _NAMES = {
                         r"(?:il y a|y a-t-il|y'a|il y aura|y aura-t-il) "
                         r"quelqu'un|quelqu'un (?:à|a) l'accueil|(?:hay|habrá) alguien|(?:há|haverá|tem|terá|está) "
                         r"algu[ée]m)\b", re.I),
-    # the portal by its names, the app, signing in, the members' area, one's own bookings to see (not a password:
-    # the Wi-Fi's is the location's)
+    # the portal by its names, the app, signing in, the members' area, one's own bookings to see or to cancel (not
+    # a password: the Wi-Fi's is the location's)
     "portal": re.compile(r"\b(\w*portal|\w*portaal|portail|log ?in|sign ?in|\w*inlog\w*|einlogg\w*|(?:re)?connecter|"
                          r"(?:me|se|vous) (?:re)?connect\w*|profiel|profile?|perfil|"
                          r"iniciar sesi[óo]n|fazer login|apps?|appli|application|aplica(?:ción|ção|tivo)|"
                          r"members?'? area|ledenomgeving|mitgliederbereich|espace (?:membres?|adhérent)|[áa]rea (?:de|"
                          r"do|dos) (?:miembros|membros?|sócios?)|(?:my|mijn|meine|mes|mis|minhas|as minhas) "
-                         r"(?:bookings|reservations|boekingen|reserveringen|buchungen|réservations|reservas))\b", re.I),
+                         r"(?:bookings|reservations|boekingen|reserveringen|buchungen|réservations|reservas)|"
+                         r"(?:cancel\w*|annul\w*|storn\w*|cancel[oa]\w*|desmarc\w*)(?:\s+\w+){0,2}\s+(?:bookings?|"
+                         r"reservations?|boeking\w*|reservering\w*|buchung\w*|réservations?|reservas?)|"
+                         r"(?:buchung\w*|boeking\w*|reservering\w*)(?:\s+\w+){0,2}\s+(?:storn\w*|annul\w*|cancel\w*))\b",
+                         re.I),
     "day_pass": re.compile(r"\b(day[ -]?pass\w*|dagpas\w*|tages(?:pass|karte)\w*|pass(?:e)? (?:à la )?journ[ée]e|"
                            r"pases? (?:de |por )?d[íi]a|pases? diarios?|passes? (?:de (?:um )?dia|di[áa]rios?))\b",
                            re.I),

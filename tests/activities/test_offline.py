@@ -407,6 +407,21 @@ def test_the_way_in_asked_in_reply_to_a_tour_is_the_locations_details(message: s
 
 
 @pytest.mark.parametrize(
+    "message",
+    ["my bad. how do I cancel a room booking if plans change?", "Sorry! Hoe annuleer ik een reservering voortaan zelf?",
+     "Entschuldigung. Wie kann ich eine Buchung selbst stornieren?", "Désolé. Où est-ce qu'on annule une réservation ?",
+     "desculpa, como é que cancelo uma reserva?"],
+)  # fmt: skip
+def test_how_to_cancel_a_booking_is_the_portals(message: str) -> None:
+    """How or where to cancel one's booking is the member portal, where bookings are seen and cancelled; cancelling
+    a membership is the team's."""
+    assert triggered(message, [], 0) is None
+    found = detect_intent(AgentType.booking_no_show, message)
+    assert found is questions.PORTAL
+    assert triggered("how do I cancel my membership?", [], 0) is EscalationReason.needs_judgement
+
+
+@pytest.mark.parametrize(
     ("message", "intent"),
     [("Geht es auch um halb zwölf statt um zehn?", "tour"), ("Train's late, more like 10:25 — still fine?", "tour"),
      ("Je peux passer plutôt vers 11h15 ?", "tour"),
