@@ -786,7 +786,7 @@ _CHARGED = re.compile(
     re.I,
 )
 _CLAIMED = re.compile(
-    r"\b(wrong\w*|twice|double\w*|again|mistake\w*|error\w*|incorrect\w*|correct\w*|refund\w*|back|why|but|"
+    r"\b(wrong\w*|twice|double\w*|again|mistake\w*|error\w*|incorrect\w*|correct\w*|fix\w*|refund\w*|back|why|but|"
     r"not mine|free|corrig\w*|korrigier\w*|rectif\w*|corrij\w*|gratis|gratuit\w*|kostenlos|umsonst|"
     r"gr[áa]tis|apart|aparte|[àa] part|[àa] parte|gesondert|separat\w*|maar|aber|mais|pero|mas|"
     r"fout\w*|onterecht\w*|dubbel\w*|twee keer|opnieuw|terug|waarom|falsch\w*|zweimal|doppelt|nochmal|zurück|"
@@ -818,7 +818,7 @@ _WENT_THROUGH = re.compile(
 )
 _OUTSTANDING = re.compile(
     r"\b(outstanding|unpaid|open (?:invoices?|bills?|items?|amounts?|balance)|(?:anything|something) (?:else )?"
-    r"(?:still )?open|owe|openstaand\w*|(?:iets|nog) open(?: ?staa\w*)?|offene (?:rechnung|posten|betr[äa]ge)\w*|"
+    r"(?:still )?open|openstaand\w*|(?:iets|nog) open(?: ?staa\w*)?|offene (?:rechnung|posten|betr[äa]ge)\w*|"
     r"noch (?:etwas|was) offen|ausstehend\w*|unbezahlt\w*|impay[ée]\w*|en attente|pendientes?|en abierto|sin pagar|"
     r"em aberto|pendentes?|por pagar)\b",
     re.I,
