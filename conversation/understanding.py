@@ -834,7 +834,7 @@ def asks_after_payments(text: str) -> bool:
 
 # The Wi-Fi's name or password asked for, in whatever words ("remind me the internet code?", "wlan pw?", "le code
 # du réseau ?"): the location's details. Said not to work, or to keep dropping, it is a problem for the team.
-_NETWORK = re.compile(r"\b(wi-?fi|wlan|internet|network|netwerk|netzwerk|r[ée]seau|red|rede)\b", re.I)
+_NETWORK = re.compile(r"\b(wi-?fi|wlan|internet|network|netwerk|netzwerk|r[ée]seau|(?:la|de) red|rede)\b", re.I)
 _LOGIN = re.compile(
     r"\b(passwords?|pw|pwd|codes?|wachtwoord|passwort|kennwort|zugangsdaten|mot de passe|mdp|contrase[ñn]a|clave|"
     r"senha|c[óo]digo|name|naam|nom|nombre|nome)\b",
