@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from conversation.situation import Situation
 from domain.content import as_html, html_to_text, sanitize_html
-from domain.facts import invented_facts
+from domain.facts import MONEY, invented_facts
 from models.messages import Escalation, EscalationReason, Offer, ToolRequest, ToolStep, Turn, TurnOutcome, TurnRequest
 from providers.llm import LanguageModel, ModelCalls, Usage
 
@@ -189,9 +189,28 @@ def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnA
     return founded(answer, situation, request)
 
 
+# What of the DATA block an answer may state besides the outreach's facts: the customer's profile (their open
+# invoices, plan, contract and bookings) and the outreach itself — never the customer's own words, which could carry
+# a link or an amount of theirs.
+GIVEN = ("customer", "outreach")
+
+
+def given(story: dict[str, Any]) -> dict[str, str | int]:
+    """The facts the DATA block gives the model, each amount in a line of the profile a fact of its own ("Open
+    invoice AMS-1020: €495.00, due 2026-04-15")."""
+    known: dict[str, str | int] = {}
+    for part in GIVEN:
+        _values(story.get(part), known, part)
+    for path, value in list(known.items()):
+        for n, amount in enumerate(MONEY.findall(str(value))):
+            known[f"{path}.amount{n}"] = amount
+    return known
+
+
 def founded(answer: TurnAnswer, situation: Situation, request: TurnRequest) -> TurnAnswer:
-    """The answer, or ValueError when it states what neither the facts nor the tools say."""
-    invented = unfounded(answer.reply_html, situation.context.facts, request.steps, situation.resources)
+    """The answer, or ValueError when it states what neither the facts, the DATA block nor the tools say."""
+    facts = {**given(situation.story), **situation.context.facts}
+    invented = unfounded(answer.reply_html, facts, request.steps, situation.resources)
     if invented:
         raise ValueError(f"states what neither the facts nor the tools say: {', '.join(invented)}")
     return answer

@@ -4,9 +4,10 @@ be a person, to fail — each with the outcome a customer should get. No test ne
 
 import dataclasses
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,7 +39,7 @@ from models.tables import TimelineEntry
 from providers.llm import language_model
 from settings import Settings
 from tests.conftest import free_port, worker_for
-from tests.factories import LOCATION_ID, proposal
+from tests.factories import LOCATION_ID, add_invoice, proposal
 from tests.fakes.openai_server import FakeOpenAI, Reply, call, fake_openai
 from workflows.conversation import ConversationWorkflow
 
@@ -188,6 +189,22 @@ async def test_an_unusable_answer_is_retried_then_the_team_takes_over(
     handed = await turn(engine, model, action_id, "Can I work from your space this week?", attempt=LLM_ATTEMPTS)
     assert handed.escalation is not None and handed.escalation.reason is EscalationReason.ai_unavailable
     assert "passed it to our team" in handed.reply_html and "follow up by email" in handed.reply_html
+
+
+async def test_what_the_customers_profile_says_may_be_said_and_what_they_wrote_may_not(
+    engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str
+) -> None:
+    """The model reads the customer's profile in its DATA block (their open invoices, contract, bookings): an answer
+    stating it is founded. A link only the customer's own message gives is not."""
+    due = date.today() + timedelta(days=20)
+    add_invoice(engine, "INV-2", "cust-1", due=due, amount_cents=43_210)
+    llm.script = [answer(f"<p>INV-2 is open too, Ada: €432.10, due {due.isoformat()}.</p>")]
+    done = await turn(engine, with_model(settings, llm), action_id, "Is anything else still open?")
+    assert done.outcome is TurnOutcome.reply and "€432.10" in done.reply_html and due.isoformat() in done.reply_html
+    elsewhere = "https://pay.elsewhere.example/x"
+    llm.script = [answer(f'<p>Sure, pay here: <a href="{elsewhere}">pay</a></p>')]
+    with pytest.raises(ApplicationError, match=re.escape(elsewhere)):
+        await turn(engine, with_model(settings, llm), action_id, f"Can I pay at {elsewhere} instead?")
 
 
 async def test_an_opt_out_needs_no_model(engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str) -> None:
