@@ -63,6 +63,11 @@ PRETENDS = re.compile(
 )
 
 
+class UnusableAnswer(Exception):
+    """The model answered, but nothing of it can go to the customer: malformed, empty, or stating what neither the
+    facts nor the tools say (a provider's error is not this: the model did not answer)."""
+
+
 class TurnAnswer(BaseModel):
     """The arguments of the model's `answer` call."""
 
@@ -159,7 +164,7 @@ class Thinking:
         elif called.text.strip():
             answer = founded(TurnAnswer(reply_html=as_html(called.text), outcome=TurnOutcome.reply), situation, request)
         else:
-            raise ValueError("the model called no function and wrote nothing")
+            raise UnusableAnswer("the model called no function and wrote nothing")
         reply_html = sanitize_html(answer.reply_html)
         summary = answer.summary or html_to_text(reply_html)[:200]
         # Without a reason the engine assumes one (`policy.with_priority`), as for every escalation.
@@ -181,11 +186,11 @@ class Thinking:
 
 
 def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnAnswer:
-    """The model's `answer` call, or ValueError: malformed, or stating what neither the facts nor the tools say."""
+    """The model's `answer` call, or UnusableAnswer: malformed, or stating what neither the facts nor the tools say."""
     try:
         answer = TurnAnswer.model_validate_json(arguments)
     except ValidationError as error:
-        raise ValueError(f"malformed answer: {error.errors()[0]['msg']}") from error
+        raise UnusableAnswer(f"malformed answer: {error.errors()[0]['msg']}") from error
     return founded(answer, situation, request)
 
 
@@ -208,11 +213,11 @@ def given(story: dict[str, Any]) -> dict[str, str | int]:
 
 
 def founded(answer: TurnAnswer, situation: Situation, request: TurnRequest) -> TurnAnswer:
-    """The answer, or ValueError when it states what neither the facts, the DATA block nor the tools say."""
+    """The answer, or UnusableAnswer when it states what neither the facts, the DATA block nor the tools say."""
     facts = {**given(situation.story), **situation.context.facts}
     invented = unfounded(answer.reply_html, facts, request.steps, situation.resources)
     if invented:
-        raise ValueError(f"states what neither the facts nor the tools say: {', '.join(invented)}")
+        raise UnusableAnswer(f"states what neither the facts nor the tools say: {', '.join(invented)}")
     return answer
 
 

@@ -1,12 +1,13 @@
 """One step of a turn: the engine's own rules first (`policy`), then the model — or, without one, the offline
-engine. Its answer is checked against the facts; a model that gives no usable answer, attempt after attempt, hands
-the conversation to the team honestly."""
+engine. Its answer is checked against the facts. A model that answers, but with nothing usable attempt after
+attempt, is stood in for by the offline engine, whose every fact is exact; a provider that gives no answer at all
+hands the conversation to the team honestly."""
 
 import asyncio
 import logging
 
 from conversation import offline, policy
-from conversation.model import Thinking
+from conversation.model import Thinking, UnusableAnswer
 from conversation.situation import Situation
 from models.messages import Escalation, EscalationReason, Turn, TurnOutcome, TurnRequest
 from providers.llm import advice
@@ -56,6 +57,10 @@ async def _decide(situation: Situation, request: TurnRequest, thinking: Thinking
         reason = f"{type(error).__name__}: {error}"[:300] + (f" — {fix}" if fix else "")
         if type(error).__name__ not in PERMANENT and not last_attempt:
             raise Unusable(reason, type(error).__name__) from error
+        if isinstance(error, UnusableAnswer):
+            logger.warning("The model gave no usable answer; the offline engine answers: %s", reason)
+            turn = await asyncio.to_thread(_offline, situation, request)
+            return turn.model_copy(update={"model_unusable": reason})
         logger.warning("The model gave no usable answer; the team takes over: %s", reason)
         unusable = Escalation(reason=EscalationReason.ai_unavailable,
                               detail=f"The AI could not give a usable answer ({reason}).")  # fmt: skip

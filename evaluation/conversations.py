@@ -189,6 +189,7 @@ class Outcome:
     reason: EscalationReason | None
     tools: list[str]
     answer: str = ""  # what the customer was told
+    model_unusable: str = ""  # why the model's answer was not used, when the offline engine answered instead
     problems: list[str] = field(default_factory=list)
 
 
@@ -266,7 +267,7 @@ class Bench:
                                 at=datetime.now(UTC)))  # fmt: skip
         tools = [step.request.name for step in request.steps]
         reason = turn.escalation.reason if turn.escalation else None
-        outcome = Outcome(labelled, label_of(turn, tools), reason, tools, turn.reply_html)
+        outcome = Outcome(labelled, label_of(turn, tools), reason, tools, turn.reply_html, turn.model_unusable)
         outcome.problems = self._problems(labelled, outcome, turn, request.steps)
         return outcome
 
@@ -421,7 +422,7 @@ def _turns_report(outcomes: list[Outcome]) -> list[dict[str, object]]:
     return [{"agent": o.labelled.agent.value if o.labelled.agent else CHAT, "text": o.labelled.text,
              "expect": o.labelled.expect, "reason": o.labelled.reason, "language": o.labelled.language,
              "decision": o.label, "decided_reason": o.reason, "tools": o.tools, "answer": html_to_text(o.answer),
-             "problems": o.problems} for o in outcomes]  # fmt: skip
+             "model_unusable": o.model_unusable, "problems": o.problems} for o in outcomes]  # fmt: skip
 
 
 @dataclass

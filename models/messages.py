@@ -734,6 +734,9 @@ class Turn(BaseModel):
     # The customer says they are leaving (will not renew, chose another space): noted for the team, and no agent
     # nudges, offers or follows them up meanwhile (`LeavingSaid`).
     leaving_said: bool = False
+    # Why the model's answer was not used, when the offline engine answered in its place (the model answered, but
+    # with nothing usable, attempt after attempt): shown in the history, counted by the evaluation.
+    model_unusable: str = ""
 
 
 class PaymentReported(BaseModel):

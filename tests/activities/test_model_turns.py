@@ -172,23 +172,40 @@ async def test_the_model_escalates_in_a_field_and_the_engine_sets_the_priority(
     [
         (answer("<p>I'm a real person on the team, Ada, not a bot.</p>"), "claims to be a person"),
         (answer('<p>Pay here instead: <a href="https://pay.elsewhere.example/x">pay</a></p>'), "pay.elsewhere"),
-        (Reply(status=429), "RateLimitError"),
         (Reply(content=""), "the model called no function and wrote nothing"),
     ],
-    ids=["pretends-to-be-a-person", "unfounded", "429", "nothing"],
+    ids=["pretends-to-be-a-person", "unfounded", "nothing"],
 )
-async def test_an_unusable_answer_is_retried_then_the_team_takes_over(
+async def test_an_unusable_answer_is_retried_then_the_offline_engine_answers(
     engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str, reply: Reply, problem: str
 ) -> None:
+    """The model answers, but nothing of it can go out: after the last attempt the customer gets the offline
+    engine's answer (every fact of it exact), not a handover, and the history says why the model's was not used."""
     model = with_model(settings, llm)
+    asked = "What do I still have to pay?"
     llm.script = [reply, dataclasses.replace(reply)]
+    with pytest.raises(ApplicationError, match=re.escape(problem)) as raised:
+        await turn(engine, model, action_id, asked)
+    assert not raised.value.non_retryable
+    stood_in = await turn(engine, model, action_id, asked, attempt=LLM_ATTEMPTS)
+    offline = await turn(engine, settings, action_id, asked)
+    assert problem in stood_in.model_unusable and offline.model_unusable == ""
+    assert stood_in.model_copy(update={"model_unusable": ""}) == offline
+    assert stood_in.outcome is not TurnOutcome.escalate and PAY in stood_in.reply_html
+
+
+async def test_a_provider_that_gives_no_answer_is_retried_then_the_team_takes_over(
+    engine: Engine, settings: Settings, llm: FakeOpenAI, action_id: str
+) -> None:
+    model = with_model(settings, llm)
+    llm.script = [Reply(status=429), Reply(status=429)]
     with pytest.raises(ApplicationError) as raised:
         await turn(engine, model, action_id, "Can I work from your space this week?")
-    assert problem in str(raised.value) or raised.value.type == problem
-    assert not raised.value.non_retryable
+    assert raised.value.type == "RateLimitError" and not raised.value.non_retryable
     handed = await turn(engine, model, action_id, "Can I work from your space this week?", attempt=LLM_ATTEMPTS)
     assert handed.escalation is not None and handed.escalation.reason is EscalationReason.ai_unavailable
     assert "passed it to our team" in handed.reply_html and "follow up by email" in handed.reply_html
+    assert handed.model_unusable == ""
 
 
 async def test_what_the_customers_profile_says_may_be_said_and_what_they_wrote_may_not(
