@@ -38,7 +38,7 @@ class ConversationActivities:
     @activity.defn
     async def converse(self, request: TurnRequest) -> Turn:
         """One step of the AI's turn: tools to use, or the answer and what happens next."""
-        situation = await asyncio.to_thread(self._situation, request)
+        situation = await asyncio.to_thread(self.situation, request)
 
         async def spend(usage: Usage) -> None:
             await asyncio.to_thread(self._spend, situation.location_id, request.conversation_id, usage)
@@ -49,7 +49,8 @@ class ConversationActivities:
         except Unusable as error:
             raise ApplicationError(f"The model's answer was not usable: {error.reason}", type=error.kind) from error
 
-    def _situation(self, request: TurnRequest) -> Situation:
+    def situation(self, request: TurnRequest) -> Situation:
+        """What a step of the turn reads (and an answer is checked against), as the database has it now."""
         with Session(self._engine) as session:
             action = get(session, ProposedAction, request.action_id) if request.action_id else None
             owner = action or get(session, Conversation, request.conversation_id)

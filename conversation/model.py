@@ -212,10 +212,14 @@ def given(story: dict[str, Any]) -> dict[str, str | int]:
     return known
 
 
+def founding(situation: Situation) -> dict[str, str | int]:
+    """What an answer may state besides the tools' results: the outreach's facts and what the DATA block gives."""
+    return {**given(situation.story), **situation.context.facts}
+
+
 def founded(answer: TurnAnswer, situation: Situation, request: TurnRequest) -> TurnAnswer:
     """The answer, or UnusableAnswer when it states what neither the facts, the DATA block nor the tools say."""
-    facts = {**given(situation.story), **situation.context.facts}
-    invented = unfounded(answer.reply_html, facts, request.steps, situation.resources)
+    invented = unfounded(answer.reply_html, founding(situation), request.steps, situation.resources)
     if invented:
         raise UnusableAnswer(f"states what neither the facts nor the tools say: {', '.join(invented)}")
     return answer

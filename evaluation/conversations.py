@@ -30,7 +30,7 @@ from activities.turns import ConversationActivities
 from agents.policy import agent_policy
 from agents.registry import AGENTS
 from agents.scan import scan_page, start_scan
-from conversation.model import unfounded
+from conversation.model import founding, unfounded
 from conversation.offline import NOT_UNDERSTOOD
 from conversation.policy import OPT_OUT
 from conversation.turn import run_turn
@@ -261,6 +261,8 @@ class Bench:
             return await self.tools.use_tool(call)
 
         turn = await run_turn(request, self._think, use)
+        # What the answer may state, as the engine checks it: read now, with what the turn's tools changed.
+        founding_facts = founding(self.turns.situation(request))
         self._offers = turn.offers
         self._log(TimelineEvent(id=f"answer:{message.id}", action_id=action_id, conversation_id=conversation_id,
                                 sender=Sender.ai, channel=channel, body=turn.reply_html,
@@ -268,7 +270,7 @@ class Bench:
         tools = [step.request.name for step in request.steps]
         reason = turn.escalation.reason if turn.escalation else None
         outcome = Outcome(labelled, label_of(turn, tools), reason, tools, turn.reply_html, turn.model_unusable)
-        outcome.problems = self._problems(labelled, outcome, turn, request.steps)
+        outcome.problems = self._problems(labelled, outcome, turn, request.steps, founding_facts)
         return outcome
 
     async def _think(self, request: TurnRequest) -> Turn:
@@ -287,7 +289,8 @@ class Bench:
         with session_scope(self.engine) as session:
             add_timeline_entry(session, event)
 
-    def _problems(self, labelled: Labelled, outcome: Outcome, turn: Turn, steps: list[ToolStep]) -> list[str]:
+    def _problems(self, labelled: Labelled, outcome: Outcome, turn: Turn, steps: list[ToolStep],
+                  facts: dict[str, str | int]) -> list[str]:  # fmt: skip
         found = []
         if outcome.label != labelled.expect:
             found.append(f"decision: {outcome.label}, expected {labelled.expect}")
@@ -297,7 +300,7 @@ class Bench:
             found.append(
                 f"tools: {outcome.tools}, expected {'one of ' if labelled.tools else ''}{list(labelled.tools or ())}"
             )
-        invented = unfounded(turn.reply_html, self.proposals[labelled.agent].facts, steps, self.resources)
+        invented = unfounded(turn.reply_html, facts, steps, self.resources)
         if invented:
             found.append(f"facts: states {', '.join(invented)}")
         found += [f"says: missing {words!r}" for words in labelled.says if words not in turn.reply_html]
@@ -312,7 +315,6 @@ async def _no_cancel(_action_ids: list[str]) -> None:
 class Proposal:
     action_id: str | None  # None: the members' chat
     customer_id: str
-    facts: dict[str, str | int]
 
 
 def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
@@ -341,14 +343,14 @@ def _proposals(engine: Engine) -> dict[AgentType | None, Proposal]:
             entry=TimelineEvent(id=f"{action_id}:sent", action_id=action_id, sender=Sender.system,
                                 body="Sent (evaluation).", at=now),
         ))  # fmt: skip
-        found[pattern.agent_type] = Proposal(action_id, str(pattern.customer_id), pattern.facts)
+        found[pattern.agent_type] = Proposal(action_id, str(pattern.customer_id))
     with Session(engine) as session:
         member = session.exec(
             select(Invoice.customer_id).where(col(Invoice.location_id) == LOCATION, col(Invoice.paid_at).is_(None))
             .order_by(col(Invoice.customer_id))
         ).first()  # fmt: skip
     assert member is not None, "the demo has a member with an open invoice"
-    found[None] = Proposal(None, member, {})
+    found[None] = Proposal(None, member)
     return found
 
 

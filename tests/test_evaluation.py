@@ -4,6 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, col, select
 
 from activities import offline
 from agents.registry import AGENTS
@@ -14,6 +15,7 @@ from evaluation.conversations import (
     ESCALATE,
     EXPECTS,
     BadTurns,
+    Bench,
     Labelled,
     Outcome,
     evaluate_conversations,
@@ -22,10 +24,14 @@ from evaluation.conversations import (
     load,
     report,
     right_tools,
+    said,
 )
 from evaluation.scenarios import Scenario, scenarios
 from models.messages import AgentType, Channel, Draft, EscalationReason
+from models.tables import Invoice
 from settings import Settings
+from tests.conftest import free_port
+from tests.fakes.openai_server import call, fake_openai
 
 
 async def test_the_offline_composer_passes_every_check_of_every_scenario(every_day: datetime) -> None:
@@ -108,3 +114,25 @@ def test_tools_count_when_a_right_answer_uses_any_one_of_them() -> None:
     none = named.model_copy(update={"tools": ()})
     assert right_tools(none, []) and not right_tools(none, ["search_faq"])
     assert right_tools(named.model_copy(update={"tools": None}), ["search_faq"])
+
+
+async def test_a_models_answer_is_held_to_the_facts_the_engine_holds_it_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the engine lets a model state — the customer's own open invoice, read in its DATA block — is no invented
+    fact to the eval either: the eval counts facts as the engine does."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    async with fake_openai(free_port()) as llm:
+        bench = Bench(Settings(llm_model="openai/gpt-4o-mini", llm_api_base=llm.base_url), tmp_path)
+        try:
+            with Session(bench.engine) as session:
+                member = bench.proposals[None].customer_id
+                number = session.exec(select(Invoice.number).where(
+                    Invoice.customer_id == member, col(Invoice.paid_at).is_(None))).first()  # fmt: skip
+            assert number is not None, "the chat's member has an open invoice"
+            reply = {"reply_html": f"<p>Invoice {number} is still open.</p>", "outcome": "reply"}
+            llm.script = [call("answer", reply)]
+            [outcome] = await bench.conversation([said(None, "Is anything still open on my account?", "answer")])
+        finally:
+            bench.engine.dispose()
+    assert number in outcome.answer and outcome.problems == []
