@@ -200,21 +200,17 @@ def checked(arguments: str, situation: Situation, request: TurnRequest) -> TurnA
 GIVEN = ("customer", "outreach")
 
 
-def given(story: dict[str, Any]) -> dict[str, str | int]:
-    """The facts the DATA block gives the model, each amount in a line of the profile a fact of its own ("Open
-    invoice AMS-1020: €495.00, due 2026-04-15")."""
+def founding(situation: Situation) -> dict[str, str | int]:
+    """What an answer may state besides the tools' results: the outreach's facts, and what the DATA block gives the
+    model — each amount in a line of the profile a fact of its own ("Open invoice AMS-1020: €495.00, due
+    2026-04-15")."""
     known: dict[str, str | int] = {}
     for part in GIVEN:
-        _values(story.get(part), known, part)
+        _values(situation.story.get(part), known, part)
     for path, value in list(known.items()):
         for n, amount in enumerate(MONEY.findall(str(value))):
             known[f"{path}.amount{n}"] = amount
-    return known
-
-
-def founding(situation: Situation) -> dict[str, str | int]:
-    """What an answer may state besides the tools' results: the outreach's facts and what the DATA block gives."""
-    return {**given(situation.story), **situation.context.facts}
+    return {**known, **situation.context.facts}
 
 
 def founded(answer: TurnAnswer, situation: Situation, request: TurnRequest) -> TurnAnswer:
